@@ -1,0 +1,221 @@
+/**
+ * The stack config schema: every `veza-secrets:*` key a stack file may hold, its type,
+ * default and limits. `config.ts` parses a stack's config with it once, up front.
+ * Per-environment defaults live in `defaults.ts`, not here.
+ */
+import { z } from "zod";
+
+export const PROJECT = "veza-secrets";
+
+export const ENVIRONMENTS = ["development", "staging", "production"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** Secret backends a stack can use. `kubernetes` is the spec's option 1 and stands alone. */
+export const PROVIDERS = ["vault", "aws", "gcp", "azure", "kubernetes"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** Backends that External Secrets Operator reads from. */
+export const ESO_PROVIDERS = ["vault", "aws", "gcp", "azure"] as const;
+export type EsoProviderName = (typeof ESO_PROVIDERS)[number];
+
+const DURATION = /^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/;
+/** A Go/Vault duration such as `24h`, `90m`, `1h30m`, `45s`. */
+export const duration = z.string().regex(DURATION, { message: 'must be a duration such as "24h", "30m" or "1h30m"' });
+
+/** Seconds in a duration accepted by `duration`. */
+export function durationSeconds(value: string): number {
+  const m = DURATION.exec(value);
+  if (!m) throw new Error(`not a duration: ${value}`);
+  const part = (s: string | undefined, unit: string, factor: number): number => (s ? Number(s.slice(0, -unit.length)) * factor : 0);
+  return part(m[1], "h", 3600) + part(m[2], "m", 60) + part(m[3], "s", 1);
+}
+
+/** A DNS-1123 label: Kubernetes namespace and object names. */
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "must be a DNS-1123 label (lowercase letters, digits and '-')" })
+  .max(63);
+
+/** A PostgreSQL identifier we template into SQL: lowercase, no quoting needed. */
+const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "must be a lowercase SQL identifier ([a-z_][a-z0-9_]*)" });
+
+const cron = z
+  .string()
+  .regex(/^(\S+\s+){4}\S+$/, { message: 'must be a five-field cron schedule such as "0 3 * * *"' });
+
+const kubernetesQuantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|m|k|M|G)?$/, { message: 'must be a Kubernetes quantity such as "10Gi"' });
+
+const url = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: "must be an http(s) URL" });
+
+const sealSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("awskms"),
+    /** AWS region of the KMS key. */
+    region: z.string().min(1),
+    /** KMS key id, ARN or `alias/...`. */
+    kmsKeyId: z.string().min(1),
+    /** IAM role the Vault pods assume through IRSA to use the key (no static keys). */
+    roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { message: "must be an IAM role ARN" }),
+  }),
+  z.strictObject({
+    type: z.literal("gcpckms"),
+    project: z.string().min(1),
+    region: z.string().min(1),
+    keyRing: z.string().min(1),
+    cryptoKey: z.string().min(1),
+    /** Google service account bound to Vault's Kubernetes SA through Workload Identity. */
+    serviceAccountEmail: z.string().regex(/^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$/, { message: "must be a Google service account e-mail" }),
+  }),
+  z.strictObject({
+    type: z.literal("azurekeyvault"),
+    tenantId: z.uuid({ message: "must be a UUID" }),
+    vaultName: z.string().min(3).max(24),
+    keyName: z.string().min(1),
+    /** Client id of the user-assigned identity Vault's pods use through workload identity. */
+    clientId: z.uuid({ message: "must be a UUID" }),
+  }),
+]);
+export type SealConfig = z.infer<typeof sealSchema>;
+
+const resources = z.strictObject({
+  cpu: kubernetesQuantity,
+  memory: kubernetesQuantity,
+});
+
+/** The schema of all non-secret `veza-secrets:*` keys. */
+export const configSchema = z.strictObject({
+  /** Which environment this stack is. Must match the stack name. */
+  environment: z.enum(ENVIRONMENTS),
+  /** Secret backends, first one receives generated keys. */
+  providers: z.array(z.enum(PROVIDERS)).min(1),
+  namespaces: z
+    .strictObject({
+      workloads: dnsLabel.optional(),
+      vault: dnsLabel.optional(),
+      externalSecrets: dnsLabel.optional(),
+    })
+    .optional(),
+  vault: z
+    .strictObject({
+      mode: z.enum(["dev", "ha"]).optional(),
+      replicas: z.number().int().min(1).max(7).optional(),
+      address: url.optional(),
+      tlsSecretName: dnsLabel.optional(),
+      storageSize: kubernetesQuantity.optional(),
+      auditStorageSize: kubernetesQuantity.optional(),
+      resources: z.strictObject({ requests: resources, limits: resources }).optional(),
+      bootstrapped: z.boolean().optional(),
+      devNodePort: z.number().int().min(30000).max(32767).optional(),
+      seal: sealSchema.optional(),
+    })
+    .optional(),
+  eso: z
+    .strictObject({
+      replicas: z.number().int().min(1).max(5).optional(),
+      serviceMonitor: z.boolean().optional(),
+      refreshInterval: duration.optional(),
+    })
+    .optional(),
+  generatedKeys: z
+    .record(
+      z.string(),
+      z.strictObject({
+        length: z.number().int().max(1024).optional(),
+        rotationDays: z.number().int().min(1).max(3650).optional(),
+      }),
+    )
+    .optional(),
+  database: z
+    .strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).optional(),
+      name: sqlIdentifier.optional(),
+      adminUsername: sqlIdentifier.optional(),
+      appUsername: sqlIdentifier.optional(),
+      appGroupRole: sqlIdentifier.optional(),
+      appSchema: sqlIdentifier.optional(),
+      rotationPeriod: duration.optional(),
+      defaultTtl: duration.optional(),
+      maxTtl: duration.optional(),
+      sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
+      verifyConnection: z.boolean().optional(),
+    })
+    .optional(),
+  rotation: z
+    .strictObject({
+      schedule: cron.optional(),
+      installReloader: z.boolean().optional(),
+    })
+    .optional(),
+  aws: z
+    .strictObject({
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "eu-west-1"' }),
+      accountId: z.string().regex(/^\d{12}$/, { message: "must be a 12-digit AWS account id" }),
+      /** The EKS cluster's OIDC issuer without `https://`, e.g. `oidc.eks.eu-west-1.amazonaws.com/id/ABC`. */
+      oidcIssuer: z.string().regex(/^[^\s:/]+(\/\S+)?$/, { message: "must be the OIDC issuer host/path without https://" }),
+    })
+    .optional(),
+  gcp: z
+    .strictObject({
+      project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { message: "must be a Google Cloud project id" }),
+      /** Empty: automatic replication. Otherwise user-managed replicas in these locations. */
+      replicationLocations: z.array(z.string().min(1)).optional(),
+    })
+    .optional(),
+  azure: z
+    .strictObject({
+      resourceGroupName: z.string().min(1).max(90),
+      location: z.string().min(1),
+      tenantId: z.uuid({ message: "must be a UUID" }),
+      /** The AKS cluster's OIDC issuer URL, for ESO's federated credential. */
+      oidcIssuerUrl: url,
+      /** Key Vault name, 3-24 characters; default `veza-<env>-kv`. */
+      keyVaultName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, { message: "must be a Key Vault name (3-24 letters, digits, '-')" }).optional(),
+      /** Public IP ranges (CIDR) allowed through the vault's firewall; everything else is denied. */
+      allowedIpRanges: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
+    })
+    .optional(),
+});
+
+export type RawStackConfig = z.infer<typeof configSchema>;
+
+/**
+ * Example values, by config path (array indices as `[]`, record keys as `*`), used to
+ * print a `pulumi config set` command that fixes a bad key.
+ */
+export const EXAMPLES: Record<string, string> = {
+  environment: "<stack's environment>",
+  providers: '\'["vault"]\'',
+  "providers[]": "vault",
+  "vault.mode": "ha",
+  "vault.replicas": "3",
+  "vault.address": "https://vault.example.com:8200",
+  "vault.tlsSecretName": "vault-tls",
+  "vault.storageSize": "10Gi",
+  "vault.auditStorageSize": "10Gi",
+  "vault.bootstrapped": "true",
+  "vault.devNodePort": "30820",
+  "vault.seal": '\'{"type":"awskms","region":"eu-west-1","kmsKeyId":"alias/veza-vault-unseal","roleArn":"arn:aws:iam::123456789012:role/veza-vault-unseal"}\'',
+  "vault.seal.type": "awskms",
+  "eso.replicas": "2",
+  "eso.serviceMonitor": "true",
+  "eso.refreshInterval": "1h",
+  "generatedKeys.*.length": "64",
+  "generatedKeys.*.rotationDays": "90",
+  database: '\'{"host":"postgres.example.internal"}\'',
+  "database.host": "postgres.example.internal",
+  "database.port": "5432",
+  "database.rotationPeriod": "24h",
+  "database.defaultTtl": "1h",
+  "database.maxTtl": "24h",
+  "database.sslMode": "require",
+  "rotation.schedule": '"0 3 * * *"',
+  aws: '\'{"region":"eu-west-1","accountId":"123456789012","oidcIssuer":"oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"}\'',
+  "aws.region": "eu-west-1",
+  "aws.accountId": "123456789012",
+  gcp: '\'{"project":"veza-prod"}\'',
+  "gcp.project": "veza-prod",
+  azure: '\'{"resourceGroupName":"veza","location":"westeurope","tenantId":"<tenant uuid>","oidcIssuerUrl":"https://<aks oidc issuer>"}\'',
+  "azure.tenantId": "00000000-0000-0000-0000-000000000000",
+  "azure.oidcIssuerUrl": "https://westeurope.oic.prod-aks.azure.com/<tenant>/<id>/",
+};
