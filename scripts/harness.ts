@@ -66,8 +66,11 @@ export interface RunOptions {
   secrets?: Record<string, string>;
   /** Run as `pulumi preview` (dry run). Default false. */
   preview?: boolean;
-  /** Module that is the program. Default: the repo's `index.ts`. */
-  program?: string;
+  /**
+   * The program: a module path (default: the repo's `index.ts`), or a function that
+   * creates resources directly (component tests).
+   */
+  program?: string | (() => unknown);
   /** Answers to provider function calls, by token. Unknown tokens throw. */
   calls?: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
 }
@@ -232,13 +235,13 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   };
 
   const program = opts.program ?? path.join(ROOT, "index.ts");
-  let exported: unknown;
   await pulumi.runtime.runInPulumiStack(async () => {
+    if (typeof program === "function") return ((await Promise.resolve(program())) ?? {}) as Record<string, unknown>;
     delete require.cache[require.resolve(program)];
-    exported = await Promise.resolve(require(program));
-    return (exported ?? {}) as Record<string, unknown>;
+    return ((await Promise.resolve(require(program))) ?? {}) as Record<string, unknown>;
   });
-  await pulumi.runtime.waitForRPCs();
+  // Wait for registrations still in flight (exported by the SDK runtime, not in its typings).
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 
   const stackUrn = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
   const outputs = (stackUrn && componentOutputs.get(stackUrn)) || {};
