@@ -177,6 +177,13 @@ function engineConfig(values: StackConfigValues): Record<string, string> {
  * the program's own error (e.g. a `ConfigError`) if it fails.
  */
 export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
+  const { run, error } = await tryRunProgram(opts);
+  if (error) throw error;
+  return run;
+}
+
+/** Like `runProgram`, but also returns what was registered when the program fails. */
+export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun; error?: Error }> {
   const values = mergeConfig(opts.config ?? stackConfig(opts.stack), opts.overrides ?? {});
   const secrets = opts.secrets ?? fakeSecrets();
   pulumi.runtime.setAllConfig({ ...engineConfig(values), ...secrets }, Object.keys(secrets));
@@ -235,17 +242,25 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   };
 
   const program = opts.program ?? path.join(ROOT, "index.ts");
+  let error: Error | undefined;
+  // The program's error is caught inside the stack's init, as the language host reports it,
+  // so that the stack resource itself completes and leaves no rejected promise behind.
   await pulumi.runtime.runInPulumiStack(async () => {
-    if (typeof program === "function") return ((await Promise.resolve(program())) ?? {}) as Record<string, unknown>;
-    delete require.cache[require.resolve(program)];
-    return ((await Promise.resolve(require(program))) ?? {}) as Record<string, unknown>;
+    try {
+      if (typeof program === "function") return ((await Promise.resolve(program())) ?? {}) as Record<string, unknown>;
+      delete require.cache[require.resolve(program)];
+      return ((await Promise.resolve(require(program))) ?? {}) as Record<string, unknown>;
+    } catch (e: unknown) {
+      error = e instanceof Error ? e : new Error(String(e));
+      return {};
+    }
   });
   // Wait for registrations still in flight (exported by the SDK runtime, not in its typings).
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 
   const stackUrn = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
   const outputs = (stackUrn && componentOutputs.get(stackUrn)) || {};
-  return { stack: opts.stack, resources, outputs, componentOutputs, calls };
+  return { run: { stack: opts.stack, resources, outputs, componentOutputs, calls }, error };
 }
 
 /** The resource of `type` named `name`; throws listing what exists otherwise. */

@@ -221,8 +221,8 @@ function parseValue(raw: string): unknown {
 export function loadStackConfig(source: ConfigSource, stack: string, catalog: readonly SecretSpec[] = CATALOG): StackConfig {
   validateCatalog(catalog);
   const problems: ConfigProblem[] = [];
-  const add = (path: PropertyKey[], message: string, secret = false): void => {
-    problems.push({ key: formatPath(path), message, fix: fixCommand(stack, path, secret) });
+  const add = (path: PropertyKey[], message: string, secret = false, fix = fixCommand(stack, path, secret)): void => {
+    problems.push({ key: formatPath(path), message, fix });
   };
 
   const prefix = `${PROJECT}:`;
@@ -257,7 +257,10 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code === "unrecognized_keys") {
-        for (const k of issue.keys) add([...issue.path, k], zodMessage({ ...issue, keys: [k] }, raw));
+        for (const k of issue.keys) {
+          const p = [...issue.path, k];
+          add(p, zodMessage({ ...issue, keys: [k] }, raw), false, `pulumi config rm ${p.length > 1 ? `--path '${formatPath(p)}'` : formatPath(p)} --stack ${stack}`);
+        }
       } else {
         add(issue.path, zodMessage(issue, raw));
       }
@@ -270,7 +273,13 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
 
   // The stack name is the environment, or starts with it (review stacks: `development-pr-42`).
   if (stack !== env && !stack.startsWith(`${env}-`)) {
-    add(["environment"], `is "${env}" but the stack is "${stack}"; a stack's name must be its environment or start with "<environment>-"`);
+    const matching = ENVIRONMENTS.find((e) => stack === e || stack.startsWith(`${e}-`));
+    add(
+      ["environment"],
+      `is "${env}" but the stack is "${stack}"; a stack's name must be its environment or start with "<environment>-"`,
+      false,
+      matching ? `pulumi config set environment ${matching} --stack ${stack}` : `pulumi stack rename ${env} --stack ${stack}`,
+    );
   }
 
   const providers = cfg.providers;
@@ -353,8 +362,10 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
 
   // Database: rotated by Vault when configured and Vault is used; else database-url is supplied.
   let database: DatabaseSettings | undefined;
+  const warnings: string[] = [];
   if (cfg.database && !providers.includes("vault")) {
-    add(["database"], "rotated database credentials need Vault; add vault to providers or remove database and supply databaseUrl");
+    // Rotated credentials need Vault's database engine; without it database-url is supplied.
+    warnings.push(`${PROJECT}:database is ignored: rotated database credentials need vault in providers; database-url comes from the databaseUrl secret instead`);
   }
   if (cfg.database && providers.includes("vault")) {
     const db = cfg.database;
@@ -421,6 +432,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   }
 
   if (problems.length) throw new ConfigError(stack, problems);
+  for (const w of warnings) void pulumi.log.warn(w);
 
   return {
     stack,

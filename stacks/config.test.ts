@@ -1,0 +1,262 @@
+import * as assert from "node:assert/strict";
+import { ConfigError, formatPath, loadStackConfig } from "./config";
+import { durationSeconds } from "./schema";
+import { fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
+
+const P = "veza-secrets";
+
+/** Engine-form config for a stack file plus overrides (undefined removes a key). */
+function source(stack: string, overrides: Record<string, unknown> = {}, secrets = fakeSecrets()) {
+  const merged: StackConfigValues = { ...stackConfig(stack), ...overrides };
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(merged)) if (v !== undefined) values[k] = typeof v === "string" ? v : JSON.stringify(v);
+  return { values: { ...values, ...secrets }, secretKeys: new Set(Object.keys(secrets)) };
+}
+
+function problemsOf(fn: () => unknown): { key: string; message: string; fix: string }[] {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+    return e.problems;
+  }
+  assert.fail("expected the config to be rejected");
+}
+
+describe("stack config", () => {
+  // One row per kind of mistake: the exact message and the exact command that fixes it.
+  const table: { name: string; stack: string; overrides: Record<string, unknown>; secrets?: Record<string, string>; key: string; message: string; fix: string }[] = [
+    {
+      name: "missing required key",
+      stack: "production",
+      overrides: { [`${P}:providers`]: undefined },
+      key: "providers",
+      message: "is required",
+      fix: `pulumi config set providers '["vault"]' --stack production`,
+    },
+    {
+      name: "wrong type",
+      stack: "staging",
+      overrides: { [`${P}:vault`]: { mode: "ha", replicas: "three", bootstrapped: true, address: "https://v:8200" } },
+      key: "vault.replicas",
+      message: 'must be a number; got "three"',
+      fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
+    },
+    {
+      name: "out-of-range number",
+      stack: "production",
+      overrides: { [`${P}:eso`]: { replicas: 9 } },
+      key: "eso.replicas",
+      message: "must be at most 5; got number 9",
+      fix: "pulumi config set --path 'eso.replicas' 2 --stack production",
+    },
+    {
+      name: "unknown enum value",
+      stack: "development",
+      overrides: { [`${P}:providers`]: ["vault", "hashicorp"] },
+      key: "providers[1]",
+      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "hashicorp"',
+      fix: "pulumi config set --path 'providers[1]' vault --stack development",
+    },
+    {
+      name: "malformed duration",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", rotationPeriod: "soon" } },
+      key: "database.rotationPeriod",
+      message: 'must be a duration such as "24h", "30m" or "1h30m"; got "soon"',
+      fix: "pulumi config set --path 'database.rotationPeriod' 24h --stack staging",
+    },
+    {
+      name: "too-short generated key",
+      stack: "development",
+      overrides: { [`${P}:generatedKeys`]: { "jwt-secret": { length: 16 } } },
+      key: 'generatedKeys["jwt-secret"].length',
+      message: "must be at least 32 characters; got 16",
+      fix: `pulumi config set --path 'generatedKeys["jwt-secret"].length' 64 --stack development`,
+    },
+    {
+      name: "environment that does not match the stack",
+      stack: "production",
+      overrides: { [`${P}:environment`]: "staging" },
+      key: "environment",
+      message: 'is "staging" but the stack is "production"; a stack\'s name must be its environment or start with "<environment>-"',
+      fix: "pulumi config set environment production --stack production",
+    },
+    {
+      name: "provider listed without its settings",
+      stack: "production",
+      overrides: { [`${P}:aws`]: undefined },
+      key: "aws",
+      message: '"aws" is listed in providers but its settings are missing',
+      fix: `pulumi config set aws '{"region":"eu-west-1","accountId":"123456789012","oidcIssuer":"oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"}' --stack production`,
+    },
+    {
+      name: "misspelled key",
+      stack: "staging",
+      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", replcias: 3 } },
+      key: "vault.replcias",
+      message: 'unknown key "replcias" (check the spelling against Pulumi.yaml)',
+      fix: "pulumi config rm --path 'vault.replcias' --stack staging",
+    },
+    {
+      name: "kubernetes combined with another backend",
+      stack: "development",
+      overrides: { [`${P}:providers`]: ["kubernetes", "vault"] },
+      key: "providers",
+      message: '"kubernetes" (plain Secrets written by the program) cannot be combined with vault: both would own the same Secrets',
+      fix: `pulumi config set providers '["vault"]' --stack development`,
+    },
+    {
+      name: "dev-mode Vault outside development",
+      stack: "staging",
+      overrides: { [`${P}:vault`]: { mode: "dev" } },
+      key: "vault.mode",
+      message: '"dev" (in-memory, unsealed, root token) is only allowed in development; got it in staging',
+      fix: "pulumi config set --path 'vault.mode' ha --stack staging",
+    },
+    {
+      name: "production without auto-unseal",
+      stack: "production",
+      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200" } },
+      key: "vault.seal",
+      message: "production needs cloud-KMS auto-unseal (awskms, gcpckms or azurekeyvault)",
+      fix: `pulumi config set --path 'vault.seal' '{"type":"awskms","region":"eu-west-1","kmsKeyId":"alias/veza-vault-unseal","roleArn":"arn:aws:iam::123456789012:role/veza-vault-unseal"}' --stack production`,
+    },
+    {
+      name: "even Raft replicas",
+      stack: "staging",
+      overrides: { [`${P}:vault`]: { mode: "ha", replicas: 4, bootstrapped: true, address: "https://v:8200" } },
+      key: "vault.replicas",
+      message: "Raft needs an odd number of at least 3 voters; got 4",
+      fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
+    },
+    {
+      name: "TTL above max TTL",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "48h", maxTtl: "24h" } },
+      key: "database.defaultTtl",
+      message: "(48h) must not exceed database.maxTtl (24h)",
+      fix: "pulumi config set --path 'database.defaultTtl' 1h --stack staging",
+    },
+    {
+      name: "missing supplied secret",
+      stack: "production",
+      overrides: {},
+      secrets: Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => k !== `${P}:stripeApiKey`)),
+      key: "stripeApiKey",
+      message: "is required: Stripe API key for payments (stripe-api-key)",
+      fix: "pulumi config set --secret stripeApiKey <value> --stack production",
+    },
+    {
+      name: "supplied secret in the wrong shape",
+      stack: "development",
+      overrides: {},
+      secrets: { ...fakeSecrets(), [`${P}:redisUrl`]: "http://redis:6379" },
+      key: "redisUrl",
+      message: "must be a redis:// or rediss:// URL (value not shown)",
+      fix: "pulumi config set --secret redisUrl <value> --stack development",
+    },
+  ];
+
+  for (const row of table) {
+    it(`rejects ${row.name} with the key, the reason and the fix, registering nothing`, async () => {
+      const problems = problemsOf(() => loadStackConfig(source(row.stack, row.overrides, row.secrets), row.stack));
+      assert.deepEqual(problems, [{ key: row.key, message: row.message, fix: row.fix }]);
+
+      // The whole program, too: nothing but the stack itself is registered.
+      const overrides: StackConfigValues = {};
+      const config = mergeConfig(stackConfig(row.stack), overrides);
+      for (const [k, v] of Object.entries(row.overrides)) {
+        if (v === undefined) delete config[k];
+        else config[k] = v;
+      }
+      const { run, error } = await tryRunProgram({ stack: row.stack, config, secrets: row.secrets });
+      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+      assert.deepEqual(
+        run.resources.map((r) => r.type),
+        ["pulumi:pulumi:Stack"],
+      );
+    });
+  }
+
+  it("rejects a secret stored in plain text, without echoing it", () => {
+    const src = source("development");
+    const secretKeys = new Set([...src.secretKeys].filter((k) => k !== `${P}:smtpPassword`));
+    const err = (() => {
+      try {
+        loadStackConfig({ values: src.values, secretKeys }, "development");
+      } catch (e) {
+        return e as ConfigError;
+      }
+      assert.fail("accepted a plain-text secret");
+    })();
+    assert.deepEqual(err.problems, [
+      {
+        key: "smtpPassword",
+        message: "holds a secret but is stored in plain text in the stack file; remove it and set it again as a secret",
+        fix: "pulumi config set --secret smtpPassword <value> --stack development",
+      },
+    ]);
+    assert.ok(!err.message.includes("FAKE-SECRET"), "the error message must not contain the value");
+  });
+
+  it("lists every problem at once", () => {
+    const problems = problemsOf(() =>
+      loadStackConfig(source("production", { [`${P}:aws`]: undefined }, Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => !/stripe/.test(k)))), "production"),
+    );
+    assert.deepEqual(
+      problems.map((p) => p.key),
+      ["aws", "stripeApiKey", "stripeWebhookSecret"],
+    );
+  });
+
+  it("tells a new user how to create the stack when there is no config", () => {
+    const problems = problemsOf(() => loadStackConfig({ values: {}, secretKeys: new Set() }, "development"));
+    assert.equal(problems.length, 1);
+    assert.match(problems[0].message, /^no veza-secrets config found for stack "development"\. Create the stack from a committed stack file/);
+    assert.match(problems[0].message, /pulumi login --local; export PULUMI_CONFIG_PASSPHRASE=\.\.\.; pulumi stack init development; kubectl config use-context/);
+  });
+
+  it("accepts review stacks named after their environment", () => {
+    const cfg = loadStackConfig(source("development"), "development-pr-42");
+    assert.equal(cfg.environment, "development");
+    assert.equal(cfg.namespaces.workloads, "veza-development");
+  });
+
+  it("parses each committed stack into the typed config with its environment's defaults", () => {
+    const dev = loadStackConfig(source("development"), "development");
+    assert.deepEqual(
+      { providers: dev.providers, eso: dev.eso, vaultMode: dev.vault?.mode, replicas: dev.vault?.replicas, address: dev.vault?.address, database: dev.database, protect: dev.protect, recovery: dev.recoveryWindowDays },
+      { providers: ["vault"], eso: { replicas: 1, serviceMonitor: false, refreshInterval: "15m" }, vaultMode: "dev", replicas: 1, address: "http://127.0.0.1:30820", database: undefined, protect: false, recovery: 7 },
+    );
+    assert.deepEqual(Object.keys(dev.supplied).sort(), ["databaseUrl", "redisUrl", "s3AccessKey", "s3SecretKey", "smtpPassword", "stripeApiKey", "stripeWebhookSecret"]);
+
+    const prod = loadStackConfig(source("production"), "production");
+    assert.deepEqual(prod.esoProviders, ["vault", "aws"]);
+    assert.deepEqual(prod.eso, { replicas: 2, serviceMonitor: true, refreshInterval: "1h" });
+    assert.equal(prod.protect, true);
+    assert.equal(prod.recoveryWindowDays, 30);
+    assert.equal(prod.vault?.seal?.type, "awskms");
+    assert.deepEqual(
+      { ...prod.database, adminPassword: undefined },
+      {
+        host: "postgres.veza.internal", port: 5432, name: "veza", adminUsername: "vault_admin", appUsername: "veza_app", appGroupRole: "veza_app_group", appSchema: "veza",
+        rotationPeriod: "24h", rotationPeriodSeconds: 86400, defaultTtl: "1h", maxTtl: "8h", sslMode: "require", verifyConnection: true, adminPassword: undefined,
+      },
+    );
+    // database-url is built from rotated credentials, so it is not a supplied secret here.
+    assert.ok(!("databaseUrl" in prod.supplied));
+    assert.deepEqual(prod.generatedKeys, { "jwt-secret": { length: 64, rotationDays: 90 }, "chat-server-secret": { length: 48, rotationDays: 90 }, "stream-server-secret": { length: 48, rotationDays: 90 } });
+  });
+
+  it("formats config paths as pulumi config set --path expects", () => {
+    assert.equal(formatPath(["vault", "replicas"]), "vault.replicas");
+    assert.equal(formatPath(["providers", 1]), "providers[1]");
+    assert.equal(formatPath(["generatedKeys", "jwt-secret", "length"]), 'generatedKeys["jwt-secret"].length');
+  });
+
+  it("reads durations as Vault does", () => {
+    assert.deepEqual(["24h", "90m", "1h30m", "45s", "2h0m5s"].map(durationSeconds), [86400, 5400, 5400, 45, 7205]);
+    assert.throws(() => durationSeconds("1d"), /not a duration: 1d/);
+  });
+});
