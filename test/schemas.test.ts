@@ -1,0 +1,212 @@
+import * as assert from "node:assert/strict";
+import { chartAppVersion, chartVersion, validateCustomResource, validateHelmValues } from "./schemas";
+
+/** A minimal valid ExternalSecret; `patch` is applied to a fresh copy. */
+function externalSecret(patch: (o: { [key: string]: unknown }) => void = () => undefined): unknown {
+  const obj = {
+    apiVersion: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    metadata: { name: "db-credentials", namespace: "veza", labels: { "app.kubernetes.io/part-of": "veza" } },
+    spec: {
+      refreshInterval: "1h",
+      secretStoreRef: { name: "vault", kind: "SecretStore" },
+      target: { name: "db-credentials", creationPolicy: "Owner" },
+      data: [{ secretKey: "password", remoteRef: { key: "veza/db", property: "password" } }],
+    },
+  };
+  patch(obj);
+  return obj;
+}
+
+/** A valid SecretStore with a Vault provider (Kubernetes auth). */
+function vaultSecretStore(kind = "SecretStore"): {
+  apiVersion: string;
+  kind: string;
+  metadata: { [key: string]: unknown };
+  spec: { provider: { vault: { [key: string]: unknown } } };
+} {
+  return {
+    apiVersion: "external-secrets.io/v1",
+    kind,
+    metadata: { name: "vault", namespace: "veza" },
+    spec: {
+      provider: {
+        vault: {
+          server: "http://vault.vault.svc:8200",
+          path: "secret",
+          version: "v2",
+          auth: {
+            kubernetes: {
+              mountPath: "kubernetes",
+              role: "veza-eso",
+              serviceAccountRef: { name: "external-secrets", audiences: ["vault"] },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+describe("test/schemas: custom resources (ESO 2.9.0 CRDs, closed)", () => {
+  it("accepts a minimal valid ExternalSecret", async () => {
+    assert.deepEqual(validateCustomResource(externalSecret()), []);
+  });
+
+  it("rejects a bad enum value, naming the allowed values", async () => {
+    const obj = externalSecret((o) => {
+      ((o.spec as { target: { creationPolicy: string } }).target).creationPolicy = "Bogus";
+    });
+    assert.deepEqual(validateCustomResource(obj), [
+      "spec.target.creationPolicy: must be equal to one of the allowed values (Owner, Orphan, Merge, None, CreateOrMerge)",
+    ]);
+  });
+
+  it("rejects a misspelled field as unknown", async () => {
+    const obj = externalSecret((o) => {
+      (o.spec as { target: unknown }).target = { name: "db-credentials", creationPolcy: "Owner" };
+    });
+    assert.deepEqual(validateCustomResource(obj), ["spec.target.creationPolcy: unknown field"]);
+  });
+
+  it("reports missing required fields and array indexes in paths", async () => {
+    const obj = externalSecret((o) => {
+      (o.spec as { data: unknown }).data = [{ secretKey: "ok", remoteRef: { key: "a" } }, { secretKey: "bad key!", remoteRef: {} }];
+    });
+    assert.deepEqual(validateCustomResource(obj), [
+      "spec.data[1].remoteRef.key: required field missing",
+      'spec.data[1].secretKey: must match pattern "^[-._a-zA-Z0-9]+$"',
+    ]);
+  });
+
+  it("rejects external-secrets.io/v1beta1 as not served", async () => {
+    const obj = externalSecret((o) => {
+      o.apiVersion = "external-secrets.io/v1beta1";
+    });
+    assert.deepEqual(validateCustomResource(obj), [
+      "apiVersion: external-secrets.io/v1beta1 ExternalSecret is not served by the pinned ESO 2.9.0 CRDs (served versions: v1)",
+    ]);
+  });
+
+  it("rejects a version the CRD does not have", async () => {
+    const obj = externalSecret((o) => {
+      o.apiVersion = "external-secrets.io/v2";
+    });
+    assert.deepEqual(validateCustomResource(obj), [
+      "apiVersion: external-secrets.io/v2 ExternalSecret does not exist in the pinned ESO 2.9.0 CRDs (served versions: v1)",
+    ]);
+  });
+
+  it("throws for a kind with no vendored CRD", async () => {
+    assert.throws(
+      () => validateCustomResource({ apiVersion: "external-secrets.io/v1alpha1", kind: "PushSecret", spec: {} }),
+      /unknown kind PushSecret in group external-secrets\.io/,
+    );
+    assert.throws(() => validateCustomResource({ apiVersion: "v1", kind: "Secret" }), /unknown kind Secret in group /);
+    assert.throws(() => validateCustomResource("nope"), TypeError);
+  });
+
+  it("accepts a SecretStore and a ClusterSecretStore with a Vault provider", async () => {
+    assert.deepEqual(validateCustomResource(vaultSecretStore()), []);
+    const cluster = vaultSecretStore("ClusterSecretStore");
+    delete cluster.metadata.namespace;
+    assert.deepEqual(validateCustomResource(cluster), []);
+  });
+
+  it("rejects misspelled Vault provider fields", async () => {
+    const store = vaultSecretStore();
+    const vault = store.spec.provider.vault;
+    vault.sever = vault.server;
+    delete vault.server;
+    vault.auth = { kubernetes: { mountPath: "kubernetes", role: "r", serviceAccountRef: { name: "eso", audience: ["vault"] } } };
+    assert.deepEqual(validateCustomResource(store), [
+      "spec.provider.vault.auth.kubernetes.serviceAccountRef.audience: unknown field",
+      "spec.provider.vault.server: required field missing",
+      "spec.provider.vault.sever: unknown field",
+    ]);
+  });
+
+  it("checks metadata with a closed schema", async () => {
+    const store = vaultSecretStore();
+    store.metadata.lables = { team: "veza" };
+    assert.deepEqual(validateCustomResource(store), ["metadata.lables: unknown field"]);
+
+    const bad = vaultSecretStore();
+    bad.metadata = { name: "Vault_Store", namespace: "a.b", labels: { "bad key": "x", ok: "not ok!" }, annotations: { n: 1 } };
+    assert.deepEqual(validateCustomResource(bad), [
+      "metadata.annotations.n: must be string",
+      'metadata.labels.ok: must be a valid label value (alphanumerics, \'-\', \'_\' or \'.\', starting and ending alphanumeric)',
+      'metadata.labels: invalid key "bad key" (must be a qualified name ([dns-subdomain/]name, name ≤ 63))',
+      "metadata.name: must be a DNS-1123 subdomain (lowercase alphanumerics, '-' or '.', starting and ending alphanumeric)",
+      "metadata.namespace: must be a DNS-1123 label (lowercase alphanumerics or '-', starting and ending alphanumeric)",
+    ]);
+  });
+
+  it("rejects a namespace on a cluster-scoped store and unknown top-level fields", async () => {
+    const cluster = vaultSecretStore("ClusterSecretStore");
+    (cluster as { [key: string]: unknown }).sepc = {};
+    assert.deepEqual(validateCustomResource(cluster), [
+      "metadata.namespace: must not be set: ClusterSecretStore is cluster-scoped",
+      "sepc: unknown field",
+    ]);
+  });
+});
+
+describe("test/schemas: Helm values (closed values.schema.json)", () => {
+  it("reads the pinned chart versions from the vendored Chart.yaml", async () => {
+    assert.equal(chartVersion("external-secrets"), "2.9.0");
+    assert.equal(chartAppVersion("external-secrets"), "v2.9.0");
+    assert.equal(chartVersion("vault"), "0.34.1");
+    assert.equal(chartAppVersion("vault"), "2.0.4");
+  });
+
+  it("accepts {} for both charts (the upstream values.yaml is clean under the closed schema)", async () => {
+    assert.deepEqual(validateHelmValues("external-secrets", {}), []);
+    assert.deepEqual(validateHelmValues("vault", {}), []);
+  });
+
+  it("reports wrong types", async () => {
+    assert.deepEqual(validateHelmValues("external-secrets", { installCRDs: "yes" }), ["installCRDs: must be boolean"]);
+    assert.deepEqual(validateHelmValues("vault", { server: { ha: { enabled: true, replicas: "3" } } }), [
+      "server.ha.replicas: must be integer",
+    ]);
+  });
+
+  it("reports misspelled keys as unknown fields", async () => {
+    assert.deepEqual(validateHelmValues("vault", { server: { ha: { replica: 3 } } }), ["server.ha.replica: unknown field"]);
+    assert.deepEqual(validateHelmValues("external-secrets", { webhook: { replicaCont: 2 } }), [
+      "webhook.replicaCont: unknown field",
+    ]);
+    assert.deepEqual(validateHelmValues("external-secrets", { instalCRDs: true }), ["instalCRDs: unknown field"]);
+  });
+
+  it("keeps free-form maps open and tolerates upstream keys the schema does not list", async () => {
+    assert.deepEqual(
+      validateHelmValues("external-secrets", {
+        installCRDs: true,
+        podAnnotations: { "example.com/anything": "x" },
+        resources: { requests: { cpu: "10m", memory: "64Mi" } },
+        extraEnv: [{ name: "A", value: "b" }],
+      }),
+      [],
+    );
+    assert.deepEqual(
+      validateHelmValues("vault", {
+        server: {
+          preStop: ["/bin/sh", "-c", "sleep 5"],
+          resources: { limits: { memory: "256Mi" } },
+          ha: { enabled: true, replicas: 3, raft: { enabled: true, config: "ui = true\n" } },
+        },
+        serverTelemetry: { serviceMonitor: { matchLabels: { release: "prom" } } },
+      }),
+      [],
+    );
+  });
+
+  it("merges like Helm: user null deletes a default, user scalar replaces a map", async () => {
+    // Without Helm's null-deletes-key rule, replicaCount: null would fail "must be integer".
+    assert.deepEqual(validateHelmValues("external-secrets", { webhook: { replicaCount: null } }), []);
+    assert.deepEqual(validateHelmValues("external-secrets", { webhook: "off" }), ["webhook: must be object"]);
+    assert.deepEqual(validateHelmValues("external-secrets", { installCRDs: undefined }), []);
+  });
+});
