@@ -1,0 +1,214 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import { findResource, runProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../scripts/harness";
+import { chartAppVersion, chartVersion, validateHelmValues } from "../../test/schemas";
+import {
+  ESO_APP_VERSION,
+  ESO_CHART_VERSION,
+  ESO_DEFAULT_RESOURCES,
+  ExternalSecretsOperator,
+  esoArgsErrors,
+  esoValues,
+  type ExternalSecretsOperatorArgs,
+} from "./external-secrets";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const COMPONENT = "veza:cluster:ExternalSecretsOperator";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
+
+function run(args: ExternalSecretsOperatorArgs, opts?: { provider?: boolean }): Promise<ProgramRun> {
+  return runProgram({
+    stack: "test",
+    config: CONFIG,
+    program: () => {
+      const provider = opts?.provider ? new k8s.Provider("cluster", {}) : undefined;
+      new ExternalSecretsOperator("eso", { ...args, provider });
+    },
+  });
+}
+
+describe("components/cluster/external-secrets: Helm values", () => {
+  it("pins the chart and the images to the vendored chart's version and appVersion", async () => {
+    assert.equal(ESO_CHART_VERSION, chartVersion("external-secrets"));
+    assert.equal(ESO_APP_VERSION, chartAppVersion("external-secrets"));
+    const v = esoValues({}) as { image: { tag: string }; webhook: { image: { tag: string } }; certController: { image: { tag: string } } };
+    assert.deepEqual(
+      [v.image.tag, v.webhook.image.tag, v.certController.image.tag],
+      Array(3).fill(chartAppVersion("external-secrets")),
+    );
+  });
+
+  for (const replicas of [1, 2]) {
+    for (const serviceMonitor of [false, true]) {
+      it(`validates against the closed chart schema (replicas ${replicas}, serviceMonitor ${serviceMonitor})`, async () => {
+        assert.deepEqual(validateHelmValues("external-secrets", esoValues({ replicas, serviceMonitor })), []);
+      });
+    }
+  }
+
+  it("validates with custom resources and labels", async () => {
+    const values = esoValues({
+      labels: { team: "platform" },
+      resources: { controller: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } } },
+    });
+    assert.deepEqual(validateHelmValues("external-secrets", values), []);
+  });
+
+  it("is checked by a schema that catches a misspelled key", async () => {
+    const values = esoValues({ replicas: 2 }) as Record<string, unknown> & { webhook: Record<string, unknown> };
+    const typo = { ...values, procesPushSecret: false, webhook: { ...values.webhook, replicaCont: 2 } };
+    assert.deepEqual(validateHelmValues("external-secrets", typo), ["procesPushSecret: unknown field", "webhook.replicaCont: unknown field"]);
+  });
+
+  it("has exactly these values with one replica", async () => {
+    const pdb = { enabled: false, minAvailable: 1 };
+    const image = { tag: "v2.9.0" };
+    const metrics = { service: { enabled: false } };
+    assert.deepEqual(esoValues({}), {
+      installCRDs: true,
+      replicaCount: 1,
+      leaderElect: false,
+      image,
+      processClusterExternalSecret: false,
+      processClusterPushSecret: false,
+      processClusterGenerator: false,
+      processClusterStore: false,
+      processPushSecret: false,
+      processSecretStore: true,
+      serviceAccount: { create: true, name: "external-secrets" },
+      resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+      podDisruptionBudget: pdb,
+      metrics,
+      serviceMonitor: { enabled: false, renderMode: "skipIfMissing" },
+      webhook: { create: true, replicaCount: 1, image, resources: ESO_DEFAULT_RESOURCES, podDisruptionBudget: pdb, metrics },
+      certController: { create: true, replicaCount: 1, image, resources: ESO_DEFAULT_RESOURCES, podDisruptionBudget: pdb, metrics },
+    });
+  });
+
+  it("turns on leader election and PDBs for every component with two replicas", async () => {
+    const v = esoValues({ replicas: 2 }) as Record<string, never>;
+    const pdb = { enabled: true, minAvailable: 1 };
+    assert.equal(v.replicaCount, 2);
+    assert.equal(v.leaderElect, true);
+    assert.deepEqual(v.podDisruptionBudget, pdb);
+    for (const part of ["webhook", "certController"] as const) {
+      assert.equal(v[part]["replicaCount"], 2, part);
+      assert.deepEqual(v[part]["podDisruptionBudget"], pdb, part);
+    }
+    // The chart has no value for it: the flag goes straight to the cert controller.
+    assert.deepEqual(v.certController["extraArgs"], { "enable-leader-election": "true" });
+    assert.equal((v.webhook as Record<string, unknown>).extraArgs, undefined);
+  });
+
+  it("passes boolean flags as strings, which the chart renders as --name=value", async () => {
+    // A false boolean would render as a bare flag, i.e. true.
+    const v = esoValues({ replicas: 3 }) as { certController: { extraArgs: Record<string, unknown> } };
+    for (const args of [v.certController.extraArgs]) {
+      for (const [k, value] of Object.entries(args)) assert.equal(typeof value, "string", k);
+    }
+  });
+
+  it("turns on the metrics Services and fails loudly without the ServiceMonitor CRD when asked for a ServiceMonitor", async () => {
+    const v = esoValues({ serviceMonitor: true }) as Record<string, never>;
+    const metrics = { service: { enabled: true } };
+    assert.deepEqual(v.serviceMonitor, { enabled: true, renderMode: "failIfMissing" });
+    assert.deepEqual([v.metrics, v.webhook["metrics"], v.certController["metrics"]], [metrics, metrics, metrics]);
+  });
+
+  it("gives each component its own resources, defaulting the others", async () => {
+    const controller = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } };
+    const v = esoValues({ resources: { controller } }) as Record<string, never>;
+    assert.deepEqual([v.resources, v.webhook["resources"], v.certController["resources"]], [controller, ESO_DEFAULT_RESOURCES, ESO_DEFAULT_RESOURCES]);
+  });
+
+  it("sets commonLabels only when labels are given", async () => {
+    assert.equal("commonLabels" in esoValues({}), false);
+    assert.deepEqual(esoValues({ labels: { team: "platform" } }).commonLabels, { team: "platform" });
+  });
+
+  const badReplicas: [number, string][] = [
+    [0, "[replicas] must be a whole number from 1 to 10; got 0."],
+    [1.5, "[replicas] must be a whole number from 1 to 10; got 1.5."],
+    [11, "[replicas] must be a whole number from 1 to 10; got 11."],
+    [Number.NaN, "[replicas] must be a whole number from 1 to 10; got NaN."],
+  ];
+  for (const [replicas, message] of badReplicas) {
+    it(`rejects replicas ${replicas} with an exact message`, async () => {
+      assert.deepEqual(esoArgsErrors({ replicas }), [message]);
+      assert.throws(() => esoValues({ replicas }), { message });
+    });
+  }
+});
+
+describe("components/cluster/external-secrets: CRDs at preview", () => {
+  it("uses a pulumi-kubernetes that reads a Release's CRDs during preview (4.32.0+, pulumi-kubernetes#4417)", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "kubernetes", "package.json"), "utf8")) as { version: string };
+    const [major, minor] = pkg.version.split(".").map(Number);
+    assert.ok(major > 4 || (major === 4 && minor >= 32), `@pulumi/kubernetes ${pkg.version} is older than 4.32.0`);
+    const declared = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/kubernetes"];
+    assert.match(declared, /^\^4\.(3[2-9]|[4-9]\d)\./, "package.json must not allow a @pulumi/kubernetes older than 4.32");
+  });
+});
+
+describe("components/cluster/external-secrets: resources", () => {
+  let plain: ProgramRun;
+  let component: RecordedResource;
+  let release: RecordedResource;
+
+  before(async () => {
+    plain = await run({ namespace: "external-secrets" });
+    component = findResource(plain, COMPONENT, "eso");
+    release = findResource(plain, RELEASE, "eso");
+  });
+
+  it("registers exactly the component and one Release", async () => {
+    const mine = plain.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => `${r.type}::${r.name}`).sort();
+    assert.deepEqual(mine, [`${RELEASE}::eso`, `${COMPONENT}::eso`]);
+  });
+
+  it("installs the pinned chart from the ESO repository, CRDs included", async () => {
+    const i = unwrapSecrets(release.inputs) as Record<string, unknown>;
+    assert.equal(i.chart, "external-secrets");
+    assert.equal(i.version, chartVersion("external-secrets"));
+    assert.deepEqual(i.repositoryOpts, { repo: "https://charts.external-secrets.io" });
+    assert.equal(i.name, "external-secrets");
+    assert.equal(i.namespace, "external-secrets");
+    assert.equal(i.createNamespace, false);
+    assert.equal(i.skipCrds, undefined);
+    assert.deepEqual(i.values, esoValues({}));
+    assert.equal((i.values as { installCRDs: boolean }).installCRDs, true);
+  });
+
+  it("parents every child on the component", async () => {
+    assert.equal(release.parent, component.urn);
+  });
+
+  it("does not protect anything by default", async () => {
+    assert.deepEqual(plain.resources.filter((r) => r.protect).map((r) => r.name), []);
+  });
+
+  it("registers exactly release, serviceAccountName and namespace as outputs", async () => {
+    const outputs = plain.componentOutputs.get(component.urn) ?? {};
+    assert.deepEqual(Object.keys(outputs).sort(), ["namespace", "release", "serviceAccountName"]);
+    assert.equal(outputs.serviceAccountName, "external-secrets");
+    assert.equal(outputs.namespace, "external-secrets");
+  });
+
+  it("protects the release when asked, labels the chart, and passes the provider on", async () => {
+    const labels = { team: "platform" };
+    const r = await run({ namespace: "eso", replicas: 2, protect: true, labels }, { provider: true });
+    assert.deepEqual(r.resources.filter((x) => x.protect).map((x) => x.name), ["eso"]);
+    const rel = findResource(r, RELEASE, "eso");
+    assert.deepEqual(unwrapSecrets(rel.inputs.values), esoValues({ replicas: 2, labels }));
+    assert.deepEqual((unwrapSecrets(rel.inputs.values) as { commonLabels: unknown }).commonLabels, labels);
+    const provider = findResource(r, "pulumi:providers:kubernetes", "cluster");
+    assert.ok(rel.provider.startsWith(`${provider.urn}::`));
+  });
+
+  it("refuses invalid replicas with a ResourceError naming the argument", async () => {
+    await assert.rejects(run({ namespace: "eso", replicas: 0 }), /\[replicas\] must be a whole number from 1 to 10; got 0\./);
+  });
+});

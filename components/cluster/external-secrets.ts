@@ -1,0 +1,190 @@
+/**
+ * External Secrets Operator, installed with its Helm chart, CRDs included.
+ *
+ * CRDs and custom resources in one program (pulumi-kubernetes#3176): the chart installs
+ * all of ESO's CRDs (`installCRDs: true`), so they stay in lockstep with the controller,
+ * which watches more kinds (generators, GeneratorState, ClusterProviderClass) than the
+ * platform uses. pulumi-kubernetes 4.32.0 and later read a Release's CRDs into the
+ * provider's cache during Check (pulumi-kubernetes#4417), so a first `pulumi preview` on
+ * an empty cluster resolves the ExternalSecret and SecretStore kinds; `package.json` pins
+ * a later version and a test checks it. Every custom resource must `dependsOn` `release`.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Helm chart version of External Secrets Operator; the test fixtures in test/upstream match it. */
+export const ESO_CHART_VERSION = "2.9.0";
+/** The chart's `appVersion`: the image tag of the controller, webhook and cert controller. */
+export const ESO_APP_VERSION = "v2.9.0";
+export const ESO_CHART_REPO = "https://charts.external-secrets.io";
+/** Helm release name; the chart's resource names (`external-secrets-webhook`, ...) derive from it. */
+export const ESO_RELEASE_NAME = "external-secrets";
+/** Name of the controller's ServiceAccount, set explicitly rather than left to the chart's template. */
+export const ESO_SERVICE_ACCOUNT = "external-secrets";
+
+/** CPU and memory for one container, as in a Kubernetes `resources` block. */
+export interface ContainerResources {
+  requests?: { cpu?: string; memory?: string };
+  limits?: { cpu?: string; memory?: string };
+}
+
+/** Requests 50m/64Mi, limits 500m/256Mi: enough for a few hundred ExternalSecrets. */
+export const ESO_DEFAULT_RESOURCES: ContainerResources = {
+  requests: { cpu: "50m", memory: "64Mi" },
+  limits: { cpu: "500m", memory: "256Mi" },
+};
+
+export interface ExternalSecretsOperatorArgs {
+  /** Namespace to install the operator into. Created by the caller; the release does not create it. */
+  namespace: pulumi.Input<string>;
+  /**
+   * Replicas of the controller, and of the webhook and cert controller. Default: `1`.
+   * A whole number from 1 to 10. Above 1, leader election is turned on (only one controller
+   * reconciles; the others wait) and each Deployment gets a PodDisruptionBudget with
+   * `minAvailable: 1`. With 1, the validating webhook (failure policy `Fail`) is down during
+   * a rollout or node drain, and ExternalSecret/SecretStore writes are rejected until it is back.
+   */
+  replicas?: number;
+  /**
+   * Create the metrics Services and Prometheus Operator ServiceMonitors for the controller,
+   * webhook and cert controller. Default: `false`. When `true`, the install fails if the
+   * `monitoring.coreos.com/v1` ServiceMonitor CRD is missing (rather than silently skipping it).
+   */
+  serviceMonitor?: boolean;
+  /**
+   * CPU and memory per component. Default for each: `ESO_DEFAULT_RESOURCES` (requests
+   * 50m/64Mi, limits 500m/256Mi). A component given here replaces the default as a whole.
+   * The controller's memory grows with the number of ExternalSecrets and managed Secrets it
+   * caches: raise its limit before it is OOM-killed, not after.
+   */
+  resources?: {
+    controller?: ContainerResources;
+    webhook?: ContainerResources;
+    certController?: ContainerResources;
+  };
+  /** Labels added to every resource the chart renders (`commonLabels`). Default: none. */
+  labels?: Record<string, string>;
+  /**
+   * Protect the release (and so its CRDs) from `pulumi destroy`. Default: `false`.
+   * Uninstalling it deletes the CRDs, every ExternalSecret and SecretStore in the cluster,
+   * and every Secret they own. Turn on wherever the synced Secrets matter.
+   */
+  protect?: boolean;
+  /** Kubernetes provider. Default: the ambient kubeconfig context. Must keep server-side apply on (the default). */
+  provider?: k8s.Provider;
+}
+
+/** The parts of an `ExternalSecretsOperatorArgs` that decide the Helm values. */
+export type EsoValuesArgs = Pick<ExternalSecretsOperatorArgs, "replicas" | "serviceMonitor" | "resources" | "labels">;
+
+/** Problems with the args, one message per problem, naming the argument and the fix. Empty: valid. */
+export function esoArgsErrors(args: EsoValuesArgs): string[] {
+  const errors: string[] = [];
+  const r = args.replicas;
+  if (r !== undefined && !(Number.isInteger(r) && r >= 1 && r <= 10)) {
+    errors.push(`[replicas] must be a whole number from 1 to 10; got ${String(r)}.`);
+  }
+  return errors;
+}
+
+/**
+ * Helm values for the external-secrets chart: only the overrides, the chart's `values.yaml`
+ * supplies the rest. Pure; throws on invalid args (see `esoArgsErrors`).
+ */
+export function esoValues(args: EsoValuesArgs): Record<string, unknown> {
+  const errors = esoArgsErrors(args);
+  if (errors.length > 0) throw new Error(errors.join(" "));
+  const replicas = args.replicas ?? 1;
+  const ha = replicas > 1;
+  const monitor = args.serviceMonitor ?? false;
+  const res = args.resources ?? {};
+  // A PDB with minAvailable 1 on a single replica would block every node drain.
+  const pdb = { enabled: ha, minAvailable: 1 };
+  const image = { tag: ESO_APP_VERSION };
+  const metrics = { service: { enabled: monitor } };
+
+  const values: Record<string, unknown> = {
+    // All CRDs, from the chart (see the file header for the preview of a first install).
+    installCRDs: true,
+    replicaCount: replicas,
+    leaderElect: ha,
+    image,
+    // Least privilege: the platform uses namespaced SecretStores and ExternalSecrets only,
+    // so the cluster-wide and push controllers stay off (ESO's security best practices).
+    processClusterExternalSecret: false,
+    processClusterPushSecret: false,
+    processClusterGenerator: false,
+    processClusterStore: false,
+    processPushSecret: false,
+    processSecretStore: true,
+    serviceAccount: { create: true, name: ESO_SERVICE_ACCOUNT },
+    resources: res.controller ?? ESO_DEFAULT_RESOURCES,
+    podDisruptionBudget: pdb,
+    metrics,
+    serviceMonitor: { enabled: monitor, renderMode: monitor ? "failIfMissing" : "skipIfMissing" },
+    webhook: {
+      create: true,
+      replicaCount: replicas,
+      image,
+      resources: res.webhook ?? ESO_DEFAULT_RESOURCES,
+      podDisruptionBudget: pdb,
+      metrics,
+    },
+    certController: {
+      create: true,
+      replicaCount: replicas,
+      image,
+      resources: res.certController ?? ESO_DEFAULT_RESOURCES,
+      podDisruptionBudget: pdb,
+      metrics,
+      // The chart has no leader-election value for the cert controller; without it, several
+      // replicas would each rotate the webhook certificate.
+      ...(ha ? { extraArgs: { "enable-leader-election": "true" } } : {}),
+    },
+  };
+  if (args.labels && Object.keys(args.labels).length > 0) values.commonLabels = { ...args.labels };
+  return values;
+}
+
+/**
+ * External Secrets Operator: the Helm chart (CRDs, controller, validating webhook, cert
+ * controller) with only the namespaced controllers on.
+ */
+export class ExternalSecretsOperator extends pulumi.ComponentResource {
+  /** The Helm release, which installs the CRDs: every ExternalSecret and SecretStore depends on it. */
+  public readonly release: k8s.helm.v3.Release;
+  /** The controller's ServiceAccount, known once the release is installed. */
+  public readonly serviceAccountName: pulumi.Output<string>;
+  /** The namespace the operator runs in. */
+  public readonly namespace: pulumi.Output<string>;
+
+  constructor(name: string, args: ExternalSecretsOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("veza:cluster:ExternalSecretsOperator", name, {}, opts);
+    const errors = esoArgsErrors(args);
+    if (errors.length > 0) throw new pulumi.ResourceError(errors.join(" "), this);
+
+    this.release = new k8s.helm.v3.Release(
+      name,
+      {
+        name: ESO_RELEASE_NAME,
+        chart: "external-secrets",
+        version: ESO_CHART_VERSION,
+        repositoryOpts: { repo: ESO_CHART_REPO },
+        namespace: args.namespace,
+        createNamespace: false,
+        maxHistory: 10,
+        values: esoValues(args),
+      },
+      // Uninstalling the release deletes its CRDs, every ExternalSecret and the Secrets they own.
+      { parent: this, provider: args.provider, protect: args.protect ?? false },
+    );
+
+    this.serviceAccountName = this.release.status.apply(() => ESO_SERVICE_ACCOUNT);
+    this.namespace = this.release.namespace;
+    this.registerOutputs({
+      release: this.release,
+      serviceAccountName: this.serviceAccountName,
+      namespace: this.namespace,
+    });
+  }
+}
