@@ -1,0 +1,146 @@
+/**
+ * The spec's rotation CronJob (`secrets-rotation`): on a schedule, force-sync the
+ * environment's ExternalSecrets (the `force-sync` annotation) and restart the deployments
+ * that read them (ESO does not restart pods: external-secrets#3218). Its ServiceAccount
+ * may only get and patch those named objects in its own namespace.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Official kubectl image, pinned. Distroless: no shell, so commands are plain argv. */
+export const KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.34.0";
+
+export interface RotationJobArgs {
+  /** Namespace of the ExternalSecrets and deployments. Created by the caller. */
+  namespace: pulumi.Input<string>;
+  /** Five-field cron schedule, e.g. `0 3 * * *`. */
+  schedule: string;
+  /** ExternalSecrets to force-sync. */
+  externalSecrets: string[];
+  /** Deployments to restart after the sync. They must exist: a missing one fails the Job. */
+  deployments: string[];
+  /** CronJob, ServiceAccount, Role and RoleBinding name. Default `secrets-rotation`. */
+  jobName?: string;
+  /** Image with kubectl. Default `KUBECTL_IMAGE`; pin a version, never `latest`. */
+  image?: string;
+  labels?: Record<string, string>;
+  /** What must exist first (the ESO release, for the ExternalSecret kind). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  provider?: k8s.Provider;
+}
+
+/** The Role's rules: get/patch on the named ExternalSecrets and deployments, nothing else. */
+export function rotationRules(args: Pick<RotationJobArgs, "externalSecrets" | "deployments">): k8s.types.input.rbac.v1.PolicyRule[] {
+  return [
+    { apiGroups: ["external-secrets.io"], resources: ["externalsecrets"], resourceNames: [...args.externalSecrets], verbs: ["get", "patch"] },
+    { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [...args.deployments], verbs: ["get", "patch"] },
+  ];
+}
+
+/** The CronJob and its least-privilege identity. */
+export class RotationJob extends pulumi.ComponentResource {
+  /** The CronJob's name. */
+  public readonly cronJobName: pulumi.Output<string>;
+
+  constructor(name: string, args: RotationJobArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("veza:eso:RotationJob", name, {}, opts);
+    if (!/^(\S+\s+){4}\S+$/.test(args.schedule)) {
+      throw new pulumi.ResourceError(`[schedule] must be a five-field cron schedule such as "0 3 * * *"; got "${args.schedule}".`, this);
+    }
+    if (!args.externalSecrets.length) throw new pulumi.ResourceError("[externalSecrets] must name at least one ExternalSecret to sync.", this);
+    const image = args.image ?? KUBECTL_IMAGE;
+    if (/:latest$/.test(image) || !/:[\w.-]+$/.test(image.split("/").pop() ?? "")) {
+      throw new pulumi.ResourceError(`[image] must be pinned to a version tag; got "${image}".`, this);
+    }
+    const jobName = args.jobName ?? "secrets-rotation";
+    const labels = { "app.kubernetes.io/name": jobName, "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", ...args.labels };
+    const child = { parent: this, provider: args.provider };
+    const meta = { name: jobName, namespace: args.namespace, labels };
+
+    const sa = new k8s.core.v1.ServiceAccount(`${name}`, { metadata: meta }, child);
+    const role = new k8s.rbac.v1.Role(`${name}`, { metadata: meta, rules: rotationRules(args) }, child);
+    const binding = new k8s.rbac.v1.RoleBinding(
+      `${name}`,
+      {
+        metadata: meta,
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+        subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: args.namespace }],
+      },
+      child,
+    );
+
+    const securityContext = {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    };
+    const resources = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
+    // kubectl writes its discovery cache under $HOME: a small emptyDir, the root stays read-only.
+    const env = [
+      { name: "HOME", value: "/tmp" },
+      { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    ];
+    const volumeMounts = [{ name: "tmp", mountPath: "/tmp" }];
+    const ns = pulumi.output(args.namespace);
+
+    const cron = new k8s.batch.v1.CronJob(
+      `${name}`,
+      {
+        metadata: meta,
+        spec: {
+          schedule: args.schedule,
+          concurrencyPolicy: "Forbid",
+          successfulJobsHistoryLimit: 3,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: {
+            spec: {
+              backoffLimit: 2,
+              activeDeadlineSeconds: 600,
+              ttlSecondsAfterFinished: 86400,
+              template: {
+                metadata: { labels },
+                spec: {
+                  serviceAccountName: sa.metadata.name,
+                  restartPolicy: "Never",
+                  securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+                  volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
+                  // First force ESO to re-read the backends; the pod name makes the value new each run.
+                  initContainers: [
+                    {
+                      name: "force-sync",
+                      image,
+                      args: ns.apply((n) => ["annotate", "--overwrite", "-n", n, ...args.externalSecrets.map((e) => `externalsecret/${e}`), "force-sync=$(POD_NAME)"]),
+                      env,
+                      volumeMounts,
+                      securityContext,
+                      resources,
+                    },
+                  ],
+                  // Then roll the deployments so every pod reads the new values.
+                  containers: [
+                    {
+                      name: "restart",
+                      image,
+                      args: ns.apply((n) => ["rollout", "restart", "-n", n, ...args.deployments.map((d) => `deployment/${d}`)]),
+                      env,
+                      volumeMounts,
+                      securityContext,
+                      resources,
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      },
+      { ...child, dependsOn: [binding, ...(args.dependsOn ?? [])] },
+    );
+    this.cronJobName = cron.metadata.name;
+    this.registerOutputs({ cronJobName: this.cronJobName });
+  }
+}

@@ -1,0 +1,92 @@
+import * as assert from "node:assert/strict";
+import { findResource, resourcesOfType, runProgram, unwrapSecrets } from "../../scripts/harness";
+import { validateCustomResource } from "../../test/schemas";
+import { ServiceSecrets, externalSecretSpec, providerCallsPerRefresh, type ServiceSecretsArgs } from "./service-secrets";
+
+const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
+const ES = "kubernetes:external-secrets.io/v1:ExternalSecret";
+const SHARED = { name: "veza-secrets", keys: ["database-url", "redis-url", "jwt-secret", "jwt-secret-previous"] };
+const CHAT = { name: "veza-chat-server-secrets", keys: ["database-url", "redis-url", "jwt-secret", "jwt-secret-previous", "chat-server-secret"] };
+const DATABASE = { key: "database-url", storeName: "vault-database-store", credsPath: "database/static-creds/veza-app", host: "postgres.veza.internal", port: 5432, database: "veza", sslMode: "require" };
+
+const vaultArgs: ServiceSecretsArgs = {
+  namespace: "veza-production",
+  secrets: [SHARED, CHAT],
+  source: { kind: "vault-kv", storeName: "vault-store", path: "veza/production" },
+  database: DATABASE,
+  refreshInterval: "1h",
+  deletionPolicy: "Retain",
+  secretAnnotations: { "reloader.stakater.com/match": "true" },
+};
+
+describe("components/eso/service-secrets", () => {
+  it("reads Vault KV in one call, the rotated database credentials in another, and templates exactly the Secret's keys", () => {
+    assert.deepEqual(externalSecretSpec(vaultArgs, SHARED), {
+      refreshInterval: "1h",
+      secretStoreRef: { name: "vault-store", kind: "SecretStore" },
+      dataFrom: [
+        { extract: { key: "veza/production" } },
+        {
+          extract: { key: "database/static-creds/veza-app" },
+          sourceRef: { storeRef: { name: "vault-database-store", kind: "SecretStore" } },
+          rewrite: [{ regexp: { source: "^(.*)$", target: "db_$1" } }],
+        },
+      ],
+      target: {
+        name: "veza-secrets",
+        creationPolicy: "Owner",
+        deletionPolicy: "Retain",
+        template: {
+          engineVersion: "v2",
+          type: "Opaque",
+          mergePolicy: "Replace",
+          metadata: { annotations: { "reloader.stakater.com/match": "true" } },
+          data: {
+            "database-url": 'postgresql://{{ index . "db_username" }}:{{ index . "db_password" }}@postgres.veza.internal:5432/veza?sslmode=require',
+            "redis-url": '{{ index . "redis-url" }}',
+            "jwt-secret": '{{ index . "jwt-secret" }}',
+            "jwt-secret-previous": '{{ index . "jwt-secret-previous" }}',
+          },
+        },
+      },
+    });
+    assert.equal(providerCallsPerRefresh(vaultArgs, SHARED), 2);
+  });
+
+  it("reads one cloud secret per key where the backend keeps one secret per key", () => {
+    const args: ServiceSecretsArgs = {
+      ...vaultArgs,
+      database: undefined,
+      source: { kind: "per-key", storeName: "aws-store", remoteKeys: Object.fromEntries(CHAT.keys.map((k) => [k, `veza/production/${k}`])) },
+      creationPolicy: "Merge",
+      deletionPolicy: undefined,
+    };
+    const spec = externalSecretSpec(args, CHAT) as { data: unknown; dataFrom?: unknown; target: { creationPolicy: string; deletionPolicy: string } };
+    assert.deepEqual(spec.data, CHAT.keys.map((k) => ({ secretKey: k, remoteRef: { key: `veza/production/${k}` } })));
+    assert.equal(spec.dataFrom, undefined);
+    assert.deepEqual([spec.target.creationPolicy, spec.target.deletionPolicy], ["Merge", "Delete"]);
+    assert.equal(providerCallsPerRefresh(args, CHAT), 5);
+    assert.throws(() => externalSecretSpec({ ...args, source: { ...args.source, remoteKeys: {} } as ServiceSecretsArgs["source"] }, CHAT), /no remote key for "database-url" in the aws-store source/);
+  });
+
+  it("registers one valid external-secrets.io/v1 ExternalSecret per Secret, after what it depends on", async () => {
+    const run = await runProgram({
+      stack: "test",
+      config: CONFIG,
+      program: async () => {
+        const { CustomResource } = await import("@pulumi/pulumi");
+        const store = new CustomResource("test:index:Store", "store", {});
+        new ServiceSecrets("secrets", { ...vaultArgs, dependsOn: [store] });
+      },
+    });
+    const ess = resourcesOfType(run, ES);
+    assert.deepEqual(ess.map((e) => (e.inputs.metadata as { name: string }).name).sort(), ["veza-chat-server-secrets", "veza-secrets"]);
+    const store = findResource(run, "test:index:Store", "store");
+    for (const es of ess) {
+      assert.deepEqual(validateCustomResource(unwrapSecrets(es.inputs)), [], es.name);
+      assert.ok(es.dependencies.includes(store.urn), es.name);
+      assert.equal(es.parent, findResource(run, "veza:eso:ServiceSecrets", "secrets").urn);
+      assert.deepEqual(es.inputs.spec, externalSecretSpec(vaultArgs, es.name.endsWith("chat-server-secrets") ? CHAT : SHARED));
+    }
+  });
+});

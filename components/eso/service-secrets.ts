@@ -1,0 +1,147 @@
+/**
+ * ExternalSecrets that produce the Kubernetes Secrets the services read, with exactly the
+ * names and keys of the spec's tables (services must not notice the move from manual
+ * Secrets), fetched with as few provider calls as each backend allows.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ESO_API_VERSION } from "./secret-stores";
+
+/** Where the secret values come from. */
+export type SecretSource =
+  /** One Vault KV v2 secret holding every key: one read per refresh (`dataFrom.extract`). */
+  | { kind: "vault-kv"; storeName: string; path: string }
+  /** One backend secret per key (AWS, GCP, Azure): one read per key per refresh. */
+  | { kind: "per-key"; storeName: string; remoteKeys: Record<string, string> };
+
+/** `database-url` built from Vault database credentials, so Vault's rotation reaches the Secret. */
+export interface DatabaseUrlSource {
+  /** Catalog key the URL is published under (`database-url`). */
+  key: string;
+  /** SecretStore that reads Vault paths as-is (KV v1 semantics). */
+  storeName: string;
+  /** Credentials path, e.g. `database/static-creds/veza-app`. */
+  credsPath: string;
+  host: string;
+  port: number;
+  database: string;
+  sslMode: string;
+}
+
+export interface ServiceSecretsArgs {
+  /** Namespace of the Secrets (and the stores). Created by the caller. */
+  namespace: pulumi.Input<string>;
+  /** The Kubernetes Secrets to produce and their keys. */
+  secrets: { name: string; keys: string[] }[];
+  source: SecretSource;
+  /** Omit where `database-url` is an ordinary secret of `source`. */
+  database?: DatabaseUrlSource;
+  /** How often ESO re-reads the backend, e.g. `1h`. Each refresh costs provider API calls. */
+  refreshInterval: string;
+  /**
+   * `Owner` (default): ESO owns the Secret. `Merge`: ESO writes into an existing Secret
+   * without taking it over: the migration path from manually created Secrets.
+   */
+  creationPolicy?: "Owner" | "Merge";
+  /** `Retain` keeps the Kubernetes Secret if the backend secret disappears (production). Default `Delete`. */
+  deletionPolicy?: "Retain" | "Delete";
+  /** Annotations on the produced Secrets (e.g. Stakater Reloader's `reloader.stakater.com/match`). */
+  secretAnnotations?: Record<string, string>;
+  labels?: Record<string, string>;
+  /** What must exist first: the ESO release (CRDs, webhook) and the SecretStores. */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  provider?: k8s.Provider;
+}
+
+/** Go-template reference to a fetched key (keys have dashes, so `index` is needed). */
+function ref(key: string): string {
+  return `{{ index . ${JSON.stringify(key)} }}`;
+}
+
+/** Prefix under which the database credentials land before templating. */
+const DB_PREFIX = "db_";
+
+/** The `spec` of the ExternalSecret producing one Secret. Pure, for tests. */
+export function externalSecretSpec(args: Omit<ServiceSecretsArgs, "namespace" | "secrets" | "dependsOn" | "provider" | "labels">, secret: { name: string; keys: string[] }): Record<string, unknown> {
+  const db = args.database && secret.keys.includes(args.database.key) ? args.database : undefined;
+  const ordinary = secret.keys.filter((k) => k !== db?.key);
+  const spec: Record<string, unknown> = {
+    refreshInterval: args.refreshInterval,
+    secretStoreRef: { name: args.source.storeName, kind: "SecretStore" },
+  };
+
+  const dataFrom: Record<string, unknown>[] = [];
+  if (args.source.kind === "vault-kv") {
+    if (ordinary.length) dataFrom.push({ extract: { key: args.source.path } });
+  } else {
+    const { remoteKeys } = args.source;
+    spec.data = ordinary.map((k) => {
+      if (!remoteKeys[k]) throw new Error(`no remote key for "${k}" in the ${args.source.storeName} source`);
+      return { secretKey: k, remoteRef: { key: remoteKeys[k] } };
+    });
+  }
+  if (db) {
+    dataFrom.push({
+      extract: { key: db.credsPath },
+      sourceRef: { storeRef: { name: db.storeName, kind: "SecretStore" } },
+      rewrite: [{ regexp: { source: "^(.*)$", target: `${DB_PREFIX}$1` } }],
+    });
+  }
+  if (dataFrom.length) spec.dataFrom = dataFrom;
+
+  const data: Record<string, string> = {};
+  for (const k of secret.keys) {
+    data[k] =
+      db && k === db.key
+        ? `postgresql://${ref(`${DB_PREFIX}username`)}:${ref(`${DB_PREFIX}password`)}@${db.host}:${db.port}/${db.database}?sslmode=${db.sslMode}`
+        : ref(k);
+  }
+  spec.target = {
+    name: secret.name,
+    creationPolicy: args.creationPolicy ?? "Owner",
+    deletionPolicy: args.deletionPolicy ?? "Delete",
+    template: {
+      engineVersion: "v2",
+      type: "Opaque",
+      // Replace: the Secret holds exactly the templated keys, not everything fetched.
+      mergePolicy: "Replace",
+      ...(args.secretAnnotations ? { metadata: { annotations: args.secretAnnotations } } : {}),
+      data,
+    },
+  };
+  return spec;
+}
+
+/** Backend reads one refresh of one ExternalSecret costs. */
+export function providerCallsPerRefresh(args: Pick<ServiceSecretsArgs, "source" | "database">, secret: { keys: string[] }): number {
+  const db = args.database && secret.keys.includes(args.database.key) ? 1 : 0;
+  const ordinary = secret.keys.length - db;
+  const fromSource = args.source.kind === "vault-kv" ? (ordinary ? 1 : 0) : ordinary;
+  return fromSource + db;
+}
+
+/** One ExternalSecret per Kubernetes Secret. */
+export class ServiceSecrets extends pulumi.ComponentResource {
+  /** ExternalSecret names (equal to the Secret names they produce). */
+  public readonly externalSecretNames: pulumi.Output<string>[];
+
+  constructor(name: string, args: ServiceSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("veza:eso:ServiceSecrets", name, {}, opts);
+    const labels = { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", ...args.labels };
+    this.externalSecretNames = args.secrets.map((secret) => {
+      let spec: Record<string, unknown>;
+      try {
+        spec = externalSecretSpec(args, secret);
+      } catch (e) {
+        throw new pulumi.ResourceError(`[source] ${(e as Error).message}: every key of every Secret needs one.`, this);
+      }
+      const es = new k8s.apiextensions.CustomResource(
+        `${name}-${secret.name}`,
+        { apiVersion: ESO_API_VERSION, kind: "ExternalSecret", metadata: { name: secret.name, namespace: args.namespace, labels }, spec },
+        { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+      );
+      return es.metadata.name;
+    });
+    this.registerOutputs({ externalSecretNames: this.externalSecretNames });
+  }
+}
