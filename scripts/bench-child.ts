@@ -14,10 +14,15 @@ function report(resources: number): void {
 async function floor(count: number): Promise<void> {
   // require, not import(): the child runs with tsx's CommonJS hook only.
   const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  class Bare extends pulumi.CustomResource {
+    constructor(name: string, props: Record<string, unknown>) {
+      super("bench:index:Bare", name, props);
+    }
+  }
   let registered = 0;
   await pulumi.runtime.setMocks({ newResource: (a) => ((registered += 1), { id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, "veza-secrets", "bench", false);
   await pulumi.runtime.runInPulumiStack(async () => {
-    for (let i = 0; i < count - 1; i++) new pulumi.CustomResource("bench:index:Bare", `bare-${i}`, { value: `v${i}` });
+    for (let i = 0; i < count - 1; i++) new Bare(`bare-${i}`, { value: `v${i}` });
     return {};
   });
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();

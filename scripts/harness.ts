@@ -296,3 +296,10 @@ export function plaintextOccurrences(value: unknown, needle: string, at = "$"): 
   if (isPlainObject(value)) return Object.entries(value).flatMap(([k, v]) => plaintextOccurrences(v, needle, `${at}.${k}`));
   return [];
 }
+
+/** A bare custom resource (type `test:index:Bare`), for tests and the benchmark's floor. */
+export class BareResource extends pulumi.CustomResource {
+  constructor(name: string, props: Record<string, unknown> = {}) {
+    super("test:index:Bare", name, props);
+  }
+}

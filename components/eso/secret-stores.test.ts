@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { findResource, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { BareResource, findResource, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
 import { validateCustomResource } from "../../test/schemas";
 import { SecretStores, type StoreSpec } from "./secret-stores";
 
@@ -64,14 +64,13 @@ describe("components/eso/secret-stores", () => {
     const r = await runProgram({
       stack: "test",
       config: CONFIG,
-      program: async () => {
-        const { CustomResource } = await import("@pulumi/pulumi");
-        const eso = new CustomResource("test:index:EsoRelease", "eso", {});
+      program: () => {
+        const eso = new BareResource("eso");
         new SecretStores("stores", { namespace: "ns", stores: STORES.slice(0, 1), dependsOn: [eso] });
       },
     });
     const store = findResource(r, CR, "stores-vault-store");
-    assert.ok(store.dependencies.includes(findResource(r, "test:index:EsoRelease", "eso").urn));
+    assert.ok(store.dependencies.includes(findResource(r, "test:index:Bare", "eso").urn));
     assert.ok(store.dependencies.includes(findResource(r, SA, "stores-vault-store").urn));
   });
 

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { findResource, resourcesOfType, runProgram, unwrapSecrets } from "../../scripts/harness";
+import { BareResource, findResource, resourcesOfType, runProgram, unwrapSecrets } from "../../scripts/harness";
 import { validateCustomResource } from "../../test/schemas";
 import { ServiceSecrets, externalSecretSpec, providerCallsPerRefresh, type ServiceSecretsArgs } from "./service-secrets";
 
@@ -73,15 +73,14 @@ describe("components/eso/service-secrets", () => {
     const run = await runProgram({
       stack: "test",
       config: CONFIG,
-      program: async () => {
-        const { CustomResource } = await import("@pulumi/pulumi");
-        const store = new CustomResource("test:index:Store", "store", {});
+      program: () => {
+        const store = new BareResource("store");
         new ServiceSecrets("secrets", { ...vaultArgs, dependsOn: [store] });
       },
     });
     const ess = resourcesOfType(run, ES);
     assert.deepEqual(ess.map((e) => (e.inputs.metadata as { name: string }).name).sort(), ["veza-chat-server-secrets", "veza-secrets"]);
-    const store = findResource(run, "test:index:Store", "store");
+    const store = findResource(run, "test:index:Bare", "store");
     for (const es of ess) {
       assert.deepEqual(validateCustomResource(unwrapSecrets(es.inputs)), [], es.name);
       assert.ok(es.dependencies.includes(store.urn), es.name);
