@@ -27,6 +27,11 @@ export type StoreSpec =
       audience: string;
       /** ConfigMap in the store's namespace holding Vault's CA (`ca.crt`); omit for plain HTTP (dev). */
       caConfigMap?: string;
+      /**
+       * Share another store's ServiceAccount (and so its Vault role), e.g. the store for the
+       * database engine shares the KV store's. Default: `eso-<name>`.
+       */
+      serviceAccount?: string;
     }
   | { kind: "aws"; name: string; region: string; /** IAM role assumed through IRSA. */ roleArn: string }
   | {
@@ -64,6 +69,10 @@ export function storeServiceAccount(storeName: string): string {
   return `eso-${storeName}`;
 }
 
+function accountOf(store: StoreSpec): string {
+  return store.kind === "vault" && store.serviceAccount ? store.serviceAccount : storeServiceAccount(store.name);
+}
+
 /** The ServiceAccount annotations a backend's workload identity needs. */
 export function serviceAccountAnnotations(store: StoreSpec): Record<string, pulumi.Input<string>> {
   switch (store.kind) {
@@ -80,7 +89,7 @@ export function serviceAccountAnnotations(store: StoreSpec): Record<string, pulu
 
 /** The SecretStore `spec.provider` block for a backend. */
 export function storeProvider(store: StoreSpec): Record<string, unknown> {
-  const serviceAccountRef = { name: storeServiceAccount(store.name) };
+  const serviceAccountRef = { name: accountOf(store) };
   switch (store.kind) {
     case "vault":
       return {
@@ -109,7 +118,7 @@ export function storeProvider(store: StoreSpec): Record<string, unknown> {
 export class SecretStores extends pulumi.ComponentResource {
   /** Store names by store name (known once each store exists: use as dependencies). */
   public readonly storeNames: Record<string, pulumi.Output<string>>;
-  /** ServiceAccount names by store name. */
+  /** ServiceAccount names by store name (stores sharing an account list the same one). */
   public readonly serviceAccounts: Record<string, pulumi.Output<string>>;
   /** The stores, for `dependsOn` of the ExternalSecrets that read them. */
   public readonly stores: k8s.apiextensions.CustomResource[];
@@ -124,21 +133,27 @@ export class SecretStores extends pulumi.ComponentResource {
     this.storeNames = {};
     this.serviceAccounts = {};
     this.stores = [];
+    const accounts = new Map<string, k8s.core.v1.ServiceAccount>();
     for (const store of args.stores) {
-      const sa = new k8s.core.v1.ServiceAccount(
-        `${name}-${store.name}`,
-        {
-          metadata: {
-            name: storeServiceAccount(store.name),
-            namespace: args.namespace,
-            labels: { ...labels, "app.kubernetes.io/component": "secret-store" },
-            annotations: serviceAccountAnnotations(store),
+      const account = accountOf(store);
+      let sa = accounts.get(account);
+      if (!sa) {
+        sa = new k8s.core.v1.ServiceAccount(
+          `${name}-${account}`,
+          {
+            metadata: {
+              name: account,
+              namespace: args.namespace,
+              labels: { ...labels, "app.kubernetes.io/component": "secret-store" },
+              annotations: serviceAccountAnnotations(store),
+            },
+            // ESO mints short-lived tokens for it with the TokenRequest API; no pod mounts it.
+            automountServiceAccountToken: false,
           },
-          // ESO mints short-lived tokens for it with the TokenRequest API; no pod mounts it.
-          automountServiceAccountToken: false,
-        },
-        { parent: this, provider: args.provider },
-      );
+          { parent: this, provider: args.provider },
+        );
+        accounts.set(account, sa);
+      }
       const cr = new k8s.apiextensions.CustomResource(
         `${name}-${store.name}`,
         {
