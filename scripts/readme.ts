@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CATALOG, SERVICES, type SecretSpec, serviceSecrets } from "../components/catalog";
 import { ROOT, runProgram } from "./harness";
+import { callsPerMonth, freshnessTable, PRICE_PER_10K } from "./freshness";
 import { renderMermaid } from "./plan";
 
 const README = path.join(ROOT, "README.md");
@@ -43,9 +44,18 @@ export function secretsTable(catalog: readonly SecretSpec[] = CATALOG): string {
 /** Each generated block's content, by marker name. */
 export async function generatedBlocks(): Promise<Record<string, string>> {
   const blocks: Record<string, string> = { "secrets-table": secretsTable() };
-  for (const stack of ["development", "production"]) {
-    blocks[`diagram-${stack}`] = ["```mermaid", renderMermaid(await runProgram({ stack })), "```"].join("\n");
+  const freshness: string[] = [];
+  for (const stack of ["development", "staging", "production"]) {
+    const run = await runProgram({ stack });
+    if (stack !== "staging") blocks[`diagram-${stack}`] = ["```mermaid", renderMermaid(run), "```"].join("\n");
+    freshness.push(`**${stack}**`, "", freshnessTable(run), "");
   }
+  const scale = (interval: string): string => {
+    const calls = callsPerMonth(1000, interval);
+    return `${calls.toLocaleString("en-US")} calls, $${((calls / 10_000) * PRICE_PER_10K.aws).toFixed(2)} on AWS`;
+  };
+  freshness.push(`For scale: 1,000 ExternalSecrets of one read each cost ${scale("1m")} a month at \`refreshInterval: 1m\`, and ${scale("1h")} at \`1h\`.`);
+  blocks.freshness = freshness.join("\n");
   return blocks;
 }
 
