@@ -227,13 +227,13 @@ describe("stack config", () => {
     const dev = loadStackConfig(source("development"), "development");
     assert.deepEqual(
       { providers: dev.providers, eso: dev.eso, vaultMode: dev.vault?.mode, replicas: dev.vault?.replicas, address: dev.vault?.address, database: dev.database, protect: dev.protect, recovery: dev.recoveryWindowDays },
-      { providers: ["vault"], eso: { replicas: 1, serviceMonitor: false, refreshInterval: "15m" }, vaultMode: "dev", replicas: 1, address: "http://127.0.0.1:30820", database: undefined, protect: false, recovery: 7 },
+      { providers: ["vault"], eso: { replicas: 1, serviceMonitor: false, refreshInterval: "15m", creationPolicy: "Owner", deletionPolicy: "Delete" }, vaultMode: "dev", replicas: 1, address: "http://127.0.0.1:30820", database: undefined, protect: false, recovery: 7 },
     );
     assert.deepEqual(Object.keys(dev.supplied).sort(), ["databaseUrl", "redisUrl", "s3AccessKey", "s3SecretKey", "smtpPassword", "stripeApiKey", "stripeWebhookSecret"]);
 
     const prod = loadStackConfig(source("production"), "production");
     assert.deepEqual(prod.esoProviders, ["vault", "aws"]);
-    assert.deepEqual(prod.eso, { replicas: 2, serviceMonitor: true, refreshInterval: "1h" });
+    assert.deepEqual(prod.eso, { replicas: 2, serviceMonitor: true, refreshInterval: "1h", creationPolicy: "Owner", deletionPolicy: "Retain" });
     assert.equal(prod.protect, true);
     assert.equal(prod.recoveryWindowDays, 30);
     assert.equal(prod.vault?.seal?.type, "awskms");

@@ -108,14 +108,22 @@ export interface StackConfig {
   /** Present when `vault` is a provider. */
   vault?: VaultSettings;
   /** Present when any ESO provider is used. */
-  eso?: { replicas: number; serviceMonitor: boolean; refreshInterval: string };
+  eso?: {
+    replicas: number;
+    serviceMonitor: boolean;
+    refreshInterval: string;
+    /** `Merge` while adopting hand-made Secrets, else `Owner`. */
+    creationPolicy: "Owner" | "Merge";
+    /** `Retain` in production: a vanished backend secret does not delete the Kubernetes Secret. */
+    deletionPolicy: "Retain" | "Delete";
+  };
   /** Per generated catalog key: its length and rotation period. */
   generatedKeys: Record<string, { length: number; rotationDays: number }>;
   /** Present when the stack configures a database and uses Vault: credentials are rotated by Vault. */
   database?: DatabaseSettings;
   rotation: { schedule: string; installReloader: boolean };
   aws?: NonNullable<RawStackConfig["aws"]>;
-  gcp?: { project: string; replicationLocations: string[] };
+  gcp?: { project: string; replicationLocations: string[]; clusterName: string; clusterLocation: string };
   azure?: NonNullable<RawStackConfig["azure"]> & { keyVaultName: string; allowedIpRanges: string[] };
   /** Supplied secrets by config key (catalog `supplied`, and `databaseUrl` when not rotated). */
   supplied: Record<string, pulumi.Output<string>>;
@@ -422,6 +430,8 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         replicas: cfg.eso?.replicas ?? d.esoReplicas,
         serviceMonitor: cfg.eso?.serviceMonitor ?? false,
         refreshInterval: cfg.eso?.refreshInterval ?? d.refreshInterval,
+        creationPolicy: cfg.eso?.adoptExisting ? ("Merge" as const) : ("Owner" as const),
+        deletionPolicy: env === "production" ? ("Retain" as const) : ("Delete" as const),
       }
     : undefined;
   if (eso && env === "production" && eso.replicas < 2) {
@@ -450,7 +460,10 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     database,
     rotation: { schedule: cfg.rotation?.schedule ?? "0 3 * * *", installReloader: cfg.rotation?.installReloader ?? d.installReloader },
     aws: providers.includes("aws") ? cfg.aws : undefined,
-    gcp: providers.includes("gcp") && cfg.gcp ? { project: cfg.gcp.project, replicationLocations: cfg.gcp.replicationLocations ?? [] } : undefined,
+    gcp:
+      providers.includes("gcp") && cfg.gcp
+        ? { project: cfg.gcp.project, replicationLocations: cfg.gcp.replicationLocations ?? [], clusterName: cfg.gcp.clusterName, clusterLocation: cfg.gcp.clusterLocation }
+        : undefined,
     azure:
       providers.includes("azure") && cfg.azure
         ? { ...cfg.azure, keyVaultName: cfg.azure.keyVaultName ?? `veza-${env}-kv`, allowedIpRanges: cfg.azure.allowedIpRanges ?? [] }

@@ -114,6 +114,8 @@ export const configSchema = z.strictObject({
       replicas: z.number().int().min(1).max(5).optional(),
       serviceMonitor: z.boolean().optional(),
       refreshInterval: duration.optional(),
+      /** Migration: write into existing, hand-made Secrets (`creationPolicy: Merge`) instead of owning them. */
+      adoptExisting: z.boolean().optional(),
     })
     .optional(),
   generatedKeys: z
@@ -160,6 +162,9 @@ export const configSchema = z.strictObject({
       project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { message: "must be a Google Cloud project id" }),
       /** Empty: automatic replication. Otherwise user-managed replicas in these locations. */
       replicationLocations: z.array(z.string().min(1)).optional(),
+      /** The GKE cluster ESO runs in (Workload Identity token exchange). */
+      clusterName: z.string().min(1),
+      clusterLocation: z.string().min(1),
     })
     .optional(),
   azure: z
@@ -200,6 +205,7 @@ export const EXAMPLES: Record<string, string> = {
   "eso.replicas": "2",
   "eso.serviceMonitor": "true",
   "eso.refreshInterval": "1h",
+  "eso.adoptExisting": "true",
   "generatedKeys.*.length": "64",
   "generatedKeys.*.rotationDays": "90",
   database: '\'{"host":"postgres.example.internal"}\'',
@@ -213,7 +219,7 @@ export const EXAMPLES: Record<string, string> = {
   aws: '\'{"region":"eu-west-1","accountId":"123456789012","oidcIssuer":"oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"}\'',
   "aws.region": "eu-west-1",
   "aws.accountId": "123456789012",
-  gcp: '\'{"project":"veza-prod"}\'',
+  gcp: '\'{"project":"veza-prod","clusterName":"veza","clusterLocation":"europe-west1"}\'',
   "gcp.project": "veza-prod",
   azure: '\'{"resourceGroupName":"veza","location":"westeurope","tenantId":"<tenant uuid>","oidcIssuerUrl":"https://<aks oidc issuer>"}\'',
   "azure.tenantId": "00000000-0000-0000-0000-000000000000",
