@@ -73,7 +73,7 @@ export interface ServiceSecret {
   name: string;
   /** `undefined` for the shared Secret every service mounts. */
   service?: Service;
-  /** Catalog keys in this Secret, catalog order. */
+  /** Keys in this Secret, catalog order, `<key>-previous` right after a key that keeps one. */
   keys: string[];
 }
 
@@ -100,13 +100,21 @@ export function needs(spec: SecretSpec, service: Service): boolean {
  * service needs, then one per service with the common keys plus that service's own.
  */
 export function serviceSecrets(catalog: readonly SecretSpec[]): ServiceSecret[] {
-  const common = catalog.filter((s) => s.services === "all").map((s) => s.key);
+  const common = catalog.filter((s) => s.services === "all").flatMap(publishedKeys);
   const result: ServiceSecret[] = [{ name: SHARED_SECRET_NAME, keys: common }];
   for (const service of SERVICES) {
-    const keys = catalog.filter((s) => needs(s, service)).map((s) => s.key);
+    const keys = catalog.filter((s) => needs(s, service)).flatMap(publishedKeys);
     result.push({ name: serviceSecretName(service), service, keys });
   }
   return result;
+}
+
+/** Suffix of the key that keeps a rotated key's previous value (zero-downtime JWT rotation). */
+export const PREVIOUS_SUFFIX = "-previous";
+
+/** The keys a catalog entry publishes: itself, and `<key>-previous` where it keeps one. */
+export function publishedKeys(spec: SecretSpec): string[] {
+  return spec.source.kind === "generated" && spec.source.keepPrevious ? [spec.key, `${spec.key}${PREVIOUS_SUFFIX}`] : [spec.key];
 }
 
 /** Keys generated with `@pulumi/random`. */

@@ -32,10 +32,10 @@ describe("components/secrets/kubernetes-secrets", () => {
     assert.deepEqual(
       secrets.map((r) => [r.name, (r.inputs.metadata as { name: string }).name, Object.keys(unwrapSecrets(r.inputs.stringData) as object)]),
       [
-        ["k8s-veza-backend-api-secrets", "veza-backend-api-secrets", sorted(["database-url", "redis-url", "jwt-secret", "stripe-api-key", "stripe-webhook-secret", "smtp-password", "s3-access-key", "s3-secret-key"])],
-        ["k8s-veza-chat-server-secrets", "veza-chat-server-secrets", sorted(["database-url", "redis-url", "jwt-secret", "chat-server-secret"])],
-        ["k8s-veza-secrets", "veza-secrets", sorted(["database-url", "redis-url", "jwt-secret"])],
-        ["k8s-veza-stream-server-secrets", "veza-stream-server-secrets", sorted(["database-url", "redis-url", "jwt-secret", "stream-server-secret"])],
+        ["k8s-veza-backend-api-secrets", "veza-backend-api-secrets", sorted(["database-url", "redis-url", "jwt-secret", "jwt-secret-previous", "stripe-api-key", "stripe-webhook-secret", "smtp-password", "s3-access-key", "s3-secret-key"])],
+        ["k8s-veza-chat-server-secrets", "veza-chat-server-secrets", sorted(["database-url", "redis-url", "jwt-secret", "jwt-secret-previous", "chat-server-secret"])],
+        ["k8s-veza-secrets", "veza-secrets", sorted(["database-url", "redis-url", "jwt-secret", "jwt-secret-previous"])],
+        ["k8s-veza-stream-server-secrets", "veza-stream-server-secrets", sorted(["database-url", "redis-url", "jwt-secret", "jwt-secret-previous", "stream-server-secret"])],
       ],
     );
     const component = findResource(run, "veza:secrets:KubernetesSecrets", "k8s");
