@@ -144,6 +144,9 @@ const FAKE_OUTPUTS: Record<string, (name: string, inputs: Record<string, unknown
 function fakeId(type: string, name: string, inputs: Record<string, unknown>): string {
   const meta = inputs.metadata as { name?: string; namespace?: string } | undefined;
   if (type.startsWith("kubernetes:") && meta?.name) return meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name;
+  if (type === "azure-native:keyvault:Vault") {
+    return `/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/${String(inputs.resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${String(inputs.vaultName ?? name)}`;
+  }
   return `${name}-id`;
 }
 
