@@ -133,11 +133,11 @@ describe("components/secrets/azure-key-vault", () => {
 
   it("grants Key Vault Secrets User to the identity on this vault only", () => {
     const [role] = resourcesOfType(run, ROLE);
-    // The mocks' vault id is "kv-id", not an ARM id, so the subscription part is that id;
-    // the next test derives it from a real id.
+    // The harness gives the vault an ARM-shaped id in subscription 2222…, resource group as given.
+    const vaultId = "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/veza-secrets/providers/Microsoft.KeyVault/vaults/veza-production-kv";
     assert.deepEqual(role.inputs, {
-      scope: "kv-id",
-      roleDefinitionId: `kv-id/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER}`,
+      scope: vaultId,
+      roleDefinitionId: `/subscriptions/22222222-2222-2222-2222-222222222222/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER}`,
       principalId: "principal-kv-eso",
       principalType: "ServicePrincipal",
     });
@@ -162,7 +162,7 @@ describe("components/secrets/azure-key-vault", () => {
   it("grants each environment's identity its own vault and no other environment's (3×3)", async () => {
     const r = await runProgram({ stack: "test", config: CONFIG, program: () => ENVIRONMENTS.map((env) => new AzureKeyVault(`kv-${env}`, argsFor(env))) });
     const envOfPrincipal = (p: unknown) => ENVIRONMENTS.find((env) => p === `principal-kv-${env}-eso`);
-    const envOfScope = (s: unknown) => ENVIRONMENTS.find((env) => s === `kv-${env}-id`);
+    const envOfScope = (s: unknown) => ENVIRONMENTS.find((env) => typeof s === "string" && s.endsWith(`/providers/Microsoft.KeyVault/vaults/veza-${env}-kv`));
     const matrix = ENVIRONMENTS.map(() => ENVIRONMENTS.map(() => 0));
     for (const a of resourcesOfType(r, ROLE)) {
       const who = envOfPrincipal(a.inputs.principalId);
