@@ -33,7 +33,9 @@ const CHART_DIRS: Record<HelmChart, string> = {
  */
 const UNLISTED_UPSTREAM_VALUES: Record<HelmChart, readonly string[]> = {
   "external-secrets": [],
-  vault: ["server.preStop", "serverTelemetry.serviceMonitor.matchLabels"],
+  // server.readinessProbe.path: documented (commented out) in values.yaml and read by the
+  // chart's server StatefulSet template, but missing from values.schema.json.
+  vault: ["server.preStop", "serverTelemetry.serviceMonitor.matchLabels", "server.readinessProbe.path"],
 };
 
 function isObject(value: unknown): value is JsonObject {
