@@ -3,10 +3,21 @@
  * with `config.ts` and `defaults.ts`, that knows about environments.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SERVICES, type SecretSpec, SHARED_SECRET_NAME, serviceSecrets, serviceWorkloadName } from "../components/catalog";
+import { SERVICES, type SecretSpec, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
+import { ExternalSecretsOperator } from "../components/cluster/external-secrets";
 import { Namespaces } from "../components/cluster/namespaces";
+import { RELOADER_SECRET_ANNOTATIONS, Reloader } from "../components/cluster/reloader";
 import { ServiceAccess } from "../components/cluster/service-access";
+import { RotationJob } from "../components/eso/rotation-job";
+import { SecretStores, type StoreSpec, storeServiceAccount } from "../components/eso/secret-stores";
+import { ServiceSecrets, type DatabaseUrlSource, type SecretSource } from "../components/eso/service-secrets";
+import { AwsSecrets } from "../components/secrets/aws-secrets";
+import { AzureKeyVault } from "../components/secrets/azure-key-vault";
+import { GcpSecrets } from "../components/secrets/gcp-secrets";
+import { GeneratedKeys } from "../components/secrets/generated-keys";
+import { KubernetesSecrets } from "../components/secrets/kubernetes-secrets";
 import type { StackConfig } from "./config";
+import { type VaultPlatform, buildVault } from "./vault";
 
 /** Stack outputs: names and addresses a user needs, never a secret value. */
 export interface PlatformOutputs {
@@ -16,22 +27,37 @@ export interface PlatformOutputs {
   /** Kubernetes Secrets the services read, with their keys. */
   kubernetesSecrets: { name: string; keys: string[] }[];
   serviceAccounts: Record<string, pulumi.Output<string>>;
+  /** SecretStore names (empty for providers [kubernetes]). */
+  secretStores: string[];
+  /** ExternalSecret names (equal to the Secrets they produce). */
+  externalSecrets: string[];
+  /** Where each backend keeps this environment's secrets (names and paths, no values). */
+  backends: Record<string, unknown>;
+  /** Rotation: generated keys' periods in days, the CronJob schedule, Vault's database roles. */
+  rotation: Record<string, unknown>;
+  vault?: VaultPlatform["outputs"];
+  /** Commands for the spec's troubleshooting section, with this stack's names. */
+  troubleshooting: string[];
 }
 
-export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[]): PlatformOutputs {
+/** Names of the stores, by backend. */
+const STORE_NAMES = { vault: "vault-store", aws: "aws-store", gcp: "gcp-store", azure: "azure-store" } as const;
+const VAULT_DATABASE_STORE = "vault-database-store";
+
+/**
+ * Build the platform for one stack. `now` is the rotation clock for generated keys
+ * (tests pass fixed dates); `catalog` is the secret catalog (the benchmark passes larger ones).
+ */
+export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[], now: Date = new Date()): PlatformOutputs {
   const env = config.environment;
   const envLabels = { "veza.io/environment": env };
   const secrets = serviceSecrets(catalog);
+  const ns = config.namespaces;
 
-  const namespaceNames: Record<string, string> = { workloads: config.namespaces.workloads };
-  if (config.vault) namespaceNames.vault = config.namespaces.vault;
-  if (config.eso) namespaceNames.externalSecrets = config.namespaces.externalSecrets;
-  const namespaces = new Namespaces("namespaces", {
-    names: namespaceNames,
-    holdSecrets: ["workloads", "vault"],
-    labels: envLabels,
-    protect: config.protect,
-  });
+  const namespaceNames: Record<string, string> = { workloads: ns.workloads };
+  if (config.vault) namespaceNames.vault = ns.vault;
+  if (config.eso) namespaceNames.externalSecrets = ns.externalSecrets;
+  const namespaces = new Namespaces("namespaces", { names: namespaceNames, holdSecrets: ["workloads", "vault"], labels: envLabels, protect: config.protect });
 
   const access = new ServiceAccess("service-access", {
     namespace: namespaces.names.workloads,
@@ -44,11 +70,188 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     labels: envLabels,
   });
 
-  return {
+  // Every value the services need, as Pulumi secrets: generated, then supplied.
+  const generated = new GeneratedKeys("generated-keys", {
+    keys: generatedSecrets(catalog).map((g) => ({ key: g.key, ...config.generatedKeys[g.key], keepPrevious: g.source.keepPrevious })),
+    now,
+  });
+  const values: Record<string, pulumi.Output<string>> = { ...generated.values };
+  for (const spec of catalog) {
+    if (spec.source.kind !== "generated" && config.supplied[spec.source.configKey]) values[spec.key] = config.supplied[spec.source.configKey];
+  }
+  // With rotated database credentials, database-url is built by ESO from Vault, never stored.
+  const stored = Object.keys(values).filter((k) => !(config.database && catalog.find((s) => s.key === k)?.source.kind === "database"));
+  const description = (key: string): string => catalog.find((s) => s.key === key || `${s.key}-previous` === key)?.description ?? key;
+  const entries = stored.map((key) => ({ key, description: description(key), value: values[key] }));
+
+  const outputs: PlatformOutputs = {
     environment: env,
     providers: config.providers,
     namespaces: namespaces.names,
     kubernetesSecrets: secrets.map((s) => ({ name: s.name, keys: s.keys })),
     serviceAccounts: access.serviceAccounts,
+    secretStores: [],
+    externalSecrets: [],
+    backends: {},
+    rotation: {
+      generatedKeysDays: Object.fromEntries(Object.entries(config.generatedKeys).map(([k, v]) => [k, v.rotationDays])),
+    },
+    troubleshooting: [],
   };
+
+  // The spec's option 1: the program writes the Secrets itself, no operator.
+  if (config.providers.includes("kubernetes")) {
+    new KubernetesSecrets("kubernetes-secrets", {
+      namespace: namespaces.names.workloads,
+      secrets: secrets.map((s) => ({ name: s.name, data: Object.fromEntries(s.keys.map((k) => [k, values[k]])) })),
+      labels: envLabels,
+      annotations: config.rotation.installReloader ? { ...RELOADER_SECRET_ANNOTATIONS } : undefined,
+      protect: config.protect,
+    });
+    outputs.backends.kubernetes = { namespace: ns.workloads, secrets: secrets.map((s) => s.name) };
+    outputs.troubleshooting = [`kubectl get secret ${SHARED_SECRET_NAME} -n ${ns.workloads}`];
+    return outputs;
+  }
+
+  // Backends ESO reads. Each store's ServiceAccount is the identity its backend trusts.
+  const stores: StoreSpec[] = [];
+  const sources: Partial<Record<keyof typeof STORE_NAMES, SecretSource>> = {};
+  const sa = (backend: keyof typeof STORE_NAMES) => ({ namespace: ns.workloads, name: storeServiceAccount(STORE_NAMES[backend]) });
+  const remoteKeys = (prefix: string) => Object.fromEntries(stored.map((k) => [k, `${prefix}${k}`]));
+
+  let vault: VaultPlatform | undefined;
+  if (config.vault) {
+    vault = buildVault(config, { namespace: namespaces.names.vault, workloadNamespace: namespaces.names.workloads, storeServiceAccount: sa("vault"), values: Object.fromEntries(stored.map((k) => [k, values[k]])) });
+    outputs.vault = vault.outputs;
+    if (vault.configured) {
+      const common = { server: vault.inClusterAddress, authMountPath: vault.authPath, role: vault.authRole, audience: vault.audience, caConfigMap: vault.caConfigMap };
+      stores.push({ kind: "vault", name: STORE_NAMES.vault, kvMount: vault.kvMount, ...common });
+      sources.vault = { kind: "vault-kv", storeName: STORE_NAMES.vault, path: vault.secretPath };
+      if (vault.database) stores.push({ kind: "vault", name: VAULT_DATABASE_STORE, ...common, serviceAccount: storeServiceAccount(STORE_NAMES.vault) });
+    }
+  }
+  if (config.aws) {
+    const prefix = `veza/${env}/`;
+    const aws = new AwsSecrets("aws-secrets", {
+      namePrefix: prefix,
+      secrets: entries,
+      recoveryWindowDays: config.recoveryWindowDays,
+      tags: { "veza:environment": env, "veza:managed-by": "pulumi" },
+      region: config.aws.region,
+      accountId: config.aws.accountId,
+      oidcIssuer: config.aws.oidcIssuer,
+      serviceAccount: sa("aws"),
+      protect: config.protect,
+    });
+    stores.push({ kind: "aws", name: STORE_NAMES.aws, region: config.aws.region, roleArn: aws.roleArn });
+    sources.aws = { kind: "per-key", storeName: STORE_NAMES.aws, remoteKeys: remoteKeys(prefix) };
+    outputs.backends.aws = { region: config.aws.region, prefix, roleArn: aws.roleArn, kmsKeyArn: aws.kmsKeyArn };
+  }
+  if (config.gcp) {
+    const prefix = `veza-${env}-`;
+    const gcp = new GcpSecrets("gcp-secrets", {
+      project: config.gcp.project,
+      namePrefix: prefix,
+      secrets: entries,
+      replicationLocations: config.gcp.replicationLocations,
+      labels: { "veza-environment": env, "veza-managed-by": "pulumi" },
+      serviceAccountId: `eso-veza-${env}`,
+      kubernetesServiceAccount: sa("gcp"),
+      protect: config.protect,
+    });
+    stores.push({ kind: "gcp", name: STORE_NAMES.gcp, projectId: config.gcp.project, serviceAccountEmail: gcp.serviceAccountEmail, clusterLocation: config.gcp.clusterLocation, clusterName: config.gcp.clusterName });
+    sources.gcp = { kind: "per-key", storeName: STORE_NAMES.gcp, remoteKeys: remoteKeys(prefix) };
+    outputs.backends.gcp = { project: config.gcp.project, prefix, serviceAccountEmail: gcp.serviceAccountEmail };
+  }
+  if (config.azure) {
+    const prefix = `veza-${env}-`;
+    const azure = new AzureKeyVault("azure-key-vault", {
+      resourceGroupName: config.azure.resourceGroupName,
+      location: config.azure.location,
+      tenantId: config.azure.tenantId,
+      vaultName: config.azure.keyVaultName,
+      namePrefix: prefix,
+      secrets: entries,
+      allowedIpRanges: config.azure.allowedIpRanges,
+      softDeleteRetentionDays: env === "production" ? 90 : 7,
+      purgeProtection: env === "production",
+      oidcIssuerUrl: config.azure.oidcIssuerUrl,
+      kubernetesServiceAccount: sa("azure"),
+      tags: { "veza-environment": env, "veza-managed-by": "pulumi" },
+      protect: config.protect,
+    });
+    stores.push({ kind: "azure", name: STORE_NAMES.azure, vaultUrl: azure.vaultUri, tenantId: config.azure.tenantId, clientId: azure.clientId });
+    sources.azure = { kind: "per-key", storeName: STORE_NAMES.azure, remoteKeys: remoteKeys(prefix) };
+    outputs.backends.azure = { vaultName: azure.vaultName, prefix, clientId: azure.clientId };
+  }
+
+  // External Secrets Operator, its stores, and the ExternalSecrets that feed the services.
+  const eso = config.eso as NonNullable<StackConfig["eso"]>;
+  const operator = new ExternalSecretsOperator("external-secrets", {
+    namespace: namespaces.names.externalSecrets,
+    replicas: eso.replicas,
+    serviceMonitor: eso.serviceMonitor,
+    labels: envLabels,
+    protect: config.protect,
+  });
+  const storeSet = new SecretStores("secret-stores", {
+    namespace: namespaces.names.workloads,
+    stores,
+    labels: envLabels,
+    dependsOn: [operator.release, ...(vault?.configured ? vault.ready : [])],
+  });
+  outputs.secretStores = stores.map((s) => s.name);
+
+  // The first backend that is ready is the source; the others hold the same values, ready for failover.
+  const primary = config.esoProviders.map((p) => sources[p]).find((s): s is SecretSource => !!s);
+  const database: DatabaseUrlSource | undefined =
+    config.database && vault?.database
+      ? {
+          key: catalog.find((s) => s.source.kind === "database")?.key ?? "database-url",
+          storeName: VAULT_DATABASE_STORE,
+          credsPath: vault.database.staticCredsPath,
+          host: config.database.host,
+          port: config.database.port,
+          database: config.database.name,
+          sslMode: config.database.sslMode,
+        }
+      : undefined;
+  if (primary) {
+    const annotations = config.rotation.installReloader ? { ...RELOADER_SECRET_ANNOTATIONS } : undefined;
+    new ServiceSecrets("service-secrets", {
+      namespace: namespaces.names.workloads,
+      secrets: secrets.map((s) => ({ name: s.name, keys: s.keys })),
+      source: primary,
+      database,
+      refreshInterval: eso.refreshInterval,
+      creationPolicy: eso.creationPolicy,
+      deletionPolicy: eso.deletionPolicy,
+      secretAnnotations: annotations,
+      labels: envLabels,
+      dependsOn: [operator.release, ...storeSet.stores],
+    });
+    outputs.externalSecrets = secrets.map((s) => s.name);
+    new RotationJob("secrets-rotation", {
+      namespace: namespaces.names.workloads,
+      schedule: config.rotation.schedule,
+      externalSecrets: secrets.map((s) => s.name),
+      deployments: SERVICES.map(serviceWorkloadName),
+      labels: envLabels,
+      dependsOn: [operator.release],
+    });
+    outputs.rotation.cronJob = { name: "secrets-rotation", schedule: config.rotation.schedule };
+  } else {
+    void pulumi.log.warn(`No backend is ready for ExternalSecrets yet (${config.esoProviders.join(", ")}): the Secrets will be created once Vault is bootstrapped (README: "Bootstrapping Vault").`);
+  }
+  if (config.rotation.installReloader) new Reloader("reloader", { namespace: namespaces.names.workloads, labels: envLabels });
+
+  if (vault?.database) outputs.rotation.database = vault.database.outputs;
+  outputs.troubleshooting = [
+    `kubectl describe externalsecret ${SHARED_SECRET_NAME} -n ${ns.workloads}`,
+    `kubectl logs -n ${ns.externalSecrets} deployment/external-secrets`,
+    ...stores.map((s) => `kubectl describe secretstore ${s.name} -n ${ns.workloads}`),
+    `kubectl get secret ${SHARED_SECRET_NAME} -n ${ns.workloads}`,
+    `kubectl annotate externalsecret ${SHARED_SECRET_NAME} force-sync=$(date +%s) --overwrite -n ${ns.workloads}`,
+  ];
+  return outputs;
 }

@@ -16,7 +16,7 @@ export type StoreSpec =
       /** Store name, e.g. `vault-store`. */
       name: string;
       /** Vault address as seen from the cluster, e.g. `https://vault.vault-system.svc:8200`. */
-      server: string;
+      server: pulumi.Input<string>;
       /** KV mount (`secret`) for a KV v2 store; omit for a store that reads other engines' paths as-is. */
       kvMount?: string;
       /** Kubernetes auth mount path in Vault. */
@@ -33,20 +33,20 @@ export type StoreSpec =
        */
       serviceAccount?: string;
     }
-  | { kind: "aws"; name: string; region: string; /** IAM role assumed through IRSA. */ roleArn: string }
+  | { kind: "aws"; name: string; region: string; /** IAM role assumed through IRSA. */ roleArn: pulumi.Input<string> }
   | {
       kind: "gcp";
       name: string;
       projectId: string;
       /** Google service account the KSA impersonates through Workload Identity. */
-      serviceAccountEmail: string;
+      serviceAccountEmail: pulumi.Input<string>;
       clusterLocation: string;
       clusterName: string;
     }
   | {
       kind: "azure";
       name: string;
-      vaultUrl: string;
+      vaultUrl: pulumi.Input<string>;
       tenantId: string;
       /** Client id of the user-assigned identity federated with the KSA. */
       clientId: pulumi.Input<string>;
