@@ -216,7 +216,9 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
           sslMode: config.database.sslMode,
         }
       : undefined;
-  if (primary) {
+  // database-url comes only from Vault's database engine when the stack configures one:
+  // until Vault is bootstrapped there is no complete Secret to produce.
+  if (primary && (!config.database || database)) {
     const annotations = config.rotation.installReloader ? { ...RELOADER_SECRET_ANNOTATIONS } : undefined;
     new ServiceSecrets("service-secrets", {
       namespace: namespaces.names.workloads,
@@ -241,7 +243,10 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     });
     outputs.rotation.cronJob = { name: "secrets-rotation", schedule: config.rotation.schedule };
   } else {
-    void pulumi.log.warn(`No backend is ready for ExternalSecrets yet (${config.esoProviders.join(", ")}): the Secrets will be created once Vault is bootstrapped (README: "Bootstrapping Vault").`);
+    void pulumi.log.warn(
+      `No ExternalSecrets yet: ${primary ? "database-url comes from Vault's database engine" : `no backend is ready (${config.esoProviders.join(", ")})`}; ` +
+        `they are created once Vault is bootstrapped (README: "Bootstrapping Vault").`,
+    );
   }
   if (config.rotation.installReloader) new Reloader("reloader", { namespace: namespaces.names.workloads, labels: envLabels });
 

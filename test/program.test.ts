@@ -4,7 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 import { serviceSecrets, CATALOG } from "../components/catalog";
-import { exampleFragments, fakeSecrets, plaintextOccurrences, runProgram, STACKS, type ProgramRun } from "../scripts/harness";
+import { exampleFragments, fakeSecrets, plaintextOccurrences, resourcesOfType, runProgram, stackConfig, STACKS, unwrapSecrets, type ProgramRun } from "../scripts/harness";
+import { chartVersion, validateCustomResource, validateHelmValues } from "./schemas";
 
 const runs = new Map<string, ProgramRun>();
 async function stackRun(stack: string, fragment?: string): Promise<ProgramRun> {
@@ -47,4 +48,226 @@ describe("the whole program", () => {
       });
     }
   }
+});
+
+const ES = "kubernetes:external-secrets.io/v1:ExternalSecret";
+const STORE = "kubernetes:external-secrets.io/v1:SecretStore";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const meta = (r: { inputs: Record<string, unknown> }) => r.inputs.metadata as { name: string; namespace?: string };
+
+describe("the whole program, per stack", () => {
+  it("registers exactly these components per committed stack", async () => {
+    const components = async (stack: string) =>
+      (await stackRun(stack)).resources.filter((r) => r.type.startsWith("veza:")).map((r) => `${r.type} ${r.name}`).sort();
+    const common = [
+      "veza:cluster:ExternalSecretsOperator external-secrets",
+      "veza:cluster:Namespaces namespaces",
+      "veza:cluster:Reloader reloader",
+      "veza:cluster:ServiceAccess service-access",
+      "veza:cluster:VaultCluster vault",
+      "veza:eso:RotationJob secrets-rotation",
+      "veza:eso:SecretStores secret-stores",
+      "veza:eso:ServiceSecrets service-secrets",
+      "veza:secrets:GeneratedKeys generated-keys",
+      "veza:vault:VaultConfig vault-config",
+    ];
+    assert.deepEqual(await components("development"), common);
+    assert.deepEqual(await components("staging"), common);
+    assert.deepEqual(await components("production"), [...common, "veza:secrets:AwsSecrets aws-secrets"].sort());
+  });
+
+  for (const stack of STACKS) {
+    for (const fragment of [undefined, ...fragments]) {
+      const label = `${stack}${fragment ? ` + ${fragment}` : ""}`;
+
+      it(`${label}: every custom resource and Helm values object validates against the pinned upstream schemas, closed`, async () => {
+        const run = await stackRun(stack, fragment);
+        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:external-secrets.io/"))) {
+          assert.deepEqual(validateCustomResource(unwrapSecrets(r.inputs)), [], `${r.type} ${r.name}`);
+        }
+        for (const r of resourcesOfType(run, RELEASE)) {
+          const chart = r.inputs.chart as string;
+          if (chart === "vault" || chart === "external-secrets") {
+            assert.deepEqual(validateHelmValues(chart, unwrapSecrets(r.inputs.values)), [], `${chart} values`);
+            assert.equal(r.inputs.version, chartVersion(chart), `${chart} version`);
+          } else {
+            assert.match(String(r.inputs.version), /^\d+\.\d+\.\d+$/, `${chart} is pinned`);
+          }
+        }
+      });
+
+      it(`${label}: creates custom resources only after what installs their CRDs, and ExternalSecrets after their stores`, async () => {
+        const run = await stackRun(stack, fragment);
+        const eso = run.resources.find((r) => r.type === RELEASE && r.inputs.chart === "external-secrets");
+        const crs = run.resources.filter((x) => x.type.startsWith("kubernetes:external-secrets.io/"));
+        if (fragment === "kubernetes") {
+          assert.equal(eso, undefined);
+          assert.equal(crs.length, 0);
+          return;
+        }
+        assert.ok(eso);
+        for (const cr of crs) assert.ok(cr.dependencies.includes(eso.urn), `${cr.name} does not depend on the ESO release`);
+        const stores = resourcesOfType(run, STORE);
+        for (const es of resourcesOfType(run, ES)) {
+          const spec = es.inputs.spec as { secretStoreRef: { name: string }; dataFrom?: { sourceRef?: { storeRef: { name: string } } }[] };
+          const used = [spec.secretStoreRef.name, ...(spec.dataFrom ?? []).flatMap((d) => (d.sourceRef ? [d.sourceRef.storeRef.name] : []))];
+          for (const name of used) {
+            const store = stores.find((s) => meta(s).name === name);
+            assert.ok(store, `${es.name} reads missing store ${name}`);
+            assert.ok(es.dependencies.includes(store.urn), `${es.name} does not depend on ${name}`);
+            assert.equal(meta(store).namespace, meta(es).namespace, "stores are in the ExternalSecret's own namespace");
+          }
+        }
+      });
+
+      it(`${label}: puts every namespaced object in a namespace the program created first`, async () => {
+        const run = await stackRun(stack, fragment);
+        const namespaces = resourcesOfType(run, "kubernetes:core/v1:Namespace");
+        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== "kubernetes:core/v1:Namespace" && !x.type.startsWith("pulumi:"))) {
+          const ns = (r.type === RELEASE ? r.inputs.namespace : meta(r).namespace) as string | undefined;
+          if (!ns) continue;
+          const owner = namespaces.find((n) => meta(n).name === ns);
+          assert.ok(owner, `${r.name} is in ${ns}, which the program does not create`);
+          assert.ok(r.dependencies.includes(owner.urn), `${r.type} ${r.name} does not wait for namespace ${ns}`);
+        }
+      });
+
+      it(`${label}: produces exactly the catalog's Secrets with the catalog's keys, from this environment's paths only`, async () => {
+        const run = await stackRun(stack, fragment);
+        const expected = serviceSecrets(CATALOG).map((s) => [s.name, [...s.keys].sort()]);
+        const others = STACKS.filter((s) => s !== stack);
+        if (fragment === "kubernetes") {
+          const secrets = resourcesOfType(run, "kubernetes:core/v1:Secret");
+          assert.deepEqual(secrets.map((s) => [meta(s).name, Object.keys(unwrapSecrets(s.inputs.stringData) as object).sort()]).sort(), [...expected].sort());
+          return;
+        }
+        const ess = resourcesOfType(run, ES);
+        assert.deepEqual(
+          ess.map((e) => [(e.inputs.spec as { target: { name: string } }).target.name, Object.keys((e.inputs.spec as { target: { template: { data: object } } }).target.template.data).sort()]).sort(),
+          [...expected].sort(),
+        );
+        const text = JSON.stringify(ess.map((e) => e.inputs.spec));
+        for (const other of others) assert.ok(!text.includes(`veza/${other}`) && !text.includes(`veza-${other}-`), `${stack} reads ${other}'s paths`);
+      });
+    }
+  }
+});
+
+describe("the whole program, per environment", () => {
+  const storedKeys = (database: boolean) =>
+    serviceSecrets(CATALOG)
+      .flatMap((s) => s.keys)
+      .filter((k, i, all) => all.indexOf(k) === i)
+      .filter((k) => !(database && k === "database-url"))
+      .sort();
+
+  it("protects exactly production's stateful resources, and nothing elsewhere", async () => {
+    const prot = async (stack: string) => (await stackRun(stack)).resources.filter((r) => r.protect).map((r) => `${r.type} ${r.name}`).sort();
+    assert.deepEqual(await prot("development"), []);
+    assert.deepEqual(await prot("staging"), []);
+    const prod = await prot("production");
+    assert.deepEqual(
+      prod.filter((p) => !p.startsWith("aws:secretsmanager/secret:Secret ")),
+      [
+        "aws:kms/key:Key aws-secrets-key",
+        "kubernetes:core/v1:Namespace namespaces-vault",
+        "kubernetes:core/v1:Namespace namespaces-workloads",
+        "kubernetes:helm.sh/v3:Release external-secrets",
+        "kubernetes:helm.sh/v3:Release vault",
+        "vault:database/secretBackendConnection:SecretBackendConnection vault-config-database-connection",
+        "vault:index/mount:Mount vault-config-database-mount",
+        "vault:index/mount:Mount vault-config-kv-mount",
+        "vault:kv/secretV2:SecretV2 vault-config-secrets",
+      ],
+    );
+    assert.deepEqual(
+      prod.filter((p) => p.startsWith("aws:secretsmanager/secret:Secret ")).map((p) => p.split(" ")[1]),
+      storedKeys(true).map((k) => `aws-secrets-${k}`).sort(),
+    );
+  });
+
+  it("writes every stored catalog key to each backend, under the environment's names", async () => {
+    for (const stack of STACKS) {
+      const database = stack !== "development";
+      const kv = (await stackRun(stack)).resources.find((r) => r.type === "vault:kv/secretV2:SecretV2");
+      assert.ok(kv);
+      assert.equal(kv.inputs.name, `veza/${stack}`);
+      assert.equal(kv.inputs.mount, "secret");
+      assert.deepEqual(Object.keys(JSON.parse(String(unwrapSecrets(kv.inputs.dataJson)))).sort(), storedKeys(database), stack);
+      const aws = resourcesOfType(await stackRun(stack, "aws"), "aws:secretsmanager/secret:Secret");
+      assert.deepEqual(aws.map((s) => s.inputs.name).sort(), storedKeys(database).map((k) => `veza/${stack}/${k}`), stack);
+      const gcp = resourcesOfType(await stackRun(stack, "gcp"), "gcp:secretmanager/secret:Secret");
+      assert.deepEqual(gcp.map((s) => s.inputs.secretId).sort(), storedKeys(database).map((k) => `veza-${stack}-${k}`), stack);
+      const azure = resourcesOfType(await stackRun(stack, "azure"), "azure-native:keyvault:Secret");
+      assert.deepEqual(azure.map((s) => s.inputs.secretName).sort(), storedKeys(database).map((k) => `veza-${stack}-${k}`), stack);
+    }
+  });
+
+  it("grants each environment's identities only that environment's paths (3×3)", async () => {
+    for (const stack of STACKS) {
+      const others = STACKS.filter((s) => s !== stack);
+      const policy = (await stackRun(stack)).resources.find((r) => r.type === "vault:index/policy:Policy");
+      assert.ok(policy);
+      const hcl = String(policy.inputs.policy);
+      assert.ok(hcl.includes(`secret/data/veza/${stack}"`), `${stack} policy reads its own path`);
+      for (const other of others) assert.ok(!hcl.includes(`veza/${other}`), `${stack}'s Vault policy names ${other}`);
+      assert.ok(!/\*|sudo/.test(hcl), `${stack}'s Vault policy has a wildcard or sudo`);
+      const role = (await stackRun(stack)).resources.find((r) => r.type === "vault:kubernetes/authBackendRole:AuthBackendRole");
+      assert.deepEqual(
+        [role?.inputs.boundServiceAccountNames, role?.inputs.boundServiceAccountNamespaces, role?.inputs.audience],
+        [["eso-vault-store"], [`veza-${stack}`], "vault"],
+      );
+
+      const awsPolicy = resourcesOfType(await stackRun(stack, "aws"), "aws:iam/rolePolicy:RolePolicy").map((r) => String(unwrapSecrets(r.inputs.policy)));
+      assert.equal(awsPolicy.length, 1);
+      assert.ok(awsPolicy[0].includes(`:secret:veza/${stack}/*`));
+      for (const other of others) assert.ok(!awsPolicy[0].includes(`veza/${other}/`), `${stack}'s AWS policy names ${other}`);
+
+      const gcpGrants = resourcesOfType(await stackRun(stack, "gcp"), "gcp:secretmanager/secretIamMember:SecretIamMember");
+      assert.ok(gcpGrants.length > 0);
+      for (const g of gcpGrants) assert.match(String(g.inputs.secretId), new RegExp(`^veza-${stack}-`));
+
+      const azureGrants = resourcesOfType(await stackRun(stack, "azure"), "azure-native:authorization:RoleAssignment");
+      assert.deepEqual(azureGrants.map((g) => String(g.inputs.scope).split("/").pop()), [`veza-${stack}-kv`]);
+    }
+  });
+
+  it("builds database-url from Vault's rotated credentials outside development, with TLS required", async () => {
+    for (const stack of ["staging", "production"]) {
+      const run = await stackRun(stack);
+      const shared = resourcesOfType(run, ES).find((e) => meta(e).name === "veza-secrets");
+      const spec = shared?.inputs.spec as { target: { template: { data: Record<string, string> } }; dataFrom: { extract: { key: string } }[] };
+      assert.match(spec.target.template.data["database-url"], /^postgresql:\/\/\{\{ index \. "db_username" \}\}:\{\{ index \. "db_password" \}\}@postgres\.[a-z.]+\.internal:5432\/veza\?sslmode=require$/);
+      assert.deepEqual(spec.dataFrom.map((d) => d.extract.key), [`veza/${stack}`, "database/static-creds/veza-app"]);
+      const staticRole = run.resources.find((r) => r.type === "vault:database/secretBackendStaticRole:SecretBackendStaticRole");
+      assert.deepEqual([staticRole?.inputs.name, staticRole?.inputs.username, staticRole?.inputs.rotationPeriod], ["veza-app", "veza_app", 86400]);
+      const outputs = run.outputs.rotation as { database: Record<string, unknown> };
+      assert.deepEqual(outputs.database, {
+        connection: "veza", staticRole: "veza-app", staticRoleUser: "veza_app", rotationPeriod: "24h", dynamicRole: "veza-role", defaultTtl: "1h", maxTtl: stack === "production" ? "8h" : "24h",
+      });
+    }
+  });
+
+  it("installs Vault but skips its configuration, with a clear warning, until production is bootstrapped", async () => {
+    const run = await runProgram({ stack: "production", overrides: { "veza-secrets:vault": { bootstrapped: false } } });
+    assert.deepEqual(run.resources.filter((r) => r.type.startsWith("vault:") || r.type === "pulumi:providers:vault"), []);
+    assert.ok(run.resources.some((r) => r.type === RELEASE && r.inputs.chart === "vault"));
+    // No Vault store yet, and no ExternalSecrets: database-url can only come from Vault.
+    assert.deepEqual(resourcesOfType(run, STORE).map((s) => meta(s).name), ["aws-store"]);
+    assert.deepEqual(resourcesOfType(run, ES), []);
+  });
+
+  it("serves the ExternalSecrets from the next backend while Vault awaits bootstrap, where database-url is supplied", async () => {
+    const config = stackConfig("production");
+    delete config["veza-secrets:database"];
+    const run = await runProgram({ stack: "production", config, overrides: { "veza-secrets:vault": { bootstrapped: false } } });
+    assert.equal(resourcesOfType(run, ES).length, 4);
+    assert.ok(resourcesOfType(run, ES).every((e) => (e.inputs.spec as { secretStoreRef: { name: string } }).secretStoreRef.name === "aws-store"));
+  });
+
+  it("installs no operator and writes the Secrets itself for providers [kubernetes]", async () => {
+    const run = await stackRun("development", "kubernetes");
+    assert.deepEqual(run.resources.filter((r) => r.type === RELEASE).map((r) => r.inputs.chart), []);
+    assert.equal(resourcesOfType(run, "kubernetes:core/v1:Secret").length, 4);
+  });
 });
