@@ -271,3 +271,25 @@ describe("the whole program, per environment", () => {
     assert.equal(resourcesOfType(run, "kubernetes:core/v1:Secret").length, 4);
   });
 });
+
+describe("migration from manually created Secrets", () => {
+  it("merges into existing Secrets while eso.adoptExisting is on, then owns them, keeping names and keys", async () => {
+    const adopt = await runProgram({ stack: "staging", overrides: { "veza-secrets:eso": { adoptExisting: true } } });
+    const own = await stackRun("staging");
+    const targets = (run: ProgramRun) =>
+      resourcesOfType(run, ES)
+        .map((e) => e.inputs.spec as { target: { name: string; creationPolicy: string; template: { data: object } } })
+        .map((s) => [s.target.name, s.target.creationPolicy, Object.keys(s.target.template.data)] as const)
+        .sort();
+    assert.deepEqual(
+      targets(adopt).map(([name, policy]) => [name, policy]),
+      serviceSecrets(CATALOG).map((s) => [s.name, "Merge"]).sort(),
+    );
+    assert.deepEqual(
+      targets(own).map(([name, policy]) => [name, policy]),
+      serviceSecrets(CATALOG).map((s) => [s.name, "Owner"]).sort(),
+    );
+    // Same Secret names and keys in both phases: pods never see a different Secret.
+    assert.deepEqual(targets(adopt).map(([n, , k]) => [n, k]), targets(own).map(([n, , k]) => [n, k]));
+  });
+});
