@@ -1,0 +1,26 @@
+// Pulumi Deployments for the veza-secrets stacks (docs/delivery.md): `cd deployments && npm ci && pulumi up`.
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_DRIFT_CRON, DEFAULT_UPDATE_CRON, ENVIRONMENTS, type Environment, type StackDeploymentConfig, buildDeployments } from "./settings";
+import { stackClouds } from "./stack-files";
+
+const config = new pulumi.Config();
+const stacks = config.requireObject<Partial<Record<Environment, Omit<StackDeploymentConfig, "clouds">>>>("stacks");
+const kubeconfigs: Partial<Record<Environment, pulumi.Output<string>>> = {};
+for (const s of ENVIRONMENTS) {
+  const value = config.getSecret(`kubeconfig-${s}`);
+  if (value !== undefined) kubeconfigs[s] = value;
+}
+
+export = buildDeployments({
+  organization: config.require("organization"),
+  project: config.get("project") ?? "veza-secrets",
+  repository: config.require("repository"),
+  branch: config.get("branch") ?? "main",
+  // A missing stack stays missing, so the validation names it.
+  stacks: Object.fromEntries(ENVIRONMENTS.map((s) => [s, stacks[s] && { ...stacks[s], clouds: stackClouds(s) }])) as Record<Environment, StackDeploymentConfig>,
+  reviewStacks: config.getBoolean("reviewStacks") ?? false,
+  updateCron: config.get("updateCron") ?? DEFAULT_UPDATE_CRON,
+  driftCron: config.get("driftCron") ?? DEFAULT_DRIFT_CRON,
+  configPassphrase: config.getSecret("configPassphrase"),
+  kubeconfigs,
+});

@@ -1,0 +1,67 @@
+/** Policies: Supply chain: pinned chart and image versions. */
+import { objectName, resourcePolicy } from "../define";
+import { type Plain, Unknown, at, formatPath, isObject, str } from "../props";
+import { T, WORKLOAD_TYPES, podContainers } from "../resources";
+
+const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+/** Why an image reference is not pinned, or `undefined`. */
+export function imagePinProblem(image: string): string | undefined {
+  if (image.includes("@sha256:")) return undefined;
+  const last = image.slice(image.lastIndexOf("/") + 1);
+  const colon = last.lastIndexOf(":");
+  if (colon === -1 || colon === last.length - 1) return "has no tag";
+  if (last.slice(colon + 1) === "latest") return 'uses the "latest" tag';
+  return undefined;
+}
+
+export const pinnedVersions = resourcePolicy(
+  {
+    name: "pinned-chart-and-image-versions",
+    description: "Helm releases pin an exact chart version; images set in Helm values or workload containers pin a tag other than latest (or a digest).",
+    enforcementLevel: "mandatory",
+  },
+  (type) => type === T.release || type === T.chartV4 || WORKLOAD_TYPES.includes(type),
+  (r, f) => {
+    const fix = "pin a version (or a digest)";
+    if (WORKLOAD_TYPES.includes(r.type)) {
+      for (const { container } of podContainers(r.type, r.props)) {
+        const image = container.image;
+        if (f.unknown(image) || typeof image !== "string") continue;
+        const problem = imagePinProblem(image);
+        if (problem) f.violation(`${objectName(r)}: container "${str(container.name) ?? "?"}" image "${image}" ${problem}: ${fix}.`);
+      }
+      return;
+    }
+    const version = at(r.props, "version");
+    if (!f.unknown(version)) {
+      if (typeof version !== "string" || version === "") f.violation(`Helm release "${r.name}" has no chart version: pin an exact version so every up installs the same chart.`);
+      else if (!EXACT_VERSION.test(version)) f.violation(`Helm release "${r.name}" chart version "${version}" is not exact: pin a version such as "1.2.3".`);
+    }
+    const values = at(r.props, "values");
+    if (f.unknown(values)) return;
+    const visit = (node: Plain, path: (string | number)[]): void => {
+      if (Array.isArray(node)) return node.forEach((v, i) => visit(v, [...path, i]));
+      if (!isObject(node)) return;
+      for (const [key, v] of Object.entries(node)) {
+        const isImageKey = key === "image" || /Image$/.test(key);
+        const where = `Helm release "${r.name}" value ${formatPath([...path, key])}`;
+        if (isImageKey && typeof v === "string") {
+          const problem = imagePinProblem(v);
+          if (problem) f.violation(`${where} "${v}" ${problem}: ${fix}.`);
+        } else if (isImageKey && isObject(v) && ("tag" in v || "repository" in v)) {
+          const tag = v.tag;
+          if (tag instanceof Unknown) continue;
+          if (tag === undefined && typeof v.repository === "string") {
+            f.violation(`${where} sets repository "${v.repository}" without a tag: ${fix} (the chart's default tag belongs to its own image).`);
+          } else if (tag !== undefined && (typeof tag !== "string" || tag === "" || tag === "latest")) {
+            f.violation(`${where}.tag is ${JSON.stringify(tag)}: ${fix}.`);
+          }
+        } else {
+          visit(v, [...path, key]);
+        }
+      }
+    };
+    visit(values, []);
+  },
+);

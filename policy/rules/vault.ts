@@ -1,0 +1,104 @@
+/** Policies: Vault: policies confined to the environment, audit logging, auto-unseal, no dev mode. */
+import { stackPolicy } from "../define";
+import { type Plain, at, isObject, str } from "../props";
+import { T, isVaultRelease } from "../resources";
+import { aclRuleProblems, parseVaultPolicy } from "../vault-acl";
+
+export const vaultPolicyEnvironmentScope = stackPolicy(
+  {
+    name: "vault-policy-environment-scope",
+    description: "Vault ACL policies grant only this environment's veza/<environment>/ paths: no sudo, no wildcard beyond the environment, no other environment's path.",
+    enforcementLevel: "mandatory",
+  },
+  (resources, f, env) => {
+    if (env === undefined) return; // stack-environment-label reports why.
+    for (const r of resources.filter((x) => x.type === T.vaultPolicy)) {
+      const policyName = str(at(r.props, "name")) ?? r.name;
+      const document = at(r.props, "policy");
+      if (f.unknown(document)) continue;
+      if (typeof document !== "string") {
+        f.violation(`Vault policy "${policyName}" has no policy document.`, r.urn);
+        continue;
+      }
+      let rules;
+      try {
+        rules = parseVaultPolicy(document);
+      } catch (e) {
+        f.violation(`Vault policy "${policyName}" ${(e as Error).message}: it cannot be checked; write it as HCL path blocks.`, r.urn);
+        continue;
+      }
+      for (const rule of rules) {
+        for (const problem of aclRuleProblems(rule, env)) {
+          f.violation(`Vault policy "${policyName}" ${problem}: ${env} policies may grant only veza/${env}/ paths (and this Vault's own engines), without sudo.`, r.urn);
+        }
+      }
+    }
+  },
+);
+
+export const vaultAuditDevice = stackPolicy(
+  {
+    name: "vault-audit-device",
+    description: "A stack that configures Vault (any vault:* resource) enables an audit device, so every secret access is logged.",
+    enforcementLevel: "mandatory",
+  },
+  (resources, f) => {
+    const vault = resources.filter((r) => r.type.startsWith("vault:"));
+    if (vault.length === 0 || vault.some((r) => r.type === T.vaultAudit)) return;
+    f.violation(`This stack configures Vault (${vault.length} vault resources) but enables no audit device: add a vault.Audit (e.g. type "file" on the audit volume) so every secret access is logged.`);
+  },
+);
+
+/** Non-Shamir `seal "<type>"` stanzas in a Vault server config (HCL string, or its JSON/object form). */
+export function sealTypes(config: Plain): string[] {
+  if (typeof config === "string") {
+    const types: string[] = [];
+    for (const line of config.split(/\r?\n/)) {
+      const m = /^\s*seal\s+"([A-Za-z0-9_-]+)"\s*\{/.exec(line);
+      if (m) types.push(m[1]);
+    }
+    return types.filter((t) => t !== "shamir");
+  }
+  if (isObject(config) && isObject(config.seal)) return Object.keys(config.seal).filter((t) => t !== "shamir");
+  return [];
+}
+
+export const vaultAutoUnsealInProduction = stackPolicy(
+  {
+    name: "vault-auto-unseal-in-production",
+    description: "In production, the Vault release configures cloud-KMS auto-unseal (a seal stanza other than shamir), so restarted pods unseal without key holders.",
+    enforcementLevel: "mandatory",
+  },
+  (resources, f, env) => {
+    if (env !== "production") return;
+    for (const r of resources.filter((x) => isVaultRelease(x.type, x.props))) {
+      const server = at(r.props, "values", "server");
+      if (f.unknown(server)) continue;
+      if (at(server, "dev", "enabled") === true) continue; // vault-dev-mode-development-only reports it.
+      const configs = [at(server, "ha", "raft", "config"), at(server, "ha", "config"), at(server, "standalone", "config")];
+      if (configs.some((c) => f.unknown(c))) continue;
+      if (configs.every((c) => sealTypes(c).length === 0)) {
+        f.violation(
+          `Vault release "${r.name}" has no auto-unseal seal stanza in production: configure cloud-KMS auto-unseal (seal "awskms", "gcpckms" or "azurekeyvault") so a restarted pod unseals without key holders.`,
+          r.urn,
+        );
+      }
+    }
+  },
+);
+
+export const vaultDevModeDevelopmentOnly = stackPolicy(
+  {
+    name: "vault-dev-mode-development-only",
+    description: "Vault runs in dev mode (in memory, unsealed, root token) only in development.",
+    enforcementLevel: "mandatory",
+  },
+  (resources, f, env) => {
+    if (env === undefined || env === "development") return;
+    for (const r of resources.filter((x) => isVaultRelease(x.type, x.props))) {
+      const dev = at(r.props, "values", "server", "dev", "enabled");
+      if (f.unknown(dev)) continue;
+      if (dev === true) f.violation(`Vault release "${r.name}" runs in dev mode (in memory, unsealed, root token) in ${env}: dev mode is for development only; use ha mode.`, r.urn);
+    }
+  },
+);
