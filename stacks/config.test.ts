@@ -75,6 +75,22 @@ describe("stack config", () => {
       fix: `pulumi config set --path 'generatedKeys["jwt-secret"].length' 64 --stack development`,
     },
     {
+      name: "a rotation period longer than the catalog's",
+      stack: "production",
+      overrides: { [`${P}:generatedKeys`]: { "jwt-secret": { rotationDays: 365 } } },
+      key: 'generatedKeys["jwt-secret"].rotationDays',
+      message: "must be at most 90 (the catalog's period: a stack may rotate sooner, never later); got 365",
+      fix: `pulumi config set --path 'generatedKeys["jwt-secret"].rotationDays' 90 --stack production`,
+    },
+    {
+      name: "plain Kubernetes Secrets outside development",
+      stack: "staging",
+      overrides: { [`${P}:providers`]: ["kubernetes"] },
+      key: "providers",
+      message: '"kubernetes" (plain Secrets written by the program, the spec\'s option 1) is for development only; got it in staging',
+      fix: `pulumi config set providers '["vault"]' --stack staging`,
+    },
+    {
       name: "environment that does not match the stack",
       stack: "production",
       overrides: { [`${P}:environment`]: "staging" },

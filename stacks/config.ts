@@ -294,7 +294,9 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   providers.forEach((p, i) => {
     if (providers.indexOf(p) !== i) add(["providers", i], `lists "${p}" twice`);
   });
-  if (providers.includes("kubernetes") && providers.length > 1) {
+  if (providers.includes("kubernetes") && env !== "development") {
+    add(["providers"], `"kubernetes" (plain Secrets written by the program, the spec's option 1) is for development only; got it in ${env}`);
+  } else if (providers.includes("kubernetes") && providers.length > 1) {
     add(["providers"], `"kubernetes" (plain Secrets written by the program) cannot be combined with ${providers.filter((p) => p !== "kubernetes").join(", ")}: both would own the same Secrets`);
   }
   const esoProviders = ESO_PROVIDERS.filter((p) => providers.includes(p));
@@ -318,6 +320,9 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     const rotationDays = o?.rotationDays ?? g.source.rotationDays;
     if (length < g.source.minLength) {
       add(["generatedKeys", g.key, "length"], `must be at least ${g.source.minLength} characters; got ${length}`);
+    }
+    if (rotationDays > g.source.rotationDays) {
+      add(["generatedKeys", g.key, "rotationDays"], `must be at most ${g.source.rotationDays} (the catalog's period: a stack may rotate sooner, never later); got ${rotationDays}`);
     }
     generatedKeys[g.key] = { length, rotationDays };
   }

@@ -4,7 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 import { serviceSecrets, CATALOG } from "../components/catalog";
-import { exampleFragments, fakeSecrets, plaintextOccurrences, resourcesOfType, runProgram, stackConfig, STACKS, unwrapSecrets, type ProgramRun } from "../scripts/harness";
+import { exampleFragments, fakeSecrets, plaintextOccurrences, resourcesOfType, runProgram, stackConfig, STACKS, tryRunProgram, unwrapSecrets, type ProgramRun } from "../scripts/harness";
+import { ConfigError } from "../stacks/config";
 import { chartVersion, validateCustomResource, validateHelmValues } from "./schemas";
 
 const runs = new Map<string, ProgramRun>();
@@ -19,6 +20,8 @@ async function stackRun(stack: string, fragment?: string): Promise<ProgramRun> {
 }
 
 const fragments = Object.keys(exampleFragments());
+/** The spec's option 1 (plain Secrets) is development-only: config rejects it elsewhere (tested below). */
+const fragmentsFor = (stack: string): (string | undefined)[] => [undefined, ...fragments.filter((f) => f !== "kubernetes" || stack === "development")];
 
 describe("the whole program", () => {
   it("has an example fragment per backend choice", () => {
@@ -26,7 +29,7 @@ describe("the whole program", () => {
   });
 
   for (const stack of STACKS) {
-    for (const fragment of [undefined, ...fragments]) {
+    for (const fragment of fragmentsFor(stack)) {
       const label = `${stack}${fragment ? ` + stacks/examples/${fragment}.yaml` : ""}`;
 
       it(`${label}: never registers or exports a secret value in clear text`, async () => {
@@ -77,7 +80,7 @@ describe("the whole program, per stack", () => {
   });
 
   for (const stack of STACKS) {
-    for (const fragment of [undefined, ...fragments]) {
+    for (const fragment of fragmentsFor(stack)) {
       const label = `${stack}${fragment ? ` + ${fragment}` : ""}`;
 
       it(`${label}: every custom resource and Helm values object validates against the pinned upstream schemas, closed`, async () => {
@@ -263,6 +266,15 @@ describe("the whole program, per environment", () => {
     const run = await runProgram({ stack: "production", config, overrides: { "veza-secrets:vault": { bootstrapped: false } } });
     assert.equal(resourcesOfType(run, ES).length, 4);
     assert.ok(resourcesOfType(run, ES).every((e) => (e.inputs.spec as { secretStoreRef: { name: string } }).secretStoreRef.name === "aws-store"));
+  });
+
+  it("refuses plain Kubernetes Secrets (stacks/examples/kubernetes.yaml) in staging and production", async () => {
+    for (const stack of ["staging", "production"]) {
+      const { run, error } = await tryRunProgram({ stack, overrides: exampleFragments().kubernetes });
+      assert.ok(error instanceof ConfigError, stack);
+      assert.deepEqual(error.problems.map((p) => p.key), ["providers"]);
+      assert.deepEqual(run.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+    }
   });
 
   it("installs no operator and writes the Secrets itself for providers [kubernetes]", async () => {

@@ -114,9 +114,13 @@ export function rotationSlots(now: Date, epoch: Date, periodDays: number): Rotat
 export class GeneratedKeys extends pulumi.ComponentResource {
   /** Key → value, as Pulumi secrets; `keepPrevious` keys add `<key>-previous`. */
   public readonly values: Record<string, pulumi.Output<string>>;
+  /** Key → rotation period in days. Also the component's inputs, so policy packs can check it. */
+  public readonly rotationDays: Record<string, number>;
 
   constructor(name: string, args: GeneratedKeysArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("veza:secrets:GeneratedKeys", name, {}, opts);
+    const rotationDays = Object.fromEntries(args.keys.map((k) => [k.key, k.rotationDays]));
+    super("veza:secrets:GeneratedKeys", name, { rotationDays }, opts);
+    this.rotationDays = rotationDays;
     const epoch = args.epoch ?? DEFAULT_EPOCH;
     if (!(args.now instanceof Date) || Number.isNaN(args.now.getTime())) {
       throw new pulumi.ResourceError("[now] must be a valid Date; pass `new Date()` from the stack.", this);
@@ -152,7 +156,7 @@ export class GeneratedKeys extends pulumi.ComponentResource {
       }
     }
     this.values = values;
-    this.registerOutputs({ values: this.values });
+    this.registerOutputs({ values: this.values, rotationDays: this.rotationDays });
   }
 
   private validate(keys: GeneratedKeySpec[]): void {

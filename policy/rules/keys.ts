@@ -64,7 +64,7 @@ export const generatedKeyRotationDeclared = stackPolicy(
   {
     name: "generated-key-rotation-declared",
     description: "Generated keys declare their rotation period where a policy can read it, so the 90-day rule can be checked.",
-    enforcementLevel: "advisory",
+    enforcementLevel: "mandatory",
   },
   (resources, f) => {
     const keys = resources.filter((r) => r.type === T.randomPassword);
