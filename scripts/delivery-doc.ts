@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { POLICIES } from "../policy/policies";
 import { ROOT } from "./harness";
+import { applyBlocks } from "./readme";
 
 export const DELIVERY_DOC = path.join(ROOT, "docs", "delivery.md");
 const MARKER = "policies";
@@ -22,9 +23,7 @@ export function policyTable(): string {
 
 /** The document with its generated block replaced; throws if the markers are missing. */
 export function applyPolicyTable(doc: string, table = policyTable()): string {
-  const re = new RegExp(`(<!-- generated:${MARKER} -->\\n)[\\s\\S]*?(<!-- /generated:${MARKER} -->)`);
-  if (!re.test(doc)) throw new Error(`docs/delivery.md has no <!-- generated:${MARKER} --> block`);
-  return doc.replace(re, (_m, open: string, close: string) => `${open}${table}\n${close}`);
+  return applyBlocks(doc, { [MARKER]: table }, "docs/delivery.md");
 }
 
 function main(): void {

@@ -59,12 +59,12 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
   return blocks;
 }
 
-/** The README with every generated block replaced; throws if a marker is missing. */
-export function applyBlocks(readme: string, blocks: Record<string, string>): string {
-  let out = readme;
+/** A document with every generated block replaced; throws if a marker is missing. */
+export function applyBlocks(doc: string, blocks: Record<string, string>, file = "README.md"): string {
+  let out = doc;
   for (const [name, content] of Object.entries(blocks)) {
     const re = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(<!-- /generated:${name} -->)`);
-    if (!re.test(out)) throw new Error(`README.md has no <!-- generated:${name} --> block`);
+    if (!re.test(out)) throw new Error(`${file} has no <!-- generated:${name} --> block`);
     out = out.replace(re, (_m, open: string, close: string) => `${open}${content}\n${close}`);
   }
   return out;
