@@ -2,7 +2,7 @@
  * One measurement in a fresh process, for `scripts/bench.ts`. Prints one JSON line:
  * resources registered, wall time since process start, peak RSS.
  *   stack <name>          the real program for a stack
- *   floor <count>         the same number of bare resources, only @pulumi/pulumi loaded
+ *   floor <count>         the same number of bare resources through the same harness, only @pulumi/pulumi loaded
  *   catalog <stack> <n>   the real program with a synthetic n-key catalog
  */
 import { performance } from "node:perf_hooks";
@@ -11,22 +11,19 @@ function report(resources: number): void {
   console.log(JSON.stringify({ resources, ms: Math.round(performance.now()), rssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
 }
 
+/**
+ * The floor: as many bare resources, registered through the same harness and mocks as the
+ * program (so the recording costs the same), with only @pulumi/pulumi and the harness loaded.
+ */
 async function floor(count: number): Promise<void> {
-  // require, not import(): the child runs with tsx's CommonJS hook only.
-  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-  class Bare extends pulumi.CustomResource {
-    constructor(name: string, props: Record<string, unknown>) {
-      super("bench:index:Bare", name, props);
-    }
-  }
-  let registered = 0;
-  await pulumi.runtime.setMocks({ newResource: (a) => ((registered += 1), { id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, "veza-secrets", "bench", false);
-  await pulumi.runtime.runInPulumiStack(async () => {
-    for (let i = 0; i < count - 1; i++) new Bare(`bare-${i}`, { value: `v${i}` });
-    return {};
+  const { BareResource, runProgram } = require("./harness") as typeof import("./harness");
+  const run = await runProgram({
+    stack: "development",
+    program: () => {
+      for (let i = 0; i < count - 1; i++) new BareResource(`bare-${i}`, { value: `v${i}` });
+    },
   });
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  report(registered);
+  report(run.resources.length);
 }
 
 async function main(): Promise<void> {
