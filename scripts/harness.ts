@@ -12,7 +12,13 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 
-export const ROOT = path.resolve(__dirname, "..");
+/** The repository: the nearest folder above this file with a Pulumi.yaml (also when compiled elsewhere). */
+export const ROOT = ((): string => {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml")) && fs.existsSync(path.join(dir, "package.json"))) return dir;
+  }
+  return path.resolve(__dirname, "..");
+})();
 export const STACKS = ["development", "staging", "production"] as const;
 export type StackName = (typeof STACKS)[number];
 
@@ -244,7 +250,8 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
     registerOutputs(req, cb);
   };
 
-  const program = opts.program ?? path.join(ROOT, "index.ts");
+  // index.ts under tsx, index.js when the harness itself was compiled (the benchmark).
+  const program = opts.program ?? require.resolve(path.join(__dirname, "..", "index"));
   let error: Error | undefined;
   // The program's error is caught inside the stack's init, as the language host reports it,
   // so that the stack resource itself completes and leaves no rejected promise behind.
