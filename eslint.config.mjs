@@ -11,6 +11,16 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
       "@typescript-eslint/no-require-imports": "off",
+      // Start-up time: import the big SDKs by submodule (README, "Performance").
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: ["@pulumi/aws", "@pulumi/gcp", "@pulumi/azure-native", "@pulumi/vault"].map((name) => ({
+            name,
+            message: `Import ${name} by submodule (e.g. ${name}/<module>): the package root loads every service.`,
+          })),
+        },
+      ],
     },
   },
 );
