@@ -3,7 +3,7 @@
  * with `config.ts` and `defaults.ts`, that knows about environments.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SERVICES, type SecretSpec, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
+import { PREVIOUS_SUFFIX, SERVICES, type SecretSpec, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
 import { ExternalSecretsOperator } from "../components/cluster/external-secrets";
 import { Namespaces } from "../components/cluster/namespaces";
 import { RELOADER_SECRET_ANNOTATIONS, Reloader } from "../components/cluster/reloader";
@@ -80,9 +80,9 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     if (spec.source.kind !== "generated" && config.supplied[spec.source.configKey]) values[spec.key] = config.supplied[spec.source.configKey];
   }
   // With rotated database credentials, database-url is built by ESO from Vault, never stored.
-  const stored = Object.keys(values).filter((k) => !(config.database && catalog.find((s) => s.key === k)?.source.kind === "database"));
-  const description = (key: string): string => catalog.find((s) => s.key === key || `${s.key}-previous` === key)?.description ?? key;
-  const entries = stored.map((key) => ({ key, description: description(key), value: values[key] }));
+  const byKey = new Map(catalog.flatMap((s) => [[s.key, s] as const, [`${s.key}${PREVIOUS_SUFFIX}`, s] as const]));
+  const stored = Object.keys(values).filter((k) => !(config.database && byKey.get(k)?.source.kind === "database"));
+  const entries = stored.map((key) => ({ key, description: byKey.get(key)?.description ?? key, value: values[key] }));
 
   const outputs: PlatformOutputs = {
     environment: env,
@@ -98,6 +98,9 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     },
     troubleshooting: [],
   };
+
+  // ESO does not restart pods (external-secrets#3218), nor does writing a Secret directly.
+  if (config.rotation.installReloader) new Reloader("reloader", { namespace: namespaces.names.workloads, labels: envLabels });
 
   // The spec's option 1: the program writes the Secrets itself, no operator.
   if (config.providers.includes("kubernetes")) {
@@ -248,8 +251,6 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
         `they are created once Vault is bootstrapped (README: "Bootstrapping Vault").`,
     );
   }
-  if (config.rotation.installReloader) new Reloader("reloader", { namespace: namespaces.names.workloads, labels: envLabels });
-
   if (vault?.database) outputs.rotation.database = vault.database.outputs;
   outputs.troubleshooting = [
     `kubectl describe externalsecret ${SHARED_SECRET_NAME} -n ${ns.workloads}`,

@@ -279,7 +279,8 @@ describe("the whole program, per environment", () => {
 
   it("installs no operator and writes the Secrets itself for providers [kubernetes]", async () => {
     const run = await stackRun("development", "kubernetes");
-    assert.deepEqual(run.resources.filter((r) => r.type === RELEASE).map((r) => r.inputs.chart), []);
+    // Only Reloader, which restarts pods when the program rewrites a Secret.
+    assert.deepEqual(run.resources.filter((r) => r.type === RELEASE).map((r) => r.inputs.chart), ["reloader"]);
     assert.equal(resourcesOfType(run, "kubernetes:core/v1:Secret").length, 4);
   });
 });
