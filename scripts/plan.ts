@@ -124,18 +124,24 @@ export function renderMermaid(run: ProgramRun): string {
   const edges = new Set<string>();
   const backends = new Map<string, string>();
   for (const s of stores) {
-    const provider = Object.keys(((s.inputs.spec as Record<string, unknown> | undefined)?.provider as Record<string, unknown>) ?? {})[0];
+    const providerSpec = ((s.inputs.spec as Record<string, unknown> | undefined)?.provider as Record<string, { path?: string }>) ?? {};
+    const provider = Object.keys(providerSpec)[0];
     if (!provider) continue;
-    const b = `backend_${provider}`;
-    if (!backends.has(b)) backends.set(b, STORE_BACKEND[provider] ?? provider);
+    // A Vault store without a KV mount reads other engines' paths: the database engine here.
+    const kind = provider === "vault" && !providerSpec.vault?.path ? "vaultdb" : provider;
+    const b = `backend_${kind}`;
+    if (!backends.has(b)) backends.set(b, kind === "vaultdb" ? "Vault database engine" : (STORE_BACKEND[provider] ?? provider));
     edges.add(`  ${b} --> ${ids.get(s.urn)}`);
   }
   const services = new Map<string, string>();
   const targetNode = new Map<string, string>();
   for (const e of externals) {
-    const spec = e.inputs.spec as { secretStoreRef?: { name?: string }; target?: { name?: string } } | undefined;
-    const store = stores.find((s) => metaName(s) === spec?.secretStoreRef?.name);
-    if (store) edges.add(`  ${ids.get(store.urn)} --> ${ids.get(e.urn)}`);
+    const spec = e.inputs.spec as { secretStoreRef?: { name?: string }; dataFrom?: { sourceRef?: { storeRef?: { name?: string } } }[]; target?: { name?: string } } | undefined;
+    const storeNames = [spec?.secretStoreRef?.name, ...(spec?.dataFrom ?? []).map((d) => d.sourceRef?.storeRef?.name)];
+    for (const name of storeNames) {
+      const store = name ? stores.find((s) => metaName(s) === name) : undefined;
+      if (store) edges.add(`  ${ids.get(store.urn)} --> ${ids.get(e.urn)}`);
+    }
     const target = spec?.target?.name ?? metaName(e);
     if (target) {
       const t = `k8s_${target.replace(/[^A-Za-z0-9]/g, "_")}`;
