@@ -15,7 +15,7 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
-          paths: ["@pulumi/aws", "@pulumi/gcp", "@pulumi/azure-native", "@pulumi/vault"].map((name) => ({
+          paths: ["@pulumi/aws", "@pulumi/gcp", "@pulumi/azure-native", "@pulumi/vault", "@pulumi/kubernetes"].map((name) => ({
             name,
             message: `Import ${name} by submodule (e.g. ${name}/<module>): the package root loads every service.`,
           })),

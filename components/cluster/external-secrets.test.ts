@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as k8s from "@pulumi/kubernetes";
+import { Provider } from "@pulumi/kubernetes/provider";
 import { findResource, runProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../scripts/harness";
 import { chartAppVersion, chartVersion, validateHelmValues } from "../../test/schemas";
 import {
@@ -24,7 +24,7 @@ function run(args: ExternalSecretsOperatorArgs, opts?: { provider?: boolean }): 
     stack: "test",
     config: CONFIG,
     program: () => {
-      const provider = opts?.provider ? new k8s.Provider("cluster", {}) : undefined;
+      const provider = opts?.provider ? new Provider("cluster", {}) : undefined;
       new ExternalSecretsOperator("eso", { ...args, provider });
     },
   });

@@ -9,7 +9,8 @@
  * an empty cluster resolves the ExternalSecret and SecretStore kinds; `package.json` pins
  * a later version and a test checks it. Every custom resource must `dependsOn` `release`.
  */
-import * as k8s from "@pulumi/kubernetes";
+import { Release } from "@pulumi/kubernetes/helm/v3/release";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Helm chart version of External Secrets Operator; the test fixtures in test/upstream match it. */
@@ -71,7 +72,7 @@ export interface ExternalSecretsOperatorArgs {
    */
   protect?: boolean;
   /** Kubernetes provider. Default: the ambient kubeconfig context. Must keep server-side apply on (the default). */
-  provider?: k8s.Provider;
+  provider?: Provider;
 }
 
 /** The parts of an `ExternalSecretsOperatorArgs` that decide the Helm values. */
@@ -152,7 +153,7 @@ export function esoValues(args: EsoValuesArgs): Record<string, unknown> {
  */
 export class ExternalSecretsOperator extends pulumi.ComponentResource {
   /** The Helm release, which installs the CRDs: every ExternalSecret and SecretStore depends on it. */
-  public readonly release: k8s.helm.v3.Release;
+  public readonly release: Release;
   /** The controller's ServiceAccount, known once the release is installed. */
   public readonly serviceAccountName: pulumi.Output<string>;
   /** The namespace the operator runs in. */
@@ -163,7 +164,7 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
     const errors = esoArgsErrors(args);
     if (errors.length > 0) throw new pulumi.ResourceError(errors.join(" "), this);
 
-    this.release = new k8s.helm.v3.Release(
+    this.release = new Release(
       name,
       {
         name: ESO_RELEASE_NAME,

@@ -1,4 +1,5 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as k8sCore from "@pulumi/kubernetes/core/v1";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface NamespacesArgs {
@@ -11,7 +12,7 @@ export interface NamespacesArgs {
   /** Protect the namespaces that hold secrets from `pulumi destroy`. Default `false`. */
   protect?: boolean;
   /** Kubernetes provider. Default: the ambient kubeconfig context. */
-  provider?: k8s.Provider;
+  provider?: Provider;
 }
 
 /** The platform's namespaces, with the Kubernetes recommended labels. */
@@ -24,7 +25,7 @@ export class Namespaces extends pulumi.ComponentResource {
     this.names = {};
     for (const [role, nsName] of Object.entries(args.names)) {
       const secretBearing = args.holdSecrets.includes(role);
-      const ns = new k8s.core.v1.Namespace(
+      const ns = new k8sCore.Namespace(
         `${name}-${role}`,
         {
           metadata: {

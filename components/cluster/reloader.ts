@@ -1,4 +1,5 @@
-import * as k8s from "@pulumi/kubernetes";
+import { Release } from "@pulumi/kubernetes/helm/v3/release";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Stakater Reloader chart, pinned. It restarts pods when a Secret they use changes. */
@@ -13,7 +14,7 @@ export interface ReloaderArgs {
   namespace: pulumi.Input<string>;
   /** Labels on the chart's objects. */
   labels?: Record<string, string>;
-  provider?: k8s.Provider;
+  provider?: Provider;
 }
 
 /** Helm values: watch only the release's namespace, Secrets only, non-root. Pure, for tests. */
@@ -34,11 +35,11 @@ export function reloaderValues(labels: Record<string, string> = {}): Record<stri
  * Reloader rolls the workloads that opted in when a Secret they read changes.
  */
 export class Reloader extends pulumi.ComponentResource {
-  public readonly release: k8s.helm.v3.Release;
+  public readonly release: Release;
 
   constructor(name: string, args: ReloaderArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:cluster:Reloader", name, {}, opts);
-    this.release = new k8s.helm.v3.Release(
+    this.release = new Release(
       name,
       {
         name: "reloader",

@@ -1,4 +1,6 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as k8sCore from "@pulumi/kubernetes/core/v1";
+import * as k8sRbac from "@pulumi/kubernetes/rbac/v1";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface ServiceAccessArgs {
@@ -10,7 +12,7 @@ export interface ServiceAccessArgs {
   sharedSecret: string;
   /** Labels on every object. */
   labels?: Record<string, string>;
-  provider?: k8s.Provider;
+  provider?: Provider;
 }
 
 /**
@@ -29,9 +31,9 @@ export class ServiceAccess extends pulumi.ComponentResource {
     const labels = { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", ...args.labels };
 
     this.serviceAccounts = {};
-    const accounts: Record<string, k8s.core.v1.ServiceAccount> = {};
+    const accounts: Record<string, k8sCore.ServiceAccount> = {};
     for (const svc of args.services) {
-      accounts[svc.name] = new k8s.core.v1.ServiceAccount(
+      accounts[svc.name] = new k8sCore.ServiceAccount(
         `${name}-${svc.name}`,
         // Pods read their Secrets through the kubelet; an API token is only mounted where asked for.
         { metadata: { name: svc.serviceAccount, namespace: args.namespace, labels: { ...labels, "app.kubernetes.io/name": svc.serviceAccount } }, automountServiceAccountToken: false },
@@ -41,7 +43,7 @@ export class ServiceAccess extends pulumi.ComponentResource {
     }
 
     const reader = (roleName: string, secretNames: string[], subjects: string[], suffix: string): void => {
-      const role = new k8s.rbac.v1.Role(
+      const role = new k8sRbac.Role(
         `${name}-${suffix}`,
         {
           metadata: { name: roleName, namespace: args.namespace, labels },
@@ -49,7 +51,7 @@ export class ServiceAccess extends pulumi.ComponentResource {
         },
         child,
       );
-      new k8s.rbac.v1.RoleBinding(
+      new k8sRbac.RoleBinding(
         `${name}-${suffix}`,
         {
           metadata: { name: roleName, namespace: args.namespace, labels },

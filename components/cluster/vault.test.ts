@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import * as k8s from "@pulumi/kubernetes";
+import { Provider } from "@pulumi/kubernetes/provider";
 import {
   findResource,
   isSecret,
@@ -146,7 +146,7 @@ function run(args: VaultClusterArgs, opts?: { provider?: boolean }): Promise<Pro
     stack: "test",
     config: CONFIG,
     program: () => {
-      const provider = opts?.provider ? new k8s.Provider("cluster", {}) : undefined;
+      const provider = opts?.provider ? new Provider("cluster", {}) : undefined;
       new VaultCluster("vault", { ...args, provider });
     },
   });

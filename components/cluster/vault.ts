@@ -17,7 +17,8 @@
  *   the config with `sed` and passes it through `tpl`: the config uses none of those words
  *   and no `{{`.
  */
-import * as k8s from "@pulumi/kubernetes";
+import { Release } from "@pulumi/kubernetes/helm/v3/release";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Helm chart version of vault-helm; the test fixtures in test/upstream/vault-helm match it. */
@@ -183,7 +184,7 @@ export interface VaultClusterArgs {
   /** Labels on the Vault pods, StatefulSet, ServiceAccount and PVCs. Default: none. */
   labels?: Record<string, string>;
   /** Kubernetes provider. Default: the ambient kubeconfig context. */
-  provider?: k8s.Provider;
+  provider?: Provider;
 }
 
 /** The parts of `VaultClusterArgs` that decide the Helm values. */
@@ -513,7 +514,7 @@ export class VaultCluster extends pulumi.ComponentResource {
           )
         : undefined;
 
-    const release = new k8s.helm.v3.Release(
+    const release = new Release(
       name,
       {
         name: VAULT_RELEASE_NAME,

@@ -4,7 +4,11 @@
  * that read them (ESO does not restart pods: external-secrets#3218). Its ServiceAccount
  * may only get and patch those named objects in its own namespace.
  */
-import * as k8s from "@pulumi/kubernetes";
+import * as k8sCore from "@pulumi/kubernetes/core/v1";
+import * as k8sRbac from "@pulumi/kubernetes/rbac/v1";
+import * as k8sBatch from "@pulumi/kubernetes/batch/v1";
+import type * as k8sInput from "@pulumi/kubernetes/types/input";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Official kubectl image, pinned. Distroless: no shell, so commands are plain argv. */
@@ -26,11 +30,11 @@ export interface RotationJobArgs {
   labels?: Record<string, string>;
   /** What must exist first (the ESO release, for the ExternalSecret kind). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
-  provider?: k8s.Provider;
+  provider?: Provider;
 }
 
 /** The Role's rules: get/patch on the named ExternalSecrets and deployments, nothing else. */
-export function rotationRules(args: Pick<RotationJobArgs, "externalSecrets" | "deployments">): k8s.types.input.rbac.v1.PolicyRule[] {
+export function rotationRules(args: Pick<RotationJobArgs, "externalSecrets" | "deployments">): k8sInput.rbac.v1.PolicyRule[] {
   return [
     { apiGroups: ["external-secrets.io"], resources: ["externalsecrets"], resourceNames: [...args.externalSecrets], verbs: ["get", "patch"] },
     { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [...args.deployments], verbs: ["get", "patch"] },
@@ -57,9 +61,9 @@ export class RotationJob extends pulumi.ComponentResource {
     const child = { parent: this, provider: args.provider };
     const meta = { name: jobName, namespace: args.namespace, labels };
 
-    const sa = new k8s.core.v1.ServiceAccount(`${name}`, { metadata: meta }, child);
-    const role = new k8s.rbac.v1.Role(`${name}`, { metadata: meta, rules: rotationRules(args) }, child);
-    const binding = new k8s.rbac.v1.RoleBinding(
+    const sa = new k8sCore.ServiceAccount(`${name}`, { metadata: meta }, child);
+    const role = new k8sRbac.Role(`${name}`, { metadata: meta, rules: rotationRules(args) }, child);
+    const binding = new k8sRbac.RoleBinding(
       `${name}`,
       {
         metadata: meta,
@@ -87,7 +91,7 @@ export class RotationJob extends pulumi.ComponentResource {
     const volumeMounts = [{ name: "tmp", mountPath: "/tmp" }];
     const ns = pulumi.output(args.namespace);
 
-    const cron = new k8s.batch.v1.CronJob(
+    const cron = new k8sBatch.CronJob(
       `${name}`,
       {
         metadata: meta,

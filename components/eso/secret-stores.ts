@@ -3,7 +3,9 @@
  * (the least-privilege identity that backend trusts) in the workload namespace. No
  * ClusterSecretStore and no cross-namespace reference (ESO's security best practices).
  */
-import * as k8s from "@pulumi/kubernetes";
+import * as k8sCore from "@pulumi/kubernetes/core/v1";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Objects are `external-secrets.io/v1`: ESO 2.9 no longer serves v1beta1. */
@@ -61,7 +63,7 @@ export interface SecretStoresArgs {
   labels?: Record<string, string>;
   /** Resources that must exist first: the ESO release that installs the CRDs and webhook. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
-  provider?: k8s.Provider;
+  provider?: Provider;
 }
 
 /** ServiceAccount name for a store: what Vault roles and cloud trust policies bind to. */
@@ -121,7 +123,7 @@ export class SecretStores extends pulumi.ComponentResource {
   /** ServiceAccount names by store name (stores sharing an account list the same one). */
   public readonly serviceAccounts: Record<string, pulumi.Output<string>>;
   /** The stores, for `dependsOn` of the ExternalSecrets that read them. */
-  public readonly stores: k8s.apiextensions.CustomResource[];
+  public readonly stores: CustomResource[];
 
   constructor(name: string, args: SecretStoresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:eso:SecretStores", name, {}, opts);
@@ -133,12 +135,12 @@ export class SecretStores extends pulumi.ComponentResource {
     this.storeNames = {};
     this.serviceAccounts = {};
     this.stores = [];
-    const accounts = new Map<string, k8s.core.v1.ServiceAccount>();
+    const accounts = new Map<string, k8sCore.ServiceAccount>();
     for (const store of args.stores) {
       const account = accountOf(store);
       let sa = accounts.get(account);
       if (!sa) {
-        sa = new k8s.core.v1.ServiceAccount(
+        sa = new k8sCore.ServiceAccount(
           `${name}-${account}`,
           {
             metadata: {
@@ -154,7 +156,7 @@ export class SecretStores extends pulumi.ComponentResource {
         );
         accounts.set(account, sa);
       }
-      const cr = new k8s.apiextensions.CustomResource(
+      const cr = new CustomResource(
         `${name}-${store.name}`,
         {
           apiVersion: ESO_API_VERSION,

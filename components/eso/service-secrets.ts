@@ -3,7 +3,8 @@
  * names and keys of the spec's tables (services must not notice the move from manual
  * Secrets), fetched with as few provider calls as each backend allows.
  */
-import * as k8s from "@pulumi/kubernetes";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { ESO_API_VERSION } from "./secret-stores";
 
@@ -50,7 +51,7 @@ export interface ServiceSecretsArgs {
   labels?: Record<string, string>;
   /** What must exist first: the ESO release (CRDs, webhook) and the SecretStores. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
-  provider?: k8s.Provider;
+  provider?: Provider;
 }
 
 /** Go-template reference to a fetched key (keys have dashes, so `index` is needed). */
@@ -135,7 +136,7 @@ export class ServiceSecrets extends pulumi.ComponentResource {
       } catch (e) {
         throw new pulumi.ResourceError(`[source] ${(e as Error).message}: every key of every Secret needs one.`, this);
       }
-      const es = new k8s.apiextensions.CustomResource(
+      const es = new CustomResource(
         `${name}-${secret.name}`,
         { apiVersion: ESO_API_VERSION, kind: "ExternalSecret", metadata: { name: secret.name, namespace: args.namespace, labels }, spec },
         { parent: this, provider: args.provider, dependsOn: args.dependsOn },
