@@ -5,15 +5,14 @@
  */
 import { bootstrapSql } from "../components/vault/database-sql";
 import { loadStackConfig } from "../stacks/config";
-import { fakeSecrets, stackConfig, STACKS } from "./harness";
+import { engineConfig, fakeSecrets, stackConfig, STACKS } from "./harness";
 
 const stack = process.argv[2];
 if (!stack || !(STACKS as readonly string[]).includes(stack)) {
   console.error(`usage: npm run bootstrap-sql -- <${STACKS.join("|")}>`);
   process.exit(2);
 }
-const values: Record<string, string> = {};
-for (const [k, v] of Object.entries(stackConfig(stack))) values[k] = typeof v === "string" ? v : JSON.stringify(v);
+const values = engineConfig(stackConfig(stack));
 // Secrets are not needed for the SQL; fakes satisfy the validation and are never printed.
 const secrets = fakeSecrets();
 const config = loadStackConfig({ values: { ...values, ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);

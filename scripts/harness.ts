@@ -175,9 +175,9 @@ interface Monitor {
 }
 
 /** Turn a stack file's values into the `project:key` → string map the engine passes. */
-function engineConfig(values: StackConfigValues): Record<string, string> {
+export function engineConfig(values: StackConfigValues): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(values)) out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = typeof v === "string" ? v : JSON.stringify(v);
   return out;
 }
 

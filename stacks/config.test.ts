@@ -1,15 +1,13 @@
 import * as assert from "node:assert/strict";
 import { ConfigError, formatPath, loadStackConfig } from "./config";
 import { durationSeconds } from "./schema";
-import { fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
+import { engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
 
 const P = "veza-secrets";
 
 /** Engine-form config for a stack file plus overrides (undefined removes a key). */
 function source(stack: string, overrides: Record<string, unknown> = {}, secrets = fakeSecrets()) {
-  const merged: StackConfigValues = { ...stackConfig(stack), ...overrides };
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(merged)) if (v !== undefined) values[k] = typeof v === "string" ? v : JSON.stringify(v);
+  const values = engineConfig({ ...stackConfig(stack), ...overrides });
   return { values: { ...values, ...secrets }, secretKeys: new Set(Object.keys(secrets)) };
 }
 

@@ -92,6 +92,8 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
   // The program's own connection to Vault. In dev it waits for the release (same pulumi up).
   const provider = new VaultProvider("vault", { address: v.address, token: v.token, skipChildToken: true }, { dependsOn: [cluster] });
   const db = config.database;
+  // Vault role names take dashes; the PostgreSQL user takes underscores.
+  const staticRole = db?.appUsername.replace(/_/g, "-");
   const vaultConfig = new VaultConfig(
     "vault-config",
     {
@@ -123,7 +125,7 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
             adminUsername: db.adminUsername,
             adminPassword: db.adminPassword,
             verifyConnection: db.verifyConnection,
-            staticRole: { name: db.appUsername.replace(/_/g, "-"), username: db.appUsername, rotationPeriodSeconds: db.rotationPeriodSeconds },
+            staticRole: { name: staticRole as string, username: db.appUsername, rotationPeriodSeconds: db.rotationPeriodSeconds },
             dynamicRole: { name: "veza-role", defaultTtlSeconds: durationSeconds(db.defaultTtl), maxTtlSeconds: durationSeconds(db.maxTtl) },
             sql: { appSchema: db.appSchema, appGroupRole: db.appGroupRole, database: db.name },
           }
@@ -139,10 +141,10 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
     ready: [cluster, vaultConfig],
     database: db
       ? {
-          staticCredsPath: `database/static-creds/${db.appUsername.replace(/_/g, "-")}`,
+          staticCredsPath: `database/static-creds/${staticRole}`,
           outputs: {
             connection: "veza",
-            staticRole: db.appUsername.replace(/_/g, "-"),
+            staticRole,
             staticRoleUser: db.appUsername,
             rotationPeriod: db.rotationPeriod,
             dynamicRole: "veza-role",
