@@ -20,6 +20,7 @@ import {
   type SealConfig,
   configSchema,
   durationSeconds,
+  secondsAsDuration,
 } from "./schema";
 
 /** The config as the Pulumi engine hands it over: `project:key` → string, plus which are secret. */
@@ -38,7 +39,7 @@ export function runtimeConfigSource(): ConfigSource {
 
 /** One problem with the stack's config, and the command that fixes it. */
 export interface ConfigProblem {
-  /** Config path, e.g. `database.rotationPeriod`. */
+  /** Config path, e.g. `database.rotationSchedule`. */
   key: string;
   message: string;
   fix: string;
@@ -87,10 +88,13 @@ export interface DatabaseSettings {
   appUsername: string;
   appGroupRole: string;
   appSchema: string;
-  rotationPeriod: string;
-  rotationPeriodSeconds: number;
+  /** When Vault rotates the schema owner's password (migrations only): five-field cron, UTC. */
+  rotationSchedule: string;
+  /** Lease TTL of each service's login (Vault `default_ttl` = `max_ttl`). */
   defaultTtl: string;
-  maxTtl: string;
+  defaultTtlSeconds: number;
+  /** How often ESO makes each service a new login: at most half `defaultTtl`. */
+  refreshInterval: string;
   sslMode: "disable" | "require" | "verify-ca" | "verify-full";
   verifyConnection: boolean;
   /** Admin password Vault starts with (it then rotates it). Secret. */
@@ -382,14 +386,28 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   }
   if (cfg.database && providers.includes("vault")) {
     const db = cfg.database;
-    const rotationPeriod = db.rotationPeriod ?? "24h";
-    const defaultTtl = db.defaultTtl ?? "1h";
-    const maxTtl = db.maxTtl ?? "24h";
-    if (durationSeconds(defaultTtl) > durationSeconds(maxTtl)) {
-      add(["database", "defaultTtl"], `(${defaultTtl}) must not exceed database.maxTtl (${maxTtl})`);
+    const rotationSchedule = db.rotationSchedule ?? "0 4 * * 0";
+    const defaultTtl = db.defaultTtl ?? d.databaseLeaseTtl;
+    const ttl = durationSeconds(defaultTtl);
+    // Half the TTL by default: the previous login stays valid for the other half, while
+    // Reloader rolls the pods onto the new one (README, "Database credentials").
+    const refreshInterval = db.refreshInterval ?? secondsAsDuration(Math.floor(ttl / 2));
+    const unset = (key: string): string => `pulumi config rm --path 'database.${key}' --stack ${stack}`;
+    if (db.rotationPeriod !== undefined) {
+      add(["database", "rotationPeriod"], `was replaced by database.rotationSchedule (cron, UTC; default "0 4 * * 0"): the migration login now rotates at a time you choose`, false, `${unset("rotationPeriod")} && ${fixCommand(stack, ["database", "rotationSchedule"])}`);
     }
-    if (durationSeconds(rotationPeriod) < 3600) {
-      add(["database", "rotationPeriod"], `must be at least 1h; got "${rotationPeriod}"`);
+    if (db.maxTtl !== undefined) {
+      add(["database", "maxTtl"], `was removed: service logins are never renewed, so each lease ends at database.defaultTtl`, false, unset("maxTtl"));
+    }
+    if (ttl < 600) {
+      add(["database", "defaultTtl"], `must be at least 10m (each login must outlive a pod rollout); got "${defaultTtl}"`);
+    } else if (durationSeconds(refreshInterval) * 2 > ttl) {
+      add(["database", "refreshInterval"], `(${refreshInterval}) must be at most half of database.defaultTtl (${defaultTtl}): the previous login must stay valid while the pods restart`, false, `pulumi config set --path 'database.refreshInterval' ${secondsAsDuration(Math.floor(ttl / 2))} --stack ${stack}`);
+    } else if (durationSeconds(refreshInterval) < 60) {
+      add(["database", "refreshInterval"], `must be at least 1m (each refresh makes a database login); got "${refreshInterval}"`);
+    }
+    if (!(cfg.rotation?.installReloader ?? d.installReloader)) {
+      add(["rotation", "installReloader"], "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires", false, `pulumi config set --path 'rotation.installReloader' true --stack ${stack}`);
     }
     if (secrets.databaseAdminPassword === undefined && !problems.some((p) => p.key === "databaseAdminPassword")) {
       add(["databaseAdminPassword"], "is required: the password of database.adminUsername, which Vault rotates after first use", true);
@@ -402,10 +420,10 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       appUsername: db.appUsername ?? "veza_app",
       appGroupRole: db.appGroupRole ?? "veza_app_group",
       appSchema: db.appSchema ?? "veza",
-      rotationPeriod,
-      rotationPeriodSeconds: durationSeconds(rotationPeriod),
+      rotationSchedule,
       defaultTtl,
-      maxTtl,
+      defaultTtlSeconds: ttl,
+      refreshInterval,
       sslMode: db.sslMode ?? d.sslMode,
       verifyConnection: db.verifyConnection ?? true,
       adminPassword: pulumi.secret(secrets.databaseAdminPassword ?? ""),

@@ -10,6 +10,11 @@ export interface EnvironmentDefaults {
   esoReplicas: number;
   /** How often ESO re-reads each ExternalSecret from its backend. */
   refreshInterval: string;
+  /**
+   * Lease TTL of each service's database login. Shorter: a leaked login is useful for less time,
+   * but every refresh (half of it) rolls every service's pods.
+   */
+  databaseLeaseTtl: string;
   sslMode: "disable" | "require";
   installReloader: boolean;
   /** Protect stateful resources (data volumes, namespaces holding secrets, cloud secrets, keys). */
@@ -24,6 +29,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     vaultResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
     esoReplicas: 1,
     refreshInterval: "15m",
+    databaseLeaseTtl: "1h",
     sslMode: "disable",
     installReloader: true,
     protect: false,
@@ -34,6 +40,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     vaultResources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
     esoReplicas: 1,
     refreshInterval: "1h",
+    databaseLeaseTtl: "1h",
     sslMode: "require",
     installReloader: true,
     protect: false,
@@ -44,6 +51,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     vaultResources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "1Gi" } },
     esoReplicas: 2,
     refreshInterval: "1h",
+    databaseLeaseTtl: "4h",
     sslMode: "require",
     installReloader: true,
     protect: true,

@@ -8,6 +8,7 @@ import { ExternalSecretsOperator } from "../components/cluster/external-secrets"
 import { Namespaces } from "../components/cluster/namespaces";
 import { RELOADER_SECRET_ANNOTATIONS, Reloader } from "../components/cluster/reloader";
 import { ServiceAccess } from "../components/cluster/service-access";
+import { DatabaseCredentials } from "../components/eso/database-credentials";
 import { RotationJob } from "../components/eso/rotation-job";
 import { SecretStores, type StoreSpec, storeServiceAccount } from "../components/eso/secret-stores";
 import { ServiceSecrets, type DatabaseUrlSource, type SecretSource } from "../components/eso/service-secrets";
@@ -17,6 +18,7 @@ import { GcpSecrets } from "../components/secrets/gcp-secrets";
 import { GeneratedKeys } from "../components/secrets/generated-keys";
 import { KubernetesSecrets } from "../components/secrets/kubernetes-secrets";
 import type { StackConfig } from "./config";
+import { MIGRATIONS, databaseAuthRoleName, databaseGeneratorName, databaseServiceAccount } from "./database";
 import { type VaultPlatform, buildVault } from "./vault";
 
 /** Stack outputs: names and addresses a user needs, never a secret value. */
@@ -42,7 +44,6 @@ export interface PlatformOutputs {
 
 /** Names of the stores, by backend. */
 const STORE_NAMES = { vault: "vault-store", aws: "aws-store", gcp: "gcp-store", azure: "azure-store" } as const;
-const VAULT_DATABASE_STORE = "vault-database-store";
 
 /**
  * Build the platform for one stack. `now` is the rotation clock for generated keys
@@ -51,7 +52,9 @@ const VAULT_DATABASE_STORE = "vault-database-store";
 export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[], now: Date = new Date()): PlatformOutputs {
   const env = config.environment;
   const envLabels = { "veza.io/environment": env };
-  const secrets = serviceSecrets(catalog);
+  // With Vault's database engine each service gets its own login, so database-url leaves the
+  // shared Secret and lives only in each service's own (`veza-<service>-secrets`).
+  const secrets = serviceSecrets(catalog, { databasePerService: !!config.database });
   const ns = config.namespaces;
 
   const namespaceNames: Record<string, string> = { workloads: ns.workloads };
@@ -130,7 +133,11 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       const common = { server: vault.inClusterAddress, authMountPath: vault.authPath, role: vault.authRole, audience: vault.audience, caConfigMap: vault.caConfigMap };
       stores.push({ kind: "vault", name: STORE_NAMES.vault, kvMount: vault.kvMount, ...common });
       sources.vault = { kind: "vault-kv", storeName: STORE_NAMES.vault, path: vault.secretPath };
-      if (vault.database) stores.push({ kind: "vault", name: VAULT_DATABASE_STORE, ...common, serviceAccount: storeServiceAccount(STORE_NAMES.vault) });
+      // The migration store: its own ServiceAccount and Vault role, which read the schema owner's
+      // static credentials and nothing else. The services' logins come from generators instead.
+      if (vault.database) {
+        stores.push({ kind: "vault", name: MIGRATIONS.storeName, ...common, role: databaseAuthRoleName(env, "migrations") });
+      }
     }
   }
   if (config.aws) {
@@ -207,18 +214,44 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
 
   // The first backend that is ready is the source; the others hold the same values, ready for failover.
   const primary = config.esoProviders.map((p) => sources[p]).find((s): s is SecretSource => !!s);
-  const database: DatabaseUrlSource | undefined =
-    config.database && vault?.database
-      ? {
-          key: catalog.find((s) => s.source.kind === "database")?.key ?? "database-url",
-          storeName: VAULT_DATABASE_STORE,
-          credsPath: vault.database.staticCredsPath,
-          host: config.database.host,
-          port: config.database.port,
-          database: config.database.name,
-          sslMode: config.database.sslMode,
-        }
-      : undefined;
+  let database: DatabaseUrlSource | undefined;
+  let databaseCredentials: DatabaseCredentials | undefined;
+  if (config.database && vault?.database) {
+    const db = config.database;
+    const key = catalog.find((s) => s.source.kind === "database")?.key ?? "database-url";
+    databaseCredentials = new DatabaseCredentials("database-credentials", {
+      namespace: namespaces.names.workloads,
+      vault: { server: vault.inClusterAddress, authMountPath: vault.authPath, audience: vault.audience, caConfigMap: vault.caConfigMap },
+      services: SERVICES.map((service) => ({
+        service,
+        generatorName: databaseGeneratorName(service),
+        serviceAccount: databaseServiceAccount(service),
+        role: vault?.database?.access.authRoles[service] as pulumi.Output<string>,
+        credsPath: vault?.database?.access.credsPaths[service] as pulumi.Output<string>,
+      })),
+      database: { host: db.host, port: db.port, name: db.name, sslMode: db.sslMode },
+      migrations: {
+        secretName: MIGRATIONS.secretName,
+        key,
+        storeName: MIGRATIONS.storeName,
+        staticCredsPath: vault.database.staticCredsPath,
+        jobServiceAccount: MIGRATIONS.jobServiceAccount,
+        refreshInterval: MIGRATIONS.refreshInterval,
+      },
+      deletionPolicy: eso.deletionPolicy,
+      labels: envLabels,
+      dependsOn: [operator.release, ...storeSet.stores],
+    });
+    database = {
+      key,
+      generators: Object.fromEntries(secrets.filter((s) => s.service && s.keys.includes(key)).map((s) => [s.name, databaseGeneratorName(s.service as (typeof SERVICES)[number])])),
+      refreshInterval: db.refreshInterval,
+      host: db.host,
+      port: db.port,
+      database: db.name,
+      sslMode: db.sslMode,
+    };
+  }
   // database-url comes only from Vault's database engine when the stack configures one:
   // until Vault is bootstrapped there is no complete Secret to produce.
   if (primary && (!config.database || database)) {
@@ -233,9 +266,9 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       deletionPolicy: eso.deletionPolicy,
       secretAnnotations: annotations,
       labels: envLabels,
-      dependsOn: [operator.release, ...storeSet.stores],
+      dependsOn: [operator.release, ...storeSet.stores, ...(databaseCredentials?.generators ?? [])],
     });
-    outputs.externalSecrets = secrets.map((s) => s.name);
+    outputs.externalSecrets = [...secrets.map((s) => s.name), ...(databaseCredentials ? [MIGRATIONS.secretName] : [])];
     new RotationJob("secrets-rotation", {
       namespace: namespaces.names.workloads,
       schedule: config.rotation.schedule,

@@ -30,6 +30,15 @@ export function durationSeconds(value: string): number {
   return part(m[1], "h", 3600) + part(m[2], "m", 60) + part(m[3], "s", 1);
 }
 
+/** The shortest duration string for whole `seconds`, e.g. `7200` → `"2h"`, `5400` → `"1h30m"`. */
+export function secondsAsDuration(seconds: number): string {
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`not a positive whole number of seconds: ${seconds}`);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s ? `${s}s` : ""}`;
+}
+
 /** A DNS-1123 label: Kubernetes namespace and object names. */
 const dnsLabel = z
   .string()
@@ -136,9 +145,16 @@ export const configSchema = z.strictObject({
       appUsername: sqlIdentifier.optional(),
       appGroupRole: sqlIdentifier.optional(),
       appSchema: sqlIdentifier.optional(),
+      /** Removed: the static role rotates on `rotationSchedule`. Kept in the schema to name the replacement. */
       rotationPeriod: duration.optional(),
+      /** When Vault rotates the schema owner's (migration) password: five-field cron, UTC. */
+      rotationSchedule: cron.optional(),
+      /** Lease TTL of each service's database login (Vault role `default_ttl` and `max_ttl`). */
       defaultTtl: duration.optional(),
+      /** Removed: leases are never renewed, so the max equals `defaultTtl`. Kept to name the fix. */
       maxTtl: duration.optional(),
+      /** How often ESO makes each service a new login; at most half `defaultTtl`. Default: half. */
+      refreshInterval: duration.optional(),
       sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
       verifyConnection: z.boolean().optional(),
     })
@@ -211,9 +227,9 @@ export const EXAMPLES: Record<string, string> = {
   database: '\'{"host":"postgres.example.internal"}\'',
   "database.host": "postgres.example.internal",
   "database.port": "5432",
-  "database.rotationPeriod": "24h",
-  "database.defaultTtl": "1h",
-  "database.maxTtl": "24h",
+  "database.rotationSchedule": '"0 4 * * 0"',
+  "database.defaultTtl": "4h",
+  "database.refreshInterval": "2h",
   "database.sslMode": "require",
   "rotation.schedule": '"0 3 * * *"',
   aws: '\'{"region":"eu-west-1","accountId":"123456789012","oidcIssuer":"oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"}\'',

@@ -6,9 +6,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as VaultProvider } from "@pulumi/vault/provider";
 import { VaultCluster } from "../components/cluster/vault";
+import { SERVICES } from "../components/catalog";
+import type { DatabaseAccess } from "../components/vault/database-access";
 import { VaultConfig } from "../components/vault/vault-config";
 import type { StackConfig } from "./config";
-import { durationSeconds } from "./schema";
+import { buildDatabaseAccess, databaseRoleName, staticRoleName } from "./database";
 
 export interface VaultPlatform {
   /** True when Vault is configured by this run (dev, or HA after bootstrap). */
@@ -22,7 +24,8 @@ export interface VaultPlatform {
   secretPath: string;
   /** ConfigMap with Vault's CA in the workload namespace (HA); none in dev (plain HTTP). */
   caConfigMap?: string;
-  database?: { staticCredsPath: string; outputs: Record<string, unknown> };
+  /** The database engine: the migration path and each service's own Vault identity. */
+  database?: { staticCredsPath: string; access: DatabaseAccess; outputs: Record<string, unknown> };
   /** What ESO's Vault stores must wait for: the configuration (role, policy, KV secret). */
   ready: pulumi.Resource[];
   outputs: {
@@ -93,7 +96,7 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
   const provider = new VaultProvider("vault", { address: v.address, token: v.token, skipChildToken: true }, { dependsOn: [cluster] });
   const db = config.database;
   // Vault role names take dashes; the PostgreSQL user takes underscores.
-  const staticRole = db?.appUsername.replace(/_/g, "-");
+  const staticRole = db ? staticRoleName(db.appUsername) : undefined;
   const vaultConfig = new VaultConfig(
     "vault-config",
     {
@@ -125,8 +128,8 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
             adminUsername: db.adminUsername,
             adminPassword: db.adminPassword,
             verifyConnection: db.verifyConnection,
-            staticRole: { name: staticRole as string, username: db.appUsername, rotationPeriodSeconds: db.rotationPeriodSeconds },
-            dynamicRole: { name: "veza-role", defaultTtlSeconds: durationSeconds(db.defaultTtl), maxTtlSeconds: durationSeconds(db.maxTtl) },
+            staticRole: { name: staticRole as string, username: db.appUsername, rotationSchedule: db.rotationSchedule },
+            dynamicRoleNames: SERVICES.map(databaseRoleName),
             sql: { appSchema: db.appSchema, appGroupRole: db.appGroupRole, database: db.name },
           }
         : undefined,
@@ -135,24 +138,29 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
     { dependsOn: [cluster] },
   );
 
+  // Each service's own database login: dynamic role, policy and auth role (stacks/database.ts).
+  const dbVault = db ? buildDatabaseAccess(config, provider, vaultConfig, AUDIENCE) : undefined;
+
   return {
     ...base,
     configured: true,
-    ready: [cluster, vaultConfig],
-    database: db
-      ? {
-          staticCredsPath: `database/static-creds/${staticRole}`,
-          outputs: {
-            connection: "veza",
-            staticRole,
-            staticRoleUser: db.appUsername,
-            rotationPeriod: db.rotationPeriod,
-            dynamicRole: "veza-role",
-            defaultTtl: db.defaultTtl,
-            maxTtl: db.maxTtl,
-          },
-        }
-      : undefined,
+    ready: [cluster, vaultConfig, ...(dbVault ? [dbVault.access] : [])],
+    database:
+      db && dbVault
+        ? {
+            staticCredsPath: dbVault.staticCredsPath,
+            access: dbVault.access,
+            outputs: {
+              connection: "veza",
+              migrationRole: staticRole,
+              migrationRoleUser: db.appUsername,
+              rotationSchedule: db.rotationSchedule,
+              serviceRoles: Object.fromEntries(SERVICES.map((s) => [s, databaseRoleName(s)])),
+              leaseTtl: db.defaultTtl,
+              refreshInterval: db.refreshInterval,
+            },
+          }
+        : undefined,
     outputs: { ...base.outputs, configured: true, kvPath: `${KV_MOUNT}/${secretPath}`, policy: `veza-${env}-read`, authRole: role },
   };
 }

@@ -355,6 +355,59 @@ export function validateCustomResource(obj: unknown): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// ESO's admission webhook (rules no CRD schema expresses)
+
+interface WebhookDataFrom {
+  extract?: unknown;
+  find?: unknown;
+  sourceRef?: { generatorRef?: unknown; storeRef?: unknown };
+}
+
+/**
+ * ESO 2.9's validating webhook for ExternalSecrets, restated from
+ * `apis/externalsecrets/v1/externalsecret_validator.go` with its exact messages: the policy
+ * pairs it refuses, "data or dataFrom", one of extract/find/generatorRef per dataFrom entry, a
+ * sourceRef naming a generator or a store, and duplicate secretKeys under `Retain`.
+ * Returns the messages in the webhook's order; `[]` = admitted. Call it after the CRD check.
+ */
+export function validateExternalSecretWebhook(obj: unknown): string[] {
+  if (!isObject(obj) || obj.kind !== "ExternalSecret" || !isObject(obj.spec)) throw new TypeError("validateExternalSecretWebhook: expected an ExternalSecret");
+  const spec = obj.spec;
+  const target = isObject(spec.target) ? spec.target : {};
+  // The Go types' zero values: an unset policy matches none of the refused pairs.
+  const creation = target.creationPolicy;
+  const deletion = target.deletionPolicy;
+  const errors: string[] = [];
+  if (deletion === "Delete" && (creation === "Merge" || creation === "None")) {
+    errors.push("deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner");
+  }
+  if (deletion === "Merge" && creation === "None") errors.push("deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with");
+  const data = Array.isArray(spec.data) ? (spec.data as { secretKey?: string }[]) : [];
+  const dataFrom = Array.isArray(spec.dataFrom) ? (spec.dataFrom as WebhookDataFrom[]) : [];
+  if (data.length === 0 && dataFrom.length === 0) errors.push("either data or dataFrom should be specified");
+  for (const ref of dataFrom) {
+    const generator = ref.sourceRef !== undefined && ref.sourceRef.generatorRef !== undefined;
+    const find = ref.find !== undefined;
+    const extract = ref.extract !== undefined;
+    if ((find && (extract || generator)) || (extract && (find || generator)) || (generator && (find || extract))) {
+      errors.push("extract, find, or generatorRef cannot be set at the same time");
+    }
+    if (!find && !extract && ref.sourceRef === undefined) errors.push("either extract, find, or sourceRef must be set to dataFrom");
+    if (ref.sourceRef !== undefined && ref.sourceRef.generatorRef === undefined && ref.sourceRef.storeRef === undefined) {
+      errors.push("generatorRef or storeRef must be set when using sourceRef in dataFrom");
+    }
+  }
+  if (deletion === "Retain") {
+    const seen = new Set<string>();
+    for (const d of data) {
+      if (d.secretKey !== undefined && seen.has(d.secretKey)) errors.push(`duplicate secretKey found: ${d.secretKey}`);
+      if (d.secretKey !== undefined) seen.add(d.secretKey);
+    }
+  }
+  return errors;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Helm values
 
 interface ChartValidator {

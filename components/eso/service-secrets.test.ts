@@ -5,9 +5,18 @@ import { ServiceSecrets, externalSecretSpec, providerCallsPerRefresh, type Servi
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
 const ES = "kubernetes:external-secrets.io/v1:ExternalSecret";
-const SHARED = { name: "veza-secrets", keys: ["database-url", "redis-url", "jwt-secret", "jwt-secret-previous"] };
+// With per-service database logins the shared Secret carries no database-url (catalog.serviceSecrets).
+const SHARED = { name: "veza-secrets", keys: ["redis-url", "jwt-secret", "jwt-secret-previous"] };
 const CHAT = { name: "veza-chat-server-secrets", keys: ["database-url", "redis-url", "jwt-secret", "jwt-secret-previous", "chat-server-secret"] };
-const DATABASE = { key: "database-url", storeName: "vault-database-store", credsPath: "database/static-creds/veza-app", host: "postgres.veza.internal", port: 5432, database: "veza", sslMode: "require" };
+const DATABASE = {
+  key: "database-url",
+  generators: { "veza-chat-server-secrets": "veza-chat-server-database" },
+  refreshInterval: "2h",
+  host: "postgres.veza.internal",
+  port: 5432,
+  database: "veza",
+  sslMode: "require",
+};
 
 const vaultArgs: ServiceSecretsArgs = {
   namespace: "veza-production",
@@ -20,20 +29,19 @@ const vaultArgs: ServiceSecretsArgs = {
 };
 
 describe("components/eso/service-secrets", () => {
-  it("reads Vault KV in one call, the rotated database credentials in another, and templates exactly the Secret's keys", () => {
-    assert.deepEqual(externalSecretSpec(vaultArgs, SHARED), {
-      refreshInterval: "1h",
+  it("reads Vault KV in one call, the service's own generated login in another, on the database refresh, and templates exactly the Secret's keys", () => {
+    assert.deepEqual(externalSecretSpec(vaultArgs, CHAT), {
+      refreshInterval: "2h",
       secretStoreRef: { name: "vault-store", kind: "SecretStore" },
       dataFrom: [
         { extract: { key: "veza/production" } },
         {
-          extract: { key: "database/static-creds/veza-app" },
-          sourceRef: { storeRef: { name: "vault-database-store", kind: "SecretStore" } },
+          sourceRef: { generatorRef: { apiVersion: "generators.external-secrets.io/v1alpha1", kind: "VaultDynamicSecret", name: "veza-chat-server-database" } },
           rewrite: [{ regexp: { source: "^(.*)$", target: "db_$1" } }],
         },
       ],
       target: {
-        name: "veza-secrets",
+        name: "veza-chat-server-secrets",
         creationPolicy: "Owner",
         deletionPolicy: "Retain",
         template: {
@@ -46,11 +54,25 @@ describe("components/eso/service-secrets", () => {
             "redis-url": '{{ index . "redis-url" }}',
             "jwt-secret": '{{ index . "jwt-secret" }}',
             "jwt-secret-previous": '{{ index . "jwt-secret-previous" }}',
+            "chat-server-secret": '{{ index . "chat-server-secret" }}',
           },
         },
       },
     });
-    assert.equal(providerCallsPerRefresh(vaultArgs, SHARED), 2);
+    assert.equal(providerCallsPerRefresh(vaultArgs, CHAT), 2);
+  });
+
+  it("keeps the shared Secret on the ordinary refresh, with no database read", () => {
+    const spec = externalSecretSpec(vaultArgs, SHARED) as { refreshInterval: string; dataFrom: unknown[] };
+    assert.equal(spec.refreshInterval, "1h");
+    assert.deepEqual(spec.dataFrom, [{ extract: { key: "veza/production" } }]);
+    assert.equal(providerCallsPerRefresh(vaultArgs, SHARED), 1);
+  });
+
+  it("refuses a Secret that carries database-url without a generator of its own", () => {
+    assert.throws(() => externalSecretSpec({ ...vaultArgs, database: { ...DATABASE, generators: {} } }, CHAT), {
+      message: 'no database generator for the Secret "veza-chat-server-secrets", which carries "database-url"',
+    });
   });
 
   it("reads one cloud secret per key where the backend keeps one secret per key", () => {
