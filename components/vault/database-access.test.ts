@@ -298,21 +298,23 @@ describe("database-access against a real PostgreSQL (the production stack's role
 
     SERVICES.forEach((service, i) => {
       const offset = i * 0.3;
-      for (let k = 0; offset + k * refresh <= duration; k++) {
-        const t = offset + k * refresh;
+      // Like ESO and Vault, everything counts from what actually happened: the next refresh
+      // from the last one, the expiry from the lease's creation. A loaded machine then delays
+      // the schedule as it would delay the operator, instead of breaking the test's own clock.
+      const refreshAt = (when: number): void => {
+        if (when > at(duration)) return;
         // ESO's refresh: the generator asks Vault for a new login; the Secret now holds it.
         events.push({
-          at: at(t),
+          at: when,
           order: 0,
           run: async () => {
-            // Expiry counted from the scheduled refresh, so ties with the next refreshes are exact.
-            const lease = await createLease(vault, service, ttl, at(t));
+            const lease = await createLease(vault, service, ttl);
             secret.set(service, lease);
             made.get(service)?.push(lease.name);
+            maxAlive = Math.max(maxAlive, await aliveCount(service));
             // A session that is never closed: revocation at expiry must end it.
             const conn = await connectAs(lease.name, lease.password);
             stragglers.push({ service, lease, conn });
-            maxAlive = Math.max(maxAlive, await aliveCount(service));
             // Vault's expiration manager revokes the lease at the end of its TTL.
             events.push({
               at: lease.expiresAt,
@@ -322,28 +324,30 @@ describe("database-access against a real PostgreSQL (the production stack's role
                 revoked.push({ lease, conn });
               },
             });
+            // Reloader: the new pod starts with the Secret's value, then the old pod stops.
+            events.push({
+              at: lease.createdAt + rolloutDelay * 1000,
+              order: 2,
+              run: async () => {
+                const old = pods.get(service);
+                const fresh = await login(service, "new pod");
+                if (fresh) pods.set(service, { lease: secret.get(service) as Lease, conn: fresh });
+                if (old) {
+                  // Until it is replaced, the old pod's login and session must still work.
+                  try {
+                    await old.conn.query("SELECT 1");
+                  } catch (e) {
+                    failures.push(`${service} old pod cut before its rollout: ${(e as Error).message}`);
+                  }
+                  await old.conn.end();
+                }
+              },
+            });
+            refreshAt(lease.createdAt + refresh * 1000);
           },
         });
-        // Reloader: the new pod starts with the Secret's value, then the old pod stops.
-        events.push({
-          at: at(t + rolloutDelay),
-          order: 2,
-          run: async () => {
-            const old = pods.get(service);
-            const conn = await login(service, "new pod");
-            if (conn) pods.set(service, { lease: secret.get(service) as Lease, conn });
-            if (old) {
-              // Until it is replaced, the old pod's login and session must still work.
-              try {
-                await old.conn.query("SELECT 1");
-              } catch (e) {
-                failures.push(`${service} old pod cut before its rollout: ${(e as Error).message}`);
-              }
-              await old.conn.end();
-            }
-          },
-        });
-      }
+      };
+      refreshAt(at(offset));
       // A client that reconnects with the Secret's current value all the time.
       for (let t = offset + 0.1; t <= duration; t += probeEvery) {
         events.push({
@@ -362,8 +366,11 @@ describe("database-access against a real PostgreSQL (the production stack's role
       const next = events.shift() as Event;
       const wait = next.at - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (next.at > at(duration + ttl + 1)) break;
-      await next.run();
+      try {
+        await next.run();
+      } catch (e) {
+        failures.push(`${((Date.now() - start) / 1000).toFixed(2)}s: ${(e as Error).message}`);
+      }
     }
 
     // Every revoked lease: its never-closed session was ended and its login is refused.
@@ -383,16 +390,16 @@ describe("database-access against a real PostgreSQL (the production stack's role
 
   it("a timeline over three TTLs: leases on the refresh schedule, revoked at expiry, zero failed logins for a client using the Secret's current value", async () => {
     // The stacks' shape (TTL = 2 × refresh), scaled from hours to seconds.
-    const [ttl, refresh, duration] = [4, 2, 12];
+    const [ttl, refresh, duration] = [6, 3, 18];
     const r = await timeline(ttl, refresh, 0.5, duration);
     assert.deepEqual(r.failures, [], "no failed login for a client using the Secret's current value");
     const probes = SERVICES.length * Math.floor((duration - 0.1) / 0.25 + 1);
     assert.ok(r.logins >= probes, `${r.logins} logins (${probes} probes plus the new pods)`);
-    // Leases are made every `refresh` and live `ttl`: floor(ttl / refresh) + 1 at the instant a
-    // new one is made as the oldest ends (here the new one is made first: the worst order).
-    assert.equal(r.maxAlive, Math.floor(ttl / refresh) + 1);
+    // Leases are made every `refresh` and live `ttl`: floor(ttl / refresh), plus one at the
+    // instant a new one is made as the oldest ends (the README's figure is this bound).
+    assert.ok(r.maxAlive >= Math.floor(ttl / refresh) && r.maxAlive <= Math.floor(ttl / refresh) + 1, `${r.maxAlive} alive at most`);
     assert.equal(r.revoked, r.created, "every lease revoked at its expiry");
-    assert.ok(r.created >= SERVICES.length * (duration / refresh), `${r.created} leases made on the schedule`);
+    assert.ok(r.created >= SERVICES.length * (duration / refresh - 1), `${r.created} leases made on the schedule`);
     console.log(`      timeline: ${duration}s (${duration / ttl} TTLs of ${ttl}s, refresh ${refresh}s): ${r.logins} logins, 0 failed, ${r.revoked} leases revoked at expiry, at most ${r.maxAlive} alive per service`);
   });
 
