@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { ConfigError, formatPath, loadStackConfig } from "./config";
-import { durationSeconds } from "./schema";
+import { durationSeconds, secondsAsDuration } from "./schema";
 import { engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
 
 const P = "veza-secrets";
@@ -59,10 +59,10 @@ describe("stack config", () => {
     {
       name: "malformed duration",
       stack: "staging",
-      overrides: { [`${P}:database`]: { host: "db", rotationPeriod: "soon" } },
-      key: "database.rotationPeriod",
+      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "soon" } },
+      key: "database.defaultTtl",
       message: 'must be a duration such as "24h", "30m" or "1h30m"; got "soon"',
-      fix: "pulumi config set --path 'database.rotationPeriod' 24h --stack staging",
+      fix: "pulumi config set --path 'database.defaultTtl' 4h --stack staging",
     },
     {
       name: "too-short generated key",
@@ -145,12 +145,44 @@ describe("stack config", () => {
       fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
     },
     {
-      name: "TTL above max TTL",
+      name: "a database refresh above half the lease TTL",
       stack: "staging",
-      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "48h", maxTtl: "24h" } },
+      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "1h", refreshInterval: "45m" } },
+      key: "database.refreshInterval",
+      message: "(45m) must be at most half of database.defaultTtl (1h): the previous login must stay valid while the pods restart",
+      fix: "pulumi config set --path 'database.refreshInterval' 30m --stack staging",
+    },
+    {
+      name: "a lease TTL too short to roll the pods",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "5m", refreshInterval: "2m" } },
       key: "database.defaultTtl",
-      message: "(48h) must not exceed database.maxTtl (24h)",
-      fix: "pulumi config set --path 'database.defaultTtl' 1h --stack staging",
+      message: 'must be at least 10m (each login must outlive a pod rollout); got "5m"',
+      fix: "pulumi config set --path 'database.defaultTtl' 4h --stack staging",
+    },
+    {
+      name: "the removed database.rotationPeriod",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", rotationPeriod: "24h" } },
+      key: "database.rotationPeriod",
+      message: 'was replaced by database.rotationSchedule (cron, UTC; default "0 4 * * 0"): the migration login now rotates at a time you choose',
+      fix: `pulumi config rm --path 'database.rotationPeriod' --stack staging && pulumi config set --path 'database.rotationSchedule' "0 4 * * 0" --stack staging`,
+    },
+    {
+      name: "the removed database.maxTtl",
+      stack: "production",
+      overrides: { [`${P}:database`]: { host: "db", maxTtl: "8h" } },
+      key: "database.maxTtl",
+      message: "was removed: service logins are never renewed, so each lease ends at database.defaultTtl",
+      fix: "pulumi config rm --path 'database.maxTtl' --stack production",
+    },
+    {
+      name: "Vault database logins without Reloader",
+      stack: "production",
+      overrides: { [`${P}:rotation`]: { installReloader: false } },
+      key: "rotation.installReloader",
+      message: "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires",
+      fix: "pulumi config set --path 'rotation.installReloader' true --stack production",
     },
     {
       name: "missing supplied secret",
@@ -255,7 +287,7 @@ describe("stack config", () => {
       { ...prod.database, adminPassword: undefined },
       {
         host: "postgres.veza.internal", port: 5432, name: "veza", adminUsername: "vault_admin", appUsername: "veza_app", appGroupRole: "veza_app_group", appSchema: "veza",
-        rotationPeriod: "24h", rotationPeriodSeconds: 86400, defaultTtl: "1h", maxTtl: "8h", sslMode: "require", verifyConnection: true, adminPassword: undefined,
+        rotationSchedule: "0 4 * * 0", defaultTtl: "4h", defaultTtlSeconds: 14400, refreshInterval: "2h", sslMode: "require", verifyConnection: true, adminPassword: undefined,
       },
     );
     // database-url is built from rotated credentials, so it is not a supplied secret here.
@@ -269,7 +301,13 @@ describe("stack config", () => {
     assert.equal(formatPath(["generatedKeys", "jwt-secret", "length"]), 'generatedKeys["jwt-secret"].length');
   });
 
-  it("reads durations as Vault does", () => {
+  it("derives the database refresh as half the lease TTL where the stack sets none", () => {
+    const staging = loadStackConfig(source("staging", { [`${P}:database`]: { host: "db", defaultTtl: "3h" } }), "staging");
+    assert.deepEqual([staging.database?.defaultTtlSeconds, staging.database?.refreshInterval], [10800, "1h30m"]);
+  });
+
+  it("reads durations as Vault does, and writes them back", () => {
+    assert.deepEqual([7200, 5400, 45, 7205, 1800].map(secondsAsDuration), ["2h", "1h30m", "45s", "2h5s", "30m"]);
     assert.deepEqual(["24h", "90m", "1h30m", "45s", "2h0m5s"].map(durationSeconds), [86400, 5400, 5400, 45, 7205]);
     assert.throws(() => durationSeconds("1d"), /not a duration: 1d/);
   });

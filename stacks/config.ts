@@ -409,8 +409,10 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     if (!(cfg.rotation?.installReloader ?? d.installReloader)) {
       add(["rotation", "installReloader"], "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires", false, `pulumi config set --path 'rotation.installReloader' true --stack ${stack}`);
     }
-    if (secrets.databaseAdminPassword === undefined && !problems.some((p) => p.key === "databaseAdminPassword")) {
-      add(["databaseAdminPassword"], "is required: the password of database.adminUsername, which Vault rotates after first use", true);
+    // Needed only by the run that configures Vault (README, "Bootstrapping Vault": the first
+    // install of an HA Vault comes before the database bootstrap that makes this password).
+    if (vault?.bootstrapped && secrets.databaseAdminPassword === undefined && !problems.some((p) => p.key === "databaseAdminPassword")) {
+      add(["databaseAdminPassword"], "is required once vault.bootstrapped is true: the password of database.adminUsername, which Vault rotates after first use", true);
     }
     database = {
       host: db.host,

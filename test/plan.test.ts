@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { serviceSecrets, CATALOG, SERVICES, serviceWorkloadName } from "../components/catalog";
+import { resourcesOfType } from "../scripts/harness";
 import { runProgram, type ProgramRun } from "../scripts/harness";
 import { leaves, renderMermaid, renderPlan } from "../scripts/plan";
 
@@ -11,7 +12,10 @@ describe("npm run plan", () => {
 
   it("prints every resource once, secrets as [secret] and never their values", () => {
     const text = renderPlan(production);
-    assert.equal(text.split("\n")[0], `# stack production: ${production.resources.length} resources (70 custom, 11 components), offline plan under Pulumi mocks`);
+    const custom = production.resources.filter((r) => r.custom).length;
+    const components = production.resources.filter((r) => !r.custom && r.type.startsWith("veza:")).length;
+    assert.deepEqual([custom, components], [91, 13]);
+    assert.equal(text.split("\n")[0], `# stack production: ${production.resources.length} resources (${custom} custom, ${components} components), offline plan under Pulumi mocks`);
     for (const r of production.resources) assert.ok(text.includes(` ${r.name}`), r.name);
     assert.ok(text.includes("=[secret]"));
     assert.ok(!/FAKE-SECRET|FAKE-GENERATED/.test(text));
@@ -22,14 +26,17 @@ describe("npm run plan", () => {
     const m = renderMermaid(production);
     assert.match(m, /^flowchart LR/);
     for (const backend of ["Vault KV", "Vault database engine", "AWS Secrets Manager"]) assert.ok(m.includes(`"${backend}"`), backend);
-    for (const s of serviceSecrets(CATALOG)) assert.match(m, new RegExp(`--> k8s_${s.name.replace(/-/g, "_")}\\[\\("Secret ${s.name}"\\)\\]`), s.name);
+    for (const s of serviceSecrets(CATALOG, { databasePerService: true })) assert.match(m, new RegExp(`--> k8s_${s.name.replace(/-/g, "_")}\\[\\("Secret ${s.name}"\\)\\]`), s.name);
     for (const svc of SERVICES) {
       const id = `svc_${serviceWorkloadName(svc).replace(/-/g, "_")}`;
       assert.ok(m.includes(`k8s_veza_secrets --> ${id}`), `${svc} reads veza-secrets`);
       assert.ok(m.includes(`k8s_veza_${svc.replace(/-/g, "_")}_secrets --> ${id}`), `${svc} reads its own Secret`);
     }
-    // Each ExternalSecret is fed by the KV store and the database store.
+    // Four ExternalSecrets read the KV store; three of them also their service's generator; the
+    // migration ExternalSecret reads the migration store: 8 edges into ExternalSecrets.
     const storeEdges = m.split("\n").filter((l) => /^ {2}n\d+ --> n\d+$/.test(l));
-    assert.equal(storeEdges.length, 8);
+    assert.equal(storeEdges.length, 4 + 3 + 1);
+    // The database engine feeds each generator and the migration store.
+    assert.equal(m.split("\n").filter((l) => /^ {2}backend_vaultdb --> n\d+$/.test(l)).length, resourcesOfType(production, "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret").length + 1);
   });
 });
