@@ -68,16 +68,19 @@ function usd(n: number): string {
 export function freshnessTable(run: ProgramRun): string {
   const rows = freshness(run);
   const byProvider = new Map<string, { es: Set<string>; perRefresh: number; perMonth: number; interval: string }>();
+  // One row per backend and refresh interval: ExternalSecrets of one backend may refresh at different rates.
   for (const r of rows) {
-    const p = byProvider.get(r.provider) ?? { es: new Set<string>(), perRefresh: 0, perMonth: 0, interval: r.refreshInterval };
+    const key = `${r.provider}\u0000${r.refreshInterval}`;
+    const p = byProvider.get(key) ?? { es: new Set<string>(), perRefresh: 0, perMonth: 0, interval: r.refreshInterval };
     p.es.add(r.externalSecret);
     p.perRefresh += r.callsPerRefresh;
     p.perMonth += r.callsPerMonth;
-    byProvider.set(r.provider, p);
+    byProvider.set(key, p);
   }
   if (!byProvider.size) return `${run.stack}: no ExternalSecrets (no provider calls).`;
   const lines = ["| backend | ExternalSecrets | calls per refresh | refresh | calls per month | cost per month |", "|---|---|---|---|---|---|"];
-  for (const [provider, p] of byProvider) {
+  for (const [key, p] of byProvider) {
+    const provider = key.split("\u0000")[0];
     const cost = (p.perMonth / 10_000) * (PRICE_PER_10K[provider] ?? 0);
     lines.push(`| ${LABEL[provider] ?? provider} | ${p.es.size} | ${p.perRefresh} | ${p.interval} | ${p.perMonth.toLocaleString("en-US")} | ${usd(cost)} |`);
   }
