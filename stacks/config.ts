@@ -4,6 +4,9 @@
  * Bad config throws a `ConfigError` listing every problem, each with the
  * `pulumi config set` command that fixes it, before any resource is registered.
  */
+import { X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { CATALOG, type SecretSpec, generatedSecrets, validateCatalog } from "../components/catalog";
@@ -75,6 +78,11 @@ export interface VaultSettings {
   /** Dev only: the NodePort the dev server listens on, on the local cluster. */
   devNodePort: number;
   seal?: SealConfig;
+  /**
+   * Absolute path of the PEM file with the CA the program's Vault provider trusts for
+   * `address` (validated: it exists and holds a CA certificate). None: the system's roots.
+   */
+  caCertFile?: string;
   /** Dev root token, or the token `pulumi up` uses after bootstrap. Secret. */
   token?: pulumi.Output<string>;
 }
@@ -131,6 +139,30 @@ export interface StackConfig {
   protect: boolean;
   /** Days a deleted cloud secret can be recovered. */
   recoveryWindowDays: number;
+}
+
+/**
+ * Why a CA file cannot serve the Vault provider, or undefined. Read once, up front, so a bad
+ * path stops the program before anything is registered rather than inside the provider.
+ */
+function caCertProblem(file: string): string | undefined {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, "utf8");
+  } catch {
+    return `cannot be read (looked for ${file}; a relative path is relative to the project folder)`;
+  }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
+  let certs: X509Certificate[];
+  try {
+    certs = blocks.map((b) => new X509Certificate(b));
+  } catch (e) {
+    return `holds a certificate that does not parse (${e instanceof Error ? e.message : String(e)})`;
+  }
+  if (!certs.some((c) => c.ca)) return "holds no CA certificate (basicConstraints CA:TRUE): give the CA that signed Vault's certificate, not the certificate itself";
+  if (/PRIVATE KEY-----/.test(pem)) return "also holds a private key: keep only the CA certificate in this file (and the key out of Git)";
+  return undefined;
 }
 
 /** Keys outside the schema that hold secrets. */
@@ -233,6 +265,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     problems.push({ key: formatPath(path), message, fix });
   };
 
+  const warnings: string[] = [];
   const prefix = `${PROJECT}:`;
   const secretNames = new Set(secretConfigKeys(catalog));
   const raw: Record<string, unknown> = {};
@@ -362,9 +395,20 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         token = pulumi.secret(secrets[tokenKey]);
       }
     }
+    let caCertFile: string | undefined;
+    if (v.caCertFile !== undefined) {
+      caCertFile = path.resolve(v.caCertFile);
+      const problem = caCertProblem(caCertFile);
+      if (problem) add(["vault", "caCertFile"], `${JSON.stringify(v.caCertFile)} ${problem}`);
+    } else if (mode === "ha" && bootstrapped && (v.address ?? "").startsWith("https://")) {
+      warnings.push(
+        `${PROJECT}:vault.caCertFile is not set: the Vault provider verifies ${v.address ?? "Vault"} against the system's CA roots only; with a private CA (README, "Bootstrapping Vault") every Vault resource fails with "x509: certificate signed by unknown authority"`,
+      );
+    }
     vault = {
       mode,
       replicas,
+      caCertFile,
       address: v.address ?? (mode === "dev" ? `http://127.0.0.1:${devNodePort}` : `https://vault.${cfg.namespaces?.vault ?? "vault-system"}.svc:8200`),
       tlsSecretName: v.tlsSecretName ?? "vault-tls",
       storageSize: v.storageSize ?? "10Gi",
@@ -379,7 +423,6 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
 
   // Database: rotated by Vault when configured and Vault is used; else database-url is supplied.
   let database: DatabaseSettings | undefined;
-  const warnings: string[] = [];
   if (cfg.database && !providers.includes("vault")) {
     // Rotated credentials need Vault's database engine; without it database-url is supplied.
     warnings.push(`${PROJECT}:database is ignored: rotated database credentials need vault in providers; database-url comes from the databaseUrl secret instead`);

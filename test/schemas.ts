@@ -445,6 +445,13 @@ export function validateHelmValues(chart: HelmChart, values: unknown): string[] 
   return formatErrors(validate.errors, merged);
 }
 
+/** `values` deep-merged over the chart's own values.yaml, as Helm renders with them. */
+export function mergedHelmValues(chart: HelmChart, values: unknown): Record<string, unknown> {
+  const merged = helmMerge(chartValidator(chart).defaults, values);
+  if (!isObject(merged)) throw new Error(`${chart}: merged values are not an object`);
+  return merged;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Chart.yaml
 
