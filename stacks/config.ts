@@ -10,6 +10,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { CATALOG, type SecretSpec, generatedSecrets, validateCatalog } from "../components/catalog";
+import { DEV_ROOT_TOKEN_RULE, devRootTokenError } from "../components/cluster/vault";
 import { defaultsFor } from "./defaults";
 import {
   type EsoProviderName,
@@ -164,6 +165,9 @@ function caCertProblem(file: string): string | undefined {
   if (/PRIVATE KEY-----/.test(pem)) return "also holds a private key: keep only the CA certificate in this file (and the key out of Git)";
   return undefined;
 }
+
+/** A command that makes a valid dev root token every time (a letter first, then 48 hex digits). */
+export const DEV_ROOT_TOKEN_FIX = (stack: string): string => `pulumi config set --secret vaultDevRootToken "dev-$(openssl rand -hex 24)" --stack ${stack}`;
 
 /** Keys outside the schema that hold secrets. */
 const SECRET_KEYS = ["vaultDevRootToken", "vaultToken", "databaseAdminPassword"] as const;
@@ -391,6 +395,9 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         if (!problems.some((p) => p.key === tokenKey)) {
           add([tokenKey], mode === "dev" ? "is required: the dev server's root token" : "is required once vault.bootstrapped is true: the token `pulumi up` configures Vault with", true);
         }
+      } else if (mode === "dev" && devRootTokenError(secrets[tokenKey])) {
+        // Checked here, before anything is registered; the value is never echoed.
+        add([tokenKey], `${DEV_ROOT_TOKEN_RULE}; the value set does not`, true, DEV_ROOT_TOKEN_FIX(stack));
       } else {
         token = pulumi.secret(secrets[tokenKey]);
       }

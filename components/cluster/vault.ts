@@ -221,12 +221,13 @@ const SEAL_FIELDS: Record<VaultSeal["type"], readonly string[]> = {
  * Why a dev root token is unusable, or `undefined` if it is fine. The message never contains
  * the token.
  */
+/** The dev root token's rule, in words: the config layer and this component say the same. */
+export const DEV_ROOT_TOKEN_RULE =
+  "must start with a letter and use only letters, digits, '.', '_' or '-', 8 to 128 characters (the chart writes it into the pod spec unquoted)";
+
 export function devRootTokenError(token: string): string | undefined {
   if (DEV_ROOT_TOKEN.test(token)) return undefined;
-  return (
-    "[devRootToken] must start with a letter and use only letters, digits, '.', '_' or '-', " +
-    "8 to 128 characters (the chart writes it into the pod spec unquoted); the value given does not."
-  );
+  return `[devRootToken] ${DEV_ROOT_TOKEN_RULE}; the value given does not.`;
 }
 
 /** Problems with the args, one message per problem, naming the argument and the fix. Empty: valid. */
