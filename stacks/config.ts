@@ -490,7 +490,9 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         serviceMonitor: cfg.eso?.serviceMonitor ?? false,
         refreshInterval: cfg.eso?.refreshInterval ?? d.refreshInterval,
         creationPolicy: cfg.eso?.adoptExisting ? ("Merge" as const) : ("Owner" as const),
-        deletionPolicy: env === "production" ? ("Retain" as const) : ("Delete" as const),
+        // ESO's webhook refuses Delete for a Secret it does not own (creationPolicy Merge), and
+        // an adopted Secret must outlive a vanished backend entry anyway: Retain while adopting.
+        deletionPolicy: env === "production" || cfg.eso?.adoptExisting ? ("Retain" as const) : ("Delete" as const),
       }
     : undefined;
   if (eso && env === "production" && eso.replicas < 2) {
