@@ -272,7 +272,8 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     new RotationJob("secrets-rotation", {
       namespace: namespaces.names.workloads,
       schedule: config.rotation.schedule,
-      externalSecrets: secrets.map((s) => s.name),
+      // Every ExternalSecret the program makes, the migration Job's too (a fresh owner password).
+      externalSecrets: outputs.externalSecrets,
       labels: envLabels,
       dependsOn: [operator.release],
     });
