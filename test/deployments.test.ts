@@ -61,7 +61,8 @@ const vcs = (stack: string, deployCommits: boolean, pullRequestTemplate = false)
   provider: "github",
   repository: "veza/veza-secrets",
   deployCommits,
-  previewPullRequests: true,
+  // Production never previews pull requests: that would run a PR's code with its credentials.
+  previewPullRequests: stack !== "production",
   pullRequestTemplate,
   paths: ["index.ts", "stacks/**", "components/**", "package.json", "package-lock.json", "Pulumi.yaml", `Pulumi.${stack}.yaml`, "tsconfig.json"],
 });
@@ -213,6 +214,13 @@ describe("deployments: Pulumi Deployments settings", () => {
     const byName = (rs: typeof got) => Object.fromEntries(rs.map((r) => [r.name, unwrapSecrets(r.inputs)]));
     assert.deepEqual(byName(got), byName(expected));
     assert.deepEqual(run.outputs.stacks, ["veza/veza-secrets/development", "veza/veza-secrets/staging", "veza/veza-secrets/production"]);
+    // The AWS trust policy names each operation: never operation:*, which a PR preview would match.
+    assert.deepEqual(run.outputs.awsTrustSubjects, {
+      production: [
+        "pulumi:deploy:org:veza:project:veza-secrets:stack:production:operation:update:scope:write",
+        "pulumi:deploy:org:veza:project:veza-secrets:stack:production:operation:refresh:scope:write",
+      ],
+    });
   });
 
   it("reads each stack's clouds from the main program's committed stack files", () => {

@@ -78,6 +78,11 @@ function pulumiStep(j: RawJob): NonNullable<RawJob["steps"][number]["with"]> {
 
 const OIDC_ACTION = "aws-actions/configure-aws-credentials@";
 
+/** Jobs that read a secret (`secrets.X`, `secrets[...]`) without naming a GitHub environment. */
+function secretsWithoutEnvironment(jobs: Record<string, RawJob>): string[] {
+  return Object.entries(jobs).filter(([, j]) => /secrets\.|secrets\[/.test(JSON.stringify(j)) && typeof j.environment !== "string").map(([id]) => id);
+}
+
 describe("GitHub Actions workflows", () => {
   // Every workflow gets the generic checks; these three get their own facts too.
   const files = fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
@@ -122,14 +127,16 @@ describe("GitHub Actions workflows", () => {
     }
   });
 
-  it("preview: every stack on pull requests, with diff, PR comment and the policy pack", () => {
+  it("preview: development and staging on pull requests, with diff, PR comment and the policy pack", () => {
     const p = parsed["preview.yml"];
     assert.deepEqual(Object.keys(p.template.events), ["pull_request"]);
     assert.deepEqual(p.template.events.pull_request?.branches, ["main"]);
-    assert.deepEqual(Object.keys(p.raw.jobs), ["preview"]);
+    assert.deepEqual(Object.keys(p.raw.jobs), ["preview", "production"]);
     const j = p.raw.jobs.preview;
-    assert.deepEqual(j.strategy?.matrix?.stack, STACKS);
-    assert.deepEqual(j.permissions, { contents: "read", "pull-requests": "write", "id-token": "write" });
+    // Production is not in the matrix: it has its own job behind required reviewers.
+    assert.deepEqual(j.strategy?.matrix, { stack: ["development", "staging"] });
+    assert.equal(j.environment, "${{ format('{0}-preview', matrix.stack) }}");
+    assert.deepEqual(j.permissions, { contents: "read", "pull-requests": "write" });
     const w = pulumiStep(j);
     // Step inputs are strings to the Actions schema (the action parses "true").
     assert.deepEqual([w.command, w.diff, w["comment-on-pr"], w.policyPacks], ["preview", "true", "true", "policy"]);
@@ -137,6 +144,33 @@ describe("GitHub Actions workflows", () => {
     // Forks get no secrets or OIDC token: the job skips them (offline.yml covers them).
     // As GitHub evaluates it: the parser adds the implicit success().
     assert.equal(toJs(job(p, "preview").if), "${{ success() && (github.event.pull_request.head.repo.full_name == github.repository) }}");
+  });
+
+  it("preview: production only in its own job, behind the production-preview environment (required reviewers), never for forks", () => {
+    const p = parsed["preview.yml"];
+    const j = p.raw.jobs.production;
+    assert.equal(j.environment, "production-preview");
+    assert.equal(j.strategy, undefined);
+    assert.deepEqual(j.permissions, { contents: "read", "pull-requests": "write", "id-token": "write" });
+    assert.equal(toJs(job(p, "production").if), "${{ success() && (github.event.pull_request.head.repo.full_name == github.repository) }}");
+    const w = pulumiStep(j);
+    assert.deepEqual([w.command, w.diff, w.policyPacks], ["preview", "true", "policy"]);
+    assert.equal(w["stack-name"], "${{ vars.PULUMI_ORG && format('{0}/production', vars.PULUMI_ORG) || 'production' }}");
+    // Its role and cluster come from the environment's variables, not repository-wide names.
+    const role = j.steps.find((s) => s.uses?.startsWith(OIDC_ACTION));
+    assert.equal(role?.with?.["role-to-assume"], "${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+    // The development/staging job can never reach production's stack or credentials.
+    assert.doesNotMatch(JSON.stringify(p.raw.jobs.preview), /production|id-token|role-to-assume/);
+  });
+
+  it("read secrets only in jobs that name a GitHub environment (no repository-level credential a pull request can reach)", () => {
+    for (const f of ["preview.yml", "deploy.yml"]) {
+      assert.deepEqual(secretsWithoutEnvironment(parsed[f].raw.jobs), [], f);
+      for (const [id, j] of Object.entries(parsed[f].raw.jobs)) assert.match(JSON.stringify(j), /secrets\.PULUMI_ACCESS_TOKEN/, `${f} ${id}`);
+    }
+    // The check itself catches a job that reads a secret without an environment.
+    const bad: RawJob = { steps: [{ run: "echo ${{ secrets.PULUMI_ACCESS_TOKEN }}" }] };
+    assert.deepEqual(secretsWithoutEnvironment({ bad, good: { ...bad, environment: "production" } }), ["bad"]);
   });
 
   it("deploy: development, then staging, then production behind its protected environment", () => {
