@@ -9,7 +9,7 @@ import { Namespaces } from "../components/cluster/namespaces";
 import { RELOADER_SECRET_ANNOTATIONS, Reloader } from "../components/cluster/reloader";
 import { ServiceAccess } from "../components/cluster/service-access";
 import { RotationJob } from "../components/eso/rotation-job";
-import { SecretStores, type StoreSpec, storeServiceAccount } from "../components/eso/secret-stores";
+import { SecretStores, type StoreSpec, storeAccountName, storeServiceAccount } from "../components/eso/secret-stores";
 import { ServiceSecrets, type DatabaseUrlSource, type SecretSource } from "../components/eso/service-secrets";
 import { AwsSecrets } from "../components/secrets/aws-secrets";
 import { AzureKeyVault } from "../components/secrets/azure-key-vault";
@@ -192,6 +192,8 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   const eso = config.eso as NonNullable<StackConfig["eso"]>;
   const operator = new ExternalSecretsOperator("external-secrets", {
     namespace: namespaces.names.externalSecrets,
+    watchNamespace: namespaces.names.workloads,
+    tokenServiceAccounts: stores.map(storeAccountName),
     replicas: eso.replicas,
     serviceMonitor: eso.serviceMonitor,
     labels: envLabels,

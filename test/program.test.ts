@@ -189,6 +189,22 @@ describe("the whole program, per environment", () => {
     );
   });
 
+  it("scopes ESO to the workload namespace and lets it mint tokens only for that stack's store ServiceAccounts", async () => {
+    for (const [stack, fragment, accounts] of [
+      ["development", undefined, ["eso-vault-store"]],
+      ["production", undefined, ["eso-aws-store", "eso-vault-store"]],
+      ["staging", "gcp", ["eso-gcp-store", "eso-vault-store"]],
+    ] as const) {
+      const run = await stackRun(stack, fragment);
+      const eso = run.resources.find((r) => r.type === RELEASE && r.inputs.chart === "external-secrets");
+      const values = unwrapSecrets(eso?.inputs.values) as { scopedNamespace: string; scopedRBAC: boolean; rbac: unknown };
+      assert.deepEqual([values.scopedNamespace, values.scopedRBAC, values.rbac], [`veza-${stack}`, true, { serviceAccountTokenCreate: false }], stack);
+      const role = run.resources.find((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role" && r.name === "external-secrets-token-create");
+      assert.deepEqual(unwrapSecrets(role?.inputs.rules), [{ apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: accounts, verbs: ["create"] }], `${stack} ${fragment ?? ""}`);
+      assert.equal(meta(role as { inputs: Record<string, unknown> }).namespace, `veza-${stack}`);
+    }
+  });
+
   it("writes every stored catalog key to each backend, under the environment's names", async () => {
     for (const stack of STACKS) {
       const database = stack !== "development";
