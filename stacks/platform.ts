@@ -8,6 +8,7 @@ import { ExternalSecretsOperator } from "../components/cluster/external-secrets"
 import { Namespaces } from "../components/cluster/namespaces";
 import { RELOADER_SECRET_ANNOTATIONS, Reloader } from "../components/cluster/reloader";
 import { ServiceAccess } from "../components/cluster/service-access";
+import { ServiceAccountGuard } from "../components/cluster/service-account-guard";
 import { RotationJob } from "../components/eso/rotation-job";
 import { SecretStores, type StoreSpec, storeAccountName, storeServiceAccount } from "../components/eso/secret-stores";
 import { ServiceSecrets, type DatabaseUrlSource, type SecretSource } from "../components/eso/service-secrets";
@@ -43,6 +44,8 @@ export interface PlatformOutputs {
 /** Names of the stores, by backend. */
 const STORE_NAMES = { vault: "vault-store", aws: "aws-store", gcp: "gcp-store", azure: "azure-store" } as const;
 const VAULT_DATABASE_STORE = "vault-database-store";
+/** The rotation CronJob, and its ServiceAccount (RotationJob's default `jobName`). */
+const ROTATION_JOB_NAME = "secrets-rotation";
 
 /**
  * Build the platform for one stack. `now` is the rotation clock for generated keys
@@ -57,7 +60,13 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   const namespaceNames: Record<string, string> = { workloads: ns.workloads };
   if (config.vault) namespaceNames.vault = ns.vault;
   if (config.eso) namespaceNames.externalSecrets = ns.externalSecrets;
-  const namespaces = new Namespaces("namespaces", { names: namespaceNames, holdSecrets: ["workloads", "vault"], labels: envLabels, protect: config.protect });
+  // Pod Security "restricted" everywhere: the services, Reloader and the rotation job in the
+  // workload namespace, Vault (components/cluster/vault.ts sets its security context) and
+  // External Secrets Operator (its chart's defaults) all run non-root, without capabilities
+  // or privilege escalation, under RuntimeDefault seccomp. A service that cannot must be fixed,
+  // not the namespace relaxed.
+  const podSecurity = { workloads: "restricted", vault: "restricted", externalSecrets: "restricted" } as const;
+  const namespaces = new Namespaces("namespaces", { names: namespaceNames, holdSecrets: ["workloads", "vault"], labels: envLabels, podSecurity, protect: config.protect });
 
   const access = new ServiceAccess("service-access", {
     namespace: namespaces.names.workloads,
@@ -238,7 +247,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       dependsOn: [operator.release, ...storeSet.stores],
     });
     outputs.externalSecrets = secrets.map((s) => s.name);
-    new RotationJob("secrets-rotation", {
+    new RotationJob(ROTATION_JOB_NAME, {
       namespace: namespaces.names.workloads,
       schedule: config.rotation.schedule,
       externalSecrets: secrets.map((s) => s.name),
@@ -246,12 +255,23 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       labels: envLabels,
       dependsOn: [operator.release],
     });
-    outputs.rotation.cronJob = { name: "secrets-rotation", schedule: config.rotation.schedule };
+    outputs.rotation.cronJob = { name: ROTATION_JOB_NAME, schedule: config.rotation.schedule };
   } else {
     void pulumi.log.warn(
       `No ExternalSecrets yet: ${primary ? "database-url comes from Vault's database engine" : `no backend is ready (${config.esoProviders.join(", ")})`}; ` +
         `they are created once Vault is bootstrapped (README: "Bootstrapping Vault").`,
     );
+  }
+  // No pod may run as a store's ServiceAccount (the identity Vault and the clouds trust), and
+  // only the Job controller as the rotation job's.
+  const identities = [...new Set(stores.map(storeAccountName))];
+  if (identities.length > 0) {
+    new ServiceAccountGuard("service-account-guard", {
+      namespace: namespaces.names.workloads,
+      identityServiceAccounts: identities,
+      jobServiceAccounts: outputs.rotation.cronJob ? [ROTATION_JOB_NAME] : [],
+      labels: envLabels,
+    });
   }
   if (vault?.database) outputs.rotation.database = vault.database.outputs;
   outputs.troubleshooting = [

@@ -67,6 +67,7 @@ describe("the whole program, per stack", () => {
       "veza:cluster:Namespaces namespaces",
       "veza:cluster:Reloader reloader",
       "veza:cluster:ServiceAccess service-access",
+      "veza:cluster:ServiceAccountGuard service-account-guard",
       "veza:cluster:VaultCluster vault",
       "veza:eso:RotationJob secrets-rotation",
       "veza:eso:SecretStores secret-stores",
@@ -203,6 +204,31 @@ describe("the whole program, per environment", () => {
       assert.deepEqual(unwrapSecrets(role?.inputs.rules), [{ apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: accounts, verbs: ["create"] }], `${stack} ${fragment ?? ""}`);
       assert.equal(meta(role as { inputs: Record<string, unknown> }).namespace, `veza-${stack}`);
     }
+  });
+
+  it("labels every namespace it creates for Pod Security Admission (restricted: enforce, audit, warn)", async () => {
+    const restricted = Object.fromEntries(["enforce", "audit", "warn"].flatMap((m) => [[`pod-security.kubernetes.io/${m}`, "restricted"], [`pod-security.kubernetes.io/${m}-version`, "latest"]]));
+    for (const [stack, fragment] of [["development", undefined], ["development", "kubernetes"], ["production", undefined]] as const) {
+      const namespaces = resourcesOfType(await stackRun(stack, fragment), "kubernetes:core/v1:Namespace");
+      assert.ok(namespaces.length >= 1);
+      for (const ns of namespaces) {
+        const labels = (ns.inputs.metadata as { labels: Record<string, string> }).labels;
+        assert.deepEqual(Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith("pod-security."))), restricted, `${stack} ${meta(ns).name}`);
+      }
+    }
+  });
+
+  it("keeps pods off the store ServiceAccounts and the rotation account, in the workload namespace", async () => {
+    for (const [stack, accounts] of [["development", ["eso-vault-store"]], ["production", ["eso-vault-store", "eso-aws-store"]]] as const) {
+      const run = await stackRun(stack);
+      const vap = run.resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
+      const text = JSON.stringify((vap?.inputs.spec as { validations: unknown }).validations);
+      for (const a of [...accounts, "secrets-rotation"]) assert.ok(text.includes(`'${a}'`), `${stack}: ${a}`);
+      const binding = run.resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+      assert.deepEqual((binding?.inputs.spec as { matchResources: unknown }).matchResources, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": `veza-${stack}` } } });
+    }
+    // Option 1 has no store and no rotation job: nothing to guard.
+    assert.equal((await stackRun("development", "kubernetes")).resources.some((r) => r.type.includes("ValidatingAdmissionPolicy")), false);
   });
 
   it("writes every stored catalog key to each backend, under the environment's names", async () => {

@@ -195,6 +195,13 @@ describe("components/cluster/vault: Helm values", () => {
         readinessProbe: { enabled: true, path: PROBE },
         authDelegator: { enabled: true },
         serviceAccount: { create: true, name: "vault" },
+        // Pod Security "restricted": non-root, no capabilities, no escalation, RuntimeDefault seccomp.
+        statefulSet: {
+          securityContext: {
+            pod: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+            container: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true },
+          },
+        },
         dev: { enabled: true, devRootToken: TOKEN },
         ha: { enabled: false },
         dataStorage: { enabled: false },
@@ -221,6 +228,13 @@ describe("components/cluster/vault: Helm values", () => {
         readinessProbe: { enabled: true, path: PROBE },
         authDelegator: { enabled: true },
         serviceAccount: { create: true, name: "vault" },
+        // Pod Security "restricted": non-root, no capabilities, no escalation, RuntimeDefault seccomp.
+        statefulSet: {
+          securityContext: {
+            pod: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+            container: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true },
+          },
+        },
         dev: { enabled: false },
         ha: {
           enabled: true,

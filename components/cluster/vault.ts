@@ -386,6 +386,12 @@ export function vaultHaConfig(args: { replicas: number; seal?: VaultSeal }): str
  * rest. `devRootToken` is placed as given (the component passes a secret Output; tests pass a
  * string). Pure; throws on invalid args (see `vaultArgsErrors`).
  */
+/** Pod and container security context of the Vault server: Pod Security "restricted". */
+export const VAULT_SECURITY_CONTEXT = {
+  pod: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+  container: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true },
+} as const;
+
 export function vaultValues(args: VaultValuesArgs): Record<string, unknown> {
   const errors = vaultArgsErrors(args);
   if (errors.length > 0) throw new Error(errors.join(" "));
@@ -412,6 +418,11 @@ export function vaultValues(args: VaultValuesArgs): Record<string, unknown> {
       labels,
     ),
     ...(Object.keys(podLabels).length > 0 ? { extraLabels: podLabels } : {}),
+    // The Pod Security Standards' "restricted" level, so Vault's namespace can enforce it. The
+    // chart's own defaults (used when these are empty) are the first four pod fields and
+    // allowPrivilegeEscalation only; Vault needs no capability (the chart sets SKIP_SETCAP and
+    // the config disables mlock) and runs under the runtime's default seccomp profile.
+    statefulSet: { securityContext: VAULT_SECURITY_CONTEXT },
   };
   const values: Record<string, unknown> = {
     global: { tlsDisable: !ha },
