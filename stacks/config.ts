@@ -75,8 +75,13 @@ export interface VaultSettings {
   /** Dev only: the NodePort the dev server listens on, on the local cluster. */
   devNodePort: number;
   seal?: SealConfig;
-  /** Dev root token, or the token `pulumi up` uses after bootstrap. Secret. */
+  /** Dev root token, or the token `pulumi up` uses with login method `token`. Secret. */
   token?: pulumi.Output<string>;
+  /**
+   * How `pulumi up` logs in. `jwt`: the role `role` on the issuer's jwt mount, with the JWT
+   * from TERRAFORM_VAULT_AUTH_JWT. `token`: `token`.
+   */
+  login: { method: "jwt" | "token"; issuer: "github" | "pulumi"; role: string; githubRepository?: string; pulumiOrganization?: string };
 }
 
 export interface DatabaseSettings {
@@ -349,10 +354,25 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     }
     let token: pulumi.Output<string> | undefined;
     const tokenKey = mode === "dev" ? "vaultDevRootToken" : "vaultToken";
-    if (mode === "dev" || bootstrapped) {
+    const login = v.login ?? {};
+    // Dev mode has only its root token; everywhere else the program logs in with a short-lived
+    // workload identity, and a stored token is the explicit exception.
+    const method = mode === "dev" ? "token" : (login.method ?? "jwt");
+    const issuer = login.issuer ?? "github";
+    if (mode === "dev" && login.method === "jwt") add(["vault", "login", "method"], 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha', false, `pulumi config rm --path 'vault.login.method' --stack ${stack}`);
+    if (bootstrapped && method === "jwt" && issuer === "github" && !login.githubRepository) {
+      add(["vault", "login", "githubRepository"], "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault");
+    }
+    if (bootstrapped && method === "jwt" && issuer === "pulumi" && !login.pulumiOrganization) {
+      add(["vault", "login", "pulumiOrganization"], "is required with vault.login.method jwt and issuer pulumi: the organization whose Deployments of this stack log in to Vault");
+    }
+    if (method === "jwt" && secrets.vaultToken !== undefined) {
+      add(["vaultToken"], "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it", false, `pulumi config rm vaultToken --stack ${stack}`);
+    }
+    if (mode === "dev" || (bootstrapped && method === "token")) {
       if (secrets[tokenKey] === undefined) {
         if (!problems.some((p) => p.key === tokenKey)) {
-          add([tokenKey], mode === "dev" ? "is required: the dev server's root token" : "is required once vault.bootstrapped is true: the token `pulumi up` configures Vault with", true);
+          add([tokenKey], mode === "dev" ? "is required: the dev server's root token" : "is required once vault.bootstrapped is true with vault.login.method token: the token `pulumi up` configures Vault with (or log in with jwt: pulumi config set --path vault.login.method jwt)", true);
         }
       } else {
         token = pulumi.secret(secrets[tokenKey]);
@@ -370,6 +390,13 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       devNodePort,
       seal: v.seal,
       token,
+      login: {
+        method,
+        issuer,
+        role: cfg.vaultLoginRole ?? `pulumi-${env}`,
+        ...(login.githubRepository ? { githubRepository: login.githubRepository } : {}),
+        ...(login.pulumiOrganization ? { pulumiOrganization: login.pulumiOrganization } : {}),
+      },
     };
   }
 

@@ -107,6 +107,22 @@ export const configSchema = z.strictObject({
       bootstrapped: z.boolean().optional(),
       devNodePort: z.number().int().min(30000).max(32767).optional(),
       seal: sealSchema.optional(),
+      /**
+       * How `pulumi up` logs in to Vault. `jwt` (default outside dev mode): a CI system's OIDC
+       * token (TERRAFORM_VAULT_AUTH_JWT) for a role with bound claims and a 1h token. `token`:
+       * the `vaultToken` secret (dev mode's root token, the bootstrap run, a Vault you run yourself).
+       */
+      login: z
+        .strictObject({
+          method: z.enum(["jwt", "token"]).optional(),
+          /** Which CI system's tokens `pulumi up` logs in with. Default `github`. */
+          issuer: z.enum(["github", "pulumi"]).optional(),
+          /** GitHub repository whose deploy and preview jobs may log in. */
+          githubRepository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'must be a GitHub repository "owner/name"' }).optional(),
+          /** Pulumi organization whose Deployments of this stack may log in. */
+          pulumiOrganization: z.string().regex(/^[\w.-]+$/, { message: "must be a Pulumi organization name" }).optional(),
+        })
+        .optional(),
     })
     .optional(),
   eso: z
@@ -143,6 +159,8 @@ export const configSchema = z.strictObject({
       verifyConnection: z.boolean().optional(),
     })
     .optional(),
+  /** Vault role `pulumi` logs in as, overriding `pulumi-<env>`: previews set `pulumi-<env>-preview`. */
+  vaultLoginRole: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: "must be a Vault role name" }).optional(),
   rotation: z
     .strictObject({
       schedule: cron.optional(),
@@ -202,6 +220,11 @@ export const EXAMPLES: Record<string, string> = {
   "vault.devNodePort": "30820",
   "vault.seal": '\'{"type":"awskms","region":"eu-west-1","kmsKeyId":"alias/veza-vault-unseal","roleArn":"arn:aws:iam::123456789012:role/veza-vault-unseal"}\'',
   "vault.seal.type": "awskms",
+  "vault.login.method": "jwt",
+  "vault.login.issuer": "github",
+  "vault.login.githubRepository": "veza/veza-secrets",
+  "vault.login.pulumiOrganization": "veza",
+  vaultLoginRole: "pulumi-staging-preview",
   "eso.replicas": "2",
   "eso.serviceMonitor": "true",
   "eso.refreshInterval": "1h",

@@ -76,8 +76,10 @@ describe("the whole program, per stack", () => {
       "veza:vault:VaultConfig vault-config",
     ];
     assert.deepEqual(await components("development"), common);
-    assert.deepEqual(await components("staging"), common);
-    assert.deepEqual(await components("production"), [...common, "veza:secrets:AwsSecrets aws-secrets"].sort());
+    // Outside dev mode the program configures its own jwt login to Vault.
+    const login = "veza:vault:VaultDeployerLogin vault-deployer-login";
+    assert.deepEqual(await components("staging"), [...common, login].sort());
+    assert.deepEqual(await components("production"), [...common, "veza:secrets:AwsSecrets aws-secrets", login].sort());
   });
 
   for (const stack of STACKS) {
@@ -229,6 +231,28 @@ describe("the whole program, per environment", () => {
     }
     // Option 1 has no store and no rotation job: nothing to guard.
     assert.equal((await stackRun("development", "kubernetes")).resources.some((r) => r.type.includes("ValidatingAdmissionPolicy")), false);
+  });
+
+  it("logs in to staging's and production's Vault with a jwt role, never a stored token; dev mode with its root token", async () => {
+    for (const stack of ["staging", "production"]) {
+      const run = await stackRun(stack);
+      const provider = run.resources.find((r) => r.type === "pulumi:providers:vault");
+      const inputs = unwrapSecrets(provider?.inputs) as Record<string, unknown>;
+      assert.equal(inputs.token, undefined, stack);
+      assert.equal(inputs.authLoginJwt, JSON.stringify({ mount: "jwt-github", role: `pulumi-${stack}` }), stack);
+      // The program configures its own jwt logins (the bootstrap only writes the deployer policy).
+      const roles = run.resources.filter((r) => r.type === "vault:jwt/authBackendRole:AuthBackendRole").map((r) => [r.inputs.roleName, r.inputs.boundClaims, r.inputs.tokenTtl]);
+      assert.deepEqual(roles, [
+        [`pulumi-${stack}`, { repository: "veza/veza-secrets", environment: stack, ref: "refs/heads/main" }, 3600],
+        [`pulumi-${stack}-preview`, { repository: "veza/veza-secrets", environment: `${stack}-preview` }, 3600],
+      ]);
+      // No policy the program writes is its own.
+      const policies = run.resources.filter((r) => r.type === "vault:index/policy:Policy").map((r) => r.inputs.name);
+      assert.deepEqual(policies.sort(), [`veza-${stack}-pulumi-preview`, `veza-${stack}-read`], stack);
+    }
+    const dev = unwrapSecrets((await stackRun("development")).resources.find((r) => r.type === "pulumi:providers:vault")?.inputs) as Record<string, unknown>;
+    assert.equal(dev.token, "FAKE-SECRET-vaultDevRootToken-5f3c9a");
+    assert.equal(dev.authLoginJwt, undefined);
   });
 
   it("writes every stored catalog key to each backend, under the environment's names", async () => {
