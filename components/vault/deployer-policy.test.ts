@@ -1,5 +1,8 @@
 import * as assert from "node:assert/strict";
-import { aclRuleProblems, parseVaultPolicy } from "../../policy/vault-acl";
+import { aclRuleProblems, parseVaultPolicy, readOnlyPolicyProblems } from "../../policy/vault-acl";
+import { engineConfig, fakeSecrets, stackConfig } from "../../scripts/harness";
+import { loadStackConfig } from "../../stacks/config";
+import { deployerNames, deployerPolicyHcl } from "../../stacks/vault";
 import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "./deployer-policy";
 import { policyPaths } from "./vault-config";
 
@@ -65,4 +68,18 @@ describe("components/vault/deployer-policy", () => {
     // The pack's environment rule accepts it (it is a resource the program manages).
     for (const rule of parseVaultPolicy(previewPolicyDocument(OPTIONS))) assert.deepEqual(aclRuleProblems(rule, "production"), [], rule.path);
   });
+
+  for (const stack of ["staging", "production"]) {
+    it(`${stack}: the committed stack's deployer policy never covers its own name, nor any other environment's path`, () => {
+      const secrets = fakeSecrets();
+      const config = loadStackConfig({ values: { ...engineConfig(stackConfig(stack)), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
+      const own = deployerNames(stack).policy;
+      const rules = parseVaultPolicy(deployerPolicyHcl(config));
+      assert.ok(rules.some((r) => r.path === `sys/policies/acl/veza-${stack}-read`), "it manages ESO's policy");
+      for (const rule of rules) {
+        assert.ok(!readOnlyPolicyProblems(own, rule).some((p) => p.includes("covers its own policy")), rule.path);
+        assert.deepEqual(aclRuleProblems({ ...rule, capabilities: rule.capabilities.filter((c) => c !== "sudo") }, stack), [], rule.path);
+      }
+    });
+  }
 });
