@@ -121,6 +121,8 @@ export interface StackConfig {
     creationPolicy: "Owner" | "Merge";
     /** `Retain` in production: a vanished backend secret does not delete the Kubernetes Secret. */
     deletionPolicy: "Retain" | "Delete";
+    /** Digest pinned on ESO's image, if configured. */
+    imageDigest?: string;
   };
   /** Per generated catalog key: its length and rotation period. */
   generatedKeys: Record<string, { length: number; rotationDays: number }>;
@@ -464,6 +466,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         refreshInterval: cfg.eso?.refreshInterval ?? d.refreshInterval,
         creationPolicy: cfg.eso?.adoptExisting ? ("Merge" as const) : ("Owner" as const),
         deletionPolicy: env === "production" ? ("Retain" as const) : ("Delete" as const),
+        ...(cfg.eso?.imageDigest ? { imageDigest: cfg.eso.imageDigest } : {}),
       }
     : undefined;
   if (eso && env === "production" && eso.replicas < 2) {

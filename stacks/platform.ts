@@ -203,6 +203,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     namespace: namespaces.names.externalSecrets,
     watchNamespace: namespaces.names.workloads,
     tokenServiceAccounts: stores.map(storeAccountName),
+    imageDigest: eso.imageDigest,
     replicas: eso.replicas,
     serviceMonitor: eso.serviceMonitor,
     labels: envLabels,

@@ -132,6 +132,8 @@ export const configSchema = z.strictObject({
       refreshInterval: duration.optional(),
       /** Migration: write into existing, hand-made Secrets (`creationPolicy: Merge`) instead of owning them. */
       adoptExisting: z.boolean().optional(),
+      /** Digest of ESO's image at the pinned version (`sha256:<64 hex>`), appended to its tag. */
+      imageDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'must be "sha256:" and 64 lowercase hex digits (crane digest ghcr.io/external-secrets/external-secrets:v2.9.0)' }).optional(),
     })
     .optional(),
   generatedKeys: z
@@ -229,6 +231,7 @@ export const EXAMPLES: Record<string, string> = {
   "eso.serviceMonitor": "true",
   "eso.refreshInterval": "1h",
   "eso.adoptExisting": "true",
+  "eso.imageDigest": "\"$(crane digest ghcr.io/external-secrets/external-secrets:v2.9.0)\"",
   "generatedKeys.*.length": "64",
   "generatedKeys.*.rotationDays": "90",
   database: '\'{"host":"postgres.example.internal"}\'',

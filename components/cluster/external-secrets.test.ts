@@ -148,6 +148,14 @@ describe("components/cluster/external-secrets: Helm values", () => {
     assert.deepEqual(esoArgsErrors({ ...W, tokenServiceAccounts: ["eso-vault-store", "*"] }), ['[tokenServiceAccounts] must list ServiceAccount names (no "*"); got "*".']);
   });
 
+  it("appends a validated digest to the image tag of all three components", () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const v = esoValues({ ...W, imageDigest: digest }) as { image: { tag: string }; webhook: { image: { tag: string } }; certController: { image: { tag: string } } };
+    assert.deepEqual([v.image.tag, v.webhook.image.tag, v.certController.image.tag], Array(3).fill(`v2.9.0@${digest}`));
+    assert.deepEqual(validateHelmValues("external-secrets", v), []);
+    assert.deepEqual(esoArgsErrors({ ...W, imageDigest: "sha256:abc" }), ['[imageDigest] must be "sha256:" and 64 lowercase hex digits; got "sha256:abc".']);
+  });
+
   const badReplicas: [number, string][] = [
     [0, "[replicas] must be a whole number from 1 to 10; got 0."],
     [1.5, "[replicas] must be a whole number from 1 to 10; got 1.5."],

@@ -81,6 +81,13 @@ export interface ExternalSecretsOperatorArgs {
   /** Labels added to every resource the chart renders (`commonLabels`). Default: none. */
   labels?: Record<string, string>;
   /**
+   * `sha256:<64 hex>` digest of `ghcr.io/external-secrets/external-secrets:<ESO_APP_VERSION>`
+   * (controller, webhook and cert controller share the image), appended to the tag. Default:
+   * none, the tag alone: no registry is reachable where this program is built, so no digest
+   * is shipped that nobody could check. Get it with `crane digest <image>:<tag>`.
+   */
+  imageDigest?: string;
+  /**
    * Protect the release (and so its CRDs) from `pulumi destroy`. Default: `false`.
    * Uninstalling it deletes the CRDs, every ExternalSecret and SecretStore in the cluster,
    * and every Secret they own. Turn on wherever the synced Secrets matter.
@@ -91,13 +98,16 @@ export interface ExternalSecretsOperatorArgs {
 }
 
 /** The parts of an `ExternalSecretsOperatorArgs` that decide the Helm values. */
-export type EsoValuesArgs = Pick<ExternalSecretsOperatorArgs, "watchNamespace" | "replicas" | "serviceMonitor" | "resources" | "labels">;
+export type EsoValuesArgs = Pick<ExternalSecretsOperatorArgs, "watchNamespace" | "replicas" | "serviceMonitor" | "resources" | "labels" | "imageDigest">;
 
 /** Problems with the args, one message per problem, naming the argument and the fix. Empty: valid. */
 export function esoArgsErrors(args: EsoValuesArgs & Partial<Pick<ExternalSecretsOperatorArgs, "tokenServiceAccounts">>): string[] {
   const errors: string[] = [];
   if (args.watchNamespace === undefined || args.watchNamespace === "") {
     errors.push("[watchNamespace] is required: the one namespace ESO reconciles (its Secrets access is scoped to it), e.g. the workload namespace.");
+  }
+  if (args.imageDigest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(args.imageDigest)) {
+    errors.push(`[imageDigest] must be "sha256:" and 64 lowercase hex digits; got ${JSON.stringify(args.imageDigest)}.`);
   }
   for (const sa of args.tokenServiceAccounts ?? []) {
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(sa)) errors.push(`[tokenServiceAccounts] must list ServiceAccount names (no "*"); got ${JSON.stringify(sa)}.`);
@@ -122,7 +132,8 @@ export function esoValues(args: EsoValuesArgs): Record<string, unknown> {
   const res = args.resources ?? {};
   // A PDB with minAvailable 1 on a single replica would block every node drain.
   const pdb = { enabled: ha, minAvailable: 1 };
-  const image = { tag: ESO_APP_VERSION };
+  // The chart renders `<repository>:<tag>`: a digest rides on the tag.
+  const image = { tag: args.imageDigest ? `${ESO_APP_VERSION}@${args.imageDigest}` : ESO_APP_VERSION };
   const metrics = { service: { enabled: monitor } };
 
   const values: Record<string, unknown> = {

@@ -190,7 +190,7 @@ describe("components/cluster/vault: Helm values", () => {
       global: { tlsDisable: true },
       injector: { enabled: false },
       server: {
-        image: { repository: "hashicorp/vault", tag: "2.0.4" },
+        image: { repository: "hashicorp/vault", tag: "2.0.4@sha256:5be49781ecf78bfe775c5309c6a4d9f4e9e040b6c885c99eb2b12fb69855e1a2" },
         resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
         readinessProbe: { enabled: true, path: PROBE },
         authDelegator: { enabled: true },
@@ -223,7 +223,7 @@ describe("components/cluster/vault: Helm values", () => {
       global: { tlsDisable: false },
       injector: { enabled: false },
       server: {
-        image: { repository: "hashicorp/vault", tag: "2.0.4" },
+        image: { repository: "hashicorp/vault", tag: "2.0.4@sha256:5be49781ecf78bfe775c5309c6a4d9f4e9e040b6c885c99eb2b12fb69855e1a2" },
         resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
         readinessProbe: { enabled: true, path: PROBE },
         authDelegator: { enabled: true },

@@ -27,6 +27,13 @@ export const VAULT_CHART_VERSION = "0.34.1";
 export const VAULT_APP_VERSION = "2.0.4";
 export const VAULT_CHART_REPO = "https://helm.releases.hashicorp.com";
 /**
+ * Digest of `hashicorp/vault:2.0.4` (the multi-architecture index), so a re-pushed tag cannot
+ * change what runs. Not fetched from a registry here (none is reachable from this machine): it
+ * is the digest several independent public projects pin for this tag. Check it when bumping:
+ * `docker buildx imagetools inspect hashicorp/vault:<tag>`.
+ */
+export const VAULT_IMAGE_DIGEST = "sha256:5be49781ecf78bfe775c5309c6a4d9f4e9e040b6c885c99eb2b12fb69855e1a2";
+/**
  * Helm release name. The chart's object names derive from it: the `vault` Service, the
  * headless `vault-internal` Service, pods `vault-0`…, so one VaultCluster per namespace.
  */
@@ -404,7 +411,8 @@ export function vaultValues(args: VaultValuesArgs): Record<string, unknown> {
   const saAnnotations = ha ? sealServiceAccountAnnotations(args.seal) : {};
 
   const server: Record<string, unknown> = {
-    image: { repository: "hashicorp/vault", tag: VAULT_APP_VERSION },
+    // The chart renders `<repository>:<tag>`: the digest rides on the tag, which stays for readers.
+    image: { repository: "hashicorp/vault", tag: `${VAULT_APP_VERSION}@${VAULT_IMAGE_DIGEST}` },
     resources: args.resources ?? VAULT_DEFAULT_RESOURCES,
     // The chart's default exec probe (`vault status`) fails while sealed or uninitialised
     // (vault-helm#375, #954); this one treats those states as ready to be initialised.
