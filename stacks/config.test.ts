@@ -186,6 +186,14 @@ describe("stack config", () => {
       fix: "pulumi config rm --path 'vault.login.method' --stack development",
     },
     {
+      name: "a database CA with an sslmode that verifies nothing",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", sslMode: "require", sslRootCert: "/etc/veza/postgres/ca.crt" } },
+      key: "database.sslMode",
+      message: 'is "require", which verifies no certificate, but database.sslRootCert is set: use verify-full (or verify-ca)',
+      fix: "pulumi config set --path 'database.sslMode' verify-full --stack staging",
+    },
+    {
       name: "TTL above max TTL",
       stack: "staging",
       overrides: { [`${P}:database`]: { host: "db", defaultTtl: "48h", maxTtl: "24h" } },
@@ -296,7 +304,7 @@ describe("stack config", () => {
       { ...prod.database, adminPassword: undefined },
       {
         host: "postgres.veza.internal", port: 5432, name: "veza", adminUsername: "vault_admin", appUsername: "veza_app", appGroupRole: "veza_app_group", appSchema: "veza",
-        rotationPeriod: "24h", rotationPeriodSeconds: 86400, defaultTtl: "1h", maxTtl: "8h", sslMode: "require", verifyConnection: true, adminPassword: undefined,
+        rotationPeriod: "24h", rotationPeriodSeconds: 86400, defaultTtl: "1h", maxTtl: "8h", sslMode: "verify-full", verifyConnection: true, adminPassword: undefined,
       },
     );
     // database-url is built from rotated credentials, so it is not a supplied secret here.

@@ -97,6 +97,10 @@ export interface DatabaseSettings {
   defaultTtl: string;
   maxTtl: string;
   sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+  /** PEM CA Vault verifies the server with; default Vault's system roots. */
+  caCert?: string;
+  /** CA path in the services' pods, for database-url's sslrootcert. */
+  sslRootCert?: string;
   verifyConnection: boolean;
   /** Admin password Vault starts with (it then rotates it). Secret. */
   adminPassword: pulumi.Output<string>;
@@ -417,6 +421,12 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     if (durationSeconds(defaultTtl) > durationSeconds(maxTtl)) {
       add(["database", "defaultTtl"], `(${defaultTtl}) must not exceed database.maxTtl (${maxTtl})`);
     }
+    const sslMode = db.sslMode ?? d.sslMode;
+    for (const k of ["caCert", "sslRootCert"] as const) {
+      if (db[k] !== undefined && sslMode !== "verify-ca" && sslMode !== "verify-full") {
+        add(["database", "sslMode"], `is "${sslMode}", which verifies no certificate, but database.${k} is set: use verify-full (or verify-ca)`, false, `pulumi config set --path 'database.sslMode' verify-full --stack ${stack}`);
+      }
+    }
     if (durationSeconds(rotationPeriod) < 3600) {
       add(["database", "rotationPeriod"], `must be at least 1h; got "${rotationPeriod}"`);
     }
@@ -436,6 +446,8 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       defaultTtl,
       maxTtl,
       sslMode: db.sslMode ?? d.sslMode,
+      ...(db.caCert ? { caCert: db.caCert } : {}),
+      ...(db.sslRootCert ? { sslRootCert: db.sslRootCert } : {}),
       verifyConnection: db.verifyConnection ?? true,
       adminPassword: pulumi.secret(secrets.databaseAdminPassword ?? ""),
     };

@@ -10,7 +10,8 @@ export interface EnvironmentDefaults {
   esoReplicas: number;
   /** How often ESO re-reads each ExternalSecret from its backend. */
   refreshInterval: string;
-  sslMode: "disable" | "require";
+  /** libpq sslmode of database-url and of Vault's connection: verify-full checks the server's certificate and name. */
+  sslMode: "disable" | "verify-full";
   installReloader: boolean;
   /** Protect stateful resources (data volumes, namespaces holding secrets, cloud secrets, keys). */
   protect: boolean;
@@ -34,7 +35,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     vaultResources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
     esoReplicas: 1,
     refreshInterval: "1h",
-    sslMode: "require",
+    sslMode: "verify-full",
     installReloader: true,
     protect: false,
     recoveryWindowDays: 7,
@@ -44,7 +45,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     vaultResources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "1Gi" } },
     esoReplicas: 2,
     refreshInterval: "1h",
-    sslMode: "require",
+    sslMode: "verify-full",
     installReloader: true,
     protect: true,
     recoveryWindowDays: 30,

@@ -229,6 +229,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
           port: config.database.port,
           database: config.database.name,
           sslMode: config.database.sslMode,
+          ...(config.database.sslRootCert ? { sslRootCert: config.database.sslRootCert } : {}),
         }
       : undefined;
   // database-url comes only from Vault's database engine when the stack configures one:

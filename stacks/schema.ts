@@ -158,6 +158,10 @@ export const configSchema = z.strictObject({
       defaultTtl: duration.optional(),
       maxTtl: duration.optional(),
       sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
+      /** PEM CA certificate(s) Vault verifies PostgreSQL's certificate with (verify-ca/verify-full). Default: Vault's system roots. */
+      caCert: z.string().regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, { message: "must be PEM certificate(s): -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----" }).optional(),
+      /** Path of the CA file in the services' pods, added to database-url as sslrootcert. Default: libpq's (~/.postgresql/root.crt). */
+      sslRootCert: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, { message: "must be an absolute file path of letters, digits, '.', '_', '-' and '/'" }).optional(),
       verifyConnection: z.boolean().optional(),
     })
     .optional(),
@@ -240,7 +244,9 @@ export const EXAMPLES: Record<string, string> = {
   "database.rotationPeriod": "24h",
   "database.defaultTtl": "1h",
   "database.maxTtl": "24h",
-  "database.sslMode": "require",
+  "database.sslMode": "verify-full",
+  "database.caCert": '"$(cat postgres-ca.crt)"',
+  "database.sslRootCert": "/etc/veza/postgres/ca.crt",
   "rotation.schedule": '"0 3 * * *"',
   aws: '\'{"region":"eu-west-1","accountId":"123456789012","oidcIssuer":"oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"}\'',
   "aws.region": "eu-west-1",

@@ -167,6 +167,7 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
             port: db.port,
             databaseName: db.name,
             sslMode: db.sslMode,
+            ...(db.caCert ? { tlsCa: db.caCert } : {}),
             adminUsername: db.adminUsername,
             adminPassword: db.adminPassword,
             verifyConnection: db.verifyConnection,

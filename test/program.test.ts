@@ -306,7 +306,7 @@ describe("the whole program, per environment", () => {
       const run = await stackRun(stack);
       const shared = resourcesOfType(run, ES).find((e) => meta(e).name === "veza-secrets");
       const spec = shared?.inputs.spec as { target: { template: { data: Record<string, string> } }; dataFrom: { extract: { key: string } }[] };
-      assert.match(spec.target.template.data["database-url"], /^postgresql:\/\/\{\{ index \. "db_username" \}\}:\{\{ index \. "db_password" \}\}@postgres\.[a-z.]+\.internal:5432\/veza\?sslmode=require$/);
+      assert.match(spec.target.template.data["database-url"], /^postgresql:\/\/\{\{ index \. "db_username" \}\}:\{\{ index \. "db_password" \}\}@postgres\.[a-z.]+\.internal:5432\/veza\?sslmode=verify-full$/);
       assert.deepEqual(spec.dataFrom.map((d) => d.extract.key), [`veza/${stack}`, "database/static-creds/veza-app"]);
       const staticRole = run.resources.find((r) => r.type === "vault:database/secretBackendStaticRole:SecretBackendStaticRole");
       assert.deepEqual([staticRole?.inputs.name, staticRole?.inputs.username, staticRole?.inputs.rotationPeriod], ["veza-app", "veza_app", 86400]);

@@ -196,6 +196,13 @@ describe("components/vault/vault-config", () => {
       assert.deepEqual(connection.additionalSecretOutputs, ["postgresql"]);
     });
 
+    it("passes a private CA to Vault's connection (tls_ca) for verify-full", async () => {
+      const ca = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+      const r = await run((p) => args(p, "production", { database: database({ tlsCa: ca }) }));
+      const pg = (unwrapSecrets(findResource(r, T.connection, "vault-config-database-connection").inputs) as { postgresql: Record<string, unknown> }).postgresql;
+      assert.deepEqual([pg.tlsCa, pg.connectionUrl], [ca, "postgresql://{{username}}:{{password}}@postgres.veza.svc:5432/veza?sslmode=verify-full"]);
+    });
+
     it("makes the static role (rotation period, SQL module's rotation statements) and the dynamic role (TTLs, SQL module's statements)", () => {
       assert.deepEqual(get(T.staticRole, "static-role").inputs, {
         backend: "database",
@@ -427,6 +434,8 @@ describe("components/vault/vault-config", () => {
     ["a default TTL above the max", { database: database({ dynamicRole: { name: "veza-role", defaultTtlSeconds: 7200, maxTtlSeconds: 3600 } }) }, "[database.dynamicRole.defaultTtlSeconds] (7200) must not exceed [database.dynamicRole.maxTtlSeconds] (3600); lower the TTL or raise the max."],
     ["a 1-second rotation", { database: database({ staticRole: { name: "veza-app", username: "veza_app", rotationPeriodSeconds: 1 } }) }, "[database.staticRole.rotationPeriodSeconds] must be a whole number of seconds, at least 5; got 1."],
     ["the database mount on the KV mount", { database: database({ mountPath: "secret" }) }, '[database.mountPath] must differ from [kvMount]; both are "secret".'],
+    ["a CA that is not PEM", { database: database({ tlsCa: "MIIB..." }) }, "[database.tlsCa] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----)."],
+    ["a CA with an sslmode that checks none", { database: database({ sslMode: "require", tlsCa: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }) }, '[database.tlsCa] is only used with sslMode verify-ca or verify-full; got "require".'],
   ] as const) {
     it(`refuses ${label}, creating nothing`, async () => {
       const { run: r, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new VaultConfig("vault-config", args(vaultProvider(), "production", extra as Partial<VaultConfigArgs>)) });

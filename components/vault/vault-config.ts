@@ -95,6 +95,11 @@ export interface VaultDatabaseArgs {
   databaseName: string;
   /** libpq `sslmode` of Vault's connection. Use `verify-full` where the server has a CA-signed certificate. */
   sslMode: PostgresSslMode;
+  /**
+   * PEM CA certificate(s) Vault verifies the server's certificate with (`tls_ca`), for
+   * `verify-ca`/`verify-full` against a private CA. Default: Vault's system roots.
+   */
+  tlsCa?: string;
   /** The role Vault connects as (LOGIN CREATEROLE, not superuser: see `bootstrapSql`). */
   adminUsername: string;
   /**
@@ -368,6 +373,7 @@ export class VaultConfig extends pulumi.ComponentResource {
             // Vault sends PostgreSQL a SCRAM verifier, never the password: statement logs
             // (log_statement = 'ddl') then hold no usable password. Vault 1.14+, PostgreSQL 10+.
             passwordAuthentication: "scram-sha-256",
+            ...(db.tlsCa ? { tlsCa: db.tlsCa } : {}),
           },
         },
         // The whole block as a secret output too, in case a provider version stops marking the nested password.
@@ -491,6 +497,8 @@ export class VaultConfig extends pulumi.ComponentResource {
     if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(db.host)) fail(`[database.host] must be a host name or IPv4 address, e.g. "postgres.veza.svc"; got ${JSON.stringify(db.host)}.`);
     if (!Number.isInteger(db.port) || db.port < 1 || db.port > 65535) fail(`[database.port] must be a whole number from 1 to 65535; got ${db.port}.`);
     if (!SSL_MODES.includes(db.sslMode)) fail(`[database.sslMode] must be one of ${SSL_MODES.join(", ")}; got ${JSON.stringify(db.sslMode)}.`);
+    if (db.tlsCa !== undefined && !db.tlsCa.includes("-----BEGIN CERTIFICATE-----")) fail("[database.tlsCa] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----).");
+    if (db.tlsCa !== undefined && !["verify-ca", "verify-full"].includes(db.sslMode)) fail(`[database.tlsCa] is only used with sslMode verify-ca or verify-full; got ${JSON.stringify(db.sslMode)}.`);
     if (!PG_IDENTIFIER.test(db.adminUsername)) fail(`[database.adminUsername] must be a lowercase PostgreSQL identifier, e.g. "vault_admin"; got ${JSON.stringify(db.adminUsername)}.`);
     if (db.sql.database !== db.databaseName) fail(`[database.sql.database] must equal [database.databaseName] (Vault connects to the application database); got ${JSON.stringify(db.sql.database)} and ${JSON.stringify(db.databaseName)}.`);
     try {
