@@ -194,6 +194,15 @@ describe("stack config", () => {
       fix: "pulumi config set --path 'database.sslMode' verify-full --stack staging",
     },
     {
+      name: "Vault reached over the network with its ingress closed and no deployer range",
+      stack: "production",
+      overrides: { [`${P}:network`]: undefined },
+      key: "network.deployerCidrs",
+      message:
+        "is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and https://vault.veza.internal:8200 is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)",
+      fix: "pulumi config set --path 'network.deployerCidrs[0]' 10.20.0.0/24 --stack production",
+    },
+    {
       name: "TTL above max TTL",
       stack: "staging",
       overrides: { [`${P}:database`]: { host: "db", defaultTtl: "48h", maxTtl: "24h" } },

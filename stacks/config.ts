@@ -133,6 +133,8 @@ export interface StackConfig {
   /** Present when the stack configures a database and uses Vault: credentials are rotated by Vault. */
   database?: DatabaseSettings;
   rotation: { schedule: string; installReloader: boolean };
+  /** NetworkPolicies around Vault and ESO's controller; absent when off. */
+  network?: { deployerCidrs: string[]; deployerNamespaces: string[]; apiServerCidrs?: string[] };
   aws?: NonNullable<RawStackConfig["aws"]>;
   gcp?: { project: string; replicationLocations: string[]; clusterName: string; clusterLocation: string };
   azure?: NonNullable<RawStackConfig["azure"]> & { keyVaultName: string; allowedIpRanges: string[] };
@@ -488,6 +490,27 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     add(["eso", "refreshInterval"], `must be at least 1m (each refresh is a provider API call); got "${eso.refreshInterval}"`);
   }
 
+  const networkOn = cfg.network?.policies ?? env !== "development";
+  const network = networkOn
+    ? {
+        deployerCidrs: cfg.network?.deployerCidrs ?? [],
+        deployerNamespaces: cfg.network?.deployerNamespaces ?? [],
+        ...(cfg.network?.apiServerCidrs ? { apiServerCidrs: cfg.network.apiServerCidrs } : {}),
+      }
+    : undefined;
+  // With Vault's ingress closed, the program's own Vault provider must be let in, unless it
+  // comes through kubectl port-forward (not network traffic).
+  const viaPortForward = vault ? /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(vault.address) : true;
+  if (network && vault?.bootstrapped && !viaPortForward && network.deployerCidrs.length + network.deployerNamespaces.length === 0) {
+    add(
+      ["network", "deployerCidrs"],
+      `is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and ${vault.address} is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)`,
+      false,
+      // An element path: a list value given to --path would be stored as a string.
+      `pulumi config set --path 'network.deployerCidrs[0]' 10.20.0.0/24 --stack ${stack}`,
+    );
+  }
+
   if (problems.length) throw new ConfigError(stack, problems);
   for (const w of warnings) void pulumi.log.warn(w);
 
@@ -506,6 +529,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     generatedKeys,
     database,
     rotation: { schedule: cfg.rotation?.schedule ?? "0 3 * * *", installReloader: cfg.rotation?.installReloader ?? d.installReloader },
+    network,
     aws: providers.includes("aws") ? cfg.aws : undefined,
     gcp:
       providers.includes("gcp") && cfg.gcp

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PREVIOUS_SUFFIX, SERVICES, type SecretSpec, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
 import { ExternalSecretsOperator } from "../components/cluster/external-secrets";
 import { Namespaces } from "../components/cluster/namespaces";
+import { NetworkPolicies } from "../components/cluster/network-policies";
 import { RELOADER_SECRET_ANNOTATIONS, Reloader } from "../components/cluster/reloader";
 import { ServiceAccess } from "../components/cluster/service-access";
 import { ServiceAccountGuard } from "../components/cluster/service-account-guard";
@@ -209,6 +210,19 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     labels: envLabels,
     protect: config.protect,
   });
+  // Vault's API only from ESO's controller, its peers and the deployer; ESO's egress only to
+  // what it calls.
+  if (config.network) {
+    new NetworkPolicies("network-policies", {
+      ...(config.vault ? { vaultNamespace: namespaces.names.vault } : {}),
+      esoNamespace: namespaces.names.externalSecrets,
+      deployerCidrs: config.network.deployerCidrs,
+      deployerNamespaces: config.network.deployerNamespaces,
+      apiServerCidrs: config.network.apiServerCidrs,
+      cloudApis: config.esoProviders.some((p) => p !== "vault"),
+      labels: envLabels,
+    });
+  }
   const storeSet = new SecretStores("secret-stores", {
     namespace: namespaces.names.workloads,
     stores,

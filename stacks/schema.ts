@@ -165,6 +165,19 @@ export const configSchema = z.strictObject({
       verifyConnection: z.boolean().optional(),
     })
     .optional(),
+  /** NetworkPolicies around Vault and ESO's controller. */
+  network: z
+    .strictObject({
+      /** Create them. Default: false in development (dev Vault is reached through a NodePort from the host), true elsewhere. */
+      policies: z.boolean().optional(),
+      /** Source CIDRs allowed to Vault's API (where `pulumi up` runs), as Vault's pods see them. */
+      deployerCidrs: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
+      /** Namespaces whose pods may call Vault's API (an ingress controller in front of it, an in-cluster agent). */
+      deployerNamespaces: z.array(dnsLabel).optional(),
+      /** Where the Kubernetes API server is, for ESO's egress. Default any address, ports 443/6443. */
+      apiServerCidrs: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
+    })
+    .optional(),
   /** Vault role `pulumi` logs in as, overriding `pulumi-<env>`: previews set `pulumi-<env>-preview`. */
   vaultLoginRole: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: "must be a Vault role name" }).optional(),
   rotation: z
@@ -231,6 +244,10 @@ export const EXAMPLES: Record<string, string> = {
   "vault.login.githubRepository": "veza/veza-secrets",
   "vault.login.pulumiOrganization": "veza",
   vaultLoginRole: "pulumi-staging-preview",
+  "network.policies": "true",
+  "network.deployerCidrs[]": "10.20.0.0/24",
+  "network.deployerNamespaces[]": "ingress-nginx",
+  "network.apiServerCidrs[]": "172.20.0.1/32",
   "eso.replicas": "2",
   "eso.serviceMonitor": "true",
   "eso.refreshInterval": "1h",

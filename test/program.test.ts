@@ -77,9 +77,11 @@ describe("the whole program, per stack", () => {
     ];
     assert.deepEqual(await components("development"), common);
     // Outside dev mode the program configures its own jwt login to Vault.
+    // and NetworkPolicies around Vault and ESO.
     const login = "veza:vault:VaultDeployerLogin vault-deployer-login";
-    assert.deepEqual(await components("staging"), [...common, login].sort());
-    assert.deepEqual(await components("production"), [...common, "veza:secrets:AwsSecrets aws-secrets", login].sort());
+    const network = "veza:cluster:NetworkPolicies network-policies";
+    assert.deepEqual(await components("staging"), [...common, login, network].sort());
+    assert.deepEqual(await components("production"), [...common, "veza:secrets:AwsSecrets aws-secrets", login, network].sort());
   });
 
   for (const stack of STACKS) {
@@ -218,6 +220,20 @@ describe("the whole program, per environment", () => {
         assert.deepEqual(Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith("pod-security."))), restricted, `${stack} ${meta(ns).name}`);
       }
     }
+  });
+
+  it("closes Vault's API to all but ESO, its peers and the stack's deployer range; ESO reaches HTTPS anywhere only with a cloud backend", async () => {
+    const np = async (stack: string, fragment?: string) => {
+      const run = await stackRun(stack, fragment);
+      return Object.fromEntries(run.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => [meta(r).name, r.inputs.spec as { ingress?: { from: unknown[] }[]; egress?: unknown[] }]));
+    };
+    const prod = await np("production");
+    assert.deepEqual(Object.keys(prod).sort(), ["eso-controller-egress", "vault-ingress"]);
+    assert.deepEqual(prod["vault-ingress"].ingress?.[2].from, [{ ipBlock: { cidr: "10.20.0.0/24" } }]);
+    // Production mirrors to AWS Secrets Manager: HTTPS egress; staging reads Vault only.
+    assert.equal(prod["eso-controller-egress"].egress?.length, 4);
+    assert.equal((await np("staging"))["eso-controller-egress"].egress?.length, 3);
+    assert.deepEqual(await np("development"), {}, "dev mode's Vault is reached through a NodePort: off by default");
   });
 
   it("keeps pods off the store ServiceAccounts and the rotation account, in the workload namespace", async () => {
