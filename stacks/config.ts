@@ -136,7 +136,7 @@ export interface StackConfig {
   /** NetworkPolicies around Vault and ESO's controller; absent when off. */
   network?: { deployerCidrs: string[]; deployerNamespaces: string[]; apiServerCidrs?: string[] };
   aws?: NonNullable<RawStackConfig["aws"]>;
-  gcp?: { project: string; replicationLocations: string[]; clusterName: string; clusterLocation: string };
+  gcp?: { project: string; replicationLocations: string[]; clusterName: string; clusterLocation: string; dataAccessAuditLogs: boolean };
   azure?: NonNullable<RawStackConfig["azure"]> & { keyVaultName: string; allowedIpRanges: string[] };
   /** Supplied secrets by config key (catalog `supplied`, and `databaseUrl` when not rotated). */
   supplied: Record<string, pulumi.Output<string>>;
@@ -533,7 +533,13 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     aws: providers.includes("aws") ? cfg.aws : undefined,
     gcp:
       providers.includes("gcp") && cfg.gcp
-        ? { project: cfg.gcp.project, replicationLocations: cfg.gcp.replicationLocations ?? [], clusterName: cfg.gcp.clusterName, clusterLocation: cfg.gcp.clusterLocation }
+        ? {
+            project: cfg.gcp.project,
+            replicationLocations: cfg.gcp.replicationLocations ?? [],
+            clusterName: cfg.gcp.clusterName,
+            clusterLocation: cfg.gcp.clusterLocation,
+            dataAccessAuditLogs: cfg.gcp.dataAccessAuditLogs ?? true,
+          }
         : undefined,
     azure:
       providers.includes("azure") && cfg.azure

@@ -170,6 +170,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       labels: { "veza-environment": env, "veza-managed-by": "pulumi" },
       serviceAccountId: `eso-veza-${env}`,
       kubernetesServiceAccount: sa("gcp"),
+      dataAccessAuditLogs: config.gcp.dataAccessAuditLogs,
       protect: config.protect,
     });
     stores.push({ kind: "gcp", name: STORE_NAMES.gcp, projectId: config.gcp.project, serviceAccountEmail: gcp.serviceAccountEmail, clusterLocation: config.gcp.clusterLocation, clusterName: config.gcp.clusterName });
@@ -190,6 +191,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       purgeProtection: env === "production",
       oidcIssuerUrl: config.azure.oidcIssuerUrl,
       kubernetesServiceAccount: sa("azure"),
+      auditLogWorkspaceId: config.azure.auditLogWorkspaceId,
       tags: { "veza-environment": env, "veza-managed-by": "pulumi" },
       protect: config.protect,
     });

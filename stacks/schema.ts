@@ -202,6 +202,8 @@ export const configSchema = z.strictObject({
       /** The GKE cluster ESO runs in (Workload Identity token exchange). */
       clusterName: z.string().min(1),
       clusterLocation: z.string().min(1),
+      /** Turn on Secret Manager's Data Access audit logs in the project. Default true. */
+      dataAccessAuditLogs: z.boolean().optional(),
     })
     .optional(),
   azure: z
@@ -213,6 +215,8 @@ export const configSchema = z.strictObject({
       oidcIssuerUrl: url,
       /** Key Vault name, 3-24 characters; default `veza-<env>-kv`. */
       keyVaultName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, { message: "must be a Key Vault name (3-24 letters, digits, '-')" }).optional(),
+      /** Log Analytics workspace resource id receiving the Key Vault's AuditEvent logs. */
+      auditLogWorkspaceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i, { message: "must be a Log Analytics workspace resource id (/subscriptions/.../workspaces/<name>)" }),
       /** Public IP ranges (CIDR) allowed through the vault's firewall; everything else is denied. */
       allowedIpRanges: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
     })
@@ -272,5 +276,6 @@ export const EXAMPLES: Record<string, string> = {
   "gcp.project": "veza-prod",
   azure: '\'{"resourceGroupName":"veza","location":"westeurope","tenantId":"<tenant uuid>","oidcIssuerUrl":"https://<aks oidc issuer>"}\'',
   "azure.tenantId": "00000000-0000-0000-0000-000000000000",
+  "azure.auditLogWorkspaceId": "/subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<workspace>",
   "azure.oidcIssuerUrl": "https://westeurope.oic.prod-aks.azure.com/<tenant>/<id>/",
 };

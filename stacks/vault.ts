@@ -79,7 +79,7 @@ export function deployerPolicyOptions(config: StackConfig): DeployerPolicyOption
     kubernetesAuth: { path: AUTH_PATH, roles: [`eso-veza-${env}`] },
     jwtAuth,
     managedPolicies: [`veza-${env}-read`, ...(jwtAuth.length > 0 ? [names.previewPolicy] : [])],
-    auditDevices: [AUDIT_DEVICE_PATH],
+    auditDevices: [AUDIT_DEVICE_PATH, "stdout"],
     database: db ? { mountPath: "database", connection: "veza", staticRoles: [db.appUsername.replace(/_/g, "-")], dynamicRoles: ["veza-role"] } : undefined,
   };
 }
@@ -159,6 +159,8 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
       policyName: `veza-${env}-read`,
       createAudit: true,
       audit: { type: "file", path: dev ? "stdout" : "/vault/audit/vault_audit.log" },
+      // HA: a second device to stdout for the log pipeline, so one full volume cannot stop Vault.
+      logPipelineAudit: !dev,
       createDatabaseMount: !!db,
       database: db
         ? {

@@ -236,6 +236,13 @@ describe("the whole program, per environment", () => {
     assert.deepEqual(await np("development"), {}, "dev mode's Vault is reached through a NodePort: off by default");
   });
 
+  it("audits HA Vault to its volume and to stdout for the log pipeline; dev mode to stdout once", async () => {
+    const audits = async (stack: string) => (await stackRun(stack)).resources.filter((r) => r.type === "vault:index/audit:Audit").map((r) => [r.inputs.path, (r.inputs.options as { file_path: string }).file_path]);
+    assert.deepEqual(await audits("production"), [["file", "/vault/audit/vault_audit.log"], ["stdout", "stdout"]]);
+    assert.deepEqual(await audits("staging"), [["file", "/vault/audit/vault_audit.log"], ["stdout", "stdout"]]);
+    assert.deepEqual(await audits("development"), [["file", "stdout"]]);
+  });
+
   it("keeps pods off the store ServiceAccounts and the rotation account, in the workload namespace", async () => {
     for (const [stack, accounts] of [["development", ["eso-vault-store"]], ["production", ["eso-vault-store", "eso-aws-store"]]] as const) {
       const run = await stackRun(stack);

@@ -176,6 +176,15 @@ describe("components/vault/vault-config", () => {
       });
     });
 
+    it("adds a second audit device to stdout for the log pipeline when asked, before everything else but the first", async () => {
+      const r = await run((p) => args(p, "production", { logPipelineAudit: true }));
+      const second = findResource(r, T.audit, "vault-config-audit-stdout");
+      assert.deepEqual(second.inputs, { type: "file", path: "stdout", description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values).", options: { file_path: "stdout" } });
+      const first = findResource(r, T.audit, "vault-config-audit");
+      assert.deepEqual(second.dependencies, [first.urn]);
+      for (const x of r.resources.filter((y) => y.type.startsWith("vault:") && y.type !== T.audit)) assert.ok(x.dependencies.includes(second.urn), x.name);
+    });
+
     it("configures the database engine: mount, connection (URL template exactly), allowed roles, root rotation SQL", () => {
       assert.deepEqual(get(T.mount, "database-mount").inputs, { path: "database", type: "database", description: "PostgreSQL credentials Vault creates and rotates for Veza." });
       const connection = get(T.connection, "database-connection");
@@ -423,6 +432,7 @@ describe("components/vault/vault-config", () => {
     ["a wildcard namespace", auth({ boundServiceAccount: { namespace: "*", name: "eso-vault-store" } }), '[kubernetesAuth.boundServiceAccount.namespace] must be one namespace name (no "*"), e.g. "veza-production"; got "*".'],
     ["an empty audience", auth({ audience: "" }), '[kubernetesAuth.audience] must be the audience ESO\'s SecretStore requests, e.g. "vault"; got "".'],
     ["a plain-http API server", auth({ kubernetesHost: "http://kubernetes.default.svc" }), '[kubernetesAuth.kubernetesHost] must be the API server\'s https:// URL without a path, e.g. "https://kubernetes.default.svc"; got "http://kubernetes.default.svc".'],
+    ["a second stdout device next to a stdout device", { audit: { type: "file", path: "stdout" }, logPipelineAudit: true }, '[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.'],
     ["createAudit without audit", { audit: undefined }, '[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.'],
     ["a relative audit path", { audit: { type: "file", path: "audit.log" } }, '[audit.path] must be "stdout" or an absolute file path such as "/vault/audit/audit.log"; got "audit.log".'],
     ["createDatabaseMount without database", { database: undefined }, "[createDatabaseMount] is true but [database] is not set; pass database or set createDatabaseMount to false."],

@@ -157,6 +157,14 @@ export interface VaultConfigArgs {
   audit?: VaultAuditArgs;
   /** Enable `audit` (one per Vault). Needs `audit`. */
   createAudit: boolean;
+  /**
+   * A second audit device, `file` to the pod's stdout at device path `stdout`, where the
+   * cluster's log pipeline (Fluent Bit, the cloud's agent) collects and ships it. Vault blocks
+   * every request only when no device can write, so a full audit volume no longer stops it,
+   * and the log leaves the cluster. Created with `createAudit`. Default: `false`. Use where
+   * `audit.path` is a file; with `audit.path: "stdout"` it would log everything twice.
+   */
+  logPipelineAudit?: boolean;
   /** The database secrets engine. Omit where database-url is supplied rather than rotated. */
   database?: VaultDatabaseArgs;
   /** Mount the database secrets engine at `database.mountPath` (one per path per Vault). Needs `database`. */
@@ -271,7 +279,15 @@ export class VaultConfig extends pulumi.ComponentResource {
             { parent: this, provider: args.provider },
           )
         : undefined;
-    const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider, dependsOn: audit ? [audit] : [] };
+    const pipelineAudit =
+      args.createAudit && args.logPipelineAudit
+        ? new Audit(
+            `${name}-audit-stdout`,
+            { type: "file", path: "stdout", description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values).", options: { file_path: "stdout" } },
+            { parent: this, provider: args.provider, dependsOn: audit ? [audit] : [] },
+          )
+        : undefined;
+    const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider, dependsOn: [...(audit ? [audit] : []), ...(pipelineAudit ? [pipelineAudit] : [])] };
     // Deleting these loses what code cannot rebuild: the KV values and their version history,
     // every database lease (revoked with the mount), the rotated root password (connection).
     const precious = pulumi.mergeOptions(child, { protect: args.protect ?? false });
@@ -478,6 +494,7 @@ export class VaultConfig extends pulumi.ComponentResource {
       fail(`[kubernetesAuth.tokenTtlSeconds] (${tokenTtlSeconds}) must not exceed [kubernetesAuth.tokenMaxTtlSeconds] (${tokenMaxTtlSeconds}); lower the TTL or raise the max.`);
     }
 
+    if (args.logPipelineAudit && args.audit?.path === "stdout") fail('[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.');
     if (args.createAudit && !args.audit) fail(`[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.`);
     if (args.audit) {
       if (args.audit.type !== "file") fail(`[audit.type] must be "file"; got ${JSON.stringify(args.audit.type)}.`);
