@@ -123,6 +123,8 @@ export const configSchema = z.strictObject({
           pulumiOrganization: z.string().regex(/^[\w.-]+$/, { message: "must be a Pulumi organization name" }).optional(),
         })
         .optional(),
+      /** PEM file (relative to the project, or absolute) with the CA that signed `address`'s certificate. */
+      caCertFile: z.string().min(1).optional(),
     })
     .optional(),
   eso: z
@@ -252,6 +254,7 @@ export const EXAMPLES: Record<string, string> = {
   "network.deployerCidrs[]": "10.20.0.0/24",
   "network.deployerNamespaces[]": "ingress-nginx",
   "network.apiServerCidrs[]": "172.20.0.1/32",
+  "vault.caCertFile": "certs/vault-ca.pem",
   "eso.replicas": "2",
   "eso.serviceMonitor": "true",
   "eso.refreshInterval": "1h",

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as VaultProvider } from "@pulumi/vault/provider";
-import { VaultCluster } from "../components/cluster/vault";
+import { VAULT_APP_VERSION, VaultCluster } from "../components/cluster/vault";
 import { VaultDeployerLogin } from "../components/vault/deployer-login";
 import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "../components/vault/deployer-policy";
 import { VaultConfig } from "../components/vault/vault-config";
@@ -98,7 +98,15 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
     mode: v.mode,
     ...(dev
       ? { devRootToken: v.token, devNodePort: v.devNodePort, replicas: 1 }
-      : { replicas: v.replicas, tlsSecretName: v.tlsSecretName, storageSize: v.storageSize, auditStorageSize: v.auditStorageSize, seal: v.seal }),
+      : {
+          replicas: v.replicas,
+          tlsSecretName: v.tlsSecretName,
+          storageSize: v.storageSize,
+          auditStorageSize: v.auditStorageSize,
+          seal: v.seal,
+          // Sealed pods count as Ready only until the bootstrap has initialised Vault.
+          acceptSealedAsReady: !v.bootstrapped,
+        }),
     resources: v.resources,
     labels: { "veza.io/environment": env },
     protect: config.protect,
@@ -127,15 +135,30 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
     return base;
   }
 
-  // The program's own connection to Vault. In dev it waits for the release (same pulumi up).
+  // The program's own connection to Vault. In dev it waits for the release (same pulumi up):
+  // Helm waits until the dev pod is Ready (RollingUpdate, see VaultCluster).
   // jwt: the provider exchanges the CI system's OIDC token (TERRAFORM_VAULT_AUTH_JWT, never in
   // config or state) for a token of at most 1h, used as is: a child token would need
   // auth/token/create in the deployer's policy and could not outlive its parent anyway.
   // token: dev mode's root token, or a token an operator supplies (bootstrap run, own Vault).
-  const provider =
-    v.login.method === "jwt"
-      ? new VaultProvider("vault", { address: v.address, skipChildToken: true, authLoginJwt: { mount: JWT_PATHS[v.login.issuer], role: v.login.role } }, { dependsOn: [cluster] })
-      : new VaultProvider("vault", { address: v.address, token: v.token, skipChildToken: true }, { dependsOn: [cluster] });
+  const provider = new VaultProvider(
+    "vault",
+    {
+      address: v.address,
+      ...(v.login.method === "jwt" ? { authLoginJwt: { mount: JWT_PATHS[v.login.issuer], role: v.login.role } } : { token: v.token }),
+      skipChildToken: true,
+      // The CA that signed `address`'s certificate (README: a private CA); else system roots.
+      ...(v.caCertFile ? { caCertFile: v.caCertFile } : {}),
+      // The provider asks Vault for its version on every plan (terraform-provider-vault's
+      // CustomizeDiff); with Vault unreachable during a preview it dereferences a nil
+      // version. The program installs this version, so it needs no probe.
+      vaultVersionOverride: VAULT_APP_VERSION,
+      // Default 2 (about a second): too few for a Vault that has just turned Ready behind a
+      // NodePort or a restarting active node. 10 retries back off 1-1.5 s each.
+      maxRetries: 10,
+    },
+    { dependsOn: [cluster] },
+  );
   const db = config.database;
   // Vault role names take dashes; the PostgreSQL user takes underscores.
   const staticRole = db?.appUsername.replace(/_/g, "-");
