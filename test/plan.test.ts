@@ -11,7 +11,7 @@ describe("npm run plan", () => {
 
   it("prints every resource once, secrets as [secret] and never their values", () => {
     const text = renderPlan(production);
-    assert.equal(text.split("\n")[0], `# stack production: ${production.resources.length} resources (70 custom, 11 components), offline plan under Pulumi mocks`);
+    assert.equal(text.split("\n")[0], `# stack production: ${production.resources.length} resources (81 custom, 14 components), offline plan under Pulumi mocks`);
     for (const r of production.resources) assert.ok(text.includes(` ${r.name}`), r.name);
     assert.ok(text.includes("=[secret]"));
     assert.ok(!/FAKE-SECRET|FAKE-GENERATED/.test(text));

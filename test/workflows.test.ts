@@ -171,7 +171,7 @@ describe("GitHub Actions workflows", () => {
     const deploy = parsed["deploy.yml"].raw.jobs;
     assert.deepEqual(["development", "staging", "production"].map((s) => vaultStep(deploy[s]) !== undefined), [false, true, true]);
     const preview = parsed["preview.yml"].raw.jobs;
-    assert.equal(vaultStep(preview.preview)?.if, "${{ matrix.stack != 'development' }}");
+    assert.equal(vaultStep(preview.preview)?.if, "matrix.stack != 'development'");
     assert.ok(vaultStep(preview.production));
     for (const j of [deploy.staging, deploy.production, preview.preview, preview.production]) {
       const run = vaultStep(j)?.run ?? "";
@@ -180,7 +180,8 @@ describe("GitHub Actions workflows", () => {
       // Before the Pulumi step, which reads it.
       assert.ok(j.steps.indexOf(vaultStep(j)!) < j.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@")));
     }
-    assert.equal(pulumiStep(preview.preview)["config-map"], "{'veza-secrets:vaultLoginRole': {value: 'pulumi-${{ matrix.stack }}-preview', secret: false}}");
+    // As GitHub's parser reads the embedded expression: a format() over the matrix stack.
+    assert.equal(pulumiStep(preview.preview)["config-map"], "${{ format('{{''veza-secrets:vaultLoginRole'': {{value: ''pulumi-{0}-preview'', secret: false}}}}', matrix.stack) }}");
     assert.equal(pulumiStep(preview.production)["config-map"], "{'veza-secrets:vaultLoginRole': {value: 'pulumi-production-preview', secret: false}}");
     for (const s of ["development", "staging", "production"]) assert.equal(pulumiStep(deploy[s])["config-map"], undefined, `${s} deploys as the deployer role`);
   });

@@ -12,6 +12,7 @@ import {
 import { chartAppVersion, chartVersion, validateHelmValues } from "../../test/schemas";
 import {
   VAULT_APP_VERSION,
+  VAULT_IMAGE_DIGEST,
   VAULT_CHART_VERSION,
   VAULT_DEFAULT_RESOURCES,
   VaultCluster,
@@ -159,7 +160,9 @@ describe("components/cluster/vault: Helm values", () => {
     assert.equal(VAULT_APP_VERSION, chartAppVersion("vault"));
     for (const [label, args] of VARIANTS) {
       const v = vaultValues(args) as Values;
-      assert.deepEqual(v.server.image, { repository: "hashicorp/vault", tag: chartAppVersion("vault") }, label);
+      // The tag keeps the version for readers; the digest decides what runs.
+      assert.deepEqual(v.server.image, { repository: "hashicorp/vault", tag: `${chartAppVersion("vault")}@${VAULT_IMAGE_DIGEST}` }, label);
+      assert.match(VAULT_IMAGE_DIGEST, /^sha256:[0-9a-f]{64}$/);
       assert.doesNotMatch(JSON.stringify(v), /latest/, label);
     }
   });
