@@ -75,8 +75,14 @@ export interface DeploymentsArgs {
   updateCron: string;
   /** Cron of drift detection (UTC). Default every 6 hours. */
   driftCron: string;
-  /** PULUMI_CONFIG_PASSPHRASE, only for stacks whose secrets provider is a passphrase. Secret. */
+  /**
+   * PULUMI_CONFIG_PASSPHRASE for every stack, only for stacks whose secrets provider is a
+   * passphrase. Secret. Prefer `configPassphrases`: one shared passphrase lets development's
+   * deployments (and its pull-request previews) decrypt production's config.
+   */
   configPassphrase?: pulumi.Input<string>;
+  /** PULUMI_CONFIG_PASSPHRASE per stack (`configPassphrase-<stack>`), overriding `configPassphrase`. Secret. */
+  configPassphrases?: Partial<Record<Environment, pulumi.Input<string>>>;
   /** Kubeconfig per stack whose `kubeconfig.kind` is `secret`. Secret. */
   kubeconfigs: Partial<Record<Environment, pulumi.Input<string>>>;
 }
@@ -163,7 +169,8 @@ export function deploymentSettingsArgs(stack: Environment, args: DeploymentsArgs
   const s = args.stacks[stack];
   const environmentVariables: Record<string, pulumi.Input<string>> = {};
   // Never a literal: both come from this project's secret config and stay encrypted in Pulumi Cloud.
-  if (args.configPassphrase !== undefined) environmentVariables.PULUMI_CONFIG_PASSPHRASE = pulumi.secret(args.configPassphrase);
+  const passphrase = args.configPassphrases?.[stack] ?? args.configPassphrase;
+  if (passphrase !== undefined) environmentVariables.PULUMI_CONFIG_PASSPHRASE = pulumi.secret(passphrase);
   const kubeconfig = args.kubeconfigs[stack];
   if (s.kubeconfig.kind === "secret" && kubeconfig !== undefined) environmentVariables.KUBECONFIG_DATA = pulumi.secret(kubeconfig);
 

@@ -148,6 +148,14 @@ describe("deployments: Pulumi Deployments settings", () => {
     assert.deepEqual(run.outputs.reviewStackTemplate, "veza/veza-secrets/development");
   });
 
+  it("gives each stack its own passphrase when configured (a shared one lets development's runs decrypt production's config)", async () => {
+    const { resources } = await deploy(args({ configPassphrases: { production: "PROD-PASS-9c1e", staging: "STG-PASS-4a7b" } }));
+    const env = (name: string) => unwrapSecrets((resources.find((r) => r.name === name)!.inputs.operationContext as { environmentVariables: unknown }).environmentVariables) as Record<string, string>;
+    assert.deepEqual(["development", "staging", "production"].map((s) => env(s).PULUMI_CONFIG_PASSPHRASE), [PASSPHRASE, "STG-PASS-4a7b", "PROD-PASS-9c1e"]);
+    const prod = (resources.find((r) => r.name === "production")!.inputs.operationContext as { environmentVariables: Record<string, unknown> }).environmentVariables;
+    assert.ok(isSecret(prod.PULUMI_CONFIG_PASSPHRASE));
+  });
+
   it("leaves the passphrase out when the stacks use Pulumi Cloud's secrets provider, and never sends a secret in clear", async () => {
     const { run, resources } = await deploy(args({ configPassphrase: undefined }));
     const env = (name: string) => unwrapSecrets((resources.find((r) => r.name === name)!.inputs.operationContext as { environmentVariables: unknown }).environmentVariables);
