@@ -511,6 +511,21 @@ describe("policy pack: issue #11's hardening classes (one violating, one complia
     assert.deepEqual(await stackMessages(P.databaseTlsVerified, [namespace("development"), conn(url("disable"))]), []);
   });
 
+  it("store-service-accounts-guarded", async () => {
+    const store: FakeResource = {
+      type: "kubernetes:external-secrets.io/v1:SecretStore",
+      name: "vault-store",
+      props: { metadata: { name: "vault-store", namespace: "veza-production" }, spec: { provider: { vault: { auth: { kubernetes: { serviceAccountRef: { name: "eso-vault-store", audiences: ["vault"] } } } } } } },
+    };
+    const thief: FakeResource = { type: "kubernetes:apps/v1:Deployment", name: "debug", props: { metadata: { name: "debug" }, spec: { template: { spec: { serviceAccountName: "eso-vault-store", containers: [] } } } } };
+    const vap: FakeResource = { type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", name: "guard", props: { spec: { validations: [{ expression: "!(object.spec.serviceAccountName in ['eso-vault-store'])" }] } } };
+    assert.deepEqual(await stackMessages(P.storeServiceAccountsGuarded, [namespace("production"), store, thief]), [
+      'Deployment "debug" runs as "eso-vault-store", a SecretStore\'s ServiceAccount: give it its own account.',
+      'SecretStore ServiceAccount "eso-vault-store" is not guarded by a ValidatingAdmissionPolicy: anyone who can create pods in its namespace can run as it and mint its token; add one that refuses pods as it.',
+    ]);
+    assert.deepEqual(await stackMessages(P.storeServiceAccountsGuarded, [namespace("production"), store, vap]), []);
+  });
+
   it("vault-audit-redundant", async () => {
     const audit = (path: string): FakeResource => ({ type: "vault:index/audit:Audit", name: `vault-config-audit-${path}`, props: { type: "file", path, options: { file_path: path === "stdout" ? "stdout" : "/vault/audit/vault_audit.log" } } });
     assert.deepEqual(await stackMessages(P.vaultAuditRedundant, [namespace("production"), audit("file")]), [

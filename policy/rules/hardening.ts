@@ -3,8 +3,8 @@
  * scope, Pod Security labels, NetworkPolicies around Vault, database TLS, audit redundancy.
  */
 import { resourcePolicy, stackPolicy } from "../define";
-import { at, isObject, list, str } from "../props";
-import { T, isVaultRelease, namespaceOf } from "../resources";
+import { at, isObject, leaves, list, str } from "../props";
+import { T, WORKLOAD_TYPES, isEsoKind, isVaultRelease, namespaceOf, podSpecPath } from "../resources";
 
 const JWT_ROLE = "vault:jwt/authBackendRole:AuthBackendRole";
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
@@ -125,5 +125,37 @@ export const vaultAuditRedundant = stackPolicy(
     if (env === undefined || env === "development") return;
     const audits = resources.filter((r) => r.type === T.vaultAudit);
     if (audits.length === 1) f.violation(`Vault has one audit device ("${str(at(audits[0].props, "path")) ?? audits[0].name}") in ${env}: add a second (e.g. file to stdout for the log pipeline), so a full or failing device does not stop Vault.`, audits[0].urn);
+  },
+);
+
+const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
+
+export const storeServiceAccountsGuarded = stackPolicy(
+  {
+    name: "store-service-accounts-guarded",
+    description:
+      "No workload runs as a SecretStore's ServiceAccount, and a ValidatingAdmissionPolicy keeps every other pod off it: whoever holds its token reads what the backend trusts it with.",
+    enforcementLevel: "mandatory",
+  },
+  (resources, f) => {
+    const accounts = new Set<string>();
+    for (const store of resources.filter((r) => isEsoKind(r.type, "SecretStore") || isEsoKind(r.type, "ClusterSecretStore"))) {
+      for (const { path, value } of leaves(store.props)) {
+        if (path.includes("serviceAccountRef") && path[path.length - 1] === "name" && typeof value === "string") accounts.add(value);
+      }
+    }
+    if (accounts.size === 0) return;
+    for (const w of resources.filter((r) => WORKLOAD_TYPES.includes(r.type))) {
+      const specPath = podSpecPath(w.type);
+      const sa = specPath ? at(w.props, ...specPath, "serviceAccountName") : undefined;
+      if (typeof sa === "string" && accounts.has(sa)) f.violation(`${w.type.split(":").pop() ?? "Workload"} "${w.name}" runs as "${sa}", a SecretStore's ServiceAccount: give it its own account.`, w.urn);
+    }
+    const guarded = resources
+      .filter((r) => r.type === VAP)
+      .flatMap((r) => list(at(r.props, "spec", "validations")).map((v) => str(at(v, "expression")) ?? ""))
+      .join("\n");
+    for (const a of [...accounts].sort()) {
+      if (!guarded.includes(`'${a}'`)) f.violation(`SecretStore ServiceAccount "${a}" is not guarded by a ValidatingAdmissionPolicy: anyone who can create pods in its namespace can run as it and mint its token; add one that refuses pods as it.`);
+    }
   },
 );
