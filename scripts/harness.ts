@@ -132,7 +132,7 @@ export function mergeConfig(base: StackConfigValues, over: StackConfigValues): S
  * was registered for these strings to prove no secret leaks in clear text.
  */
 export function fakeSecrets(project = "veza-secrets"): Record<string, string> {
-  const keys = ["redisUrl", "stripeApiKey", "stripeWebhookSecret", "smtpPassword", "s3AccessKey", "s3SecretKey", "databaseUrl", "vaultDevRootToken", "vaultToken", "databaseAdminPassword"];
+  const keys = ["redisUrl", "stripeApiKey", "stripeWebhookSecret", "smtpPassword", "s3AccessKey", "s3SecretKey", "databaseUrl", "vaultDevRootToken", "databaseAdminPassword"];
   const values: Record<string, string> = {};
   for (const k of keys) values[`${project}:${k}`] = `FAKE-SECRET-${k}-5f3c9a`;
   values[`${project}:redisUrl`] = "rediss://:FAKE-SECRET-redisUrl-5f3c9a@redis.example:6380/0";

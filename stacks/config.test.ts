@@ -131,7 +131,7 @@ describe("stack config", () => {
     {
       name: "production without auto-unseal",
       stack: "production",
-      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200" } },
+      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", login: { githubRepository: "veza/veza-secrets" } } },
       key: "vault.seal",
       message: "production needs cloud-KMS auto-unseal (awskms, gcpckms or azurekeyvault)",
       fix: `pulumi config set --path 'vault.seal' '{"type":"awskms","region":"eu-west-1","kmsKeyId":"alias/veza-vault-unseal","roleArn":"arn:aws:iam::123456789012:role/veza-vault-unseal"}' --stack production`,
@@ -139,10 +139,68 @@ describe("stack config", () => {
     {
       name: "even Raft replicas",
       stack: "staging",
-      overrides: { [`${P}:vault`]: { mode: "ha", replicas: 4, bootstrapped: true, address: "https://v:8200" } },
+      overrides: { [`${P}:vault`]: { mode: "ha", replicas: 4, bootstrapped: true, address: "https://v:8200", login: { githubRepository: "veza/veza-secrets" } } },
       key: "vault.replicas",
       message: "Raft needs an odd number of at least 3 voters; got 4",
       fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
+    },
+    {
+      name: "jwt login without the repository whose jobs log in",
+      stack: "staging",
+      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200" } },
+      key: "vault.login.githubRepository",
+      message: "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault",
+      fix: "pulumi config set --path 'vault.login.githubRepository' veza/veza-secrets --stack staging",
+    },
+    {
+      name: "jwt login through Pulumi Deployments without the organization",
+      stack: "production",
+      overrides: { [`${P}:vault`]: { ...(stackConfig("production")[`${P}:vault`] as object), login: { issuer: "pulumi" } } },
+      key: "vault.login.pulumiOrganization",
+      message: "is required with vault.login.method jwt and issuer pulumi: the organization whose Deployments of this stack log in to Vault",
+      fix: "pulumi config set --path 'vault.login.pulumiOrganization' veza --stack production",
+    },
+    {
+      name: "a stored long-lived token next to jwt login",
+      stack: "production",
+      overrides: {},
+      secrets: { ...fakeSecrets(), [`${P}:vaultToken`]: "hvs.FAKE" },
+      key: "vaultToken",
+      message: "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it",
+      fix: "pulumi config rm vaultToken --stack production",
+    },
+    {
+      name: "token login once bootstrapped, without the token",
+      stack: "staging",
+      overrides: { [`${P}:vault`]: { ...(stackConfig("staging")[`${P}:vault`] as object), login: { method: "token" } } },
+      key: "vaultToken",
+      message: "is required once vault.bootstrapped is true with vault.login.method token: the token `pulumi up` configures Vault with (or log in with jwt: pulumi config set --path vault.login.method jwt)",
+      fix: "pulumi config set --secret vaultToken <value> --stack staging",
+    },
+    {
+      name: "jwt login for dev mode's Vault",
+      stack: "development",
+      overrides: { [`${P}:vault`]: { login: { method: "jwt" } } },
+      key: "vault.login.method",
+      message: 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha',
+      fix: "pulumi config rm --path 'vault.login.method' --stack development",
+    },
+    {
+      name: "a database CA with an sslmode that verifies nothing",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", sslMode: "require", sslRootCert: "/etc/veza/postgres/ca.crt" } },
+      key: "database.sslMode",
+      message: 'is "require", which verifies no certificate, but database.sslRootCert is set: use verify-full (or verify-ca)',
+      fix: "pulumi config set --path 'database.sslMode' verify-full --stack staging",
+    },
+    {
+      name: "Vault reached over the network with its ingress closed and no deployer range",
+      stack: "production",
+      overrides: { [`${P}:network`]: undefined },
+      key: "network.deployerCidrs",
+      message:
+        "is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and https://vault.veza.internal:8200 is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)",
+      fix: "pulumi config set --path 'network.deployerCidrs[0]' 10.20.0.0/24 --stack production",
     },
     {
       name: "a database refresh above half the lease TTL",
@@ -309,7 +367,7 @@ describe("stack config", () => {
       { ...prod.database, adminPassword: undefined },
       {
         host: "postgres.veza.internal", port: 5432, name: "veza", adminUsername: "vault_admin", appUsername: "veza_app", appGroupRole: "veza_app_group", appSchema: "veza",
-        rotationSchedule: "0 4 * * 0", defaultTtl: "4h", defaultTtlSeconds: 14400, refreshInterval: "2h", sslMode: "require", verifyConnection: true, adminPassword: undefined,
+        rotationSchedule: "0 4 * * 0", defaultTtl: "4h", defaultTtlSeconds: 14400, refreshInterval: "2h", sslMode: "verify-full", verifyConnection: true, adminPassword: undefined,
       },
     );
     // database-url is built from rotated credentials, so it is not a supplied secret here.

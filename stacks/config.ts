@@ -85,8 +85,13 @@ export interface VaultSettings {
    * `address` (validated: it exists and holds a CA certificate). None: the system's roots.
    */
   caCertFile?: string;
-  /** Dev root token, or the token `pulumi up` uses after bootstrap. Secret. */
+  /** Dev root token, or the token `pulumi up` uses with login method `token`. Secret. */
   token?: pulumi.Output<string>;
+  /**
+   * How `pulumi up` logs in. `jwt`: the role `role` on the issuer's jwt mount, with the JWT
+   * from TERRAFORM_VAULT_AUTH_JWT. `token`: `token`.
+   */
+  login: { method: "jwt" | "token"; issuer: "github" | "pulumi"; role: string; githubRepository?: string; pulumiOrganization?: string };
 }
 
 export interface DatabaseSettings {
@@ -105,6 +110,10 @@ export interface DatabaseSettings {
   /** How often ESO makes each service a new login: at most half `defaultTtl`. */
   refreshInterval: string;
   sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+  /** PEM CA Vault verifies the server with; default Vault's system roots. */
+  caCert?: string;
+  /** CA path in the services' pods, for database-url's sslrootcert. */
+  sslRootCert?: string;
   verifyConnection: boolean;
   /** Admin password Vault starts with (it then rotates it). Secret. */
   adminPassword: pulumi.Output<string>;
@@ -129,14 +138,18 @@ export interface StackConfig {
     creationPolicy: "Owner" | "Merge";
     /** `Retain` in production: a vanished backend secret does not delete the Kubernetes Secret. */
     deletionPolicy: "Retain" | "Delete";
+    /** Digest pinned on ESO's image, if configured. */
+    imageDigest?: string;
   };
   /** Per generated catalog key: its length and rotation period. */
   generatedKeys: Record<string, { length: number; rotationDays: number }>;
   /** Present when the stack configures a database and uses Vault: credentials are rotated by Vault. */
   database?: DatabaseSettings;
   rotation: { schedule: string; installReloader: boolean };
+  /** NetworkPolicies around Vault and ESO's controller; absent when off. */
+  network?: { deployerCidrs: string[]; deployerNamespaces: string[]; apiServerCidrs?: string[] };
   aws?: NonNullable<RawStackConfig["aws"]>;
-  gcp?: { project: string; replicationLocations: string[]; clusterName: string; clusterLocation: string };
+  gcp?: { project: string; replicationLocations: string[]; clusterName: string; clusterLocation: string; dataAccessAuditLogs: boolean };
   azure?: NonNullable<RawStackConfig["azure"]> & { keyVaultName: string; allowedIpRanges: string[] };
   /** Supplied secrets by config key (catalog `supplied`, and `databaseUrl` when not rotated). */
   supplied: Record<string, pulumi.Output<string>>;
@@ -394,10 +407,25 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     }
     let token: pulumi.Output<string> | undefined;
     const tokenKey = mode === "dev" ? "vaultDevRootToken" : "vaultToken";
-    if (mode === "dev" || bootstrapped) {
+    const login = v.login ?? {};
+    // Dev mode has only its root token; everywhere else the program logs in with a short-lived
+    // workload identity, and a stored token is the explicit exception.
+    const method = mode === "dev" ? "token" : (login.method ?? "jwt");
+    const issuer = login.issuer ?? "github";
+    if (mode === "dev" && login.method === "jwt") add(["vault", "login", "method"], 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha', false, `pulumi config rm --path 'vault.login.method' --stack ${stack}`);
+    if (bootstrapped && method === "jwt" && issuer === "github" && !login.githubRepository) {
+      add(["vault", "login", "githubRepository"], "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault");
+    }
+    if (bootstrapped && method === "jwt" && issuer === "pulumi" && !login.pulumiOrganization) {
+      add(["vault", "login", "pulumiOrganization"], "is required with vault.login.method jwt and issuer pulumi: the organization whose Deployments of this stack log in to Vault");
+    }
+    if (method === "jwt" && secrets.vaultToken !== undefined) {
+      add(["vaultToken"], "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it", false, `pulumi config rm vaultToken --stack ${stack}`);
+    }
+    if (mode === "dev" || (bootstrapped && method === "token")) {
       if (secrets[tokenKey] === undefined) {
         if (!problems.some((p) => p.key === tokenKey)) {
-          add([tokenKey], mode === "dev" ? "is required: the dev server's root token" : "is required once vault.bootstrapped is true: the token `pulumi up` configures Vault with", true);
+          add([tokenKey], mode === "dev" ? "is required: the dev server's root token" : "is required once vault.bootstrapped is true with vault.login.method token: the token `pulumi up` configures Vault with (or log in with jwt: pulumi config set --path vault.login.method jwt)", true);
         }
       } else if (mode === "dev" && devRootTokenError(secrets[tokenKey])) {
         // Checked here, before anything is registered; the value is never echoed.
@@ -429,6 +457,13 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       devNodePort,
       seal: v.seal,
       token,
+      login: {
+        method,
+        issuer,
+        role: cfg.vaultLoginRole ?? `pulumi-${env}`,
+        ...(login.githubRepository ? { githubRepository: login.githubRepository } : {}),
+        ...(login.pulumiOrganization ? { pulumiOrganization: login.pulumiOrganization } : {}),
+      },
     };
   }
 
@@ -452,6 +487,12 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     }
     if (db.maxTtl !== undefined) {
       add(["database", "maxTtl"], `was removed: service logins are never renewed, so each lease ends at database.defaultTtl`, false, unset("maxTtl"));
+    }
+    const sslMode = db.sslMode ?? d.sslMode;
+    for (const k of ["caCert", "sslRootCert"] as const) {
+      if (db[k] !== undefined && sslMode !== "verify-ca" && sslMode !== "verify-full") {
+        add(["database", "sslMode"], `is "${sslMode}", which verifies no certificate, but database.${k} is set: use verify-full (or verify-ca)`, false, `pulumi config set --path 'database.sslMode' verify-full --stack ${stack}`);
+      }
     }
     if (ttl < 600) {
       add(["database", "defaultTtl"], `must be at least 10m (each login must outlive a pod rollout); got "${defaultTtl}"`);
@@ -481,6 +522,8 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       defaultTtlSeconds: ttl,
       refreshInterval,
       sslMode: db.sslMode ?? d.sslMode,
+      ...(db.caCert ? { caCert: db.caCert } : {}),
+      ...(db.sslRootCert ? { sslRootCert: db.sslRootCert } : {}),
       verifyConnection: db.verifyConnection ?? true,
       adminPassword: pulumi.secret(secrets.databaseAdminPassword ?? ""),
     };
@@ -513,6 +556,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         // ESO's webhook refuses Delete for a Secret it does not own (creationPolicy Merge), and
         // an adopted Secret must outlive a vanished backend entry anyway: Retain while adopting.
         deletionPolicy: env === "production" || cfg.eso?.adoptExisting ? ("Retain" as const) : ("Delete" as const),
+        ...(cfg.eso?.imageDigest ? { imageDigest: cfg.eso.imageDigest } : {}),
       }
     : undefined;
   if (eso && !(cfg.rotation?.installReloader ?? d.installReloader)) {
@@ -525,6 +569,27 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   }
   if (eso && durationSeconds(eso.refreshInterval) < 60) {
     add(["eso", "refreshInterval"], `must be at least 1m (each refresh is a provider API call); got "${eso.refreshInterval}"`);
+  }
+
+  const networkOn = cfg.network?.policies ?? env !== "development";
+  const network = networkOn
+    ? {
+        deployerCidrs: cfg.network?.deployerCidrs ?? [],
+        deployerNamespaces: cfg.network?.deployerNamespaces ?? [],
+        ...(cfg.network?.apiServerCidrs ? { apiServerCidrs: cfg.network.apiServerCidrs } : {}),
+      }
+    : undefined;
+  // With Vault's ingress closed, the program's own Vault provider must be let in, unless it
+  // comes through kubectl port-forward (not network traffic).
+  const viaPortForward = vault ? /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(vault.address) : true;
+  if (network && vault?.bootstrapped && !viaPortForward && network.deployerCidrs.length + network.deployerNamespaces.length === 0) {
+    add(
+      ["network", "deployerCidrs"],
+      `is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and ${vault.address} is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)`,
+      false,
+      // An element path: a list value given to --path would be stored as a string.
+      `pulumi config set --path 'network.deployerCidrs[0]' 10.20.0.0/24 --stack ${stack}`,
+    );
   }
 
   if (problems.length) throw new ConfigError(stack, problems);
@@ -545,10 +610,17 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     generatedKeys,
     database,
     rotation: { schedule: cfg.rotation?.schedule ?? "0 3 * * *", installReloader: cfg.rotation?.installReloader ?? d.installReloader },
+    network,
     aws: providers.includes("aws") ? cfg.aws : undefined,
     gcp:
       providers.includes("gcp") && cfg.gcp
-        ? { project: cfg.gcp.project, replicationLocations: cfg.gcp.replicationLocations ?? [], clusterName: cfg.gcp.clusterName, clusterLocation: cfg.gcp.clusterLocation }
+        ? {
+            project: cfg.gcp.project,
+            replicationLocations: cfg.gcp.replicationLocations ?? [],
+            clusterName: cfg.gcp.clusterName,
+            clusterLocation: cfg.gcp.clusterLocation,
+            dataAccessAuditLogs: cfg.gcp.dataAccessAuditLogs ?? true,
+          }
         : undefined,
     azure:
       providers.includes("azure") && cfg.azure

@@ -15,7 +15,8 @@ export interface EnvironmentDefaults {
    * but every refresh (half of it) rolls every service's pods.
    */
   databaseLeaseTtl: string;
-  sslMode: "disable" | "require";
+  /** libpq sslmode of database-url and of Vault's connection: verify-full checks the server's certificate and name. */
+  sslMode: "disable" | "verify-full";
   installReloader: boolean;
   /** Protect stateful resources (data volumes, namespaces holding secrets, cloud secrets, keys). */
   protect: boolean;
@@ -41,7 +42,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     esoReplicas: 1,
     refreshInterval: "1h",
     databaseLeaseTtl: "1h",
-    sslMode: "require",
+    sslMode: "verify-full",
     installReloader: true,
     protect: false,
     recoveryWindowDays: 7,
@@ -52,7 +53,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     esoReplicas: 2,
     refreshInterval: "1h",
     databaseLeaseTtl: "4h",
-    sslMode: "require",
+    sslMode: "verify-full",
     installReloader: true,
     protect: true,
     recoveryWindowDays: 30,

@@ -6,11 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { PREVIOUS_SUFFIX, SERVICES, type SecretSpec, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
 import { ExternalSecretsOperator } from "../components/cluster/external-secrets";
 import { Namespaces } from "../components/cluster/namespaces";
+import { NetworkPolicies } from "../components/cluster/network-policies";
 import { RELOADER_SECRET_ANNOTATIONS, Reloader } from "../components/cluster/reloader";
 import { ServiceAccess } from "../components/cluster/service-access";
 import { DatabaseCredentials } from "../components/eso/database-credentials";
+import { ServiceAccountGuard } from "../components/cluster/service-account-guard";
 import { RotationJob } from "../components/eso/rotation-job";
-import { SecretStores, type StoreSpec, storeServiceAccount } from "../components/eso/secret-stores";
+import { SecretStores, type StoreSpec, storeAccountName, storeServiceAccount } from "../components/eso/secret-stores";
 import { ServiceSecrets, type DatabaseUrlSource, type SecretSource } from "../components/eso/service-secrets";
 import { AwsSecrets } from "../components/secrets/aws-secrets";
 import { AzureKeyVault } from "../components/secrets/azure-key-vault";
@@ -44,6 +46,8 @@ export interface PlatformOutputs {
 
 /** Names of the stores, by backend. */
 const STORE_NAMES = { vault: "vault-store", aws: "aws-store", gcp: "gcp-store", azure: "azure-store" } as const;
+/** The rotation CronJob, and its ServiceAccount (RotationJob's default `jobName`). */
+const ROTATION_JOB_NAME = "secrets-rotation";
 
 /**
  * Build the platform for one stack. `now` is the rotation clock for generated keys
@@ -60,7 +64,13 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   const namespaceNames: Record<string, string> = { workloads: ns.workloads };
   if (config.vault) namespaceNames.vault = ns.vault;
   if (config.eso) namespaceNames.externalSecrets = ns.externalSecrets;
-  const namespaces = new Namespaces("namespaces", { names: namespaceNames, holdSecrets: ["workloads", "vault"], labels: envLabels, protect: config.protect });
+  // Pod Security "restricted" everywhere: the services, Reloader and the rotation job in the
+  // workload namespace, Vault (components/cluster/vault.ts sets its security context) and
+  // External Secrets Operator (its chart's defaults) all run non-root, without capabilities
+  // or privilege escalation, under RuntimeDefault seccomp. A service that cannot must be fixed,
+  // not the namespace relaxed.
+  const podSecurity = { workloads: "restricted", vault: "restricted", externalSecrets: "restricted" } as const;
+  const namespaces = new Namespaces("namespaces", { names: namespaceNames, holdSecrets: ["workloads", "vault"], labels: envLabels, podSecurity, protect: config.protect });
 
   const access = new ServiceAccess("service-access", {
     namespace: namespaces.names.workloads,
@@ -167,6 +177,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       labels: { "veza-environment": env, "veza-managed-by": "pulumi" },
       serviceAccountId: `eso-veza-${env}`,
       kubernetesServiceAccount: sa("gcp"),
+      dataAccessAuditLogs: config.gcp.dataAccessAuditLogs,
       protect: config.protect,
     });
     stores.push({ kind: "gcp", name: STORE_NAMES.gcp, projectId: config.gcp.project, serviceAccountEmail: gcp.serviceAccountEmail, clusterLocation: config.gcp.clusterLocation, clusterName: config.gcp.clusterName });
@@ -187,6 +198,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       purgeProtection: env === "production",
       oidcIssuerUrl: config.azure.oidcIssuerUrl,
       kubernetesServiceAccount: sa("azure"),
+      auditLogWorkspaceId: config.azure.auditLogWorkspaceId,
       tags: { "veza-environment": env, "veza-managed-by": "pulumi" },
       protect: config.protect,
     });
@@ -199,11 +211,27 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   const eso = config.eso as NonNullable<StackConfig["eso"]>;
   const operator = new ExternalSecretsOperator("external-secrets", {
     namespace: namespaces.names.externalSecrets,
+    watchNamespace: namespaces.names.workloads,
+    tokenServiceAccounts: stores.map(storeAccountName),
+    imageDigest: eso.imageDigest,
     replicas: eso.replicas,
     serviceMonitor: eso.serviceMonitor,
     labels: envLabels,
     protect: config.protect,
   });
+  // Vault's API only from ESO's controller, its peers and the deployer; ESO's egress only to
+  // what it calls.
+  if (config.network) {
+    new NetworkPolicies("network-policies", {
+      ...(config.vault ? { vaultNamespace: namespaces.names.vault } : {}),
+      esoNamespace: namespaces.names.externalSecrets,
+      deployerCidrs: config.network.deployerCidrs,
+      deployerNamespaces: config.network.deployerNamespaces,
+      apiServerCidrs: config.network.apiServerCidrs,
+      cloudApis: config.esoProviders.some((p) => p !== "vault"),
+      labels: envLabels,
+    });
+  }
   const storeSet = new SecretStores("secret-stores", {
     namespace: namespaces.names.workloads,
     stores,
@@ -250,6 +278,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       port: db.port,
       database: db.name,
       sslMode: db.sslMode,
+      ...(db.sslRootCert ? { sslRootCert: db.sslRootCert } : {}),
     };
   }
   // database-url comes only from Vault's database engine when the stack configures one:
@@ -269,7 +298,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       dependsOn: [operator.release, ...storeSet.stores, ...(databaseCredentials?.generators ?? [])],
     });
     outputs.externalSecrets = [...secrets.map((s) => s.name), ...(databaseCredentials ? [MIGRATIONS.secretName] : [])];
-    new RotationJob("secrets-rotation", {
+    new RotationJob(ROTATION_JOB_NAME, {
       namespace: namespaces.names.workloads,
       schedule: config.rotation.schedule,
       // Every ExternalSecret the program makes, the migration Job's too (a fresh owner password).
@@ -277,12 +306,23 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       labels: envLabels,
       dependsOn: [operator.release],
     });
-    outputs.rotation.cronJob = { name: "secrets-rotation", schedule: config.rotation.schedule };
+    outputs.rotation.cronJob = { name: ROTATION_JOB_NAME, schedule: config.rotation.schedule };
   } else {
     void pulumi.log.warn(
       `No ExternalSecrets yet: ${primary ? "database-url comes from Vault's database engine" : `no backend is ready (${config.esoProviders.join(", ")})`}; ` +
         `they are created once Vault is bootstrapped (README: "Bootstrapping Vault").`,
     );
+  }
+  // No pod may run as a store's ServiceAccount (the identity Vault and the clouds trust), and
+  // only the Job controller as the rotation job's.
+  const identities = [...new Set(stores.map(storeAccountName))];
+  if (identities.length > 0) {
+    new ServiceAccountGuard("service-account-guard", {
+      namespace: namespaces.names.workloads,
+      identityServiceAccounts: identities,
+      jobServiceAccounts: outputs.rotation.cronJob ? [ROTATION_JOB_NAME] : [],
+      labels: envLabels,
+    });
   }
   if (vault?.database) outputs.rotation.database = vault.database.outputs;
   outputs.troubleshooting = [

@@ -116,6 +116,22 @@ export const configSchema = z.strictObject({
       bootstrapped: z.boolean().optional(),
       devNodePort: z.number().int().min(30000).max(32767).optional(),
       seal: sealSchema.optional(),
+      /**
+       * How `pulumi up` logs in to Vault. `jwt` (default outside dev mode): a CI system's OIDC
+       * token (TERRAFORM_VAULT_AUTH_JWT) for a role with bound claims and a 1h token. `token`:
+       * the `vaultToken` secret (dev mode's root token, the bootstrap run, a Vault you run yourself).
+       */
+      login: z
+        .strictObject({
+          method: z.enum(["jwt", "token"]).optional(),
+          /** Which CI system's tokens `pulumi up` logs in with. Default `github`. */
+          issuer: z.enum(["github", "pulumi"]).optional(),
+          /** GitHub repository whose deploy and preview jobs may log in. */
+          githubRepository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'must be a GitHub repository "owner/name"' }).optional(),
+          /** Pulumi organization whose Deployments of this stack may log in. */
+          pulumiOrganization: z.string().regex(/^[\w.-]+$/, { message: "must be a Pulumi organization name" }).optional(),
+        })
+        .optional(),
       /** PEM file (relative to the project, or absolute) with the CA that signed `address`'s certificate. */
       caCertFile: z.string().min(1).optional(),
     })
@@ -127,6 +143,8 @@ export const configSchema = z.strictObject({
       refreshInterval: duration.optional(),
       /** Migration: write into existing, hand-made Secrets (`creationPolicy: Merge`) instead of owning them. */
       adoptExisting: z.boolean().optional(),
+      /** Digest of ESO's image at the pinned version (`sha256:<64 hex>`), appended to its tag. */
+      imageDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'must be "sha256:" and 64 lowercase hex digits (crane digest ghcr.io/external-secrets/external-secrets:v2.9.0)' }).optional(),
     })
     .optional(),
   generatedKeys: z
@@ -158,9 +176,28 @@ export const configSchema = z.strictObject({
       /** How often ESO makes each service a new login; at most half `defaultTtl`. Default: half. */
       refreshInterval: duration.optional(),
       sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
+      /** PEM CA certificate(s) Vault verifies PostgreSQL's certificate with (verify-ca/verify-full). Default: Vault's system roots. */
+      caCert: z.string().regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, { message: "must be PEM certificate(s): -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----" }).optional(),
+      /** Path of the CA file in the services' pods, added to database-url as sslrootcert. Default: libpq's (~/.postgresql/root.crt). */
+      sslRootCert: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, { message: "must be an absolute file path of letters, digits, '.', '_', '-' and '/'" }).optional(),
       verifyConnection: z.boolean().optional(),
     })
     .optional(),
+  /** NetworkPolicies around Vault and ESO's controller. */
+  network: z
+    .strictObject({
+      /** Create them. Default: false in development (dev Vault is reached through a NodePort from the host), true elsewhere. */
+      policies: z.boolean().optional(),
+      /** Source CIDRs allowed to Vault's API (where `pulumi up` runs), as Vault's pods see them. */
+      deployerCidrs: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
+      /** Namespaces whose pods may call Vault's API (an ingress controller in front of it, an in-cluster agent). */
+      deployerNamespaces: z.array(dnsLabel).optional(),
+      /** Where the Kubernetes API server is, for ESO's egress. Default any address, ports 443/6443. */
+      apiServerCidrs: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
+    })
+    .optional(),
+  /** Vault role `pulumi` logs in as, overriding `pulumi-<env>`: previews set `pulumi-<env>-preview`. */
+  vaultLoginRole: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: "must be a Vault role name" }).optional(),
   rotation: z
     .strictObject({
       schedule: cron.optional(),
@@ -183,6 +220,8 @@ export const configSchema = z.strictObject({
       /** The GKE cluster ESO runs in (Workload Identity token exchange). */
       clusterName: z.string().min(1),
       clusterLocation: z.string().min(1),
+      /** Turn on Secret Manager's Data Access audit logs in the project. Default true. */
+      dataAccessAuditLogs: z.boolean().optional(),
     })
     .optional(),
   azure: z
@@ -194,6 +233,8 @@ export const configSchema = z.strictObject({
       oidcIssuerUrl: url,
       /** Key Vault name, 3-24 characters; default `veza-<env>-kv`. */
       keyVaultName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, { message: "must be a Key Vault name (3-24 letters, digits, '-')" }).optional(),
+      /** Log Analytics workspace resource id receiving the Key Vault's AuditEvent logs. */
+      auditLogWorkspaceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i, { message: "must be a Log Analytics workspace resource id (/subscriptions/.../workspaces/<name>)" }),
       /** Public IP ranges (CIDR) allowed through the vault's firewall; everything else is denied. */
       allowedIpRanges: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
     })
@@ -220,11 +261,21 @@ export const EXAMPLES: Record<string, string> = {
   "vault.devNodePort": "30820",
   "vault.seal": '\'{"type":"awskms","region":"eu-west-1","kmsKeyId":"alias/veza-vault-unseal","roleArn":"arn:aws:iam::123456789012:role/veza-vault-unseal"}\'',
   "vault.seal.type": "awskms",
+  "vault.login.method": "jwt",
+  "vault.login.issuer": "github",
+  "vault.login.githubRepository": "veza/veza-secrets",
+  "vault.login.pulumiOrganization": "veza",
+  vaultLoginRole: "pulumi-staging-preview",
+  "network.policies": "true",
+  "network.deployerCidrs[]": "10.20.0.0/24",
+  "network.deployerNamespaces[]": "ingress-nginx",
+  "network.apiServerCidrs[]": "172.20.0.1/32",
   "vault.caCertFile": "certs/vault-ca.pem",
   "eso.replicas": "2",
   "eso.serviceMonitor": "true",
   "eso.refreshInterval": "1h",
   "eso.adoptExisting": "true",
+  "eso.imageDigest": "\"$(crane digest ghcr.io/external-secrets/external-secrets:v2.9.0)\"",
   "generatedKeys.*.length": "64",
   "generatedKeys.*.rotationDays": "90",
   database: '\'{"host":"postgres.example.internal"}\'',
@@ -233,7 +284,9 @@ export const EXAMPLES: Record<string, string> = {
   "database.rotationSchedule": '"0 4 * * 0"',
   "database.defaultTtl": "4h",
   "database.refreshInterval": "2h",
-  "database.sslMode": "require",
+  "database.sslMode": "verify-full",
+  "database.caCert": '"$(cat postgres-ca.crt)"',
+  "database.sslRootCert": "/etc/veza/postgres/ca.crt",
   "rotation.schedule": '"0 3 * * *"',
   aws: '\'{"region":"eu-west-1","accountId":"123456789012","oidcIssuer":"oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"}\'',
   "aws.region": "eu-west-1",
@@ -242,5 +295,6 @@ export const EXAMPLES: Record<string, string> = {
   "gcp.project": "veza-prod",
   azure: '\'{"resourceGroupName":"veza","location":"westeurope","tenantId":"<tenant uuid>","oidcIssuerUrl":"https://<aks oidc issuer>"}\'',
   "azure.tenantId": "00000000-0000-0000-0000-000000000000",
+  "azure.auditLogWorkspaceId": "/subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<workspace>",
   "azure.oidcIssuerUrl": "https://westeurope.oic.prod-aks.azure.com/<tenant>/<id>/",
 };

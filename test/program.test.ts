@@ -76,6 +76,7 @@ describe("the whole program, per stack", () => {
       "veza:cluster:Namespaces namespaces",
       "veza:cluster:Reloader reloader",
       "veza:cluster:ServiceAccess service-access",
+      "veza:cluster:ServiceAccountGuard service-account-guard",
       "veza:cluster:VaultCluster vault",
       "veza:eso:RotationJob secrets-rotation",
       "veza:eso:SecretStores secret-stores",
@@ -86,8 +87,12 @@ describe("the whole program, per stack", () => {
     // Where Vault issues the database logins: the per-service identities, in Vault and in the cluster.
     const database = ["veza:eso:DatabaseCredentials database-credentials", "veza:vault:DatabaseAccess database-access"];
     assert.deepEqual(await components("development"), common);
-    assert.deepEqual(await components("staging"), [...common, ...database].sort());
-    assert.deepEqual(await components("production"), [...common, ...database, "veza:secrets:AwsSecrets aws-secrets"].sort());
+    // Outside dev mode the program configures its own jwt login to Vault,
+    // and NetworkPolicies around Vault and ESO.
+    const login = "veza:vault:VaultDeployerLogin vault-deployer-login";
+    const network = "veza:cluster:NetworkPolicies network-policies";
+    assert.deepEqual(await components("staging"), [...common, ...database, login, network].sort());
+    assert.deepEqual(await components("production"), [...common, ...database, "veza:secrets:AwsSecrets aws-secrets", login, network].sort());
   });
 
   for (const stack of STACKS) {
@@ -212,6 +217,90 @@ describe("the whole program, per environment", () => {
     );
   });
 
+  it("scopes ESO to the workload namespace and lets it mint tokens only for that stack's store ServiceAccounts", async () => {
+    for (const [stack, fragment, accounts] of [
+      ["development", undefined, ["eso-vault-store"]],
+      ["production", undefined, ["eso-aws-store", "eso-vault-store"]],
+      ["staging", "gcp", ["eso-gcp-store", "eso-vault-store"]],
+    ] as const) {
+      const run = await stackRun(stack, fragment);
+      const eso = run.resources.find((r) => r.type === RELEASE && r.inputs.chart === "external-secrets");
+      const values = unwrapSecrets(eso?.inputs.values) as { scopedNamespace: string; scopedRBAC: boolean; rbac: unknown };
+      assert.deepEqual([values.scopedNamespace, values.scopedRBAC, values.rbac], [`veza-${stack}`, true, { serviceAccountTokenCreate: false }], stack);
+      const role = run.resources.find((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role" && r.name === "external-secrets-token-create");
+      assert.deepEqual(unwrapSecrets(role?.inputs.rules), [{ apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: accounts, verbs: ["create"] }], `${stack} ${fragment ?? ""}`);
+      assert.equal(meta(role as { inputs: Record<string, unknown> }).namespace, `veza-${stack}`);
+    }
+  });
+
+  it("labels every namespace it creates for Pod Security Admission (restricted: enforce, audit, warn)", async () => {
+    const restricted = Object.fromEntries(["enforce", "audit", "warn"].flatMap((m) => [[`pod-security.kubernetes.io/${m}`, "restricted"], [`pod-security.kubernetes.io/${m}-version`, "latest"]]));
+    for (const [stack, fragment] of [["development", undefined], ["development", "kubernetes"], ["production", undefined]] as const) {
+      const namespaces = resourcesOfType(await stackRun(stack, fragment), "kubernetes:core/v1:Namespace");
+      assert.ok(namespaces.length >= 1);
+      for (const ns of namespaces) {
+        const labels = (ns.inputs.metadata as { labels: Record<string, string> }).labels;
+        assert.deepEqual(Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith("pod-security."))), restricted, `${stack} ${meta(ns).name}`);
+      }
+    }
+  });
+
+  it("closes Vault's API to all but ESO, its peers and the stack's deployer range; ESO reaches HTTPS anywhere only with a cloud backend", async () => {
+    const np = async (stack: string, fragment?: string) => {
+      const run = await stackRun(stack, fragment);
+      return Object.fromEntries(run.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => [meta(r).name, r.inputs.spec as { ingress?: { from: unknown[] }[]; egress?: unknown[] }]));
+    };
+    const prod = await np("production");
+    assert.deepEqual(Object.keys(prod).sort(), ["eso-controller-egress", "vault-ingress"]);
+    assert.deepEqual(prod["vault-ingress"].ingress?.[2].from, [{ ipBlock: { cidr: "10.20.0.0/24" } }]);
+    // Production mirrors to AWS Secrets Manager: HTTPS egress; staging reads Vault only.
+    assert.equal(prod["eso-controller-egress"].egress?.length, 4);
+    assert.equal((await np("staging"))["eso-controller-egress"].egress?.length, 3);
+    assert.deepEqual(await np("development"), {}, "dev mode's Vault is reached through a NodePort: off by default");
+  });
+
+  it("audits HA Vault to its volume and to stdout for the log pipeline; dev mode to stdout once", async () => {
+    const audits = async (stack: string) => (await stackRun(stack)).resources.filter((r) => r.type === "vault:index/audit:Audit").map((r) => [r.inputs.path, (r.inputs.options as { file_path: string }).file_path]);
+    assert.deepEqual(await audits("production"), [["file", "/vault/audit/vault_audit.log"], ["stdout", "stdout"]]);
+    assert.deepEqual(await audits("staging"), [["file", "/vault/audit/vault_audit.log"], ["stdout", "stdout"]]);
+    assert.deepEqual(await audits("development"), [["file", "stdout"]]);
+  });
+
+  it("keeps pods off the store ServiceAccounts and the rotation account, in the workload namespace", async () => {
+    for (const [stack, accounts] of [["development", ["eso-vault-store"]], ["production", ["eso-vault-store", "eso-aws-store"]]] as const) {
+      const run = await stackRun(stack);
+      const vap = run.resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
+      const text = JSON.stringify((vap?.inputs.spec as { validations: unknown }).validations);
+      for (const a of [...accounts, "secrets-rotation"]) assert.ok(text.includes(`'${a}'`), `${stack}: ${a}`);
+      const binding = run.resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+      assert.deepEqual((binding?.inputs.spec as { matchResources: unknown }).matchResources, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": `veza-${stack}` } } });
+    }
+    // Option 1 has no store and no rotation job: nothing to guard.
+    assert.equal((await stackRun("development", "kubernetes")).resources.some((r) => r.type.includes("ValidatingAdmissionPolicy")), false);
+  });
+
+  it("logs in to staging's and production's Vault with a jwt role, never a stored token; dev mode with its root token", async () => {
+    for (const stack of ["staging", "production"]) {
+      const run = await stackRun(stack);
+      const provider = run.resources.find((r) => r.type === "pulumi:providers:vault");
+      const inputs = unwrapSecrets(provider?.inputs) as Record<string, unknown>;
+      assert.equal(inputs.token, undefined, stack);
+      assert.equal(inputs.authLoginJwt, JSON.stringify({ mount: "jwt-github", role: `pulumi-${stack}` }), stack);
+      // The program configures its own jwt logins (the bootstrap only writes the deployer policy).
+      const roles = run.resources.filter((r) => r.type === "vault:jwt/authBackendRole:AuthBackendRole").map((r) => [r.inputs.roleName, r.inputs.boundClaims, r.inputs.tokenTtl]);
+      assert.deepEqual(roles, [
+        [`pulumi-${stack}`, { repository: "veza/veza-secrets", environment: stack, ref: "refs/heads/main" }, 3600],
+        [`pulumi-${stack}-preview`, { repository: "veza/veza-secrets", environment: `${stack}-preview` }, 3600],
+      ]);
+      // No policy the program writes is its own.
+      const policies = run.resources.filter((r) => r.type === "vault:index/policy:Policy").map((r) => r.inputs.name);
+      assert.deepEqual(policies.sort(), [`veza-${stack}-pulumi-preview`, `veza-${stack}-read`], stack);
+    }
+    const dev = unwrapSecrets((await stackRun("development")).resources.find((r) => r.type === "pulumi:providers:vault")?.inputs) as Record<string, unknown>;
+    assert.equal(dev.token, "FAKE-SECRET-vaultDevRootToken-5f3c9a");
+    assert.equal(dev.authLoginJwt, undefined);
+  });
+
   it("writes every stored catalog key to each backend, under the environment's names", async () => {
     for (const stack of STACKS) {
       const database = stack !== "development";
@@ -267,7 +356,7 @@ describe("the whole program, per environment", () => {
       assert.equal(specOf("veza-secrets").target.template.data["database-url"], undefined, "the shared Secret carries no login");
       for (const service of ["backend-api", "chat-server", "stream-server"]) {
         const spec = specOf(`veza-${service}-secrets`);
-        assert.match(spec.target.template.data["database-url"], /^postgresql:\/\/\{\{ index \. "db_username" \}\}:\{\{ index \. "db_password" \}\}@postgres\.[a-z.]+\.internal:5432\/veza\?sslmode=require$/);
+        assert.match(spec.target.template.data["database-url"], /^postgresql:\/\/\{\{ index \. "db_username" \}\}:\{\{ index \. "db_password" \}\}@postgres\.[a-z.]+\.internal:5432\/veza\?sslmode=verify-full$/);
         assert.deepEqual(spec.dataFrom.map((d) => d.extract?.key ?? d.sourceRef?.generatorRef.name), [`veza/${stack}`, `veza-${service}-database`]);
         assert.equal(spec.refreshInterval, shape[stack].refresh);
         const generator = resourcesOfType(run, GENERATOR).find((g) => meta(g).name === `veza-${service}-database`);

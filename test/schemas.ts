@@ -575,3 +575,8 @@ export function chartVersion(chart: HelmChart): string {
 export function chartAppVersion(chart: HelmChart): string {
   return chartField(chart, "appVersion");
 }
+
+/** The vendored chart's own `values.yaml`, parsed: what the chart does where we set nothing. */
+export function chartDefaults(chart: HelmChart): Record<string, unknown> {
+  return structuredClone(chartValidator(chart).defaults) as Record<string, unknown>;
+}

@@ -34,7 +34,10 @@ export interface DatabaseUrlSource {
   host: string;
   port: number;
   database: string;
+  /** libpq sslmode; `verify-full` outside development. */
   sslMode: string;
+  /** Absolute path of the CA file in the services' pods (`sslrootcert`). Default: libpq's own. */
+  sslRootCert?: string;
 }
 
 export interface ServiceSecretsArgs {
@@ -105,7 +108,7 @@ export function externalSecretSpec(args: Omit<ServiceSecretsArgs, "namespace" | 
   for (const k of secret.keys) {
     data[k] =
       db && k === db.key
-        ? `postgresql://${ref(`${DB_PREFIX}username`)}:${ref(`${DB_PREFIX}password`)}@${db.host}:${db.port}/${db.database}?sslmode=${db.sslMode}`
+        ? `postgresql://${ref(`${DB_PREFIX}username`)}:${ref(`${DB_PREFIX}password`)}@${db.host}:${db.port}/${db.database}?sslmode=${db.sslMode}${db.sslRootCert ? `&sslrootcert=${db.sslRootCert}` : ""}`
         : ref(k);
   }
   spec.target = {

@@ -15,6 +15,7 @@ const ENVIRONMENTS = ["development", "staging", "production"] as const;
 const TENANT = "00000000-0000-0000-0000-000000000000";
 const ISSUER = "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/";
 const SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
+const WORKSPACE = "/subscriptions/0000/resourceGroups/veza/providers/Microsoft.OperationalInsights/workspaces/veza-audit";
 
 const KEYS = CATALOG.slice(0, 3).map((s) => s.key);
 const fakeValue = (env: string, key: string) => `FAKE-AZURE-${env}-${key}-3b9f2c`;
@@ -34,6 +35,7 @@ function argsFor(env: string, overrides: Partial<AzureKeyVaultArgs> = {}): Azure
     oidcIssuerUrl: ISSUER,
     kubernetesServiceAccount: { namespace: `veza-${env}`, name: "eso-azure-store" },
     tags: { environment: env },
+    auditLogWorkspaceId: WORKSPACE,
     ...overrides,
   };
 }
@@ -49,7 +51,7 @@ describe("components/secrets/azure-key-vault", () => {
   it("registers one vault, three secrets, one identity, one federated credential and one role assignment", () => {
     const counts: Record<string, number> = {};
     for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-    assert.deepEqual(counts, { "pulumi:pulumi:Stack": 1, [COMPONENT]: 1, [VAULT]: 1, [SECRET]: 3, [IDENTITY]: 1, [FEDERATION]: 1, [ROLE]: 1 });
+    assert.deepEqual(counts, { "pulumi:pulumi:Stack": 1, [COMPONENT]: 1, [VAULT]: 1, [SECRET]: 3, [IDENTITY]: 1, [FEDERATION]: 1, [ROLE]: 1, "azure-native:monitor:DiagnosticSetting": 1 });
     const component = findResource(run, COMPONENT, "kv");
     for (const r of run.resources.filter((x) => x.custom)) assert.equal(r.parent, component.urn, r.name);
   });
@@ -147,6 +149,14 @@ describe("components/secrets/azure-key-vault", () => {
   it("derives the role definition id from the vault's subscription", () => {
     const vaultId = "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/veza-secrets/providers/Microsoft.KeyVault/vaults/veza-production-kv";
     assert.equal(secretsUserRoleDefinitionId(vaultId), `/subscriptions/22222222-2222-2222-2222-222222222222/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER}`);
+  });
+
+  it("sends the vault's AuditEvent logs (every secret access) to the Log Analytics workspace", async () => {
+    const r = await runProgram({ stack: "test", config: CONFIG, program: () => new AzureKeyVault("kv", argsFor("production")) });
+    const d = findResource(r, "azure-native:monitor:DiagnosticSetting", "kv-audit");
+    const vault = findResource(r, VAULT, "kv");
+    assert.deepEqual(unwrapSecrets(d.inputs), { name: "veza-audit-events", resourceUri: (unwrapSecrets(vault.inputs) as { id?: string }).id ?? d.inputs.resourceUri, workspaceId: WORKSPACE, logs: [{ category: "AuditEvent", enabled: true }] });
+    assert.ok(d.dependencies.includes(vault.urn), "after the vault it watches");
   });
 
   it("registers exactly its public outputs", () => {

@@ -165,6 +165,15 @@ describe("components/vault/vault-config", () => {
       });
     });
 
+    it("adds a second audit device to stdout for the log pipeline when asked, before everything else but the first", async () => {
+      const r = await run((p) => args(p, "production", { logPipelineAudit: true }));
+      const second = findResource(r, T.audit, "vault-config-audit-stdout");
+      assert.deepEqual(second.inputs, { type: "file", path: "stdout", description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values).", options: { file_path: "stdout" } });
+      const first = findResource(r, T.audit, "vault-config-audit");
+      assert.deepEqual(second.dependencies, [first.urn]);
+      for (const x of r.resources.filter((y) => y.type.startsWith("vault:") && y.type !== T.audit)) assert.ok(x.dependencies.includes(second.urn), x.name);
+    });
+
     it("configures the database engine: mount, connection (URL template exactly), allowed roles, root rotation SQL", () => {
       assert.deepEqual(get(T.mount, "database-mount").inputs, { path: "database", type: "database", description: "PostgreSQL credentials Vault creates and rotates for Veza." });
       const connection = get(T.connection, "database-connection");
@@ -183,6 +192,13 @@ describe("components/vault/vault-config", () => {
         },
       });
       assert.deepEqual(connection.additionalSecretOutputs, ["postgresql"]);
+    });
+
+    it("passes a private CA to Vault's connection (tls_ca) for verify-full", async () => {
+      const ca = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+      const r = await run((p) => args(p, "production", { database: database({ tlsCa: ca }) }));
+      const pg = (unwrapSecrets(findResource(r, T.connection, "vault-config-database-connection").inputs) as { postgresql: Record<string, unknown> }).postgresql;
+      assert.deepEqual([pg.tlsCa, pg.connectionUrl], [ca, "postgresql://{{username}}:{{password}}@postgres.veza.svc:5432/veza?sslmode=verify-full"]);
     });
 
     it("makes the static role on a rotation schedule (no period) with the SQL module's rotation statements, and no dynamic role", () => {
@@ -393,6 +409,7 @@ describe("components/vault/vault-config", () => {
     ["a wildcard namespace", auth({ boundServiceAccount: { namespace: "*", name: "eso-vault-store" } }), '[kubernetesAuth.boundServiceAccount.namespace] must be one namespace name (no "*"), e.g. "veza-production"; got "*".'],
     ["an empty audience", auth({ audience: "" }), '[kubernetesAuth.audience] must be the audience ESO\'s SecretStore requests, e.g. "vault"; got "".'],
     ["a plain-http API server", auth({ kubernetesHost: "http://kubernetes.default.svc" }), '[kubernetesAuth.kubernetesHost] must be the API server\'s https:// URL without a path, e.g. "https://kubernetes.default.svc"; got "http://kubernetes.default.svc".'],
+    ["a second stdout device next to a stdout device", { audit: { type: "file", path: "stdout" }, logPipelineAudit: true }, '[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.'],
     ["createAudit without audit", { audit: undefined }, '[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.'],
     ["a relative audit path", { audit: { type: "file", path: "audit.log" } }, '[audit.path] must be "stdout" or an absolute file path such as "/vault/audit/audit.log"; got "audit.log".'],
     ["createDatabaseMount without database", { database: undefined }, "[createDatabaseMount] is true but [database] is not set; pass database or set createDatabaseMount to false."],
@@ -404,6 +421,8 @@ describe("components/vault/vault-config", () => {
     ["a bad dynamic role name", { database: database({ dynamicRoleNames: ["Veza"] }) }, '[database.dynamicRoleNames[0]] must be lowercase letters, digits, "_" and "-", e.g. "veza-app"; got "Veza".'],
     ["a rotation period instead of a schedule", { database: database({ staticRole: { name: "veza-app", username: "veza_app", rotationSchedule: "24h" } }) }, '[database.staticRole.rotationSchedule] must be a five-field cron schedule such as "0 4 * * 0"; got "24h".'],
     ["the database mount on the KV mount", { database: database({ mountPath: "secret" }) }, '[database.mountPath] must differ from [kvMount]; both are "secret".'],
+    ["a CA that is not PEM", { database: database({ tlsCa: "MIIB..." }) }, "[database.tlsCa] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----)."],
+    ["a CA with an sslmode that checks none", { database: database({ sslMode: "require", tlsCa: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }) }, '[database.tlsCa] is only used with sslMode verify-ca or verify-full; got "require".'],
   ] as const) {
     it(`refuses ${label}, creating nothing`, async () => {
       const { run: r, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new VaultConfig("vault-config", args(vaultProvider(), "production", extra as Partial<VaultConfigArgs>)) });

@@ -89,6 +89,11 @@ export interface VaultDatabaseArgs {
   databaseName: string;
   /** libpq `sslmode` of Vault's connection. Use `verify-full` where the server has a CA-signed certificate. */
   sslMode: PostgresSslMode;
+  /**
+   * PEM CA certificate(s) Vault verifies the server's certificate with (`tls_ca`), for
+   * `verify-ca`/`verify-full` against a private CA. Default: Vault's system roots.
+   */
+  tlsCa?: string;
   /** The role Vault connects as (LOGIN CREATEROLE, not superuser: see `bootstrapSql`). */
   adminUsername: string;
   /**
@@ -154,6 +159,14 @@ export interface VaultConfigArgs {
   audit?: VaultAuditArgs;
   /** Enable `audit` (one per Vault). Needs `audit`. */
   createAudit: boolean;
+  /**
+   * A second audit device, `file` to the pod's stdout at device path `stdout`, where the
+   * cluster's log pipeline (Fluent Bit, the cloud's agent) collects and ships it. Vault blocks
+   * every request only when no device can write, so a full audit volume no longer stops it,
+   * and the log leaves the cluster. Created with `createAudit`. Default: `false`. Use where
+   * `audit.path` is a file; with `audit.path: "stdout"` it would log everything twice.
+   */
+  logPipelineAudit?: boolean;
   /** The database secrets engine. Omit where database-url is supplied rather than rotated. */
   database?: VaultDatabaseArgs;
   /** Mount the database secrets engine at `database.mountPath` (one per path per Vault). Needs `database`. */
@@ -261,7 +274,15 @@ export class VaultConfig extends pulumi.ComponentResource {
             { parent: this, provider: args.provider },
           )
         : undefined;
-    const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider, dependsOn: audit ? [audit] : [] };
+    const pipelineAudit =
+      args.createAudit && args.logPipelineAudit
+        ? new Audit(
+            `${name}-audit-stdout`,
+            { type: "file", path: "stdout", description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values).", options: { file_path: "stdout" } },
+            { parent: this, provider: args.provider, dependsOn: audit ? [audit] : [] },
+          )
+        : undefined;
+    const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider, dependsOn: [...(audit ? [audit] : []), ...(pipelineAudit ? [pipelineAudit] : [])] };
     // Deleting these loses what code cannot rebuild: the KV values and their version history,
     // every database lease (revoked with the mount), the rotated root password (connection).
     const precious = pulumi.mergeOptions(child, { protect: args.protect ?? false });
@@ -359,6 +380,7 @@ export class VaultConfig extends pulumi.ComponentResource {
             // Vault sends PostgreSQL a SCRAM verifier, never the password: statement logs
             // (log_statement = 'ddl') then hold no usable password. Vault 1.14+, PostgreSQL 10+.
             passwordAuthentication: "scram-sha-256",
+            ...(db.tlsCa ? { tlsCa: db.tlsCa } : {}),
           },
         },
         // The whole block as a secret output too, in case a provider version stops marking the nested password.
@@ -448,6 +470,7 @@ export class VaultConfig extends pulumi.ComponentResource {
       fail(`[kubernetesAuth.tokenTtlSeconds] (${tokenTtlSeconds}) must not exceed [kubernetesAuth.tokenMaxTtlSeconds] (${tokenMaxTtlSeconds}); lower the TTL or raise the max.`);
     }
 
+    if (args.logPipelineAudit && args.audit?.path === "stdout") fail('[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.');
     if (args.createAudit && !args.audit) fail(`[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.`);
     if (args.audit) {
       if (args.audit.type !== "file") fail(`[audit.type] must be "file"; got ${JSON.stringify(args.audit.type)}.`);
@@ -467,6 +490,8 @@ export class VaultConfig extends pulumi.ComponentResource {
     if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(db.host)) fail(`[database.host] must be a host name or IPv4 address, e.g. "postgres.veza.svc"; got ${JSON.stringify(db.host)}.`);
     if (!Number.isInteger(db.port) || db.port < 1 || db.port > 65535) fail(`[database.port] must be a whole number from 1 to 65535; got ${db.port}.`);
     if (!SSL_MODES.includes(db.sslMode)) fail(`[database.sslMode] must be one of ${SSL_MODES.join(", ")}; got ${JSON.stringify(db.sslMode)}.`);
+    if (db.tlsCa !== undefined && !db.tlsCa.includes("-----BEGIN CERTIFICATE-----")) fail("[database.tlsCa] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----).");
+    if (db.tlsCa !== undefined && !["verify-ca", "verify-full"].includes(db.sslMode)) fail(`[database.tlsCa] is only used with sslMode verify-ca or verify-full; got ${JSON.stringify(db.sslMode)}.`);
     if (!PG_IDENTIFIER.test(db.adminUsername)) fail(`[database.adminUsername] must be a lowercase PostgreSQL identifier, e.g. "vault_admin"; got ${JSON.stringify(db.adminUsername)}.`);
     if (db.sql.database !== db.databaseName) fail(`[database.sql.database] must equal [database.databaseName] (Vault connects to the application database); got ${JSON.stringify(db.sql.database)} and ${JSON.stringify(db.databaseName)}.`);
     try {

@@ -65,3 +65,49 @@ export const pinnedVersions = resourcePolicy(
     visit(values, []);
   },
 );
+
+/** Why an image is not pinned by digest (a tag can be moved to other content), or `undefined`. */
+export function imageDigestProblem(image: string): string | undefined {
+  return /@sha256:[0-9a-f]{64}$/.test(image) ? undefined : "is pinned by tag only";
+}
+
+export const imagesPinnedByDigest = resourcePolicy(
+  {
+    name: "images-pinned-by-digest",
+    description: "Images in workloads and Helm values carry a sha256 digest (a tag can be re-pushed; a digest cannot). Advisory until every image's digest is known.",
+    enforcementLevel: "advisory",
+  },
+  (type) => type === T.release || WORKLOAD_TYPES.includes(type),
+  (r, f) => {
+    const fix = "append @sha256:<digest> (keep the tag for readers)";
+    if (WORKLOAD_TYPES.includes(r.type)) {
+      for (const { container } of podContainers(r.type, r.props)) {
+        const image = container.image;
+        if (f.unknown(image) || typeof image !== "string") continue;
+        const problem = imageDigestProblem(image);
+        if (problem) f.violation(`${objectName(r)}: container "${str(container.name) ?? "?"}" image "${image}" ${problem}: ${fix}.`);
+      }
+      return;
+    }
+    const values = at(r.props, "values");
+    if (f.unknown(values)) return;
+    const visit = (node: Plain, path: (string | number)[]): void => {
+      if (Array.isArray(node)) return node.forEach((v, i) => visit(v, [...path, i]));
+      if (!isObject(node)) return;
+      for (const [key, v] of Object.entries(node)) {
+        const isImageKey = key === "image" || /Image$/.test(key);
+        const where = `Helm release "${r.name}" value ${formatPath([...path, key])}`;
+        if (isImageKey && typeof v === "string") {
+          const problem = imageDigestProblem(v);
+          if (problem) f.violation(`${where} "${v}" ${problem}: ${fix}.`);
+        } else if (isImageKey && isObject(v) && typeof v.tag === "string") {
+          const digest = typeof v.digest === "string" ? v.digest : undefined;
+          if (!/@sha256:[0-9a-f]{64}$/.test(v.tag) && !(digest && /^sha256:[0-9a-f]{64}$/.test(digest))) f.violation(`${where}.tag "${v.tag}" is pinned by tag only: ${fix}.`);
+        } else {
+          visit(v, [...path, key]);
+        }
+      }
+    };
+    visit(values, []);
+  },
+);
