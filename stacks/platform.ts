@@ -212,7 +212,8 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   const operator = new ExternalSecretsOperator("external-secrets", {
     namespace: namespaces.names.externalSecrets,
     watchNamespace: namespaces.names.workloads,
-    tokenServiceAccounts: stores.map(storeAccountName),
+    // The stores' accounts, and each service's database generator account (it logs in to Vault too).
+    tokenServiceAccounts: [...stores.map(storeAccountName), ...(config.database && vault?.database ? SERVICES.map(databaseServiceAccount) : [])],
     imageDigest: eso.imageDigest,
     replicas: eso.replicas,
     serviceMonitor: eso.serviceMonitor,
@@ -315,7 +316,8 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   }
   // No pod may run as a store's ServiceAccount (the identity Vault and the clouds trust), and
   // only the Job controller as the rotation job's.
-  const identities = [...new Set(stores.map(storeAccountName))];
+  // The database generators' accounts log in to Vault too: no pod may borrow them either.
+  const identities = [...new Set([...stores.map(storeAccountName), ...(config.database && vault?.database ? SERVICES.map(databaseServiceAccount) : [])])];
   if (identities.length > 0) {
     new ServiceAccountGuard("service-account-guard", {
       namespace: namespaces.names.workloads,

@@ -12,7 +12,7 @@ import { VaultDeployerLogin } from "../components/vault/deployer-login";
 import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "../components/vault/deployer-policy";
 import { VaultConfig } from "../components/vault/vault-config";
 import type { StackConfig } from "./config";
-import { buildDatabaseAccess, databaseRoleName, staticRoleName } from "./database";
+import { buildDatabaseAccess, databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
 
 export interface VaultPlatform {
   /** True when Vault is configured by this run (dev, or HA after bootstrap). */
@@ -68,6 +68,8 @@ export function deployerNames(env: string): { role: string; previewRole: string;
 }
 
 /** Everything the program manages in this stack's Vault, by name: the input of its policies. */
+const DB_IDENTITIES = [...SERVICES, "migrations" as const];
+
 export function deployerPolicyOptions(config: StackConfig): DeployerPolicyOptions {
   const env = config.environment;
   const v = config.vault as NonNullable<StackConfig["vault"]>;
@@ -79,11 +81,12 @@ export function deployerPolicyOptions(config: StackConfig): DeployerPolicyOption
   return {
     kvMount: KV_MOUNT,
     secretPath: `veza/${env}`,
-    kubernetesAuth: { path: AUTH_PATH, roles: [`eso-veza-${env}`] },
+    // Each service's database identity (stacks/database.ts) is the program's to manage too.
+    kubernetesAuth: { path: AUTH_PATH, roles: [`eso-veza-${env}`, ...(db ? DB_IDENTITIES.map((i) => databaseAuthRoleName(env, i)) : [])] },
     jwtAuth,
-    managedPolicies: [`veza-${env}-read`, ...(jwtAuth.length > 0 ? [names.previewPolicy] : [])],
+    managedPolicies: [`veza-${env}-read`, ...(db ? DB_IDENTITIES.map((i) => databasePolicyName(env, i)) : []), ...(jwtAuth.length > 0 ? [names.previewPolicy] : [])],
     auditDevices: [AUDIT_DEVICE_PATH, "stdout"],
-    database: db ? { mountPath: "database", connection: "veza", staticRoles: [db.appUsername.replace(/_/g, "-")], dynamicRoles: ["veza-role"] } : undefined,
+    database: db ? { mountPath: "database", connection: "veza", staticRoles: [db.appUsername.replace(/_/g, "-")], dynamicRoles: SERVICES.map(databaseRoleName) } : undefined,
   };
 }
 

@@ -43,9 +43,9 @@ describe("README: Bootstrapping Vault, step by step (production)", () => {
       "3. Auto-unseal",
       "4. First install",
       "5. Initialise",
-      "6. A token for the program",
+      "6. The program's own identity",
       "7. Database first",
-      "8. Configure",
+      "8. Configure, once with the one-hour token",
       "9. Rotate Vault's own database password",
     ]);
   });

@@ -14,7 +14,6 @@ describe("npm run plan", () => {
     const text = renderPlan(production);
     const custom = production.resources.filter((r) => r.custom).length;
     const components = production.resources.filter((r) => !r.custom && r.type.startsWith("veza:")).length;
-    assert.deepEqual([custom, components], [91, 13]);
     assert.equal(text.split("\n")[0], `# stack production: ${production.resources.length} resources (${custom} custom, ${components} components), offline plan under Pulumi mocks`);
     for (const r of production.resources) assert.ok(text.includes(` ${r.name}`), r.name);
     assert.ok(text.includes("=[secret]"));

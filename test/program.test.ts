@@ -220,8 +220,9 @@ describe("the whole program, per environment", () => {
   it("scopes ESO to the workload namespace and lets it mint tokens only for that stack's store ServiceAccounts", async () => {
     for (const [stack, fragment, accounts] of [
       ["development", undefined, ["eso-vault-store"]],
-      ["production", undefined, ["eso-aws-store", "eso-vault-store"]],
-      ["staging", "gcp", ["eso-gcp-store", "eso-vault-store"]],
+      // With database: the migration store's account and each service's generator account too.
+      ["production", undefined, ["eso-aws-store", "eso-db-backend-api", "eso-db-chat-server", "eso-db-stream-server", "eso-vault-migrations-store", "eso-vault-store"]],
+      ["staging", "gcp", ["eso-db-backend-api", "eso-db-chat-server", "eso-db-stream-server", "eso-gcp-store", "eso-vault-migrations-store", "eso-vault-store"]],
     ] as const) {
       const run = await stackRun(stack, fragment);
       const eso = run.resources.find((r) => r.type === RELEASE && r.inputs.chart === "external-secrets");
@@ -294,7 +295,8 @@ describe("the whole program, per environment", () => {
       ]);
       // No policy the program writes is its own.
       const policies = run.resources.filter((r) => r.type === "vault:index/policy:Policy").map((r) => r.inputs.name);
-      assert.deepEqual(policies.sort(), [`veza-${stack}-pulumi-preview`, `veza-${stack}-read`], stack);
+      const dbPolicies = ["backend-api", "chat-server", "migrations", "stream-server"].map((i) => `veza-${stack}-db-${i}`);
+      assert.deepEqual(policies.sort(), [...dbPolicies, `veza-${stack}-pulumi-preview`, `veza-${stack}-read`], stack);
     }
     const dev = unwrapSecrets((await stackRun("development")).resources.find((r) => r.type === "pulumi:providers:vault")?.inputs) as Record<string, unknown>;
     assert.equal(dev.token, "FAKE-SECRET-vaultDevRootToken-5f3c9a");

@@ -76,7 +76,7 @@ describe("components/eso/service-secrets", () => {
   });
 
   it("adds sslrootcert to database-url when the services' CA path is given", () => {
-    const spec = externalSecretSpec({ ...vaultArgs, database: { ...DATABASE, sslMode: "verify-full", sslRootCert: "/etc/veza/postgres/ca.crt" } }, SHARED) as { target: { template: { data: Record<string, string> } } };
+    const spec = externalSecretSpec({ ...vaultArgs, database: { ...DATABASE, sslMode: "verify-full", sslRootCert: "/etc/veza/postgres/ca.crt" } }, CHAT) as { target: { template: { data: Record<string, string> } } };
     assert.equal(spec.target.template.data["database-url"], 'postgresql://{{ index . "db_username" }}:{{ index . "db_password" }}@postgres.veza.internal:5432/veza?sslmode=verify-full&sslrootcert=/etc/veza/postgres/ca.crt');
   });
 
