@@ -242,7 +242,11 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     const key = fullKey.slice(prefix.length);
     if (secretNames.has(key)) {
       if (!source.secretKeys.has(fullKey)) {
-        add([key], "holds a secret but is stored in plain text in the stack file; remove it and set it again as a secret", true);
+        add(
+          [key],
+          "holds a secret but is stored in plain text in the stack file (value not shown). If that file was ever committed, the value is in Git history: rotate it at its source, then remove the plain entry and set the new value as a secret",
+          true,
+        );
       } else {
         secrets[key] = value;
       }
