@@ -237,6 +237,18 @@ const FAKES: Record<string, (c: FakeContext) => { id: string; outputs?: Record<s
   },
 };
 
+/** The engine's marker for a value unknown during preview, as recorded inputs show it. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** `inputs` with every value `outputs` would add or change replaced by an unknown, nested objects merged. */
+function withUnknownOutputs(inputs: Record<string, unknown>, outputs: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...inputs };
+  for (const [k, v] of Object.entries(outputs)) {
+    out[k] = isPlainObject(v) && isPlainObject(inputs[k]) ? withUnknownOutputs(inputs[k] as Record<string, unknown>, Object.fromEntries(Object.entries(v).filter(([kk, vv]) => (inputs[k] as Record<string, unknown>)[kk] !== vv))) : UNKNOWN;
+  }
+  return out;
+}
+
 function fakeId(c: FakeContext): string {
   const meta = c.inputs.metadata as { name?: string; namespace?: string } | undefined;
   // The Kubernetes provider's ids: `namespace/name`, or `name` for cluster-scoped objects.
@@ -302,9 +314,12 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
         const fake = FAKES[args.type]?.(c);
         const id = fake?.id ?? fakeId(c);
         if (args.type.startsWith("pulumi:providers:")) providerInputs.set(id, inputs);
-        const state = { ...inputs, ...fake?.outputs };
-        states.set(`${args.type}::${args.name}`, { id, state });
-        return { id, state };
+        // As `pulumi preview` shows a resource to be created: its inputs as given, every
+        // computed output and the id unknown (providers' ids are known: the engine makes them).
+        const preview = opts.preview === true && !args.type.startsWith("pulumi:providers:");
+        const state = preview ? withUnknownOutputs(inputs, fake?.outputs ?? {}) : { ...inputs, ...fake?.outputs };
+        states.set(`${args.type}::${args.name}`, { id: preview ? UNKNOWN : id, state });
+        return { id: preview ? undefined : id, state };
       },
       call: (args) => {
         calls.push({ token: args.token, inputs: args.inputs });
