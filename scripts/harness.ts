@@ -187,7 +187,9 @@ interface FakeContext {
 /** The AWS account the inputs name (`arn:aws:<service>:<region>:<account>:`), else the caller's. */
 function awsAccount(c: FakeContext): string {
   const m = /arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/.exec(JSON.stringify(c.inputs));
-  const allowed = c.provider.allowedAccountIds;
+  // Providers receive non-string settings JSON-encoded, as the engine passes them.
+  const raw = c.provider.allowedAccountIds;
+  const allowed: unknown = typeof raw === "string" ? JSON.parse(raw) : raw;
   return m?.[1] ?? (Array.isArray(allowed) && typeof allowed[0] === "string" ? allowed[0] : FAKE_CALLER_ACCOUNT);
 }
 /** The region the resource is created in: its own `region`, else its provider's. */
@@ -201,6 +203,7 @@ function awsRegion(c: FakeContext): string {
  * id and the outputs added on top of the inputs.
  */
 const FAKES: Record<string, (c: FakeContext) => { id: string; outputs?: Record<string, unknown> }> = {
+  // The random provider's own id for every password.
   "random:index/randomPassword:RandomPassword": (c) => ({ id: "none", outputs: { result: `FAKE-GENERATED-${c.name}-0000000000000000000000000000000000000000000000` } }),
   "aws:kms/key:Key": (c) => {
     const keyId = fakeUuid(c.type, c.name);
