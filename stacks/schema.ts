@@ -107,6 +107,8 @@ export const configSchema = z.strictObject({
       bootstrapped: z.boolean().optional(),
       devNodePort: z.number().int().min(30000).max(32767).optional(),
       seal: sealSchema.optional(),
+      /** PEM file (relative to the project, or absolute) with the CA that signed `address`'s certificate. */
+      caCertFile: z.string().min(1).optional(),
     })
     .optional(),
   eso: z
@@ -202,6 +204,7 @@ export const EXAMPLES: Record<string, string> = {
   "vault.devNodePort": "30820",
   "vault.seal": '\'{"type":"awskms","region":"eu-west-1","kmsKeyId":"alias/veza-vault-unseal","roleArn":"arn:aws:iam::123456789012:role/veza-vault-unseal"}\'',
   "vault.seal.type": "awskms",
+  "vault.caCertFile": "certs/vault-ca.pem",
   "eso.replicas": "2",
   "eso.serviceMonitor": "true",
   "eso.refreshInterval": "1h",
