@@ -349,8 +349,10 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   }
 
   const providers = cfg.providers;
+  // The fix sets the list without its repeats (setting the repeated item again would change nothing).
+  const uniqueProviders = providers.filter((p, i) => providers.indexOf(p) === i);
   providers.forEach((p, i) => {
-    if (providers.indexOf(p) !== i) add(["providers", i], `lists "${p}" twice`);
+    if (providers.indexOf(p) !== i) add(["providers", i], `lists "${p}" twice`, false, `pulumi config set providers '${JSON.stringify(uniqueProviders)}' --stack ${stack}`);
   });
   if (providers.includes("kubernetes") && env !== "development") {
     add(["providers"], `"kubernetes" (plain Secrets written by the program, the spec's option 1) is for development only; got it in ${env}`);
@@ -368,7 +370,12 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   const generated = generatedSecrets(catalog);
   for (const [key, override] of Object.entries(cfg.generatedKeys ?? {})) {
     if (!generated.some((g) => g.key === key)) {
-      add(["generatedKeys", key], `is not a generated key; generated keys are ${generated.map((g) => g.key).join(", ")}`);
+      add(
+        ["generatedKeys", key],
+        `is not a generated key; generated keys are ${generated.map((g) => g.key).join(", ")}`,
+        false,
+        `pulumi config rm --path '${formatPath(["generatedKeys", key])}' --stack ${stack}`,
+      );
     }
     void override;
   }

@@ -748,6 +748,23 @@ async function runAllPolicies(resources: FakeResource[]): Promise<Found[]> {
  * The test fails when one disappears (drop it here) or a new one appears (fix the program).
  */
 const KNOWN_MANDATORY: Record<string, string[]> = {};
+/**
+ * Advisory findings accepted for a run, with the reason in a comment beside each. Asserted like
+ * the mandatory ones: an advisory does not fail `pulumi up`, so nothing else would notice a new one.
+ */
+const KNOWN_ADVISORY: Record<string, string[]> = {};
+/**
+ * Accepted on every run that installs ESO (all but the kubernetes fragment): no registry is
+ * reachable from where this was built, and no published digest of ESO v2.9.0 or of
+ * registry.k8s.io/kubectl:v1.34.0 could be confirmed, so none is invented. `eso.imageDigest`
+ * pins ESO once an operator supplies the digest; the kubectl image stays tag-only (open item).
+ */
+const TAG_ONLY_IMAGES = [
+  'images-pinned-by-digest: Helm release "external-secrets" value certController.image.tag "v2.9.0" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
+  'images-pinned-by-digest: Helm release "external-secrets" value image.tag "v2.9.0" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
+  'images-pinned-by-digest: Helm release "external-secrets" value webhook.image.tag "v2.9.0" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
+  'images-pinned-by-digest: secrets-rotation: container "force-sync" image "registry.k8s.io/kubectl:v1.34.0" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
+];
 
 describe("policy pack: every stack of the program", function () {
   this.timeout(600_000);
@@ -759,11 +776,12 @@ describe("policy pack: every stack of the program", function () {
   }
 
   for (const { id, stack, overrides } of runs) {
-    it(`${id}: no mandatory violation (advisories listed)`, async () => {
+    it(`${id}: no mandatory violation and no advisory beyond the accepted ones`, async () => {
       const run = await runProgram({ stack, overrides });
       const found = await runAllPolicies(asPolicyResources(run));
-      const advisory = found.filter((f) => f.level === "advisory");
-      if (advisory.length) console.log(`      ${id}: ${advisory.length} advisory: ${[...new Set(advisory.map((a) => `${a.policy}: ${a.message}`))].join(" | ")}`);
+      const advisory = found.filter((f) => f.level === "advisory").map((f) => `${f.policy}: ${f.message}`);
+      const accepted = [...(KNOWN_ADVISORY[id] ?? []), ...(id.endsWith("+kubernetes") ? [] : TAG_ONLY_IMAGES)];
+      assert.deepEqual(advisory.sort(), accepted.sort());
       const mandatory = found.filter((f) => f.level === "mandatory").map((f) => `${f.policy}: ${f.message}`);
       // Sorted: the SDK registers resources asynchronously.
       assert.deepEqual(mandatory.sort(), [...(KNOWN_MANDATORY[id] ?? [])].sort());

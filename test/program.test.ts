@@ -402,7 +402,7 @@ describe("the whole program, per environment", () => {
     const config = stackConfig("production");
     delete config["veza-secrets:database"];
     const run = await runProgram({ stack: "production", config, overrides: { "veza-secrets:vault": { bootstrapped: false } } });
-    assert.equal(resourcesOfType(run, ES).length, 4);
+    assert.equal(resourcesOfType(run, ES).length, serviceSecrets(CATALOG).length);
     assert.ok(resourcesOfType(run, ES).every((e) => (e.inputs.spec as { secretStoreRef: { name: string } }).secretStoreRef.name === "aws-store"));
   });
 
@@ -419,7 +419,7 @@ describe("the whole program, per environment", () => {
     const run = await stackRun("development", "kubernetes");
     // Only Reloader, which restarts pods when the program rewrites a Secret.
     assert.deepEqual(run.resources.filter((r) => r.type === RELEASE).map((r) => r.inputs.chart), ["reloader"]);
-    assert.equal(resourcesOfType(run, "kubernetes:core/v1:Secret").length, 4);
+    assert.equal(resourcesOfType(run, "kubernetes:core/v1:Secret").length, serviceSecrets(CATALOG).length);
   });
 });
 

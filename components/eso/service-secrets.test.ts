@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { BareResource, findResource, resourcesOfType, runProgram, unwrapSecrets } from "../../scripts/harness";
+import { BareResource, findResource, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets } from "../../scripts/harness";
 import { validateCustomResource } from "../../test/schemas";
 import { ServiceSecrets, externalSecretSpec, providerCallsPerRefresh, type ServiceSecretsArgs } from "./service-secrets";
 
@@ -114,5 +114,54 @@ describe("components/eso/service-secrets", () => {
       assert.equal(es.parent, findResource(run, "veza:eso:ServiceSecrets", "secrets").urn);
       assert.deepEqual(es.inputs.spec, externalSecretSpec(vaultArgs, es.name.endsWith("chat-server-secrets") ? CHAT : SHARED));
     }
+  });
+
+  it("passes the caller's refresh interval, policies and labels through, and templates without annotations when none are given", async () => {
+    const args: ServiceSecretsArgs = { ...vaultArgs, refreshInterval: "37m", creationPolicy: undefined, deletionPolicy: undefined, secretAnnotations: undefined, labels: { "veza.io/environment": "staging" } };
+    const run = await runProgram({ stack: "test", config: CONFIG, program: () => new ServiceSecrets("s", args) });
+    const shared = findResource(run, ES, "s-veza-secrets");
+    assert.deepEqual(shared.inputs.metadata, {
+      name: "veza-secrets",
+      namespace: "veza-production",
+      labels: { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "staging" },
+    });
+    const spec = shared.inputs.spec as { refreshInterval: string; target: { creationPolicy: string; deletionPolicy: string; template: Record<string, unknown> } };
+    assert.equal(spec.refreshInterval, "37m");
+    assert.deepEqual([spec.target.creationPolicy, spec.target.deletionPolicy], ["Owner", "Delete"]);
+    assert.equal(spec.target.template.metadata, undefined);
+    assert.deepEqual(run.componentOutputs.get(findResource(run, "veza:eso:ServiceSecrets", "s").urn), { externalSecretNames: ["veza-secrets", "veza-chat-server-secrets"] });
+  });
+
+  it("reads the database credentials only for Secrets that hold database-url, and Vault KV only for Secrets with other keys", () => {
+    // A Secret whose only key is database-url reads its service's generator and nothing else.
+    const onlyDb = { name: "veza-chat-server-secrets", keys: ["database-url"] };
+    const noDb = { name: "no-db", keys: ["redis-url"] };
+    const db = externalSecretSpec(vaultArgs, onlyDb) as { dataFrom: { extract?: unknown; sourceRef?: { generatorRef: { name: string } } }[] };
+    assert.deepEqual(db.dataFrom.map((d) => d.sourceRef?.generatorRef.name), ["veza-chat-server-database"]);
+    assert.equal(providerCallsPerRefresh(vaultArgs, onlyDb), 1);
+    const kv = externalSecretSpec(vaultArgs, noDb) as { dataFrom: { extract: { key: string }; sourceRef?: unknown }[]; target: { template: { data: Record<string, string> } } };
+    assert.deepEqual(kv.dataFrom, [{ extract: { key: "veza/production" } }]);
+    assert.deepEqual(kv.target.template.data, { "redis-url": '{{ index . "redis-url" }}' });
+    assert.equal(providerCallsPerRefresh(vaultArgs, noDb), 1);
+    assert.equal(providerCallsPerRefresh({ ...vaultArgs, database: undefined }, SHARED), 1);
+    // Without a database source, database-url is an ordinary key of the KV secret.
+    const plain = externalSecretSpec({ ...vaultArgs, database: undefined }, onlyDb) as { dataFrom: unknown[]; target: { template: { data: Record<string, string> } } };
+    assert.deepEqual(plain.dataFrom, [{ extract: { key: "veza/production" } }]);
+    assert.deepEqual(plain.target.template.data, { "database-url": '{{ index . "database-url" }}' });
+    const empty = externalSecretSpec({ ...vaultArgs, source: { kind: "per-key", storeName: "aws-store", remoteKeys: {} } }, onlyDb) as { data: unknown[]; dataFrom: unknown[] };
+    assert.deepEqual(empty.data, []);
+    assert.equal(empty.dataFrom.length, 1);
+    assert.equal(providerCallsPerRefresh({ ...vaultArgs, database: undefined, source: { kind: "per-key", storeName: "s", remoteKeys: {} } }, { keys: [] }), 0);
+    assert.equal(providerCallsPerRefresh({ ...vaultArgs, database: undefined }, { keys: [] }), 0);
+  });
+
+  it("refuses a Secret key the per-key source has no remote key for, naming it, creating nothing", async () => {
+    const { run, error } = await tryRunProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => new ServiceSecrets("s", { ...vaultArgs, database: undefined, source: { kind: "per-key", storeName: "aws-store", remoteKeys: { "redis-url": "r" } } }),
+    });
+    assert.equal(error?.message, '[source] no remote key for "jwt-secret" in the aws-store source: every key of every Secret needs one.');
+    assert.deepEqual(resourcesOfType(run, ES), []);
   });
 });

@@ -140,7 +140,7 @@ describe("components/secrets/azure-key-vault", () => {
     assert.deepEqual(role.inputs, {
       scope: vaultId,
       roleDefinitionId: `/subscriptions/22222222-2222-2222-2222-222222222222/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER}`,
-      principalId: "principal-kv-eso",
+      principalId: findResource(run, IDENTITY, "kv-eso").outputs?.principalId,
       principalType: "ServicePrincipal",
     });
     assert.equal(run.calls.length, 0);
@@ -163,7 +163,7 @@ describe("components/secrets/azure-key-vault", () => {
     assert.deepEqual(run.componentOutputs.get(findResource(run, COMPONENT, "kv").urn), {
       vaultUri: "https://veza-production-kv.vault.azure.net/",
       vaultName: "veza-production-kv",
-      clientId: "11111111-1111-1111-1111-111111111111",
+      clientId: findResource(run, IDENTITY, "kv-eso").outputs?.clientId,
       tenantId: TENANT,
       secretNames: { "database-url": "veza-production-database-url", "redis-url": "veza-production-redis-url", "jwt-secret": "veza-production-jwt-secret" },
     });
@@ -171,7 +171,7 @@ describe("components/secrets/azure-key-vault", () => {
 
   it("grants each environment's identity its own vault and no other environment's (3×3)", async () => {
     const r = await runProgram({ stack: "test", config: CONFIG, program: () => ENVIRONMENTS.map((env) => new AzureKeyVault(`kv-${env}`, argsFor(env))) });
-    const envOfPrincipal = (p: unknown) => ENVIRONMENTS.find((env) => p === `principal-kv-${env}-eso`);
+    const envOfPrincipal = (p: unknown) => ENVIRONMENTS.find((env) => p === findResource(r, IDENTITY, `kv-${env}-eso`).outputs?.principalId);
     const envOfScope = (s: unknown) => ENVIRONMENTS.find((env) => typeof s === "string" && s.endsWith(`/providers/Microsoft.KeyVault/vaults/veza-${env}-kv`));
     const matrix = ENVIRONMENTS.map(() => ENVIRONMENTS.map(() => 0));
     for (const a of resourcesOfType(r, ROLE)) {

@@ -60,7 +60,7 @@ describe("components/secrets/gcp-secrets", () => {
     });
     for (const key of KEYS) {
       const version = findResource(run, VERSION, `gcp-${key}-version`);
-      assert.equal(version.inputs.secret, "gcp-" + key + "-id");
+      assert.equal(version.inputs.secret, findResource(run, SECRET, `gcp-${key}`).id);
       assert.ok(version.dependencies.includes(findResource(run, SECRET, `gcp-${key}`).urn));
     }
   });
