@@ -59,6 +59,11 @@ export interface WireResource {
   custom: boolean;
   /** Inputs as sent; secrets keep the SDK's wire marker. */
   inputs: Record<string, unknown>;
+  /**
+   * Alias URNs as the SDK computed them (only when the run says `aliasSpecs: false`: the
+   * SDK then resolves every alias, inherited parent aliases included, to URNs itself).
+   */
+  aliasUrns: string[];
 }
 
 export interface HostRun {
@@ -92,6 +97,12 @@ export interface HostRunOptions {
   env?: Record<string, string>;
   /** Kill the program after this long (default 5 minutes). */
   timeoutMs?: number;
+  /**
+   * Whether the fake monitor supports structured alias specs (default true, as today's
+   * engine). With false the SDK computes alias URNs itself and sends them as strings, which
+   * lets a test compare URNs without re-implementing the engine's alias rules.
+   */
+  aliasSpecs?: boolean;
 }
 
 const SUPPORTED = new Set(["secrets", "resourceReferences", "aliasSpecs", "deletedWith", "outputValues"]);
@@ -115,7 +126,11 @@ export async function runLikeLanguageHost(opts: HostRunOptions): Promise<HostRun
   const server = new grpc.Server();
   const monitor: resrpc.IResourceMonitorServer = {
     getDeploymentInfo: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: "not in the fake engine" }),
-    supportsFeature: (call, cb) => cb(null, new resproto.SupportsFeatureResponse().setHassupport(SUPPORTED.has(call.request.getId()))),
+    supportsFeature: (call, cb) => {
+      const id = call.request.getId();
+      const has = SUPPORTED.has(id) && !(id === "aliasSpecs" && opts.aliasSpecs === false);
+      cb(null, new resproto.SupportsFeatureResponse().setHassupport(has));
+    },
     invoke: (call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: `unexpected invoke ${call.request.getTok()}` }),
     call: (call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: `unexpected call ${call.request.getTok()}` }),
     readResource: (call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: `unexpected read of ${call.request.getType()}` }),
@@ -126,7 +141,7 @@ export async function runLikeLanguageHost(opts: HostRunOptions): Promise<HostRun
       const parentType = parent && qualifiedType(parent) !== "pulumi:pulumi:Stack" ? `${qualifiedType(parent)}$` : "";
       const urn = `urn:pulumi:${opts.stack}::${opts.project}::${parentType}${req.getType()}::${req.getName()}`;
       const inputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
-      resources.push({ type: req.getType(), name: req.getName(), urn, parent, custom: req.getCustom(), inputs });
+      resources.push({ type: req.getType(), name: req.getName(), urn, parent, custom: req.getCustom(), inputs, aliasUrns: req.getAliasurnsList() });
       const resp = new resproto.RegisterResourceResponse().setUrn(urn).setObject(Struct.fromJavaScript(inputs as Parameters<typeof Struct.fromJavaScript>[0]));
       if (req.getCustom()) resp.setId(opts.preview ? "" : `${req.getName()}-id-${nextId++}`);
       cb(null, resp);
