@@ -17,6 +17,14 @@ import { ConfigError } from "./config";
 
 const P = "veza-secrets";
 
+function gitTopLevel(): string | undefined {
+  try {
+    return fs.realpathSync(execFileSync("git", ["rev-parse", "--show-toplevel"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
+  } catch {
+    return undefined;
+  }
+}
+
 async function problems(stack: string, caCertFile: string) {
   const { run, error } = await tryRunProgram({ stack, overrides: { [`${P}:vault`]: { caCertFile } } });
   assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
@@ -33,7 +41,9 @@ describe("stack config: vault.caCertFile", () => {
     }
   });
 
-  it("every committed stack that needs a CA names one that Git tracks, so workflows and Pulumi Deployments check it out", () => {
+  it("every committed stack that needs a CA names one that Git tracks, so workflows and Pulumi Deployments check it out", function () {
+    // A copy that is not its own Git checkout (Stryker's sandbox) has nothing to ask Git.
+    if (gitTopLevel() !== fs.realpathSync(ROOT)) this.skip();
     for (const stack of STACKS) {
       const vault = stackConfig(stack)[`${P}:vault`] as { mode?: string; bootstrapped?: boolean; address?: string; caCertFile?: string } | undefined;
       if (!vault?.bootstrapped || !vault.address?.startsWith("https://")) continue;
