@@ -5,7 +5,7 @@
  * resource's inputs (tests call them directly); `buildDeployments` registers them.
  *
  * Why a scheduled `pulumi up` at all: generated keys rotate declaratively (their `keepers`
- * change when a rotation period starts, components/secrets/generated-keys.ts), so they rotate
+ * change when a rotation period starts, components/keys/generated-keys.ts), so they rotate
  * only when an `up` runs. If none runs for a whole period, both slots of a keepPrevious key
  * change at once and every token signed with the old key fails.
  *

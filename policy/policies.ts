@@ -13,7 +13,7 @@
  * Secret values: resource policies receive Pulumi secrets in clear, so nothing here can tell a
  * secret from a literal. The literal-secret checks therefore judge key names and value shapes,
  * and the only secret-named value allowed in Helm values is `server.dev.devRootToken` of a Vault
- * release in dev mode, which the program wraps with `pulumi.secret` (components/cluster/vault.ts).
+ * release in dev mode, which the program wraps with `pulumi.secret` (components/vault/cluster.ts).
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import {

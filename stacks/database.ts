@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SERVICES, type Service } from "../components/catalog";
 import { storeServiceAccount } from "../components/eso/secret-stores";
 import { DatabaseAccess } from "../components/vault/database-access";
-import type { VaultConfig } from "../components/vault/vault-config";
+import type { VaultConfig } from "../components/vault/config";
 import type { StackConfig } from "./config";
 
 /** Vault dynamic role of a service: `database/creds/veza-backend-api`. */

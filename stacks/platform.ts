@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PREVIOUS_SUFFIX, SERVICES, type SecretSpec, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
-import { ExternalSecretsOperator } from "../components/cluster/external-secrets";
+import { ExternalSecretsOperator } from "../components/eso/operator";
 import { Namespaces } from "../components/cluster/namespaces";
 import { NetworkPolicies } from "../components/cluster/network-policies";
 import { RELOADER_SECRET_ANNOTATIONS, Reloader } from "../components/cluster/reloader";
@@ -14,11 +14,11 @@ import { ServiceAccountGuard } from "../components/cluster/service-account-guard
 import { RotationJob } from "../components/eso/rotation-job";
 import { SecretStores, type StoreSpec, storeAccountName, storeServiceAccount } from "../components/eso/secret-stores";
 import { ServiceSecrets, type DatabaseUrlSource, type SecretSource } from "../components/eso/service-secrets";
-import { AwsSecrets } from "../components/secrets/aws-secrets";
-import { AzureKeyVault } from "../components/secrets/azure-key-vault";
-import { GcpSecrets } from "../components/secrets/gcp-secrets";
-import { GeneratedKeys } from "../components/secrets/generated-keys";
-import { KubernetesSecrets } from "../components/secrets/kubernetes-secrets";
+import { AwsSecrets } from "../components/backends/aws-secrets";
+import { AzureKeyVault } from "../components/backends/azure-key-vault";
+import { GcpSecrets } from "../components/backends/gcp-secrets";
+import { GeneratedKeys } from "../components/keys/generated-keys";
+import { KubernetesSecrets } from "../components/backends/kubernetes-secrets";
 import type { StackConfig } from "./config";
 import { MIGRATIONS, databaseAuthRoleName, databaseGeneratorName, databaseServiceAccount } from "./database";
 import { type VaultPlatform, buildVault } from "./vault";
@@ -65,7 +65,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   if (config.vault) namespaceNames.vault = ns.vault;
   if (config.eso) namespaceNames.externalSecrets = ns.externalSecrets;
   // Pod Security "restricted" everywhere: the services, Reloader and the rotation job in the
-  // workload namespace, Vault (components/cluster/vault.ts sets its security context) and
+  // workload namespace, Vault (components/vault/cluster.ts sets its security context) and
   // External Secrets Operator (its chart's defaults) all run non-root, without capabilities
   // or privilege escalation, under RuntimeDefault seccomp. A service that cannot must be fixed,
   // not the namespace relaxed.

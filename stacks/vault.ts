@@ -6,11 +6,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as VaultProvider } from "@pulumi/vault/provider";
 import { SERVICES } from "../components/catalog";
-import { VAULT_APP_VERSION, VaultCluster } from "../components/cluster/vault";
+import { VAULT_APP_VERSION, VaultCluster } from "../components/vault/cluster";
 import type { DatabaseAccess } from "../components/vault/database-access";
 import { VaultDeployerLogin } from "../components/vault/deployer-login";
 import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "../components/vault/deployer-policy";
-import { VaultConfig } from "../components/vault/vault-config";
+import { VaultConfig } from "../components/vault/config";
 import type { StackConfig } from "./config";
 import { buildDatabaseAccess, databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
 

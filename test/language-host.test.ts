@@ -98,7 +98,7 @@ describe("the program as the language host loads it (cmd/run over gRPC)", functi
     const opts = { ...hostOptions("development", copy), env: { TMPDIR: tmp } };
     const first = await runLikeLanguageHost(opts);
     assertRan(first, "first run");
-    const file = path.join(copy, "components", "cluster", "external-secrets.ts");
+    const file = path.join(copy, "components", "eso", "operator.ts");
     fs.appendFileSync(file, "\n// edited by the warm-cache test\nexport const EDITED_FOR_TEST = 1;\n");
     const second = await runLikeLanguageHost(opts);
     assertRan(second, "after the edit");

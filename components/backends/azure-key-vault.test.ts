@@ -42,7 +42,7 @@ function argsFor(env: string, overrides: Partial<AzureKeyVaultArgs> = {}): Azure
 
 const run1 = (args: AzureKeyVaultArgs) => runProgram({ stack: "test", config: CONFIG, program: () => new AzureKeyVault("kv", args) });
 
-describe("components/secrets/azure-key-vault", () => {
+describe("components/backends/azure-key-vault", () => {
   let run: ProgramRun;
   before(async () => {
     run = await run1(argsFor("production"));

@@ -34,7 +34,7 @@ function argsFor(env: string, overrides: Partial<GcpSecretsArgs> = {}): GcpSecre
 
 const run1 = (args: GcpSecretsArgs) => runProgram({ stack: "test", config: CONFIG, program: () => new GcpSecrets("gcp", args) });
 
-describe("components/secrets/gcp-secrets", () => {
+describe("components/backends/gcp-secrets", () => {
   let run: ProgramRun;
   before(async () => {
     run = await run1(argsFor("production"));

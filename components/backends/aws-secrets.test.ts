@@ -36,7 +36,7 @@ function args(namePrefix: string, extra: Partial<AwsSecretsArgs> = {}): AwsSecre
 
 const json = (r: { inputs: Record<string, unknown> }, field: string) => JSON.parse(String(unwrapSecrets(r.inputs[field])));
 
-describe("components/secrets/aws-secrets", () => {
+describe("components/backends/aws-secrets", () => {
   let run: ProgramRun;
   before(async () => {
     run = await runProgram({ stack: "test", config: CONFIG, program: () => new AwsSecrets("aws", args("veza/production/", { protect: true })) });

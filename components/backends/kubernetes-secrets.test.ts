@@ -15,7 +15,7 @@ const SPECS: KubernetesSecretSpec[] = serviceSecrets(CATALOG).map((s) => ({
   data: Object.fromEntries(s.keys.map((k) => [k, k === "redis-url" ? value(k) : pulumi.secret(value(k))])),
 }));
 
-describe("components/secrets/kubernetes-secrets", () => {
+describe("components/backends/kubernetes-secrets", () => {
   let run: ProgramRun;
   before(async () => {
     run = await runProgram({

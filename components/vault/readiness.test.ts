@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { findResource, runProgram, unwrapSecrets } from "../../scripts/harness";
 import { helmStatefulSetReady, probePasses, vaultHealthStatus, vaultStatefulSet, type StatefulSetForWait, type VaultState } from "../../test/helm-ready";
 import { mergedHelmValues } from "../../test/schemas";
-import { vaultValues, type VaultValuesArgs } from "./vault";
+import { vaultValues, type VaultValuesArgs } from "./cluster";
 
 const TOKEN = "devroot-0123456789";
 const STATES: VaultState[] = ["uninitialised", "sealed", "standby", "active"];
@@ -31,7 +31,7 @@ function readyStates(path: string | undefined): VaultState[] {
   return STATES.filter((s) => probePasses(vaultHealthStatus(path, s)));
 }
 
-describe("components/cluster/vault: readiness (Helm's wait, vault-helm, sys/health)", () => {
+describe("components/vault/cluster: readiness (Helm's wait, vault-helm, sys/health)", () => {
   it("the model reproduces the bug: with vault-helm's default OnDelete, Helm's wait returns before any pod is Ready", () => {
     const chartDefault = vaultStatefulSet(mergedHelmValues("vault", { server: { dev: { enabled: true } } }));
     assert.equal(chartDefault.updateStrategy, "OnDelete");

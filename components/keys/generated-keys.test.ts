@@ -24,7 +24,7 @@ async function runAt(now: Date, keys = KEYS): Promise<{ run: ProgramRun; values:
 
 const keeper = (run: ProgramRun, name: string) => (findResource(run, PASSWORD, name).inputs.keepers as { rotation: string }).rotation;
 
-describe("components/secrets/generated-keys", () => {
+describe("components/keys/generated-keys", () => {
   describe("rotationSlots", () => {
     const ms = P * DAY;
     for (const [label, t, a, b, currentSlot, period] of [

@@ -13,7 +13,7 @@ import {
   esoValues,
   tokenCreateRule,
   type ExternalSecretsOperatorArgs,
-} from "./external-secrets";
+} from "./operator";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const COMPONENT = "veza:cluster:ExternalSecretsOperator";
@@ -32,7 +32,7 @@ function run(args: ExternalSecretsOperatorArgs, opts?: { provider?: boolean }): 
   });
 }
 
-describe("components/cluster/external-secrets: Helm values", () => {
+describe("components/eso/operator: Helm values", () => {
   it("pins the chart and the images to the vendored chart's version and appVersion", async () => {
     assert.equal(ESO_CHART_VERSION, chartVersion("external-secrets"));
     assert.equal(ESO_APP_VERSION, chartAppVersion("external-secrets"));
@@ -170,7 +170,7 @@ describe("components/cluster/external-secrets: Helm values", () => {
   }
 });
 
-describe("components/cluster/external-secrets: CRDs at preview", () => {
+describe("components/eso/operator: CRDs at preview", () => {
   it("uses a pulumi-kubernetes that reads a Release's CRDs during preview (4.32.0+, pulumi-kubernetes#4417)", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "kubernetes", "package.json"), "utf8")) as { version: string };
     const [major, minor] = pkg.version.split(".").map(Number);
@@ -180,7 +180,7 @@ describe("components/cluster/external-secrets: CRDs at preview", () => {
   });
 });
 
-describe("components/cluster/external-secrets: resources", () => {
+describe("components/eso/operator: resources", () => {
   let plain: ProgramRun;
   let component: RecordedResource;
   let release: RecordedResource;

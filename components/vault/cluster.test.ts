@@ -26,7 +26,7 @@ import {
   type VaultClusterArgs,
   type VaultSeal,
   type VaultValuesArgs,
-} from "./vault";
+} from "./cluster";
 
 const COMPONENT = "veza:cluster:VaultCluster";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -154,7 +154,7 @@ function run(args: VaultClusterArgs, opts?: { provider?: boolean }): Promise<Pro
   });
 }
 
-describe("components/cluster/vault: Helm values", () => {
+describe("components/vault/cluster: Helm values", () => {
   it("pins the chart to the vendored Chart.yaml and the server image to its appVersion", async () => {
     assert.equal(VAULT_CHART_VERSION, chartVersion("vault"));
     assert.equal(VAULT_APP_VERSION, chartAppVersion("vault"));
@@ -414,7 +414,7 @@ describe("components/cluster/vault: Helm values", () => {
   });
 });
 
-describe("components/cluster/vault: resources", () => {
+describe("components/vault/cluster: resources", () => {
   let dev: ProgramRun;
   let component: RecordedResource;
   let release: RecordedResource;

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/vault/provider";
 import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../scripts/harness";
 import { rootRotationStatements, rotationStatements } from "./database-sql";
-import { VaultConfig, policyDocument, policyPaths, type VaultConfigArgs, type VaultDatabaseArgs } from "./vault-config";
+import { VaultConfig, policyDocument, policyPaths, type VaultConfigArgs, type VaultDatabaseArgs } from "./config";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
 const T = {
@@ -93,7 +93,7 @@ const children = (r: ProgramRun) => r.resources.filter((x) => x.custom && x.type
 const names = (r: ProgramRun) => children(r).map((x) => `${x.type} ${x.name}`).sort();
 const outputsOf = (r: ProgramRun, name = "vault-config") => r.componentOutputs.get(findResource(r, T.component, name).urn) ?? {};
 
-describe("components/vault/vault-config", () => {
+describe("components/vault/config", () => {
   describe("an environment that owns its Vault (production)", () => {
     let prod: ProgramRun;
     let get: (type: string, suffix: string) => RecordedResource;
