@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { CATALOG, type SecretSpec, generatedSecrets, validateCatalog } from "../components/catalog";
-import { DEV_ROOT_TOKEN_RULE, devRootTokenError } from "../components/vault/cluster";
+import { DEV_ROOT_TOKEN_RULE, devRootTokenError } from "../components/vault/cluster-args";
 import { defaultsFor } from "./defaults";
 import {
   type EsoProviderName,

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { VAULT_APP_VERSION } from "../components/vault/cluster";
+import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
 import { ROOT, STACKS, findResource, runProgram, stackConfig, tryRunProgram } from "../scripts/harness";
 import { chartAppVersion } from "../test/schemas";
 import { ConfigError } from "./config";

@@ -6,7 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as VaultProvider } from "@pulumi/vault/provider";
 import { SERVICES } from "../components/catalog";
-import { VAULT_APP_VERSION, VaultCluster } from "../components/vault/cluster";
+import { VaultCluster } from "../components/vault/cluster";
+import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
 import type { DatabaseAccess } from "../components/vault/database-access";
 import { VaultDeployerLogin } from "../components/vault/deployer-login";
 import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "../components/vault/deployer-policy";

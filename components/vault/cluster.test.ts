@@ -10,23 +10,10 @@ import {
   type RecordedResource,
 } from "../../scripts/harness";
 import { chartAppVersion, chartVersion, validateHelmValues } from "../../test/schemas";
-import {
-  VAULT_APP_VERSION,
-  VAULT_IMAGE_DIGEST,
-  VAULT_CHART_VERSION,
-  VAULT_DEFAULT_RESOURCES,
-  VaultCluster,
-  devRootTokenError,
-  sealPodLabels,
-  sealServiceAccountAnnotations,
-  sealStanza,
-  vaultArgsErrors,
-  vaultHaConfig,
-  vaultValues,
-  type VaultClusterArgs,
-  type VaultSeal,
-  type VaultValuesArgs,
-} from "./cluster";
+import { VaultCluster } from "./cluster";
+import { VAULT_APP_VERSION, VAULT_IMAGE_DIGEST, VAULT_CHART_VERSION, VAULT_DEFAULT_RESOURCES, devRootTokenError, vaultArgsErrors, type VaultClusterArgs, type VaultSeal, type VaultValuesArgs } from "./cluster-args";
+import { sealPodLabels, sealServiceAccountAnnotations, sealStanza, vaultHaConfig } from "./cluster-hcl";
+import { vaultValues } from "./cluster-values";
 
 const COMPONENT = "veza:cluster:VaultCluster";
 const RELEASE = "kubernetes:helm.sh/v3:Release";

@@ -7,7 +7,8 @@ import * as assert from "node:assert/strict";
 import { findResource, runProgram, unwrapSecrets } from "../../scripts/harness";
 import { helmStatefulSetReady, probePasses, vaultHealthStatus, vaultStatefulSet, type StatefulSetForWait, type VaultState } from "../../test/helm-ready";
 import { mergedHelmValues } from "../../test/schemas";
-import { vaultValues, type VaultValuesArgs } from "./cluster";
+import { type VaultValuesArgs } from "./cluster-args";
+import { vaultValues } from "./cluster-values";
 
 const TOKEN = "devroot-0123456789";
 const STATES: VaultState[] = ["uninitialised", "sealed", "standby", "active"];
