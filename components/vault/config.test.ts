@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/vault/provider";
 import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../scripts/harness";
 import { rootRotationStatements, rotationStatements } from "./database-sql";
-import { VaultConfig, policyDocument, policyPaths, type VaultConfigArgs, type VaultDatabaseArgs } from "./config";
+import { VaultConfig } from "./config";
+import { type VaultConfigArgs, type VaultDatabaseArgs } from "./config-args";
+import { policyDocument, policyPaths } from "./policy-hcl";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
 const T = {

@@ -7,7 +7,7 @@ import { startPostgres, type PgConnection, type RunningPostgres } from "../../te
 import { randomAlphanumeric, rejectsWithSqlState, runAsVault, vaultExpiration, vaultPassword, vaultUsername } from "../../test/vault-sql";
 import { DatabaseAccess, TOKEN_MARGIN_SECONDS, migrationCredsPolicy, serviceCredsPolicy, type DatabaseAccessArgs } from "./database-access";
 import { creationStatements, renewStatements, revocationStatements, type DatabaseSqlOptions } from "./database-sql";
-import { policyPaths } from "./config";
+import { policyPaths } from "./policy-hcl";
 
 const CONFIG = { "veza-secrets:environment": "production", "veza-secrets:providers": ["vault"] };
 const T = {

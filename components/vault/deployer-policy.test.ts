@@ -4,7 +4,7 @@ import { engineConfig, fakeSecrets, stackConfig } from "../../scripts/harness";
 import { loadStackConfig } from "../../stacks/config";
 import { deployerNames, deployerPolicyHcl } from "../../stacks/vault";
 import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "./deployer-policy";
-import { policyPaths } from "./config";
+import { policyPaths } from "./policy-hcl";
 
 const OPTIONS: DeployerPolicyOptions = {
   kvMount: "secret",
