@@ -5,6 +5,7 @@
  * every ExternalSecret and the README's secrets table derive from it, so adding a
  * secret is a one-line change here. Environment-free: no stack config is read.
  */
+import { CATALOG_KEY } from "./rules";
 
 /** The Veza services that consume secrets. */
 export const SERVICES = ["backend-api", "chat-server", "stream-server"] as const;
@@ -146,7 +147,7 @@ export function validateCatalog(catalog: readonly SecretSpec[]): void {
   const keys = new Set<string>();
   const configKeys = new Set<string>();
   for (const spec of catalog) {
-    if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(spec.key) || spec.key.length > 63) {
+    if (!CATALOG_KEY.test(spec.key) || spec.key.length > 63) {
       throw new Error(`catalog: key "${spec.key}" must be kebab-case, at most 63 characters`);
     }
     if (keys.has(spec.key)) throw new Error(`catalog: key "${spec.key}" appears twice`);

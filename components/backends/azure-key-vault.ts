@@ -8,6 +8,7 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as pulumi from "@pulumi/pulumi";
+import { DNS_LABEL, DNS_SUBDOMAIN } from "../rules";
 
 /** Built-in "Key Vault Secrets User": read secret contents, nothing else. */
 export const KEY_VAULT_SECRETS_USER_ROLE_ID = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -100,8 +101,6 @@ const VAULT_NAME = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const IPV4 = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 const IP_RANGE = new RegExp(`^${IPV4}(\\.${IPV4}){3}(/(3[0-2]|[12]?\\d))?$`);
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** The first problem with `args`, as a message naming the argument and the fix; `undefined` if none. */
 export function validateAzureKeyVaultArgs(args: AzureKeyVaultArgs): string | undefined {

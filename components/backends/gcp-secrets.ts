@@ -7,6 +7,7 @@ import { IAMAuditConfig } from "@pulumi/gcp/projects";
 import * as secretmanager from "@pulumi/gcp/secretmanager";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as pulumi from "@pulumi/pulumi";
+import { DNS_LABEL, DNS_SUBDOMAIN, GCP_PROJECT_ID, GCP_REGION, GCP_SERVICE_ACCOUNT_ID } from "../rules";
 
 /** The only role the ESO service account gets, and only on this component's secrets. */
 export const SECRET_ACCESSOR_ROLE = "roles/secretmanager.secretAccessor";
@@ -72,14 +73,12 @@ export function workloadIdentityMember(project: string, ksa: { namespace: string
   return `serviceAccount:${project}.svc.id.goog[${ksa.namespace}/${ksa.name}]`;
 }
 
-const PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const PROJECT = GCP_PROJECT_ID;
 const SECRET_ID = /^[a-zA-Z0-9_-]{1,255}$/;
-const ACCOUNT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const ACCOUNT_ID = GCP_SERVICE_ACCOUNT_ID;
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
-const LOCATION = /^[a-z]+(-[a-z]+)+[0-9]+$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LOCATION = GCP_REGION;
 
 /** The first problem with `args`, as a message naming the argument and the fix; `undefined` if none. */
 export function validateGcpSecretsArgs(args: GcpSecretsArgs): string | undefined {

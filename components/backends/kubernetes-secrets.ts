@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import type { Provider } from "@pulumi/kubernetes/provider";
+import { DNS_SUBDOMAIN } from "../rules";
 
 /** One Kubernetes Secret. */
 export interface KubernetesSecretSpec {
@@ -68,7 +69,7 @@ export class KubernetesSecrets extends pulumi.ComponentResource {
   private validate(secrets: KubernetesSecretSpec[]): void {
     const seen = new Set<string>();
     for (const spec of secrets) {
-      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(spec.name) || spec.name.length > 253) {
+      if (!DNS_SUBDOMAIN.test(spec.name)) {
         throw new pulumi.ResourceError(`[secrets] name "${spec.name}" must be a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), such as "veza-secrets".`, this);
       }
       if (seen.has(spec.name)) throw new pulumi.ResourceError(`[secrets] name "${spec.name}" appears twice; merge the two entries' data.`, this);

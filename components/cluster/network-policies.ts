@@ -20,6 +20,7 @@ import * as k8sNetworking from "@pulumi/kubernetes/networking/v1";
 import { Provider } from "@pulumi/kubernetes/provider";
 import type * as k8sInputs from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
+import { DNS_LABEL } from "../rules";
 
 /** Labels of the vault-helm chart's server pods (release `vault`). */
 export const VAULT_SERVER_POD_LABELS = { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault", component: "server" } as const;
@@ -51,7 +52,7 @@ export function networkPoliciesErrors(args: Pick<NetworkPoliciesArgs, "deployerC
   for (const [field, list] of [["deployerCidrs", args.deployerCidrs], ["apiServerCidrs", args.apiServerCidrs]] as const) {
     for (const c of list ?? []) if (!CIDR.test(c)) errors.push(`[${field}] must list CIDRs such as "10.0.0.0/16"; got ${JSON.stringify(c)}.`);
   }
-  for (const n of args.deployerNamespaces ?? []) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) errors.push(`[deployerNamespaces] must list namespace names; got ${JSON.stringify(n)}.`);
+  for (const n of args.deployerNamespaces ?? []) if (!DNS_LABEL.test(n)) errors.push(`[deployerNamespaces] must list namespace names; got ${JSON.stringify(n)}.`);
   return errors;
 }
 

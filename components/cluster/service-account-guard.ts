@@ -22,6 +22,7 @@
 import * as k8sAdmission from "@pulumi/kubernetes/admissionregistration/v1";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
+import { DNS_SUBDOMAIN } from "../rules";
 
 /** Users the kube-controller-manager's Job controller creates pods as. */
 export const JOB_CONTROLLER_USERS = ["system:serviceaccount:kube-system:job-controller", "system:kube-controller-manager"] as const;
@@ -38,7 +39,7 @@ export interface ServiceAccountGuardArgs {
   provider?: Provider;
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const NAME = DNS_SUBDOMAIN;
 
 function celList(names: readonly string[]): string {
   return `[${names.map((n) => `'${n}'`).join(", ")}]`;

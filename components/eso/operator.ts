@@ -13,6 +13,7 @@ import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as k8sRbac from "@pulumi/kubernetes/rbac/v1";
 import * as pulumi from "@pulumi/pulumi";
+import { DNS_SUBDOMAIN } from "../rules";
 
 /** Helm chart version of External Secrets Operator; the test fixtures in test/upstream match it. */
 export const ESO_CHART_VERSION = "2.9.0";
@@ -110,7 +111,7 @@ export function esoArgsErrors(args: EsoValuesArgs & Partial<Pick<ExternalSecrets
     errors.push(`[imageDigest] must be "sha256:" and 64 lowercase hex digits; got ${JSON.stringify(args.imageDigest)}.`);
   }
   for (const sa of args.tokenServiceAccounts ?? []) {
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(sa)) errors.push(`[tokenServiceAccounts] must list ServiceAccount names (no "*"); got ${JSON.stringify(sa)}.`);
+    if (!DNS_SUBDOMAIN.test(sa)) errors.push(`[tokenServiceAccounts] must list ServiceAccount names (no "*"); got ${JSON.stringify(sa)}.`);
   }
   const r = args.replicas;
   if (r !== undefined && !(Number.isInteger(r) && r >= 1 && r <= 10)) {

@@ -42,6 +42,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RandomPassword } from "@pulumi/random/randomPassword";
+import { CATALOG_KEY } from "../rules";
 
 /** Default epoch for rotation periods. Changing it rotates every key at the next `up`. */
 export const DEFAULT_EPOCH = new Date("2026-01-01T00:00:00Z");
@@ -162,7 +163,7 @@ export class GeneratedKeys extends pulumi.ComponentResource {
   private validate(keys: GeneratedKeySpec[]): void {
     const names = new Set<string>();
     for (const spec of keys) {
-      if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(spec.key)) {
+      if (!CATALOG_KEY.test(spec.key)) {
         throw new pulumi.ResourceError(`[keys] key "${spec.key}" must be kebab-case, such as "jwt-secret".`, this);
       }
       if (!Number.isInteger(spec.length) || spec.length < MIN_KEY_LENGTH) {

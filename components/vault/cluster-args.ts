@@ -5,6 +5,7 @@
  */
 import type { Provider } from "@pulumi/kubernetes/provider";
 import type * as pulumi from "@pulumi/pulumi";
+import { DNS_SUBDOMAIN, QUANTITY } from "../rules";
 
 /** Helm chart version of vault-helm; the test fixtures in test/upstream/vault-helm match it. */
 export const VAULT_CHART_VERSION = "0.34.1";
@@ -198,8 +199,6 @@ export interface VaultClusterArgs {
 /** The parts of `VaultClusterArgs` that decide the Helm values. */
 export type VaultValuesArgs = Omit<VaultClusterArgs, "namespace" | "protect" | "provider">;
 
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Seal fields go into the HCL config verbatim (quoted): ids, ARNs, regions, e-mails, UUIDs. */
 const SEAL_VALUE = /^[A-Za-z0-9._:/@+=-]+$/;
 const DEV_ROOT_TOKEN = /^[A-Za-z][A-Za-z0-9._-]{7,127}$/;
@@ -261,7 +260,7 @@ export function vaultArgsErrors(args: VaultValuesArgs): string[] {
     if (r !== undefined && !(Number.isInteger(r) && r >= 3 && r <= 7 && r % 2 === 1)) {
       errors.push(`[replicas] must be an odd whole number from 3 to 7 in ha mode (Raft needs a majority: 3 survive one lost pod, 5 two); got ${String(r)}.`);
     }
-    if (args.tlsSecretName !== undefined && !(DNS1123_SUBDOMAIN.test(args.tlsSecretName) && args.tlsSecretName.length <= 253)) {
+    if (args.tlsSecretName !== undefined && !DNS_SUBDOMAIN.test(args.tlsSecretName)) {
       errors.push(`[tlsSecretName] must be a Secret name (lowercase letters, digits, '-' and '.'); got ${JSON.stringify(args.tlsSecretName)}.`);
     }
     for (const key of ["storageSize", "auditStorageSize"] as const) {

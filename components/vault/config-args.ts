@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { validateDatabaseSqlOptions } from "./database-sql";
+import { DNS_LABEL, DNS_SUBDOMAIN, PG_IDENTIFIER, VAULT_NAME, VAULT_PATH } from "../rules";
 
 /** libpq `sslmode` values. */
 export type PostgresSslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
@@ -150,11 +151,8 @@ export interface VaultConfigArgs {
 }
 
 /** Vault paths as we template them into policies: segments of `[A-Za-z0-9._-]`, no glob. */
-const PATH = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
-const NAME = /^[a-z0-9][a-z0-9_-]*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const PATH = VAULT_PATH;
+const NAME = VAULT_NAME;
 const SSL_MODES: readonly PostgresSslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
 
 export function validateVaultConfigArgs(args: VaultConfigArgs): void {
@@ -198,10 +196,10 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
   if (!/^\S+$/.test(auth.audience ?? "")) fail(`[kubernetesAuth.audience] must be the audience ESO's SecretStore requests, e.g. "vault"; got ${JSON.stringify(auth.audience)}.`);
   if (!NAME.test(auth.roleName)) fail(`[kubernetesAuth.roleName] must be lowercase letters, digits, "_" and "-", e.g. "veza-production-eso"; got ${JSON.stringify(auth.roleName)}.`);
   const sa = auth.boundServiceAccount;
-  if (!DNS_LABEL.test(sa.namespace) || sa.namespace.length > 63) {
+  if (!DNS_LABEL.test(sa.namespace)) {
     fail(`[kubernetesAuth.boundServiceAccount.namespace] must be one namespace name (no "*"), e.g. "veza-production"; got ${JSON.stringify(sa.namespace)}.`);
   }
-  if (!DNS_SUBDOMAIN.test(sa.name) || sa.name.length > 253) {
+  if (!DNS_SUBDOMAIN.test(sa.name)) {
     fail(`[kubernetesAuth.boundServiceAccount.name] must be one ServiceAccount name (no "*"), e.g. "eso-vault-store"; got ${JSON.stringify(sa.name)}.`);
   }
   const { tokenTtlSeconds = 600, tokenMaxTtlSeconds = 1800 } = auth;

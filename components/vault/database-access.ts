@@ -23,6 +23,7 @@ import * as database from "@pulumi/vault/database";
 import * as kubernetes from "@pulumi/vault/kubernetes";
 import { Policy } from "@pulumi/vault/policy";
 import { creationStatements, renewStatements, revocationStatements, validateDatabaseSqlOptions, type DatabaseSqlOptions } from "./database-sql";
+import { VAULT_NAME } from "../rules";
 
 /** Seconds a generator's Vault token outlives the lease it made, so the lease ends on its own TTL. */
 export const TOKEN_MARGIN_SECONDS = 300;
@@ -95,7 +96,7 @@ export function migrationCredsPolicy(mountPath: string, staticRoleName: string):
   return readOnePathPolicy("The schema owner's current password, for migrations only.", `${mountPath}/static-creds/${staticRoleName}`);
 }
 
-const NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const NAME = VAULT_NAME;
 
 /** Per-service Vault dynamic roles, policies and kubernetes auth roles; the migration identity. */
 export class DatabaseAccess extends pulumi.ComponentResource {

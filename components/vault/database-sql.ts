@@ -22,6 +22,7 @@
  * word `END` (a DO block). So every element returned here is exactly one SQL statement, and
  * only revocation uses a DO block.
  */
+import { PG_IDENTIFIER } from "../rules";
 
 /** Names shared by the Vault role statements and the bootstrap SQL. */
 export interface DatabaseSqlOptions {
@@ -50,11 +51,10 @@ export interface VaultTemplateValues {
 }
 
 /** Identifiers we template into SQL: lowercase, so quoting never changes their meaning. */
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function checkIdentifier(field: string, value: string): void {
-  if (typeof value !== "string" || !IDENTIFIER.test(value)) {
-    throw new Error(`${field} must be a lowercase PostgreSQL identifier matching ${IDENTIFIER.source}; got ${JSON.stringify(value)}`);
+  if (typeof value !== "string" || !PG_IDENTIFIER.test(value)) {
+    throw new Error(`${field} must be a lowercase PostgreSQL identifier matching ${PG_IDENTIFIER.source}; got ${JSON.stringify(value)}`);
   }
   if (value.startsWith("pg_")) {
     throw new Error(`${field} must not start with "pg_" (reserved by PostgreSQL); got ${JSON.stringify(value)}`);
