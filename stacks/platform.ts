@@ -13,7 +13,7 @@ import { DatabaseCredentials } from "../components/eso/database-credentials";
 import { ServiceAccountGuard } from "../components/cluster/service-account-guard";
 import { RotationJob } from "../components/eso/rotation-job";
 import { SecretStores, type StoreSpec, storeAccountName, storeServiceAccount } from "../components/eso/secret-stores";
-import { ServiceSecrets, type DatabaseUrlSource, type SecretSource } from "../components/eso/service-secrets";
+import { ServiceSecrets, type DatabaseUrlSource, type RemoteSource } from "../components/eso/service-secrets";
 import { AwsSecrets } from "../components/backends/aws-secrets";
 import { AzureKeyVault } from "../components/backends/azure-key-vault";
 import { GcpSecrets } from "../components/backends/gcp-secrets";
@@ -131,7 +131,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
 
   // Backends ESO reads. Each store's ServiceAccount is the identity its backend trusts.
   const stores: StoreSpec[] = [];
-  const sources: Partial<Record<keyof typeof STORE_NAMES, SecretSource>> = {};
+  const sources: Partial<Record<keyof typeof STORE_NAMES, RemoteSource>> = {};
   const sa = (backend: keyof typeof STORE_NAMES) => ({ namespace: ns.workloads, name: storeServiceAccount(STORE_NAMES[backend]) });
   const remoteKeys = (prefix: string) => Object.fromEntries(stored.map((k) => [k, `${prefix}${k}`]));
 
@@ -242,7 +242,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   outputs.secretStores = stores.map((s) => s.name);
 
   // The first backend that is ready is the source; the others hold the same values, ready for failover.
-  const primary = config.esoProviders.map((p) => sources[p]).find((s): s is SecretSource => !!s);
+  const primary = config.esoProviders.map((p) => sources[p]).find((s): s is RemoteSource => !!s);
   let database: DatabaseUrlSource | undefined;
   let databaseCredentials: DatabaseCredentials | undefined;
   if (config.database && vault?.database) {

@@ -26,7 +26,7 @@ describe("URN stability (the baseline in test/fixtures/urns, aliases as the SDK 
     try {
       const file = path.join(copy, "components", "cluster", "namespaces.ts");
       const source = fs.readFileSync(file, "utf8");
-      const renamed = source.replace("`${name}-${role}`,", "`${name}-ns-${role}`,");
+      const renamed = source.replace("        childName,\n", "        `${childName}-renamed`,\n");
       assert.notEqual(renamed, source, "the edit applies");
       const baseline = readBaseline("development");
       const namespaceUrns = baseline.filter((u) => u.includes("veza:cluster:Namespaces$kubernetes:core/v1:Namespace::"));
@@ -34,9 +34,10 @@ describe("URN stability (the baseline in test/fixtures/urns, aliases as the SDK 
 
       fs.writeFileSync(file, renamed);
       const lost = compareUrns(baseline, await stackUrns("development", copy)).lost;
-      assert.deepEqual(lost.sort(), namespaceUrns.sort());
+      // The external-secrets namespace keeps its old camelCase name as an alias already.
+      assert.deepEqual(lost.sort(), namespaceUrns.filter((u) => !u.endsWith("::namespaces-externalSecrets")).sort());
 
-      fs.writeFileSync(file, renamed.replace("{ parent: this, provider: args.provider,", "{ parent: this, aliases: [{ name: `${name}-${role}` }], provider: args.provider,"));
+      fs.writeFileSync(file, renamed.replace("{ parent: this, aliases, provider:", "{ parent: this, aliases: [...aliases, { name: childName }], provider:"));
       const kept = compareUrns(baseline, await stackUrns("development", copy));
       assert.deepEqual(kept.lost, []);
       assert.deepEqual(kept.aliased.sort(), namespaceUrns.sort());

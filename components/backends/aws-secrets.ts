@@ -15,16 +15,7 @@ import * as kms from "@pulumi/aws/kms";
 import * as secretsmanager from "@pulumi/aws/secretsmanager";
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_ACCOUNT_ID, AWS_OIDC_ISSUER, AWS_REGION } from "../rules";
-
-/** One secret to store. */
-export interface AwsSecretSpec {
-  /** Catalog key; the secret is named `namePrefix + key`. */
-  key: string;
-  /** Shown in the console and API. Never a value: it is stored and displayed in clear text. */
-  description: string;
-  /** The value, as a Pulumi secret. Changing it replaces the SecretVersion (a new AWSCURRENT). */
-  value: pulumi.Input<string>;
-}
+import type { BackendSecret } from "./backend-secret";
 
 export interface AwsSecretsArgs {
   /**
@@ -33,8 +24,11 @@ export interface AwsSecretsArgs {
    * wildcard off another's). Also names the KMS alias: `alias/veza-production-secrets`.
    */
   namePrefix: string;
-  /** Secrets to create, each named `namePrefix + key`. Keys must be unique. */
-  secrets: AwsSecretSpec[];
+  /**
+   * Secrets to create, each named `namePrefix + key`. Keys must be unique. A changed value
+   * replaces the SecretVersion (a new AWSCURRENT).
+   */
+  secrets: BackendSecret[];
   /**
    * Days a deleted secret can be restored (Secrets Manager allows 7..30 here), also the KMS
    * key's deletion window. The second net after `protect`: a destroyed secret is recoverable this long.

@@ -9,21 +9,12 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as pulumi from "@pulumi/pulumi";
 import { DNS_LABEL, DNS_SUBDOMAIN } from "../rules";
+import type { BackendSecret } from "./backend-secret";
 
 /** Built-in "Key Vault Secrets User": read secret contents, nothing else. */
 export const KEY_VAULT_SECRETS_USER_ROLE_ID = "4633458b-17de-408a-b874-0445c86b69e6";
 /** The audience AKS workload identity tokens are exchanged for. */
 export const AZURE_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
-
-/** One secret to store. */
-export interface AzureSecretEntry {
-  /** Catalog key (kebab-case); the secret name is `namePrefix + key`. */
-  key: string;
-  /** What the secret is, stored as the secret's `description` tag (at most 256 characters). Never a value. */
-  description: string;
-  /** The value. The secret's whole `properties` is wrapped in `pulumi.secret` here, so it never reaches state in clear. */
-  value: pulumi.Input<string>;
-}
 
 export interface AzureKeyVaultArgs {
   /** Resource group for the vault and the identity. Created by the caller. */
@@ -45,7 +36,7 @@ export interface AzureKeyVaultArgs {
    */
   namePrefix: string;
   /** The secrets, one per catalog key. Keys must be unique. */
-  secrets: AzureSecretEntry[];
+  secrets: BackendSecret[];
   /**
    * Public IPv4 addresses or CIDR ranges let through the vault firewall (e.g. the AKS
    * egress IPs ESO calls from). Everything else is denied except trusted Azure services;

@@ -8,21 +8,12 @@ import * as secretmanager from "@pulumi/gcp/secretmanager";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as pulumi from "@pulumi/pulumi";
 import { DNS_LABEL, DNS_SUBDOMAIN, GCP_PROJECT_ID, GCP_REGION, GCP_SERVICE_ACCOUNT_ID } from "../rules";
+import type { BackendSecret } from "./backend-secret";
 
 /** The only role the ESO service account gets, and only on this component's secrets. */
 export const SECRET_ACCESSOR_ROLE = "roles/secretmanager.secretAccessor";
 /** Lets a Kubernetes ServiceAccount act as the Google service account. */
 export const WORKLOAD_IDENTITY_USER_ROLE = "roles/iam.workloadIdentityUser";
-
-/** One secret to store. */
-export interface GcpSecretEntry {
-  /** Catalog key (kebab-case); the secret id is `namePrefix + key`. */
-  key: string;
-  /** What the secret is, stored as the `description` annotation. Never a value. */
-  description: string;
-  /** The value. Wrapped in `pulumi.secret` again here, so a plain string never reaches state in clear. */
-  value: pulumi.Input<string>;
-}
 
 export interface GcpSecretsArgs {
   /** Google Cloud project that holds the secrets and the service account, and whose GKE Workload Identity pool (`<project>.svc.id.goog`) ESO's cluster uses. */
@@ -34,7 +25,7 @@ export interface GcpSecretsArgs {
    */
   namePrefix: string;
   /** The secrets, one per catalog key. Keys must be unique. */
-  secrets: GcpSecretEntry[];
+  secrets: BackendSecret[];
   /**
    * Empty: automatic replication (Google picks the locations). Otherwise user-managed
    * replicas in exactly these locations, e.g. `["europe-west1", "europe-west4"]`. Changing

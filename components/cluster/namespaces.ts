@@ -19,6 +19,11 @@ export function podSecurityLabels(level: PodSecurityLevel): Record<string, strin
   return labels;
 }
 
+/** `externalSecrets` → `external-secrets`. */
+function kebabCase(role: string): string {
+  return role.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 export interface NamespacesArgs {
   /** Namespace names to create, by role (e.g. `{ workloads: "veza-staging" }`). */
   names: Record<string, string>;
@@ -50,8 +55,12 @@ export class Namespaces extends pulumi.ComponentResource {
     if (missing.length > 0) throw new pulumi.ResourceError(`[podSecurity] has no level for ${missing.join(", ")}: give each namespace "restricted", "baseline" or "privileged".`, this);
     for (const [role, nsName] of Object.entries(args.names)) {
       const secretBearing = args.holdSecrets.includes(role);
+      // Child names are kebab-case (`namespaces-external-secrets`); a role written in camelCase
+      // was once used verbatim (`namespaces-externalSecrets`), so that name stays an alias.
+      const childName = `${name}-${kebabCase(role)}`;
+      const aliases = childName === `${name}-${role}` ? [] : [{ name: `${name}-${role}` }];
       const ns = new k8sCore.Namespace(
-        `${name}-${role}`,
+        childName,
         {
           metadata: {
             name: nsName,
@@ -65,7 +74,7 @@ export class Namespaces extends pulumi.ComponentResource {
           },
         },
         // Namespaces that hold secrets: deleting one deletes every Secret in it.
-        { parent: this, provider: args.provider, protect: secretBearing && (args.protect ?? false) },
+        { parent: this, aliases, provider: args.provider, protect: secretBearing && (args.protect ?? false) },
       );
       this.names[role] = ns.metadata.name;
     }

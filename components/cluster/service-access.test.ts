@@ -95,7 +95,7 @@ describe("components/cluster/namespaces", () => {
     assert.deepEqual(
       resourcesOfType(run, NS).map((n) => [n.name, n.inputs, n.parent]),
       Object.entries(names).map(([role, name]) => [
-        `namespaces-${role}`,
+        { workloads: "namespaces-workloads", vault: "namespaces-vault", externalSecrets: "namespaces-external-secrets" }[role],
         { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "production", ...podSecurityLabels("restricted") } } },
         component.urn,
       ]),

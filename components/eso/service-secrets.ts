@@ -9,8 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { GENERATORS_API_VERSION } from "./database-credentials";
 import { ESO_API_VERSION } from "./secret-stores";
 
-/** Where the secret values come from. */
-export type SecretSource =
+/** Where ESO reads the values from: one Vault KV secret, or one backend secret per key. */
+export type RemoteSource =
   /** One Vault KV v2 secret holding every key: one read per refresh (`dataFrom.extract`). */
   | { kind: "vault-kv"; storeName: string; path: string }
   /** One backend secret per key (AWS, GCP, Azure): one read per key per refresh. */
@@ -45,7 +45,7 @@ export interface ServiceSecretsArgs {
   namespace: pulumi.Input<string>;
   /** The Kubernetes Secrets to produce and their keys. */
   secrets: { name: string; keys: string[] }[];
-  source: SecretSource;
+  source: RemoteSource;
   /** Omit where `database-url` is an ordinary secret of `source`. */
   database?: DatabaseUrlSource;
   /** How often ESO re-reads the backend, e.g. `1h`. Each refresh costs provider API calls. */
