@@ -1,44 +1,11 @@
 /**
- * Keys the program generates itself (`@pulumi/random`) and rotates on a schedule.
- *
- * Rotation is declarative: no timer, no Lambda, no state of our own. Each key is a
- * `RandomPassword` whose `keepers` hold the number of the rotation period it belongs to,
- * computed from the `now` the caller passes (the program's start time) and a fixed epoch:
- *
- *   t = now - epoch, P = rotationDays in ms, keeper = floor(t / P)
- *
- * The first `pulumi up` after a period boundary sees a new keeper, and `keepers` forces
- * a replacement, so the provider makes a new value. `pulumi preview` shows that replacement
- * ahead of time, and tests check it offline by passing fixed dates. No `up`, no rotation:
- * schedule a `pulumi up` (CI cron) at least once per period.
- *
- * `keepPrevious` keys (JWT signing: tokens signed just before a rotation must still
- * verify) use two slots, A and B, each rotating every 2P, offset by P:
- *
- *   slot A keeper = floor(t / 2P)        changes at 0, 2P, 4P, ...
- *   slot B keeper = floor((t - P) / 2P)  changes at P, 3P, 5P, ...
- *
- * Exactly one slot changes at each boundary. The current value is the slot whose window
- * started most recently (A in even periods, B in odd ones); the other is published as
- * `<key>-previous`. A rotation therefore replaces only the older slot, and the value that
- * was current stays valid, as `-previous`, for one more period. (In period 0, slot B holds
- * a fresh value no one has used; harmless.) If no `up` runs for a whole period, both slots
- * change at the next one and every signed token becomes invalid: the schedule matters.
- *
- * Alphabet: letters and digits only (`special: false`), so values are safe in URLs, env
- * files and shell without quoting. That gives log2(62) ≈ 5.95 bits per character: the
- * 32-character minimum is ≈ 190 bits, 43 characters reach the 256 bits RFC 7518 §3.2 asks
- * of an HS256 key, and the catalog's 64-character JWT secret carries ≈ 381 bits.
- *
- * Hazards: changing `epoch`, a key's `rotationDays` or `length` changes its keepers or
- * inputs and so makes new values at the next `up` (both slots at once for `length`);
- * toggling `keepPrevious` renames the resources and does the same.
- *
- * Not protected, on purpose: Pulumi refuses to replace a protected resource (the engine's
- * step generator errors when both the old and new state are protected), and replacement is
- * how a key rotates, so `protect` would turn the first scheduled rotation into a failed
- * `up`. The durable copies live in the protected backends (Secrets Manager, Vault); losing
- * this state costs one unscheduled rotation, not data.
+ * Keys the program generates itself (`@pulumi/random`) and rotates on a schedule, with no
+ * timer and no state of its own: each key is a `RandomPassword` whose `keepers` hold the
+ * number of the rotation period that `now` falls in, so the first `pulumi up` after a period
+ * boundary replaces it. `keepPrevious` keys alternate two slots offset by one period, so the
+ * value before a rotation stays published as `<key>-previous` for one more period. Not
+ * protected, on purpose (replacement is how a key rotates; the durable copies are in the
+ * protected backends). The design, the arithmetic and the hazards: docs/key-rotation.md.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RandomPassword } from "@pulumi/random/randomPassword";
