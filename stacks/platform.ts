@@ -14,11 +14,9 @@ import { ServiceAccountGuard } from "../components/cluster/service-account-guard
 import { RotationJob } from "../components/eso/rotation-job";
 import { SecretStores, type StoreSpec, storeAccountName, storeServiceAccount } from "../components/eso/secret-stores";
 import { ServiceSecrets, type DatabaseUrlSource, type RemoteSource } from "../components/eso/service-secrets";
-import { AwsSecrets } from "../components/backends/aws-secrets";
-import { AzureKeyVault } from "../components/backends/azure-key-vault";
-import { GcpSecrets } from "../components/backends/gcp-secrets";
 import { GeneratedKeys } from "../components/keys/generated-keys";
 import { KubernetesSecrets } from "../components/backends/kubernetes-secrets";
+import { CLOUD_BACKENDS } from "./backends";
 import type { StackConfig } from "./config";
 import { MIGRATIONS, databaseAuthRoleName, databaseGeneratorName, databaseServiceAccount } from "./database";
 import { type VaultPlatform, buildVault } from "./vault";
@@ -150,61 +148,14 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       }
     }
   }
-  if (config.aws) {
-    const prefix = `veza/${env}/`;
-    const aws = new AwsSecrets("aws-secrets", {
-      namePrefix: prefix,
-      secrets: entries,
-      recoveryWindowDays: config.recoveryWindowDays,
-      tags: { "veza:environment": env, "veza:managed-by": "pulumi" },
-      region: config.aws.region,
-      accountId: config.aws.accountId,
-      oidcIssuer: config.aws.oidcIssuer,
-      serviceAccount: sa("aws"),
-      protect: config.protect,
-    });
-    stores.push({ kind: "aws", name: STORE_NAMES.aws, region: config.aws.region, roleArn: aws.roleArn });
-    sources.aws = { kind: "per-key", storeName: STORE_NAMES.aws, remoteKeys: remoteKeys(prefix) };
-    outputs.backends.aws = { region: config.aws.region, prefix, roleArn: aws.roleArn, kmsKeyArn: aws.kmsKeyArn };
-  }
-  if (config.gcp) {
-    const prefix = `veza-${env}-`;
-    const gcp = new GcpSecrets("gcp-secrets", {
-      project: config.gcp.project,
-      namePrefix: prefix,
-      secrets: entries,
-      replicationLocations: config.gcp.replicationLocations,
-      labels: { "veza-environment": env, "veza-managed-by": "pulumi" },
-      serviceAccountId: `eso-veza-${env}`,
-      kubernetesServiceAccount: sa("gcp"),
-      dataAccessAuditLogs: config.gcp.dataAccessAuditLogs,
-      protect: config.protect,
-    });
-    stores.push({ kind: "gcp", name: STORE_NAMES.gcp, projectId: config.gcp.project, serviceAccountEmail: gcp.serviceAccountEmail, clusterLocation: config.gcp.clusterLocation, clusterName: config.gcp.clusterName });
-    sources.gcp = { kind: "per-key", storeName: STORE_NAMES.gcp, remoteKeys: remoteKeys(prefix) };
-    outputs.backends.gcp = { project: config.gcp.project, prefix, serviceAccountEmail: gcp.serviceAccountEmail };
-  }
-  if (config.azure) {
-    const prefix = `veza-${env}-`;
-    const azure = new AzureKeyVault("azure-key-vault", {
-      resourceGroupName: config.azure.resourceGroupName,
-      location: config.azure.location,
-      tenantId: config.azure.tenantId,
-      vaultName: config.azure.keyVaultName,
-      namePrefix: prefix,
-      secrets: entries,
-      allowedIpRanges: config.azure.allowedIpRanges,
-      softDeleteRetentionDays: env === "production" ? 90 : 7,
-      purgeProtection: env === "production",
-      oidcIssuerUrl: config.azure.oidcIssuerUrl,
-      kubernetesServiceAccount: sa("azure"),
-      auditLogWorkspaceId: config.azure.auditLogWorkspaceId,
-      tags: { "veza-environment": env, "veza-managed-by": "pulumi" },
-      protect: config.protect,
-    });
-    stores.push({ kind: "azure", name: STORE_NAMES.azure, vaultUrl: azure.vaultUri, tenantId: config.azure.tenantId, clientId: azure.clientId });
-    sources.azure = { kind: "per-key", storeName: STORE_NAMES.azure, remoteKeys: remoteKeys(prefix) };
-    outputs.backends.azure = { vaultName: azure.vaultName, prefix, clientId: azure.clientId };
+  // The cloud backends (AWS, Google Cloud, Azure): one table, one SecretStore each, read per key.
+  for (const backend of CLOUD_BACKENDS) {
+    if (!backend.enabled(config)) continue;
+    const prefix = backend.prefix(env);
+    const built = backend.build({ config, env, prefix, secrets: entries, serviceAccount: sa(backend.name), storeName: STORE_NAMES[backend.name] });
+    stores.push(built.store);
+    sources[backend.name] = { kind: "per-key", storeName: STORE_NAMES[backend.name], remoteKeys: remoteKeys(prefix) };
+    outputs.backends[backend.name] = built.outputs;
   }
 
   // External Secrets Operator, its stores, and the ExternalSecrets that feed the services.
