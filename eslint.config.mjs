@@ -32,6 +32,6 @@ export default tseslint.config(
       ],
     },
   },
-  // Plain CommonJS preloads (scripts/report-on-exit.js) run in Node before any loader.
+  // Plain CommonJS preloads (harness/report-on-exit.js) run in Node before any loader.
   { files: ["**/*.js"], languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", module: "writable", __dirname: "readonly" } } },
 );

@@ -16,7 +16,7 @@ function report(resources: number): void {
  * program (so the recording costs the same), with only @pulumi/pulumi and the harness loaded.
  */
 async function floor(count: number): Promise<void> {
-  const { BareResource, runProgram } = require("./harness") as typeof import("./harness");
+  const { BareResource, runProgram } = require("../harness") as typeof import("../harness");
   const run = await runProgram({
     stack: "development",
     program: () => {
@@ -29,14 +29,14 @@ async function floor(count: number): Promise<void> {
 async function main(): Promise<void> {
   const [mode, a, b] = process.argv.slice(2);
   if (mode === "floor") return floor(Number(a));
-  const { runProgram } = require("./harness") as typeof import("./harness");
+  const { runProgram } = require("../harness") as typeof import("../harness");
   if (mode === "stack") {
     report((await runProgram({ stack: a })).resources.length);
     return;
   }
   if (mode === "catalog") {
     const { run } = require("../stacks/program") as typeof import("../stacks/program");
-    const { syntheticCatalog } = require("./synthetic-catalog") as typeof import("./synthetic-catalog");
+    const { syntheticCatalog } = require("../harness/synthetic-catalog") as typeof import("../harness/synthetic-catalog");
     report((await runProgram({ stack: a, program: () => run(syntheticCatalog(Number(b))) })).resources.length);
     return;
   }

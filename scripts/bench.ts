@@ -9,8 +9,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { engineConfig, fakesForMissing, stackConfig } from "./harness";
-import { runLikeLanguageHost, runtimeOptions } from "./language-host";
+import { engineConfig, fakesForMissing, stackConfig } from "../harness";
+import { runLikeLanguageHost, runtimeOptions } from "../harness/language-host";
 
 interface Sample {
   resources: number;
@@ -50,7 +50,7 @@ function measure(args: string[]): Sample {
  * What a user's `pulumi up` pays before the first resource: node started as the language
  * host starts it (Pulumi.yaml's runtime options, @pulumi/pulumi/cmd/run, gRPC to a fake
  * engine), each run with a fresh loader cache (a new TMPDIR), as on a CI runner or a
- * Pulumi Deployments container. The floor is scripts/floor-program.ts loaded the same way.
+ * Pulumi Deployments container. The floor is harness/floor-program.ts loaded the same way.
  */
 async function hostSample(stack: string | undefined, floorResources = 0): Promise<Sample> {
   const values = stack ? stackConfig(stack) : {};
@@ -60,7 +60,7 @@ async function hostSample(stack: string | undefined, floorResources = 0): Promis
     projectDir: ROOT,
     project: "veza-secrets",
     stack: stack ?? "floor",
-    program: stack ? undefined : "scripts/floor-program.ts",
+    program: stack ? undefined : "harness/floor-program.ts",
     config: { ...engineConfig(values), ...fakes },
     secretKeys: Object.keys(fakes),
     env: { TMPDIR: tmp, FLOOR_RESOURCES: String(floorResources) },

@@ -5,7 +5,7 @@
  */
 import { bootstrapSql } from "../components/vault/database-sql";
 import { loadStackConfig } from "../stacks/config";
-import { engineConfig, fakeSecrets, stackConfig, STACKS } from "./harness";
+import { engineConfig, fakeSecrets, stackConfig, STACKS } from "../harness";
 
 const stack = process.argv[2];
 if (!stack || !(STACKS as readonly string[]).includes(stack)) {

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { POLICIES } from "../policy/policies";
-import { ROOT } from "./harness";
+import { ROOT } from "../harness";
 import { applyBlocks } from "./readme";
 
 export const DELIVERY_DOC = path.join(ROOT, "docs", "delivery.md");

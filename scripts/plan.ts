@@ -3,7 +3,7 @@
  * mocks and print what it would register (type, name, parent, key inputs; secrets as
  * `[secret]`), or a Mermaid diagram of it. Needs no credentials, cluster or Pulumi CLI.
  */
-import { type ProgramRun, type RecordedResource, STACKS, isSecret, runProgram } from "./harness";
+import { type ProgramRun, type RecordedResource, STACKS, isSecret, runProgram } from "../harness";
 
 const MAX_LEAVES = 14;
 const MAX_STRING = 72;

@@ -6,8 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CATALOG, SERVICES, type SecretSpec, serviceSecrets } from "../components/catalog";
-import { ROOT, runProgram } from "./harness";
-import { callsPerMonth, databaseLeasesTable, freshnessTable, PRICE_PER_10K } from "./freshness";
+import { ROOT, runProgram } from "../harness";
+import { callsPerMonth, databaseLeasesTable, freshnessTable, PRICE_PER_10K } from "../harness/freshness";
 import { renderMermaid } from "./plan";
 
 const README = path.join(ROOT, "README.md");

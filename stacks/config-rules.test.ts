@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { CATALOG, generatedSecrets, type SecretSpec } from "../components/catalog";
-import { engineConfig, fakeSecrets, stackConfig, tryRunProgram } from "../scripts/harness";
+import { engineConfig, fakeSecrets, stackConfig, tryRunProgram } from "../harness";
 import { ConfigError, loadStackConfig } from "./config";
 import { run as runStack } from "./program";
 

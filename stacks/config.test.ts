@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { ConfigError, formatPath, loadStackConfig } from "./config";
 import { durationSeconds, secondsAsDuration } from "./schema";
-import { STACKS, engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
+import { STACKS, engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../harness";
 
 const P = "veza-secrets";
 

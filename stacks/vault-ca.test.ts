@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
-import { ROOT, STACKS, findResource, runProgram, stackConfig, tryRunProgram } from "../scripts/harness";
+import { ROOT, STACKS, findResource, runProgram, stackConfig, tryRunProgram } from "../harness";
 import { chartAppVersion } from "../test/schemas";
 import { ConfigError } from "./config";
 

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ROOT, fakeSecrets, findResource, plaintextOccurrences, resourcesOfType, runProgram, type ProgramRun } from "../scripts/harness";
+import { ROOT, fakeSecrets, findResource, plaintextOccurrences, resourcesOfType, runProgram, type ProgramRun } from "../harness";
 import { startPostgres, type PgConnection, type RunningPostgres } from "./postgres";
 import { rejectsWithSqlState, runAsVault, vaultPassword } from "./vault-sql";
 

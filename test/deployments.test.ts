@@ -20,7 +20,7 @@ import {
   triggerPaths,
 } from "../deployments/settings";
 import { stackClouds } from "../deployments/stack-files";
-import { ROOT, isSecret, plaintextOccurrences, runProgram, unwrapSecrets } from "../scripts/harness";
+import { ROOT, isSecret, plaintextOccurrences, runProgram, unwrapSecrets } from "../harness";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const PASSPHRASE = "FAKE-SECRET-passphrase-5f3c9a";

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { runProgram } from "../scripts/harness";
-import { databaseLeases, databaseLeasesTable } from "../scripts/freshness";
+import { runProgram } from "../harness";
+import { databaseLeases, databaseLeasesTable } from "../harness/freshness";
 import { creationStatements, revocationStatements } from "../components/vault/database-sql";
 
 describe("scripts/freshness: the cost of each service's database logins", () => {

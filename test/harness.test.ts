@@ -1,5 +1,5 @@
 /**
- * The harness's fakes (scripts/harness.ts): identities derived from the inputs the program
+ * The harness's fakes (harness/index.ts): identities derived from the inputs the program
  * passes, distinct per resource, so that a fake can never make a wrong region, account or a
  * shared identity look right.
  */
@@ -8,7 +8,7 @@ import * as kms from "@pulumi/aws/kms";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import * as secretsmanager from "@pulumi/aws/secretsmanager";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import { FAKE_CALLER_ACCOUNT, FAKE_UNSET_REGION, findResource, runProgram, STACKS } from "../scripts/harness";
+import { FAKE_CALLER_ACCOUNT, FAKE_UNSET_REGION, findResource, runProgram, STACKS } from "../harness";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
 const policyFor = (account: string) => JSON.stringify({ Statement: [{ Principal: { AWS: `arn:aws:iam::${account}:root` } }] });

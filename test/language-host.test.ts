@@ -1,7 +1,7 @@
 /**
  * The program as `pulumi up` loads it: node started the way the Node.js language host
  * starts it (this project's Pulumi.yaml runtime options, @pulumi/pulumi/cmd/run, config in
- * PULUMI_CONFIG), talking gRPC to a fake engine (scripts/language-host.ts). No mocks inside
+ * PULUMI_CONFIG), talking gRPC to a fake engine (harness/language-host.ts). No mocks inside
  * the program's process, no tsx from the test runner: a fresh process per run, a fresh
  * loader cache (TMPDIR) unless the test says otherwise.
  */
@@ -9,8 +9,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT, STACKS, engineConfig, fakesForMissing, plaintextOccurrences, runProgram, stackConfig, type ProgramRun } from "../scripts/harness";
-import { runLikeLanguageHost, runtimeOptions, type HostRun, type HostRunOptions } from "../scripts/language-host";
+import { ROOT, STACKS, engineConfig, fakesForMissing, plaintextOccurrences, runProgram, stackConfig, type ProgramRun } from "../harness";
+import { runLikeLanguageHost, runtimeOptions, type HostRun, type HostRunOptions } from "../harness/language-host";
 
 const PROJECT = "veza-secrets";
 

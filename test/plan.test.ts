@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { serviceSecrets, CATALOG, SERVICES, serviceWorkloadName } from "../components/catalog";
-import { resourcesOfType } from "../scripts/harness";
-import { runProgram, type ProgramRun } from "../scripts/harness";
+import { resourcesOfType } from "../harness";
+import { runProgram, type ProgramRun } from "../harness";
 import { leaves, renderMermaid, renderPlan } from "../scripts/plan";
 
 describe("npm run plan", () => {

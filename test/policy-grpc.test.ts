@@ -18,7 +18,7 @@ import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { POLICIES } from "../policy/policies";
-import { ROOT, runProgram } from "../scripts/harness";
+import { ROOT, runProgram } from "../harness";
 import { UNKNOWN_STRING } from "./policy-args";
 
 type JsonObject = Parameters<typeof Struct.fromJavaScript>[0];

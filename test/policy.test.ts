@@ -11,7 +11,7 @@ import * as P from "../policy/policies";
 import { isSecretEnvName, isSecretKeyName, secretAssignments, secretValueShape } from "../policy/secret-patterns";
 import { aclRuleProblems, parseVaultPolicy } from "../policy/vault-acl";
 import { DELIVERY_DOC, applyPolicyTable, policyTable } from "../scripts/delivery-doc";
-import { ROOT, STACKS, exampleFragments, runProgram, unwrapSecrets, type ProgramRun } from "../scripts/harness";
+import { ROOT, STACKS, exampleFragments, runProgram, unwrapSecrets, type ProgramRun } from "../harness";
 import { type FakeResource, UNKNOWN_STRING, isStackPolicy, urnOf, validateResource, validateStack } from "./policy-args";
 
 const NS = "kubernetes:core/v1:Namespace";

@@ -5,7 +5,7 @@
  * resources as at `pulumi up`, leak nothing, and pass the unknowns on instead of guessing.
  */
 import * as assert from "node:assert/strict";
-import { fakeSecrets, plaintextOccurrences, resourcesOfType, runProgram, STACKS, UNKNOWN, unwrapSecrets, type ProgramRun } from "../scripts/harness";
+import { fakeSecrets, plaintextOccurrences, resourcesOfType, runProgram, STACKS, UNKNOWN, unwrapSecrets, type ProgramRun } from "../harness";
 
 const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
 /** Every path under `value` that holds an unknown. */

@@ -1,10 +1,10 @@
 /**
  * Whole-program tests: the real index.ts, per committed stack and per example fragment,
- * under Pulumi mocks (scripts/harness.ts), asserting on what it registers.
+ * under Pulumi mocks (harness/index.ts), asserting on what it registers.
  */
 import * as assert from "node:assert/strict";
 import { serviceSecrets, CATALOG } from "../components/catalog";
-import { exampleFragments, fakeSecrets, mergeConfig, plaintextOccurrences, resourcesOfType, runProgram, stackConfig, STACKS, tryRunProgram, unwrapSecrets, type ProgramRun } from "../scripts/harness";
+import { exampleFragments, fakeSecrets, mergeConfig, plaintextOccurrences, resourcesOfType, runProgram, stackConfig, STACKS, tryRunProgram, unwrapSecrets, type ProgramRun } from "../harness";
 import { ConfigError } from "../stacks/config";
 import { chartVersion, validateCustomResource, validateExternalSecretWebhook, validateHelmValues } from "./schemas";
 

@@ -1,5 +1,5 @@
 /** Test helper: what the Kubernetes RBAC authoriser would allow, from what a program registered. */
-import { resourcesOfType, type ProgramRun } from "../scripts/harness";
+import { resourcesOfType, type ProgramRun } from "../harness";
 
 interface Rule {
   apiGroups: string[];

@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ROOT, fakesForMissing, engineConfig, stackConfig, tryRunProgram } from "../scripts/harness";
+import { ROOT, fakesForMissing, engineConfig, stackConfig, tryRunProgram } from "../harness";
 import { ConfigError, DEV_ROOT_TOKEN_FIX, loadStackConfig } from "../stacks/config";
 
 const P = "veza-secrets";

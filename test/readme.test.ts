@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CATALOG } from "../components/catalog";
-import { ROOT } from "../scripts/harness";
+import { ROOT } from "../harness";
 import { applyBlocks, generatedBlocks, secretsTable } from "../scripts/readme";
 
 describe("README", () => {

@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { STACKS } from "../scripts/harness";
+import { STACKS } from "../harness";
 import { compareUrns, copyProject, readBaseline, stackUrns } from "./urns";
 
 describe("URN stability (the baseline in test/fixtures/urns, aliases as the SDK sends them)", function () {

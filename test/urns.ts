@@ -11,8 +11,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT, engineConfig, fakesForMissing, stackConfig } from "../scripts/harness";
-import { runLikeLanguageHost, type WireResource } from "../scripts/language-host";
+import { ROOT, engineConfig, fakesForMissing, stackConfig } from "../harness";
+import { runLikeLanguageHost, type WireResource } from "../harness/language-host";
 
 export const URN_FIXTURES = path.join(ROOT, "test", "fixtures", "urns");
 

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { CATALOG, SERVICES, SHARED_SECRET_NAME, serviceSecretName, serviceSecrets, serviceWorkloadName } from "../components/catalog";
-import { ROOT, findResource, resourcesOfType, runProgram, stackConfig, STACKS, type ProgramRun } from "../scripts/harness";
+import { ROOT, findResource, resourcesOfType, runProgram, stackConfig, STACKS, type ProgramRun } from "../harness";
 import { MIGRATIONS } from "../stacks/database";
 import { defaultsFor } from "../stacks/defaults";
 import { durationSeconds, secondsAsDuration } from "../stacks/schema";

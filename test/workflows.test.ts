@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/index" with { "resolution-mode": "import" };
 import type { WorkflowJob, WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template" with { "resolution-mode": "import" };
-import { ROOT } from "../scripts/harness";
+import { ROOT } from "../harness";
 
 type Parser = typeof import("@actions/workflow-parser", { with: { "resolution-mode": "import" } });
 const DIR = path.join(ROOT, ".github", "workflows");

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { fakeSecrets, findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { fakeSecrets, findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { CATALOG } from "../catalog";
 import { AwsSecrets, type AwsSecretsArgs, kmsAliasName, readPolicy, trustPolicy } from "./aws-secrets";
 

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { Provider } from "@pulumi/azure-native/provider";
-import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { CATALOG } from "../catalog";
 import { AzureKeyVault, secretsUserRoleDefinitionId, type AzureKeyVaultArgs } from "./azure-key-vault";
 
@@ -100,7 +100,7 @@ describe("components/backends/azure-key-vault", () => {
         tags: { environment: "production", description: spec.description },
         properties: { value: fakeValue("production", spec.key), contentType: "text/plain" },
       });
-      // Recorded only: the mocks do not apply it (see scripts/harness.ts).
+      // Recorded only: the mocks do not apply it (see harness/index.ts).
       assert.deepEqual(s.additionalSecretOutputs, ["properties"]);
       assert.ok(s.dependencies.includes(findResource(run, VAULT, "kv").urn));
     }

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { Provider } from "@pulumi/gcp/provider";
-import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { CATALOG } from "../catalog";
 import { GcpSecrets, type GcpSecretsArgs } from "./gcp-secrets";
 

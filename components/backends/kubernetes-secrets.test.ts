@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { CATALOG, serviceSecrets } from "../catalog";
 import { RELOADER_SECRET_ANNOTATIONS } from "../cluster/reloader";
 import { KubernetesSecrets, type KubernetesSecretSpec } from "./kubernetes-secrets";

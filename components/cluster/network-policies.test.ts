@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { findResource, runProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { findResource, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { NetworkPolicies, type NetworkPoliciesArgs, networkPoliciesErrors } from "./network-policies";
 
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";

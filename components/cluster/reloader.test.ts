@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { findResource, runProgram } from "../../scripts/harness";
+import { findResource, runProgram } from "../../harness";
 import { RELOADER_CHART_VERSION, Reloader, reloaderValues } from "./reloader";
 
 describe("components/cluster/reloader", () => {

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { findResource, resourcesOfType, runProgram, type ProgramRun } from "../../scripts/harness";
+import { findResource, resourcesOfType, runProgram, type ProgramRun } from "../../harness";
 import { readableSecrets } from "../../test/rbac";
 import { Namespaces, podSecurityLabels } from "./namespaces";
 import { ServiceAccess, type ServiceAccessArgs } from "./service-access";

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import { findResource, runProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { findResource, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { JOB_CONTROLLER_USERS, ServiceAccountGuard, type ServiceAccountGuardArgs, guardValidations } from "./service-account-guard";
 
 const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { BareResource, findResource, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { BareResource, findResource, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { validateCustomResource } from "../../test/schemas";
 import { DatabaseCredentials, generatorSpec, migrationExternalSecretSpec, type DatabaseCredentialsArgs } from "./database-credentials";
 

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Provider } from "@pulumi/kubernetes/provider";
-import { findResource, runProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../scripts/harness";
+import { findResource, runProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../harness";
 import { chartAppVersion, chartDefaults, chartVersion, validateHelmValues } from "../../test/schemas";
 import {
   ESO_APP_VERSION,

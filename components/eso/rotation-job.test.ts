@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { BareResource, findResource, resourcesOfType, runProgram, type ProgramRun } from "../../scripts/harness";
+import { BareResource, findResource, resourcesOfType, runProgram, type ProgramRun } from "../../harness";
 import { KUBECTL_IMAGE, RotationJob, rotationRules } from "./rotation-job";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { BareResource, findResource, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { BareResource, findResource, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { validateCustomResource } from "../../test/schemas";
 import { SecretStores, type StoreSpec } from "./secret-stores";
 

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { BareResource, findResource, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets } from "../../scripts/harness";
+import { BareResource, findResource, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets } from "../../harness";
 import { validateCustomResource } from "../../test/schemas";
 import { ServiceSecrets, externalSecretSpec, providerCallsPerRefresh, type ServiceSecretsArgs } from "./service-secrets";
 

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { BareResource, findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { BareResource, findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { CATALOG, generatedSecrets } from "../catalog";
 import { DEFAULT_EPOCH, GeneratedKeys, type GeneratedKeySpec, rotationPeriod, rotationSlots } from "./generated-keys";
 

@@ -8,7 +8,7 @@ import {
   unwrapSecrets,
   type ProgramRun,
   type RecordedResource,
-} from "../../scripts/harness";
+} from "../../harness";
 import { chartAppVersion, chartVersion, validateHelmValues } from "../../test/schemas";
 import { VaultCluster } from "./cluster";
 import { VAULT_APP_VERSION, VAULT_IMAGE_DIGEST, VAULT_CHART_VERSION, VAULT_DEFAULT_RESOURCES, devRootTokenError, vaultArgsErrors, type VaultClusterArgs, type VaultSeal, type VaultValuesArgs } from "./cluster-args";

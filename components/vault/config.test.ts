@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/vault/provider";
-import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../scripts/harness";
+import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../harness";
 import { rootRotationStatements, rotationStatements } from "./database-sql";
 import { VaultConfig } from "./config";
 import { type VaultConfigArgs, type VaultDatabaseArgs } from "./config-args";

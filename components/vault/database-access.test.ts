@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/vault/provider";
-import { ROOT, findResource, resourcesOfType, runProgram, tryRunProgram, type ProgramRun } from "../../scripts/harness";
+import { ROOT, findResource, resourcesOfType, runProgram, tryRunProgram, type ProgramRun } from "../../harness";
 import { startPostgres, type PgConnection, type RunningPostgres } from "../../test/postgres";
 import { randomAlphanumeric, rejectsWithSqlState, runAsVault, vaultExpiration, vaultPassword, vaultUsername } from "../../test/vault-sql";
 import { DatabaseAccess, TOKEN_MARGIN_SECONDS, migrationCredsPolicy, serviceCredsPolicy, type DatabaseAccessArgs } from "./database-access";

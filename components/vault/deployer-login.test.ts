@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { Provider } from "@pulumi/vault/provider";
-import { findResource, runProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { findResource, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { VaultDeployerLogin, type VaultDeployerLoginArgs, deployerLoginErrors, pulumiDeploySubjects } from "./deployer-login";
 
 const ROLE = "vault:jwt/authBackendRole:AuthBackendRole";

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { aclRuleProblems, parseVaultPolicy, readOnlyPolicyProblems } from "../../policy/vault-acl";
-import { engineConfig, fakeSecrets, stackConfig } from "../../scripts/harness";
+import { engineConfig, fakeSecrets, stackConfig } from "../../harness";
 import { loadStackConfig } from "../../stacks/config";
 import { deployerNames, deployerPolicyHcl } from "../../stacks/vault";
 import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "./deployer-policy";

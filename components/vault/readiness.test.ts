@@ -4,7 +4,7 @@
  * upstream source, and these tests run the values the program passes through them.
  */
 import * as assert from "node:assert/strict";
-import { findResource, runProgram, unwrapSecrets } from "../../scripts/harness";
+import { findResource, runProgram, unwrapSecrets } from "../../harness";
 import { helmStatefulSetReady, probePasses, vaultHealthStatus, vaultStatefulSet, type StatefulSetForWait, type VaultState } from "../../test/helm-ready";
 import { mergedHelmValues } from "../../test/schemas";
 import { type VaultValuesArgs } from "./cluster-args";

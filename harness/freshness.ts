@@ -4,7 +4,7 @@
  * published per-call price. Read off the registered ExternalSecrets and SecretStores.
  */
 import { durationSeconds } from "../stacks/schema";
-import type { ProgramRun } from "./harness";
+import type { ProgramRun } from ".";
 
 /** USD per 10,000 API calls (published list prices: AWS Secrets Manager, GCP Secret Manager access, Azure Key Vault standard). */
 export const PRICE_PER_10K: Record<string, number> = { aws: 0.05, gcpsm: 0.03, azurekv: 0.03, vault: 0 };

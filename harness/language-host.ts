@@ -2,7 +2,7 @@
  * Runs a Pulumi program the way `pulumi up` does, minus the providers: the same node
  * process the Node.js language host (`pulumi-language-nodejs`) starts, with the project's
  * own `Pulumi.yaml` runtime options, talking real gRPC to a fake engine and resource
- * monitor in this process. The harness (`harness.ts`) swaps the SDK's monitor for a mock
+ * monitor in this process. The mock engine (`mock-engine.ts`) swaps the SDK's monitor for a mock
  * inside the program's own process and loads it with tsx; this does neither, so it sees
  * what the mocks cannot: how TypeScript is loaded, what the loader costs, what the program
  * sends over the wire.
