@@ -1,16 +1,45 @@
 /**
- * `npm run readme`: regenerate the README's generated blocks (the secrets table from the
- * catalog, the development and production diagrams from the program). `--check` exits 1
- * when the README is stale; `test/readme.test.ts` runs the same check.
+ * `npm run readme`: regenerate what derives from the catalog and the program: the README's
+ * generated blocks (the secrets table, the development and production diagrams) and
+ * Pulumi.yaml's declarations of the supplied secrets. `--check` exits 1 when a file is
+ * stale; `test/readme.test.ts` runs the same check.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CATALOG, SERVICES, type SecretSpec, serviceSecrets } from "../components/catalog";
+import { CATALOG, SERVICES, type SecretSpec, serviceSecrets, suppliedSecrets } from "../components/catalog";
 import { ROOT, runProgram } from "./harness";
 import { callsPerMonth, freshnessTable, PRICE_PER_10K } from "./freshness";
 import { renderMermaid } from "./plan";
 
 const README = path.join(ROOT, "README.md");
+const PROJECT_FILE = path.join(ROOT, "Pulumi.yaml");
+
+/**
+ * Pulumi.yaml's declarations of the catalog's supplied secrets: `type: string`, `secret: true`,
+ * no default, so the CLI itself refuses a stack that lacks one or stores it in plain text,
+ * before the program runs (pulumi/pulumi pkg/workspace/config.go, mergeConfig and
+ * validateStackConfigValue).
+ */
+export function projectSecretDeclarations(catalog: readonly SecretSpec[] = CATALOG): string {
+  return suppliedSecrets(catalog)
+    .flatMap((s) => {
+      const services = s.services === "all" ? "every service" : s.services.join(", ");
+      return [
+        `  veza-secrets:${s.source.configKey}:`,
+        "    type: string",
+        "    secret: true",
+        `    description: ${JSON.stringify(`${s.key} for ${services}${s.source.patternHint ? ` (${s.source.patternHint})` : ""}. Set with pulumi config set --secret.`)}`,
+      ];
+    })
+    .join("\n");
+}
+
+/** A YAML document with the `# generated:<name>` block replaced; throws if a marker is missing. */
+export function applyYamlBlock(doc: string, name: string, content: string, file = "Pulumi.yaml"): string {
+  const re = new RegExp(`(# generated:${name}[^\\n]*\\n)[\\s\\S]*?(\\n *# /generated:${name})`);
+  if (!re.test(doc)) throw new Error(`${file} has no # generated:${name} block`);
+  return doc.replace(re, (_m, open: string, close: string) => `${open}${content}${close}`);
+}
 
 /** The README's secrets table, one row per catalog key. */
 export function secretsTable(catalog: readonly SecretSpec[] = CATALOG): string {
@@ -70,19 +99,32 @@ export function applyBlocks(doc: string, blocks: Record<string, string>, file = 
   return out;
 }
 
+/** Each generated file's current and regenerated text. */
+export async function generatedFiles(): Promise<{ file: string; current: string; next: string }[]> {
+  const readme = fs.readFileSync(README, "utf8");
+  const project = fs.readFileSync(PROJECT_FILE, "utf8");
+  return [
+    { file: README, current: readme, next: applyBlocks(readme, await generatedBlocks()) },
+    { file: PROJECT_FILE, current: project, next: applyYamlBlock(project, "catalog-secrets", projectSecretDeclarations()) },
+  ];
+}
+
 async function main(): Promise<void> {
-  const current = fs.readFileSync(README, "utf8");
-  const next = applyBlocks(current, await generatedBlocks());
-  if (process.argv.includes("--check")) {
-    if (next !== current) {
-      console.error("README.md is stale: run `npm run readme`");
-      process.exit(1);
+  const check = process.argv.includes("--check");
+  let stale = false;
+  for (const { file, current, next } of await generatedFiles()) {
+    const name = path.relative(ROOT, file);
+    if (next === current) {
+      console.log(`${name} is up to date`);
+    } else if (check) {
+      console.error(`${name} is stale: run \`npm run readme\``);
+      stale = true;
+    } else {
+      fs.writeFileSync(file, next);
+      console.log(`${name} updated`);
     }
-    console.log("README.md is up to date");
-    return;
   }
-  fs.writeFileSync(README, next);
-  console.log(next === current ? "README.md unchanged" : "README.md updated");
+  if (stale) process.exit(1);
 }
 
 if (require.main === module) {

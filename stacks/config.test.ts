@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { ConfigError, formatPath, loadStackConfig } from "./config";
 import { durationSeconds } from "./schema";
+import { CATALOG, generatedSecrets } from "../components/catalog";
 import { engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
 
 const P = "veza-secrets";
@@ -243,7 +244,10 @@ describe("stack config", () => {
       { providers: dev.providers, eso: dev.eso, vaultMode: dev.vault?.mode, replicas: dev.vault?.replicas, address: dev.vault?.address, database: dev.database, protect: dev.protect, recovery: dev.recoveryWindowDays },
       { providers: ["vault"], eso: { replicas: 1, serviceMonitor: false, refreshInterval: "15m", creationPolicy: "Owner", deletionPolicy: "Delete" }, vaultMode: "dev", replicas: 1, address: "http://127.0.0.1:30820", database: undefined, protect: false, recovery: 7 },
     );
-    assert.deepEqual(Object.keys(dev.supplied).sort(), ["databaseUrl", "redisUrl", "s3AccessKey", "s3SecretKey", "smtpPassword", "stripeApiKey", "stripeWebhookSecret"]);
+    // Every non-generated catalog key is supplied in development (no database configured there).
+    const nonGenerated = CATALOG.flatMap((s) => (s.source.kind === "generated" ? [] : [s.source.configKey]));
+    assert.ok(nonGenerated.includes("databaseUrl") && nonGenerated.includes("redisUrl"));
+    assert.deepEqual(Object.keys(dev.supplied).sort(), [...nonGenerated].sort());
 
     const prod = loadStackConfig(source("production"), "production");
     assert.deepEqual(prod.esoProviders, ["vault", "aws"]);
@@ -260,7 +264,9 @@ describe("stack config", () => {
     );
     // database-url is built from rotated credentials, so it is not a supplied secret here.
     assert.ok(!("databaseUrl" in prod.supplied));
-    assert.deepEqual(prod.generatedKeys, { "jwt-secret": { length: 64, rotationDays: 90 }, "chat-server-secret": { length: 48, rotationDays: 90 }, "stream-server-secret": { length: 48, rotationDays: 90 } });
+    // Production overrides no generated key: each keeps the catalog's length and period.
+    assert.deepEqual(prod.generatedKeys, Object.fromEntries(generatedSecrets(CATALOG).map((g) => [g.key, { length: g.source.length, rotationDays: g.source.rotationDays }])));
+    assert.deepEqual(prod.generatedKeys["jwt-secret"], { length: 64, rotationDays: 90 });
   });
 
   it("formats config paths as pulumi config set --path expects", () => {

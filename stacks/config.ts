@@ -133,10 +133,11 @@ export interface StackConfig {
   recoveryWindowDays: number;
 }
 
-/** Keys outside the schema that hold secrets. */
-const SECRET_KEYS = ["vaultDevRootToken", "vaultToken", "databaseAdminPassword"] as const;
+/** Keys outside the schema and the catalog that hold secrets. */
+export const SECRET_KEYS = ["vaultDevRootToken", "vaultToken", "databaseAdminPassword"] as const;
 
-function secretConfigKeys(catalog: readonly SecretSpec[]): string[] {
+/** Every config key that holds a secret: the catalog's supplied ones, then `SECRET_KEYS`. */
+export function secretConfigKeys(catalog: readonly SecretSpec[]): string[] {
   const fromCatalog = catalog.flatMap((s) => (s.source.kind === "generated" ? [] : [s.source.configKey]));
   return [...fromCatalog, ...SECRET_KEYS];
 }

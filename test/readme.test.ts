@@ -1,14 +1,23 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CATALOG } from "../components/catalog";
+import * as yaml from "js-yaml";
+import { CATALOG, suppliedSecrets } from "../components/catalog";
 import { ROOT } from "../scripts/harness";
-import { applyBlocks, generatedBlocks, secretsTable } from "../scripts/readme";
+import { applyBlocks, applyYamlBlock, generatedBlocks, generatedFiles, secretsTable } from "../scripts/readme";
 
 describe("README", () => {
   it("has the generated secrets table and diagrams up to date (run `npm run readme`)", async () => {
     const current = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
     assert.equal(applyBlocks(current, await generatedBlocks()), current);
+  });
+
+  it("has Pulumi.yaml declaring exactly the catalog's supplied secrets, as secrets (run `npm run readme`)", async () => {
+    for (const f of await generatedFiles()) assert.equal(f.next, f.current, `${path.relative(ROOT, f.file)} is stale`);
+    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { type?: string; secret?: boolean }> };
+    const declaredSecrets = Object.entries(project.config).filter(([, v]) => v.secret).map(([k]) => k.replace(/^veza-secrets:/, ""));
+    assert.deepEqual(declaredSecrets, suppliedSecrets(CATALOG).map((s) => s.source.configKey));
+    assert.throws(() => applyYamlBlock("config:\n", "catalog-secrets", ""), /Pulumi.yaml has no # generated:catalog-secrets block/);
   });
 
   it("lists every catalog key once in the secrets table", () => {
