@@ -53,10 +53,10 @@ export function secretsTable(catalog: readonly SecretSpec[] = CATALOG): string {
         source = `generated, ${s.source.length} chars (min ${s.source.minLength}), rotated every ${s.source.rotationDays} days${s.source.keepPrevious ? `; previous value kept as \`${s.key}-previous\`` : ""}`;
         break;
       case "supplied":
-        source = `supplied: \`pulumi config set --secret ${s.source.configKey} …\``;
+        source = `supplied: \`pulumi config set --secret ${s.source.configKey}\` (prompts for the value)`;
         break;
       case "database":
-        source = `rotated by Vault's database engine where the stack sets \`database\`; else supplied: \`pulumi config set --secret ${s.source.configKey} …\``;
+        source = `rotated by Vault's database engine where the stack sets \`database\`; else supplied: \`pulumi config set --secret ${s.source.configKey}\``;
         break;
     }
     return `| \`${s.key}\` | ${s.description} | ${services} | ${inSecrets} | ${source} |`;

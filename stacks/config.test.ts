@@ -3,6 +3,7 @@ import { ConfigError, formatPath, loadStackConfig } from "./config";
 import { durationSeconds } from "./schema";
 import { CATALOG, generatedSecrets } from "../components/catalog";
 import { engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
+import { PROJECT_FILE, applyLine, engineView, preRunErrors, type StackFileConfig } from "../test/pulumi-cli";
 
 const P = "veza-secrets";
 
@@ -24,6 +25,8 @@ function problemsOf(fn: () => unknown): { key: string; message: string; fix: str
 
 describe("stack config", () => {
   // One row per kind of mistake: the exact message and the exact command that fixes it.
+  // Each fix is then applied with the CLI's own rules (test/pulumi-cli.ts) and the config
+  // validated again, by the CLI's pre-run check and by the program.
   const table: { name: string; stack: string; overrides: Record<string, unknown>; secrets?: Record<string, string>; key: string; message: string; fix: string }[] = [
     {
       name: "missing required key",
@@ -31,7 +34,8 @@ describe("stack config", () => {
       overrides: { [`${P}:providers`]: undefined },
       key: "providers",
       message: "is required",
-      fix: `pulumi config set providers '["vault"]' --stack production`,
+      // Not `set providers '["vault"]'`: that stores a string, which the CLI refuses for a key Pulumi.yaml declares `type: array`.
+      fix: "pulumi config set --path 'providers[0]' vault --stack production",
     },
     {
       name: "wrong type",
@@ -39,7 +43,7 @@ describe("stack config", () => {
       overrides: { [`${P}:vault`]: { mode: "ha", replicas: "three", bootstrapped: true, address: "https://v:8200" } },
       key: "vault.replicas",
       message: 'must be a number; got "three"',
-      fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
+      fix: "pulumi config set --path vault.replicas 3 --stack staging",
     },
     {
       name: "out-of-range number",
@@ -47,7 +51,7 @@ describe("stack config", () => {
       overrides: { [`${P}:eso`]: { replicas: 9 } },
       key: "eso.replicas",
       message: "must be at most 5; got number 9",
-      fix: "pulumi config set --path 'eso.replicas' 2 --stack production",
+      fix: "pulumi config set --path eso.replicas 2 --stack production",
     },
     {
       name: "unknown enum value",
@@ -55,7 +59,31 @@ describe("stack config", () => {
       overrides: { [`${P}:providers`]: ["vault", "hashicorp"] },
       key: "providers[1]",
       message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "hashicorp"',
-      fix: "pulumi config set --path 'providers[1]' vault --stack development",
+      fix: "pulumi config rm providers --stack development && pulumi config set --path 'providers[0]' vault --stack development",
+    },
+    {
+      name: "a typo of a backend already listed (the fix must not make a duplicate)",
+      stack: "development",
+      overrides: { [`${P}:providers`]: ["vault", "valut"] },
+      key: "providers[1]",
+      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "valut"',
+      fix: "pulumi config rm providers --stack development && pulumi config set --path 'providers[0]' vault --stack development",
+    },
+    {
+      name: "a typo of a backend not yet listed",
+      stack: "production",
+      overrides: { [`${P}:providers`]: ["vault", "awss"] },
+      key: "providers[1]",
+      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "awss"',
+      fix: "pulumi config rm providers --stack production && pulumi config set --path 'providers[0]' vault --stack production && pulumi config set --path 'providers[1]' aws --stack production",
+    },
+    {
+      name: "a backend listed twice",
+      stack: "production",
+      overrides: { [`${P}:providers`]: ["vault", "aws", "vault"] },
+      key: "providers[2]",
+      message: 'lists "vault" twice',
+      fix: "pulumi config rm providers --stack production && pulumi config set --path 'providers[0]' vault --stack production && pulumi config set --path 'providers[1]' aws --stack production",
     },
     {
       name: "malformed duration",
@@ -63,7 +91,23 @@ describe("stack config", () => {
       overrides: { [`${P}:database`]: { host: "db", rotationPeriod: "soon" } },
       key: "database.rotationPeriod",
       message: 'must be a duration such as "24h", "30m" or "1h30m"; got "soon"',
-      fix: "pulumi config set --path 'database.rotationPeriod' 24h --stack staging",
+      fix: "pulumi config set --path database.rotationPeriod 24h --stack staging",
+    },
+    {
+      name: "a typo in an enum value",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", sslMode: "requre" } },
+      key: "database.sslMode",
+      message: 'must be one of "disable", "require", "verify-ca", "verify-full"; got "requre"; did you mean "require"?',
+      fix: "pulumi config set --path database.sslMode require --stack staging",
+    },
+    {
+      name: "a cron schedule with spaces (quoted for the shell)",
+      stack: "development",
+      overrides: { [`${P}:rotation`]: { schedule: "daily" } },
+      key: "rotation.schedule",
+      message: 'must be a five-field cron schedule such as "0 3 * * *"; got "daily"',
+      fix: "pulumi config set --path rotation.schedule '0 3 * * *' --stack development",
     },
     {
       name: "too-short generated key",
@@ -72,6 +116,14 @@ describe("stack config", () => {
       key: 'generatedKeys["jwt-secret"].length',
       message: "must be at least 32 characters; got 16",
       fix: `pulumi config set --path 'generatedKeys["jwt-secret"].length' 64 --stack development`,
+    },
+    {
+      name: "a misspelled generated key",
+      stack: "development",
+      overrides: { [`${P}:generatedKeys`]: { "jwt-secrte": { length: 64 } } },
+      key: 'generatedKeys["jwt-secrte"]',
+      message: 'is not a generated key; generated keys are jwt-secret, chat-server-secret, stream-server-secret; did you mean "jwt-secret"?',
+      fix: `pulumi config set --path 'generatedKeys["jwt-secret"].length' 64 --stack development && pulumi config rm --path 'generatedKeys["jwt-secrte"]' --stack development`,
     },
     {
       name: "a rotation period longer than the catalog's",
@@ -87,7 +139,7 @@ describe("stack config", () => {
       overrides: { [`${P}:providers`]: ["kubernetes"] },
       key: "providers",
       message: '"kubernetes" (plain Secrets written by the program, the spec\'s option 1) is for development only; got it in staging',
-      fix: `pulumi config set providers '["vault"]' --stack staging`,
+      fix: "pulumi config rm providers --stack staging && pulumi config set --path 'providers[0]' vault --stack staging",
     },
     {
       name: "environment that does not match the stack",
@@ -98,20 +150,44 @@ describe("stack config", () => {
       fix: "pulumi config set environment production --stack production",
     },
     {
-      name: "provider listed without its settings",
+      name: "an environment that is not one (the fix names the stack's, not a placeholder)",
+      stack: "production",
+      overrides: { [`${P}:environment`]: "prod" },
+      key: "environment",
+      message: 'must be one of "development", "staging", "production"; got "prod"',
+      fix: "pulumi config set environment production --stack production",
+    },
+    {
+      name: "provider listed without its settings (one command per leaf, the account id kept a string)",
       stack: "production",
       overrides: { [`${P}:aws`]: undefined },
       key: "aws",
       message: '"aws" is listed in providers but its settings are missing',
-      fix: `pulumi config set aws '{"region":"eu-west-1","accountId":"123456789012","oidcIssuer":"oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"}' --stack production`,
+      fix: "pulumi config set --path aws.region eu-west-1 --stack production && pulumi config set --type string --path aws.accountId 123456789012 --stack production && pulumi config set --path aws.oidcIssuer oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE --stack production",
     },
     {
-      name: "misspelled key",
+      name: "an account id stored as a number",
+      stack: "production",
+      overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: 123456789012, oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE" } },
+      key: "aws.accountId",
+      message: "must be a string; got number 123456789012",
+      fix: "pulumi config set --type string --path aws.accountId 123456789012 --stack production",
+    },
+    {
+      name: "an OIDC issuer with a trailing slash (caught before any resource, not inside AwsSecrets)",
+      stack: "production",
+      overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: "123456789012", oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE/" } },
+      key: "aws.oidcIssuer",
+      message: 'must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE/"',
+      fix: "pulumi config set --path aws.oidcIssuer oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE --stack production",
+    },
+    {
+      name: "misspelled key (the fix moves the value to the nearest key)",
       stack: "staging",
       overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", replcias: 3 } },
       key: "vault.replcias",
-      message: 'unknown key "replcias" (check the spelling against Pulumi.yaml)',
-      fix: "pulumi config rm --path 'vault.replcias' --stack staging",
+      message: 'unknown key "replcias" (check the spelling against Pulumi.yaml); did you mean "replicas"?',
+      fix: "pulumi config set --path vault.replicas 3 --stack staging && pulumi config rm --path vault.replcias --stack staging",
     },
     {
       name: "kubernetes combined with another backend",
@@ -119,7 +195,7 @@ describe("stack config", () => {
       overrides: { [`${P}:providers`]: ["kubernetes", "vault"] },
       key: "providers",
       message: '"kubernetes" (plain Secrets written by the program) cannot be combined with vault: both would own the same Secrets',
-      fix: `pulumi config set providers '["vault"]' --stack development`,
+      fix: "pulumi config rm providers --stack development && pulumi config set --path 'providers[0]' vault --stack development",
     },
     {
       name: "dev-mode Vault outside development",
@@ -127,15 +203,15 @@ describe("stack config", () => {
       overrides: { [`${P}:vault`]: { mode: "dev" } },
       key: "vault.mode",
       message: '"dev" (in-memory, unsealed, root token) is only allowed in development; got it in staging',
-      fix: "pulumi config set --path 'vault.mode' ha --stack staging",
+      fix: "pulumi config set --path vault.mode ha --stack staging",
     },
     {
-      name: "production without auto-unseal",
+      name: "production without auto-unseal (one command per leaf, not a JSON string)",
       stack: "production",
       overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200" } },
       key: "vault.seal",
       message: "production needs cloud-KMS auto-unseal (awskms, gcpckms or azurekeyvault)",
-      fix: `pulumi config set --path 'vault.seal' '{"type":"awskms","region":"eu-west-1","kmsKeyId":"alias/veza-vault-unseal","roleArn":"arn:aws:iam::123456789012:role/veza-vault-unseal"}' --stack production`,
+      fix: "pulumi config set --path vault.seal.type awskms --stack production && pulumi config set --path vault.seal.region eu-west-1 --stack production && pulumi config set --path vault.seal.kmsKeyId alias/veza-vault-unseal --stack production && pulumi config set --path vault.seal.roleArn arn:aws:iam::123456789012:role/veza-vault-unseal --stack production",
     },
     {
       name: "even Raft replicas",
@@ -143,7 +219,7 @@ describe("stack config", () => {
       overrides: { [`${P}:vault`]: { mode: "ha", replicas: 4, bootstrapped: true, address: "https://v:8200" } },
       key: "vault.replicas",
       message: "Raft needs an odd number of at least 3 voters; got 4",
-      fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
+      fix: "pulumi config set --path vault.replicas 3 --stack staging",
     },
     {
       name: "TTL above max TTL",
@@ -151,16 +227,16 @@ describe("stack config", () => {
       overrides: { [`${P}:database`]: { host: "db", defaultTtl: "48h", maxTtl: "24h" } },
       key: "database.defaultTtl",
       message: "(48h) must not exceed database.maxTtl (24h)",
-      fix: "pulumi config set --path 'database.defaultTtl' 1h --stack staging",
+      fix: "pulumi config set --path database.defaultTtl 1h --stack staging",
     },
     {
-      name: "missing supplied secret",
+      name: "missing supplied secret (the CLI prompts for it: no value in shell history)",
       stack: "production",
       overrides: {},
       secrets: Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => k !== `${P}:stripeApiKey`)),
       key: "stripeApiKey",
       message: "is required: Stripe API key for payments (stripe-api-key)",
-      fix: "pulumi config set --secret stripeApiKey <value> --stack production",
+      fix: "pulumi config set --secret stripeApiKey --stack production",
     },
     {
       name: "supplied secret in the wrong shape",
@@ -169,9 +245,23 @@ describe("stack config", () => {
       secrets: { ...fakeSecrets(), [`${P}:redisUrl`]: "http://redis:6379" },
       key: "redisUrl",
       message: "must be a redis:// or rediss:// URL (value not shown)",
-      fix: "pulumi config set --secret redisUrl <value> --stack development",
+      fix: "pulumi config set --secret redisUrl --stack development",
     },
   ];
+
+  /** The stack file a row describes, as the CLI holds it (secrets as `{ secure }`). */
+  function stackFile(row: { stack: string; overrides: Record<string, unknown>; secrets?: Record<string, string> }): StackFileConfig {
+    const config: StackFileConfig = structuredClone(stackConfig(row.stack));
+    for (const [k, v] of Object.entries(row.overrides)) {
+      if (v === undefined) delete config[k];
+      else config[k] = structuredClone(v);
+    }
+    for (const [k, v] of Object.entries(row.secrets ?? fakeSecrets())) config[k] = { secure: v };
+    return config;
+  }
+
+  /** The CLI's prompt, answered with a value of the right shape (the catalog's fake). */
+  const prompt = (key: string, secret: boolean): string | undefined => (secret ? fakeSecrets()[key] : undefined);
 
   for (const row of table) {
     it(`rejects ${row.name} with the key, the reason and the fix, registering nothing`, async () => {
@@ -192,7 +282,52 @@ describe("stack config", () => {
         ["pulumi:pulumi:Stack"],
       );
     });
+
+    it(`fixes ${row.name} when the printed command is applied with the CLI's rules`, () => {
+      const file = stackFile(row);
+      const stacks = applyLine(file, row.fix, { project: P, prompt });
+      assert.deepEqual([...new Set(stacks)], [row.stack], "every command names the stack");
+      assert.deepEqual(preRunErrors(row.stack, file, PROJECT_FILE), [], "the CLI's own check before the program runs");
+      const after = (() => {
+        try {
+          loadStackConfig(engineView(file), row.stack);
+          return [];
+        } catch (e) {
+          if (e instanceof ConfigError) return e.problems;
+          throw e;
+        }
+      })();
+      assert.deepEqual(after, [], `still wrong after applying: ${row.fix}`);
+    });
   }
+
+  describe("the model of pulumi config set (test/pulumi-cli.ts)", () => {
+    const apply = (line: string, start: StackFileConfig = {}): StackFileConfig => {
+      const config = structuredClone(start);
+      applyLine(config, line, { project: P });
+      return config;
+    };
+    it("stores top-level values as strings, --path values typed, and --type as asked", () => {
+      assert.deepEqual(apply("pulumi config set providers '[\"vault\"]' --stack s"), { [`${P}:providers`]: '["vault"]' });
+      assert.deepEqual(apply("pulumi config set --path a.n 3 --stack s && pulumi config set --path a.b true --stack s && pulumi config set --path a.z 0123 --stack s"), { [`${P}:a`]: { n: 3, b: true, z: "0123" } });
+      assert.deepEqual(apply("pulumi config set --path aws.accountId 123456789012 --stack s"), { [`${P}:aws`]: { accountId: 123456789012 } });
+      assert.deepEqual(apply("pulumi config set --type string --path aws.accountId 123456789012 --stack s"), { [`${P}:aws`]: { accountId: "123456789012" } });
+      assert.deepEqual(apply("pulumi config set --path 'vault.seal' '{\"type\":\"awskms\"}' --stack s"), { [`${P}:vault`]: { seal: '{"type":"awskms"}' } });
+      assert.deepEqual(apply("pulumi config set --path 'g[\"jwt-secret\"].length' 64 --stack s"), { [`${P}:g`]: { "jwt-secret": { length: 64 } } });
+      assert.deepEqual(apply("pulumi config set --path 'p[0]' vault --stack s", { [`${P}:p`]: ["kubernetes", "vault"] }), { [`${P}:p`]: ["vault", "vault"] });
+    });
+    it("refuses what the CLI refuses", () => {
+      assert.throws(() => apply("pulumi config set --path 'p[2]' x --stack s", { [`${P}:p`]: ["a"] }), /array index out of range/);
+      assert.throws(() => apply("pulumi config set --secret --type string k v --stack s"), /none of the others can be/);
+      assert.throws(() => apply("pulumi config set --secret k < value --stack s"), /the shell would not run this as typed/);
+      assert.throws(() => apply("pulumi config set k v"), /no --stack/);
+      assert.throws(() => apply("pulumi config set --path 'a.[0]' v --stack s"), /expected property name after '\.'/);
+      assert.throws(() => apply("pulumi config set smtpPassword 'Xk9#mQ2$vL7@pR4!' --stack s"), /looks like a secret/);
+      assert.deepEqual(preRunErrors("s", { [`${P}:environment`]: "development", [`${P}:providers`]: '["vault"]' }, PROJECT_FILE).slice(1), [
+        "Stack 's' with configuration key 'veza-secrets:providers' must be of type 'array<string>'",
+      ]);
+    });
+  });
 
   it("rejects a secret stored in plain text, without echoing it", () => {
     const src = source("development");
@@ -209,7 +344,7 @@ describe("stack config", () => {
       {
         key: "smtpPassword",
         message: "holds a secret but is stored in plain text in the stack file; remove it and set it again as a secret",
-        fix: "pulumi config set --secret smtpPassword <value> --stack development",
+        fix: "pulumi config set --secret smtpPassword --stack development",
       },
     ]);
     assert.ok(!err.message.includes("FAKE-SECRET"), "the error message must not contain the value");

@@ -5,9 +5,10 @@
  * `pulumi config set` command that fixes it, before any resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
+import { z } from "zod";
 import { CATALOG, type SecretSpec, generatedSecrets, validateCatalog } from "../components/catalog";
 import { defaultsFor } from "./defaults";
+import { type ConfigPath, formatPath, joinCommands, nearest, replaceCommands, rmCommand, setCommands, setSecretCommand } from "./fixes";
 import {
   type EsoProviderName,
   type Environment,
@@ -15,6 +16,7 @@ import {
   ESO_PROVIDERS,
   EXAMPLES,
   PROJECT,
+  PROVIDERS,
   type ProviderName,
   type RawStackConfig,
   type SealConfig,
@@ -142,28 +144,79 @@ export function secretConfigKeys(catalog: readonly SecretSpec[]): string[] {
   return [...fromCatalog, ...SECRET_KEYS];
 }
 
-/** Render a config path for `pulumi config set --path`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(part))) out += out === "" ? String(part) : `.${String(part)}`;
-    else out += `["${String(part)}"]`;
-  }
-  return out;
-}
+export { formatPath } from "./fixes";
 
 function examplePath(path: readonly PropertyKey[]): string {
   const parts = path.map((p, i) => (typeof p === "number" ? "[]" : path[i - 1] === "generatedKeys" ? "*" : String(p)));
   return parts.join(".").replace(/\.\[\]/g, "[]");
 }
 
-function fixCommand(stack: string, path: readonly PropertyKey[], secret = false): string {
-  const key = formatPath(path);
-  const example = EXAMPLES[examplePath(path)] ?? EXAMPLES[examplePath(path.slice(0, 1))] ?? "<value>";
-  const pathFlag = path.length > 1 || typeof path[0] === "number" ? "--path " : "";
-  const quoted = pathFlag ? `'${key}'` : key;
-  return `pulumi config set ${secret ? "--secret " : ""}${pathFlag}${quoted} ${secret ? "<value>" : example} --stack ${stack}`;
+/** The example for `path`: its own, or the matching part of an ancestor's example object. */
+export function exampleFor(path: readonly PropertyKey[]): unknown {
+  for (let n = path.length; n > 0; n--) {
+    const example = EXAMPLES[examplePath(path.slice(0, n))];
+    if (example === undefined) continue;
+    const rest = valueAt(example, path.slice(n));
+    if (rest !== undefined) return rest;
+  }
+  return undefined;
+}
+
+/** The environment a stack's name says it is (`development-alice` → development). */
+export function environmentOfStack(stack: string): Environment | undefined {
+  return ENVIRONMENTS.find((e) => stack === e || stack.startsWith(`${e}-`));
+}
+
+/** The command that sets `path` to its example (a secret: prompted for), replacing `current`. */
+export function fixCommand(stack: string, path: readonly PropertyKey[], secret = false, current?: unknown): string {
+  if (secret) return setSecretCommand(stack, String(path[0]));
+  const example = exampleFor(path);
+  if (example === undefined) throw new Error(`no example for config path ${formatPath(path)}: add one to EXAMPLES in stacks/schema.ts`);
+  return joinCommands(replaceCommands(stack, path as ConfigPath, example, current));
+}
+
+/**
+ * The fix for a bad `providers` list: the same list with typos replaced by the nearest
+ * backend not yet listed, duplicates dropped, and `kubernetes` dropped where it is not
+ * allowed; set one element at a time (Pulumi.yaml declares `providers` as an array).
+ */
+function providersFix(stack: string, raw: unknown, env: Environment | undefined): string {
+  const out: ProviderName[] = [];
+  for (const entry of Array.isArray(raw) ? (raw as unknown[]) : []) {
+    const name = typeof entry === "string" ? entry : "";
+    const valid = (PROVIDERS as readonly string[]).includes(name) ? (name as ProviderName) : (nearest(name, PROVIDERS.filter((p) => !out.includes(p))) as ProviderName | undefined);
+    if (valid && !out.includes(valid)) out.push(valid);
+  }
+  let fixed = out;
+  if (fixed.includes("kubernetes") && (env !== "development" || fixed.length > 1)) fixed = fixed.filter((p) => p !== "kubernetes");
+  if (fixed.length === 0) fixed = ["vault"];
+  return joinCommands(replaceCommands(stack, ["providers"], fixed, raw));
+}
+
+/** The keys the schema allows at `path` (for a discriminated union: the chosen variant's, else all). */
+function knownKeys(path: readonly PropertyKey[], value: unknown): string[] {
+  let cur: z.ZodType | undefined = configSchema;
+  const unwrap = (t: z.ZodType | undefined): z.ZodType | undefined => {
+    let u = t;
+    while (u instanceof z.ZodOptional) u = u.unwrap() as z.ZodType;
+    return u;
+  };
+  for (const p of path) {
+    cur = unwrap(cur);
+    if (cur instanceof z.ZodObject) cur = (cur.shape as Record<string, z.ZodType>)[String(p)];
+    else if (cur instanceof z.ZodRecord) cur = cur.valueType as z.ZodType;
+    else if (cur instanceof z.ZodArray) cur = cur.element as z.ZodType;
+    else return [];
+  }
+  cur = unwrap(cur);
+  if (cur instanceof z.ZodObject) return Object.keys(cur.shape);
+  if (cur instanceof z.ZodDiscriminatedUnion) {
+    const type = (value as { type?: unknown } | undefined)?.type;
+    const options = (cur.options as z.ZodType[]).filter((o): o is z.ZodObject => o instanceof z.ZodObject);
+    const chosen = options.filter((o) => (o.shape as { type?: z.ZodLiteral }).type?.value === type);
+    return [...new Set((chosen.length ? chosen : options).flatMap((o) => Object.keys(o.shape)))];
+  }
+  return [];
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -230,8 +283,8 @@ function parseValue(raw: string): unknown {
 export function loadStackConfig(source: ConfigSource, stack: string, catalog: readonly SecretSpec[] = CATALOG): StackConfig {
   validateCatalog(catalog);
   const problems: ConfigProblem[] = [];
-  const add = (path: PropertyKey[], message: string, secret = false, fix = fixCommand(stack, path, secret)): void => {
-    problems.push({ key: formatPath(path), message, fix });
+  const add = (path: PropertyKey[], message: string, secret = false, fix?: string): void => {
+    problems.push({ key: formatPath(path), message, fix: fix ?? fixCommand(stack, path, secret, valueAt(raw, path)) });
   };
 
   const prefix = `${PROJECT}:`;
@@ -257,19 +310,34 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       {
         key: "environment",
         message: `no ${PROJECT} config found for stack "${stack}". Create the stack from a committed stack file (Pulumi.development.yaml, Pulumi.staging.yaml, Pulumi.production.yaml): pulumi login --local; export PULUMI_CONFIG_PASSPHRASE=...; pulumi stack init ${stack}; kubectl config use-context <your cluster>; then set the secrets the README lists`,
-        fix: `pulumi config set environment ${ENVIRONMENTS.find((e) => stack.startsWith(e)) ?? "development"} --stack ${stack}`,
+        fix: setCommands(stack, ["environment"], environmentOfStack(stack) ?? "development")[0],
       },
     ]);
   }
 
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
+    const stackEnv = environmentOfStack(stack);
     for (const issue of parsed.error.issues) {
+      const got = valueAt(raw, issue.path);
       if (issue.code === "unrecognized_keys") {
+        const known = knownKeys(issue.path, valueAt(raw, issue.path));
         for (const k of issue.keys) {
           const p = [...issue.path, k];
-          add(p, zodMessage({ ...issue, keys: [k] }, raw), false, `pulumi config rm ${p.length > 1 ? `--path '${formatPath(p)}'` : formatPath(p)} --stack ${stack}`);
+          const near = nearest(k, known.filter((x) => valueAt(raw, [...issue.path, x]) === undefined));
+          const message = zodMessage({ ...issue, keys: [k] }, raw) + (near ? `; did you mean "${near}"?` : "");
+          const move = near ? setCommands(stack, [...issue.path, near] as ConfigPath, valueAt(raw, p)) : [];
+          add(p, message, false, joinCommands([...move, rmCommand(stack, p as ConfigPath)]));
         }
+      } else if (issue.path[0] === "providers") {
+        add(issue.path, zodMessage(issue, raw), false, providersFix(stack, raw.providers, stackEnv));
+      } else if (issue.path.length === 1 && issue.path[0] === "environment") {
+        const env = stackEnv ?? nearest(typeof got === "string" ? got : "", ENVIRONMENTS) ?? "development";
+        add(issue.path, zodMessage(issue, raw), false, setCommands(stack, ["environment"], env)[0]);
+      } else if ((issue.code === "invalid_value" || issue.code === "invalid_union") && typeof got === "string") {
+        const options = issue.code === "invalid_value" ? issue.values.map(String) : ((issue as { options?: unknown[] }).options ?? []).map(String);
+        const near = nearest(got, options);
+        add(issue.path, zodMessage(issue, raw) + (near ? `; did you mean "${near}"?` : ""), false, near ? setCommands(stack, issue.path as ConfigPath, near)[0] : undefined);
       } else {
         add(issue.path, zodMessage(issue, raw));
       }
@@ -293,12 +361,12 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
 
   const providers = cfg.providers;
   providers.forEach((p, i) => {
-    if (providers.indexOf(p) !== i) add(["providers", i], `lists "${p}" twice`);
+    if (providers.indexOf(p) !== i) add(["providers", i], `lists "${p}" twice`, false, providersFix(stack, providers, env));
   });
   if (providers.includes("kubernetes") && env !== "development") {
-    add(["providers"], `"kubernetes" (plain Secrets written by the program, the spec's option 1) is for development only; got it in ${env}`);
+    add(["providers"], `"kubernetes" (plain Secrets written by the program, the spec's option 1) is for development only; got it in ${env}`, false, providersFix(stack, providers, env));
   } else if (providers.includes("kubernetes") && providers.length > 1) {
-    add(["providers"], `"kubernetes" (plain Secrets written by the program) cannot be combined with ${providers.filter((p) => p !== "kubernetes").join(", ")}: both would own the same Secrets`);
+    add(["providers"], `"kubernetes" (plain Secrets written by the program) cannot be combined with ${providers.filter((p) => p !== "kubernetes").join(", ")}: both would own the same Secrets`, false, providersFix(stack, providers, env));
   }
   const esoProviders = ESO_PROVIDERS.filter((p) => providers.includes(p));
   esoProviders.sort((a, b) => providers.indexOf(a) - providers.indexOf(b));
@@ -311,9 +379,10 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   const generated = generatedSecrets(catalog);
   for (const [key, override] of Object.entries(cfg.generatedKeys ?? {})) {
     if (!generated.some((g) => g.key === key)) {
-      add(["generatedKeys", key], `is not a generated key; generated keys are ${generated.map((g) => g.key).join(", ")}`);
+      const near = nearest(key, generated.map((g) => g.key).filter((k) => !cfg.generatedKeys?.[k]));
+      const move = near ? setCommands(stack, ["generatedKeys", near], override) : [];
+      add(["generatedKeys", key], `is not a generated key; generated keys are ${generated.map((g) => g.key).join(", ")}${near ? `; did you mean "${near}"?` : ""}`, false, joinCommands([...move, rmCommand(stack, ["generatedKeys", key])]));
     }
-    void override;
   }
   for (const g of generated) {
     const o = cfg.generatedKeys?.[g.key];

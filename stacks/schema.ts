@@ -4,6 +4,7 @@
  * Per-environment defaults live in `defaults.ts`, not here.
  */
 import { z } from "zod";
+import { AWS_RULES } from "../components/secrets/aws-rules";
 
 export const PROJECT = "veza-secrets";
 
@@ -151,10 +152,10 @@ export const configSchema = z.strictObject({
     .optional(),
   aws: z
     .strictObject({
-      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "eu-west-1"' }),
-      accountId: z.string().regex(/^\d{12}$/, { message: "must be a 12-digit AWS account id" }),
+      region: z.string().regex(AWS_RULES.region.pattern, { message: AWS_RULES.region.hint }),
+      accountId: z.string().regex(AWS_RULES.accountId.pattern, { message: AWS_RULES.accountId.hint }),
       /** The EKS cluster's OIDC issuer without `https://`, e.g. `oidc.eks.eu-west-1.amazonaws.com/id/ABC`. */
-      oidcIssuer: z.string().regex(/^[^\s:/]+(\/\S+)?$/, { message: "must be the OIDC issuer host/path without https://" }),
+      oidcIssuer: z.string().regex(AWS_RULES.oidcIssuer.pattern, { message: AWS_RULES.oidcIssuer.hint }),
     })
     .optional(),
   gcp: z
@@ -185,43 +186,67 @@ export const configSchema = z.strictObject({
 export type RawStackConfig = z.infer<typeof configSchema>;
 
 /**
- * Example values, by config path (array indices as `[]`, record keys as `*`), used to
- * print a `pulumi config set` command that fixes a bad key.
+ * Example values, by config path (array indices as `[]`, record keys as `*`), typed as the
+ * schema wants them, used to print the `pulumi config set` commands that fix a bad key
+ * (one command per leaf; `stacks/fixes.ts`). Every example must pass the schema
+ * (`stacks/config.test.ts` applies each printed fix and validates again).
  */
-export const EXAMPLES: Record<string, string> = {
-  environment: "<stack's environment>",
-  providers: '\'["vault"]\'',
+export const EXAMPLES: Record<string, unknown> = {
+  providers: ["vault"],
   "providers[]": "vault",
+  "namespaces.workloads": "veza-development",
+  "namespaces.vault": "vault-system",
+  "namespaces.externalSecrets": "external-secrets-system",
   "vault.mode": "ha",
-  "vault.replicas": "3",
+  "vault.replicas": 3,
   "vault.address": "https://vault.example.com:8200",
   "vault.tlsSecretName": "vault-tls",
   "vault.storageSize": "10Gi",
   "vault.auditStorageSize": "10Gi",
-  "vault.bootstrapped": "true",
-  "vault.devNodePort": "30820",
-  "vault.seal": '\'{"type":"awskms","region":"eu-west-1","kmsKeyId":"alias/veza-vault-unseal","roleArn":"arn:aws:iam::123456789012:role/veza-vault-unseal"}\'',
+  "vault.bootstrapped": true,
+  "vault.devNodePort": 30820,
+  "vault.seal": { type: "awskms", region: "eu-west-1", kmsKeyId: "alias/veza-vault-unseal", roleArn: "arn:aws:iam::123456789012:role/veza-vault-unseal" },
   "vault.seal.type": "awskms",
-  "eso.replicas": "2",
-  "eso.serviceMonitor": "true",
+  "vault.seal.project": "veza-prod",
+  "vault.seal.keyRing": "veza-vault",
+  "vault.seal.cryptoKey": "vault-unseal",
+  "vault.seal.serviceAccountEmail": "veza-vault@veza-prod.iam.gserviceaccount.com",
+  "vault.seal.tenantId": "00000000-0000-0000-0000-000000000000",
+  "vault.seal.vaultName": "veza-unseal-kv",
+  "vault.seal.keyName": "vault-unseal",
+  "vault.seal.clientId": "00000000-0000-0000-0000-000000000000",
+  "vault.resources": { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  "eso.replicas": 2,
+  "eso.serviceMonitor": true,
   "eso.refreshInterval": "1h",
-  "eso.adoptExisting": "true",
-  "generatedKeys.*.length": "64",
-  "generatedKeys.*.rotationDays": "90",
-  database: '\'{"host":"postgres.example.internal"}\'',
+  "eso.adoptExisting": true,
+  "generatedKeys.*.length": 64,
+  "generatedKeys.*.rotationDays": 90,
+  database: { host: "postgres.example.internal" },
   "database.host": "postgres.example.internal",
-  "database.port": "5432",
+  "database.port": 5432,
+  "database.name": "veza",
+  "database.adminUsername": "vault_admin",
+  "database.appUsername": "veza_app",
+  "database.appGroupRole": "veza_app_group",
+  "database.appSchema": "veza",
   "database.rotationPeriod": "24h",
   "database.defaultTtl": "1h",
   "database.maxTtl": "24h",
   "database.sslMode": "require",
-  "rotation.schedule": '"0 3 * * *"',
-  aws: '\'{"region":"eu-west-1","accountId":"123456789012","oidcIssuer":"oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"}\'',
+  "database.verifyConnection": true,
+  "rotation.schedule": "0 3 * * *",
+  "rotation.installReloader": true,
+  aws: { region: "eu-west-1", accountId: "123456789012", oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE" },
   "aws.region": "eu-west-1",
   "aws.accountId": "123456789012",
-  gcp: '\'{"project":"veza-prod","clusterName":"veza","clusterLocation":"europe-west1"}\'',
+  "aws.oidcIssuer": "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE",
+  gcp: { project: "veza-prod", clusterName: "veza", clusterLocation: "europe-west1" },
   "gcp.project": "veza-prod",
-  azure: '\'{"resourceGroupName":"veza","location":"westeurope","tenantId":"<tenant uuid>","oidcIssuerUrl":"https://<aks oidc issuer>"}\'',
+  "gcp.replicationLocations[]": "europe-west1",
+  azure: { resourceGroupName: "veza", location: "westeurope", tenantId: "00000000-0000-0000-0000-000000000000", oidcIssuerUrl: "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/" },
   "azure.tenantId": "00000000-0000-0000-0000-000000000000",
-  "azure.oidcIssuerUrl": "https://westeurope.oic.prod-aks.azure.com/<tenant>/<id>/",
+  "azure.oidcIssuerUrl": "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/",
+  "azure.keyVaultName": "veza-production-kv",
+  "azure.allowedIpRanges[]": "203.0.113.0/24",
 };

@@ -84,7 +84,7 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
   if (!v.token) {
     void pulumi.log.warn(
       `Vault is installed but not configured: it needs the one-time bootstrap (README, "Bootstrapping Vault"), then ` +
-        `pulumi config set --path vault.bootstrapped true --stack ${config.stack} and pulumi config set --secret vaultToken <token> --stack ${config.stack}.`,
+        `pulumi config set --path vault.bootstrapped true --stack ${config.stack} and pulumi config set --secret vaultToken --stack ${config.stack} (it prompts for the token).`,
     );
     return base;
   }
