@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", "**/node_modules/**", ".bench/**"] },
+  { ignores: ["node_modules/**", "bin/**", "**/node_modules/**", ".bench/**", ".e2e/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,4 +23,6 @@ export default tseslint.config(
       ],
     },
   },
+  // Plain CommonJS preloads (scripts/report-on-exit.js) run in Node before any loader.
+  { files: ["**/*.js"], languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", module: "writable", __dirname: "readonly" } } },
 );

@@ -70,7 +70,11 @@ export interface RunOptions {
   config?: StackConfigValues;
   /** Merged over the config (deep for objects), e.g. an example fragment. */
   overrides?: StackConfigValues;
-  /** Secret config values, by full key (`veza-secrets:stripeApiKey`). Default: `fakeSecrets()`. */
+  /**
+   * Secret config values, by full key (`veza-secrets:stripeApiKey`). Default: `fakeSecrets()`
+   * for each secret key the config does not set; a value the config sets is never replaced,
+   * so a secret pasted in clear text reaches the program as plain text and is refused there.
+   */
   secrets?: Record<string, string>;
   /** Run as `pulumi preview` (dry run). Default false. */
   preview?: boolean;
@@ -141,6 +145,14 @@ export function fakeSecrets(project = "veza-secrets", catalog: readonly SecretSp
   return values;
 }
 
+/**
+ * The fakes for the secret keys `values` does not set. A fake never stands in for a value
+ * the stack file has: a secret pasted there in clear text must reach the program as such.
+ */
+export function fakesForMissing(values: StackConfigValues): Record<string, string> {
+  return Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => !(k in values)));
+}
+
 /** Outputs the mocks add on top of a resource's inputs, by type. */
 const FAKE_OUTPUTS: Record<string, (name: string, inputs: Record<string, unknown>) => Record<string, unknown>> = {
   "random:index/randomPassword:RandomPassword": (name) => ({ result: `FAKE-GENERATED-${name}-0000000000000000000000000000000000000000000000` }),
@@ -199,7 +211,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
 /** Like `runProgram`, but also returns what was registered when the program fails. */
 export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun; error?: Error }> {
   const values = mergeConfig(opts.config ?? stackConfig(opts.stack), opts.overrides ?? {});
-  const secrets = opts.secrets ?? fakeSecrets();
+  const secrets = opts.secrets ?? fakesForMissing(values);
   pulumi.runtime.setAllConfig({ ...engineConfig(values), ...secrets }, Object.keys(secrets));
 
   const resources: RecordedResource[] = [];

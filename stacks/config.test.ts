@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { ConfigError, formatPath, loadStackConfig } from "./config";
 import { durationSeconds } from "./schema";
 import { CATALOG, generatedSecrets } from "../components/catalog";
-import { engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
+import { STACKS, engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
 import { PROJECT_FILE, applyLine, engineView, preRunErrors, type StackFileConfig } from "../test/pulumi-cli";
 
 const P = "veza-secrets";
@@ -343,12 +343,35 @@ describe("stack config", () => {
     assert.deepEqual(err.problems, [
       {
         key: "smtpPassword",
-        message: "holds a secret but is stored in plain text in the stack file; remove it and set it again as a secret",
+        message:
+          "holds a secret but is stored in plain text in the stack file (value not shown). If that file was ever committed, the value is in Git history: rotate it at its source, then remove the plain entry and set the new value as a secret",
+        // set --secret replaces the plain entry (config.Map.Set overwrites the key).
         fix: "pulumi config set --secret smtpPassword --stack development",
       },
     ]);
     assert.ok(!err.message.includes("FAKE-SECRET"), "the error message must not contain the value");
   });
+
+  // The harness feeds the program the stack file as it is: a fake stands in only for a
+  // secret the file lacks, so a value pasted in clear text is refused, not hidden.
+  for (const stack of STACKS) {
+    it(`${stack}: a secret pasted in clear text into the stack file stops the program, named and not echoed`, async () => {
+      const pasted = "sk_live_PASTED-IN-CLEAR-9d1e";
+      const { run, error } = await tryRunProgram({ stack, overrides: { [`${P}:stripeApiKey`]: pasted } });
+      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+      assert.deepEqual(
+        error.problems.map((p) => p.key),
+        ["stripeApiKey"],
+      );
+      assert.match(error.message, /in Git history: rotate it/);
+      assert.ok(!error.message.includes(pasted), "the error must not print the value");
+      assert.deepEqual(
+        run.resources.map((r) => r.type),
+        ["pulumi:pulumi:Stack"],
+        "nothing may be registered",
+      );
+    });
+  }
 
   it("lists every problem at once", () => {
     const problems = problemsOf(() =>

@@ -4,9 +4,13 @@
  * Bad config throws a `ConfigError` listing every problem, each with the
  * `pulumi config set` command that fixes it, before any resource is registered.
  */
+import { X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CATALOG, type SecretSpec, generatedSecrets, validateCatalog } from "../components/catalog";
+import { DEV_ROOT_TOKEN_RULE, devRootTokenError } from "../components/cluster/vault";
 import { defaultsFor } from "./defaults";
 import { type ConfigPath, formatPath, joinCommands, nearest, replaceCommands, rmCommand, setCommands, setSecretCommand } from "./fixes";
 import {
@@ -77,6 +81,11 @@ export interface VaultSettings {
   /** Dev only: the NodePort the dev server listens on, on the local cluster. */
   devNodePort: number;
   seal?: SealConfig;
+  /**
+   * Absolute path of the PEM file with the CA the program's Vault provider trusts for
+   * `address` (validated: it exists and holds a CA certificate). None: the system's roots.
+   */
+  caCertFile?: string;
   /** Dev root token, or the token `pulumi up` uses after bootstrap. Secret. */
   token?: pulumi.Output<string>;
 }
@@ -134,6 +143,33 @@ export interface StackConfig {
   /** Days a deleted cloud secret can be recovered. */
   recoveryWindowDays: number;
 }
+
+/**
+ * Why a CA file cannot serve the Vault provider, or undefined. Read once, up front, so a bad
+ * path stops the program before anything is registered rather than inside the provider.
+ */
+function caCertProblem(file: string): string | undefined {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, "utf8");
+  } catch {
+    return `cannot be read (looked for ${file}; a relative path is relative to the project folder)`;
+  }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
+  let certs: X509Certificate[];
+  try {
+    certs = blocks.map((b) => new X509Certificate(b));
+  } catch (e) {
+    return `holds a certificate that does not parse (${e instanceof Error ? e.message : String(e)})`;
+  }
+  if (!certs.some((c) => c.ca)) return "holds no CA certificate (basicConstraints CA:TRUE): give the CA that signed Vault's certificate, not the certificate itself";
+  if (/PRIVATE KEY-----/.test(pem)) return "also holds a private key: keep only the CA certificate in this file (and the key out of Git)";
+  return undefined;
+}
+
+/** A command that makes a valid dev root token every time (a letter first, then 48 hex digits). */
+export const DEV_ROOT_TOKEN_FIX = (stack: string): string => `pulumi config set --secret vaultDevRootToken "dev-$(openssl rand -hex 24)" --stack ${stack}`;
 
 /** Keys outside the schema and the catalog that hold secrets. */
 export const SECRET_KEYS = ["vaultDevRootToken", "vaultToken", "databaseAdminPassword"] as const;
@@ -287,6 +323,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     problems.push({ key: formatPath(path), message, fix: fix ?? fixCommand(stack, path, secret, valueAt(raw, path)) });
   };
 
+  const warnings: string[] = [];
   const prefix = `${PROJECT}:`;
   const secretNames = new Set(secretConfigKeys(catalog));
   const raw: Record<string, unknown> = {};
@@ -296,7 +333,11 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     const key = fullKey.slice(prefix.length);
     if (secretNames.has(key)) {
       if (!source.secretKeys.has(fullKey)) {
-        add([key], "holds a secret but is stored in plain text in the stack file; remove it and set it again as a secret", true);
+        add(
+          [key],
+          "holds a secret but is stored in plain text in the stack file (value not shown). If that file was ever committed, the value is in Git history: rotate it at its source, then remove the plain entry and set the new value as a secret",
+          true,
+        );
       } else {
         secrets[key] = value;
       }
@@ -424,13 +465,27 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         if (!problems.some((p) => p.key === tokenKey)) {
           add([tokenKey], mode === "dev" ? "is required: the dev server's root token" : "is required once vault.bootstrapped is true: the token `pulumi up` configures Vault with", true);
         }
+      } else if (mode === "dev" && devRootTokenError(secrets[tokenKey])) {
+        // Checked here, before anything is registered; the value is never echoed.
+        add([tokenKey], `${DEV_ROOT_TOKEN_RULE}; the value set does not`, true, DEV_ROOT_TOKEN_FIX(stack));
       } else {
         token = pulumi.secret(secrets[tokenKey]);
       }
     }
+    let caCertFile: string | undefined;
+    if (v.caCertFile !== undefined) {
+      caCertFile = path.resolve(v.caCertFile);
+      const problem = caCertProblem(caCertFile);
+      if (problem) add(["vault", "caCertFile"], `${JSON.stringify(v.caCertFile)} ${problem}`);
+    } else if (mode === "ha" && bootstrapped && (v.address ?? "").startsWith("https://")) {
+      warnings.push(
+        `${PROJECT}:vault.caCertFile is not set: the Vault provider verifies ${v.address ?? "Vault"} against the system's CA roots only; with a private CA (README, "Bootstrapping Vault") every Vault resource fails with "x509: certificate signed by unknown authority"`,
+      );
+    }
     vault = {
       mode,
       replicas,
+      caCertFile,
       address: v.address ?? (mode === "dev" ? `http://127.0.0.1:${devNodePort}` : `https://vault.${cfg.namespaces?.vault ?? "vault-system"}.svc:8200`),
       tlsSecretName: v.tlsSecretName ?? "vault-tls",
       storageSize: v.storageSize ?? "10Gi",
@@ -445,7 +500,6 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
 
   // Database: rotated by Vault when configured and Vault is used; else database-url is supplied.
   let database: DatabaseSettings | undefined;
-  const warnings: string[] = [];
   if (cfg.database && !providers.includes("vault")) {
     // Rotated credentials need Vault's database engine; without it database-url is supplied.
     warnings.push(`${PROJECT}:database is ignored: rotated database credentials need vault in providers; database-url comes from the databaseUrl secret instead`);
@@ -506,7 +560,9 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         serviceMonitor: cfg.eso?.serviceMonitor ?? false,
         refreshInterval: cfg.eso?.refreshInterval ?? d.refreshInterval,
         creationPolicy: cfg.eso?.adoptExisting ? ("Merge" as const) : ("Owner" as const),
-        deletionPolicy: env === "production" ? ("Retain" as const) : ("Delete" as const),
+        // ESO's webhook refuses Delete for a Secret it does not own (creationPolicy Merge), and
+        // an adopted Secret must outlive a vanished backend entry anyway: Retain while adopting.
+        deletionPolicy: env === "production" || cfg.eso?.adoptExisting ? ("Retain" as const) : ("Delete" as const),
       }
     : undefined;
   if (eso && env === "production" && eso.replicas < 2) {

@@ -108,6 +108,8 @@ export const configSchema = z.strictObject({
       bootstrapped: z.boolean().optional(),
       devNodePort: z.number().int().min(30000).max(32767).optional(),
       seal: sealSchema.optional(),
+      /** PEM file (relative to the project, or absolute) with the CA that signed `address`'s certificate. */
+      caCertFile: z.string().min(1).optional(),
     })
     .optional(),
   eso: z
@@ -218,6 +220,7 @@ export const EXAMPLES: Record<string, unknown> = {
   "vault.resources": { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
   "eso.replicas": 2,
   "eso.serviceMonitor": true,
+  "vault.caCertFile": "certs/vault-ca.pem",
   "eso.refreshInterval": "1h",
   "eso.adoptExisting": true,
   "generatedKeys.*.length": 64,

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as VaultProvider } from "@pulumi/vault/provider";
-import { VaultCluster } from "../components/cluster/vault";
+import { VAULT_APP_VERSION, VaultCluster } from "../components/cluster/vault";
 import { VaultConfig } from "../components/vault/vault-config";
 import type { StackConfig } from "./config";
 import { durationSeconds } from "./schema";
@@ -60,7 +60,15 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
     mode: v.mode,
     ...(dev
       ? { devRootToken: v.token, devNodePort: v.devNodePort, replicas: 1 }
-      : { replicas: v.replicas, tlsSecretName: v.tlsSecretName, storageSize: v.storageSize, auditStorageSize: v.auditStorageSize, seal: v.seal }),
+      : {
+          replicas: v.replicas,
+          tlsSecretName: v.tlsSecretName,
+          storageSize: v.storageSize,
+          auditStorageSize: v.auditStorageSize,
+          seal: v.seal,
+          // Sealed pods count as Ready only until the bootstrap has initialised Vault.
+          acceptSealedAsReady: !v.bootstrapped,
+        }),
     resources: v.resources,
     labels: { "veza.io/environment": env },
     protect: config.protect,
@@ -89,8 +97,26 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
     return base;
   }
 
-  // The program's own connection to Vault. In dev it waits for the release (same pulumi up).
-  const provider = new VaultProvider("vault", { address: v.address, token: v.token, skipChildToken: true }, { dependsOn: [cluster] });
+  // The program's own connection to Vault. In dev it waits for the release (same pulumi up):
+  // Helm waits until the dev pod is Ready (RollingUpdate, see VaultCluster).
+  const provider = new VaultProvider(
+    "vault",
+    {
+      address: v.address,
+      token: v.token,
+      skipChildToken: true,
+      // The CA that signed `address`'s certificate (README: a private CA); else system roots.
+      ...(v.caCertFile ? { caCertFile: v.caCertFile } : {}),
+      // The provider asks Vault for its version on every plan (terraform-provider-vault's
+      // CustomizeDiff); with Vault unreachable during a preview it dereferences a nil
+      // version. The program installs this version, so it needs no probe.
+      vaultVersionOverride: VAULT_APP_VERSION,
+      // Default 2 (about a second): too few for a Vault that has just turned Ready behind a
+      // NodePort or a restarting active node. 10 retries back off 1-1.5 s each.
+      maxRetries: 10,
+    },
+    { dependsOn: [cluster] },
+  );
   const db = config.database;
   // Vault role names take dashes; the PostgreSQL user takes underscores.
   const staticRole = db?.appUsername.replace(/_/g, "-");

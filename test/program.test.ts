@@ -290,6 +290,18 @@ describe("the whole program, per environment", () => {
 });
 
 describe("migration from manually created Secrets", () => {
+  for (const stack of STACKS) {
+    it(`${stack}: eso.adoptExisting passes ESO's CRD schemas and its admission webhook (Merge never with deletionPolicy Delete)`, async () => {
+      const run = await runProgram({ stack, overrides: { "veza-secrets:eso": { adoptExisting: true } } });
+      const ess = resourcesOfType(run, ES);
+      assert.ok(ess.length > 0);
+      for (const r of ess) {
+        assert.deepEqual(validateCustomResource(unwrapSecrets(r.inputs)), [], `${stack} ${r.name}`);
+        assert.deepEqual((r.inputs.spec as { target: object }).target, { ...(r.inputs.spec as { target: object }).target, creationPolicy: "Merge", deletionPolicy: "Retain" });
+      }
+    });
+  }
+
   it("merges into existing Secrets while eso.adoptExisting is on, then owns them, keeping names and keys", async () => {
     const adopt = await runProgram({ stack: "staging", overrides: { "veza-secrets:eso": { adoptExisting: true } } });
     const own = await stackRun("staging");

@@ -48,6 +48,53 @@ function vaultSecretStore(kind = "SecretStore"): {
   };
 }
 
+describe("test/schemas: ESO's admission webhook rules (ESO 2.9 validators)", () => {
+  const target = (t: Record<string, unknown>) =>
+    externalSecret((o) => {
+      (o.spec as { target: Record<string, unknown> }).target = { name: "db-credentials", ...t };
+    });
+  it("refuses creationPolicy Merge or None with deletionPolicy Delete, accepts Merge with Retain and Owner with Delete", () => {
+    const refusal = "ExternalSecret webhook: deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner";
+    assert.deepEqual(validateCustomResource(target({ creationPolicy: "Merge", deletionPolicy: "Delete" })), [refusal]);
+    assert.deepEqual(validateCustomResource(target({ creationPolicy: "None", deletionPolicy: "Delete" })), [refusal]);
+    assert.deepEqual(validateCustomResource(target({ creationPolicy: "Merge", deletionPolicy: "Retain" })), []);
+    assert.deepEqual(validateCustomResource(target({ creationPolicy: "Owner", deletionPolicy: "Delete" })), []);
+    // The CRD defaults (Owner, Retain) apply before the webhook runs.
+    assert.deepEqual(validateCustomResource(target({ deletionPolicy: "Delete" })), []);
+    assert.deepEqual(validateCustomResource(target({ creationPolicy: "None", deletionPolicy: "Merge" })), [
+      "ExternalSecret webhook: deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with",
+    ]);
+  });
+
+  it("refuses an ExternalSecret with no data, a dataFrom mixing extract/find/generatorRef, and duplicate keys under Retain", () => {
+    const none = externalSecret((o) => delete (o.spec as { data?: unknown }).data);
+    assert.deepEqual(validateCustomResource(none), ["ExternalSecret webhook: either data or dataFrom should be specified"]);
+    const mixed = externalSecret((o) => {
+      (o.spec as { dataFrom: unknown[] }).dataFrom = [{ extract: { key: "veza/db" }, find: { name: { regexp: ".*" } } }];
+    });
+    assert.deepEqual(validateCustomResource(mixed), ["ExternalSecret webhook: extract, find, or generatorRef cannot be set at the same time"]);
+    const dup = externalSecret((o) => {
+      const data = (o.spec as { data: unknown[] }).data;
+      data.push(structuredClone(data[0]));
+    });
+    assert.deepEqual(validateCustomResource(dup), ["ExternalSecret webhook: duplicate secretKey found: password"]);
+  });
+
+  it("refuses a namespaced Vault store whose ServiceAccount is in another namespace, and half a client TLS pair", () => {
+    const other = vaultSecretStore();
+    (other.spec.provider.vault.auth as { kubernetes: { serviceAccountRef: Record<string, unknown> } }).kubernetes.serviceAccountRef.namespace = "elsewhere";
+    assert.deepEqual(validateCustomResource(other), [
+      "SecretStore webhook: invalid Auth.Kubernetes.ServiceAccountRef: namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore",
+    ]);
+    const same = vaultSecretStore();
+    (same.spec.provider.vault.auth as { kubernetes: { serviceAccountRef: Record<string, unknown> } }).kubernetes.serviceAccountRef.namespace = "veza";
+    assert.deepEqual(validateCustomResource(same), []);
+    const halfTls = vaultSecretStore();
+    halfTls.spec.provider.vault.tls = { certSecretRef: { name: "client", key: "tls.crt" } };
+    assert.deepEqual(validateCustomResource(halfTls), ["SecretStore webhook: when provided, both ClientTLS.ClientCert and ClientTLS.SecretRef should be provided"]);
+  });
+});
+
 describe("test/schemas: custom resources (ESO 2.9.0 CRDs, closed)", () => {
   it("accepts a minimal valid ExternalSecret", async () => {
     assert.deepEqual(validateCustomResource(externalSecret()), []);

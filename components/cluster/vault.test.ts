@@ -31,7 +31,7 @@ const COMPONENT = "veza:cluster:VaultCluster";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
 const TOKEN = "FAKE-SECRET-vaultDevRootToken-5f3c9a";
-const PROBE = "/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204";
+const PROBE = "/v1/sys/health?standbyok=true";
 
 type Values = {
   global: Record<string, unknown>;
@@ -124,6 +124,7 @@ const VARIANTS: [string, VaultValuesArgs][] = [
   ["dev", { mode: "dev", devRootToken: TOKEN }],
   ["dev with port, resources and labels", { mode: "dev", devRootToken: TOKEN, devNodePort: 31200, labels: { team: "platform" }, resources: VAULT_DEFAULT_RESOURCES }],
   ["ha without seal", { mode: "ha" }],
+  ["ha, first install (sealed pods Ready)", { mode: "ha", acceptSealedAsReady: true }],
   ["ha, 5 replicas, sizes and labels", { mode: "ha", replicas: 5, storageSize: "20Gi", auditStorageSize: "5Gi", tlsSecretName: "vault-certs", labels: { team: "platform" } }],
   ...Object.values(SEALS).map(({ seal }): [string, VaultValuesArgs] => [`ha with ${seal.type} seal`, { mode: "ha", seal, labels: { team: "platform" } }]),
 ];
@@ -192,6 +193,7 @@ describe("components/cluster/vault: Helm values", () => {
       server: {
         image: { repository: "hashicorp/vault", tag: "2.0.4" },
         resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+        updateStrategyType: "RollingUpdate",
         readinessProbe: { enabled: true, path: PROBE },
         authDelegator: { enabled: true },
         serviceAccount: { create: true, name: "vault" },
@@ -218,10 +220,12 @@ describe("components/cluster/vault: Helm values", () => {
       server: {
         image: { repository: "hashicorp/vault", tag: "2.0.4" },
         resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+        updateStrategyType: "OnDelete",
         readinessProbe: { enabled: true, path: PROBE },
         authDelegator: { enabled: true },
         serviceAccount: { create: true, name: "vault" },
         dev: { enabled: false },
+        service: { publishNotReadyAddresses: false },
         ha: {
           enabled: true,
           replicas: 3,

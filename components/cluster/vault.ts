@@ -41,9 +41,16 @@ export const VAULT_DEFAULT_DEV_NODE_PORT = 30820;
 export const VAULT_TLS_DIR = "/vault/userconfig/tls";
 /**
  * Readiness path that also answers 204 when Vault is sealed or not initialised, so a fresh
- * install turns Ready before `vault operator init` (vault-helm#375, #954).
+ * install turns Ready before `vault operator init` (vault-helm#375, #954). Only for that
+ * first install (`acceptSealedAsReady`): afterwards a sealed pod must not count as Ready.
  */
-export const VAULT_READINESS_PATH = "/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204";
+export const VAULT_READINESS_PATH_UNINITIALISED = "/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204";
+/**
+ * Readiness once Vault is initialised: 200 for the active node and standbys, 503 while
+ * sealed, 501 while uninitialised, so a sealed pod leaves the `vault` Service and counts as
+ * disrupted for the PodDisruptionBudget. Also the dev server's (always unsealed).
+ */
+export const VAULT_READINESS_PATH = "/v1/sys/health?standbyok=true";
 
 /** CPU and memory for the Vault server container. */
 export interface VaultResources {
@@ -176,6 +183,15 @@ export interface VaultClusterArgs {
    */
   seal?: VaultSeal;
   /**
+   * HA only: count sealed and uninitialised pods as Ready (`VAULT_READINESS_PATH_UNINITIALISED`)
+   * and keep not-ready pods in the `vault` Service. Default: `false`. Turn on for the first
+   * install only, so the pods turn Ready before `vault operator init`; once Vault is
+   * initialised turn it off: a sealed pod then fails readiness, leaves the Service and counts
+   * against the PodDisruptionBudget. The StatefulSet uses `OnDelete`, so running pods keep
+   * their old probe until restarted one at a time (`kubectl delete pod vault-<i>`).
+   */
+  acceptSealedAsReady?: boolean;
+  /**
    * Protect the Helm release from `pulumi destroy` and replacement. Default: `false`. Turn on
    * in production: uninstalling it deletes the StatefulSet, and replacing it (e.g. a new
    * namespace) strands the PVCs that hold Vault's data.
@@ -205,12 +221,13 @@ const SEAL_FIELDS: Record<VaultSeal["type"], readonly string[]> = {
  * Why a dev root token is unusable, or `undefined` if it is fine. The message never contains
  * the token.
  */
+/** The dev root token's rule, in words: the config layer and this component say the same. */
+export const DEV_ROOT_TOKEN_RULE =
+  "must start with a letter and use only letters, digits, '.', '_' or '-', 8 to 128 characters (the chart writes it into the pod spec unquoted)";
+
 export function devRootTokenError(token: string): string | undefined {
   if (DEV_ROOT_TOKEN.test(token)) return undefined;
-  return (
-    "[devRootToken] must start with a letter and use only letters, digits, '.', '_' or '-', " +
-    "8 to 128 characters (the chart writes it into the pod spec unquoted); the value given does not."
-  );
+  return `[devRootToken] ${DEV_ROOT_TOKEN_RULE}; the value given does not.`;
 }
 
 /** Problems with the args, one message per problem, naming the argument and the fix. Empty: valid. */
@@ -397,12 +414,21 @@ export function vaultValues(args: VaultValuesArgs): Record<string, unknown> {
   const podLabels = ha ? { ...labels, ...sealPodLabels(args.seal) } : labels;
   const saAnnotations = ha ? sealServiceAccountAnnotations(args.seal) : {};
 
+  const acceptSealed = ha && (args.acceptSealedAsReady ?? false);
   const server: Record<string, unknown> = {
     image: { repository: "hashicorp/vault", tag: VAULT_APP_VERSION },
     resources: args.resources ?? VAULT_DEFAULT_RESOURCES,
-    // The chart's default exec probe (`vault status`) fails while sealed or uninitialised
-    // (vault-helm#375, #954); this one treats those states as ready to be initialised.
-    readinessProbe: { enabled: true, path: VAULT_READINESS_PATH },
+    // Helm's --wait (helm pkg/kube/ready.go, statefulSetReady) returns at once for a
+    // StatefulSet whose update strategy is not RollingUpdate, and vault-helm defaults to
+    // OnDelete: the release would "finish" while the image is still pulling and the next
+    // resource (the dev server's configuration) would hit connection refused. In dev,
+    // RollingUpdate makes Helm wait until the pod is Ready, i.e. serving. In HA, OnDelete
+    // stays (vault-helm's upgrade procedure: a restarted pod comes back sealed unless
+    // auto-unsealed, so pods are restarted one at a time by the operator).
+    updateStrategyType: ha ? "OnDelete" : "RollingUpdate",
+    // An HTTP probe on sys/health rather than the chart's `vault status` exec probe; see
+    // VAULT_READINESS_PATH and `acceptSealedAsReady`.
+    readinessProbe: { enabled: true, path: acceptSealed ? VAULT_READINESS_PATH_UNINITIALISED : VAULT_READINESS_PATH },
     // Vault's ServiceAccount may review other pods' tokens (system:auth-delegator): the
     // Kubernetes auth method that ESO logs in with depends on it.
     authDelegator: { enabled: true },
@@ -440,6 +466,10 @@ export function vaultValues(args: VaultValuesArgs): Record<string, unknown> {
   }
 
   server.dev = { enabled: false };
+  // Sealed pods out of the `vault` Service once initialised (the chart publishes not-ready
+  // pods by default); the headless vault-internal Service that Raft joins through always
+  // publishes them.
+  server.service = { publishNotReadyAddresses: acceptSealed };
   server.ha = {
     enabled: true,
     replicas,

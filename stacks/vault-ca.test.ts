@@ -1,0 +1,86 @@
+/**
+ * `vault.caCertFile`: the CA the program's Vault provider trusts. Checked once, up front,
+ * so a wrong file stops `pulumi up` before anything is registered instead of failing every
+ * Vault resource with "x509: certificate signed by unknown authority".
+ */
+import * as assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { VAULT_APP_VERSION } from "../components/cluster/vault";
+import { ROOT, findResource, runProgram, tryRunProgram } from "../scripts/harness";
+import { chartAppVersion } from "../test/schemas";
+import { ConfigError } from "./config";
+
+const P = "veza-secrets";
+
+async function problems(stack: string, caCertFile: string) {
+  const { run, error } = await tryRunProgram({ stack, overrides: { [`${P}:vault`]: { caCertFile } } });
+  assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+  assert.deepEqual(run.resources.map((r) => r.type), ["pulumi:pulumi:Stack"], "nothing may be registered");
+  return error.problems;
+}
+
+describe("stack config: vault.caCertFile", () => {
+  it("staging and production point the Vault provider at the committed CA, an absolute path to a real CA certificate", async () => {
+    for (const stack of ["staging", "production"]) {
+      const run = await runProgram({ stack });
+      const provider = findResource(run, "pulumi:providers:vault", "vault");
+      assert.equal(provider.inputs.caCertFile, path.join(ROOT, "certs", "vault-ca.pem"), stack);
+    }
+  });
+
+  it("the provider needs no version probe and retries past a Vault that has just turned Ready", async () => {
+    for (const stack of ["development", "production"]) {
+      const provider = findResource(await runProgram({ stack }), "pulumi:providers:vault", "vault");
+      assert.equal(provider.inputs.vaultVersionOverride, VAULT_APP_VERSION);
+      assert.equal(VAULT_APP_VERSION, chartAppVersion("vault"), "the override is the version the chart installs");
+      // Provider inputs travel JSON-encoded on the wire.
+      assert.equal(Number(provider.inputs.maxRetries), 10);
+    }
+  });
+
+  it("a missing file is named with where it was looked for, and the fix", async () => {
+    assert.deepEqual(await problems("production", "certs/nope.pem"), [
+      {
+        key: "vault.caCertFile",
+        message: `"certs/nope.pem" cannot be read (looked for ${path.join(ROOT, "certs", "nope.pem")}; a relative path is relative to the project folder)`,
+        fix: "pulumi config set --path 'vault.caCertFile' certs/vault-ca.pem --stack production",
+      },
+    ]);
+  });
+
+  it("a file with no certificate, a server certificate instead of its CA, or a private key next to the CA is refused", async () => {
+    const [none] = await problems("staging", "README.md");
+    assert.equal(none.message, '"README.md" holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+    const [leaf] = await problems("staging", "test/fixtures/certs/server-not-ca.pem");
+    assert.match(leaf.message, /holds no CA certificate \(basicConstraints CA:TRUE\)/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-ca-"));
+    const key = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const withKey = path.join(dir, "ca-and-key.pem");
+    fs.writeFileSync(withKey, fs.readFileSync(path.join(ROOT, "certs", "vault-ca.pem"), "utf8") + key);
+    const [keyed] = await problems("staging", withKey);
+    assert.match(keyed.message, /also holds a private key/);
+    assert.ok(!keyed.message.includes("PRIVATE KEY-----\n"), "the key must not be printed");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("without it, a bootstrapped HA stack on https is warned that a private CA will fail", async () => {
+    const warned: string[] = [];
+    const warn = pulumi.log.warn;
+    pulumi.log.warn = async (msg: string) => void warned.push(msg);
+    try {
+      const { run, error } = await tryRunProgram({ stack: "staging", overrides: { [`${P}:vault`]: { caCertFile: undefined } } });
+      assert.equal(error, undefined);
+      assert.equal(findResource(run, "pulumi:providers:vault", "vault").inputs.caCertFile, undefined);
+    } finally {
+      pulumi.log.warn = warn;
+    }
+    assert.ok(
+      warned.some((w) => w.startsWith(`${P}:vault.caCertFile is not set`) && w.includes("x509: certificate signed by unknown authority")),
+      `warnings: ${warned.join(" | ")}`,
+    );
+  });
+});
