@@ -463,7 +463,8 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     if (mode === "dev" || bootstrapped) {
       if (secrets[tokenKey] === undefined) {
         if (!problems.some((p) => p.key === tokenKey)) {
-          add([tokenKey], mode === "dev" ? "is required: the dev server's root token" : "is required once vault.bootstrapped is true: the token `pulumi up` configures Vault with", true);
+          if (mode === "dev") add([tokenKey], "is required: the dev server's root token", true, DEV_ROOT_TOKEN_FIX(stack));
+          else add([tokenKey], "is required once vault.bootstrapped is true: the token `pulumi up` configures Vault with", true);
         }
       } else if (mode === "dev" && devRootTokenError(secrets[tokenKey])) {
         // Checked here, before anything is registered; the value is never echoed.
