@@ -381,7 +381,7 @@ export function planAtRef(ref: string, stack: string, currentFile?: string): Pla
     return JSON.parse(text) as PlanJson;
   } catch (e) {
     const stderr = (e as { stderr?: Buffer }).stderr?.toString("utf8").trim().split("\n").slice(-8).join("\n");
-    throw new Error(`could not plan ${stack} at ${ref}${stderr ? `: ${stderr}` : `: ${e instanceof Error ? e.message : String(e)}`}`);
+    throw new Error(`could not plan ${stack} at ${ref}${stderr ? `: ${stderr}` : `: ${e instanceof Error ? e.message : String(e)}`}`, { cause: e });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
