@@ -99,14 +99,37 @@ export function applyBlocks(doc: string, blocks: Record<string, string>, file = 
   return out;
 }
 
-/** Each generated file's current and regenerated text. */
+/** The Markdown files that may hold generated blocks: the README and docs/*.md (not docs/delivery.md, see delivery-doc.ts). */
+export function markdownFiles(): string[] {
+  const docs = path.join(ROOT, "docs");
+  const inDocs = fs.existsSync(docs) ? fs.readdirSync(docs).filter((f) => f.endsWith(".md") && f !== "delivery.md").sort().map((f) => path.join(docs, f)) : [];
+  return [README, ...inDocs];
+}
+
+/**
+ * Each generated file's current and regenerated text. A block is regenerated in whichever
+ * Markdown file holds its markers (so a section can move from the README to docs/), and
+ * each block must be in exactly one file.
+ */
 export async function generatedFiles(): Promise<{ file: string; current: string; next: string }[]> {
-  const readme = fs.readFileSync(README, "utf8");
+  const blocks = await generatedBlocks();
+  const placed = new Map<string, string>();
+  const out: { file: string; current: string; next: string }[] = [];
+  for (const file of markdownFiles()) {
+    const current = fs.readFileSync(file, "utf8");
+    const here = Object.fromEntries(Object.entries(blocks).filter(([name]) => current.includes(`<!-- generated:${name} -->`)));
+    for (const name of Object.keys(here)) {
+      const other = placed.get(name);
+      if (other) throw new Error(`<!-- generated:${name} --> is in both ${path.relative(ROOT, other)} and ${path.relative(ROOT, file)}`);
+      placed.set(name, file);
+    }
+    out.push({ file, current, next: applyBlocks(current, here, path.relative(ROOT, file)) });
+  }
+  const lost = Object.keys(blocks).filter((name) => !placed.has(name));
+  if (lost.length) throw new Error(`no Markdown file holds <!-- generated:${lost.join(" -->, <!-- generated:")} -->`);
   const project = fs.readFileSync(PROJECT_FILE, "utf8");
-  return [
-    { file: README, current: readme, next: applyBlocks(readme, await generatedBlocks()) },
-    { file: PROJECT_FILE, current: project, next: applyYamlBlock(project, "catalog-secrets", projectSecretDeclarations()) },
-  ];
+  out.push({ file: PROJECT_FILE, current: project, next: applyYamlBlock(project, "catalog-secrets", projectSecretDeclarations()) });
+  return out;
 }
 
 async function main(): Promise<void> {
