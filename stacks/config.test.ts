@@ -43,7 +43,7 @@ describe("stack config", () => {
       overrides: { [`${P}:vault`]: { mode: "ha", replicas: "three", bootstrapped: true, address: "https://v:8200" } },
       key: "vault.replicas",
       message: 'must be a number; got "three"',
-      fix: "pulumi config set --path vault.replicas 3 --stack staging",
+      fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
     },
     {
       name: "out-of-range number",
@@ -51,7 +51,7 @@ describe("stack config", () => {
       overrides: { [`${P}:eso`]: { replicas: 9 } },
       key: "eso.replicas",
       message: "must be at most 5; got number 9",
-      fix: "pulumi config set --path eso.replicas 2 --stack production",
+      fix: "pulumi config set --path 'eso.replicas' 2 --stack production",
     },
     {
       name: "unknown enum value",
@@ -91,7 +91,7 @@ describe("stack config", () => {
       overrides: { [`${P}:database`]: { host: "db", rotationPeriod: "soon" } },
       key: "database.rotationPeriod",
       message: 'must be a duration such as "24h", "30m" or "1h30m"; got "soon"',
-      fix: "pulumi config set --path database.rotationPeriod 24h --stack staging",
+      fix: "pulumi config set --path 'database.rotationPeriod' 24h --stack staging",
     },
     {
       name: "a typo in an enum value",
@@ -99,7 +99,7 @@ describe("stack config", () => {
       overrides: { [`${P}:database`]: { host: "db", sslMode: "requre" } },
       key: "database.sslMode",
       message: 'must be one of "disable", "require", "verify-ca", "verify-full"; got "requre"; did you mean "require"?',
-      fix: "pulumi config set --path database.sslMode require --stack staging",
+      fix: "pulumi config set --path 'database.sslMode' require --stack staging",
     },
     {
       name: "a cron schedule with spaces (quoted for the shell)",
@@ -107,7 +107,7 @@ describe("stack config", () => {
       overrides: { [`${P}:rotation`]: { schedule: "daily" } },
       key: "rotation.schedule",
       message: 'must be a five-field cron schedule such as "0 3 * * *"; got "daily"',
-      fix: "pulumi config set --path rotation.schedule '0 3 * * *' --stack development",
+      fix: "pulumi config set --path 'rotation.schedule' '0 3 * * *' --stack development",
     },
     {
       name: "too-short generated key",
@@ -163,7 +163,7 @@ describe("stack config", () => {
       overrides: { [`${P}:aws`]: undefined },
       key: "aws",
       message: '"aws" is listed in providers but its settings are missing',
-      fix: "pulumi config set --path aws.region eu-west-1 --stack production && pulumi config set --type string --path aws.accountId 123456789012 --stack production && pulumi config set --path aws.oidcIssuer oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE --stack production",
+      fix: "pulumi config set --path 'aws.region' eu-west-1 --stack production && pulumi config set --type string --path 'aws.accountId' 123456789012 --stack production && pulumi config set --path 'aws.oidcIssuer' oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE --stack production",
     },
     {
       name: "an account id stored as a number",
@@ -171,7 +171,7 @@ describe("stack config", () => {
       overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: 123456789012, oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE" } },
       key: "aws.accountId",
       message: "must be a string; got number 123456789012",
-      fix: "pulumi config set --type string --path aws.accountId 123456789012 --stack production",
+      fix: "pulumi config set --type string --path 'aws.accountId' 123456789012 --stack production",
     },
     {
       name: "an OIDC issuer with a trailing slash (caught before any resource, not inside AwsSecrets)",
@@ -179,7 +179,7 @@ describe("stack config", () => {
       overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: "123456789012", oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE/" } },
       key: "aws.oidcIssuer",
       message: 'must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE/"',
-      fix: "pulumi config set --path aws.oidcIssuer oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE --stack production",
+      fix: "pulumi config set --path 'aws.oidcIssuer' oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE --stack production",
     },
     {
       name: "misspelled key (the fix moves the value to the nearest key)",
@@ -187,7 +187,7 @@ describe("stack config", () => {
       overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", replcias: 3 } },
       key: "vault.replcias",
       message: 'unknown key "replcias" (check the spelling against Pulumi.yaml); did you mean "replicas"?',
-      fix: "pulumi config set --path vault.replicas 3 --stack staging && pulumi config rm --path vault.replcias --stack staging",
+      fix: "pulumi config set --path 'vault.replicas' 3 --stack staging && pulumi config rm --path 'vault.replcias' --stack staging",
     },
     {
       name: "kubernetes combined with another backend",
@@ -203,7 +203,7 @@ describe("stack config", () => {
       overrides: { [`${P}:vault`]: { mode: "dev" } },
       key: "vault.mode",
       message: '"dev" (in-memory, unsealed, root token) is only allowed in development; got it in staging',
-      fix: "pulumi config set --path vault.mode ha --stack staging",
+      fix: "pulumi config set --path 'vault.mode' ha --stack staging",
     },
     {
       name: "production without auto-unseal (one command per leaf, not a JSON string)",
@@ -211,7 +211,7 @@ describe("stack config", () => {
       overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200" } },
       key: "vault.seal",
       message: "production needs cloud-KMS auto-unseal (awskms, gcpckms or azurekeyvault)",
-      fix: "pulumi config set --path vault.seal.type awskms --stack production && pulumi config set --path vault.seal.region eu-west-1 --stack production && pulumi config set --path vault.seal.kmsKeyId alias/veza-vault-unseal --stack production && pulumi config set --path vault.seal.roleArn arn:aws:iam::123456789012:role/veza-vault-unseal --stack production",
+      fix: "pulumi config set --path 'vault.seal.type' awskms --stack production && pulumi config set --path 'vault.seal.region' eu-west-1 --stack production && pulumi config set --path 'vault.seal.kmsKeyId' alias/veza-vault-unseal --stack production && pulumi config set --path 'vault.seal.roleArn' arn:aws:iam::123456789012:role/veza-vault-unseal --stack production",
     },
     {
       name: "even Raft replicas",
@@ -219,7 +219,7 @@ describe("stack config", () => {
       overrides: { [`${P}:vault`]: { mode: "ha", replicas: 4, bootstrapped: true, address: "https://v:8200" } },
       key: "vault.replicas",
       message: "Raft needs an odd number of at least 3 voters; got 4",
-      fix: "pulumi config set --path vault.replicas 3 --stack staging",
+      fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
     },
     {
       name: "TTL above max TTL",
@@ -227,7 +227,7 @@ describe("stack config", () => {
       overrides: { [`${P}:database`]: { host: "db", defaultTtl: "48h", maxTtl: "24h" } },
       key: "database.defaultTtl",
       message: "(48h) must not exceed database.maxTtl (24h)",
-      fix: "pulumi config set --path database.defaultTtl 1h --stack staging",
+      fix: "pulumi config set --path 'database.defaultTtl' 1h --stack staging",
     },
     {
       name: "missing supplied secret (the CLI prompts for it: no value in shell history)",
@@ -307,11 +307,11 @@ describe("stack config", () => {
       applyLine(config, line, { project: P });
       return config;
     };
-    it("stores top-level values as strings, --path values typed, and --type as asked", () => {
+    it("stores top-level values as strings, --path 'values' typed, and --type as asked", () => {
       assert.deepEqual(apply("pulumi config set providers '[\"vault\"]' --stack s"), { [`${P}:providers`]: '["vault"]' });
-      assert.deepEqual(apply("pulumi config set --path a.n 3 --stack s && pulumi config set --path a.b true --stack s && pulumi config set --path a.z 0123 --stack s"), { [`${P}:a`]: { n: 3, b: true, z: "0123" } });
-      assert.deepEqual(apply("pulumi config set --path aws.accountId 123456789012 --stack s"), { [`${P}:aws`]: { accountId: 123456789012 } });
-      assert.deepEqual(apply("pulumi config set --type string --path aws.accountId 123456789012 --stack s"), { [`${P}:aws`]: { accountId: "123456789012" } });
+      assert.deepEqual(apply("pulumi config set --path 'a.n' 3 --stack s && pulumi config set --path 'a.b' true --stack s && pulumi config set --path 'a.z' 0123 --stack s"), { [`${P}:a`]: { n: 3, b: true, z: "0123" } });
+      assert.deepEqual(apply("pulumi config set --path 'aws.accountId' 123456789012 --stack s"), { [`${P}:aws`]: { accountId: 123456789012 } });
+      assert.deepEqual(apply("pulumi config set --type string --path 'aws.accountId' 123456789012 --stack s"), { [`${P}:aws`]: { accountId: "123456789012" } });
       assert.deepEqual(apply("pulumi config set --path 'vault.seal' '{\"type\":\"awskms\"}' --stack s"), { [`${P}:vault`]: { seal: '{"type":"awskms"}' } });
       assert.deepEqual(apply("pulumi config set --path 'g[\"jwt-secret\"].length' 64 --stack s"), { [`${P}:g`]: { "jwt-secret": { length: 64 } } });
       assert.deepEqual(apply("pulumi config set --path 'p[0]' vault --stack s", { [`${P}:p`]: ["kubernetes", "vault"] }), { [`${P}:p`]: ["vault", "vault"] });

@@ -46,7 +46,8 @@ export function cliCoerce(text: string): string | number | boolean {
 type Leaf = string | number | boolean;
 
 function keyArg(path: ConfigPath): string {
-  return path.length > 1 || typeof path[0] === "number" ? `--path ${shellWord(formatPath(path))}` : shellWord(formatPath(path));
+  // A path is always single-quoted: `[`, `]` and `"` are shell syntax, and one form is easier to read.
+  return path.length > 1 || typeof path[0] === "number" ? `--path '${formatPath(path).replace(/'/g, `'\\''`)}'` : shellWord(formatPath(path));
 }
 
 /** One `pulumi config set` for a leaf, with `--type` wherever the CLI would otherwise store another type. */
