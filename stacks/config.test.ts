@@ -182,6 +182,14 @@ describe("stack config", () => {
       fix: "pulumi config set --path 'aws.oidcIssuer' oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE --stack production",
     },
     {
+      name: "a replication location GcpSecrets would refuse (the component's rule, checked up front)",
+      stack: "production",
+      overrides: { [`${P}:providers`]: ["vault", "aws", "gcp"], [`${P}:gcp`]: { project: "veza-prod", clusterName: "veza", clusterLocation: "europe-west1", replicationLocations: ["europe"] } },
+      key: "gcp.replicationLocations[0]",
+      message: 'must be a Google Cloud region such as "europe-west1"; got "europe"',
+      fix: "pulumi config set --path 'gcp.replicationLocations[0]' europe-west1 --stack production",
+    },
+    {
       name: "misspelled key (the fix moves the value to the nearest key)",
       stack: "staging",
       overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", replcias: 3 } },

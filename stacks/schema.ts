@@ -5,6 +5,9 @@
  */
 import { z } from "zod";
 import { AWS_RULES } from "../components/secrets/aws-rules";
+// The components' own rules, so config that passes here never fails inside a component.
+import { IP_RANGE as KEY_VAULT_IP_RANGE, VAULT_NAME as KEY_VAULT_NAME } from "../components/secrets/azure-key-vault";
+import { LOCATION as GCP_LOCATION, PROJECT as GCP_PROJECT } from "../components/secrets/gcp-secrets";
 
 export const PROJECT = "veza-secrets";
 
@@ -162,9 +165,9 @@ export const configSchema = z.strictObject({
     .optional(),
   gcp: z
     .strictObject({
-      project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { message: "must be a Google Cloud project id" }),
+      project: z.string().regex(GCP_PROJECT, { message: "must be a Google Cloud project id (6-30 lowercase letters, digits, '-', starting with a letter)" }),
       /** Empty: automatic replication. Otherwise user-managed replicas in these locations. */
-      replicationLocations: z.array(z.string().min(1)).optional(),
+      replicationLocations: z.array(z.string().regex(GCP_LOCATION, { message: 'must be a Google Cloud region such as "europe-west1"' })).optional(),
       /** The GKE cluster ESO runs in (Workload Identity token exchange). */
       clusterName: z.string().min(1),
       clusterLocation: z.string().min(1),
@@ -178,9 +181,9 @@ export const configSchema = z.strictObject({
       /** The AKS cluster's OIDC issuer URL, for ESO's federated credential. */
       oidcIssuerUrl: url,
       /** Key Vault name, 3-24 characters; default `veza-<env>-kv`. */
-      keyVaultName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, { message: "must be a Key Vault name (3-24 letters, digits, '-')" }).optional(),
+      keyVaultName: z.string().regex(KEY_VAULT_NAME, { message: "must be a Key Vault name (3-24 letters, digits or '-', starting with a letter, ending with a letter or digit, without \"--\")" }).optional(),
       /** Public IP ranges (CIDR) allowed through the vault's firewall; everything else is denied. */
-      allowedIpRanges: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
+      allowedIpRanges: z.array(z.string().regex(KEY_VAULT_IP_RANGE, { message: 'must be an IPv4 address or CIDR range such as "203.0.113.0/24"' })).optional(),
     })
     .optional(),
 });

@@ -64,12 +64,12 @@ export function workloadIdentityMember(project: string, ksa: { namespace: string
   return `serviceAccount:${project}.svc.id.goog[${ksa.namespace}/${ksa.name}]`;
 }
 
-const PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+export const PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const SECRET_ID = /^[a-zA-Z0-9_-]{1,255}$/;
 const ACCOUNT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
-const LOCATION = /^[a-z]+(-[a-z]+)+[0-9]+$/;
+export const LOCATION = /^[a-z]+(-[a-z]+)+[0-9]+$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
