@@ -1,6 +1,8 @@
 import * as assert from "node:assert/strict";
 import { ConfigError, formatPath, loadStackConfig } from "./config";
-import { durationSeconds } from "./schema";
+import { z } from "zod";
+import { EXAMPLES, configSchema, durationSeconds } from "./schema";
+import { setCommands } from "./fixes";
 import { CATALOG, generatedSecrets } from "../components/catalog";
 import { STACKS, engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
 import { PROJECT_FILE, applyLine, engineView, preRunErrors, type StackFileConfig } from "../test/pulumi-cli";
@@ -308,6 +310,32 @@ describe("stack config", () => {
       assert.deepEqual(after, [], `still wrong after applying: ${row.fix}`);
     });
   }
+
+  it("has examples the schema accepts, for every path a fix may print", () => {
+    const unwrap = (t: z.ZodType): z.ZodType => (t instanceof z.ZodOptional ? unwrap(t.unwrap() as z.ZodType) : t);
+    const at = (t: z.ZodType, parts: string[]): z.ZodType[] => {
+      const u = unwrap(t);
+      if (parts.length === 0) return [u];
+      const [head, ...rest] = parts;
+      if (u instanceof z.ZodDiscriminatedUnion) return (u.options as z.ZodType[]).flatMap((o) => at(o, parts));
+      if (head === "[]" && u instanceof z.ZodArray) return at(u.element as z.ZodType, rest);
+      if (head === "*" && u instanceof z.ZodRecord) return at(u.valueType as z.ZodType, rest);
+      if (u instanceof z.ZodObject) {
+        const child = (u.shape as Record<string, z.ZodType | undefined>)[head];
+        return child ? at(child, rest) : [];
+      }
+      return [];
+    };
+    for (const [key, example] of Object.entries(EXAMPLES)) {
+      const parts = key.replace(/\[\]/g, ".[]").split(".");
+      const schemas = at(configSchema, parts);
+      assert.ok(schemas.length > 0, `${key} is not a path of the schema`);
+      assert.ok(schemas.some((sch) => sch.safeParse(example).success), `${key}: the schema refuses its example ${JSON.stringify(example)}`);
+    }
+    // Every example has the type the CLI will store from the printed command.
+    assert.equal(setCommands("s", ["aws", "accountId"], EXAMPLES["aws.accountId"])[0], "pulumi config set --type string --path 'aws.accountId' 123456789012 --stack s");
+    assert.equal(setCommands("s", ["vault", "resources", "limits", "cpu"], "1")[0], "pulumi config set --type string --path 'vault.resources.limits.cpu' 1 --stack s");
+  });
 
   describe("the model of pulumi config set (test/pulumi-cli.ts)", () => {
     const apply = (line: string, start: StackFileConfig = {}): StackFileConfig => {
