@@ -566,6 +566,11 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         deletionPolicy: env === "production" || cfg.eso?.adoptExisting ? ("Retain" as const) : ("Delete" as const),
       }
     : undefined;
+  if (eso && !(cfg.rotation?.installReloader ?? d.installReloader)) {
+    warnings.push(
+      `${PROJECT}:rotation.installReloader is false: nothing restarts pods when ESO updates a Secret (the secrets-rotation CronJob only force-syncs); run your own Reloader or restart the services after a rotation`,
+    );
+  }
   if (eso && env === "production" && eso.replicas < 2) {
     add(["eso", "replicas"], `production runs at least 2 replicas with leader election; got ${eso.replicas}`);
   }

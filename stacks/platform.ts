@@ -240,7 +240,6 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       namespace: namespaces.names.workloads,
       schedule: config.rotation.schedule,
       externalSecrets: secrets.map((s) => s.name),
-      deployments: SERVICES.map(serviceWorkloadName),
       labels: envLabels,
       dependsOn: [operator.release],
     });

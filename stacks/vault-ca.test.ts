@@ -4,13 +4,14 @@
  * Vault resource with "x509: certificate signed by unknown authority".
  */
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { VAULT_APP_VERSION } from "../components/cluster/vault";
-import { ROOT, findResource, runProgram, tryRunProgram } from "../scripts/harness";
+import { ROOT, STACKS, findResource, runProgram, stackConfig, tryRunProgram } from "../scripts/harness";
 import { chartAppVersion } from "../test/schemas";
 import { ConfigError } from "./config";
 
@@ -29,6 +30,16 @@ describe("stack config: vault.caCertFile", () => {
       const run = await runProgram({ stack });
       const provider = findResource(run, "pulumi:providers:vault", "vault");
       assert.equal(provider.inputs.caCertFile, path.join(ROOT, "certs", "vault-ca.pem"), stack);
+    }
+  });
+
+  it("every committed stack that needs a CA names one that Git tracks, so workflows and Pulumi Deployments check it out", () => {
+    for (const stack of STACKS) {
+      const vault = stackConfig(stack)[`${P}:vault`] as { mode?: string; bootstrapped?: boolean; address?: string; caCertFile?: string } | undefined;
+      if (!vault?.bootstrapped || !vault.address?.startsWith("https://")) continue;
+      assert.ok(vault.caCertFile, `${stack}: vault.caCertFile`);
+      const tracked = execFileSync("git", ["ls-files", "--error-unmatch", vault.caCertFile], { cwd: ROOT, encoding: "utf8" }).trim();
+      assert.equal(tracked, vault.caCertFile);
     }
   });
 

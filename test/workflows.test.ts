@@ -12,11 +12,11 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/index";
-import type { WorkflowJob, WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template";
+import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/index" with { "resolution-mode": "import" };
+import type { WorkflowJob, WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template" with { "resolution-mode": "import" };
 import { ROOT } from "../scripts/harness";
 
-type Parser = typeof import("@actions/workflow-parser");
+type Parser = typeof import("@actions/workflow-parser", { with: { "resolution-mode": "import" } });
 const DIR = path.join(ROOT, ".github", "workflows");
 const STACKS = ["development", "staging", "production"];
 

@@ -7,7 +7,6 @@ const ARGS = {
   namespace: "veza-staging",
   schedule: "0 3 * * *",
   externalSecrets: ["veza-secrets", "veza-backend-api-secrets"],
-  deployments: ["veza-backend-api", "veza-chat-server"],
 };
 
 interface Container {
@@ -23,11 +22,10 @@ describe("components/eso/rotation-job", () => {
     run = await runProgram({ stack: "test", config: CONFIG, program: () => new RotationJob("rotation", ARGS) });
   });
 
-  it("lets its ServiceAccount get and patch only the named ExternalSecrets and deployments", () => {
+  it("lets its ServiceAccount get and patch only the named ExternalSecrets: no Deployments, nothing cluster-wide", () => {
     const role = findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:Role", "rotation");
     assert.deepEqual(role.inputs.rules, [
       { apiGroups: ["external-secrets.io"], resources: ["externalsecrets"], resourceNames: ["veza-secrets", "veza-backend-api-secrets"], verbs: ["get", "patch"] },
-      { apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["veza-backend-api", "veza-chat-server"], verbs: ["get", "patch"] },
     ]);
     assert.deepEqual(role.inputs.rules, rotationRules(ARGS));
     const binding = findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "rotation");
@@ -37,17 +35,20 @@ describe("components/eso/rotation-job", () => {
     assert.equal(run.resources.filter((r) => /ClusterRole/.test(r.type)).length, 0);
   });
 
-  it("force-syncs, then restarts, with a pinned non-root read-only image", () => {
+  it("only force-syncs (Reloader restarts pods once ESO has written), with a pinned non-root read-only image", () => {
     const cron = findResource(run, "kubernetes:batch/v1:CronJob", "rotation");
-    const spec = cron.inputs.spec as { schedule: string; concurrencyPolicy: string; jobTemplate: { spec: { template: { spec: { serviceAccountName: string; initContainers: Container[]; containers: Container[] } } } } };
+    const spec = cron.inputs.spec as { schedule: string; concurrencyPolicy: string; jobTemplate: { spec: { template: { spec: { serviceAccountName: string; initContainers?: Container[]; containers: Container[] } } } } };
     assert.equal((cron.inputs.metadata as { name: string }).name, "secrets-rotation");
     assert.equal(spec.schedule, "0 3 * * *");
     assert.equal(spec.concurrencyPolicy, "Forbid");
     const pod = spec.jobTemplate.spec.template.spec;
     assert.equal(pod.serviceAccountName, "secrets-rotation");
-    assert.deepEqual(pod.initContainers[0].args, ["annotate", "--overwrite", "-n", "veza-staging", "externalsecret/veza-secrets", "externalsecret/veza-backend-api-secrets", "force-sync=$(POD_NAME)"]);
-    assert.deepEqual(pod.containers[0].args, ["rollout", "restart", "-n", "veza-staging", "deployment/veza-backend-api", "deployment/veza-chat-server"]);
-    for (const c of [...pod.initContainers, ...pod.containers]) {
+    assert.equal(pod.initContainers, undefined);
+    assert.deepEqual(
+      pod.containers.map((c) => c.args),
+      [["annotate", "--overwrite", "-n", "veza-staging", "externalsecret/veza-secrets", "externalsecret/veza-backend-api-secrets", "force-sync=$(POD_NAME)"]],
+    );
+    for (const c of pod.containers) {
       assert.equal(c.image, KUBECTL_IMAGE);
       assert.match(c.image, /:v\d+\.\d+\.\d+$/);
       assert.deepEqual(c.securityContext, {

@@ -1,8 +1,13 @@
 /**
  * The spec's rotation CronJob (`secrets-rotation`): on a schedule, force-sync the
- * environment's ExternalSecrets (the `force-sync` annotation) and restart the deployments
- * that read them (ESO does not restart pods: external-secrets#3218). Its ServiceAccount
- * may only get and patch those named objects in its own namespace.
+ * environment's ExternalSecrets (the `force-sync` annotation), so every Secret is re-read
+ * from its backend at a known time. It restarts nothing: ESO does not restart pods
+ * (external-secrets#3218), Stakater Reloader does, once ESO has written a changed Secret, and
+ * only the Deployments that exist and opted in. A restart from this Job would race ESO (the
+ * annotation returns before ESO re-reads anything, so pods could restart onto stale values),
+ * fail every night on a fresh cluster whose services are not deployed yet, and need `patch`
+ * on Deployments, which is control of their image, command and ServiceAccount. Its
+ * ServiceAccount may only get and patch the named ExternalSecrets in its own namespace.
  */
 import * as k8sCore from "@pulumi/kubernetes/core/v1";
 import * as k8sRbac from "@pulumi/kubernetes/rbac/v1";
@@ -19,10 +24,8 @@ export interface RotationJobArgs {
   namespace: pulumi.Input<string>;
   /** Five-field cron schedule, e.g. `0 3 * * *`. */
   schedule: string;
-  /** ExternalSecrets to force-sync. */
+  /** ExternalSecrets to force-sync, all created by the caller in `namespace`. */
   externalSecrets: string[];
-  /** Deployments to restart after the sync. They must exist: a missing one fails the Job. */
-  deployments: string[];
   /** CronJob, ServiceAccount, Role and RoleBinding name. Default `secrets-rotation`. */
   jobName?: string;
   /** Image with kubectl. Default `KUBECTL_IMAGE`; pin a version, never `latest`. */
@@ -33,12 +36,9 @@ export interface RotationJobArgs {
   provider?: Provider;
 }
 
-/** The Role's rules: get/patch on the named ExternalSecrets and deployments, nothing else. */
-export function rotationRules(args: Pick<RotationJobArgs, "externalSecrets" | "deployments">): k8sInput.rbac.v1.PolicyRule[] {
-  return [
-    { apiGroups: ["external-secrets.io"], resources: ["externalsecrets"], resourceNames: [...args.externalSecrets], verbs: ["get", "patch"] },
-    { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [...args.deployments], verbs: ["get", "patch"] },
-  ];
+/** The Role's rules: get/patch (what `kubectl annotate` does) on the named ExternalSecrets, nothing else. */
+export function rotationRules(args: Pick<RotationJobArgs, "externalSecrets">): k8sInput.rbac.v1.PolicyRule[] {
+  return [{ apiGroups: ["external-secrets.io"], resources: ["externalsecrets"], resourceNames: [...args.externalSecrets], verbs: ["get", "patch"] }];
 }
 
 /** The CronJob and its least-privilege identity. */
@@ -112,24 +112,12 @@ export class RotationJob extends pulumi.ComponentResource {
                   restartPolicy: "Never",
                   securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
                   volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
-                  // First force ESO to re-read the backends; the pod name makes the value new each run.
-                  initContainers: [
+                  // Force ESO to re-read the backends; the pod name makes the value new each run.
+                  containers: [
                     {
                       name: "force-sync",
                       image,
                       args: ns.apply((n) => ["annotate", "--overwrite", "-n", n, ...args.externalSecrets.map((e) => `externalsecret/${e}`), "force-sync=$(POD_NAME)"]),
-                      env,
-                      volumeMounts,
-                      securityContext,
-                      resources,
-                    },
-                  ],
-                  // Then roll the deployments so every pod reads the new values.
-                  containers: [
-                    {
-                      name: "restart",
-                      image,
-                      args: ns.apply((n) => ["rollout", "restart", "-n", n, ...args.deployments.map((d) => `deployment/${d}`)]),
                       env,
                       volumeMounts,
                       securityContext,
