@@ -70,9 +70,18 @@ export function secretsTable(catalog: readonly SecretSpec[] = CATALOG): string {
   ].join("\n");
 }
 
+/**
+ * What the README's "verify it worked" command prints for the shared Secret: its keys as the
+ * go-template ranges over them (sorted), from the catalog.
+ */
+export function verifySecretBlock(catalog: readonly SecretSpec[] = CATALOG): string {
+  const shared = serviceSecrets(catalog).find((s) => s.service === undefined);
+  return ["```text", ...[...(shared?.keys ?? [])].sort(), "```"].join("\n");
+}
+
 /** Each generated block's content, by marker name. */
 export async function generatedBlocks(): Promise<Record<string, string>> {
-  const blocks: Record<string, string> = { "secrets-table": secretsTable() };
+  const blocks: Record<string, string> = { "secrets-table": secretsTable(), "verify-secret": verifySecretBlock() };
   const freshness: string[] = [];
   for (const stack of ["development", "staging", "production"]) {
     const run = await runProgram({ stack });

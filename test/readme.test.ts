@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { CATALOG, suppliedSecrets } from "../components/catalog";
-import { ROOT, engineConfig, fakesForMissing, stackConfig } from "../scripts/harness";
+import { CATALOG, serviceSecrets, suppliedSecrets } from "../components/catalog";
+import { ROOT, engineConfig, fakesForMissing, runProgram, stackConfig } from "../scripts/harness";
 import { loadStackConfig } from "../stacks/config";
 import { applyBlocks, applyYamlBlock, generatedBlocks, generatedFiles, secretsTable } from "../scripts/readme";
 
@@ -37,10 +37,54 @@ describe("README", () => {
     assert.throws(() => applyBlocks("no markers", { "secrets-table": "" }), /README.md has no <!-- generated:secrets-table --> block/);
   });
 
-  it("shows the two set-up commands on its first screen", () => {
-    const firstScreen = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").split("\n").slice(0, 25).join("\n");
-    assert.ok(firstScreen.includes("npm ci && pulumi up --stack development"));
+  const readme = (): string => fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+  it("leads with the offline quickstart, not a command that needs a login, a stack and secrets", () => {
+    const firstScreen = readme().split("\n").slice(0, 25).join("\n");
     assert.ok(firstScreen.includes("npm ci && npm test"));
+    assert.ok(firstScreen.includes("npm run plan -- development"));
+    assert.ok(!firstScreen.includes("pulumi up"), "pulumi up needs a backend, a stack and secrets: not on the first screen");
+  });
+
+  it("stays short, with a contents list whose every link resolves", () => {
+    const text = readme();
+    assert.ok(text.split("\n").length <= 300, `README.md has ${text.split("\n").length} lines`);
+    const anchors = new Set(
+      text
+        .split("\n")
+        .filter((l) => /^#{2,3} /.test(l))
+        .map((l) => l.replace(/^#+ /, "").toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")),
+    );
+    const contents = text.slice(text.indexOf("## Contents"), text.indexOf("## Prerequisites"));
+    const links = [...contents.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]);
+    assert.ok(links.length >= 10, `${links.length} links`);
+    for (const link of links) {
+      if (link.startsWith("#")) assert.ok(anchors.has(link.slice(1)), `no heading for ${link}`);
+      else assert.ok(fs.existsSync(path.join(ROOT, link)), `no file ${link}`);
+    }
+  });
+
+  it("names only files, npm scripts and URNs that exist", async () => {
+    const text = readme();
+    const scripts = Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts);
+    for (const m of text.matchAll(/npm run ([a-z-]+)/g)) assert.ok(scripts.includes(m[1]), `npm run ${m[1]}`);
+    for (const f of ["kind-cluster.yaml", "components/catalog.ts", "docs/vault-bootstrap.md", "test/one-line.test.ts"]) assert.ok(text.includes(f) && fs.existsSync(path.join(ROOT, f)), f);
+    // The --replace URNs of the rotation recipe are the program's own.
+    const prefix = /G='([^']+)'/.exec(text)?.[1];
+    assert.ok(prefix, "the recipe defines G");
+    const run = await runProgram({ stack: "production" });
+    const names = [...text.matchAll(/"\$G::([a-z0-9-]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(names, ["generated-keys-chat-server-secret", "generated-keys-jwt-secret-a", "generated-keys-jwt-secret-b"]);
+    for (const n of names) assert.ok(run.resources.some((r) => r.urn === `${prefix}::${n}`), `${prefix}::${n}`);
+    // The database recipe's role and connection names are the ones the program writes.
+    const inputs = run.resources.filter((r) => r.type.startsWith("vault:database/")).map((r) => `${String(r.inputs.backend)}/${String(r.inputs.name)}`);
+    assert.ok(text.includes("vault write -f database/rotate-role/veza-app") && inputs.includes("database/veza-app"), inputs.join(", "));
+    assert.ok(text.includes("vault write -f database/rotate-root/veza") && inputs.includes("database/veza"), inputs.join(", "));
+  });
+
+  it("prints the development Secret's keys the verify step should show", () => {
+    const shared = serviceSecrets(CATALOG).find((x) => x.name === "veza-secrets");
+    assert.ok(shared && readme().includes(["```text", ...[...shared.keys].sort(), "```"].join("\n")));
   });
 });
 
