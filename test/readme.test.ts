@@ -82,6 +82,15 @@ describe("README", () => {
     assert.ok(text.includes("vault write -f database/rotate-root/veza") && inputs.includes("database/veza"), inputs.join(", "));
   });
 
+  it("has no <placeholder> a shell would read as a redirection in any command", () => {
+    const commands = readme()
+      .split("\n")
+      .flatMap((l) => [...l.matchAll(/`([^`]+)`/g)].map((m) => m[1]).concat(/^(pulumi|kubectl|npm|kind|vault|S=|G=) /.test(l) ? [l] : []))
+      .filter((c) => /^(pulumi|kubectl|npm|kind|vault) /.test(c));
+    assert.ok(commands.length > 30, `${commands.length} commands`);
+    for (const c of commands) assert.doesNotMatch(c.replace(/'[^']*'|"[^"]*"/g, "''"), /<[A-Za-z]/, c);
+  });
+
   it("prints the development Secret's keys the verify step should show", () => {
     const shared = serviceSecrets(CATALOG).find((x) => x.name === "veza-secrets");
     assert.ok(shared && readme().includes(["```text", ...[...shared.keys].sort(), "```"].join("\n")));
