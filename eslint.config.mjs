@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", "**/node_modules/**", ".bench/**", ".e2e/**"] },
+  { ignores: ["node_modules/**", "bin/**", "**/node_modules/**", ".bench/**", ".e2e/**", ".stryker-tmp/**", "reports/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

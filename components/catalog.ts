@@ -104,14 +104,27 @@ export function needs(spec: SecretSpec, service: Service): boolean {
   return spec.services === "all" || spec.services.includes(service);
 }
 
+/** Options of {@link serviceSecrets}. */
+export interface ServiceSecretsOptions {
+  /**
+   * Publish `database` keys only in each service's own Secret, never in the shared one: where
+   * Vault issues each service its own database login, a shared Secret would hand one service's
+   * login to the others. Default `false` (a supplied `database-url` is shared like any key).
+   */
+  databasePerService?: boolean;
+  /** The services to make Secrets for; default {@link SERVICES}. */
+  services?: readonly Service[];
+}
+
 /**
  * The Kubernetes Secrets the services consume: `veza-secrets` with the keys every
  * service needs, then one per service with the common keys plus that service's own.
  */
-export function serviceSecrets(catalog: readonly SecretSpec[], services: readonly Service[] = SERVICES): ServiceSecret[] {
-  const common = catalog.filter((s) => s.services === "all").flatMap(publishedKeys);
+export function serviceSecrets(catalog: readonly SecretSpec[], options: ServiceSecretsOptions = {}): ServiceSecret[] {
+  const shared = (s: SecretSpec): boolean => s.services === "all" && !(options.databasePerService && s.source.kind === "database");
+  const common = catalog.filter(shared).flatMap(publishedKeys);
   const result: ServiceSecret[] = [{ name: SHARED_SECRET_NAME, keys: common }];
-  for (const service of services) {
+  for (const service of options.services ?? SERVICES) {
     const keys = catalog.filter((s) => needs(s, service)).flatMap(publishedKeys);
     result.push({ name: serviceSecretName(service), service, keys });
   }

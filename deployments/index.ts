@@ -6,9 +6,11 @@ import { stackClouds } from "./stack-files";
 const config = new pulumi.Config();
 const stacks = config.requireObject<Partial<Record<Environment, Omit<StackDeploymentConfig, "clouds">>>>("stacks");
 const kubeconfigs: Partial<Record<Environment, pulumi.Output<string>>> = {};
+const configPassphrases: typeof kubeconfigs = {};
 for (const s of ENVIRONMENTS) {
-  const value = config.getSecret(`kubeconfig-${s}`);
+  const [value, passphrase] = [config.getSecret(`kubeconfig-${s}`), config.getSecret(`configPassphrase-${s}`)];
   if (value !== undefined) kubeconfigs[s] = value;
+  if (passphrase !== undefined) configPassphrases[s] = passphrase;
 }
 
 export = buildDeployments({
@@ -22,5 +24,6 @@ export = buildDeployments({
   updateCron: config.get("updateCron") ?? DEFAULT_UPDATE_CRON,
   driftCron: config.get("driftCron") ?? DEFAULT_DRIFT_CRON,
   configPassphrase: config.getSecret("configPassphrase"),
+  configPassphrases,
   kubeconfigs,
 });

@@ -11,7 +11,10 @@
  *
  * Production never deploys unreviewed code: it does not deploy on push, and its scheduled
  * `up` and drift checks run a pinned, approved commit (`commit`), so the schedule can rotate
- * keys without shipping whatever main holds.
+ * keys without shipping whatever main holds. Nor does it preview pull requests: a preview runs
+ * the pull request's code with production's OIDC role and passphrase, so anyone who can open
+ * a branch could print production's secrets. Pull requests see production's diff from the
+ * credential-free offline plan, and from the GitHub preview behind required reviewers.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -72,8 +75,14 @@ export interface DeploymentsArgs {
   updateCron: string;
   /** Cron of drift detection (UTC). Default every 6 hours. */
   driftCron: string;
-  /** PULUMI_CONFIG_PASSPHRASE, only for stacks whose secrets provider is a passphrase. Secret. */
+  /**
+   * PULUMI_CONFIG_PASSPHRASE for every stack, only for stacks whose secrets provider is a
+   * passphrase. Secret. Prefer `configPassphrases`: one shared passphrase lets development's
+   * deployments (and its pull-request previews) decrypt production's config.
+   */
   configPassphrase?: pulumi.Input<string>;
+  /** PULUMI_CONFIG_PASSPHRASE per stack (`configPassphrase-<stack>`), overriding `configPassphrase`. Secret. */
+  configPassphrases?: Partial<Record<Environment, pulumi.Input<string>>>;
   /** Kubeconfig per stack whose `kubeconfig.kind` is `secret`. Secret. */
   kubeconfigs: Partial<Record<Environment, pulumi.Input<string>>>;
 }
@@ -84,6 +93,15 @@ export const DEFAULT_DRIFT_CRON = "0 */6 * * *";
 /** Files whose change can change what a stack deploys (tests and docs do not). */
 export function triggerPaths(stack: Environment): string[] {
   return ["index.ts", "stacks/**", "components/**", "package.json", "package-lock.json", "Pulumi.yaml", `Pulumi.${stack}.yaml`, "tsconfig.json"];
+}
+
+/**
+ * The OIDC subjects the AWS role of a stack's deployments should trust: exactly the
+ * operations it runs (scheduled and manual `update`, drift detection's `refresh`), never
+ * `operation:*`, which would also let a pull request's `preview` assume it.
+ */
+export function awsTrustSubjects(organization: string, project: string, stack: Environment): string[] {
+  return ["update", "refresh"].map((op) => `pulumi:deploy:org:${organization}:project:${project}:stack:${stack}:operation:${op}:scope:write`);
 }
 
 /** The AWS role a stack's deployments assume: `arn:aws:iam::<account>:role/pulumi-deployments-<stack>`. */
@@ -151,7 +169,8 @@ export function deploymentSettingsArgs(stack: Environment, args: DeploymentsArgs
   const s = args.stacks[stack];
   const environmentVariables: Record<string, pulumi.Input<string>> = {};
   // Never a literal: both come from this project's secret config and stay encrypted in Pulumi Cloud.
-  if (args.configPassphrase !== undefined) environmentVariables.PULUMI_CONFIG_PASSPHRASE = pulumi.secret(args.configPassphrase);
+  const passphrase = args.configPassphrases?.[stack] ?? args.configPassphrase;
+  if (passphrase !== undefined) environmentVariables.PULUMI_CONFIG_PASSPHRASE = pulumi.secret(passphrase);
   const kubeconfig = args.kubeconfigs[stack];
   if (s.kubeconfig.kind === "secret" && kubeconfig !== undefined) environmentVariables.KUBECONFIG_DATA = pulumi.secret(kubeconfig);
 
@@ -179,7 +198,8 @@ export function deploymentSettingsArgs(stack: Environment, args: DeploymentsArgs
       repository: args.repository,
       // Production ships only through an explicit, approved deployment (see the file header).
       deployCommits: stack !== "production",
-      previewPullRequests: true,
+      // A PR preview runs the PR's code with the stack's credentials: never production's.
+      previewPullRequests: stack !== "production",
       pullRequestTemplate: args.reviewStacks && stack === "development",
       paths: triggerPaths(stack),
     },
@@ -206,6 +226,8 @@ export function updateScheduleArgs(stack: Environment, args: DeploymentsArgs): D
 export interface DeploymentsOutputs {
   /** `org/project/stack` of every stack with deployment settings. */
   stacks: string[];
+  /** Per stack with an AWS role: the OIDC subjects its trust policy should allow (`sub` condition). */
+  awsTrustSubjects: Partial<Record<Environment, string[]>>;
   reviewStackTemplate?: string;
 }
 
@@ -221,6 +243,7 @@ export function buildDeployments(args: DeploymentsArgs): DeploymentsOutputs {
   }
   return {
     stacks: ENVIRONMENTS.map((s) => `${args.organization}/${args.project}/${s}`),
+    awsTrustSubjects: Object.fromEntries(ENVIRONMENTS.filter((s) => args.stacks[s].aws).map((s) => [s, awsTrustSubjects(args.organization, args.project, s)])),
     ...(args.reviewStacks ? { reviewStackTemplate: `${args.organization}/${args.project}/development` } : {}),
   };
 }

@@ -56,6 +56,11 @@ const POD_SPEC_PATHS: Record<string, string[]> = {
 
 export const WORKLOAD_TYPES = Object.keys(POD_SPEC_PATHS);
 
+/** Where a workload kind keeps its pod spec, or `undefined` for other types. */
+export function podSpecPath(type: string): string[] | undefined {
+  return POD_SPEC_PATHS[type];
+}
+
 /** A workload's containers (init, ephemeral and regular), each with its path for messages. */
 export function podContainers(type: string, props: Plain): { path: string; container: PlainObject }[] {
   const specPath = POD_SPEC_PATHS[type];

@@ -121,3 +121,45 @@ export function aclRuleProblems(rule: AclRule, env: string): string[] {
   }
   return problems;
 }
+
+/** Capabilities an application's or ESO's policy may hold: reading its own paths. */
+export const READ_CAPABILITIES = ["read", "list"];
+const WRITE_CAPABILITIES = ["create", "update", "patch", "delete", "sudo", "root"];
+
+/** Does a Vault policy path (a trailing `*` glob, `+` segment globs) cover `target`? */
+export function pathCovers(pattern: string, target: string): boolean {
+  const glob = pattern.endsWith("*");
+  const body = (glob ? pattern.slice(0, -1) : pattern)
+    .split("/")
+    .map((seg) => (seg === "+" ? "[^/]+" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return new RegExp(`^${body}${glob ? ".*" : ""}$`).test(target);
+}
+
+/**
+ * What an application's or ESO's policy named `policyName` must not hold, one message each:
+ * anything on its own `sys/policies/acl/<name>` (self-promotion to root), changes to audit
+ * devices, writes to KV data, and any capability beyond read/list. Empty: allowed.
+ */
+export function readOnlyPolicyProblems(policyName: string, rule: AclRule): string[] {
+  const caps = rule.capabilities.map((c) => c.toLowerCase());
+  if (caps.includes("deny")) return [];
+  const writes = caps.filter((c) => WRITE_CAPABILITIES.includes(c));
+  const problems: string[] = [];
+  if (writes.length === 0) {
+    const unknown = caps.filter((c) => !READ_CAPABILITIES.includes(c));
+    if (unknown.length) problems.push(`grants ${unknown.map((c) => `"${c}"`).join(", ")} on "${rule.path}"`);
+    return problems;
+  }
+  const w = writes.map((c) => `"${c}"`).join(", ");
+  if (pathCovers(rule.path, `sys/policies/acl/${policyName}`) || pathCovers(rule.path, `sys/policy/${policyName}`)) {
+    problems.push(`grants ${w} on "${rule.path}", which covers its own policy: a holder can rewrite it to grant itself everything (a self-promotion to root)`);
+  } else if (/^sys\/audit(\/|\*|$)/.test(rule.path) || rule.path === "sys/*" || rule.path === "*") {
+    problems.push(`grants ${w} on "${rule.path}": a holder can disable or redirect the audit devices and act unlogged`);
+  } else if (/^[^/]+\/data\//.test(rule.path) || /^[^/]*\*$/.test(rule.path)) {
+    problems.push(`grants ${w} on "${rule.path}": it writes secret data (KV), where applications and ESO only read`);
+  } else {
+    problems.push(`grants ${w} on "${rule.path}": applications and ESO may only read their own paths`);
+  }
+  return problems;
+}

@@ -5,8 +5,11 @@
  *
  * What the mocks cannot show (pulumi/pulumi#XXXX-style limits, measured here):
  * `additionalSecretOutputs` is recorded but not applied, `transforms` are rejected,
- * and providers compute nothing: outputs are the inputs plus the fakes in `FAKE_OUTPUTS`.
+ * and providers compute nothing: outputs are the inputs plus the fakes in `FAKES`, which
+ * derive every identity from the inputs the program passed (region, account, names) and
+ * differ per resource, so a fake can never make a wrong ARN or a shared identity look right.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -47,6 +50,10 @@ export interface RecordedResource {
   additionalSecretOutputs: string[];
   /** Provider reference (`urn::id`), empty for the default provider. */
   provider: string;
+  /** The id the mocks gave a custom resource (see `FAKES`); undefined for components. */
+  id?: string;
+  /** The outputs the mocks gave a custom resource: its inputs plus the computed fakes. */
+  outputs?: Record<string, unknown>;
 }
 
 export interface ProgramRun {
@@ -132,13 +139,15 @@ export function mergeConfig(base: StackConfigValues, over: StackConfigValues): S
 /**
  * Recognisable fake values for every secret key a stack may need, derived from the
  * catalog (a supplied key with a shape gets its catalog example, the fake in place of
- * `<secret>`) and `SECRET_KEYS`. Tests search what was registered for these strings to
- * prove no secret leaks in clear text.
+ * `<secret>`) and `SECRET_KEYS`, but not `vaultToken`: the committed stacks log in with jwt,
+ * which refuses a stored token next to it (a test that needs one sets it). Tests search what
+ * was registered for these strings to prove no secret leaks in clear text.
  */
 export function fakeSecrets(project = "veza-secrets", catalog: readonly SecretSpec[] = CATALOG): Record<string, string> {
   const examples = new Map(catalog.flatMap((s) => (s.source.kind !== "generated" && s.source.example ? [[s.source.configKey, s.source.example] as const] : [])));
   const values: Record<string, string> = {};
   for (const k of secretConfigKeys(catalog)) {
+    if (k === "vaultToken") continue;
     const fake = `FAKE-SECRET-${k}-5f3c9a`;
     values[`${project}:${k}`] = examples.get(k)?.replace(SECRET_PLACEHOLDER, fake) ?? fake;
   }
@@ -153,24 +162,108 @@ export function fakesForMissing(values: StackConfigValues): Record<string, strin
   return Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => !(k in values)));
 }
 
-/** Outputs the mocks add on top of a resource's inputs, by type. */
-const FAKE_OUTPUTS: Record<string, (name: string, inputs: Record<string, unknown>) => Record<string, unknown>> = {
-  "random:index/randomPassword:RandomPassword": (name) => ({ result: `FAKE-GENERATED-${name}-0000000000000000000000000000000000000000000000` }),
-  "aws:kms/key:Key": (name) => ({ arn: `arn:aws:kms:eu-west-1:123456789012:key/${name}`, keyId: name }),
-  "aws:secretsmanager/secret:Secret": (name, i) => ({ arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${String(i.name ?? name)}-AbCdEf` }),
-  "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}` }),
-  "gcp:serviceaccount/account:Account": (name, i) => ({ email: `${String(i.accountId ?? name)}@${String(i.project ?? "project")}.iam.gserviceaccount.com` }),
-  "azure-native:managedidentity:UserAssignedIdentity": (name) => ({ clientId: "11111111-1111-1111-1111-111111111111", principalId: `principal-${name}` }),
-  "azure-native:keyvault:Vault": (name, i) => ({ properties: { ...(i.properties as object), vaultUri: `https://${String(i.vaultName ?? name)}.vault.azure.net/` } }),
+/**
+ * The account and subscription of the credentials the engine runs with: the program cannot
+ * choose them, so they are values no stack file uses. A resource whose identity should carry
+ * the stack's account gets it from the inputs the program passes (a key policy, a trust
+ * policy, a KMS key ARN); if the program forgets it, the fake shows this one instead.
+ */
+export const FAKE_CALLER_ACCOUNT = "999999999999";
+export const FAKE_SUBSCRIPTION = "22222222-2222-2222-2222-222222222222";
+/** What a regional AWS resource gets when neither it nor its provider names a region. */
+export const FAKE_UNSET_REGION = "region-not-set";
+
+/** A stable hex digest of a resource's identity (type and name): distinct per resource. */
+function digest(...parts: string[]): string {
+  return createHash("sha256").update(parts.join("\u0000")).digest("hex");
+}
+/** A UUID-shaped value, stable per resource and purpose, distinct across resources. */
+export function fakeUuid(...parts: string[]): string {
+  const h = digest(...parts);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** What a fake may read besides the resource's own inputs: its provider's inputs. */
+interface FakeContext {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  provider: Record<string, unknown>;
+}
+
+/** The AWS account the inputs name (`arn:aws:<service>:<region>:<account>:`), else the caller's. */
+function awsAccount(c: FakeContext): string {
+  const m = /arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/.exec(JSON.stringify(c.inputs));
+  // Providers receive non-string settings JSON-encoded, as the engine passes them.
+  const raw = c.provider.allowedAccountIds;
+  const allowed: unknown = typeof raw === "string" ? JSON.parse(raw) : raw;
+  return m?.[1] ?? (Array.isArray(allowed) && typeof allowed[0] === "string" ? allowed[0] : FAKE_CALLER_ACCOUNT);
+}
+/** The region the resource is created in: its own `region`, else its provider's. */
+function awsRegion(c: FakeContext): string {
+  return String(c.inputs.region ?? c.provider.region ?? FAKE_UNSET_REGION);
+}
+
+/**
+ * Identities and outputs the mocks compute, by type, from what the program passed: ARNs from
+ * the region and account in the inputs, ids and client ids distinct per resource. Returns the
+ * id and the outputs added on top of the inputs.
+ */
+const FAKES: Record<string, (c: FakeContext) => { id: string; outputs?: Record<string, unknown> }> = {
+  // The random provider's own id for every password.
+  "random:index/randomPassword:RandomPassword": (c) => ({ id: "none", outputs: { result: `FAKE-GENERATED-${c.name}-0000000000000000000000000000000000000000000000` } }),
+  "aws:kms/key:Key": (c) => {
+    const keyId = fakeUuid(c.type, c.name);
+    return { id: keyId, outputs: { keyId, arn: `arn:aws:kms:${awsRegion(c)}:${awsAccount(c)}:key/${keyId}` } };
+  },
+  "aws:secretsmanager/secret:Secret": (c) => {
+    // AWS appends six random characters to the name; the id is the ARN.
+    const arn = `arn:aws:secretsmanager:${awsRegion(c)}:${awsAccount(c)}:secret:${String(c.inputs.name ?? c.name)}-${digest(c.type, c.name).slice(0, 6)}`;
+    return { id: arn, outputs: { arn } };
+  },
+  "aws:iam/role:Role": (c) => {
+    const roleName = String(c.inputs.name ?? c.name);
+    return { id: roleName, outputs: { arn: `arn:aws:iam::${awsAccount(c)}:role/${roleName}`, uniqueId: `AROA${digest(c.type, c.name).slice(0, 17).toUpperCase()}` } };
+  },
+  "gcp:serviceaccount/account:Account": (c) => {
+    const project = String(c.inputs.project ?? c.provider.project ?? "project-not-set");
+    const email = `${String(c.inputs.accountId ?? c.name)}@${project}.iam.gserviceaccount.com`;
+    return { id: `projects/${project}/serviceAccounts/${email}`, outputs: { email, uniqueId: String(BigInt(`0x${digest(c.type, c.name).slice(0, 15)}`)) } };
+  },
+  "gcp:secretmanager/secret:Secret": (c) => {
+    const project = String(c.inputs.project ?? c.provider.project ?? "project-not-set");
+    return { id: `projects/${project}/secrets/${String(c.inputs.secretId)}` };
+  },
+  "azure-native:managedidentity:UserAssignedIdentity": (c) => ({
+    id: `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${String(c.inputs.resourceGroupName)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${String(c.inputs.resourceName ?? c.name)}`,
+    outputs: { clientId: fakeUuid(c.type, c.name, "client"), principalId: fakeUuid(c.type, c.name, "principal") },
+  }),
+  "azure-native:keyvault:Vault": (c) => {
+    const vaultName = String(c.inputs.vaultName ?? c.name);
+    return {
+      id: `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${String(c.inputs.resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${vaultName}`,
+      outputs: { properties: { ...(c.inputs.properties as object), vaultUri: `https://${vaultName}.vault.azure.net/` } },
+    };
+  },
 };
 
-function fakeId(type: string, name: string, inputs: Record<string, unknown>): string {
-  const meta = inputs.metadata as { name?: string; namespace?: string } | undefined;
-  if (type.startsWith("kubernetes:") && meta?.name) return meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name;
-  if (type === "azure-native:keyvault:Vault") {
-    return `/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/${String(inputs.resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${String(inputs.vaultName ?? name)}`;
+/** The engine's marker for a value unknown during preview, as recorded inputs show it. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** `inputs` with every value `outputs` would add or change replaced by an unknown, nested objects merged. */
+function withUnknownOutputs(inputs: Record<string, unknown>, outputs: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...inputs };
+  for (const [k, v] of Object.entries(outputs)) {
+    out[k] = isPlainObject(v) && isPlainObject(inputs[k]) ? withUnknownOutputs(inputs[k] as Record<string, unknown>, Object.fromEntries(Object.entries(v).filter(([kk, vv]) => (inputs[k] as Record<string, unknown>)[kk] !== vv))) : UNKNOWN;
   }
-  return `${name}-id`;
+  return out;
+}
+
+function fakeId(c: FakeContext): string {
+  const meta = c.inputs.metadata as { name?: string; namespace?: string } | undefined;
+  // The Kubernetes provider's ids: `namespace/name`, or `name` for cluster-scoped objects.
+  if (c.type.startsWith("kubernetes:") && meta?.name) return meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name;
+  return `${c.name}-${digest(c.type, c.name).slice(0, 8)}`;
 }
 
 interface MonitorRequest {
@@ -218,12 +311,25 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
   const componentOutputs = new Map<string, Record<string, unknown>>();
   const calls: ProgramRun["calls"] = [];
   const answers = opts.calls ?? {};
+  const providerInputs = new Map<string, Record<string, unknown>>();
+  const states = new Map<string, { id: string; state: Record<string, unknown> }>();
 
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        const extra = FAKE_OUTPUTS[args.type]?.(args.name, args.inputs) ?? {};
-        return { id: fakeId(args.type, args.name, args.inputs), state: { ...args.inputs, ...extra } };
+        const inputs = args.inputs as Record<string, unknown>;
+        // A provider reference is `<urn>::<id>`; the provider's own inputs are kept by id.
+        const provider = (args.provider && providerInputs.get(args.provider.split("::").pop() ?? "")) || {};
+        const c: FakeContext = { type: args.type, name: args.name, inputs, provider };
+        const fake = FAKES[args.type]?.(c);
+        const id = fake?.id ?? fakeId(c);
+        if (args.type.startsWith("pulumi:providers:")) providerInputs.set(id, inputs);
+        // As `pulumi preview` shows a resource to be created: its inputs as given, every
+        // computed output and the id unknown (providers' ids are known: the engine makes them).
+        const preview = opts.preview === true && !args.type.startsWith("pulumi:providers:");
+        const state = preview ? withUnknownOutputs(inputs, fake?.outputs ?? {}) : { ...inputs, ...fake?.outputs };
+        states.set(`${args.type}::${args.name}`, { id: preview ? UNKNOWN : id, state });
+        return { id: preview ? undefined : id, state };
       },
       call: (args) => {
         calls.push({ token: args.token, inputs: args.inputs });
@@ -257,6 +363,8 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
           ignoreChanges: req.getIgnorechangesList(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           provider: req.getProvider(),
+          id: req.getCustom() ? states.get(`${req.getType()}::${req.getName()}`)?.id : undefined,
+          outputs: req.getCustom() ? states.get(`${req.getType()}::${req.getName()}`)?.state : undefined,
         });
       }
       cb(err, resp);

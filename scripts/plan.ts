@@ -110,7 +110,7 @@ export function renderMermaid(run: ProgramRun): string {
     const byType = new Map<string, RecordedResource[]>();
     for (const k of kids) byType.set(k.type, [...(byType.get(k.type) ?? []), k]);
     for (const [type, list] of byType) {
-      const flowing = ["ExternalSecret", "SecretStore", "Secret"].includes(type.split(":").pop() ?? "");
+      const flowing = ["ExternalSecret", "SecretStore", "Secret", "VaultDynamicSecret"].includes(type.split(":").pop() ?? "");
       if (flowing || list.length === 1) {
         for (const k of list) {
           const id = nodeId(k);
@@ -142,14 +142,24 @@ export function renderMermaid(run: ProgramRun): string {
     if (!backends.has(b)) backends.set(b, kind === "vaultdb" ? "Vault database engine" : (STORE_BACKEND[provider] ?? provider));
     edges.add(`  ${b} --> ${ids.get(s.urn)}`);
   }
+  // VaultDynamicSecret generators read the database engine with their own Vault login.
+  const generators = run.resources.filter((r) => (r.inputs.kind as string) === "VaultDynamicSecret");
+  for (const g of generators) {
+    if (!backends.has("backend_vaultdb")) backends.set("backend_vaultdb", "Vault database engine");
+    edges.add(`  backend_vaultdb --> ${ids.get(g.urn)}`);
+  }
   const services = new Map<string, string>();
   const targetNode = new Map<string, string>();
   for (const e of externals) {
-    const spec = e.inputs.spec as { secretStoreRef?: { name?: string }; dataFrom?: { sourceRef?: { storeRef?: { name?: string } } }[]; target?: { name?: string } } | undefined;
+    const spec = e.inputs.spec as { secretStoreRef?: { name?: string }; dataFrom?: { sourceRef?: { storeRef?: { name?: string }; generatorRef?: { name?: string } } }[]; target?: { name?: string } } | undefined;
     const storeNames = [spec?.secretStoreRef?.name, ...(spec?.dataFrom ?? []).map((d) => d.sourceRef?.storeRef?.name)];
     for (const name of storeNames) {
       const store = name ? stores.find((s) => metaName(s) === name) : undefined;
       if (store) edges.add(`  ${ids.get(store.urn)} --> ${ids.get(e.urn)}`);
+    }
+    for (const d of spec?.dataFrom ?? []) {
+      const generator = d.sourceRef?.generatorRef?.name ? generators.find((g) => metaName(g) === d.sourceRef?.generatorRef?.name) : undefined;
+      if (generator) edges.add(`  ${ids.get(generator.urn)} --> ${ids.get(e.urn)}`);
     }
     const target = spec?.target?.name ?? metaName(e);
     if (target) {

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CATALOG, SERVICES, type SecretSpec, serviceSecrets, suppliedSecrets } from "../components/catalog";
 import { ROOT, runProgram } from "./harness";
-import { callsPerMonth, freshnessTable, PRICE_PER_10K } from "./freshness";
+import { callsPerMonth, databaseLeasesTable, freshnessTable, PRICE_PER_10K } from "./freshness";
 import { renderMermaid } from "./plan";
 
 const README = path.join(ROOT, "README.md");
@@ -86,7 +86,7 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
   for (const stack of ["development", "staging", "production"]) {
     const run = await runProgram({ stack });
     if (stack !== "staging") blocks[`diagram-${stack}`] = ["```mermaid", renderMermaid(run), "```"].join("\n");
-    freshness.push(`**${stack}**`, "", freshnessTable(run), "");
+    freshness.push(`**${stack}**`, "", freshnessTable(run), "", "Database logins (one per service, `VaultDynamicSecret`):", "", databaseLeasesTable(run), "");
   }
   const scale = (interval: string): string => {
     const calls = callsPerMonth(1000, interval);

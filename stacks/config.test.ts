@@ -1,11 +1,15 @@
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { DEV_ROOT_TOKEN_RULE } from "../components/cluster/vault";
 import { ConfigError, formatPath, loadStackConfig } from "./config";
 import { z } from "zod";
-import { EXAMPLES, configSchema, durationSeconds } from "./schema";
+import { ENVIRONMENTS, EXAMPLES, configSchema, durationSeconds, secondsAsDuration } from "./schema";
 import { setCommands } from "./fixes";
 import { CATALOG, generatedSecrets } from "../components/catalog";
-import { STACKS, engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
-import { PROJECT_FILE, applyLine, engineView, preRunErrors, type StackFileConfig } from "../test/pulumi-cli";
+import { STACKS, engineConfig, exampleFragments, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../scripts/harness";
+import { problemsAfterFix, substitute } from "../test/fix-check";
+import { PROJECT_FILE, applyLine, preRunErrors, type StackFileConfig } from "../test/pulumi-cli";
+import { Computed } from "./fixes";
 
 const P = "veza-secrets";
 
@@ -42,7 +46,7 @@ describe("stack config", () => {
     {
       name: "wrong type",
       stack: "staging",
-      overrides: { [`${P}:vault`]: { mode: "ha", replicas: "three", bootstrapped: true, address: "https://v:8200" } },
+      overrides: { [`${P}:vault`]: { mode: "ha", replicas: "three", bootstrapped: true, address: "https://v:8200", login: { githubRepository: "veza/veza-secrets" } } },
       key: "vault.replicas",
       message: 'must be a number; got "three"',
       fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
@@ -90,10 +94,10 @@ describe("stack config", () => {
     {
       name: "malformed duration",
       stack: "staging",
-      overrides: { [`${P}:database`]: { host: "db", rotationPeriod: "soon" } },
-      key: "database.rotationPeriod",
+      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "soon" } },
+      key: "database.defaultTtl",
       message: 'must be a duration such as "24h", "30m" or "1h30m"; got "soon"',
-      fix: "pulumi config set --path 'database.rotationPeriod' 24h --stack staging",
+      fix: "pulumi config set --path 'database.defaultTtl' 4h --stack staging",
     },
     {
       name: "a typo in an enum value",
@@ -170,18 +174,27 @@ describe("stack config", () => {
     {
       name: "an account id stored as a number",
       stack: "production",
-      overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: 123456789012, oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE" } },
+      overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: 210987654321, oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE" } },
       key: "aws.accountId",
-      message: "must be a string; got number 123456789012",
-      fix: "pulumi config set --type string --path 'aws.accountId' 123456789012 --stack production",
+      message: "must be a string; got number 210987654321",
+      fix: "pulumi config set --type string --path 'aws.accountId' 210987654321 --stack production",
     },
     {
       name: "an OIDC issuer with a trailing slash (caught before any resource, not inside AwsSecrets)",
       stack: "production",
-      overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: "123456789012", oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE/" } },
+      overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: "123456789012", oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A/" } },
       key: "aws.oidcIssuer",
-      message: 'must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE/"',
-      fix: "pulumi config set --path 'aws.oidcIssuer' oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE --stack production",
+      message: 'must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A/"',
+      // The nearest valid value is the one given, repaired: not the example's issuer.
+      fix: "pulumi config set --path 'aws.oidcIssuer' oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A --stack production",
+    },
+    {
+      name: "an OIDC issuer pasted as a URL",
+      stack: "production",
+      overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: "123456789012", oidcIssuer: "https://oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A" } },
+      key: "aws.oidcIssuer",
+      message: 'must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "https://oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A"',
+      fix: "pulumi config set --path 'aws.oidcIssuer' oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A --stack production",
     },
     {
       name: "a replication location GcpSecrets would refuse (the component's rule, checked up front)",
@@ -194,7 +207,7 @@ describe("stack config", () => {
     {
       name: "misspelled key (the fix moves the value to the nearest key)",
       stack: "staging",
-      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", replcias: 3 } },
+      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", replcias: 3, login: { githubRepository: "veza/veza-secrets" } } },
       key: "vault.replcias",
       message: 'unknown key "replcias" (check the spelling against Pulumi.yaml); did you mean "replicas"?',
       fix: "pulumi config set --path 'vault.replicas' 3 --stack staging && pulumi config rm --path 'vault.replcias' --stack staging",
@@ -218,7 +231,7 @@ describe("stack config", () => {
     {
       name: "production without auto-unseal (one command per leaf, not a JSON string)",
       stack: "production",
-      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200" } },
+      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", login: { githubRepository: "veza/veza-secrets" } } },
       key: "vault.seal",
       message: "production needs cloud-KMS auto-unseal (awskms, gcpckms or azurekeyvault)",
       fix: "pulumi config set --path 'vault.seal.type' awskms --stack production && pulumi config set --path 'vault.seal.region' eu-west-1 --stack production && pulumi config set --path 'vault.seal.kmsKeyId' alias/veza-vault-unseal --stack production && pulumi config set --path 'vault.seal.roleArn' arn:aws:iam::123456789012:role/veza-vault-unseal --stack production",
@@ -226,18 +239,184 @@ describe("stack config", () => {
     {
       name: "even Raft replicas",
       stack: "staging",
-      overrides: { [`${P}:vault`]: { mode: "ha", replicas: 4, bootstrapped: true, address: "https://v:8200" } },
+      overrides: { [`${P}:vault`]: { mode: "ha", replicas: 4, bootstrapped: true, address: "https://v:8200", login: { githubRepository: "veza/veza-secrets" } } },
       key: "vault.replicas",
       message: "Raft needs an odd number of at least 3 voters; got 4",
       fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
     },
     {
-      name: "TTL above max TTL",
+      name: "jwt login without the repository whose jobs log in",
       stack: "staging",
-      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "48h", maxTtl: "24h" } },
+      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200" } },
+      key: "vault.login.githubRepository",
+      message: "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault",
+      fix: "pulumi config set --path 'vault.login.githubRepository' veza/veza-secrets --stack staging",
+    },
+    {
+      name: "jwt login through Pulumi Deployments without the organization",
+      stack: "production",
+      overrides: { [`${P}:vault`]: { ...(stackConfig("production")[`${P}:vault`] as object), login: { issuer: "pulumi" } } },
+      key: "vault.login.pulumiOrganization",
+      message: "is required with vault.login.method jwt and issuer pulumi: the organization whose Deployments of this stack log in to Vault",
+      fix: "pulumi config set --path 'vault.login.pulumiOrganization' veza --stack production",
+    },
+    {
+      name: "a stored long-lived token next to jwt login",
+      stack: "production",
+      overrides: {},
+      secrets: { ...fakeSecrets(), [`${P}:vaultToken`]: "hvs.FAKE" },
+      key: "vaultToken",
+      message: "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it",
+      fix: "pulumi config rm vaultToken --stack production",
+    },
+    {
+      name: "token login once bootstrapped, without the token",
+      stack: "staging",
+      overrides: { [`${P}:vault`]: { ...(stackConfig("staging")[`${P}:vault`] as object), login: { method: "token" } } },
+      key: "vaultToken",
+      message: "is required once vault.bootstrapped is true with vault.login.method token: the token `pulumi up` configures Vault with (or log in with jwt: pulumi config set --path 'vault.login.method' jwt --stack staging)",
+      fix: "pulumi config set --secret vaultToken --stack staging",
+    },
+    {
+      name: "jwt login for dev mode's Vault",
+      stack: "development",
+      overrides: { [`${P}:vault`]: { login: { method: "jwt" } } },
+      key: "vault.login.method",
+      message: 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha',
+      fix: "pulumi config rm --path 'vault.login.method' --stack development",
+    },
+    {
+      name: "a database CA with an sslmode that verifies nothing",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", sslMode: "require", sslRootCert: "/etc/veza/postgres/ca.crt" } },
+      key: "database.sslMode",
+      message: 'is "require", which verifies no certificate, but database.sslRootCert is set: use verify-full (or verify-ca)',
+      fix: "pulumi config set --path 'database.sslMode' verify-full --stack staging",
+    },
+    {
+      name: "Vault reached over the network with its ingress closed and no deployer range",
+      stack: "production",
+      overrides: { [`${P}:network`]: undefined },
+      key: "network.deployerCidrs",
+      message:
+        "is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and https://vault.veza.internal:8200 is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)",
+      fix: "pulumi config set --path 'network.deployerCidrs[0]' 10.20.0.0/24 --stack production",
+    },
+    {
+      name: "a database refresh above half the lease TTL",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "1h", refreshInterval: "45m" } },
+      key: "database.refreshInterval",
+      message: "(45m) must be at most half of database.defaultTtl (1h): the previous login must stay valid while the pods restart",
+      fix: "pulumi config set --path 'database.refreshInterval' 30m --stack staging",
+    },
+    {
+      name: "a lease TTL too short to roll the pods",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "5m", refreshInterval: "2m" } },
       key: "database.defaultTtl",
-      message: "(48h) must not exceed database.maxTtl (24h)",
-      fix: "pulumi config set --path 'database.defaultTtl' 1h --stack staging",
+      message: 'must be at least 10m (each login must outlive a pod rollout); got "5m"',
+      fix: "pulumi config set --path 'database.defaultTtl' 4h --stack staging",
+    },
+    {
+      name: "the removed database.rotationPeriod",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", rotationPeriod: "24h" } },
+      key: "database.rotationPeriod",
+      message: 'was replaced by database.rotationSchedule (cron, UTC; default "0 4 * * 0"): the migration login now rotates at a time you choose',
+      fix: "pulumi config rm --path 'database.rotationPeriod' --stack staging && pulumi config set --path 'database.rotationSchedule' '0 4 * * 0' --stack staging",
+    },
+    {
+      name: "the removed database.maxTtl",
+      stack: "production",
+      overrides: { [`${P}:database`]: { host: "db", maxTtl: "8h" } },
+      key: "database.maxTtl",
+      message: "was removed: service logins are never renewed, so each lease ends at database.defaultTtl",
+      fix: "pulumi config rm --path 'database.maxTtl' --stack production",
+    },
+    {
+      name: "Vault database logins without Reloader",
+      stack: "production",
+      overrides: { [`${P}:rotation`]: { installReloader: false } },
+      key: "rotation.installReloader",
+      message: "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires",
+      fix: "pulumi config set --path 'rotation.installReloader' true --stack production",
+    },
+    {
+      name: "a Vault CA file that does not exist",
+      stack: "staging",
+      overrides: { [`${P}:vault`]: { ...(stackConfig("staging")[`${P}:vault`] as object), caCertFile: "certs/missing-ca.pem" } },
+      key: "vault.caCertFile",
+      message: `"certs/missing-ca.pem" cannot be read (looked for ${path.resolve("certs/missing-ca.pem")}; a relative path is relative to the project folder)`,
+      fix: "pulumi config set --path 'vault.caCertFile' certs/vault-ca.pem --stack staging",
+    },
+    {
+      name: "a typo in the Vault login method",
+      stack: "production",
+      overrides: { [`${P}:vault`]: { ...(stackConfig("production")[`${P}:vault`] as { login?: object }), login: { ...(stackConfig("production")[`${P}:vault`] as { login?: object }).login, method: "jwtt" } } },
+      key: "vault.login.method",
+      message: 'must be one of "jwt", "token"; got "jwtt"; did you mean "jwt"?',
+      fix: "pulumi config set --path 'vault.login.method' jwt --stack production",
+    },
+    {
+      name: "a preview login role that is not a Vault role name (the fix names the stack's environment)",
+      stack: "production",
+      overrides: { [`${P}:vaultLoginRole`]: "Pulumi Preview" },
+      key: "vaultLoginRole",
+      message: 'must be a Vault role name; got "Pulumi Preview"',
+      fix: "pulumi config set vaultLoginRole pulumi-production-preview --stack production",
+    },
+    {
+      name: "a deployer range that is not a CIDR",
+      stack: "production",
+      overrides: { [`${P}:network`]: { deployerCidrs: ["10.20.0.0/33"] } },
+      key: "network.deployerCidrs[0]",
+      message: 'must be an IPv4 CIDR; got "10.20.0.0/33"',
+      fix: "pulumi config set --path 'network.deployerCidrs[0]' 10.20.0.0/24 --stack production",
+    },
+    {
+      name: "an ESO image digest of the wrong shape (the fix looks the digest up when run)",
+      stack: "staging",
+      overrides: { [`${P}:eso`]: { imageDigest: "sha256:abc" } },
+      key: "eso.imageDigest",
+      message: 'must be "sha256:" and 64 lowercase hex digits (crane digest ghcr.io/external-secrets/external-secrets:v2.9.0); got "sha256:abc"',
+      fix: `pulumi config set --path 'eso.imageDigest' --stack staging -- "$(crane digest ghcr.io/external-secrets/external-secrets:v2.9.0)"`,
+    },
+    {
+      name: "a database CA that is not PEM (the fix reads the file, after -- since PEM starts with dashes)",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", caCert: "postgres-ca.crt" } },
+      key: "database.caCert",
+      message: 'must be PEM certificate(s): -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----; got "postgres-ca.crt"',
+      fix: `pulumi config set --path 'database.caCert' --stack staging -- "$(cat postgres-ca.crt)"`,
+    },
+    {
+      name: "Azure Key Vault without the workspace its audit events go to",
+      stack: "staging",
+      overrides: {
+        [`${P}:providers`]: ["vault", "azure"],
+        [`${P}:azure`]: Object.fromEntries(Object.entries(exampleFragments().azure[`${P}:azure`] as object).filter(([k]) => k !== "auditLogWorkspaceId")),
+      },
+      key: "azure.auditLogWorkspaceId",
+      message: "is required",
+      fix: "pulumi config set --path 'azure.auditLogWorkspaceId' /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/veza/providers/Microsoft.OperationalInsights/workspaces/veza-audit --stack staging",
+    },
+    {
+      name: "a dev root token the chart would break (the fix makes a valid one every time)",
+      stack: "development",
+      overrides: {},
+      secrets: { ...fakeSecrets(), [`${P}:vaultDevRootToken`]: "1-starts-with-a-digit" },
+      key: "vaultDevRootToken",
+      message: `${DEV_ROOT_TOKEN_RULE}; the value set does not`,
+      fix: `pulumi config set --secret vaultDevRootToken "dev-$(openssl rand -hex 24)" --stack development`,
+    },
+    {
+      name: "a workload namespace that is not a DNS label (the fix names the stack's environment)",
+      stack: "staging",
+      overrides: { [`${P}:namespaces`]: { workloads: "Veza_Staging" } },
+      key: "namespaces.workloads",
+      message: 'must be a DNS-1123 label (lowercase letters, digits and \'-\'); got "Veza_Staging"',
+      fix: "pulumi config set --path 'namespaces.workloads' veza-staging --stack staging",
     },
     {
       name: "missing supplied secret (the CLI prompts for it: no value in shell history)",
@@ -258,20 +437,6 @@ describe("stack config", () => {
       fix: "pulumi config set --secret redisUrl --stack development",
     },
   ];
-
-  /** The stack file a row describes, as the CLI holds it (secrets as `{ secure }`). */
-  function stackFile(row: { stack: string; overrides: Record<string, unknown>; secrets?: Record<string, string> }): StackFileConfig {
-    const config: StackFileConfig = structuredClone(stackConfig(row.stack));
-    for (const [k, v] of Object.entries(row.overrides)) {
-      if (v === undefined) delete config[k];
-      else config[k] = structuredClone(v);
-    }
-    for (const [k, v] of Object.entries(row.secrets ?? fakeSecrets())) config[k] = { secure: v };
-    return config;
-  }
-
-  /** The CLI's prompt, answered with a value of the right shape (the catalog's fake). */
-  const prompt = (key: string, secret: boolean): string | undefined => (secret ? fakeSecrets()[key] : undefined);
 
   for (const row of table) {
     it(`rejects ${row.name} with the key, the reason and the fix, registering nothing`, async () => {
@@ -294,20 +459,7 @@ describe("stack config", () => {
     });
 
     it(`fixes ${row.name} when the printed command is applied with the CLI's rules`, () => {
-      const file = stackFile(row);
-      const stacks = applyLine(file, row.fix, { project: P, prompt });
-      assert.deepEqual([...new Set(stacks)], [row.stack], "every command names the stack");
-      assert.deepEqual(preRunErrors(row.stack, file, PROJECT_FILE), [], "the CLI's own check before the program runs");
-      const after = (() => {
-        try {
-          loadStackConfig(engineView(file), row.stack);
-          return [];
-        } catch (e) {
-          if (e instanceof ConfigError) return e.problems;
-          throw e;
-        }
-      })();
-      assert.deepEqual(after, [], `still wrong after applying: ${row.fix}`);
+      assert.deepEqual(problemsAfterFix(row, row.fix), [], `still wrong after applying: ${row.fix}`);
     });
   }
 
@@ -330,7 +482,12 @@ describe("stack config", () => {
       const parts = key.replace(/\[\]/g, ".[]").split(".");
       const schemas = at(configSchema, parts);
       assert.ok(schemas.length > 0, `${key} is not a path of the schema`);
-      assert.ok(schemas.some((sch) => sch.safeParse(example).success), `${key}: the schema refuses its example ${JSON.stringify(example)}`);
+      // A computed example is checked with what its command prints (test/fix-check.ts).
+      for (const env of ENVIRONMENTS) {
+        const plain: unknown = typeof example === "function" ? (example as (e: string) => unknown)(env) : example;
+        const value = plain instanceof Computed ? substitute(plain.command) : plain;
+        assert.ok(schemas.some((sch) => sch.safeParse(value).success), `${key} (${env}): the schema refuses its example ${JSON.stringify(value)}`);
+      }
     }
     // Every example has the type the CLI will store from the printed command.
     assert.equal(setCommands("s", ["aws", "accountId"], EXAMPLES["aws.accountId"])[0], "pulumi config set --type string --path 'aws.accountId' 123456789012 --stack s");
@@ -453,7 +610,7 @@ describe("stack config", () => {
       { ...prod.database, adminPassword: undefined },
       {
         host: "postgres.veza.internal", port: 5432, name: "veza", adminUsername: "vault_admin", appUsername: "veza_app", appGroupRole: "veza_app_group", appSchema: "veza",
-        rotationPeriod: "24h", rotationPeriodSeconds: 86400, defaultTtl: "1h", maxTtl: "8h", sslMode: "require", verifyConnection: true, adminPassword: undefined,
+        rotationSchedule: "0 4 * * 0", defaultTtl: "4h", defaultTtlSeconds: 14400, refreshInterval: "2h", sslMode: "verify-full", verifyConnection: true, adminPassword: undefined,
       },
     );
     // database-url is built from rotated credentials, so it is not a supplied secret here.
@@ -469,7 +626,13 @@ describe("stack config", () => {
     assert.equal(formatPath(["generatedKeys", "jwt-secret", "length"]), 'generatedKeys["jwt-secret"].length');
   });
 
-  it("reads durations as Vault does", () => {
+  it("derives the database refresh as half the lease TTL where the stack sets none", () => {
+    const staging = loadStackConfig(source("staging", { [`${P}:database`]: { host: "db", defaultTtl: "3h" } }), "staging");
+    assert.deepEqual([staging.database?.defaultTtlSeconds, staging.database?.refreshInterval], [10800, "1h30m"]);
+  });
+
+  it("reads durations as Vault does, and writes them back", () => {
+    assert.deepEqual([7200, 5400, 45, 7205, 1800].map(secondsAsDuration), ["2h", "1h30m", "45s", "2h5s", "30m"]);
     assert.deepEqual(["24h", "90m", "1h30m", "45s", "2h0m5s"].map(durationSeconds), [86400, 5400, 5400, 45, 7205]);
     assert.throws(() => durationSeconds("1d"), /not a duration: 1d/);
   });

@@ -26,6 +26,7 @@ import {
   type SealConfig,
   configSchema,
   durationSeconds,
+  secondsAsDuration,
 } from "./schema";
 
 /** The config as the Pulumi engine hands it over: `project:key` → string, plus which are secret. */
@@ -44,7 +45,7 @@ export function runtimeConfigSource(): ConfigSource {
 
 /** One problem with the stack's config, and the command that fixes it. */
 export interface ConfigProblem {
-  /** Config path, e.g. `database.rotationPeriod`. */
+  /** Config path, e.g. `database.rotationSchedule`. */
   key: string;
   message: string;
   fix: string;
@@ -86,8 +87,13 @@ export interface VaultSettings {
    * `address` (validated: it exists and holds a CA certificate). None: the system's roots.
    */
   caCertFile?: string;
-  /** Dev root token, or the token `pulumi up` uses after bootstrap. Secret. */
+  /** Dev root token, or the token `pulumi up` uses with login method `token`. Secret. */
   token?: pulumi.Output<string>;
+  /**
+   * How `pulumi up` logs in. `jwt`: the role `role` on the issuer's jwt mount, with the JWT
+   * from TERRAFORM_VAULT_AUTH_JWT. `token`: `token`.
+   */
+  login: { method: "jwt" | "token"; issuer: "github" | "pulumi"; role: string; githubRepository?: string; pulumiOrganization?: string };
 }
 
 export interface DatabaseSettings {
@@ -98,11 +104,18 @@ export interface DatabaseSettings {
   appUsername: string;
   appGroupRole: string;
   appSchema: string;
-  rotationPeriod: string;
-  rotationPeriodSeconds: number;
+  /** When Vault rotates the schema owner's password (migrations only): five-field cron, UTC. */
+  rotationSchedule: string;
+  /** Lease TTL of each service's login (Vault `default_ttl` = `max_ttl`). */
   defaultTtl: string;
-  maxTtl: string;
+  defaultTtlSeconds: number;
+  /** How often ESO makes each service a new login: at most half `defaultTtl`. */
+  refreshInterval: string;
   sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+  /** PEM CA Vault verifies the server with; default Vault's system roots. */
+  caCert?: string;
+  /** CA path in the services' pods, for database-url's sslrootcert. */
+  sslRootCert?: string;
   verifyConnection: boolean;
   /** Admin password Vault starts with (it then rotates it). Secret. */
   adminPassword: pulumi.Output<string>;
@@ -127,14 +140,18 @@ export interface StackConfig {
     creationPolicy: "Owner" | "Merge";
     /** `Retain` in production: a vanished backend secret does not delete the Kubernetes Secret. */
     deletionPolicy: "Retain" | "Delete";
+    /** Digest pinned on ESO's image, if configured. */
+    imageDigest?: string;
   };
   /** Per generated catalog key: its length and rotation period. */
   generatedKeys: Record<string, { length: number; rotationDays: number }>;
   /** Present when the stack configures a database and uses Vault: credentials are rotated by Vault. */
   database?: DatabaseSettings;
   rotation: { schedule: string; installReloader: boolean };
+  /** NetworkPolicies around Vault and ESO's controller; absent when off. */
+  network?: { deployerCidrs: string[]; deployerNamespaces: string[]; apiServerCidrs?: string[] };
   aws?: NonNullable<RawStackConfig["aws"]>;
-  gcp?: { project: string; replicationLocations: string[]; clusterName: string; clusterLocation: string };
+  gcp?: { project: string; replicationLocations: string[]; clusterName: string; clusterLocation: string; dataAccessAuditLogs: boolean };
   azure?: NonNullable<RawStackConfig["azure"]> & { keyVaultName: string; allowedIpRanges: string[] };
   /** Supplied secrets by config key (catalog `supplied`, and `databaseUrl` when not rotated). */
   supplied: Record<string, pulumi.Output<string>>;
@@ -187,10 +204,14 @@ function examplePath(path: readonly PropertyKey[]): string {
   return parts.join(".").replace(/\.\[\]/g, "[]");
 }
 
-/** The example for `path`: its own, or the matching part of an ancestor's example object. */
-export function exampleFor(path: readonly PropertyKey[]): unknown {
+/**
+ * The example for `path` in environment `env`: its own, or the matching part of an
+ * ancestor's example object. An example that names the environment is a function of it.
+ */
+export function exampleFor(path: readonly PropertyKey[], env: Environment = "development"): unknown {
   for (let n = path.length; n > 0; n--) {
-    const example = EXAMPLES[examplePath(path.slice(0, n))];
+    const entry = EXAMPLES[examplePath(path.slice(0, n))];
+    const example: unknown = typeof entry === "function" ? (entry as (e: Environment) => unknown)(env) : entry;
     if (example === undefined) continue;
     const rest = valueAt(example, path.slice(n));
     if (rest !== undefined) return rest;
@@ -206,7 +227,7 @@ export function environmentOfStack(stack: string): Environment | undefined {
 /** The command that sets `path` to its example (a secret: prompted for), replacing `current`. */
 export function fixCommand(stack: string, path: readonly PropertyKey[], secret = false, current?: unknown): string {
   if (secret) return setSecretCommand(stack, String(path[0]));
-  const example = exampleFor(path);
+  const example = exampleFor(path, environmentOfStack(stack));
   if (example === undefined) throw new Error(`no example for config path ${formatPath(path)}: add one to EXAMPLES in stacks/schema.ts`);
   return joinCommands(replaceCommands(stack, path as ConfigPath, example, current));
 }
@@ -229,22 +250,41 @@ function providersFix(stack: string, raw: unknown, env: Environment | undefined)
   return joinCommands(replaceCommands(stack, ["providers"], fixed, raw));
 }
 
-/** The keys the schema allows at `path` (for a discriminated union: the chosen variant's, else all). */
-function knownKeys(path: readonly PropertyKey[], value: unknown): string[] {
+const unwrap = (t: z.ZodType | undefined): z.ZodType | undefined => {
+  let u = t;
+  while (u instanceof z.ZodOptional) u = u.unwrap() as z.ZodType;
+  return u;
+};
+
+/** The schema at `path` (through objects, records and lists; not into unions), if any. */
+function schemaAt(path: readonly PropertyKey[]): z.ZodType | undefined {
   let cur: z.ZodType | undefined = configSchema;
-  const unwrap = (t: z.ZodType | undefined): z.ZodType | undefined => {
-    let u = t;
-    while (u instanceof z.ZodOptional) u = u.unwrap() as z.ZodType;
-    return u;
-  };
   for (const p of path) {
     cur = unwrap(cur);
     if (cur instanceof z.ZodObject) cur = (cur.shape as Record<string, z.ZodType>)[String(p)];
     else if (cur instanceof z.ZodRecord) cur = cur.valueType as z.ZodType;
     else if (cur instanceof z.ZodArray) cur = cur.element as z.ZodType;
-    else return [];
+    else return undefined;
   }
-  cur = unwrap(cur);
+  return unwrap(cur);
+}
+
+/**
+ * The value nearest to a wrong one that the schema accepts, if an obvious repair gives one:
+ * a number or boolean stored where text belongs (an account id), a URL scheme or a trailing
+ * `/` where a host and path belong (an OIDC issuer), surrounding spaces.
+ */
+export function repairedValue(path: readonly PropertyKey[], got: unknown): string | undefined {
+  const schema = schemaAt(path);
+  if (!schema || (typeof got !== "string" && typeof got !== "number" && typeof got !== "boolean")) return undefined;
+  const text = String(got).trim();
+  const candidates = [text, text.replace(/\/+$/, ""), text.replace(/^https?:\/\//, "").replace(/\/+$/, "")];
+  return candidates.find((c) => c !== got && schema.safeParse(c).success);
+}
+
+/** The keys the schema allows at `path` (for a discriminated union: the chosen variant's, else all). */
+function knownKeys(path: readonly PropertyKey[], value: unknown): string[] {
+  const cur = schemaAt(path);
   if (cur instanceof z.ZodObject) return Object.keys(cur.shape);
   if (cur instanceof z.ZodDiscriminatedUnion) {
     const type = (value as { type?: unknown } | undefined)?.type;
@@ -380,7 +420,8 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         const near = nearest(got, options);
         add(issue.path, zodMessage(issue, raw) + (near ? `; did you mean "${near}"?` : ""), false, near ? setCommands(stack, issue.path as ConfigPath, near)[0] : undefined);
       } else {
-        add(issue.path, zodMessage(issue, raw));
+        const repaired = repairedValue(issue.path, got);
+        add(issue.path, zodMessage(issue, raw), false, repaired !== undefined ? setCommands(stack, issue.path as ConfigPath, repaired)[0] : undefined);
       }
     }
     throw new ConfigError(stack, problems);
@@ -396,7 +437,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       ["environment"],
       `is "${env}" but the stack is "${stack}"; a stack's name must be its environment or start with "<environment>-"`,
       false,
-      matching ? `pulumi config set environment ${matching} --stack ${stack}` : `pulumi stack rename ${env} --stack ${stack}`,
+      matching ? setCommands(stack, ["environment"], matching)[0] : `pulumi stack rename ${env} --stack ${stack}`,
     );
   }
 
@@ -460,11 +501,26 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     }
     let token: pulumi.Output<string> | undefined;
     const tokenKey = mode === "dev" ? "vaultDevRootToken" : "vaultToken";
-    if (mode === "dev" || bootstrapped) {
+    const login = v.login ?? {};
+    // Dev mode has only its root token; everywhere else the program logs in with a short-lived
+    // workload identity, and a stored token is the explicit exception.
+    const method = mode === "dev" ? "token" : (login.method ?? "jwt");
+    const issuer = login.issuer ?? "github";
+    if (mode === "dev" && login.method === "jwt") add(["vault", "login", "method"], 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha', false, rmCommand(stack, ["vault", "login", "method"]));
+    if (bootstrapped && method === "jwt" && issuer === "github" && !login.githubRepository) {
+      add(["vault", "login", "githubRepository"], "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault");
+    }
+    if (bootstrapped && method === "jwt" && issuer === "pulumi" && !login.pulumiOrganization) {
+      add(["vault", "login", "pulumiOrganization"], "is required with vault.login.method jwt and issuer pulumi: the organization whose Deployments of this stack log in to Vault");
+    }
+    if (method === "jwt" && secrets.vaultToken !== undefined) {
+      add(["vaultToken"], "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it", false, rmCommand(stack, ["vaultToken"]));
+    }
+    if (mode === "dev" || (bootstrapped && method === "token")) {
       if (secrets[tokenKey] === undefined) {
         if (!problems.some((p) => p.key === tokenKey)) {
           if (mode === "dev") add([tokenKey], "is required: the dev server's root token", true, DEV_ROOT_TOKEN_FIX(stack));
-          else add([tokenKey], "is required once vault.bootstrapped is true: the token `pulumi up` configures Vault with", true);
+          else add([tokenKey], `is required once vault.bootstrapped is true with vault.login.method token: the token \`pulumi up\` configures Vault with (or log in with jwt: ${setCommands(stack, ["vault", "login", "method"], "jwt")[0]})`, true);
         }
       } else if (mode === "dev" && devRootTokenError(secrets[tokenKey])) {
         // Checked here, before anything is registered; the value is never echoed.
@@ -496,6 +552,13 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       devNodePort,
       seal: v.seal,
       token,
+      login: {
+        method,
+        issuer,
+        role: cfg.vaultLoginRole ?? `pulumi-${env}`,
+        ...(login.githubRepository ? { githubRepository: login.githubRepository } : {}),
+        ...(login.pulumiOrganization ? { pulumiOrganization: login.pulumiOrganization } : {}),
+      },
     };
   }
 
@@ -507,17 +570,39 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   }
   if (cfg.database && providers.includes("vault")) {
     const db = cfg.database;
-    const rotationPeriod = db.rotationPeriod ?? "24h";
-    const defaultTtl = db.defaultTtl ?? "1h";
-    const maxTtl = db.maxTtl ?? "24h";
-    if (durationSeconds(defaultTtl) > durationSeconds(maxTtl)) {
-      add(["database", "defaultTtl"], `(${defaultTtl}) must not exceed database.maxTtl (${maxTtl})`);
+    const rotationSchedule = db.rotationSchedule ?? "0 4 * * 0";
+    const defaultTtl = db.defaultTtl ?? d.databaseLeaseTtl;
+    const ttl = durationSeconds(defaultTtl);
+    // Half the TTL by default: the previous login stays valid for the other half, while
+    // Reloader rolls the pods onto the new one (docs/database.md).
+    const refreshInterval = db.refreshInterval ?? secondsAsDuration(Math.floor(ttl / 2));
+    const unset = (key: string): string => rmCommand(stack, ["database", key]);
+    if (db.rotationPeriod !== undefined) {
+      add(["database", "rotationPeriod"], `was replaced by database.rotationSchedule (cron, UTC; default "0 4 * * 0"): the migration login now rotates at a time you choose`, false, joinCommands([unset("rotationPeriod"), fixCommand(stack, ["database", "rotationSchedule"])]));
     }
-    if (durationSeconds(rotationPeriod) < 3600) {
-      add(["database", "rotationPeriod"], `must be at least 1h; got "${rotationPeriod}"`);
+    if (db.maxTtl !== undefined) {
+      add(["database", "maxTtl"], `was removed: service logins are never renewed, so each lease ends at database.defaultTtl`, false, unset("maxTtl"));
     }
-    if (secrets.databaseAdminPassword === undefined && !problems.some((p) => p.key === "databaseAdminPassword")) {
-      add(["databaseAdminPassword"], "is required: the password of database.adminUsername, which Vault rotates after first use", true);
+    const sslMode = db.sslMode ?? d.sslMode;
+    for (const k of ["caCert", "sslRootCert"] as const) {
+      if (db[k] !== undefined && sslMode !== "verify-ca" && sslMode !== "verify-full") {
+        add(["database", "sslMode"], `is "${sslMode}", which verifies no certificate, but database.${k} is set: use verify-full (or verify-ca)`, false, setCommands(stack, ["database", "sslMode"], "verify-full")[0]);
+      }
+    }
+    if (ttl < 600) {
+      add(["database", "defaultTtl"], `must be at least 10m (each login must outlive a pod rollout); got "${defaultTtl}"`);
+    } else if (durationSeconds(refreshInterval) * 2 > ttl) {
+      add(["database", "refreshInterval"], `(${refreshInterval}) must be at most half of database.defaultTtl (${defaultTtl}): the previous login must stay valid while the pods restart`, false, setCommands(stack, ["database", "refreshInterval"], secondsAsDuration(Math.floor(ttl / 2)))[0]);
+    } else if (durationSeconds(refreshInterval) < 60) {
+      add(["database", "refreshInterval"], `must be at least 1m (each refresh makes a database login); got "${refreshInterval}"`);
+    }
+    if (!(cfg.rotation?.installReloader ?? d.installReloader)) {
+      add(["rotation", "installReloader"], "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires", false, setCommands(stack, ["rotation", "installReloader"], true)[0]);
+    }
+    // Needed only by the run that configures Vault (README, "Bootstrapping Vault": the first
+    // install of an HA Vault comes before the database bootstrap that makes this password).
+    if (vault?.bootstrapped && secrets.databaseAdminPassword === undefined && !problems.some((p) => p.key === "databaseAdminPassword")) {
+      add(["databaseAdminPassword"], "is required once vault.bootstrapped is true: the password of database.adminUsername, which Vault rotates after first use", true);
     }
     database = {
       host: db.host,
@@ -527,11 +612,13 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       appUsername: db.appUsername ?? "veza_app",
       appGroupRole: db.appGroupRole ?? "veza_app_group",
       appSchema: db.appSchema ?? "veza",
-      rotationPeriod,
-      rotationPeriodSeconds: durationSeconds(rotationPeriod),
+      rotationSchedule,
       defaultTtl,
-      maxTtl,
+      defaultTtlSeconds: ttl,
+      refreshInterval,
       sslMode: db.sslMode ?? d.sslMode,
+      ...(db.caCert ? { caCert: db.caCert } : {}),
+      ...(db.sslRootCert ? { sslRootCert: db.sslRootCert } : {}),
       verifyConnection: db.verifyConnection ?? true,
       adminPassword: pulumi.secret(secrets.databaseAdminPassword ?? ""),
     };
@@ -564,6 +651,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
         // ESO's webhook refuses Delete for a Secret it does not own (creationPolicy Merge), and
         // an adopted Secret must outlive a vanished backend entry anyway: Retain while adopting.
         deletionPolicy: env === "production" || cfg.eso?.adoptExisting ? ("Retain" as const) : ("Delete" as const),
+        ...(cfg.eso?.imageDigest ? { imageDigest: cfg.eso.imageDigest } : {}),
       }
     : undefined;
   if (eso && !(cfg.rotation?.installReloader ?? d.installReloader)) {
@@ -576,6 +664,27 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   }
   if (eso && durationSeconds(eso.refreshInterval) < 60) {
     add(["eso", "refreshInterval"], `must be at least 1m (each refresh is a provider API call); got "${eso.refreshInterval}"`);
+  }
+
+  const networkOn = cfg.network?.policies ?? env !== "development";
+  const network = networkOn
+    ? {
+        deployerCidrs: cfg.network?.deployerCidrs ?? [],
+        deployerNamespaces: cfg.network?.deployerNamespaces ?? [],
+        ...(cfg.network?.apiServerCidrs ? { apiServerCidrs: cfg.network.apiServerCidrs } : {}),
+      }
+    : undefined;
+  // With Vault's ingress closed, the program's own Vault provider must be let in, unless it
+  // comes through kubectl port-forward (not network traffic).
+  const viaPortForward = vault ? /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(vault.address) : true;
+  if (network && vault?.bootstrapped && !viaPortForward && network.deployerCidrs.length + network.deployerNamespaces.length === 0) {
+    add(
+      ["network", "deployerCidrs"],
+      `is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and ${vault.address} is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)`,
+      false,
+      // An element path: a list value given to --path would be stored as a string.
+      fixCommand(stack, ["network", "deployerCidrs", 0]),
+    );
   }
 
   if (problems.length) throw new ConfigError(stack, problems);
@@ -596,10 +705,17 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     generatedKeys,
     database,
     rotation: { schedule: cfg.rotation?.schedule ?? "0 3 * * *", installReloader: cfg.rotation?.installReloader ?? d.installReloader },
+    network,
     aws: providers.includes("aws") ? cfg.aws : undefined,
     gcp:
       providers.includes("gcp") && cfg.gcp
-        ? { project: cfg.gcp.project, replicationLocations: cfg.gcp.replicationLocations ?? [], clusterName: cfg.gcp.clusterName, clusterLocation: cfg.gcp.clusterLocation }
+        ? {
+            project: cfg.gcp.project,
+            replicationLocations: cfg.gcp.replicationLocations ?? [],
+            clusterName: cfg.gcp.clusterName,
+            clusterLocation: cfg.gcp.clusterLocation,
+            dataAccessAuditLogs: cfg.gcp.dataAccessAuditLogs ?? true,
+          }
         : undefined,
     azure:
       providers.includes("azure") && cfg.azure

@@ -10,7 +10,13 @@ export interface EnvironmentDefaults {
   esoReplicas: number;
   /** How often ESO re-reads each ExternalSecret from its backend. */
   refreshInterval: string;
-  sslMode: "disable" | "require";
+  /**
+   * Lease TTL of each service's database login. Shorter: a leaked login is useful for less time,
+   * but every refresh (half of it) rolls every service's pods.
+   */
+  databaseLeaseTtl: string;
+  /** libpq sslmode of database-url and of Vault's connection: verify-full checks the server's certificate and name. */
+  sslMode: "disable" | "verify-full";
   installReloader: boolean;
   /** Protect stateful resources (data volumes, namespaces holding secrets, cloud secrets, keys). */
   protect: boolean;
@@ -24,6 +30,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     vaultResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
     esoReplicas: 1,
     refreshInterval: "15m",
+    databaseLeaseTtl: "1h",
     sslMode: "disable",
     installReloader: true,
     protect: false,
@@ -34,7 +41,8 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     vaultResources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
     esoReplicas: 1,
     refreshInterval: "1h",
-    sslMode: "require",
+    databaseLeaseTtl: "1h",
+    sslMode: "verify-full",
     installReloader: true,
     protect: false,
     recoveryWindowDays: 7,
@@ -44,7 +52,8 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     vaultResources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "1Gi" } },
     esoReplicas: 2,
     refreshInterval: "1h",
-    sslMode: "require",
+    databaseLeaseTtl: "4h",
+    sslMode: "verify-full",
     installReloader: true,
     protect: true,
     recoveryWindowDays: 30,

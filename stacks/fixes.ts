@@ -45,6 +45,17 @@ export function cliCoerce(text: string): string | number | boolean {
 
 type Leaf = string | number | boolean;
 
+/**
+ * A value the shell works out when the fix runs, `"$(command)"`: what no example may invent
+ * (an image digest) or what is too long to type (a PEM file's text). The value goes after
+ * `--`, so text that starts with `-` (`-----BEGIN CERTIFICATE-----`) is not read as a flag.
+ */
+export class Computed {
+  constructor(public readonly command: string) {
+    if (/["`$\\]/.test(command)) throw new Error(`a computed value's command must not need quoting inside "$(...)": ${command}`);
+  }
+}
+
 function keyArg(path: ConfigPath): string {
   // A path is always single-quoted: `[`, `]` and `"` are shell syntax, and one form is easier to read.
   return path.length > 1 || typeof path[0] === "number" ? `--path '${formatPath(path).replace(/'/g, `'\\''`)}'` : shellWord(formatPath(path));
@@ -67,8 +78,14 @@ export function setLeaf(stack: string, path: ConfigPath, value: Leaf): string {
   return `pulumi config set ${type}${keyArg(path)} ${shellWord(text)} --stack ${stack}`;
 }
 
+/** One `pulumi config set` whose value the shell computes (see {@link Computed}); stored as the string it prints. */
+export function setComputed(stack: string, path: ConfigPath, value: Computed): string {
+  return `pulumi config set ${keyArg(path)} --stack ${stack} -- "$(${value.command})"`;
+}
+
 /** One command per leaf of `value` (objects by key, lists by index). Empty objects and lists set nothing. */
 export function setCommands(stack: string, path: ConfigPath, value: unknown): string[] {
+  if (value instanceof Computed) return [setComputed(stack, path, value)];
   if (Array.isArray(value)) return value.flatMap((v, i) => setCommands(stack, [...path, i], v));
   if (value !== null && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => setCommands(stack, [...path, k], v));
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return [setLeaf(stack, path, value)];
@@ -86,7 +103,8 @@ export function rmCommand(stack: string, path: ConfigPath): string {
  */
 export function replaceCommands(stack: string, path: ConfigPath, value: unknown, current?: unknown): string[] {
   const leaves = setCommands(stack, path, value);
-  return typeof value === "object" && value !== null && current !== undefined ? [rmCommand(stack, path), ...leaves] : leaves;
+  const container = typeof value === "object" && value !== null && !(value instanceof Computed);
+  return container && current !== undefined ? [rmCommand(stack, path), ...leaves] : leaves;
 }
 
 /** A secret: no value on the command line (the CLI prompts without echo; nothing lands in shell history). */

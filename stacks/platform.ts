@@ -6,10 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { PREVIOUS_SUFFIX, SERVICES, type SecretSpec, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
 import { ExternalSecretsOperator } from "../components/cluster/external-secrets";
 import { Namespaces } from "../components/cluster/namespaces";
+import { NetworkPolicies } from "../components/cluster/network-policies";
 import { RELOADER_SECRET_ANNOTATIONS, Reloader } from "../components/cluster/reloader";
 import { ServiceAccess } from "../components/cluster/service-access";
+import { DatabaseCredentials } from "../components/eso/database-credentials";
+import { ServiceAccountGuard } from "../components/cluster/service-account-guard";
 import { RotationJob } from "../components/eso/rotation-job";
-import { SecretStores, type StoreSpec, storeServiceAccount } from "../components/eso/secret-stores";
+import { SecretStores, type StoreSpec, storeAccountName, storeServiceAccount } from "../components/eso/secret-stores";
 import { ServiceSecrets, type DatabaseUrlSource, type SecretSource } from "../components/eso/service-secrets";
 import { AwsSecrets } from "../components/secrets/aws-secrets";
 import { AzureKeyVault } from "../components/secrets/azure-key-vault";
@@ -17,6 +20,7 @@ import { GcpSecrets } from "../components/secrets/gcp-secrets";
 import { GeneratedKeys } from "../components/secrets/generated-keys";
 import { KubernetesSecrets } from "../components/secrets/kubernetes-secrets";
 import type { StackConfig } from "./config";
+import { MIGRATIONS, databaseAuthRoleName, databaseGeneratorName, databaseServiceAccount } from "./database";
 import { type VaultPlatform, buildVault } from "./vault";
 
 /** Stack outputs: names and addresses a user needs, never a secret value. */
@@ -42,7 +46,8 @@ export interface PlatformOutputs {
 
 /** Names of the stores, by backend. */
 const STORE_NAMES = { vault: "vault-store", aws: "aws-store", gcp: "gcp-store", azure: "azure-store" } as const;
-const VAULT_DATABASE_STORE = "vault-database-store";
+/** The rotation CronJob, and its ServiceAccount (RotationJob's default `jobName`). */
+const ROTATION_JOB_NAME = "secrets-rotation";
 
 /**
  * Build the platform for one stack. `now` is the rotation clock for generated keys
@@ -51,13 +56,21 @@ const VAULT_DATABASE_STORE = "vault-database-store";
 export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[], now: Date = new Date()): PlatformOutputs {
   const env = config.environment;
   const envLabels = { "veza.io/environment": env };
-  const secrets = serviceSecrets(catalog);
+  // With Vault's database engine each service gets its own login, so database-url leaves the
+  // shared Secret and lives only in each service's own (`veza-<service>-secrets`).
+  const secrets = serviceSecrets(catalog, { databasePerService: !!config.database });
   const ns = config.namespaces;
 
   const namespaceNames: Record<string, string> = { workloads: ns.workloads };
   if (config.vault) namespaceNames.vault = ns.vault;
   if (config.eso) namespaceNames.externalSecrets = ns.externalSecrets;
-  const namespaces = new Namespaces("namespaces", { names: namespaceNames, holdSecrets: ["workloads", "vault"], labels: envLabels, protect: config.protect });
+  // Pod Security "restricted" everywhere: the services, Reloader and the rotation job in the
+  // workload namespace, Vault (components/cluster/vault.ts sets its security context) and
+  // External Secrets Operator (its chart's defaults) all run non-root, without capabilities
+  // or privilege escalation, under RuntimeDefault seccomp. A service that cannot must be fixed,
+  // not the namespace relaxed.
+  const podSecurity = { workloads: "restricted", vault: "restricted", externalSecrets: "restricted" } as const;
+  const namespaces = new Namespaces("namespaces", { names: namespaceNames, holdSecrets: ["workloads", "vault"], labels: envLabels, podSecurity, protect: config.protect });
 
   const access = new ServiceAccess("service-access", {
     namespace: namespaces.names.workloads,
@@ -130,7 +143,11 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       const common = { server: vault.inClusterAddress, authMountPath: vault.authPath, role: vault.authRole, audience: vault.audience, caConfigMap: vault.caConfigMap };
       stores.push({ kind: "vault", name: STORE_NAMES.vault, kvMount: vault.kvMount, ...common });
       sources.vault = { kind: "vault-kv", storeName: STORE_NAMES.vault, path: vault.secretPath };
-      if (vault.database) stores.push({ kind: "vault", name: VAULT_DATABASE_STORE, ...common, serviceAccount: storeServiceAccount(STORE_NAMES.vault) });
+      // The migration store: its own ServiceAccount and Vault role, which read the schema owner's
+      // static credentials and nothing else. The services' logins come from generators instead.
+      if (vault.database) {
+        stores.push({ kind: "vault", name: MIGRATIONS.storeName, ...common, role: databaseAuthRoleName(env, "migrations") });
+      }
     }
   }
   if (config.aws) {
@@ -160,6 +177,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       labels: { "veza-environment": env, "veza-managed-by": "pulumi" },
       serviceAccountId: `eso-veza-${env}`,
       kubernetesServiceAccount: sa("gcp"),
+      dataAccessAuditLogs: config.gcp.dataAccessAuditLogs,
       protect: config.protect,
     });
     stores.push({ kind: "gcp", name: STORE_NAMES.gcp, projectId: config.gcp.project, serviceAccountEmail: gcp.serviceAccountEmail, clusterLocation: config.gcp.clusterLocation, clusterName: config.gcp.clusterName });
@@ -180,6 +198,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       purgeProtection: env === "production",
       oidcIssuerUrl: config.azure.oidcIssuerUrl,
       kubernetesServiceAccount: sa("azure"),
+      auditLogWorkspaceId: config.azure.auditLogWorkspaceId,
       tags: { "veza-environment": env, "veza-managed-by": "pulumi" },
       protect: config.protect,
     });
@@ -192,11 +211,28 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   const eso = config.eso as NonNullable<StackConfig["eso"]>;
   const operator = new ExternalSecretsOperator("external-secrets", {
     namespace: namespaces.names.externalSecrets,
+    watchNamespace: namespaces.names.workloads,
+    // The stores' accounts, and each service's database generator account (it logs in to Vault too).
+    tokenServiceAccounts: [...stores.map(storeAccountName), ...(config.database && vault?.database ? SERVICES.map(databaseServiceAccount) : [])],
+    imageDigest: eso.imageDigest,
     replicas: eso.replicas,
     serviceMonitor: eso.serviceMonitor,
     labels: envLabels,
     protect: config.protect,
   });
+  // Vault's API only from ESO's controller, its peers and the deployer; ESO's egress only to
+  // what it calls.
+  if (config.network) {
+    new NetworkPolicies("network-policies", {
+      ...(config.vault ? { vaultNamespace: namespaces.names.vault } : {}),
+      esoNamespace: namespaces.names.externalSecrets,
+      deployerCidrs: config.network.deployerCidrs,
+      deployerNamespaces: config.network.deployerNamespaces,
+      apiServerCidrs: config.network.apiServerCidrs,
+      cloudApis: config.esoProviders.some((p) => p !== "vault"),
+      labels: envLabels,
+    });
+  }
   const storeSet = new SecretStores("secret-stores", {
     namespace: namespaces.names.workloads,
     stores,
@@ -207,18 +243,45 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
 
   // The first backend that is ready is the source; the others hold the same values, ready for failover.
   const primary = config.esoProviders.map((p) => sources[p]).find((s): s is SecretSource => !!s);
-  const database: DatabaseUrlSource | undefined =
-    config.database && vault?.database
-      ? {
-          key: catalog.find((s) => s.source.kind === "database")?.key ?? "database-url",
-          storeName: VAULT_DATABASE_STORE,
-          credsPath: vault.database.staticCredsPath,
-          host: config.database.host,
-          port: config.database.port,
-          database: config.database.name,
-          sslMode: config.database.sslMode,
-        }
-      : undefined;
+  let database: DatabaseUrlSource | undefined;
+  let databaseCredentials: DatabaseCredentials | undefined;
+  if (config.database && vault?.database) {
+    const db = config.database;
+    const key = catalog.find((s) => s.source.kind === "database")?.key ?? "database-url";
+    databaseCredentials = new DatabaseCredentials("database-credentials", {
+      namespace: namespaces.names.workloads,
+      vault: { server: vault.inClusterAddress, authMountPath: vault.authPath, audience: vault.audience, caConfigMap: vault.caConfigMap },
+      services: SERVICES.map((service) => ({
+        service,
+        generatorName: databaseGeneratorName(service),
+        serviceAccount: databaseServiceAccount(service),
+        role: vault?.database?.access.authRoles[service] as pulumi.Output<string>,
+        credsPath: vault?.database?.access.credsPaths[service] as pulumi.Output<string>,
+      })),
+      database: { host: db.host, port: db.port, name: db.name, sslMode: db.sslMode },
+      migrations: {
+        secretName: MIGRATIONS.secretName,
+        key,
+        storeName: MIGRATIONS.storeName,
+        staticCredsPath: vault.database.staticCredsPath,
+        jobServiceAccount: MIGRATIONS.jobServiceAccount,
+        refreshInterval: MIGRATIONS.refreshInterval,
+      },
+      deletionPolicy: eso.deletionPolicy,
+      labels: envLabels,
+      dependsOn: [operator.release, ...storeSet.stores],
+    });
+    database = {
+      key,
+      generators: Object.fromEntries(secrets.filter((s) => s.service && s.keys.includes(key)).map((s) => [s.name, databaseGeneratorName(s.service as (typeof SERVICES)[number])])),
+      refreshInterval: db.refreshInterval,
+      host: db.host,
+      port: db.port,
+      database: db.name,
+      sslMode: db.sslMode,
+      ...(db.sslRootCert ? { sslRootCert: db.sslRootCert } : {}),
+    };
+  }
   // database-url comes only from Vault's database engine when the stack configures one:
   // until Vault is bootstrapped there is no complete Secret to produce.
   if (primary && (!config.database || database)) {
@@ -233,22 +296,35 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       deletionPolicy: eso.deletionPolicy,
       secretAnnotations: annotations,
       labels: envLabels,
-      dependsOn: [operator.release, ...storeSet.stores],
+      dependsOn: [operator.release, ...storeSet.stores, ...(databaseCredentials?.generators ?? [])],
     });
-    outputs.externalSecrets = secrets.map((s) => s.name);
-    new RotationJob("secrets-rotation", {
+    outputs.externalSecrets = [...secrets.map((s) => s.name), ...(databaseCredentials ? [MIGRATIONS.secretName] : [])];
+    new RotationJob(ROTATION_JOB_NAME, {
       namespace: namespaces.names.workloads,
       schedule: config.rotation.schedule,
-      externalSecrets: secrets.map((s) => s.name),
+      // Every ExternalSecret the program makes, the migration Job's too (a fresh owner password).
+      externalSecrets: outputs.externalSecrets,
       labels: envLabels,
       dependsOn: [operator.release],
     });
-    outputs.rotation.cronJob = { name: "secrets-rotation", schedule: config.rotation.schedule };
+    outputs.rotation.cronJob = { name: ROTATION_JOB_NAME, schedule: config.rotation.schedule };
   } else {
     void pulumi.log.warn(
       `No ExternalSecrets yet: ${primary ? "database-url comes from Vault's database engine" : `no backend is ready (${config.esoProviders.join(", ")})`}; ` +
         `they are created once Vault is bootstrapped (README: "Bootstrapping Vault").`,
     );
+  }
+  // No pod may run as a store's ServiceAccount (the identity Vault and the clouds trust), and
+  // only the Job controller as the rotation job's.
+  // The database generators' accounts log in to Vault too: no pod may borrow them either.
+  const identities = [...new Set([...stores.map(storeAccountName), ...(config.database && vault?.database ? SERVICES.map(databaseServiceAccount) : [])])];
+  if (identities.length > 0) {
+    new ServiceAccountGuard("service-account-guard", {
+      namespace: namespaces.names.workloads,
+      identityServiceAccounts: identities,
+      jobServiceAccounts: outputs.rotation.cronJob ? [ROTATION_JOB_NAME] : [],
+      labels: envLabels,
+    });
   }
   if (vault?.database) outputs.rotation.database = vault.database.outputs;
   outputs.troubleshooting = [

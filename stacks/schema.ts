@@ -4,6 +4,7 @@
  * Per-environment defaults live in `defaults.ts`, not here.
  */
 import { z } from "zod";
+import { Computed } from "./fixes";
 import { AWS_RULES } from "../components/secrets/aws-rules";
 // The components' own rules, so config that passes here never fails inside a component.
 import { IP_RANGE as KEY_VAULT_IP_RANGE, VAULT_NAME as KEY_VAULT_NAME } from "../components/secrets/azure-key-vault";
@@ -32,6 +33,15 @@ export function durationSeconds(value: string): number {
   if (!m) throw new Error(`not a duration: ${value}`);
   const part = (s: string | undefined, unit: string, factor: number): number => (s ? Number(s.slice(0, -unit.length)) * factor : 0);
   return part(m[1], "h", 3600) + part(m[2], "m", 60) + part(m[3], "s", 1);
+}
+
+/** The shortest duration string for whole `seconds`, e.g. `7200` → `"2h"`, `5400` → `"1h30m"`. */
+export function secondsAsDuration(seconds: number): string {
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`not a positive whole number of seconds: ${seconds}`);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s ? `${s}s` : ""}`;
 }
 
 /** A DNS-1123 label: Kubernetes namespace and object names. */
@@ -111,6 +121,22 @@ export const configSchema = z.strictObject({
       bootstrapped: z.boolean().optional(),
       devNodePort: z.number().int().min(30000).max(32767).optional(),
       seal: sealSchema.optional(),
+      /**
+       * How `pulumi up` logs in to Vault. `jwt` (default outside dev mode): a CI system's OIDC
+       * token (TERRAFORM_VAULT_AUTH_JWT) for a role with bound claims and a 1h token. `token`:
+       * the `vaultToken` secret (dev mode's root token, the bootstrap run, a Vault you run yourself).
+       */
+      login: z
+        .strictObject({
+          method: z.enum(["jwt", "token"]).optional(),
+          /** Which CI system's tokens `pulumi up` logs in with. Default `github`. */
+          issuer: z.enum(["github", "pulumi"]).optional(),
+          /** GitHub repository whose deploy and preview jobs may log in. */
+          githubRepository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'must be a GitHub repository "owner/name"' }).optional(),
+          /** Pulumi organization whose Deployments of this stack may log in. */
+          pulumiOrganization: z.string().regex(/^[\w.-]+$/, { message: "must be a Pulumi organization name" }).optional(),
+        })
+        .optional(),
       /** PEM file (relative to the project, or absolute) with the CA that signed `address`'s certificate. */
       caCertFile: z.string().min(1).optional(),
     })
@@ -122,6 +148,8 @@ export const configSchema = z.strictObject({
       refreshInterval: duration.optional(),
       /** Migration: write into existing, hand-made Secrets (`creationPolicy: Merge`) instead of owning them. */
       adoptExisting: z.boolean().optional(),
+      /** Digest of ESO's image at the pinned version (`sha256:<64 hex>`), appended to its tag. */
+      imageDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'must be "sha256:" and 64 lowercase hex digits (crane digest ghcr.io/external-secrets/external-secrets:v2.9.0)' }).optional(),
     })
     .optional(),
   generatedKeys: z
@@ -142,13 +170,39 @@ export const configSchema = z.strictObject({
       appUsername: sqlIdentifier.optional(),
       appGroupRole: sqlIdentifier.optional(),
       appSchema: sqlIdentifier.optional(),
+      /** Removed: the static role rotates on `rotationSchedule`. Kept in the schema to name the replacement. */
       rotationPeriod: duration.optional(),
+      /** When Vault rotates the schema owner's (migration) password: five-field cron, UTC. */
+      rotationSchedule: cron.optional(),
+      /** Lease TTL of each service's database login (Vault role `default_ttl` and `max_ttl`). */
       defaultTtl: duration.optional(),
+      /** Removed: leases are never renewed, so the max equals `defaultTtl`. Kept to name the fix. */
       maxTtl: duration.optional(),
+      /** How often ESO makes each service a new login; at most half `defaultTtl`. Default: half. */
+      refreshInterval: duration.optional(),
       sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
+      /** PEM CA certificate(s) Vault verifies PostgreSQL's certificate with (verify-ca/verify-full). Default: Vault's system roots. */
+      caCert: z.string().regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, { message: "must be PEM certificate(s): -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----" }).optional(),
+      /** Path of the CA file in the services' pods, added to database-url as sslrootcert. Default: libpq's (~/.postgresql/root.crt). */
+      sslRootCert: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, { message: "must be an absolute file path of letters, digits, '.', '_', '-' and '/'" }).optional(),
       verifyConnection: z.boolean().optional(),
     })
     .optional(),
+  /** NetworkPolicies around Vault and ESO's controller. */
+  network: z
+    .strictObject({
+      /** Create them. Default: false in development (dev Vault is reached through a NodePort from the host), true elsewhere. */
+      policies: z.boolean().optional(),
+      /** Source CIDRs allowed to Vault's API (where `pulumi up` runs), as Vault's pods see them. */
+      deployerCidrs: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
+      /** Namespaces whose pods may call Vault's API (an ingress controller in front of it, an in-cluster agent). */
+      deployerNamespaces: z.array(dnsLabel).optional(),
+      /** Where the Kubernetes API server is, for ESO's egress. Default any address, ports 443/6443. */
+      apiServerCidrs: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
+    })
+    .optional(),
+  /** Vault role `pulumi` logs in as, overriding `pulumi-<env>`: previews set `pulumi-<env>-preview`. */
+  vaultLoginRole: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: "must be a Vault role name" }).optional(),
   rotation: z
     .strictObject({
       schedule: cron.optional(),
@@ -171,6 +225,8 @@ export const configSchema = z.strictObject({
       /** The GKE cluster ESO runs in (Workload Identity token exchange). */
       clusterName: z.string().min(1),
       clusterLocation: z.string().min(1),
+      /** Turn on Secret Manager's Data Access audit logs in the project. Default true. */
+      dataAccessAuditLogs: z.boolean().optional(),
     })
     .optional(),
   azure: z
@@ -182,6 +238,8 @@ export const configSchema = z.strictObject({
       oidcIssuerUrl: url,
       /** Key Vault name, 3-24 characters; default `veza-<env>-kv`. */
       keyVaultName: z.string().regex(KEY_VAULT_NAME, { message: "must be a Key Vault name (3-24 letters, digits or '-', starting with a letter, ending with a letter or digit, without \"--\")" }).optional(),
+      /** Log Analytics workspace resource id receiving the Key Vault's AuditEvent logs. */
+      auditLogWorkspaceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i, { message: "must be a Log Analytics workspace resource id (/subscriptions/.../workspaces/<name>)" }),
       /** Public IP ranges (CIDR) allowed through the vault's firewall; everything else is denied. */
       allowedIpRanges: z.array(z.string().regex(KEY_VAULT_IP_RANGE, { message: 'must be an IPv4 address or CIDR range such as "203.0.113.0/24"' })).optional(),
     })
@@ -190,16 +248,21 @@ export const configSchema = z.strictObject({
 
 export type RawStackConfig = z.infer<typeof configSchema>;
 
+/** An example Log Analytics workspace id (the schema requires one with azure). */
+const AZURE_WORKSPACE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/veza/providers/Microsoft.OperationalInsights/workspaces/veza-audit";
+
 /**
  * Example values, by config path (array indices as `[]`, record keys as `*`), typed as the
  * schema wants them, used to print the `pulumi config set` commands that fix a bad key
  * (one command per leaf; `stacks/fixes.ts`). Every example must pass the schema
- * (`stacks/config.test.ts` applies each printed fix and validates again).
+ * (`stacks/config.test.ts` applies each printed fix and validates again). A `Computed`
+ * example is a value the shell works out when the fix runs (a digest, a file's text); a
+ * function gives the example for the stack's environment (names that carry it).
  */
 export const EXAMPLES: Record<string, unknown> = {
   providers: ["vault"],
   "providers[]": "vault",
-  "namespaces.workloads": "veza-development",
+  "namespaces.workloads": (env: Environment) => `veza-${env}`,
   "namespaces.vault": "vault-system",
   "namespaces.externalSecrets": "external-secrets-system",
   "vault.mode": "ha",
@@ -221,11 +284,23 @@ export const EXAMPLES: Record<string, unknown> = {
   "vault.seal.keyName": "vault-unseal",
   "vault.seal.clientId": "00000000-0000-0000-0000-000000000000",
   "vault.resources": { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-  "eso.replicas": 2,
-  "eso.serviceMonitor": true,
+  "vault.login.method": "jwt",
+  "vault.login.issuer": "github",
+  "vault.login.githubRepository": "veza/veza-secrets",
+  "vault.login.pulumiOrganization": "veza",
+  // The key exists for previews, which log in with the read-only role.
+  vaultLoginRole: (env: Environment) => `pulumi-${env}-preview`,
+  "network.policies": true,
+  "network.deployerCidrs[]": "10.20.0.0/24",
+  "network.deployerNamespaces[]": "ingress-nginx",
+  "network.apiServerCidrs[]": "172.20.0.1/32",
   "vault.caCertFile": "certs/vault-ca.pem",
   "eso.refreshInterval": "1h",
+  "eso.replicas": 2,
+  "eso.serviceMonitor": true,
   "eso.adoptExisting": true,
+  // No digest can be invented: the fix looks it up (crane, go-containerregistry) when run.
+  "eso.imageDigest": new Computed("crane digest ghcr.io/external-secrets/external-secrets:v2.9.0"),
   "generatedKeys.*.length": 64,
   "generatedKeys.*.rotationDays": 90,
   database: { host: "postgres.example.internal" },
@@ -236,10 +311,13 @@ export const EXAMPLES: Record<string, unknown> = {
   "database.appUsername": "veza_app",
   "database.appGroupRole": "veza_app_group",
   "database.appSchema": "veza",
-  "database.rotationPeriod": "24h",
-  "database.defaultTtl": "1h",
-  "database.maxTtl": "24h",
-  "database.sslMode": "require",
+  "database.rotationSchedule": "0 4 * * 0",
+  "database.defaultTtl": "4h",
+  "database.refreshInterval": "2h",
+  "database.sslMode": "verify-full",
+  // The CA's PEM text, read from the file when the fix runs.
+  "database.caCert": new Computed("cat postgres-ca.crt"),
+  "database.sslRootCert": "/etc/veza/postgres/ca.crt",
   "database.verifyConnection": true,
   "rotation.schedule": "0 3 * * *",
   "rotation.installReloader": true,
@@ -250,9 +328,16 @@ export const EXAMPLES: Record<string, unknown> = {
   gcp: { project: "veza-prod", clusterName: "veza", clusterLocation: "europe-west1" },
   "gcp.project": "veza-prod",
   "gcp.replicationLocations[]": "europe-west1",
-  azure: { resourceGroupName: "veza", location: "westeurope", tenantId: "00000000-0000-0000-0000-000000000000", oidcIssuerUrl: "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/" },
+  azure: {
+    resourceGroupName: "veza",
+    location: "westeurope",
+    tenantId: "00000000-0000-0000-0000-000000000000",
+    oidcIssuerUrl: "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/",
+    auditLogWorkspaceId: AZURE_WORKSPACE,
+  },
   "azure.tenantId": "00000000-0000-0000-0000-000000000000",
   "azure.oidcIssuerUrl": "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/",
-  "azure.keyVaultName": "veza-production-kv",
+  "azure.keyVaultName": (env: Environment) => `veza-${env}-kv`,
   "azure.allowedIpRanges[]": "203.0.113.0/24",
+  "azure.auditLogWorkspaceId": AZURE_WORKSPACE,
 };

@@ -5,10 +5,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as VaultProvider } from "@pulumi/vault/provider";
+import { SERVICES } from "../components/catalog";
 import { VAULT_APP_VERSION, VaultCluster } from "../components/cluster/vault";
+import type { DatabaseAccess } from "../components/vault/database-access";
+import { VaultDeployerLogin } from "../components/vault/deployer-login";
+import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "../components/vault/deployer-policy";
 import { VaultConfig } from "../components/vault/vault-config";
 import type { StackConfig } from "./config";
-import { durationSeconds } from "./schema";
+import { setCommands } from "./fixes";
+import { buildDatabaseAccess, databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
 
 export interface VaultPlatform {
   /** True when Vault is configured by this run (dev, or HA after bootstrap). */
@@ -22,7 +27,8 @@ export interface VaultPlatform {
   secretPath: string;
   /** ConfigMap with Vault's CA in the workload namespace (HA); none in dev (plain HTTP). */
   caConfigMap?: string;
-  database?: { staticCredsPath: string; outputs: Record<string, unknown> };
+  /** The database engine: the migration path and each service's own Vault identity. */
+  database?: { staticCredsPath: string; access: DatabaseAccess; outputs: Record<string, unknown> };
   /** What ESO's Vault stores must wait for: the configuration (role, policy, KV secret). */
   ready: pulumi.Resource[];
   outputs: {
@@ -33,6 +39,8 @@ export interface VaultPlatform {
     kvPath?: string;
     policy?: string;
     authRole?: string;
+    /** How `pulumi up` logs in to Vault. */
+    login?: string;
   };
 }
 
@@ -50,6 +58,43 @@ export interface VaultInputs {
 const AUDIENCE = "vault";
 const AUTH_PATH = "kubernetes";
 const KV_MOUNT = "secret";
+/** Audience the CI system's OIDC token carries for Vault (GitHub: requested by the workflow). */
+export const DEPLOYER_AUDIENCE = "vault";
+const JWT_PATHS = { github: "jwt-github", pulumi: "jwt-pulumi" } as const;
+const AUDIT_DEVICE_PATH = "file";
+
+/** Names of the program's own Vault identity in one environment. */
+export function deployerNames(env: string): { role: string; previewRole: string; policy: string; previewPolicy: string } {
+  return { role: `pulumi-${env}`, previewRole: `pulumi-${env}-preview`, policy: `veza-${env}-pulumi`, previewPolicy: `veza-${env}-pulumi-preview` };
+}
+
+/** Everything the program manages in this stack's Vault, by name: the input of its policies. */
+const DB_IDENTITIES = [...SERVICES, "migrations" as const];
+
+export function deployerPolicyOptions(config: StackConfig): DeployerPolicyOptions {
+  const env = config.environment;
+  const v = config.vault as NonNullable<StackConfig["vault"]>;
+  const names = deployerNames(env);
+  const jwtAuth: DeployerPolicyOptions["jwtAuth"] = [];
+  if (v.login.githubRepository) jwtAuth.push({ path: JWT_PATHS.github, roles: [names.role, names.previewRole] });
+  if (v.login.pulumiOrganization) jwtAuth.push({ path: JWT_PATHS.pulumi, roles: [names.role] });
+  const db = config.database;
+  return {
+    kvMount: KV_MOUNT,
+    secretPath: `veza/${env}`,
+    // Each service's database identity (stacks/database.ts) is the program's to manage too.
+    kubernetesAuth: { path: AUTH_PATH, roles: [`eso-veza-${env}`, ...(db ? DB_IDENTITIES.map((i) => databaseAuthRoleName(env, i)) : [])] },
+    jwtAuth,
+    managedPolicies: [`veza-${env}-read`, ...(db ? DB_IDENTITIES.map((i) => databasePolicyName(env, i)) : []), ...(jwtAuth.length > 0 ? [names.previewPolicy] : [])],
+    auditDevices: [AUDIT_DEVICE_PATH, "stdout"],
+    database: db ? { mountPath: "database", connection: "veza", staticRoles: [db.appUsername.replace(/_/g, "-")], dynamicRoles: SERVICES.map(databaseRoleName) } : undefined,
+  };
+}
+
+/** The deployer policy (HCL) of a stack: `npm run vault-policy -- <stack>` prints it for the bootstrap. */
+export function deployerPolicyHcl(config: StackConfig): string {
+  return deployerPolicyDocument(deployerPolicyOptions(config));
+}
 
 export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatform {
   const v = config.vault as NonNullable<StackConfig["vault"]>;
@@ -89,21 +134,25 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
     outputs: { mode: v.mode, address: v.address, inClusterAddress: cluster.address, configured: false },
   };
 
-  if (!v.token) {
+  if (!v.bootstrapped || (v.login.method === "token" && !v.token)) {
     void pulumi.log.warn(
       `Vault is installed but not configured: it needs the one-time bootstrap (README, "Bootstrapping Vault"), then ` +
-        `pulumi config set --path vault.bootstrapped true --stack ${config.stack} and pulumi config set --secret vaultToken --stack ${config.stack} (it prompts for the token).`,
+        `${setCommands(config.stack, ["vault", "bootstrapped"], true)[0]}.`,
     );
     return base;
   }
 
   // The program's own connection to Vault. In dev it waits for the release (same pulumi up):
   // Helm waits until the dev pod is Ready (RollingUpdate, see VaultCluster).
+  // jwt: the provider exchanges the CI system's OIDC token (TERRAFORM_VAULT_AUTH_JWT, never in
+  // config or state) for a token of at most 1h, used as is: a child token would need
+  // auth/token/create in the deployer's policy and could not outlive its parent anyway.
+  // token: dev mode's root token, or a token an operator supplies (bootstrap run, own Vault).
   const provider = new VaultProvider(
     "vault",
     {
       address: v.address,
-      token: v.token,
+      ...(v.login.method === "jwt" ? { authLoginJwt: { mount: JWT_PATHS[v.login.issuer], role: v.login.role } } : { token: v.token }),
       skipChildToken: true,
       // The CA that signed `address`'s certificate (README: a private CA); else system roots.
       ...(v.caCertFile ? { caCertFile: v.caCertFile } : {}),
@@ -119,7 +168,7 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
   );
   const db = config.database;
   // Vault role names take dashes; the PostgreSQL user takes underscores.
-  const staticRole = db?.appUsername.replace(/_/g, "-");
+  const staticRole = db ? staticRoleName(db.appUsername) : undefined;
   const vaultConfig = new VaultConfig(
     "vault-config",
     {
@@ -140,6 +189,8 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
       policyName: `veza-${env}-read`,
       createAudit: true,
       audit: { type: "file", path: dev ? "stdout" : "/vault/audit/vault_audit.log" },
+      // HA: a second device to stdout for the log pipeline, so one full volume cannot stop Vault.
+      logPipelineAudit: !dev,
       createDatabaseMount: !!db,
       database: db
         ? {
@@ -148,11 +199,12 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
             port: db.port,
             databaseName: db.name,
             sslMode: db.sslMode,
+            ...(db.caCert ? { tlsCa: db.caCert } : {}),
             adminUsername: db.adminUsername,
             adminPassword: db.adminPassword,
             verifyConnection: db.verifyConnection,
-            staticRole: { name: staticRole as string, username: db.appUsername, rotationPeriodSeconds: db.rotationPeriodSeconds },
-            dynamicRole: { name: "veza-role", defaultTtlSeconds: durationSeconds(db.defaultTtl), maxTtlSeconds: durationSeconds(db.maxTtl) },
+            staticRole: { name: staticRole as string, username: db.appUsername, rotationSchedule: db.rotationSchedule },
+            dynamicRoleNames: SERVICES.map(databaseRoleName),
             sql: { appSchema: db.appSchema, appGroupRole: db.appGroupRole, database: db.name },
           }
         : undefined,
@@ -161,24 +213,56 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
     { dependsOn: [cluster] },
   );
 
+  // Each service's own database login: dynamic role, policy and auth role (stacks/database.ts).
+  const dbVault = db ? buildDatabaseAccess(config, provider, vaultConfig, AUDIENCE) : undefined;
+  // The deployer's own jwt logins, configured by the program once it can reach Vault (the
+  // bootstrap run, with a token, creates them; later runs log in through them).
+  const policyOptions = deployerPolicyOptions(config);
+  if (!dev && (v.login.githubRepository || v.login.pulumiOrganization)) {
+    const names = deployerNames(env);
+    new VaultDeployerLogin(
+      "vault-deployer-login",
+      {
+        provider,
+        ...(v.login.githubRepository
+          ? { github: { path: JWT_PATHS.github, repository: v.login.githubRepository, audience: DEPLOYER_AUDIENCE, environment: env, previewEnvironment: `${env}-preview` } }
+          : {}),
+        ...(v.login.pulumiOrganization ? { pulumi: { path: JWT_PATHS.pulumi, organization: v.login.pulumiOrganization, project: "veza-secrets", stack: env } } : {}),
+        deployRole: names.role,
+        deployerPolicy: names.policy,
+        preview: { role: names.previewRole, policyName: names.previewPolicy, policy: previewPolicyDocument(policyOptions) },
+      },
+      { dependsOn: [vaultConfig] },
+    );
+  }
+
   return {
     ...base,
     configured: true,
-    ready: [cluster, vaultConfig],
-    database: db
-      ? {
-          staticCredsPath: `database/static-creds/${staticRole}`,
-          outputs: {
-            connection: "veza",
-            staticRole,
-            staticRoleUser: db.appUsername,
-            rotationPeriod: db.rotationPeriod,
-            dynamicRole: "veza-role",
-            defaultTtl: db.defaultTtl,
-            maxTtl: db.maxTtl,
-          },
-        }
-      : undefined,
-    outputs: { ...base.outputs, configured: true, kvPath: `${KV_MOUNT}/${secretPath}`, policy: `veza-${env}-read`, authRole: role },
+    ready: [cluster, vaultConfig, ...(dbVault ? [dbVault.access] : [])],
+    database:
+      db && dbVault
+        ? {
+            staticCredsPath: dbVault.staticCredsPath,
+            access: dbVault.access,
+            outputs: {
+              connection: "veza",
+              migrationRole: staticRole,
+              migrationRoleUser: db.appUsername,
+              rotationSchedule: db.rotationSchedule,
+              serviceRoles: Object.fromEntries(SERVICES.map((s) => [s, databaseRoleName(s)])),
+              leaseTtl: db.defaultTtl,
+              refreshInterval: db.refreshInterval,
+            },
+          }
+        : undefined,
+    outputs: {
+      ...base.outputs,
+      configured: true,
+      kvPath: `${KV_MOUNT}/${secretPath}`,
+      policy: `veza-${env}-read`,
+      authRole: role,
+      login: v.login.method === "jwt" ? `jwt: ${JWT_PATHS[v.login.issuer]}/role/${v.login.role}` : "token",
+    },
   };
 }

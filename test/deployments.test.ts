@@ -61,7 +61,8 @@ const vcs = (stack: string, deployCommits: boolean, pullRequestTemplate = false)
   provider: "github",
   repository: "veza/veza-secrets",
   deployCommits,
-  previewPullRequests: true,
+  // Production never previews pull requests: that would run a PR's code with its credentials.
+  previewPullRequests: stack !== "production",
   pullRequestTemplate,
   paths: ["index.ts", "stacks/**", "components/**", "package.json", "package-lock.json", "Pulumi.yaml", `Pulumi.${stack}.yaml`, "tsconfig.json"],
 });
@@ -147,6 +148,14 @@ describe("deployments: Pulumi Deployments settings", () => {
     assert.deepEqual(run.outputs.reviewStackTemplate, "veza/veza-secrets/development");
   });
 
+  it("gives each stack its own passphrase when configured (a shared one lets development's runs decrypt production's config)", async () => {
+    const { resources } = await deploy(args({ configPassphrases: { production: "PROD-PASS-9c1e", staging: "STG-PASS-4a7b" } }));
+    const env = (name: string) => unwrapSecrets((resources.find((r) => r.name === name)!.inputs.operationContext as { environmentVariables: unknown }).environmentVariables) as Record<string, string>;
+    assert.deepEqual(["development", "staging", "production"].map((s) => env(s).PULUMI_CONFIG_PASSPHRASE), [PASSPHRASE, "STG-PASS-4a7b", "PROD-PASS-9c1e"]);
+    const prod = (resources.find((r) => r.name === "production")!.inputs.operationContext as { environmentVariables: Record<string, unknown> }).environmentVariables;
+    assert.ok(isSecret(prod.PULUMI_CONFIG_PASSPHRASE));
+  });
+
   it("leaves the passphrase out when the stacks use Pulumi Cloud's secrets provider, and never sends a secret in clear", async () => {
     const { run, resources } = await deploy(args({ configPassphrase: undefined }));
     const env = (name: string) => unwrapSecrets((resources.find((r) => r.name === name)!.inputs.operationContext as { environmentVariables: unknown }).environmentVariables);
@@ -213,6 +222,13 @@ describe("deployments: Pulumi Deployments settings", () => {
     const byName = (rs: typeof got) => Object.fromEntries(rs.map((r) => [r.name, unwrapSecrets(r.inputs)]));
     assert.deepEqual(byName(got), byName(expected));
     assert.deepEqual(run.outputs.stacks, ["veza/veza-secrets/development", "veza/veza-secrets/staging", "veza/veza-secrets/production"]);
+    // The AWS trust policy names each operation: never operation:*, which a PR preview would match.
+    assert.deepEqual(run.outputs.awsTrustSubjects, {
+      production: [
+        "pulumi:deploy:org:veza:project:veza-secrets:stack:production:operation:update:scope:write",
+        "pulumi:deploy:org:veza:project:veza-secrets:stack:production:operation:refresh:scope:write",
+      ],
+    });
   });
 
   it("reads each stack's clouds from the main program's committed stack files", () => {

@@ -8,7 +8,7 @@
  */
 import * as assert from "node:assert/strict";
 import { CATALOG, SERVICES, type SecretSpec, type Service, serviceSecrets, serviceSecretName } from "../components/catalog";
-import { fakeSecrets, resourcesOfType, runProgram, STACKS, unwrapSecrets } from "../scripts/harness";
+import { fakeSecrets, resourcesOfType, runProgram, STACKS, stackConfig, unwrapSecrets } from "../scripts/harness";
 import { renderPlan } from "../scripts/plan";
 import { projectSecretDeclarations, secretsTable } from "../scripts/readme";
 
@@ -41,9 +41,17 @@ describe("adding a secret or a service is one catalog line", () => {
     it(`${stack}: publishes both keys in the right Secrets, writes them to every backend, and shows them in the plan`, async () => {
       const run = await runProgram({ stack });
       const secrets = run.outputs.kubernetesSecrets as { name: string; keys: string[] }[];
-      assert.deepEqual(secrets, serviceSecrets(CATALOG).map((s) => ({ name: s.name, keys: s.keys })));
       const own = secrets.find((s) => s.name === serviceSecretName(NEW_SERVICE));
       assert.ok(own, "the new service gets its own Secret");
+      const database = stackConfig(stack)["veza-secrets:database"] !== undefined;
+      assert.deepEqual(secrets, serviceSecrets(CATALOG, { databasePerService: database }).map((s) => ({ name: s.name, keys: s.keys })));
+      if (database) {
+        // Where Vault issues the database logins, the new service gets its own, as the others do.
+        assert.ok(own?.keys.includes("database-url"), "the new service's Secret carries its own database-url");
+        const generators = resourcesOfType(run, "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret");
+        assert.equal(generators.length, SERVICES.length);
+        assert.ok(generators.some((g) => g.name.includes(NEW_SERVICE)), generators.map((g) => g.name).join(", "));
+      }
       assert.ok(own.keys.includes("sentry-dsn") && own.keys.includes("payments-signing-key"), own.keys.join(","));
       for (const s of secrets) assert.ok(s.keys.includes("sentry-dsn"), `${s.name} has sentry-dsn`);
       assert.ok(!secrets.find((s) => s.name === "veza-secrets")?.keys.includes("payments-signing-key"));

@@ -51,6 +51,38 @@ function withoutResourceRefs(v: unknown): unknown {
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, withoutResourceRefs(x)]));
 }
 
+/**
+ * The port a plugin announces. The CLI reads the first line of the plugin's stdout as its port
+ * and gives up if it is not a number, so anything printed before the port is a failure, named
+ * here at once; so are an exit, and silence past `limitMs`.
+ */
+export function announcedPort(child: ChildProcess, limitMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      reject(new Error(`${why}\n--- stdout ---\n${out.slice(0, 2000)}\n--- stderr ---\n${err.slice(-2000)}`));
+    };
+    const timer = setTimeout(() => fail(`the policy pack announced no port within ${limitMs} ms`), limitMs);
+    child.stdout?.on("data", (b: Buffer) => {
+      out += b.toString();
+      const newline = out.indexOf("\n");
+      if (newline < 0) return;
+      const first = out.slice(0, newline).trim();
+      if (/^\d+$/.test(first)) {
+        clearTimeout(timer);
+        resolve(Number(first));
+      } else {
+        fail(`the policy pack printed ${JSON.stringify(first.slice(0, 200))} before its port: the Pulumi CLI reads the first line of stdout as the port and would fail to load it`);
+      }
+    });
+    child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
+    // close, not exit: by then everything it wrote has been read.
+    child.on("close", (code, signal) => fail(`the policy pack exited (${code ?? signal}) before announcing a port`));
+  });
+}
+
 const LEVEL = { [analyzer.EnforcementLevel.ADVISORY]: "advisory", [analyzer.EnforcementLevel.MANDATORY]: "mandatory" } as Record<number, string>;
 
 function diagnostics(res: analyzer.AnalyzeResponse): { policy: string; level: string; message: string; urn: string }[] {
@@ -66,26 +98,23 @@ describe("policy pack: served over gRPC, as the CLI runs it", function () {
     new Promise<analyzer.AnalyzeResponse>((res, rej) => client.analyzeStack(new analyzer.AnalyzeStackRequest().setResourcesList(resources), done(res, rej)));
   const description = (name: string) => POLICIES.find((p) => p.name === name)!.description;
 
-  before(async () => {
+  before(async function () {
+    // Below the hook's own timeout, so that a pack that never announces a port fails here,
+    // with its output, and is stopped, instead of mocha abandoning the hook with it running.
+    const startLimitMs = 60_000;
+    this.timeout(startLimitMs + 10_000);
     // The CLI starts the pack in its folder (PolicyPack reads the version from ./package.json).
     child = spawn(process.execPath, ["-r", "tsx/cjs", "index.ts"], { cwd: path.join(ROOT, "policy"), stdio: ["ignore", "pipe", "pipe"] });
-    const port = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      let err = "";
-      child.stdout?.on("data", (b: Buffer) => {
-        out += b.toString();
-        const m = /^(\d+)\n/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
-      child.on("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${err}`)));
+    const port = await announcedPort(child, startLimitMs).catch((e: unknown) => {
+      child.kill("SIGKILL");
+      throw e;
     });
     client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   });
 
   after(() => {
     client?.close();
-    child?.kill();
+    child?.kill("SIGKILL");
   });
 
   it("announces every policy with its enforcement level", async () => {
@@ -165,5 +194,39 @@ describe("policy pack: served over gRPC, as the CLI runs it", function () {
         ["production-stateful-protected", "mandatory", "urn:pulumi:production::veza-secrets::azure-native:keyvault:Vault::azure"],
       ],
     );
+  });
+});
+
+describe("policy pack: reading the port it announces, as the CLI does", () => {
+  const node = (script: string) => spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+
+  it("takes a first line that is a number", async () => {
+    const child = node("console.log(4321); setTimeout(() => {}, 20000)");
+    try {
+      assert.equal(await announcedPort(child, 20_000), 4321);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("fails at once, naming it, when something prints before the port", async () => {
+    const child = node("console.log('warning: something'); console.log(4321); setTimeout(() => {}, 20000)");
+    const started = Date.now();
+    try {
+      await assert.rejects(announcedPort(child, 20_000), /printed "warning: something" before its port/);
+      assert.ok(Date.now() - started < 15_000);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("fails within its limit when nothing is announced, and when the pack exits", async () => {
+    const silent = node("setTimeout(() => {}, 20000)");
+    try {
+      await assert.rejects(announcedPort(silent, 300), /announced no port within 300 ms/);
+    } finally {
+      silent.kill("SIGKILL");
+    }
+    await assert.rejects(announcedPort(node("console.error('boom'); process.exit(3)"), 20_000), /exited \(3\) before announcing a port[\s\S]*boom/);
   });
 });

@@ -4,9 +4,9 @@
  */
 import * as assert from "node:assert/strict";
 import { serviceSecrets, CATALOG } from "../components/catalog";
-import { exampleFragments, fakeSecrets, plaintextOccurrences, resourcesOfType, runProgram, stackConfig, STACKS, tryRunProgram, unwrapSecrets, type ProgramRun } from "../scripts/harness";
+import { exampleFragments, fakeSecrets, mergeConfig, plaintextOccurrences, resourcesOfType, runProgram, stackConfig, STACKS, tryRunProgram, unwrapSecrets, type ProgramRun } from "../scripts/harness";
 import { ConfigError } from "../stacks/config";
-import { chartVersion, validateCustomResource, validateHelmValues } from "./schemas";
+import { chartVersion, validateCustomResource, validateExternalSecretWebhook, validateHelmValues } from "./schemas";
 
 const runs = new Map<string, ProgramRun>();
 async function stackRun(stack: string, fragment?: string): Promise<ProgramRun> {
@@ -18,6 +18,14 @@ async function stackRun(stack: string, fragment?: string): Promise<ProgramRun> {
   }
   return runs.get(key) as ProgramRun;
 }
+
+/** Does this stack (with this fragment) give each service its own Vault database login? */
+function perServiceDatabase(stack: string, fragment?: string): boolean {
+  const config = mergeConfig(stackConfig(stack), fragment ? exampleFragments()[fragment] : {});
+  return config["veza-secrets:database"] !== undefined && (config["veza-secrets:providers"] as string[]).includes("vault");
+}
+/** The Secrets the services read in this stack: database-url only in each service's own where logins are per service. */
+const expectedSecrets = (stack: string, fragment?: string) => serviceSecrets(CATALOG, { databasePerService: perServiceDatabase(stack, fragment) });
 
 const fragments = Object.keys(exampleFragments());
 /** The spec's option 1 (plain Secrets) is development-only: config rejects it elsewhere (tested below). */
@@ -46,7 +54,7 @@ describe("the whole program", () => {
         const run = await stackRun(stack, fragment);
         assert.deepEqual(
           run.outputs.kubernetesSecrets,
-          serviceSecrets(CATALOG).map((s) => ({ name: s.name, keys: s.keys })),
+          expectedSecrets(stack, fragment).map((s) => ({ name: s.name, keys: s.keys })),
         );
       });
     }
@@ -55,6 +63,7 @@ describe("the whole program", () => {
 
 const ES = "kubernetes:external-secrets.io/v1:ExternalSecret";
 const STORE = "kubernetes:external-secrets.io/v1:SecretStore";
+const GENERATOR = "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const meta = (r: { inputs: Record<string, unknown> }) => r.inputs.metadata as { name: string; namespace?: string };
 
@@ -67,6 +76,7 @@ describe("the whole program, per stack", () => {
       "veza:cluster:Namespaces namespaces",
       "veza:cluster:Reloader reloader",
       "veza:cluster:ServiceAccess service-access",
+      "veza:cluster:ServiceAccountGuard service-account-guard",
       "veza:cluster:VaultCluster vault",
       "veza:eso:RotationJob secrets-rotation",
       "veza:eso:SecretStores secret-stores",
@@ -74,9 +84,15 @@ describe("the whole program, per stack", () => {
       "veza:secrets:GeneratedKeys generated-keys",
       "veza:vault:VaultConfig vault-config",
     ];
+    // Where Vault issues the database logins: the per-service identities, in Vault and in the cluster.
+    const database = ["veza:eso:DatabaseCredentials database-credentials", "veza:vault:DatabaseAccess database-access"];
     assert.deepEqual(await components("development"), common);
-    assert.deepEqual(await components("staging"), common);
-    assert.deepEqual(await components("production"), [...common, "veza:secrets:AwsSecrets aws-secrets"].sort());
+    // Outside dev mode the program configures its own jwt login to Vault,
+    // and NetworkPolicies around Vault and ESO.
+    const login = "veza:vault:VaultDeployerLogin vault-deployer-login";
+    const network = "veza:cluster:NetworkPolicies network-policies";
+    assert.deepEqual(await components("staging"), [...common, ...database, login, network].sort());
+    assert.deepEqual(await components("production"), [...common, ...database, "veza:secrets:AwsSecrets aws-secrets", login, network].sort());
   });
 
   for (const stack of STACKS) {
@@ -85,8 +101,9 @@ describe("the whole program, per stack", () => {
 
       it(`${label}: every custom resource and Helm values object validates against the pinned upstream schemas, closed`, async () => {
         const run = await stackRun(stack, fragment);
-        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:external-secrets.io/"))) {
+        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:external-secrets.io/") || x.type.startsWith("kubernetes:generators.external-secrets.io/"))) {
           assert.deepEqual(validateCustomResource(unwrapSecrets(r.inputs)), [], `${r.type} ${r.name}`);
+          if (r.type === ES) assert.deepEqual(validateExternalSecretWebhook(unwrapSecrets(r.inputs)), [], `${r.name}: ESO's webhook`);
         }
         for (const r of resourcesOfType(run, RELEASE)) {
           const chart = r.inputs.chart as string;
@@ -102,7 +119,7 @@ describe("the whole program, per stack", () => {
       it(`${label}: creates custom resources only after what installs their CRDs, and ExternalSecrets after their stores`, async () => {
         const run = await stackRun(stack, fragment);
         const eso = run.resources.find((r) => r.type === RELEASE && r.inputs.chart === "external-secrets");
-        const crs = run.resources.filter((x) => x.type.startsWith("kubernetes:external-secrets.io/"));
+        const crs = run.resources.filter((x) => x.type.startsWith("kubernetes:external-secrets.io/") || x.type.startsWith("kubernetes:generators.external-secrets.io/"));
         if (fragment === "kubernetes") {
           assert.equal(eso, undefined);
           assert.equal(crs.length, 0);
@@ -111,9 +128,16 @@ describe("the whole program, per stack", () => {
         assert.ok(eso);
         for (const cr of crs) assert.ok(cr.dependencies.includes(eso.urn), `${cr.name} does not depend on the ESO release`);
         const stores = resourcesOfType(run, STORE);
+        const generators = resourcesOfType(run, GENERATOR);
         for (const es of resourcesOfType(run, ES)) {
-          const spec = es.inputs.spec as { secretStoreRef: { name: string }; dataFrom?: { sourceRef?: { storeRef: { name: string } } }[] };
-          const used = [spec.secretStoreRef.name, ...(spec.dataFrom ?? []).flatMap((d) => (d.sourceRef ? [d.sourceRef.storeRef.name] : []))];
+          const spec = es.inputs.spec as { secretStoreRef: { name: string }; dataFrom?: { sourceRef?: { storeRef?: { name: string }; generatorRef?: { name: string } } }[] };
+          const used = [spec.secretStoreRef.name, ...(spec.dataFrom ?? []).flatMap((d) => (d.sourceRef?.storeRef ? [d.sourceRef.storeRef.name] : []))];
+          for (const name of (spec.dataFrom ?? []).flatMap((d) => (d.sourceRef?.generatorRef ? [d.sourceRef.generatorRef.name] : []))) {
+            const generator = generators.find((g) => meta(g).name === name);
+            assert.ok(generator, `${es.name} reads missing generator ${name}`);
+            assert.ok(es.dependencies.includes(generator.urn), `${es.name} does not depend on ${name}`);
+            assert.equal(meta(generator).namespace, meta(es).namespace, "generators are in the ExternalSecret's own namespace");
+          }
           for (const name of used) {
             const store = stores.find((s) => meta(s).name === name);
             assert.ok(store, `${es.name} reads missing store ${name}`);
@@ -137,7 +161,11 @@ describe("the whole program, per stack", () => {
 
       it(`${label}: produces exactly the catalog's Secrets with the catalog's keys, from this environment's paths only`, async () => {
         const run = await stackRun(stack, fragment);
-        const expected = serviceSecrets(CATALOG).map((s) => [s.name, [...s.keys].sort()]);
+        const expected = [
+          ...expectedSecrets(stack, fragment).map((s) => [s.name, [...s.keys].sort()]),
+          // The migration Job's own Secret: the schema owner's URL, where Vault issues the logins.
+          ...(perServiceDatabase(stack, fragment) ? [["veza-migrations-secrets", ["database-url"]]] : []),
+        ];
         const others = STACKS.filter((s) => s !== stack);
         if (fragment === "kubernetes") {
           const secrets = resourcesOfType(run, "kubernetes:core/v1:Secret");
@@ -189,6 +217,92 @@ describe("the whole program, per environment", () => {
     );
   });
 
+  it("scopes ESO to the workload namespace and lets it mint tokens only for that stack's store ServiceAccounts", async () => {
+    for (const [stack, fragment, accounts] of [
+      ["development", undefined, ["eso-vault-store"]],
+      // With database: the migration store's account and each service's generator account too.
+      ["production", undefined, ["eso-aws-store", "eso-db-backend-api", "eso-db-chat-server", "eso-db-stream-server", "eso-vault-migrations-store", "eso-vault-store"]],
+      ["staging", "gcp", ["eso-db-backend-api", "eso-db-chat-server", "eso-db-stream-server", "eso-gcp-store", "eso-vault-migrations-store", "eso-vault-store"]],
+    ] as const) {
+      const run = await stackRun(stack, fragment);
+      const eso = run.resources.find((r) => r.type === RELEASE && r.inputs.chart === "external-secrets");
+      const values = unwrapSecrets(eso?.inputs.values) as { scopedNamespace: string; scopedRBAC: boolean; rbac: unknown };
+      assert.deepEqual([values.scopedNamespace, values.scopedRBAC, values.rbac], [`veza-${stack}`, true, { serviceAccountTokenCreate: false }], stack);
+      const role = run.resources.find((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role" && r.name === "external-secrets-token-create");
+      assert.deepEqual(unwrapSecrets(role?.inputs.rules), [{ apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: accounts, verbs: ["create"] }], `${stack} ${fragment ?? ""}`);
+      assert.equal(meta(role as { inputs: Record<string, unknown> }).namespace, `veza-${stack}`);
+    }
+  });
+
+  it("labels every namespace it creates for Pod Security Admission (restricted: enforce, audit, warn)", async () => {
+    const restricted = Object.fromEntries(["enforce", "audit", "warn"].flatMap((m) => [[`pod-security.kubernetes.io/${m}`, "restricted"], [`pod-security.kubernetes.io/${m}-version`, "latest"]]));
+    for (const [stack, fragment] of [["development", undefined], ["development", "kubernetes"], ["production", undefined]] as const) {
+      const namespaces = resourcesOfType(await stackRun(stack, fragment), "kubernetes:core/v1:Namespace");
+      assert.ok(namespaces.length >= 1);
+      for (const ns of namespaces) {
+        const labels = (ns.inputs.metadata as { labels: Record<string, string> }).labels;
+        assert.deepEqual(Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith("pod-security."))), restricted, `${stack} ${meta(ns).name}`);
+      }
+    }
+  });
+
+  it("closes Vault's API to all but ESO, its peers and the stack's deployer range; ESO reaches HTTPS anywhere only with a cloud backend", async () => {
+    const np = async (stack: string, fragment?: string) => {
+      const run = await stackRun(stack, fragment);
+      return Object.fromEntries(run.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => [meta(r).name, r.inputs.spec as { ingress?: { from: unknown[] }[]; egress?: unknown[] }]));
+    };
+    const prod = await np("production");
+    assert.deepEqual(Object.keys(prod).sort(), ["eso-controller-egress", "vault-ingress"]);
+    assert.deepEqual(prod["vault-ingress"].ingress?.[2].from, [{ ipBlock: { cidr: "10.20.0.0/24" } }]);
+    // Production mirrors to AWS Secrets Manager: HTTPS egress; staging reads Vault only.
+    assert.equal(prod["eso-controller-egress"].egress?.length, 4);
+    assert.equal((await np("staging"))["eso-controller-egress"].egress?.length, 3);
+    assert.deepEqual(await np("development"), {}, "dev mode's Vault is reached through a NodePort: off by default");
+  });
+
+  it("audits HA Vault to its volume and to stdout for the log pipeline; dev mode to stdout once", async () => {
+    const audits = async (stack: string) => (await stackRun(stack)).resources.filter((r) => r.type === "vault:index/audit:Audit").map((r) => [r.inputs.path, (r.inputs.options as { file_path: string }).file_path]);
+    assert.deepEqual(await audits("production"), [["file", "/vault/audit/vault_audit.log"], ["stdout", "stdout"]]);
+    assert.deepEqual(await audits("staging"), [["file", "/vault/audit/vault_audit.log"], ["stdout", "stdout"]]);
+    assert.deepEqual(await audits("development"), [["file", "stdout"]]);
+  });
+
+  it("keeps pods off the store ServiceAccounts and the rotation account, in the workload namespace", async () => {
+    for (const [stack, accounts] of [["development", ["eso-vault-store"]], ["production", ["eso-vault-store", "eso-aws-store"]]] as const) {
+      const run = await stackRun(stack);
+      const vap = run.resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
+      const text = JSON.stringify((vap?.inputs.spec as { validations: unknown }).validations);
+      for (const a of [...accounts, "secrets-rotation"]) assert.ok(text.includes(`'${a}'`), `${stack}: ${a}`);
+      const binding = run.resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+      assert.deepEqual((binding?.inputs.spec as { matchResources: unknown }).matchResources, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": `veza-${stack}` } } });
+    }
+    // Option 1 has no store and no rotation job: nothing to guard.
+    assert.equal((await stackRun("development", "kubernetes")).resources.some((r) => r.type.includes("ValidatingAdmissionPolicy")), false);
+  });
+
+  it("logs in to staging's and production's Vault with a jwt role, never a stored token; dev mode with its root token", async () => {
+    for (const stack of ["staging", "production"]) {
+      const run = await stackRun(stack);
+      const provider = run.resources.find((r) => r.type === "pulumi:providers:vault");
+      const inputs = unwrapSecrets(provider?.inputs) as Record<string, unknown>;
+      assert.equal(inputs.token, undefined, stack);
+      assert.equal(inputs.authLoginJwt, JSON.stringify({ mount: "jwt-github", role: `pulumi-${stack}` }), stack);
+      // The program configures its own jwt logins (the bootstrap only writes the deployer policy).
+      const roles = run.resources.filter((r) => r.type === "vault:jwt/authBackendRole:AuthBackendRole").map((r) => [r.inputs.roleName, r.inputs.boundClaims, r.inputs.tokenTtl]);
+      assert.deepEqual(roles, [
+        [`pulumi-${stack}`, { repository: "veza/veza-secrets", environment: stack, ref: "refs/heads/main" }, 3600],
+        [`pulumi-${stack}-preview`, { repository: "veza/veza-secrets", environment: `${stack}-preview` }, 3600],
+      ]);
+      // No policy the program writes is its own.
+      const policies = run.resources.filter((r) => r.type === "vault:index/policy:Policy").map((r) => r.inputs.name);
+      const dbPolicies = ["backend-api", "chat-server", "migrations", "stream-server"].map((i) => `veza-${stack}-db-${i}`);
+      assert.deepEqual(policies.sort(), [...dbPolicies, `veza-${stack}-pulumi-preview`, `veza-${stack}-read`], stack);
+    }
+    const dev = unwrapSecrets((await stackRun("development")).resources.find((r) => r.type === "pulumi:providers:vault")?.inputs) as Record<string, unknown>;
+    assert.equal(dev.token, "FAKE-SECRET-vaultDevRootToken-5f3c9a");
+    assert.equal(dev.authLoginJwt, undefined);
+  });
+
   it("writes every stored catalog key to each backend, under the environment's names", async () => {
     for (const stack of STACKS) {
       const database = stack !== "development";
@@ -235,18 +349,42 @@ describe("the whole program, per environment", () => {
     }
   });
 
-  it("builds database-url from Vault's rotated credentials outside development, with TLS required", async () => {
-    for (const stack of ["staging", "production"]) {
+  it("builds each service's database-url from its own generated login outside development, with TLS required; the owner's only for migrations", async () => {
+    const shape = { staging: { ttl: 3600, refresh: "30m" }, production: { ttl: 14400, refresh: "2h" } };
+    for (const stack of ["staging", "production"] as const) {
       const run = await stackRun(stack);
-      const shared = resourcesOfType(run, ES).find((e) => meta(e).name === "veza-secrets");
-      const spec = shared?.inputs.spec as { target: { template: { data: Record<string, string> } }; dataFrom: { extract: { key: string } }[] };
-      assert.match(spec.target.template.data["database-url"], /^postgresql:\/\/\{\{ index \. "db_username" \}\}:\{\{ index \. "db_password" \}\}@postgres\.[a-z.]+\.internal:5432\/veza\?sslmode=require$/);
-      assert.deepEqual(spec.dataFrom.map((d) => d.extract.key), [`veza/${stack}`, "database/static-creds/veza-app"]);
+      type Spec = { refreshInterval: string; target: { template: { data: Record<string, string> } }; dataFrom: { extract?: { key: string }; sourceRef?: { generatorRef: { name: string } } }[] };
+      const specOf = (name: string) => resourcesOfType(run, ES).find((e) => meta(e).name === name)?.inputs.spec as Spec;
+      assert.equal(specOf("veza-secrets").target.template.data["database-url"], undefined, "the shared Secret carries no login");
+      for (const service of ["backend-api", "chat-server", "stream-server"]) {
+        const spec = specOf(`veza-${service}-secrets`);
+        assert.match(spec.target.template.data["database-url"], /^postgresql:\/\/\{\{ index \. "db_username" \}\}:\{\{ index \. "db_password" \}\}@postgres\.[a-z.]+\.internal:5432\/veza\?sslmode=verify-full$/);
+        assert.deepEqual(spec.dataFrom.map((d) => d.extract?.key ?? d.sourceRef?.generatorRef.name), [`veza/${stack}`, `veza-${service}-database`]);
+        assert.equal(spec.refreshInterval, shape[stack].refresh);
+        const generator = resourcesOfType(run, GENERATOR).find((g) => meta(g).name === `veza-${service}-database`);
+        const g = generator?.inputs.spec as { path: string; provider: { auth: { kubernetes: { role: string; serviceAccountRef: { name: string } } } } };
+        assert.deepEqual([g.path, g.provider.auth.kubernetes.role, g.provider.auth.kubernetes.serviceAccountRef.name], [`database/creds/veza-${service}`, `eso-veza-${stack}-db-${service}`, `eso-db-${service}`]);
+        const role = run.resources.find((r) => r.type === "vault:database/secretBackendRole:SecretBackendRole" && r.inputs.name === `veza-${service}`);
+        assert.deepEqual([role?.inputs.defaultTtl, role?.inputs.maxTtl], [shape[stack].ttl, shape[stack].ttl]);
+      }
+      const migrations = specOf("veza-migrations-secrets");
+      assert.deepEqual(migrations.dataFrom, [{ extract: { key: "database/static-creds/veza-app" } }]);
       const staticRole = run.resources.find((r) => r.type === "vault:database/secretBackendStaticRole:SecretBackendStaticRole");
-      assert.deepEqual([staticRole?.inputs.name, staticRole?.inputs.username, staticRole?.inputs.rotationPeriod], ["veza-app", "veza_app", 86400]);
+      assert.deepEqual([staticRole?.inputs.name, staticRole?.inputs.username, staticRole?.inputs.rotationSchedule, staticRole?.inputs.rotationPeriod], ["veza-app", "veza_app", "0 4 * * 0", undefined]);
+      // No policy but the migrations' names the static role; every other database policy names exactly one creds path.
+      for (const p of run.resources.filter((r) => r.type === "vault:index/policy:Policy")) {
+        const hcl = String(p.inputs.policy);
+        assert.equal(hcl.includes("static-creds"), p.inputs.name === `veza-${stack}-db-migrations`, String(p.inputs.name));
+      }
       const outputs = run.outputs.rotation as { database: Record<string, unknown> };
       assert.deepEqual(outputs.database, {
-        connection: "veza", staticRole: "veza-app", staticRoleUser: "veza_app", rotationPeriod: "24h", dynamicRole: "veza-role", defaultTtl: "1h", maxTtl: stack === "production" ? "8h" : "24h",
+        connection: "veza",
+        migrationRole: "veza-app",
+        migrationRoleUser: "veza_app",
+        rotationSchedule: "0 4 * * 0",
+        serviceRoles: { "backend-api": "veza-backend-api", "chat-server": "veza-chat-server", "stream-server": "veza-stream-server" },
+        leaseTtl: stack === "production" ? "4h" : "1h",
+        refreshInterval: shape[stack].refresh,
       });
     }
   });
@@ -318,7 +456,9 @@ describe("migration from manually created Secrets", () => {
       assert.ok(ess.length > 0);
       for (const r of ess) {
         assert.deepEqual(validateCustomResource(unwrapSecrets(r.inputs)), [], `${stack} ${r.name}`);
-        assert.deepEqual((r.inputs.spec as { target: object }).target, { ...(r.inputs.spec as { target: object }).target, creationPolicy: "Merge", deletionPolicy: "Retain" });
+        // The migration Job's Secret was never made by hand: ESO owns it from the start.
+        const policy = meta(r).name === "veza-migrations-secrets" ? "Owner" : "Merge";
+        assert.deepEqual((r.inputs.spec as { target: object }).target, { ...(r.inputs.spec as { target: object }).target, creationPolicy: policy, deletionPolicy: "Retain" });
       }
     });
   }
@@ -331,13 +471,15 @@ describe("migration from manually created Secrets", () => {
         .map((e) => e.inputs.spec as { target: { name: string; creationPolicy: string; template: { data: object } } })
         .map((s) => [s.target.name, s.target.creationPolicy, Object.keys(s.target.template.data)] as const)
         .sort();
+    // The migration Job's Secret is new (never hand-made): ESO owns it from the start.
+    const adopted = (run: ProgramRun) => targets(run).filter(([name]) => name !== "veza-migrations-secrets");
     assert.deepEqual(
-      targets(adopt).map(([name, policy]) => [name, policy]),
-      serviceSecrets(CATALOG).map((s) => [s.name, "Merge"]).sort(),
+      adopted(adopt).map(([name, policy]) => [name, policy]),
+      expectedSecrets("staging").map((s) => [s.name, "Merge"]).sort(),
     );
     assert.deepEqual(
-      targets(own).map(([name, policy]) => [name, policy]),
-      serviceSecrets(CATALOG).map((s) => [s.name, "Owner"]).sort(),
+      adopted(own).map(([name, policy]) => [name, policy]),
+      expectedSecrets("staging").map((s) => [s.name, "Owner"]).sort(),
     );
     // Same Secret names and keys in both phases: pods never see a different Secret.
     assert.deepEqual(targets(adopt).map(([n, , k]) => [n, k]), targets(own).map(([n, , k]) => [n, k]));

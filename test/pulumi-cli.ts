@@ -181,13 +181,57 @@ export interface CliOptions {
   project: string;
   /** Answers to the CLI's prompt when a command gives no value, by full config key. */
   prompt?: (key: string, secret: boolean) => string | undefined;
+  /**
+   * What the shell prints for a command substitution `$(command)` inside double quotes (the
+   * only form a fix may use: unquoted, its output would be split into words). Without it,
+   * a line with a substitution is refused.
+   */
+  substitute?: (command: string) => string;
+}
+
+/** A word shell-quote leaves alone, standing for the `n`th substitution of a line. */
+const marker = (n: number): string => `@@SUBSTITUTION-${n}@@`;
+
+/**
+ * Replace each `$(command)` inside double quotes by a marker, so shell-quote (which keeps
+ * `$(` as text) cannot confuse it with literal text in single quotes. Unquoted `$(` is refused.
+ */
+function markSubstitutions(line: string): { line: string; commands: string[] } {
+  const commands: string[] = [];
+  let out = "";
+  let quote: "" | "'" | '"' = "";
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote !== "'" && c === "\\") {
+      out += c + (line[i + 1] ?? "");
+      i++;
+    } else if (quote === "" && (c === "'" || c === '"')) {
+      quote = c;
+      out += c;
+    } else if (quote !== "" && c === quote) {
+      quote = "";
+      out += c;
+    } else if (quote !== "'" && c === "$" && line[i + 1] === "(") {
+      if (quote === "") throw new Error(`an unquoted $(...) would be split into words: ${line}`);
+      const end = line.indexOf(")", i);
+      if (end === -1) throw new Error(`unterminated $( in ${line}`);
+      commands.push(line.slice(i + 2, end));
+      out += marker(commands.length - 1);
+      i = end;
+    } else out += c;
+  }
+  return { line: out, commands };
 }
 
 /** Split a pasted line into commands on `&&`; anything else a shell would interpret is refused. */
-export function splitCommands(line: string): string[][] {
+export function splitCommands(line: string, substitute?: (command: string) => string): string[][] {
+  const marked = markSubstitutions(line);
+  if (marked.commands.length && !substitute) throw new Error(`the model cannot run $(${marked.commands[0]}) in ${line}`);
+  const outputs = marked.commands.map((c) => (substitute as (command: string) => string)(c));
+  const unmark = (word: string): string => outputs.reduce((w, o, n) => w.split(marker(n)).join(o), word);
   const commands: string[][] = [[]];
-  for (const token of parse(line)) {
-    if (typeof token === "string") commands[commands.length - 1].push(token);
+  for (const token of parse(marked.line)) {
+    if (typeof token === "string") commands[commands.length - 1].push(unmark(token));
     else if ("op" in token && token.op === "&&") commands.push([]);
     else throw new Error(`the shell would not run this as typed: ${JSON.stringify(token)} in ${line}`);
   }
@@ -197,7 +241,7 @@ export function splitCommands(line: string): string[][] {
 
 /** Apply one pasted line (commands joined by `&&`) to a stack's config, as the CLI would. Returns the stacks named. */
 export function applyLine(config: StackFileConfig, line: string, opts: CliOptions): string[] {
-  return splitCommands(line).map((argv) => applyArgv(config, argv, opts));
+  return splitCommands(line, opts.substitute).map((argv) => applyArgv(config, argv, opts));
 }
 
 function applyArgv(config: StackFileConfig, argv: string[], opts: CliOptions): string {

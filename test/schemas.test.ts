@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { chartAppVersion, chartVersion, validateCustomResource, validateHelmValues } from "./schemas";
+import { chartAppVersion, chartVersion, validateCustomResource, validateExternalSecretWebhook, validateHelmValues } from "./schemas";
 
 /** A minimal valid ExternalSecret; `patch` is applied to a fresh copy. */
 function externalSecret(patch: (o: { [key: string]: unknown }) => void = () => undefined): unknown {
@@ -256,4 +256,83 @@ describe("test/schemas: Helm values (closed values.schema.json)", () => {
     assert.deepEqual(validateHelmValues("external-secrets", { webhook: "off" }), ["webhook: must be object"]);
     assert.deepEqual(validateHelmValues("external-secrets", { installCRDs: undefined }), []);
   });
+});
+
+/** A VaultDynamicSecret generator reading a database role, as the program builds one. */
+function vaultDynamicSecret(): { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> } {
+  return {
+    apiVersion: "generators.external-secrets.io/v1alpha1",
+    kind: "VaultDynamicSecret",
+    metadata: { name: "veza-backend-api-database", namespace: "veza" },
+    spec: {
+      path: "database/creds/veza-backend-api",
+      method: "GET",
+      resultType: "Data",
+      provider: {
+        server: "https://vault.vault-system.svc:8200",
+        caProvider: { type: "ConfigMap", name: "vault-ca", key: "ca.crt" },
+        auth: { kubernetes: { mountPath: "kubernetes", role: "eso-veza-production-db-backend-api", serviceAccountRef: { name: "eso-db-backend-api", audiences: ["vault"] } } },
+      },
+    },
+  };
+}
+
+describe("test/schemas: the VaultDynamicSecret generator CRD (closed)", () => {
+  it("accepts a generator reading a database role with Kubernetes auth", () => {
+    assert.deepEqual(validateCustomResource(vaultDynamicSecret()), []);
+  });
+
+  it("rejects a misspelled field, a bad resultType, a missing path, and an apiVersion ESO does not serve", () => {
+    const g = vaultDynamicSecret();
+    g.spec.resultTyp = "Data";
+    g.spec.method = 5;
+    delete g.spec.path;
+    (g.spec.provider as Record<string, unknown>).auth = { kubernetes: { mountPath: "kubernetes" } };
+    assert.deepEqual(validateCustomResource(g), [
+      "spec.method: must be string",
+      "spec.path: required field missing",
+      "spec.provider.auth.kubernetes.role: required field missing",
+      "spec.resultTyp: unknown field",
+    ]);
+    const bad = vaultDynamicSecret();
+    bad.spec.resultType = "Lease";
+    assert.deepEqual(validateCustomResource(bad), ["spec.resultType: must be equal to one of the allowed values (Data, Auth, Raw)"]);
+    assert.deepEqual(validateCustomResource({ ...vaultDynamicSecret(), apiVersion: "generators.external-secrets.io/v1" }), [
+      "apiVersion: generators.external-secrets.io/v1 VaultDynamicSecret does not exist in the pinned ESO 2.9.0 CRDs (served versions: v1alpha1)",
+    ]);
+  });
+
+  it("accepts an ExternalSecret whose dataFrom names the generator, and rejects an unknown generator kind", () => {
+    const ref = { sourceRef: { generatorRef: { apiVersion: "generators.external-secrets.io/v1alpha1", kind: "VaultDynamicSecret", name: "veza-backend-api-database" } } };
+    const ok = externalSecret((o) => {
+      (o.spec as Record<string, unknown>).dataFrom = [ref];
+    });
+    assert.deepEqual(validateCustomResource(ok), []);
+    const bad = externalSecret((o) => {
+      (o.spec as Record<string, unknown>).dataFrom = [{ sourceRef: { generatorRef: { kind: "VaultLease", name: "x" } } }];
+    });
+    assert.deepEqual(validateCustomResource(bad), [
+      "spec.dataFrom[0].sourceRef.generatorRef.kind: must be equal to one of the allowed values (ACRAccessToken, BeyondtrustWorkloadCredentialsDynamicSecret, ClusterGenerator, CloudsmithAccessToken, ECRAuthorizationToken, Fake, GCRAccessToken, GithubAccessToken, GitlabDeployToken, QuayAccessToken, Password, SSHKey, STSSessionToken, UUID, VaultDynamicSecret, Webhook, Grafana, MFA)",
+    ]);
+  });
+});
+
+describe("test/schemas: ESO's ExternalSecret webhook rules (externalsecret_validator.go)", () => {
+  const es = (spec: Record<string, unknown>): unknown => ({ apiVersion: "external-secrets.io/v1", kind: "ExternalSecret", metadata: { name: "x" }, spec });
+  const generator = { generatorRef: { kind: "VaultDynamicSecret", name: "g" } };
+  const cases: [string, Record<string, unknown>, string[]][] = [
+    ["a generator entry with nothing else", { target: { creationPolicy: "Owner", deletionPolicy: "Retain" }, dataFrom: [{ sourceRef: generator }] }, []],
+    ["KV extract plus a generator entry (the program's shape)", { target: { creationPolicy: "Owner", deletionPolicy: "Delete" }, dataFrom: [{ extract: { key: "veza/production" } }, { sourceRef: generator, rewrite: [] }] }, []],
+    ["extract and a generator in one entry", { dataFrom: [{ extract: { key: "k" }, sourceRef: generator }] }, ["extract, find, or generatorRef cannot be set at the same time"]],
+    ["find and extract in one entry", { dataFrom: [{ extract: { key: "k" }, find: { name: { regexp: "." } } }] }, ["extract, find, or generatorRef cannot be set at the same time"]],
+    ["an empty entry", { dataFrom: [{}] }, ["either extract, find, or sourceRef must be set to dataFrom"]],
+    ["a sourceRef naming nothing", { dataFrom: [{ sourceRef: {} }] }, ["generatorRef or storeRef must be set when using sourceRef in dataFrom"]],
+    ["neither data nor dataFrom", { target: {} }, ["either data or dataFrom should be specified"]],
+    ["Merge with Delete", { target: { creationPolicy: "Merge", deletionPolicy: "Delete" }, dataFrom: [{ extract: { key: "k" } }] }, ["deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner"]],
+    ["None with Merge", { target: { creationPolicy: "None", deletionPolicy: "Merge" }, dataFrom: [{ extract: { key: "k" } }] }, ["deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with"]],
+    ["a duplicate secretKey under Retain", { target: { deletionPolicy: "Retain" }, data: [{ secretKey: "a", remoteRef: { key: "k" } }, { secretKey: "a", remoteRef: { key: "j" } }] }, ["duplicate secretKey found: a"]],
+  ];
+  for (const [title, spec, expected] of cases) {
+    it(`${expected.length ? "refuses" : "admits"} ${title}`, () => assert.deepEqual(validateExternalSecretWebhook(es(spec)), expected));
+  }
 });

@@ -407,6 +407,15 @@ function externalSecretWebhook(spec: JsonObject): string[] {
   return errors;
 }
 
+/**
+ * ESO's ExternalSecret webhook rules alone (`externalsecret_validator.go`), without the
+ * `ExternalSecret webhook:` prefix `validateCustomResource` adds: `[]` = admitted.
+ */
+export function validateExternalSecretWebhook(obj: unknown): string[] {
+  if (!isObject(obj) || obj.kind !== "ExternalSecret") throw new TypeError("validateExternalSecretWebhook: expected an ExternalSecret");
+  return externalSecretWebhook(isObject(obj.spec) ? obj.spec : {});
+}
+
 function storeWebhook(spec: JsonObject, kind: string, namespace: string | undefined): string[] {
   const errors: string[] = [];
   // validateConditions: each namespace regex must compile (Go RE2; JS RegExp is close enough here).
@@ -565,4 +574,9 @@ export function chartVersion(chart: HelmChart): string {
 /** The vendored chart's `appVersion` from Chart.yaml (e.g. `v2.9.0`, `2.0.4`). */
 export function chartAppVersion(chart: HelmChart): string {
   return chartField(chart, "appVersion");
+}
+
+/** The vendored chart's own `values.yaml`, parsed: what the chart does where we set nothing. */
+export function chartDefaults(chart: HelmChart): Record<string, unknown> {
+  return structuredClone(chartValidator(chart).defaults) as Record<string, unknown>;
 }

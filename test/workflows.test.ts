@@ -77,6 +77,13 @@ function pulumiStep(j: RawJob): NonNullable<RawJob["steps"][number]["with"]> {
 }
 
 const OIDC_ACTION = "aws-actions/configure-aws-credentials@";
+/** How a job hands GitHub's OIDC token to the Vault provider's jwt login. */
+const VAULT_JWT_EXPORT = 'echo "TERRAFORM_VAULT_AUTH_JWT=$jwt" >> "$GITHUB_ENV"';
+
+/** Jobs that read a secret (`secrets.X`, `secrets[...]`) without naming a GitHub environment. */
+function secretsWithoutEnvironment(jobs: Record<string, RawJob>): string[] {
+  return Object.entries(jobs).filter(([, j]) => /secrets\.|secrets\[/.test(JSON.stringify(j)) && typeof j.environment !== "string").map(([id]) => id);
+}
 
 describe("GitHub Actions workflows", () => {
   // Every workflow gets the generic checks; these three get their own facts too.
@@ -107,13 +114,14 @@ describe("GitHub Actions workflows", () => {
     }
   });
 
-  it("ask for an OIDC token exactly where they assume an AWS role, and never use stored AWS keys", () => {
+  it("ask for an OIDC token exactly where they assume an AWS role or log in to Vault, and never use stored AWS keys", () => {
     for (const f of files) {
       const p = parsed[f];
       assert.deepEqual(p.raw.permissions, { contents: "read" }, `${f}: workflow-level permissions`);
       for (const [id, j] of Object.entries(p.raw.jobs)) {
         const assumesRole = j.steps.some((s) => s.uses?.startsWith(OIDC_ACTION));
-        assert.equal(j.permissions?.["id-token"] === "write", assumesRole, `${f} ${id}: id-token write iff it assumes a role`);
+        const vaultLogin = j.steps.some((s) => s.run?.includes(VAULT_JWT_EXPORT));
+        assert.equal(j.permissions?.["id-token"] === "write", assumesRole || vaultLogin, `${f} ${id}: id-token write iff it assumes a role or logs in to Vault`);
         for (const s of j.steps.filter((x) => x.uses?.startsWith(OIDC_ACTION))) {
           assert.deepEqual(Object.keys(s.with ?? {}).sort(), ["aws-region", "role-session-name", "role-to-assume"], `${f} ${id}`);
         }
@@ -122,13 +130,15 @@ describe("GitHub Actions workflows", () => {
     }
   });
 
-  it("preview: every stack on pull requests, with diff, PR comment and the policy pack", () => {
+  it("preview: development and staging on pull requests, with diff, PR comment and the policy pack", () => {
     const p = parsed["preview.yml"];
     assert.deepEqual(Object.keys(p.template.events), ["pull_request"]);
     assert.deepEqual(p.template.events.pull_request?.branches, ["main"]);
-    assert.deepEqual(Object.keys(p.raw.jobs), ["preview"]);
+    assert.deepEqual(Object.keys(p.raw.jobs), ["preview", "production"]);
     const j = p.raw.jobs.preview;
-    assert.deepEqual(j.strategy?.matrix?.stack, STACKS);
+    // Production is not in the matrix: it has its own job behind required reviewers.
+    assert.deepEqual(j.strategy?.matrix, { stack: ["development", "staging"] });
+    assert.equal(j.environment, "${{ format('{0}-preview', matrix.stack) }}");
     assert.deepEqual(j.permissions, { contents: "read", "pull-requests": "write", "id-token": "write" });
     const w = pulumiStep(j);
     // Step inputs are strings to the Actions schema (the action parses "true").
@@ -137,6 +147,53 @@ describe("GitHub Actions workflows", () => {
     // Forks get no secrets or OIDC token: the job skips them (offline.yml covers them).
     // As GitHub evaluates it: the parser adds the implicit success().
     assert.equal(toJs(job(p, "preview").if), "${{ success() && (github.event.pull_request.head.repo.full_name == github.repository) }}");
+  });
+
+  it("preview: production only in its own job, behind the production-preview environment (required reviewers), never for forks", () => {
+    const p = parsed["preview.yml"];
+    const j = p.raw.jobs.production;
+    assert.equal(j.environment, "production-preview");
+    assert.equal(j.strategy, undefined);
+    assert.deepEqual(j.permissions, { contents: "read", "pull-requests": "write", "id-token": "write" });
+    assert.equal(toJs(job(p, "production").if), "${{ success() && (github.event.pull_request.head.repo.full_name == github.repository) }}");
+    const w = pulumiStep(j);
+    assert.deepEqual([w.command, w.diff, w.policyPacks], ["preview", "true", "policy"]);
+    assert.equal(w["stack-name"], "${{ vars.PULUMI_ORG && format('{0}/production', vars.PULUMI_ORG) || 'production' }}");
+    // Its role and cluster come from the environment's variables, not repository-wide names.
+    const role = j.steps.find((s) => s.uses?.startsWith(OIDC_ACTION));
+    assert.equal(role?.with?.["role-to-assume"], "${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+    // The development/staging job can never reach production's stack or credentials.
+    assert.doesNotMatch(JSON.stringify(p.raw.jobs.preview), /production|role-to-assume/);
+  });
+
+  it("log in to staging's and production's Vault with a fresh OIDC token (audience vault); previews as the read-only preview role", () => {
+    const vaultStep = (j: RawJob) => j.steps.find((s) => s.run?.includes(VAULT_JWT_EXPORT));
+    const deploy = parsed["deploy.yml"].raw.jobs;
+    assert.deepEqual(["development", "staging", "production"].map((s) => vaultStep(deploy[s]) !== undefined), [false, true, true]);
+    const preview = parsed["preview.yml"].raw.jobs;
+    assert.equal(vaultStep(preview.preview)?.if, "matrix.stack != 'development'");
+    assert.ok(vaultStep(preview.production));
+    for (const j of [deploy.staging, deploy.production, preview.preview, preview.production]) {
+      const run = vaultStep(j)?.run ?? "";
+      assert.match(run, /\$ACTIONS_ID_TOKEN_REQUEST_URL&audience=vault/);
+      assert.match(run, /::add-mask::\$jwt/);
+      // Before the Pulumi step, which reads it.
+      assert.ok(j.steps.indexOf(vaultStep(j)!) < j.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@")));
+    }
+    // As GitHub's parser reads the embedded expression: a format() over the matrix stack.
+    assert.equal(pulumiStep(preview.preview)["config-map"], "${{ format('{{''veza-secrets:vaultLoginRole'': {{value: ''pulumi-{0}-preview'', secret: false}}}}', matrix.stack) }}");
+    assert.equal(pulumiStep(preview.production)["config-map"], "{'veza-secrets:vaultLoginRole': {value: 'pulumi-production-preview', secret: false}}");
+    for (const s of ["development", "staging", "production"]) assert.equal(pulumiStep(deploy[s])["config-map"], undefined, `${s} deploys as the deployer role`);
+  });
+
+  it("read secrets only in jobs that name a GitHub environment (no repository-level credential a pull request can reach)", () => {
+    for (const f of ["preview.yml", "deploy.yml"]) {
+      assert.deepEqual(secretsWithoutEnvironment(parsed[f].raw.jobs), [], f);
+      for (const [id, j] of Object.entries(parsed[f].raw.jobs)) assert.match(JSON.stringify(j), /secrets\.PULUMI_ACCESS_TOKEN/, `${f} ${id}`);
+    }
+    // The check itself catches a job that reads a secret without an environment.
+    const bad: RawJob = { steps: [{ run: "echo ${{ secrets.PULUMI_ACCESS_TOKEN }}" }] };
+    assert.deepEqual(secretsWithoutEnvironment({ bad, good: { ...bad, environment: "production" } }), ["bad"]);
   });
 
   it("deploy: development, then staging, then production behind its protected environment", () => {

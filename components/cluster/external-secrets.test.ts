@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Provider } from "@pulumi/kubernetes/provider";
 import { findResource, runProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../scripts/harness";
-import { chartAppVersion, chartVersion, validateHelmValues } from "../../test/schemas";
+import { chartAppVersion, chartDefaults, chartVersion, validateHelmValues } from "../../test/schemas";
 import {
   ESO_APP_VERSION,
   ESO_CHART_VERSION,
@@ -11,12 +11,14 @@ import {
   ExternalSecretsOperator,
   esoArgsErrors,
   esoValues,
+  tokenCreateRule,
   type ExternalSecretsOperatorArgs,
 } from "./external-secrets";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const COMPONENT = "veza:cluster:ExternalSecretsOperator";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+const W = { watchNamespace: "veza-test" };
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
 
 function run(args: ExternalSecretsOperatorArgs, opts?: { provider?: boolean }): Promise<ProgramRun> {
@@ -34,7 +36,7 @@ describe("components/cluster/external-secrets: Helm values", () => {
   it("pins the chart and the images to the vendored chart's version and appVersion", async () => {
     assert.equal(ESO_CHART_VERSION, chartVersion("external-secrets"));
     assert.equal(ESO_APP_VERSION, chartAppVersion("external-secrets"));
-    const v = esoValues({}) as { image: { tag: string }; webhook: { image: { tag: string } }; certController: { image: { tag: string } } };
+    const v = esoValues(W) as { image: { tag: string }; webhook: { image: { tag: string } }; certController: { image: { tag: string } } };
     assert.deepEqual(
       [v.image.tag, v.webhook.image.tag, v.certController.image.tag],
       Array(3).fill(chartAppVersion("external-secrets")),
@@ -44,13 +46,14 @@ describe("components/cluster/external-secrets: Helm values", () => {
   for (const replicas of [1, 2]) {
     for (const serviceMonitor of [false, true]) {
       it(`validates against the closed chart schema (replicas ${replicas}, serviceMonitor ${serviceMonitor})`, async () => {
-        assert.deepEqual(validateHelmValues("external-secrets", esoValues({ replicas, serviceMonitor })), []);
+        assert.deepEqual(validateHelmValues("external-secrets", esoValues({ ...W, replicas, serviceMonitor })), []);
       });
     }
   }
 
   it("validates with custom resources and labels", async () => {
     const values = esoValues({
+      ...W,
       labels: { team: "platform" },
       resources: { controller: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } } },
     });
@@ -58,7 +61,7 @@ describe("components/cluster/external-secrets: Helm values", () => {
   });
 
   it("is checked by a schema that catches a misspelled key", async () => {
-    const values = esoValues({ replicas: 2 }) as Record<string, unknown> & { webhook: Record<string, unknown> };
+    const values = esoValues({ ...W, replicas: 2 }) as Record<string, unknown> & { webhook: Record<string, unknown> };
     const typo = { ...values, procesPushSecret: false, webhook: { ...values.webhook, replicaCont: 2 } };
     assert.deepEqual(validateHelmValues("external-secrets", typo), ["procesPushSecret: unknown field", "webhook.replicaCont: unknown field"]);
   });
@@ -67,7 +70,7 @@ describe("components/cluster/external-secrets: Helm values", () => {
     const pdb = { enabled: false, minAvailable: 1 };
     const image = { tag: "v2.9.0" };
     const metrics = { service: { enabled: false } };
-    assert.deepEqual(esoValues({}), {
+    assert.deepEqual(esoValues(W), {
       installCRDs: true,
       replicaCount: 1,
       leaderElect: false,
@@ -78,6 +81,9 @@ describe("components/cluster/external-secrets: Helm values", () => {
       processClusterStore: false,
       processPushSecret: false,
       processSecretStore: true,
+      scopedNamespace: "veza-test",
+      scopedRBAC: true,
+      rbac: { serviceAccountTokenCreate: false },
       serviceAccount: { create: true, name: "external-secrets" },
       resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
       podDisruptionBudget: pdb,
@@ -89,7 +95,7 @@ describe("components/cluster/external-secrets: Helm values", () => {
   });
 
   it("turns on leader election and PDBs for every component with two replicas", async () => {
-    const v = esoValues({ replicas: 2 }) as Record<string, never>;
+    const v = esoValues({ ...W, replicas: 2 }) as Record<string, never>;
     const pdb = { enabled: true, minAvailable: 1 };
     assert.equal(v.replicaCount, 2);
     assert.equal(v.leaderElect, true);
@@ -105,14 +111,14 @@ describe("components/cluster/external-secrets: Helm values", () => {
 
   it("passes boolean flags as strings, which the chart renders as --name=value", async () => {
     // A false boolean would render as a bare flag, i.e. true.
-    const v = esoValues({ replicas: 3 }) as { certController: { extraArgs: Record<string, unknown> } };
+    const v = esoValues({ ...W, replicas: 3 }) as { certController: { extraArgs: Record<string, unknown> } };
     for (const args of [v.certController.extraArgs]) {
       for (const [k, value] of Object.entries(args)) assert.equal(typeof value, "string", k);
     }
   });
 
   it("turns on the metrics Services and fails loudly without the ServiceMonitor CRD when asked for a ServiceMonitor", async () => {
-    const v = esoValues({ serviceMonitor: true }) as Record<string, never>;
+    const v = esoValues({ ...W, serviceMonitor: true }) as Record<string, never>;
     const metrics = { service: { enabled: true } };
     assert.deepEqual(v.serviceMonitor, { enabled: true, renderMode: "failIfMissing" });
     assert.deepEqual([v.metrics, v.webhook["metrics"], v.certController["metrics"]], [metrics, metrics, metrics]);
@@ -120,13 +126,34 @@ describe("components/cluster/external-secrets: Helm values", () => {
 
   it("gives each component its own resources, defaulting the others", async () => {
     const controller = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } };
-    const v = esoValues({ resources: { controller } }) as Record<string, never>;
+    const v = esoValues({ ...W, resources: { controller } }) as Record<string, never>;
     assert.deepEqual([v.resources, v.webhook["resources"], v.certController["resources"]], [controller, ESO_DEFAULT_RESOURCES, ESO_DEFAULT_RESOURCES]);
   });
 
   it("sets commonLabels only when labels are given", async () => {
-    assert.equal("commonLabels" in esoValues({}), false);
-    assert.deepEqual(esoValues({ labels: { team: "platform" } }).commonLabels, { team: "platform" });
+    assert.equal("commonLabels" in esoValues(W), false);
+    assert.deepEqual(esoValues({ ...W, labels: { team: "platform" } }).commonLabels, { team: "platform" });
+  });
+
+  it("scopes the controller to one namespace with namespaced RBAC and no chart-wide token grant (the chart defaults are cluster-wide)", () => {
+    const upstream = chartDefaults("external-secrets") as { scopedNamespace: string; scopedRBAC: boolean; rbac: { serviceAccountTokenCreate: boolean } };
+    // What the chart would do on its own: every namespace, a ClusterRole, tokens for every ServiceAccount.
+    assert.deepEqual([upstream.scopedNamespace, upstream.scopedRBAC, upstream.rbac.serviceAccountTokenCreate], ["", false, true]);
+    const v = esoValues(W) as typeof upstream;
+    assert.deepEqual([v.scopedNamespace, v.scopedRBAC, v.rbac.serviceAccountTokenCreate], ["veza-test", true, false]);
+  });
+
+  it("requires the watched namespace and ServiceAccount names without wildcards, with exact messages", () => {
+    assert.deepEqual(esoArgsErrors({ watchNamespace: "" }), ["[watchNamespace] is required: the one namespace ESO reconciles (its Secrets access is scoped to it), e.g. the workload namespace."]);
+    assert.deepEqual(esoArgsErrors({ ...W, tokenServiceAccounts: ["eso-vault-store", "*"] }), ['[tokenServiceAccounts] must list ServiceAccount names (no "*"); got "*".']);
+  });
+
+  it("appends a validated digest to the image tag of all three components", () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const v = esoValues({ ...W, imageDigest: digest }) as { image: { tag: string }; webhook: { image: { tag: string } }; certController: { image: { tag: string } } };
+    assert.deepEqual([v.image.tag, v.webhook.image.tag, v.certController.image.tag], Array(3).fill(`v2.9.0@${digest}`));
+    assert.deepEqual(validateHelmValues("external-secrets", v), []);
+    assert.deepEqual(esoArgsErrors({ ...W, imageDigest: "sha256:abc" }), ['[imageDigest] must be "sha256:" and 64 lowercase hex digits; got "sha256:abc".']);
   });
 
   const badReplicas: [number, string][] = [
@@ -137,8 +164,8 @@ describe("components/cluster/external-secrets: Helm values", () => {
   ];
   for (const [replicas, message] of badReplicas) {
     it(`rejects replicas ${replicas} with an exact message`, async () => {
-      assert.deepEqual(esoArgsErrors({ replicas }), [message]);
-      assert.throws(() => esoValues({ replicas }), { message });
+      assert.deepEqual(esoArgsErrors({ ...W, replicas }), [message]);
+      assert.throws(() => esoValues({ ...W, replicas }), { message });
     });
   }
 });
@@ -159,7 +186,7 @@ describe("components/cluster/external-secrets: resources", () => {
   let release: RecordedResource;
 
   before(async () => {
-    plain = await run({ namespace: "external-secrets" });
+    plain = await run({ ...W, tokenServiceAccounts: [], namespace: "external-secrets" });
     component = findResource(plain, COMPONENT, "eso");
     release = findResource(plain, RELEASE, "eso");
   });
@@ -178,7 +205,7 @@ describe("components/cluster/external-secrets: resources", () => {
     assert.equal(i.namespace, "external-secrets");
     assert.equal(i.createNamespace, false);
     assert.equal(i.skipCrds, undefined);
-    assert.deepEqual(i.values, esoValues({}));
+    assert.deepEqual(i.values, esoValues(W));
     assert.equal((i.values as { installCRDs: boolean }).installCRDs, true);
   });
 
@@ -199,16 +226,32 @@ describe("components/cluster/external-secrets: resources", () => {
 
   it("protects the release when asked, labels the chart, and passes the provider on", async () => {
     const labels = { team: "platform" };
-    const r = await run({ namespace: "eso", replicas: 2, protect: true, labels }, { provider: true });
+    const r = await run({ ...W, tokenServiceAccounts: [], namespace: "eso", replicas: 2, protect: true, labels }, { provider: true });
     assert.deepEqual(r.resources.filter((x) => x.protect).map((x) => x.name), ["eso"]);
     const rel = findResource(r, RELEASE, "eso");
-    assert.deepEqual(unwrapSecrets(rel.inputs.values), esoValues({ replicas: 2, labels }));
+    assert.deepEqual(unwrapSecrets(rel.inputs.values), esoValues({ ...W, replicas: 2, labels }));
     assert.deepEqual((unwrapSecrets(rel.inputs.values) as { commonLabels: unknown }).commonLabels, labels);
     const provider = findResource(r, "pulumi:providers:kubernetes", "cluster");
     assert.ok(rel.provider.startsWith(`${provider.urn}::`));
   });
 
+  it("grants serviceaccounts/token create on the stores' accounts by name, in the watched namespace, to the controller only", async () => {
+    const r = await run({ ...W, namespace: "external-secrets", tokenServiceAccounts: ["eso-vault-store", "eso-aws-store", "eso-vault-store"] });
+    const mine = r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack").map((x) => `${x.type}::${x.name}`).sort();
+    assert.deepEqual(mine, [`${RELEASE}::eso`, "kubernetes:rbac.authorization.k8s.io/v1:Role::eso-token-create", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::eso-token-create", `${COMPONENT}::eso`]);
+    const role = findResource(r, "kubernetes:rbac.authorization.k8s.io/v1:Role", "eso-token-create");
+    assert.deepEqual(unwrapSecrets(role.inputs), {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "external-secrets-token-create", namespace: "veza-test", labels: { "app.kubernetes.io/managed-by": "pulumi" } },
+      rules: [{ apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: ["eso-aws-store", "eso-vault-store"], verbs: ["create"] }],
+    });
+    assert.deepEqual(tokenCreateRule(["a"]), { apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: ["a"], verbs: ["create"] });
+    const binding = findResource(r, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "eso-token-create");
+    assert.deepEqual((unwrapSecrets(binding.inputs) as { subjects: unknown }).subjects, [{ kind: "ServiceAccount", name: "external-secrets", namespace: "external-secrets" }]);
+  });
+
   it("refuses invalid replicas with a ResourceError naming the argument", async () => {
-    await assert.rejects(run({ namespace: "eso", replicas: 0 }), /\[replicas\] must be a whole number from 1 to 10; got 0\./);
+    await assert.rejects(run({ ...W, tokenServiceAccounts: [], namespace: "eso", replicas: 0 }), /\[replicas\] must be a whole number from 1 to 10; got 0\./);
   });
 });

@@ -11,6 +11,7 @@
  */
 import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import { Provider } from "@pulumi/kubernetes/provider";
+import * as k8sRbac from "@pulumi/kubernetes/rbac/v1";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Helm chart version of External Secrets Operator; the test fixtures in test/upstream match it. */
@@ -39,6 +40,20 @@ export interface ExternalSecretsOperatorArgs {
   /** Namespace to install the operator into. Created by the caller; the release does not create it. */
   namespace: pulumi.Input<string>;
   /**
+   * The one namespace the controller reconciles (`scopedNamespace`), with namespaced RBAC
+   * (`scopedRBAC`): its Secrets access is a Role there, not a ClusterRole on every Secret of
+   * the cluster. Created by the caller. Required: the chart's default (empty) is cluster-wide,
+   * which makes a compromised controller cluster-admin in all but name.
+   */
+  watchNamespace: pulumi.Input<string>;
+  /**
+   * ServiceAccounts in `watchNamespace` the controller may mint tokens for (the SecretStores'
+   * accounts): a Role with `create` on `serviceaccounts/token` limited to these `resourceNames`.
+   * The chart's own cluster-wide grant (`rbac.serviceAccountTokenCreate`) is turned off. Empty:
+   * no token grant (stores that authenticate otherwise). Names, no `*`.
+   */
+  tokenServiceAccounts: string[];
+  /**
    * Replicas of the controller, and of the webhook and cert controller. Default: `1`.
    * A whole number from 1 to 10. Above 1, leader election is turned on (only one controller
    * reconciles; the others wait) and each Deployment gets a PodDisruptionBudget with
@@ -66,6 +81,13 @@ export interface ExternalSecretsOperatorArgs {
   /** Labels added to every resource the chart renders (`commonLabels`). Default: none. */
   labels?: Record<string, string>;
   /**
+   * `sha256:<64 hex>` digest of `ghcr.io/external-secrets/external-secrets:<ESO_APP_VERSION>`
+   * (controller, webhook and cert controller share the image), appended to the tag. Default:
+   * none, the tag alone: no registry is reachable where this program is built, so no digest
+   * is shipped that nobody could check. Get it with `crane digest <image>:<tag>`.
+   */
+  imageDigest?: string;
+  /**
    * Protect the release (and so its CRDs) from `pulumi destroy`. Default: `false`.
    * Uninstalling it deletes the CRDs, every ExternalSecret and SecretStore in the cluster,
    * and every Secret they own. Turn on wherever the synced Secrets matter.
@@ -76,11 +98,20 @@ export interface ExternalSecretsOperatorArgs {
 }
 
 /** The parts of an `ExternalSecretsOperatorArgs` that decide the Helm values. */
-export type EsoValuesArgs = Pick<ExternalSecretsOperatorArgs, "replicas" | "serviceMonitor" | "resources" | "labels">;
+export type EsoValuesArgs = Pick<ExternalSecretsOperatorArgs, "watchNamespace" | "replicas" | "serviceMonitor" | "resources" | "labels" | "imageDigest">;
 
 /** Problems with the args, one message per problem, naming the argument and the fix. Empty: valid. */
-export function esoArgsErrors(args: EsoValuesArgs): string[] {
+export function esoArgsErrors(args: EsoValuesArgs & Partial<Pick<ExternalSecretsOperatorArgs, "tokenServiceAccounts">>): string[] {
   const errors: string[] = [];
+  if (args.watchNamespace === undefined || args.watchNamespace === "") {
+    errors.push("[watchNamespace] is required: the one namespace ESO reconciles (its Secrets access is scoped to it), e.g. the workload namespace.");
+  }
+  if (args.imageDigest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(args.imageDigest)) {
+    errors.push(`[imageDigest] must be "sha256:" and 64 lowercase hex digits; got ${JSON.stringify(args.imageDigest)}.`);
+  }
+  for (const sa of args.tokenServiceAccounts ?? []) {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(sa)) errors.push(`[tokenServiceAccounts] must list ServiceAccount names (no "*"); got ${JSON.stringify(sa)}.`);
+  }
   const r = args.replicas;
   if (r !== undefined && !(Number.isInteger(r) && r >= 1 && r <= 10)) {
     errors.push(`[replicas] must be a whole number from 1 to 10; got ${String(r)}.`);
@@ -101,7 +132,8 @@ export function esoValues(args: EsoValuesArgs): Record<string, unknown> {
   const res = args.resources ?? {};
   // A PDB with minAvailable 1 on a single replica would block every node drain.
   const pdb = { enabled: ha, minAvailable: 1 };
-  const image = { tag: ESO_APP_VERSION };
+  // The chart renders `<repository>:<tag>`: a digest rides on the tag.
+  const image = { tag: args.imageDigest ? `${ESO_APP_VERSION}@${args.imageDigest}` : ESO_APP_VERSION };
   const metrics = { service: { enabled: monitor } };
 
   const values: Record<string, unknown> = {
@@ -118,6 +150,12 @@ export function esoValues(args: EsoValuesArgs): Record<string, unknown> {
     processClusterStore: false,
     processPushSecret: false,
     processSecretStore: true,
+    // Reconcile one namespace with a Role there (CIS 5.1.2/5.1.3: no cluster-wide Secrets
+    // access), and no chart grant of serviceaccounts/token on every ServiceAccount: the
+    // component grants it on the stores' accounts by name.
+    scopedNamespace: args.watchNamespace,
+    scopedRBAC: true,
+    rbac: { serviceAccountTokenCreate: false },
     serviceAccount: { create: true, name: ESO_SERVICE_ACCOUNT },
     resources: res.controller ?? ESO_DEFAULT_RESOURCES,
     podDisruptionBudget: pdb,
@@ -147,9 +185,15 @@ export function esoValues(args: EsoValuesArgs): Record<string, unknown> {
   return values;
 }
 
+/** The Role rule that lets the controller mint tokens for exactly these ServiceAccounts. Pure, for tests. */
+export function tokenCreateRule(serviceAccounts: readonly string[]): { apiGroups: string[]; resources: string[]; resourceNames: string[]; verbs: string[] } {
+  return { apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: [...serviceAccounts], verbs: ["create"] };
+}
+
 /**
  * External Secrets Operator: the Helm chart (CRDs, controller, validating webhook, cert
- * controller) with only the namespaced controllers on.
+ * controller) with only the namespaced controllers on, reconciling one namespace, and a Role
+ * there that lets it mint tokens for the stores' ServiceAccounts only.
  */
 export class ExternalSecretsOperator extends pulumi.ComponentResource {
   /** The Helm release, which installs the CRDs: every ExternalSecret and SecretStore depends on it. */
@@ -179,6 +223,29 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
       // Uninstalling the release deletes its CRDs, every ExternalSecret and the Secrets they own.
       { parent: this, provider: args.provider, protect: args.protect ?? false },
     );
+
+    // TokenRequest for the stores' accounts only: with the chart's grant off, ESO could mint
+    // none; with it on, it could mint a token for any ServiceAccount in the cluster.
+    const tokenAccounts = [...new Set(args.tokenServiceAccounts)].sort();
+    if (tokenAccounts.length > 0) {
+      const role = new k8sRbac.Role(
+        `${name}-token-create`,
+        {
+          metadata: { name: "external-secrets-token-create", namespace: args.watchNamespace, labels: { "app.kubernetes.io/managed-by": "pulumi", ...args.labels } },
+          rules: [tokenCreateRule(tokenAccounts)],
+        },
+        { parent: this, provider: args.provider },
+      );
+      new k8sRbac.RoleBinding(
+        `${name}-token-create`,
+        {
+          metadata: { name: "external-secrets-token-create", namespace: args.watchNamespace, labels: { "app.kubernetes.io/managed-by": "pulumi", ...args.labels } },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+          subjects: [{ kind: "ServiceAccount", name: ESO_SERVICE_ACCOUNT, namespace: args.namespace }],
+        },
+        { parent: this, provider: args.provider },
+      );
+    }
 
     this.serviceAccountName = this.release.status.apply(() => ESO_SERVICE_ACCOUNT);
     this.namespace = this.release.namespace;

@@ -2,6 +2,23 @@ import * as k8sCore from "@pulumi/kubernetes/core/v1";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
+/** Pod Security Standards levels (https://kubernetes.io/docs/concepts/security/pod-security-standards/). */
+export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+
+/**
+ * Pod Security Admission labels for a level: `enforce` refuses violating pods, `audit` and
+ * `warn` report them too (to the audit log and to the client), all against the latest
+ * version of the standard.
+ */
+export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const mode of ["enforce", "audit", "warn"]) {
+    labels[`pod-security.kubernetes.io/${mode}`] = level;
+    labels[`pod-security.kubernetes.io/${mode}-version`] = "latest";
+  }
+  return labels;
+}
+
 export interface NamespacesArgs {
   /** Namespace names to create, by role (e.g. `{ workloads: "veza-staging" }`). */
   names: Record<string, string>;
@@ -9,6 +26,12 @@ export interface NamespacesArgs {
   holdSecrets: readonly string[];
   /** Labels on every namespace, on top of the Kubernetes recommended ones. */
   labels?: Record<string, string>;
+  /**
+   * Pod Security Admission level per role, enforced (and audited, warned) with the latest
+   * standard. Required for every role in `names`: a namespace without one admits privileged
+   * pods (CIS Kubernetes 5.2).
+   */
+  podSecurity: Record<string, PodSecurityLevel>;
   /** Protect the namespaces that hold secrets from `pulumi destroy`. Default `false`. */
   protect?: boolean;
   /** Kubernetes provider. Default: the ambient kubeconfig context. */
@@ -23,6 +46,8 @@ export class Namespaces extends pulumi.ComponentResource {
   constructor(name: string, args: NamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:cluster:Namespaces", name, {}, opts);
     this.names = {};
+    const missing = Object.keys(args.names).filter((role) => !args.podSecurity[role]);
+    if (missing.length > 0) throw new pulumi.ResourceError(`[podSecurity] has no level for ${missing.join(", ")}: give each namespace "restricted", "baseline" or "privileged".`, this);
     for (const [role, nsName] of Object.entries(args.names)) {
       const secretBearing = args.holdSecrets.includes(role);
       const ns = new k8sCore.Namespace(
@@ -35,6 +60,7 @@ export class Namespaces extends pulumi.ComponentResource {
               "app.kubernetes.io/part-of": "veza",
               "app.kubernetes.io/managed-by": "pulumi",
               ...args.labels,
+              ...podSecurityLabels(args.podSecurity[role]),
             },
           },
         },

@@ -14,8 +14,26 @@ describe("components/cluster/reloader", () => {
     assert.equal(rel.inputs.version, RELOADER_CHART_VERSION);
     assert.match(RELOADER_CHART_VERSION, /^\d+\.\d+\.\d+$/);
     assert.equal(rel.inputs.namespace, "veza-staging");
-    assert.deepEqual(rel.inputs.values, reloaderValues({ team: "platform" }));
-    assert.equal((reloaderValues() as { reloader: { watchGlobally: boolean } }).reloader.watchGlobally, false);
+    // Literal, not reloaderValues() again: a change to the values must show here.
+    assert.deepEqual(rel.inputs.values, {
+      reloader: {
+        watchGlobally: false,
+        ignoreConfigMaps: true,
+        reloadOnCreate: false,
+        deployment: {
+          labels: { team: "platform" },
+          resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
+          // Pod Security "restricted" (the namespace enforces it).
+          securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } }, containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+        },
+      },
+    });
+    assert.deepEqual(reloaderValues(), { reloader: { ...(rel.inputs.values as { reloader: object }).reloader, deployment: { labels: {}, resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } }, securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } }, containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsNonRoot: true } } } });
+    assert.deepEqual(
+      [rel.inputs.name, rel.inputs.repositoryOpts, rel.inputs.createNamespace, rel.inputs.maxHistory],
+      ["reloader", { repo: "https://stakater.github.io/stakater-charts" }, false, 10],
+    );
+    assert.ok(run.componentOutputs.get(findResource(run, "veza:cluster:Reloader", "reloader").urn)?.release, "registers the release as its output");
     assert.equal(rel.parent, findResource(run, "veza:cluster:Reloader", "reloader").urn);
   });
 });

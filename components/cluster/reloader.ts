@@ -25,7 +25,13 @@ export function reloaderValues(labels: Record<string, string> = {}): Record<stri
       watchGlobally: false,
       ignoreConfigMaps: true,
       reloadOnCreate: false,
-      deployment: { labels, resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } } },
+      deployment: {
+        labels,
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
+        // Pod Security "restricted", which the workload namespace enforces.
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
+        containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+      },
     },
   };
 }

@@ -12,6 +12,7 @@ import {
 import { chartAppVersion, chartVersion, validateHelmValues } from "../../test/schemas";
 import {
   VAULT_APP_VERSION,
+  VAULT_IMAGE_DIGEST,
   VAULT_CHART_VERSION,
   VAULT_DEFAULT_RESOURCES,
   VaultCluster,
@@ -159,7 +160,9 @@ describe("components/cluster/vault: Helm values", () => {
     assert.equal(VAULT_APP_VERSION, chartAppVersion("vault"));
     for (const [label, args] of VARIANTS) {
       const v = vaultValues(args) as Values;
-      assert.deepEqual(v.server.image, { repository: "hashicorp/vault", tag: chartAppVersion("vault") }, label);
+      // The tag keeps the version for readers; the digest decides what runs.
+      assert.deepEqual(v.server.image, { repository: "hashicorp/vault", tag: `${chartAppVersion("vault")}@${VAULT_IMAGE_DIGEST}` }, label);
+      assert.match(VAULT_IMAGE_DIGEST, /^sha256:[0-9a-f]{64}$/);
       assert.doesNotMatch(JSON.stringify(v), /latest/, label);
     }
   });
@@ -191,12 +194,19 @@ describe("components/cluster/vault: Helm values", () => {
       global: { tlsDisable: true },
       injector: { enabled: false },
       server: {
-        image: { repository: "hashicorp/vault", tag: "2.0.4" },
+        image: { repository: "hashicorp/vault", tag: "2.0.4@sha256:5be49781ecf78bfe775c5309c6a4d9f4e9e040b6c885c99eb2b12fb69855e1a2" },
         resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
         updateStrategyType: "RollingUpdate",
         readinessProbe: { enabled: true, path: PROBE },
         authDelegator: { enabled: true },
         serviceAccount: { create: true, name: "vault" },
+        // Pod Security "restricted": non-root, no capabilities, no escalation, RuntimeDefault seccomp.
+        statefulSet: {
+          securityContext: {
+            pod: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+            container: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true },
+          },
+        },
         dev: { enabled: true, devRootToken: TOKEN },
         ha: { enabled: false },
         dataStorage: { enabled: false },
@@ -218,12 +228,19 @@ describe("components/cluster/vault: Helm values", () => {
       global: { tlsDisable: false },
       injector: { enabled: false },
       server: {
-        image: { repository: "hashicorp/vault", tag: "2.0.4" },
+        image: { repository: "hashicorp/vault", tag: "2.0.4@sha256:5be49781ecf78bfe775c5309c6a4d9f4e9e040b6c885c99eb2b12fb69855e1a2" },
         resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
         updateStrategyType: "OnDelete",
         readinessProbe: { enabled: true, path: PROBE },
         authDelegator: { enabled: true },
         serviceAccount: { create: true, name: "vault" },
+        // Pod Security "restricted": non-root, no capabilities, no escalation, RuntimeDefault seccomp.
+        statefulSet: {
+          securityContext: {
+            pod: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+            container: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true },
+          },
+        },
         dev: { enabled: false },
         service: { publishNotReadyAddresses: false },
         ha: {

@@ -27,6 +27,13 @@ export const VAULT_CHART_VERSION = "0.34.1";
 export const VAULT_APP_VERSION = "2.0.4";
 export const VAULT_CHART_REPO = "https://helm.releases.hashicorp.com";
 /**
+ * Digest of `hashicorp/vault:2.0.4` (the multi-architecture index), so a re-pushed tag cannot
+ * change what runs. Not fetched from a registry here (none is reachable from this machine): it
+ * is the digest several independent public projects pin for this tag. Check it when bumping:
+ * `docker buildx imagetools inspect hashicorp/vault:<tag>`.
+ */
+export const VAULT_IMAGE_DIGEST = "sha256:5be49781ecf78bfe775c5309c6a4d9f4e9e040b6c885c99eb2b12fb69855e1a2";
+/**
  * Helm release name. The chart's object names derive from it: the `vault` Service, the
  * headless `vault-internal` Service, pods `vault-0`…, so one VaultCluster per namespace.
  */
@@ -403,6 +410,12 @@ export function vaultHaConfig(args: { replicas: number; seal?: VaultSeal }): str
  * rest. `devRootToken` is placed as given (the component passes a secret Output; tests pass a
  * string). Pure; throws on invalid args (see `vaultArgsErrors`).
  */
+/** Pod and container security context of the Vault server: Pod Security "restricted". */
+export const VAULT_SECURITY_CONTEXT = {
+  pod: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+  container: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true },
+} as const;
+
 export function vaultValues(args: VaultValuesArgs): Record<string, unknown> {
   const errors = vaultArgsErrors(args);
   if (errors.length > 0) throw new Error(errors.join(" "));
@@ -416,7 +429,8 @@ export function vaultValues(args: VaultValuesArgs): Record<string, unknown> {
 
   const acceptSealed = ha && (args.acceptSealedAsReady ?? false);
   const server: Record<string, unknown> = {
-    image: { repository: "hashicorp/vault", tag: VAULT_APP_VERSION },
+    // The chart renders `<repository>:<tag>`: the digest rides on the tag, which stays for readers.
+    image: { repository: "hashicorp/vault", tag: `${VAULT_APP_VERSION}@${VAULT_IMAGE_DIGEST}` },
     resources: args.resources ?? VAULT_DEFAULT_RESOURCES,
     // Helm's --wait (helm pkg/kube/ready.go, statefulSetReady) returns at once for a
     // StatefulSet whose update strategy is not RollingUpdate, and vault-helm defaults to
@@ -438,6 +452,11 @@ export function vaultValues(args: VaultValuesArgs): Record<string, unknown> {
       labels,
     ),
     ...(Object.keys(podLabels).length > 0 ? { extraLabels: podLabels } : {}),
+    // The Pod Security Standards' "restricted" level, so Vault's namespace can enforce it. The
+    // chart's own defaults (used when these are empty) are the first four pod fields and
+    // allowPrivilegeEscalation only; Vault needs no capability (the chart sets SKIP_SETCAP and
+    // the config disables mlock) and runs under the runtime's default seccomp profile.
+    statefulSet: { securityContext: VAULT_SECURITY_CONTEXT },
   };
   const values: Record<string, unknown> = {
     global: { tlsDisable: !ha },

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { findResource, runProgram, type ProgramRun } from "../../scripts/harness";
+import { BareResource, findResource, resourcesOfType, runProgram, type ProgramRun } from "../../scripts/harness";
 import { KUBECTL_IMAGE, RotationJob, rotationRules } from "./rotation-job";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
@@ -57,6 +57,90 @@ describe("components/eso/rotation-job", () => {
     }
     assert.ok(cron.dependencies.includes(findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "rotation").urn));
   });
+
+  it("runs a bounded, non-overlapping Job with a tmp emptyDir, in the pod security restricted profile", () => {
+    const cron = findResource(run, "kubernetes:batch/v1:CronJob", "rotation");
+    const labels = { "app.kubernetes.io/name": "secrets-rotation", "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi" };
+    const securityContext = {
+      runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+    };
+    const container = (name: string, args: string[]) => ({
+      name,
+      image: KUBECTL_IMAGE,
+      args,
+      env: [
+        { name: "HOME", value: "/tmp" },
+        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+      ],
+      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+      securityContext,
+      resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+    });
+    assert.deepEqual(cron.inputs, {
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "secrets-rotation", namespace: "veza-staging", labels },
+      spec: {
+        schedule: "0 3 * * *",
+        concurrencyPolicy: "Forbid",
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          spec: {
+            backoffLimit: 2,
+            activeDeadlineSeconds: 600,
+            ttlSecondsAfterFinished: 86400,
+            template: {
+              metadata: { labels },
+              spec: {
+                serviceAccountName: "secrets-rotation",
+                restartPolicy: "Never",
+                securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+                volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
+                containers: [container("force-sync", ["annotate", "--overwrite", "-n", "veza-staging", "externalsecret/veza-secrets", "externalsecret/veza-backend-api-secrets", "force-sync=$(POD_NAME)"])],
+              },
+            },
+          },
+        },
+      },
+    });
+    for (const type of ["kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"]) {
+      assert.deepEqual(findResource(run, type, "rotation").inputs.metadata, { name: "secrets-rotation", namespace: "veza-staging", labels }, type);
+    }
+    const component = findResource(run, "veza:eso:RotationJob", "rotation");
+    for (const r of run.resources.filter((x) => x.custom)) assert.equal(r.parent, component.urn, r.name);
+    assert.deepEqual(run.componentOutputs.get(component.urn), { cronJobName: "secrets-rotation" });
+  });
+
+  it("waits for what the caller names (the ESO release), takes a job name, labels and a pinned image", async () => {
+    const r = await runProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => {
+        const eso = new BareResource("eso");
+        new RotationJob("rot", { ...ARGS, jobName: "nightly", image: "mirror.example:5000/kubectl:v1.34.0", labels: { team: "platform" }, dependsOn: [eso] });
+      },
+    });
+    const cron = findResource(r, "kubernetes:batch/v1:CronJob", "rot");
+    assert.ok(cron.dependencies.includes(findResource(r, "test:index:Bare", "eso").urn), "the CronJob waits for the ESO release");
+    assert.equal((cron.inputs.metadata as { name: string }).name, "nightly");
+    assert.equal((cron.inputs.metadata as { labels: Record<string, string> }).labels.team, "platform");
+    const pod = (cron.inputs.spec as { jobTemplate: { spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } } } }).jobTemplate.spec.template.spec;
+    assert.deepEqual([pod.serviceAccountName, pod.containers[0].image], ["nightly", "mirror.example:5000/kubectl:v1.34.0"]);
+    assert.deepEqual(findResource(r, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "rot").inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "nightly" });
+    assert.equal(resourcesOfType(r, "kubernetes:core/v1:ServiceAccount").length, 1);
+  });
+
+  for (const [field, value, message] of [
+    ["schedule", "0 3 * *", '[schedule] must be a five-field cron schedule such as "0 3 * * *"; got "0 3 * *".'],
+    ["schedule", "0 0 3 * * *", '[schedule] must be a five-field cron schedule such as "0 3 * * *"; got "0 0 3 * * *".'],
+    ["image", "mirror.example:5000/kubectl", '[image] must be pinned to a version tag; got "mirror.example:5000/kubectl".'],
+    ["externalSecrets", [], "[externalSecrets] must name at least one ExternalSecret to sync."],
+  ] as const) {
+    it(`refuses ${field} ${JSON.stringify(value)}`, async () => {
+      await assert.rejects(runProgram({ stack: "test", config: CONFIG, program: () => new RotationJob("r", { ...ARGS, [field]: value }) }), (e: Error) => e.message === message);
+    });
+  }
 
   for (const [field, value, message] of [
     ["schedule", "daily", '[schedule] must be a five-field cron schedule such as "0 3 * * *"; got "daily".'],

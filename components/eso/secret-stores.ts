@@ -71,7 +71,8 @@ export function storeServiceAccount(storeName: string): string {
   return `eso-${storeName}`;
 }
 
-function accountOf(store: StoreSpec): string {
+/** The ServiceAccount a store authenticates as (its own, or the one it shares). */
+export function storeAccountName(store: StoreSpec): string {
   return store.kind === "vault" && store.serviceAccount ? store.serviceAccount : storeServiceAccount(store.name);
 }
 
@@ -91,7 +92,7 @@ export function serviceAccountAnnotations(store: StoreSpec): Record<string, pulu
 
 /** The SecretStore `spec.provider` block for a backend. */
 export function storeProvider(store: StoreSpec): Record<string, unknown> {
-  const serviceAccountRef = { name: accountOf(store) };
+  const serviceAccountRef = { name: storeAccountName(store) };
   switch (store.kind) {
     case "vault":
       return {
@@ -137,7 +138,7 @@ export class SecretStores extends pulumi.ComponentResource {
     this.stores = [];
     const accounts = new Map<string, k8sCore.ServiceAccount>();
     for (const store of args.stores) {
-      const account = accountOf(store);
+      const account = storeAccountName(store);
       let sa = accounts.get(account);
       if (!sa) {
         sa = new k8sCore.ServiceAccount(

@@ -6,6 +6,7 @@
 import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
+import { GENERATORS_API_VERSION } from "./database-credentials";
 import { ESO_API_VERSION } from "./secret-stores";
 
 /** Where the secret values come from. */
@@ -15,18 +16,28 @@ export type SecretSource =
   /** One backend secret per key (AWS, GCP, Azure): one read per key per refresh. */
   | { kind: "per-key"; storeName: string; remoteKeys: Record<string, string> };
 
-/** `database-url` built from Vault database credentials, so Vault's rotation reaches the Secret. */
+/**
+ * `database-url` built from a login Vault makes for one service: each Secret that carries the
+ * key reads it from that service's `VaultDynamicSecret` generator (`DatabaseCredentials`).
+ */
 export interface DatabaseUrlSource {
   /** Catalog key the URL is published under (`database-url`). */
   key: string;
-  /** SecretStore that reads Vault paths as-is (KV v1 semantics). */
-  storeName: string;
-  /** Credentials path, e.g. `database/static-creds/veza-app`. */
-  credsPath: string;
+  /** Generator name by Secret name, for every Secret that carries `key`. No sharing: one login per service. */
+  generators: Record<string, string>;
+  /**
+   * How often those Secrets are refreshed: every refresh makes a new login (a new lease), so at
+   * most half the lease TTL (the caller checks), leaving the other half for the previous login
+   * while Reloader rolls the pods. Replaces `refreshInterval` for those Secrets.
+   */
+  refreshInterval: string;
   host: string;
   port: number;
   database: string;
+  /** libpq sslmode; `verify-full` outside development. */
   sslMode: string;
+  /** Absolute path of the CA file in the services' pods (`sslrootcert`). Default: libpq's own. */
+  sslRootCert?: string;
 }
 
 export interface ServiceSecretsArgs {
@@ -67,7 +78,7 @@ export function externalSecretSpec(args: Omit<ServiceSecretsArgs, "namespace" | 
   const db = args.database && secret.keys.includes(args.database.key) ? args.database : undefined;
   const ordinary = secret.keys.filter((k) => k !== db?.key);
   const spec: Record<string, unknown> = {
-    refreshInterval: args.refreshInterval,
+    refreshInterval: db ? db.refreshInterval : args.refreshInterval,
     secretStoreRef: { name: args.source.storeName, kind: "SecretStore" },
   };
 
@@ -82,9 +93,12 @@ export function externalSecretSpec(args: Omit<ServiceSecretsArgs, "namespace" | 
     });
   }
   if (db) {
+    const generator = db.generators[secret.name];
+    if (!generator) throw new Error(`no database generator for the Secret "${secret.name}", which carries "${db.key}"`);
+    // ESO's webhook: a generatorRef entry holds neither extract nor find.
     dataFrom.push({
-      extract: { key: db.credsPath },
-      sourceRef: { storeRef: { name: db.storeName, kind: "SecretStore" } },
+      sourceRef: { generatorRef: { apiVersion: GENERATORS_API_VERSION, kind: "VaultDynamicSecret", name: generator } },
+      // username/password → db_username/db_password: never clash with a catalog key.
       rewrite: [{ regexp: { source: "^(.*)$", target: `${DB_PREFIX}$1` } }],
     });
   }
@@ -94,7 +108,7 @@ export function externalSecretSpec(args: Omit<ServiceSecretsArgs, "namespace" | 
   for (const k of secret.keys) {
     data[k] =
       db && k === db.key
-        ? `postgresql://${ref(`${DB_PREFIX}username`)}:${ref(`${DB_PREFIX}password`)}@${db.host}:${db.port}/${db.database}?sslmode=${db.sslMode}`
+        ? `postgresql://${ref(`${DB_PREFIX}username`)}:${ref(`${DB_PREFIX}password`)}@${db.host}:${db.port}/${db.database}?sslmode=${db.sslMode}${db.sslRootCert ? `&sslrootcert=${db.sslRootCert}` : ""}`
         : ref(k);
   }
   spec.target = {

@@ -61,7 +61,9 @@ describe("components/secrets/aws-secrets", () => {
       ["veza/production/database-url", "veza/production/redis-url", "veza/production/jwt-secret"],
     );
     assert.equal(resourcesOfType(run, T.secret).length, 3);
-    const keyArn = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/aws-key`;
+    const keyArn = String(findResource(run, T.key, "aws-key").outputs?.arn);
+    // The mocks build the key's ARN from the region and account the program passes.
+    assert.match(keyArn, new RegExp(`^arn:aws:kms:eu-west-1:${ACCOUNT}:key/[0-9a-f-]{36}$`));
     for (const [i, r] of secrets.entries()) {
       assert.deepEqual(unwrapSecrets(r.inputs), {
         name: `veza/production/${SLICE[i].key}`,
@@ -85,7 +87,7 @@ describe("components/secrets/aws-secrets", () => {
     for (const [i, r] of SLICE.map((s) => findResource(run, T.version, `aws-${s.key}`)).entries()) {
       assert.ok(isSecret(r.inputs.secretString), r.name);
       assert.equal(unwrapSecrets(r.inputs.secretString), VALUES[i]);
-      assert.equal(r.inputs.secretId, `aws-${SLICE[i].key}-id`);
+      assert.equal(r.inputs.secretId, findResource(run, T.secret, `aws-${SLICE[i].key}`).id);
     }
     for (const value of VALUES) {
       for (const r of run.resources) assert.deepEqual(plaintextOccurrences(r.inputs, value), [], `${r.type} ${r.name}`);
@@ -109,7 +111,7 @@ describe("components/secrets/aws-secrets", () => {
       Statement: [{ Sid: "AccountAdministersKey", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" }],
     });
     const alias = findResource(run, T.alias, "aws-key");
-    assert.deepEqual(alias.inputs, { name: "alias/veza-production-secrets", targetKeyId: "aws-key", region: "eu-west-1" });
+    assert.deepEqual(alias.inputs, { name: "alias/veza-production-secrets", targetKeyId: findResource(run, T.key, "aws-key").id, region: "eu-west-1" });
     assert.equal(kmsAliasName("veza/development/"), "alias/veza-development-secrets");
   });
 
@@ -138,7 +140,9 @@ describe("components/secrets/aws-secrets", () => {
   });
 
   it("lets the role read only its prefix and decrypt only through Secrets Manager", () => {
-    const keyArn = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/aws-key`;
+    const keyArn = String(findResource(run, T.key, "aws-key").outputs?.arn);
+    // The mocks build the key's ARN from the region and account the program passes.
+    assert.match(keyArn, new RegExp(`^arn:aws:kms:eu-west-1:${ACCOUNT}:key/[0-9a-f-]{36}$`));
     const expected = {
       Version: "2012-10-17",
       Statement: [
@@ -160,7 +164,7 @@ describe("components/secrets/aws-secrets", () => {
     assert.deepEqual(readPolicy({ region: "eu-west-1", accountId: ACCOUNT, namePrefix: "veza/production/", kmsKeyArn: keyArn }), expected);
     const policy = findResource(run, T.policy, "aws-eso-read");
     assert.deepEqual(json(policy, "policy"), expected);
-    assert.equal(policy.inputs.role, "aws-eso-id");
+    assert.equal(policy.inputs.role, findResource(run, T.role, "aws-eso").id);
   });
 
   it("protects the key and the secrets, not the replaceable version, alias, role or policy", () => {
@@ -204,10 +208,10 @@ describe("components/secrets/aws-secrets", () => {
           const doc = json(findResource(matrix, T.policy, `${env}-eso-read`), "policy") as { Statement: { Resource: string }[] };
           const resources = doc.Statement.map((s) => s.Resource);
           if (own === other) {
-            assert.deepEqual(resources, [`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${own}*`, `arn:aws:kms:eu-west-1:123456789012:key/${env}-key`]);
+            assert.deepEqual(resources, [`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${own}*`, findResource(matrix, T.key, `${env}-key`).outputs?.arn]);
           } else {
             assert.ok(!JSON.stringify(doc).includes(other), JSON.stringify(doc));
-            assert.ok(!JSON.stringify(doc).includes(`key/${other.split("/")[1]}-key`));
+            assert.ok(!JSON.stringify(doc).includes(String(findResource(matrix, T.key, `${other.split("/")[1]}-key`).outputs?.arn)));
           }
         });
       }
@@ -220,6 +224,8 @@ describe("components/secrets/aws-secrets", () => {
     ["a recovery window of 0", { recoveryWindowDays: 0 }, "[recoveryWindowDays] must be a whole number of days from 7 to 30; got 0."],
     ["a recovery window of 31", { recoveryWindowDays: 31 }, "[recoveryWindowDays] must be a whole number of days from 7 to 30; got 31."],
     ["a short account id", { accountId: "1234" }, '[accountId] must be a 12-digit AWS account id; got "1234".'],
+    ["a 13-digit account id", { accountId: "1234567890123" }, '[accountId] must be a 12-digit AWS account id; got "1234567890123".'],
+    ["an account id with letters", { accountId: "12345678901a" }, '[accountId] must be a 12-digit AWS account id; got "12345678901a".'],
     ["a region typo", { region: "eu-west" }, '[region] must be an AWS region such as "eu-west-1"; got "eu-west".'],
     ["an issuer URL", { oidcIssuer: `https://${ISSUER}` }, `[oidcIssuer] must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "https://${ISSUER}".`],
     ["a duplicate key", { secrets: [{ key: "a", description: "A", value: "x" }, { key: "a", description: "A", value: "y" }] }, '[secrets] key "a" appears twice; each secret needs a unique key.'],

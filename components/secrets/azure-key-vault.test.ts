@@ -15,6 +15,7 @@ const ENVIRONMENTS = ["development", "staging", "production"] as const;
 const TENANT = "00000000-0000-0000-0000-000000000000";
 const ISSUER = "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/";
 const SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
+const WORKSPACE = "/subscriptions/0000/resourceGroups/veza/providers/Microsoft.OperationalInsights/workspaces/veza-audit";
 
 const KEYS = SPEC_CATALOG.slice(0, 3).map((s) => s.key);
 const fakeValue = (env: string, key: string) => `FAKE-AZURE-${env}-${key}-3b9f2c`;
@@ -34,6 +35,7 @@ function argsFor(env: string, overrides: Partial<AzureKeyVaultArgs> = {}): Azure
     oidcIssuerUrl: ISSUER,
     kubernetesServiceAccount: { namespace: `veza-${env}`, name: "eso-azure-store" },
     tags: { environment: env },
+    auditLogWorkspaceId: WORKSPACE,
     ...overrides,
   };
 }
@@ -49,7 +51,7 @@ describe("components/secrets/azure-key-vault", () => {
   it("registers one vault, three secrets, one identity, one federated credential and one role assignment", () => {
     const counts: Record<string, number> = {};
     for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-    assert.deepEqual(counts, { "pulumi:pulumi:Stack": 1, [COMPONENT]: 1, [VAULT]: 1, [SECRET]: 3, [IDENTITY]: 1, [FEDERATION]: 1, [ROLE]: 1 });
+    assert.deepEqual(counts, { "pulumi:pulumi:Stack": 1, [COMPONENT]: 1, [VAULT]: 1, [SECRET]: 3, [IDENTITY]: 1, [FEDERATION]: 1, [ROLE]: 1, "azure-native:monitor:DiagnosticSetting": 1 });
     const component = findResource(run, COMPONENT, "kv");
     for (const r of run.resources.filter((x) => x.custom)) assert.equal(r.parent, component.urn, r.name);
   });
@@ -138,7 +140,7 @@ describe("components/secrets/azure-key-vault", () => {
     assert.deepEqual(role.inputs, {
       scope: vaultId,
       roleDefinitionId: `/subscriptions/22222222-2222-2222-2222-222222222222/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER}`,
-      principalId: "principal-kv-eso",
+      principalId: findResource(run, IDENTITY, "kv-eso").outputs?.principalId,
       principalType: "ServicePrincipal",
     });
     assert.equal(run.calls.length, 0);
@@ -149,11 +151,19 @@ describe("components/secrets/azure-key-vault", () => {
     assert.equal(secretsUserRoleDefinitionId(vaultId), `/subscriptions/22222222-2222-2222-2222-222222222222/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER}`);
   });
 
+  it("sends the vault's AuditEvent logs (every secret access) to the Log Analytics workspace", async () => {
+    const r = await runProgram({ stack: "test", config: CONFIG, program: () => new AzureKeyVault("kv", argsFor("production")) });
+    const d = findResource(r, "azure-native:monitor:DiagnosticSetting", "kv-audit");
+    const vault = findResource(r, VAULT, "kv");
+    assert.deepEqual(unwrapSecrets(d.inputs), { name: "veza-audit-events", resourceUri: (unwrapSecrets(vault.inputs) as { id?: string }).id ?? d.inputs.resourceUri, workspaceId: WORKSPACE, logs: [{ category: "AuditEvent", enabled: true }] });
+    assert.ok(d.dependencies.includes(vault.urn), "after the vault it watches");
+  });
+
   it("registers exactly its public outputs", () => {
     assert.deepEqual(run.componentOutputs.get(findResource(run, COMPONENT, "kv").urn), {
       vaultUri: "https://veza-production-kv.vault.azure.net/",
       vaultName: "veza-production-kv",
-      clientId: "11111111-1111-1111-1111-111111111111",
+      clientId: findResource(run, IDENTITY, "kv-eso").outputs?.clientId,
       tenantId: TENANT,
       secretNames: { "database-url": "veza-production-database-url", "redis-url": "veza-production-redis-url", "jwt-secret": "veza-production-jwt-secret" },
     });
@@ -161,7 +171,7 @@ describe("components/secrets/azure-key-vault", () => {
 
   it("grants each environment's identity its own vault and no other environment's (3×3)", async () => {
     const r = await runProgram({ stack: "test", config: CONFIG, program: () => ENVIRONMENTS.map((env) => new AzureKeyVault(`kv-${env}`, argsFor(env))) });
-    const envOfPrincipal = (p: unknown) => ENVIRONMENTS.find((env) => p === `principal-kv-${env}-eso`);
+    const envOfPrincipal = (p: unknown) => ENVIRONMENTS.find((env) => p === findResource(r, IDENTITY, `kv-${env}-eso`).outputs?.principalId);
     const envOfScope = (s: unknown) => ENVIRONMENTS.find((env) => typeof s === "string" && s.endsWith(`/providers/Microsoft.KeyVault/vaults/veza-${env}-kv`));
     const matrix = ENVIRONMENTS.map(() => ENVIRONMENTS.map(() => 0));
     for (const a of resourcesOfType(r, ROLE)) {

@@ -6,6 +6,7 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as monitor from "@pulumi/azure-native/monitor";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Built-in "Key Vault Secrets User": read secret contents, nothing else. */
@@ -65,6 +66,11 @@ export interface AzureKeyVaultArgs {
   kubernetesServiceAccount: { namespace: string; name: string };
   /** Tags on the vault, the identity and every secret. Default: none. */
   tags?: Record<string, string>;
+  /**
+   * Log Analytics workspace (resource id) that receives the vault's `AuditEvent` logs: every
+   * secret read and write, by whom. Required: Key Vault keeps no access log otherwise.
+   */
+  auditLogWorkspaceId: pulumi.Input<string>;
   /** Protect the vault and its secrets. Default: `false`; set in production. */
   protect?: boolean;
   /** Azure Native provider for every child. Default: the provider inherited from the parent. */
@@ -227,6 +233,13 @@ export class AzureKeyVault extends pulumi.ComponentResource {
         // ARM skips the lookup that would fail with PrincipalNotFound.
         principalType: "ServicePrincipal",
       },
+      childOpts,
+    );
+
+    // Key Vault logs data-plane access only to a diagnostic setting.
+    new monitor.DiagnosticSetting(
+      `${name}-audit`,
+      { name: "veza-audit-events", resourceUri: vault.id, workspaceId: args.auditLogWorkspaceId, logs: [{ category: "AuditEvent", enabled: true }] },
       childOpts,
     );
 

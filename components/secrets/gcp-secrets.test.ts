@@ -4,6 +4,7 @@ import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgr
 import { SPEC_CATALOG } from "../../test/catalog-fixture";
 import { GcpSecrets, type GcpSecretsArgs } from "./gcp-secrets";
 
+const AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig";
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
 const COMPONENT = "veza:secrets:GcpSecrets";
 const SECRET = "gcp:secretmanager/secret:Secret";
@@ -42,7 +43,7 @@ describe("components/secrets/gcp-secrets", () => {
   it("registers exactly three secrets, three versions, three accessor bindings, one account and one Workload Identity binding", () => {
     const counts: Record<string, number> = {};
     for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-    assert.deepEqual(counts, { "pulumi:pulumi:Stack": 1, [COMPONENT]: 1, [SECRET]: 3, [VERSION]: 3, [ACCESSOR]: 3, [ACCOUNT]: 1, [SA_MEMBER]: 1 });
+    assert.deepEqual(counts, { "pulumi:pulumi:Stack": 1, [COMPONENT]: 1, [SECRET]: 3, [VERSION]: 3, [ACCESSOR]: 3, [ACCOUNT]: 1, [SA_MEMBER]: 1, [AUDIT_CONFIG]: 1 });
     const component = findResource(run, COMPONENT, "gcp");
     for (const r of run.resources.filter((x) => x.custom)) assert.equal(r.parent, component.urn, r.name);
   });
@@ -59,7 +60,7 @@ describe("components/secrets/gcp-secrets", () => {
     });
     for (const key of KEYS) {
       const version = findResource(run, VERSION, `gcp-${key}-version`);
-      assert.equal(version.inputs.secret, "gcp-" + key + "-id");
+      assert.equal(version.inputs.secret, findResource(run, SECRET, `gcp-${key}`).id);
       assert.ok(version.dependencies.includes(findResource(run, SECRET, `gcp-${key}`).urn));
     }
   });
@@ -93,7 +94,8 @@ describe("components/secrets/gcp-secrets", () => {
       { project: "veza-prod", secretId: "veza-production-redis-url", role: "roles/secretmanager.secretAccessor", member },
     ]);
     // Project-, folder- and organization-level IAM would reach every secret in the project.
-    assert.deepEqual(run.resources.filter((r) => /^gcp:(projects|folder|organizations)\//.test(r.type)).map((r) => r.type), []);
+    // (The project's audit-log config grants nothing: it only turns logging on.)
+    assert.deepEqual(run.resources.filter((r) => /^gcp:(projects|folder|organizations)\//.test(r.type) && r.type !== AUDIT_CONFIG).map((r) => r.type), []);
   });
 
   it("creates the account and lets exactly the store's Kubernetes ServiceAccount impersonate it", () => {
@@ -108,6 +110,16 @@ describe("components/secrets/gcp-secrets", () => {
       role: "roles/iam.workloadIdentityUser",
       member: "serviceAccount:veza-prod.svc.id.goog[veza-production/eso-gcp-store]",
     });
+  });
+
+  it("turns on Secret Manager's Data Access audit logs in the project (off by default in Google Cloud), unless told not to", async () => {
+    const audit = resourcesOfType(run, AUDIT_CONFIG);
+    assert.deepEqual(
+      audit.map((a) => unwrapSecrets(a.inputs)),
+      [{ project: "veza-prod", service: "secretmanager.googleapis.com", auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }] }],
+    );
+    // A project whose audit config is managed elsewhere (it is authoritative per service).
+    assert.deepEqual(resourcesOfType(await run1({ ...argsFor("production"), dataAccessAuditLogs: false }), AUDIT_CONFIG), []);
   });
 
   it("registers exactly its public outputs", () => {

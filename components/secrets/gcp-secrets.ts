@@ -3,6 +3,7 @@
  * Google service account that ESO impersonates through GKE Workload Identity and that may
  * read those secrets and nothing else (no project-wide role).
  */
+import { IAMAuditConfig } from "@pulumi/gcp/projects";
 import * as secretmanager from "@pulumi/gcp/secretmanager";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as pulumi from "@pulumi/pulumi";
@@ -50,6 +51,13 @@ export interface GcpSecretsArgs {
   kubernetesServiceAccount: { namespace: string; name: string };
   /** Protect the secrets (`protect` and Secret Manager deletion protection). Default: `false`; set in production. */
   protect?: boolean;
+  /**
+   * Turn on Secret Manager's Data Access audit logs (ADMIN_READ, DATA_READ, DATA_WRITE) in the
+   * project, so every secret read is in Cloud Audit Logs (they are off by default; only admin
+   * writes are logged). Default: `true`. Hazard: an IAMAuditConfig is authoritative for its
+   * service in the project; a second one for secretmanager.googleapis.com elsewhere would fight it.
+   */
+  dataAccessAuditLogs?: boolean;
   /** Google provider for every child. Default: the provider inherited from the parent. */
   provider?: pulumi.ProviderResource;
 }
@@ -174,6 +182,14 @@ export class GcpSecrets extends pulumi.ComponentResource {
         childOpts,
       );
       this.secretIds[entry.key] = version.id.apply(() => secretId);
+    }
+
+    if (args.dataAccessAuditLogs ?? true) {
+      new IAMAuditConfig(
+        `${name}-data-access-audit`,
+        { project: args.project, service: "secretmanager.googleapis.com", auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }] },
+        childOpts,
+      );
     }
 
     this.serviceAccountEmail = account.email;

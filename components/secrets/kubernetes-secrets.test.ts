@@ -11,7 +11,7 @@ const SECRET = "kubernetes:core/v1:Secret";
 
 /** A recognisable secret value per catalog key (one plain, to show plain inputs get wrapped too). */
 const value = (key: string) => `FAKE-SECRET-${key}-5f3c9a`;
-const SPECS: KubernetesSecretSpec[] = serviceSecrets(SPEC_CATALOG, SPEC_SERVICES).map((s) => ({
+const SPECS: KubernetesSecretSpec[] = serviceSecrets(SPEC_CATALOG, { services: SPEC_SERVICES }).map((s) => ({
   name: s.name,
   data: Object.fromEntries(s.keys.map((k) => [k, k === "redis-url" ? value(k) : pulumi.secret(value(k))])),
 }));

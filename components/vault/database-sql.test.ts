@@ -1,6 +1,18 @@
 import * as assert from "node:assert/strict";
-import { createHash, createHmac, pbkdf2Sync, randomBytes, randomInt } from "node:crypto";
 import { startPostgres, type PgConnection, type RunningPostgres } from "../../test/postgres";
+import {
+  inSeconds,
+  randomAlphanumeric,
+  rejectsWithSqlState,
+  runAsVault,
+  scramVerifier,
+  vaultExpiration,
+  vaultKeepsWhole,
+  vaultPassword,
+  vaultQueries,
+  vaultUsername,
+  type VaultOperation,
+} from "../../test/vault-sql";
 import {
   bootstrapSql,
   creationStatements,
@@ -18,88 +30,6 @@ import {
 const OPTS: DatabaseSqlOptions = { appSchema: "veza", appGroupRole: "veza_app_group", staticUsername: "veza_app", database: "veza" };
 const ADMIN = "vault_admin";
 const BOOTSTRAP = bootstrapSql({ ...OPTS, vaultAdminUser: ADMIN });
-
-// ---------------------------------------------------------------------------------------------
-// How Vault's postgresql-database-plugin (Vault 2.x) runs statements, reproduced for the tests.
-// ---------------------------------------------------------------------------------------------
-
-type VaultOperation = "creation" | "revocation" | "renew" | "rotation";
-
-/** Vault's containsMultilineStatement: the word END outside quoted strings and identifiers. */
-function vaultKeepsWhole(statement: string): boolean {
-  return /\bEND\b/.test(statement.replace(/'.*?'/g, "").replace(/".*?"/g, ""));
-}
-
-/**
- * The queries Vault executes for one statement: creation and revocation statements containing
- * END are kept whole; everything else is split on ";" and trimmed, empty pieces dropped.
- */
-function vaultQueries(statement: string, operation: VaultOperation): string[] {
-  if ((operation === "creation" || operation === "revocation") && vaultKeepsWhole(statement)) return [statement];
-  return statement
-    .split(";")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
-/**
- * Runs statements as Vault does: one transaction, each query rendered and executed on its own
- * (extended protocol, so a query holding two statements fails as it would in Vault).
- */
-async function runAsVault(conn: PgConnection, operation: VaultOperation, statements: string[], values: VaultTemplateValues): Promise<void> {
-  await conn.query("BEGIN");
-  try {
-    for (const statement of statements) {
-      for (const query of vaultQueries(statement, operation)) {
-        await conn.query({ text: renderVaultTemplate(query, values), queryMode: "extended" });
-      }
-    }
-    await conn.query("COMMIT");
-  } catch (error) {
-    await conn.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  }
-}
-
-/** Vault's expiration format, Go layout "2006-01-02 15:04:05-0700", in UTC. */
-function vaultExpiration(date: Date): string {
-  const p = (n: number): string => String(n).padStart(2, "0");
-  return `${date.getUTCFullYear()}-${p(date.getUTCMonth() + 1)}-${p(date.getUTCDate())} ${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())}+0000`;
-}
-
-/** A whole-second instant `seconds` from now. */
-function inSeconds(seconds: number): Date {
-  return new Date(Math.floor(Date.now() / 1000) * 1000 + seconds * 1000);
-}
-
-const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const randomAlphanumeric = (length: number): string => Array.from({ length }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join("");
-
-/** A username shaped like Vault's default template: v-<display>-<role>-<random 20>-<unix time>. */
-const vaultUsername = (): string => `v-token-veza-rol-${randomAlphanumeric(20)}-${Math.floor(Date.now() / 1000)}`;
-/** A password shaped like Vault's default policy (20 characters, letters, digits, "-"). */
-const vaultPassword = (): string => `A1a-${randomAlphanumeric(16)}`;
-
-/** The SCRAM-SHA-256 verifier Vault sends instead of the password with password_authentication=scram-sha-256. */
-function scramVerifier(password: string): string {
-  const salt = randomBytes(16);
-  const iterations = 4096;
-  const salted = pbkdf2Sync(password, salt, iterations, 32, "sha256");
-  const clientKey = createHmac("sha256", salted).update("Client Key").digest();
-  const storedKey = createHash("sha256").update(clientKey).digest();
-  const serverKey = createHmac("sha256", salted).update("Server Key").digest();
-  return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
-}
-
-/** Asserts a promise rejects with a PostgreSQL error of this SQLSTATE and a matching message. */
-async function rejectsWithSqlState(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof Error, `expected an Error, got ${String(error)}`);
-    assert.equal((error as Error & { code?: string }).code, code, `SQLSTATE of: ${error.message}`);
-    assert.match(error.message, message);
-    return true;
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -221,13 +151,17 @@ describe("database-sql: statements, templates, validation", () => {
 
 // ---------------------------------------------------------------------------------------------
 
+// Every test below stands alone (any one can run by itself, in any order): each opens its own
+// Vault connection, makes and revokes its own logins, sets the static password it then uses,
+// and root rotation changes the password of an admin of its own, in a database of its own.
 describe("database-sql against a real PostgreSQL (as Vault's admin, not a superuser)", function () {
   this.timeout(60_000);
 
   let server: RunningPostgres | undefined;
   let su: PgConnection; // superuser on "veza": the DBA, and the test's eyes
-  let vault: PgConnection; // Vault's connection: vault_admin on "veza"
-  let vaultAdminPassword = `initial-${randomAlphanumeric(12)}`;
+  let vault: PgConnection; // this test's own Vault connection: vault_admin on "veza"
+  // Never changed: root rotation rotates another admin (below).
+  const vaultAdminPassword = `initial-${randomAlphanumeric(12)}`;
 
   const pg = (): RunningPostgres => {
     if (!server) throw new Error("server not started");
@@ -293,8 +227,13 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
       CREATE TABLE veza.events (id serial PRIMARY KEY, account_id bigint REFERENCES veza.accounts (id), kind text NOT NULL);
       RESET ROLE;
     `);
+  });
 
+  beforeEach(async () => {
     vault = await connectAs(ADMIN, vaultAdminPassword);
+  });
+  afterEach(async () => {
+    await vault.end();
   });
 
   after(async () => {
@@ -547,22 +486,39 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
     });
   });
 
-  describe("root rotation (vault_admin)", () => {
+  describe("root rotation (its own admin, in its own database)", () => {
     it("changes Vault's own password: the old one is refused, the new one works", async () => {
-      const oldPassword = vaultAdminPassword;
+      // A second tenant bootstrapped the same way, so rotating its admin touches nobody else's.
+      const own: DatabaseSqlOptions = { appSchema: "rot", appGroupRole: "rot_app_group", staticUsername: "rot_app", database: "rot" };
+      const admin = "rot_vault_admin";
+      const dba = await pg().connect({ ...pg().superuser, database: "postgres" });
+      await dba.query("CREATE DATABASE rot");
+      await dba.end();
+      const rotSu = await pg().connect({ ...pg().superuser, database: "rot" });
+      await rotSu.query(bootstrapSql({ ...own, vaultAdminUser: admin }));
+      const oldPassword = `initial-${randomAlphanumeric(12)}`;
+      await rotSu.query(`ALTER ROLE ${admin} WITH PASSWORD '${oldPassword}'`);
+      await rotSu.end();
+
+      const rotVault = await connectAs(admin, oldPassword, "rot");
       const newPassword = vaultPassword();
-      await runAsVault(vault, "rotation", rootRotationStatements(), { username: ADMIN, name: ADMIN, password: newPassword });
+      await runAsVault(rotVault, "rotation", rootRotationStatements(), { username: admin, name: admin, password: newPassword });
       // Vault closes its connections after a root rotation and reconnects with the new password.
-      await vault.end();
-      vaultAdminPassword = newPassword;
-      await rejectsWithSqlState(connectAs(ADMIN, oldPassword), "28P01", /password authentication failed for user "vault_admin"/);
-      vault = await connectAs(ADMIN, newPassword);
+      await rotVault.end();
+      await rejectsWithSqlState(connectAs(admin, oldPassword, "rot"), "28P01", /password authentication failed for user "rot_vault_admin"/);
+      const again = await connectAs(admin, newPassword, "rot");
 
       // The new connection can still do Vault's job.
-      const user = await createDynamicUser(inSeconds(600));
-      const app = await connectAs(user.name, user.password);
+      const user = { name: vaultUsername(), password: vaultPassword() };
+      await runAsVault(again, "creation", creationStatements(own), { ...user, username: user.name, expiration: vaultExpiration(inSeconds(600)) });
+      const app = await connectAs(user.name, user.password, "rot");
+      assert.deepEqual((await app.query("SELECT current_user AS me")).rows, [{ me: user.name }]);
       await app.end();
-      await revoke(user.name);
+      await runAsVault(again, "revocation", revocationStatements(own), { name: user.name, username: user.name });
+      await again.end();
+      // The main admin was not touched.
+      const main = await connectAs(ADMIN, vaultAdminPassword);
+      await main.end();
     });
   });
 });

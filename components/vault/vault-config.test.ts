@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/vault/provider";
 import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../scripts/harness";
-import { creationStatements, renewStatements, revocationStatements, rootRotationStatements, rotationStatements } from "./database-sql";
+import { rootRotationStatements, rotationStatements } from "./database-sql";
 import { VaultConfig, policyDocument, policyPaths, type VaultConfigArgs, type VaultDatabaseArgs } from "./vault-config";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
@@ -42,8 +42,8 @@ function database(extra: Partial<VaultDatabaseArgs> = {}): VaultDatabaseArgs {
     // Plain on purpose: the component must wrap it.
     adminPassword: ADMIN_PASSWORD,
     verifyConnection: true,
-    staticRole: { name: "veza-app", username: "veza_app", rotationPeriodSeconds: 86400 },
-    dynamicRole: { name: "veza-role", defaultTtlSeconds: 3600, maxTtlSeconds: 86400 },
+    staticRole: { name: "veza-app", username: "veza_app", rotationSchedule: "0 4 * * 0" },
+    dynamicRoleNames: ["veza-backend-api", "veza-chat-server", "veza-stream-server"],
     sql: { appSchema: "veza", appGroupRole: "veza_app_group", database: "veza" },
     ...extra,
   };
@@ -87,16 +87,6 @@ path "secret/data/veza/production" {
 path "secret/metadata/veza/production" {
   capabilities = ["read"]
 }
-
-# Database static role: the current password of the user Vault rotates.
-path "database/static-creds/veza-app" {
-  capabilities = ["read"]
-}
-
-# Database dynamic role: each read creates a short-lived login.
-path "database/creds/veza-role" {
-  capabilities = ["read"]
-}
 `;
 
 const children = (r: ProgramRun) => r.resources.filter((x) => x.custom && x.type !== T.provider);
@@ -112,7 +102,7 @@ describe("components/vault/vault-config", () => {
       get = (type, suffix) => findResource(prod, type, `vault-config-${suffix}`);
     });
 
-    it("registers exactly these eleven Vault resources", () => {
+    it("registers exactly these ten Vault resources", () => {
       assert.deepEqual(names(prod), [
         `${T.audit} vault-config-audit`,
         `${T.authBackend} vault-config-k8s-auth`,
@@ -120,7 +110,6 @@ describe("components/vault/vault-config", () => {
         `${T.mount} vault-config-kv-mount`,
         `${T.policy} vault-config-policy`,
         `${T.connection} vault-config-database-connection`,
-        `${T.dynamicRole} vault-config-dynamic-role`,
         `${T.staticRole} vault-config-static-role`,
         `${T.authConfig} vault-config-k8s-auth-config`,
         `${T.role} vault-config-k8s-role`,
@@ -176,13 +165,22 @@ describe("components/vault/vault-config", () => {
       });
     });
 
+    it("adds a second audit device to stdout for the log pipeline when asked, before everything else but the first", async () => {
+      const r = await run((p) => args(p, "production", { logPipelineAudit: true }));
+      const second = findResource(r, T.audit, "vault-config-audit-stdout");
+      assert.deepEqual(second.inputs, { type: "file", path: "stdout", description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values).", options: { file_path: "stdout" } });
+      const first = findResource(r, T.audit, "vault-config-audit");
+      assert.deepEqual(second.dependencies, [first.urn]);
+      for (const x of r.resources.filter((y) => y.type.startsWith("vault:") && y.type !== T.audit)) assert.ok(x.dependencies.includes(second.urn), x.name);
+    });
+
     it("configures the database engine: mount, connection (URL template exactly), allowed roles, root rotation SQL", () => {
       assert.deepEqual(get(T.mount, "database-mount").inputs, { path: "database", type: "database", description: "PostgreSQL credentials Vault creates and rotates for Veza." });
       const connection = get(T.connection, "database-connection");
       assert.deepEqual(unwrapSecrets(connection.inputs), {
         backend: "database",
         name: "veza",
-        allowedRoles: ["veza-app", "veza-role"],
+        allowedRoles: ["veza-app", "veza-backend-api", "veza-chat-server", "veza-stream-server"],
         verifyConnection: true,
         rootRotationStatements: rootRotationStatements(),
         postgresql: {
@@ -196,25 +194,24 @@ describe("components/vault/vault-config", () => {
       assert.deepEqual(connection.additionalSecretOutputs, ["postgresql"]);
     });
 
-    it("makes the static role (rotation period, SQL module's rotation statements) and the dynamic role (TTLs, SQL module's statements)", () => {
+    it("passes a private CA to Vault's connection (tls_ca) for verify-full", async () => {
+      const ca = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+      const r = await run((p) => args(p, "production", { database: database({ tlsCa: ca }) }));
+      const pg = (unwrapSecrets(findResource(r, T.connection, "vault-config-database-connection").inputs) as { postgresql: Record<string, unknown> }).postgresql;
+      assert.deepEqual([pg.tlsCa, pg.connectionUrl], [ca, "postgresql://{{username}}:{{password}}@postgres.veza.svc:5432/veza?sslmode=verify-full"]);
+    });
+
+    it("makes the static role on a rotation schedule (no period) with the SQL module's rotation statements, and no dynamic role", () => {
       assert.deepEqual(get(T.staticRole, "static-role").inputs, {
         backend: "database",
         dbName: "veza",
         name: "veza-app",
         username: "veza_app",
-        rotationPeriod: 86400,
+        rotationSchedule: "0 4 * * 0",
         rotationStatements: rotationStatements(SQL),
       });
-      assert.deepEqual(get(T.dynamicRole, "dynamic-role").inputs, {
-        backend: "database",
-        dbName: "veza",
-        name: "veza-role",
-        creationStatements: creationStatements(SQL),
-        revocationStatements: revocationStatements(SQL),
-        renewStatements: renewStatements(SQL),
-        defaultTtl: 3600,
-        maxTtl: 86400,
-      });
+      // The services' dynamic roles are DatabaseAccess's (database-access.ts), one per service.
+      assert.deepEqual(resourcesOfType(prod, T.dynamicRole), []);
     });
 
     it("never holds the admin password or a KV value in clear text; postgresql.password is a secret wrapper", () => {
@@ -228,7 +225,7 @@ describe("components/vault/vault-config", () => {
     it("gives every child the component as parent and the given provider", () => {
       const component = findResource(prod, T.component, "vault-config");
       const provider = findResource(prod, T.provider, "vault");
-      assert.equal(children(prod).length, 11);
+      assert.equal(children(prod).length, 10);
       for (const r of children(prod)) {
         assert.equal(r.parent, component.urn, r.name);
         assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name}: ${r.provider}`);
@@ -248,7 +245,6 @@ describe("components/vault/vault-config", () => {
       dependsOn(T.secret, "secrets", [T.mount, "kv-mount"]);
       dependsOn(T.connection, "database-connection", [T.mount, "database-mount"]);
       dependsOn(T.staticRole, "static-role", [T.connection, "database-connection"]);
-      dependsOn(T.dynamicRole, "dynamic-role", [T.connection, "database-connection"]);
     });
 
     it("protects the KV mount and secret, the database mount and connection, and nothing else", () => {
@@ -265,7 +261,6 @@ describe("components/vault/vault-config", () => {
         secretPath: "veza/production",
         databaseMount: "database",
         staticRoleName: "veza-app",
-        dynamicRoleName: "veza-role",
         staticCredsPath: "database/static-creds/veza-app",
       });
     });
@@ -361,13 +356,11 @@ describe("components/vault/vault-config", () => {
     });
 
     for (const own of ENVS) {
-      it(`${own}'s policy reads only veza/${own} and its own database roles, never "*" or sudo`, () => {
+      it(`${own}'s policy reads only veza/${own}, no database path, never "*" or sudo`, () => {
         const paths = policyPaths(String(findResource(shared, T.policy, `${own}-policy`).inputs.policy));
         assert.deepEqual(paths, [
           { path: `secret/data/veza/${own}`, capabilities: ["read"] },
           { path: `secret/metadata/veza/${own}`, capabilities: ["read"] },
-          { path: `database-${own}/static-creds/veza-app`, capabilities: ["read"] },
-          { path: `database-${own}/creds/veza-role`, capabilities: ["read"] },
         ]);
         for (const other of ENVS.filter((e) => e !== own)) {
           assert.ok(paths.every((p) => !p.path.includes(other)), `${own} names ${other}`);
@@ -379,7 +372,7 @@ describe("components/vault/vault-config", () => {
 
   describe("policyDocument and policyPaths", () => {
     it("produces the production policy exactly", () => {
-      assert.equal(policyDocument({ kvMount: "secret", secretPath: "veza/production", database: { mountPath: "database", staticRole: "veza-app", dynamicRole: "veza-role" } }), POLICY_PRODUCTION);
+      assert.equal(policyDocument({ kvMount: "secret", secretPath: "veza/production" }), POLICY_PRODUCTION);
     });
 
     for (const own of ENVS) {
@@ -416,6 +409,7 @@ describe("components/vault/vault-config", () => {
     ["a wildcard namespace", auth({ boundServiceAccount: { namespace: "*", name: "eso-vault-store" } }), '[kubernetesAuth.boundServiceAccount.namespace] must be one namespace name (no "*"), e.g. "veza-production"; got "*".'],
     ["an empty audience", auth({ audience: "" }), '[kubernetesAuth.audience] must be the audience ESO\'s SecretStore requests, e.g. "vault"; got "".'],
     ["a plain-http API server", auth({ kubernetesHost: "http://kubernetes.default.svc" }), '[kubernetesAuth.kubernetesHost] must be the API server\'s https:// URL without a path, e.g. "https://kubernetes.default.svc"; got "http://kubernetes.default.svc".'],
+    ["a second stdout device next to a stdout device", { audit: { type: "file", path: "stdout" }, logPipelineAudit: true }, '[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.'],
     ["createAudit without audit", { audit: undefined }, '[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.'],
     ["a relative audit path", { audit: { type: "file", path: "audit.log" } }, '[audit.path] must be "stdout" or an absolute file path such as "/vault/audit/audit.log"; got "audit.log".'],
     ["createDatabaseMount without database", { database: undefined }, "[createDatabaseMount] is true but [database] is not set; pass database or set createDatabaseMount to false."],
@@ -423,10 +417,12 @@ describe("components/vault/vault-config", () => {
     ["port 0", { database: database({ port: 0 }) }, "[database.port] must be a whole number from 1 to 65535; got 0."],
     ["a database mismatch", { database: database({ sql: { appSchema: "veza", appGroupRole: "veza_app_group", database: "other" } }) }, '[database.sql.database] must equal [database.databaseName] (Vault connects to the application database); got "other" and "veza".'],
     ["a bad SQL name", { database: database({ sql: { appSchema: "public", appGroupRole: "veza_app_group", database: "veza" } }) }, '[database] appSchema must be a dedicated schema, not "public".'],
-    ["the same role name twice", { database: database({ dynamicRole: { name: "veza-app", defaultTtlSeconds: 3600, maxTtlSeconds: 86400 } }) }, '[database.staticRole.name] and [database.dynamicRole.name] must differ; both are "veza-app".'],
-    ["a default TTL above the max", { database: database({ dynamicRole: { name: "veza-role", defaultTtlSeconds: 7200, maxTtlSeconds: 3600 } }) }, "[database.dynamicRole.defaultTtlSeconds] (7200) must not exceed [database.dynamicRole.maxTtlSeconds] (3600); lower the TTL or raise the max."],
-    ["a 1-second rotation", { database: database({ staticRole: { name: "veza-app", username: "veza_app", rotationPeriodSeconds: 1 } }) }, "[database.staticRole.rotationPeriodSeconds] must be a whole number of seconds, at least 5; got 1."],
+    ["the static role among the services' roles", { database: database({ dynamicRoleNames: ["veza-backend-api", "veza-app"] }) }, '[database.dynamicRoleNames] must not name the static role "veza-app": the schema owner is for migrations only.'],
+    ["a bad dynamic role name", { database: database({ dynamicRoleNames: ["Veza"] }) }, '[database.dynamicRoleNames[0]] must be lowercase letters, digits, "_" and "-", e.g. "veza-app"; got "Veza".'],
+    ["a rotation period instead of a schedule", { database: database({ staticRole: { name: "veza-app", username: "veza_app", rotationSchedule: "24h" } }) }, '[database.staticRole.rotationSchedule] must be a five-field cron schedule such as "0 4 * * 0"; got "24h".'],
     ["the database mount on the KV mount", { database: database({ mountPath: "secret" }) }, '[database.mountPath] must differ from [kvMount]; both are "secret".'],
+    ["a CA that is not PEM", { database: database({ tlsCa: "MIIB..." }) }, "[database.tlsCa] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----)."],
+    ["a CA with an sslmode that checks none", { database: database({ sslMode: "require", tlsCa: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }) }, '[database.tlsCa] is only used with sslMode verify-ca or verify-full; got "require".'],
   ] as const) {
     it(`refuses ${label}, creating nothing`, async () => {
       const { run: r, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new VaultConfig("vault-config", args(vaultProvider(), "production", extra as Partial<VaultConfigArgs>)) });

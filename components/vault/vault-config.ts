@@ -8,8 +8,10 @@
  *   component) can half-update it.
  * - The kubernetes auth method, and a role that only External Secrets Operator's
  *   ServiceAccount can log in to, with ONE read-only policy for this environment's paths.
- * - An audit device, and the database secrets engine (a PostgreSQL connection, a static
- *   role whose password Vault rotates, a dynamic role), with the SQL from `database-sql.ts`.
+ * - An audit device, and the database secrets engine (a PostgreSQL connection and the schema
+ *   owner's static role, whose password Vault rotates on a schedule), with the SQL from
+ *   `database-sql.ts`. The services' own dynamic roles, policies and logins are
+ *   `database-access.ts`: this policy (ESO's KV store) reads no database path at all.
  *
  * Things several environments may share in one Vault (the KV mount, the auth method and its
  * config, the audit device, the database mount) are created only when the caller says so
@@ -30,15 +32,7 @@ import * as kubernetes from "@pulumi/vault/kubernetes";
 import * as kv from "@pulumi/vault/kv";
 import { Mount } from "@pulumi/vault/mount";
 import { Policy } from "@pulumi/vault/policy";
-import {
-  creationStatements,
-  renewStatements,
-  revocationStatements,
-  rootRotationStatements,
-  rotationStatements,
-  validateDatabaseSqlOptions,
-  type DatabaseSqlOptions,
-} from "./database-sql";
+import { rootRotationStatements, rotationStatements, validateDatabaseSqlOptions, type DatabaseSqlOptions } from "./database-sql";
 
 /** libpq `sslmode` values. */
 export type PostgresSslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
@@ -95,6 +89,11 @@ export interface VaultDatabaseArgs {
   databaseName: string;
   /** libpq `sslmode` of Vault's connection. Use `verify-full` where the server has a CA-signed certificate. */
   sslMode: PostgresSslMode;
+  /**
+   * PEM CA certificate(s) Vault verifies the server's certificate with (`tls_ca`), for
+   * `verify-ca`/`verify-full` against a private CA. Default: Vault's system roots.
+   */
+  tlsCa?: string;
   /** The role Vault connects as (LOGIN CREATEROLE, not superuser: see `bootstrapSql`). */
   adminUsername: string;
   /**
@@ -111,10 +110,18 @@ export interface VaultDatabaseArgs {
   verifyConnection: boolean;
   /** Vault's connection pool size. Default: `4` (Vault's own default, stated). */
   maxOpenConnections?: number;
-  /** Static role: Vault owns `username`'s password and rotates it every `rotationPeriodSeconds` (at least 5). */
-  staticRole: { name: string; username: string; rotationPeriodSeconds: number };
-  /** Dynamic role (`veza-role`): a new login per lease, dropped when the lease ends. */
-  dynamicRole: { name: string; defaultTtlSeconds: number; maxTtlSeconds: number };
+  /**
+   * Static role: the schema owner, for migrations only. Vault owns `username`'s password and
+   * rotates it on `rotationSchedule` (five-field cron, UTC, e.g. `"0 4 * * 0"`), a time the team
+   * picks, rather than every N hours from whenever the role was written. The previous password
+   * stops working at once, so no service uses this login (they have `dynamicRoleNames`).
+   */
+  staticRole: { name: string; username: string; rotationSchedule: string };
+  /**
+   * The dynamic roles the connection may serve (its `allowed_roles`), one per service, made by
+   * `DatabaseAccess`. Listed here because the connection is written first.
+   */
+  dynamicRoleNames: string[];
   /** Names the SQL statements use (`database-sql.ts`); `database` must equal `databaseName`. */
   sql: { appSchema: string; appGroupRole: string; database: string };
 }
@@ -152,6 +159,14 @@ export interface VaultConfigArgs {
   audit?: VaultAuditArgs;
   /** Enable `audit` (one per Vault). Needs `audit`. */
   createAudit: boolean;
+  /**
+   * A second audit device, `file` to the pod's stdout at device path `stdout`, where the
+   * cluster's log pipeline (Fluent Bit, the cloud's agent) collects and ships it. Vault blocks
+   * every request only when no device can write, so a full audit volume no longer stops it,
+   * and the log leaves the cluster. Created with `createAudit`. Default: `false`. Use where
+   * `audit.path` is a file; with `audit.path: "stdout"` it would log everything twice.
+   */
+  logPipelineAudit?: boolean;
   /** The database secrets engine. Omit where database-url is supplied rather than rotated. */
   database?: VaultDatabaseArgs;
   /** Mount the database secrets engine at `database.mountPath` (one per path per Vault). Needs `database`. */
@@ -163,16 +178,16 @@ export interface VaultConfigArgs {
   protect?: boolean;
 }
 
-/** What `policyDocument` grants: one environment's KV path and, optionally, its database roles. */
+/** What `policyDocument` grants: one environment's KV path. */
 export interface PolicyDocumentOptions {
   kvMount: string;
   secretPath: string;
-  database?: { mountPath: string; staticRole: string; dynamicRole: string };
 }
 
 /**
- * The environment's Vault policy (HCL): `read` on its KV v2 data and metadata, and on its
- * database roles' credentials. Nothing else: no `list`, no glob, no `sudo`, no other path.
+ * The environment's Vault policy (HCL): `read` on its KV v2 data and metadata. Nothing else: no
+ * `list`, no glob, no `sudo`, no other path, and no database path (each service reads only its
+ * own `creds` path, with its own identity: `database-access.ts`).
  */
 export function policyDocument(o: PolicyDocumentOptions): string {
   const block = (comment: string, path: string) => `# ${comment}\npath "${path}" {\n  capabilities = ["read"]\n}\n`;
@@ -182,11 +197,6 @@ export function policyDocument(o: PolicyDocumentOptions): string {
     // metadata); it holds no values. No `list`: ESO's dataFrom.find is not used.
     block("KV v2 metadata of the same secret (versions and custom metadata, no values).", `${o.kvMount}/metadata/${o.secretPath}`),
   ];
-  if (o.database) {
-    const { mountPath, staticRole, dynamicRole } = o.database;
-    blocks.push(block("Database static role: the current password of the user Vault rotates.", `${mountPath}/static-creds/${staticRole}`));
-    blocks.push(block("Database dynamic role: each read creates a short-lived login.", `${mountPath}/creds/${dynamicRole}`));
-  }
   return blocks.join("\n");
 }
 
@@ -243,8 +253,6 @@ export class VaultConfig extends pulumi.ComponentResource {
   public readonly databaseMount?: pulumi.Output<string>;
   /** Static role name, when `database` is set. */
   public readonly staticRoleName?: pulumi.Output<string>;
-  /** Dynamic role name, when `database` is set. */
-  public readonly dynamicRoleName?: pulumi.Output<string>;
   /** `<mount>/static-creds/<static role>`, the path ESO reads the rotated password from. */
   public readonly staticCredsPath?: pulumi.Output<string>;
 
@@ -266,7 +274,15 @@ export class VaultConfig extends pulumi.ComponentResource {
             { parent: this, provider: args.provider },
           )
         : undefined;
-    const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider, dependsOn: audit ? [audit] : [] };
+    const pipelineAudit =
+      args.createAudit && args.logPipelineAudit
+        ? new Audit(
+            `${name}-audit-stdout`,
+            { type: "file", path: "stdout", description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values).", options: { file_path: "stdout" } },
+            { parent: this, provider: args.provider, dependsOn: audit ? [audit] : [] },
+          )
+        : undefined;
+    const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider, dependsOn: [...(audit ? [audit] : []), ...(pipelineAudit ? [pipelineAudit] : [])] };
     // Deleting these loses what code cannot rebuild: the KV values and their version history,
     // every database lease (revoked with the mount), the rotated root password (connection).
     const precious = pulumi.mergeOptions(child, { protect: args.protect ?? false });
@@ -290,11 +306,7 @@ export class VaultConfig extends pulumi.ComponentResource {
       `${name}-policy`,
       {
         name: args.policyName,
-        policy: policyDocument({
-          kvMount,
-          secretPath: args.secretPath,
-          database: db ? { mountPath: dbMountPath, staticRole: db.staticRole.name, dynamicRole: db.dynamicRole.name } : undefined,
-        }),
+        policy: policyDocument({ kvMount, secretPath: args.secretPath }),
       },
       child,
     );
@@ -355,7 +367,7 @@ export class VaultConfig extends pulumi.ComponentResource {
         {
           backend: dbMount ? dbMount.path : dbMountPath,
           name: db.connectionName,
-          allowedRoles: [db.staticRole.name, db.dynamicRole.name],
+          allowedRoles: [db.staticRole.name, ...db.dynamicRoleNames],
           verifyConnection: db.verifyConnection,
           rootRotationStatements: rootRotationStatements(),
           postgresql: {
@@ -368,6 +380,7 @@ export class VaultConfig extends pulumi.ComponentResource {
             // Vault sends PostgreSQL a SCRAM verifier, never the password: statement logs
             // (log_statement = 'ddl') then hold no usable password. Vault 1.14+, PostgreSQL 10+.
             passwordAuthentication: "scram-sha-256",
+            ...(db.tlsCa ? { tlsCa: db.tlsCa } : {}),
           },
         },
         // The whole block as a secret output too, in case a provider version stops marking the nested password.
@@ -380,28 +393,13 @@ export class VaultConfig extends pulumi.ComponentResource {
           dbName: connection.name,
           name: db.staticRole.name,
           username: db.staticRole.username,
-          rotationPeriod: db.staticRole.rotationPeriodSeconds,
+          rotationSchedule: db.staticRole.rotationSchedule,
           rotationStatements: rotationStatements(sqlOptions),
-        },
-        child,
-      );
-      const dynamicRole = new database.SecretBackendRole(
-        `${name}-dynamic-role`,
-        {
-          backend: connection.backend,
-          dbName: connection.name,
-          name: db.dynamicRole.name,
-          creationStatements: creationStatements(sqlOptions),
-          revocationStatements: revocationStatements(sqlOptions),
-          renewStatements: renewStatements(sqlOptions),
-          defaultTtl: db.dynamicRole.defaultTtlSeconds,
-          maxTtl: db.dynamicRole.maxTtlSeconds,
         },
         child,
       );
       this.databaseMount = connection.backend;
       this.staticRoleName = staticRole.name;
-      this.dynamicRoleName = dynamicRole.name;
       this.staticCredsPath = pulumi.interpolate`${staticRole.backend}/static-creds/${staticRole.name}`;
     }
 
@@ -413,7 +411,7 @@ export class VaultConfig extends pulumi.ComponentResource {
       secretPath: this.secretPath,
       // The database fields only when set: the SDK warns about every undefined output.
       ...(db
-        ? { databaseMount: this.databaseMount, staticRoleName: this.staticRoleName, dynamicRoleName: this.dynamicRoleName, staticCredsPath: this.staticCredsPath }
+        ? { databaseMount: this.databaseMount, staticRoleName: this.staticRoleName, staticCredsPath: this.staticCredsPath }
         : {}),
     });
   }
@@ -472,6 +470,7 @@ export class VaultConfig extends pulumi.ComponentResource {
       fail(`[kubernetesAuth.tokenTtlSeconds] (${tokenTtlSeconds}) must not exceed [kubernetesAuth.tokenMaxTtlSeconds] (${tokenMaxTtlSeconds}); lower the TTL or raise the max.`);
     }
 
+    if (args.logPipelineAudit && args.audit?.path === "stdout") fail('[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.');
     if (args.createAudit && !args.audit) fail(`[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.`);
     if (args.audit) {
       if (args.audit.type !== "file") fail(`[audit.type] must be "file"; got ${JSON.stringify(args.audit.type)}.`);
@@ -491,6 +490,8 @@ export class VaultConfig extends pulumi.ComponentResource {
     if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(db.host)) fail(`[database.host] must be a host name or IPv4 address, e.g. "postgres.veza.svc"; got ${JSON.stringify(db.host)}.`);
     if (!Number.isInteger(db.port) || db.port < 1 || db.port > 65535) fail(`[database.port] must be a whole number from 1 to 65535; got ${db.port}.`);
     if (!SSL_MODES.includes(db.sslMode)) fail(`[database.sslMode] must be one of ${SSL_MODES.join(", ")}; got ${JSON.stringify(db.sslMode)}.`);
+    if (db.tlsCa !== undefined && !db.tlsCa.includes("-----BEGIN CERTIFICATE-----")) fail("[database.tlsCa] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----).");
+    if (db.tlsCa !== undefined && !["verify-ca", "verify-full"].includes(db.sslMode)) fail(`[database.tlsCa] is only used with sslMode verify-ca or verify-full; got ${JSON.stringify(db.sslMode)}.`);
     if (!PG_IDENTIFIER.test(db.adminUsername)) fail(`[database.adminUsername] must be a lowercase PostgreSQL identifier, e.g. "vault_admin"; got ${JSON.stringify(db.adminUsername)}.`);
     if (db.sql.database !== db.databaseName) fail(`[database.sql.database] must equal [database.databaseName] (Vault connects to the application database); got ${JSON.stringify(db.sql.database)} and ${JSON.stringify(db.databaseName)}.`);
     try {
@@ -501,16 +502,13 @@ export class VaultConfig extends pulumi.ComponentResource {
     if ([db.sql.appGroupRole, db.staticRole.username].includes(db.adminUsername)) {
       fail(`[database.adminUsername] must differ from the app group role and the static role's user; got ${JSON.stringify(db.adminUsername)}.`);
     }
-    for (const [field, value] of [["database.staticRole.name", db.staticRole.name], ["database.dynamicRole.name", db.dynamicRole.name]] as const) {
+    for (const [field, value] of [["database.staticRole.name", db.staticRole.name], ...db.dynamicRoleNames.map((n, i) => [`database.dynamicRoleNames[${i}]`, n] as const)] as const) {
       if (!NAME.test(value)) fail(`[${field}] must be lowercase letters, digits, "_" and "-", e.g. "veza-app"; got ${JSON.stringify(value)}.`);
     }
-    if (db.staticRole.name === db.dynamicRole.name) fail(`[database.staticRole.name] and [database.dynamicRole.name] must differ; both are ${JSON.stringify(db.staticRole.name)}.`);
-    // Vault refuses static rotation periods under 5 seconds.
-    wholeSeconds("database.staticRole.rotationPeriodSeconds", db.staticRole.rotationPeriodSeconds, 5);
-    wholeSeconds("database.dynamicRole.defaultTtlSeconds", db.dynamicRole.defaultTtlSeconds);
-    wholeSeconds("database.dynamicRole.maxTtlSeconds", db.dynamicRole.maxTtlSeconds);
-    if (db.dynamicRole.defaultTtlSeconds > db.dynamicRole.maxTtlSeconds) {
-      fail(`[database.dynamicRole.defaultTtlSeconds] (${db.dynamicRole.defaultTtlSeconds}) must not exceed [database.dynamicRole.maxTtlSeconds] (${db.dynamicRole.maxTtlSeconds}); lower the TTL or raise the max.`);
+    if (db.dynamicRoleNames.includes(db.staticRole.name)) fail(`[database.dynamicRoleNames] must not name the static role ${JSON.stringify(db.staticRole.name)}: the schema owner is for migrations only.`);
+    // Vault parses rotation_schedule as standard five-field cron.
+    if (!/^(\S+\s+){4}\S+$/.test(db.staticRole.rotationSchedule)) {
+      fail(`[database.staticRole.rotationSchedule] must be a five-field cron schedule such as "0 4 * * 0"; got ${JSON.stringify(db.staticRole.rotationSchedule)}.`);
     }
     if (db.maxOpenConnections !== undefined && (!Number.isInteger(db.maxOpenConnections) || db.maxOpenConnections < 1)) {
       fail(`[database.maxOpenConnections] must be a whole number, at least 1; got ${db.maxOpenConnections}.`);

@@ -7,3 +7,4 @@ export * from "./cloud";
 export * from "./supply-chain";
 export * from "./keys";
 export * from "./production";
+export * from "./hardening";

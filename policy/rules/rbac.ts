@@ -73,3 +73,60 @@ export const secretsRbacResourceNames = resourcePolicy(
     }
   },
 );
+
+/** Workload kinds whose pod template decides what runs, by API group. */
+const WORKLOAD_RESOURCES: Record<string, string[]> = {
+  "": ["pods", "replicationcontrollers"],
+  apps: ["deployments", "statefulsets", "daemonsets", "replicasets"],
+  batch: ["jobs", "cronjobs"],
+};
+const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection", "*"];
+const ESCALATION_VERBS = ["escalate", "bind", "impersonate"];
+/** Subresources that run code in, or read from, a running pod. */
+const POD_ACCESS = ["pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers"];
+
+/** Why one RBAC rule lets its holder escalate, one message each. Pure, for tests. */
+export function rbacRuleEscalations(rule: Plain): string[] {
+  const groups = list(at(rule, "apiGroups")).filter((g): g is string => typeof g === "string");
+  const resources = list(at(rule, "resources")).filter((x): x is string => typeof x === "string");
+  const verbs = list(at(rule, "verbs")).filter((v): v is string => typeof v === "string");
+  const names = list(at(rule, "resourceNames")).filter((v): v is string => typeof v === "string");
+  const out: string[] = [];
+  const has = (verb: string) => verbs.includes(verb) || verbs.includes("*");
+  const inGroup = (g: string) => groups.includes(g) || groups.includes("*");
+  const covers = (resource: string) => resources.includes(resource) || resources.includes("*");
+  for (const v of ESCALATION_VERBS) if (has(v)) out.push(`"${v}" (its holder can grant or assume rights it does not have)`);
+  const writes = verbs.filter((v) => WRITE_VERBS.includes(v));
+  for (const [group, kinds] of Object.entries(WORKLOAD_RESOURCES)) {
+    if (!inGroup(group)) continue;
+    const hit = kinds.filter(covers);
+    if (hit.length && writes.length) out.push(`${writes.join(", ")} on ${hit.join(", ")} (its holder can change what runs, and as which ServiceAccount)`);
+  }
+  if (inGroup("")) {
+    const exec = POD_ACCESS.filter(covers);
+    if (exec.length) out.push(`${verbs.join(", ")} on ${exec.join(", ")} (a shell in, or traffic to, running pods and their tokens)`);
+    if (covers("serviceaccounts/token") && (has("create")) && names.length === 0) {
+      out.push("create on serviceaccounts/token for every ServiceAccount (it can mint a token for any identity): name them in resourceNames");
+    }
+  }
+  return out;
+}
+
+export const rbacNoEscalation = resourcePolicy(
+  {
+    name: "rbac-no-escalation",
+    description:
+      "Roles grant no way around RBAC: no escalate, bind or impersonate; no write on workloads (Pods, Deployments, Jobs, ...); no pods/exec, attach or port-forward; serviceaccounts/token only for named ServiceAccounts.",
+    enforcementLevel: "mandatory",
+  },
+  (type) => type === T.role || type === T.clusterRole,
+  (r, f) => {
+    const rules = at(r.props, "rules");
+    if (f.unknown(rules)) return;
+    const kind = r.type === T.role ? "Role" : "ClusterRole";
+    list(rules).forEach((rule, index) => {
+      if (f.unknown(rule)) return;
+      for (const e of rbacRuleEscalations(rule)) f.violation(`${kind} "${objectName(r)}" rules[${index}] grants ${e}.`);
+    });
+  },
+);

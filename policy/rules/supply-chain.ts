@@ -1,6 +1,6 @@
 /** Policies: Supply chain: pinned chart and image versions. */
-import { objectName, resourcePolicy } from "../define";
-import { type Plain, Unknown, at, formatPath, isObject, str } from "../props";
+import { type CheckedResource, objectName, resourcePolicy } from "../define";
+import { type Findings, type Plain, Unknown, at, formatPath, isObject, str } from "../props";
 import { T, WORKLOAD_TYPES, podContainers } from "../resources";
 
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
@@ -15,6 +15,16 @@ export function imagePinProblem(image: string): string | undefined {
   return undefined;
 }
 
+/** Each known container image of a workload, judged by `problemOf`; `fix` ends the message. */
+function checkContainerImages(r: CheckedResource, f: Findings, problemOf: (image: string) => string | undefined, fix: string): void {
+  for (const { container } of podContainers(r.type, r.props)) {
+    const image = container.image;
+    if (f.unknown(image) || typeof image !== "string") continue;
+    const problem = problemOf(image);
+    if (problem) f.violation(`${objectName(r)}: container "${str(container.name) ?? "?"}" image "${image}" ${problem}: ${fix}.`);
+  }
+}
+
 export const pinnedVersions = resourcePolicy(
   {
     name: "pinned-chart-and-image-versions",
@@ -24,15 +34,7 @@ export const pinnedVersions = resourcePolicy(
   (type) => type === T.release || type === T.chartV4 || WORKLOAD_TYPES.includes(type),
   (r, f) => {
     const fix = "pin a version (or a digest)";
-    if (WORKLOAD_TYPES.includes(r.type)) {
-      for (const { container } of podContainers(r.type, r.props)) {
-        const image = container.image;
-        if (f.unknown(image) || typeof image !== "string") continue;
-        const problem = imagePinProblem(image);
-        if (problem) f.violation(`${objectName(r)}: container "${str(container.name) ?? "?"}" image "${image}" ${problem}: ${fix}.`);
-      }
-      return;
-    }
+    if (WORKLOAD_TYPES.includes(r.type)) return checkContainerImages(r, f, imagePinProblem, fix);
     const version = at(r.props, "version");
     if (!f.unknown(version)) {
       if (typeof version !== "string" || version === "") f.violation(`Helm release "${r.name}" has no chart version: pin an exact version so every up installs the same chart.`);
@@ -57,6 +59,44 @@ export const pinnedVersions = resourcePolicy(
           } else if (tag !== undefined && (typeof tag !== "string" || tag === "" || tag === "latest")) {
             f.violation(`${where}.tag is ${JSON.stringify(tag)}: ${fix}.`);
           }
+        } else {
+          visit(v, [...path, key]);
+        }
+      }
+    };
+    visit(values, []);
+  },
+);
+
+/** Why an image is not pinned by digest (a tag can be moved to other content), or `undefined`. */
+export function imageDigestProblem(image: string): string | undefined {
+  return /@sha256:[0-9a-f]{64}$/.test(image) ? undefined : "is pinned by tag only";
+}
+
+export const imagesPinnedByDigest = resourcePolicy(
+  {
+    name: "images-pinned-by-digest",
+    description: "Images in workloads and Helm values carry a sha256 digest (a tag can be re-pushed; a digest cannot). Advisory until every image's digest is known.",
+    enforcementLevel: "advisory",
+  },
+  (type) => type === T.release || WORKLOAD_TYPES.includes(type),
+  (r, f) => {
+    const fix = "append @sha256:<digest> (keep the tag for readers)";
+    if (WORKLOAD_TYPES.includes(r.type)) return checkContainerImages(r, f, imageDigestProblem, fix);
+    const values = at(r.props, "values");
+    if (f.unknown(values)) return;
+    const visit = (node: Plain, path: (string | number)[]): void => {
+      if (Array.isArray(node)) return node.forEach((v, i) => visit(v, [...path, i]));
+      if (!isObject(node)) return;
+      for (const [key, v] of Object.entries(node)) {
+        const isImageKey = key === "image" || /Image$/.test(key);
+        const where = `Helm release "${r.name}" value ${formatPath([...path, key])}`;
+        if (isImageKey && typeof v === "string") {
+          const problem = imageDigestProblem(v);
+          if (problem) f.violation(`${where} "${v}" ${problem}: ${fix}.`);
+        } else if (isImageKey && isObject(v) && typeof v.tag === "string") {
+          const digest = typeof v.digest === "string" ? v.digest : undefined;
+          if (!/@sha256:[0-9a-f]{64}$/.test(v.tag) && !(digest && /^sha256:[0-9a-f]{64}$/.test(digest))) f.violation(`${where}.tag "${v.tag}" is pinned by tag only: ${fix}.`);
         } else {
           visit(v, [...path, key]);
         }

@@ -1,8 +1,8 @@
 /** Policies: Vault: policies confined to the environment, audit logging, auto-unseal, no dev mode. */
-import { stackPolicy } from "../define";
+import { resourcePolicy, stackPolicy } from "../define";
 import { type Plain, at, isObject, str } from "../props";
 import { T, isVaultRelease } from "../resources";
-import { aclRuleProblems, parseVaultPolicy } from "../vault-acl";
+import { aclRuleProblems, parseVaultPolicy, readOnlyPolicyProblems } from "../vault-acl";
 
 export const vaultPolicyEnvironmentScope = stackPolicy(
   {
@@ -99,6 +99,48 @@ export const vaultDevModeDevelopmentOnly = stackPolicy(
       const dev = at(r.props, "values", "server", "dev", "enabled");
       if (f.unknown(dev)) continue;
       if (dev === true) f.violation(`Vault release "${r.name}" runs in dev mode (in memory, unsealed, root token) in ${env}: dev mode is for development only; use ha mode.`, r.urn);
+    }
+  },
+);
+
+export const vaultPolicyReadOnly = resourcePolicy(
+  {
+    name: "vault-policy-read-only",
+    description:
+      "Vault policies the program writes (applications', ESO's, previews') only read their own paths: no capability on their own sys/policies/acl/<name> (self-promotion to root), no change to audit devices, no write to KV data, nothing beyond read and list.",
+    enforcementLevel: "mandatory",
+  },
+  (type) => type === T.vaultPolicy,
+  (r, f) => {
+    const policyName = str(at(r.props, "name")) ?? r.name;
+    const document = at(r.props, "policy");
+    if (f.unknown(document) || typeof document !== "string") return; // vault-policy-environment-scope reports a missing document.
+    let rules;
+    try {
+      rules = parseVaultPolicy(document);
+    } catch {
+      return; // Reported by vault-policy-environment-scope.
+    }
+    for (const rule of rules) {
+      for (const problem of readOnlyPolicyProblems(policyName, rule)) {
+        f.violation(`Vault policy "${policyName}" ${problem}. The program's own policy is written by the bootstrap, never by the program.`);
+      }
+    }
+  },
+);
+
+export const vaultAuditNoRawLog = resourcePolicy(
+  {
+    name: "vault-audit-hmac-values",
+    description: "Vault audit devices keep secret values HMAC'd: no log_raw (it writes every secret, token and password in clear to the audit log).",
+    enforcementLevel: "mandatory",
+  },
+  (type) => type === T.vaultAudit,
+  (r, f) => {
+    const raw = at(r.props, "options", "log_raw");
+    if (f.unknown(raw)) return;
+    if (raw === true || (typeof raw === "string" && raw.toLowerCase() === "true")) {
+      f.violation(`Vault audit device "${str(at(r.props, "path")) ?? r.name}" sets log_raw: every secret, token and password would be written in clear to the audit log; remove it.`);
     }
   },
 );

@@ -1,0 +1,124 @@
+/**
+ * NetworkPolicies around Vault and External Secrets Operator's controller. Without them every
+ * pod of the cluster can reach Vault's API (8200) and cluster port (8201), and a compromised
+ * controller can reach anything.
+ *
+ * - `vault-ingress` (Vault's namespace, the server pods): 8200 from ESO's controller pods, 8200
+ *   and 8201 from the other Vault servers (Raft, request forwarding), and 8200 from the
+ *   deployer: `deployerCidrs` (as Vault's pods see the source address) and pods of
+ *   `deployerNamespaces` (an ingress controller in front of Vault, an in-cluster Pulumi agent).
+ *   `kubectl port-forward` is not network traffic and is unaffected. Kubelet probes come from
+ *   the node, which the common CNIs (Calico, Cilium) always admit.
+ * - `eso-controller-egress` (ESO's namespace, the controller pods only): DNS to kube-dns,
+ *   Vault's API, the Kubernetes API server (`apiServerCidrs`, 443 and 6443), and HTTPS to
+ *   anywhere only when a cloud secret manager is used (their endpoints have no fixed addresses).
+ *
+ * NetworkPolicies need a CNI that enforces them (Calico, Cilium, the cloud providers' own);
+ * with one that does not, they change nothing.
+ */
+import * as k8sNetworking from "@pulumi/kubernetes/networking/v1";
+import { Provider } from "@pulumi/kubernetes/provider";
+import type * as k8sInputs from "@pulumi/kubernetes/types/input";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Labels of the vault-helm chart's server pods (release `vault`). */
+export const VAULT_SERVER_POD_LABELS = { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault", component: "server" } as const;
+/** Labels of the ESO chart's controller pods (release `external-secrets`); the webhook and cert controller differ. */
+export const ESO_CONTROLLER_POD_LABELS = { "app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": "external-secrets" } as const;
+
+export interface NetworkPoliciesArgs {
+  /** Vault's namespace; omit where this stack runs no Vault. */
+  vaultNamespace?: pulumi.Input<string>;
+  /** ESO's namespace. */
+  esoNamespace: pulumi.Input<string>;
+  /** Source CIDRs that may call Vault's API: where `pulumi up` runs. Default: none. */
+  deployerCidrs?: string[];
+  /** Namespaces whose pods may call Vault's API (an ingress controller, an in-cluster agent). Default: none. */
+  deployerNamespaces?: string[];
+  /** Where the Kubernetes API server is, for ESO's egress. Default `["0.0.0.0/0"]` (unknown here: narrow it). */
+  apiServerCidrs?: string[];
+  /** ESO reads a cloud secret manager (AWS, GCP, Azure): allow HTTPS egress to anywhere. */
+  cloudApis: boolean;
+  labels?: Record<string, string>;
+  provider?: Provider;
+}
+
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
+
+/** Problems with the args, each naming the argument. Empty: valid. */
+export function networkPoliciesErrors(args: Pick<NetworkPoliciesArgs, "deployerCidrs" | "apiServerCidrs" | "deployerNamespaces">): string[] {
+  const errors: string[] = [];
+  for (const [field, list] of [["deployerCidrs", args.deployerCidrs], ["apiServerCidrs", args.apiServerCidrs]] as const) {
+    for (const c of list ?? []) if (!CIDR.test(c)) errors.push(`[${field}] must list CIDRs such as "10.0.0.0/16"; got ${JSON.stringify(c)}.`);
+  }
+  for (const n of args.deployerNamespaces ?? []) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) errors.push(`[deployerNamespaces] must list namespace names; got ${JSON.stringify(n)}.`);
+  return errors;
+}
+
+const byName = (ns: pulumi.Input<string>) => ({ matchLabels: { "kubernetes.io/metadata.name": ns } });
+
+/** Ingress to Vault and egress from ESO's controller, nothing else. */
+export class NetworkPolicies extends pulumi.ComponentResource {
+  /** Names of the policies, by role. */
+  public readonly policyNames: Record<string, pulumi.Output<string>>;
+
+  constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("veza:cluster:NetworkPolicies", name, {}, opts);
+    const errors = networkPoliciesErrors(args);
+    if (errors.length > 0) throw new pulumi.ResourceError(errors.join(" "), this);
+    const labels = { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", ...args.labels };
+    const child = { parent: this, provider: args.provider };
+    this.policyNames = {};
+    const tcp = (port: number) => ({ protocol: "TCP", port });
+
+    if (args.vaultNamespace !== undefined) {
+      const vaultIngress = new k8sNetworking.NetworkPolicy(
+        `${name}-vault-ingress`,
+        {
+          metadata: { name: "vault-ingress", namespace: args.vaultNamespace, labels },
+          spec: {
+            podSelector: { matchLabels: { ...VAULT_SERVER_POD_LABELS } },
+            policyTypes: ["Ingress"],
+            ingress: [
+              { from: [{ namespaceSelector: byName(args.esoNamespace), podSelector: { matchLabels: { ...ESO_CONTROLLER_POD_LABELS } } }], ports: [tcp(8200)] },
+              { from: [{ podSelector: { matchLabels: { ...VAULT_SERVER_POD_LABELS } } }], ports: [tcp(8200), tcp(8201)] },
+              ...((args.deployerCidrs ?? []).length + (args.deployerNamespaces ?? []).length > 0
+                ? [
+                    {
+                      from: [...(args.deployerCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })), ...(args.deployerNamespaces ?? []).map((ns) => ({ namespaceSelector: byName(ns) }))],
+                      ports: [tcp(8200)],
+                    },
+                  ]
+                : []),
+            ],
+          },
+        },
+        child,
+      );
+      this.policyNames.vaultIngress = vaultIngress.metadata.name;
+    }
+
+    const egress: k8sInputs.networking.v1.NetworkPolicyEgressRule[] = [
+      {
+        to: [{ namespaceSelector: byName("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+      { to: (args.apiServerCidrs ?? ["0.0.0.0/0"]).map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(443), tcp(6443)] },
+      ...(args.vaultNamespace !== undefined ? [{ to: [{ namespaceSelector: byName(args.vaultNamespace), podSelector: { matchLabels: { ...VAULT_SERVER_POD_LABELS } } }], ports: [tcp(8200)] }] : []),
+      ...(args.cloudApis ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(443)] }] : []),
+    ];
+    const esoEgress = new k8sNetworking.NetworkPolicy(
+      `${name}-eso-egress`,
+      {
+        metadata: { name: "eso-controller-egress", namespace: args.esoNamespace, labels },
+        spec: { podSelector: { matchLabels: { ...ESO_CONTROLLER_POD_LABELS } }, policyTypes: ["Egress"], egress },
+      },
+      child,
+    );
+    this.policyNames.esoEgress = esoEgress.metadata.name;
+    this.registerOutputs({ policyNames: this.policyNames });
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Keeps pods off the ServiceAccounts that are identities, not workloads: the SecretStores'
+ * accounts (Vault, AWS, GCP and Azure trust a token of `eso-vault-store`, whoever holds it)
+ * and the rotation job's. Anyone who may create pods in the namespace could otherwise run a
+ * pod as `eso-vault-store`, read its projected token (audience `vault`) and read every secret
+ * the store can, which makes the per-service `resourceNames` Roles pointless.
+ *
+ * One ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in Kubernetes 1.30) and
+ * its binding, scoped to one namespace:
+ * - a pod may never run as one of `identityServiceAccounts` (ESO mints their tokens with the
+ *   TokenRequest API; no pod needs them);
+ * - a pod may run as one of `jobServiceAccounts` only when the Job controller creates it
+ *   (`system:serviceaccount:kube-system:job-controller`, or `system:kube-controller-manager`
+ *   where the controller manager runs without per-controller credentials): a person who can
+ *   create pods, or Jobs in another namespace, cannot borrow the rotation job's RBAC. Someone
+ *   who can create Jobs or CronJobs in this namespace still can: RBAC must keep those verbs
+ *   to the deployer.
+ *
+ * `failurePolicy: Fail`: if the policy cannot be evaluated, the pod is refused rather than
+ * let through.
+ */
+import * as k8sAdmission from "@pulumi/kubernetes/admissionregistration/v1";
+import { Provider } from "@pulumi/kubernetes/provider";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Users the kube-controller-manager's Job controller creates pods as. */
+export const JOB_CONTROLLER_USERS = ["system:serviceaccount:kube-system:job-controller", "system:kube-controller-manager"] as const;
+
+export interface ServiceAccountGuardArgs {
+  /** The namespace whose pods are checked. Created by the caller. */
+  namespace: pulumi.Input<string>;
+  /** ServiceAccounts no pod may use (the SecretStores' accounts). Names, at least one with `jobServiceAccounts`. */
+  identityServiceAccounts: string[];
+  /** ServiceAccounts only pods created by the Job controller may use (the rotation CronJob's). Default: none. */
+  jobServiceAccounts?: string[];
+  /** Labels on both objects. */
+  labels?: Record<string, string>;
+  provider?: Provider;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+function celList(names: readonly string[]): string {
+  return `[${names.map((n) => `'${n}'`).join(", ")}]`;
+}
+
+/** The policy's validations: CEL expressions (true = allowed) with their messages. Pure, for tests. */
+export function guardValidations(identity: readonly string[], jobOnly: readonly string[]): { expression: string; message: string }[] {
+  for (const n of [...identity, ...jobOnly]) {
+    if (!NAME.test(n)) throw new Error(`ServiceAccount names must be DNS names (no quotes, no "*"); got ${JSON.stringify(n)}.`);
+  }
+  const sa = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
+  const out: { expression: string; message: string }[] = [];
+  if (identity.length > 0) {
+    out.push({
+      expression: `!(${sa} in ${celList(identity)})`,
+      message: `pods may not run as a SecretStore's ServiceAccount (${identity.join(", ")}): it is the identity the secret backends trust; External Secrets Operator mints its tokens itself.`,
+    });
+  }
+  if (jobOnly.length > 0) {
+    out.push({
+      expression: `!(${sa} in ${celList(jobOnly)}) || request.userInfo.username in ${celList(JOB_CONTROLLER_USERS)}`,
+      message: `only the Job controller may create pods as ${jobOnly.join(", ")} (the rotation CronJob's account); create a Job from the CronJob instead.`,
+    });
+  }
+  return out;
+}
+
+/** A ValidatingAdmissionPolicy and binding that keep pods off the namespace's identity ServiceAccounts. */
+export class ServiceAccountGuard extends pulumi.ComponentResource {
+  /** The policy's name (cluster-scoped). */
+  public readonly policyName: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceAccountGuardArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("veza:cluster:ServiceAccountGuard", name, {}, opts);
+    const jobOnly = args.jobServiceAccounts ?? [];
+    if (args.identityServiceAccounts.length + jobOnly.length === 0) {
+      throw new pulumi.ResourceError("[identityServiceAccounts] is empty and so is [jobServiceAccounts]: name the ServiceAccounts to guard, or do not create the guard.", this);
+    }
+    let validations: { expression: string; message: string }[];
+    try {
+      validations = guardValidations(args.identityServiceAccounts, jobOnly);
+    } catch (e) {
+      throw new pulumi.ResourceError(`[identityServiceAccounts] ${(e as Error).message}`, this);
+    }
+    const labels = { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", ...args.labels };
+    const child = { parent: this, provider: args.provider };
+    // Cluster-scoped objects: the namespace in the name keeps environments sharing a cluster apart.
+    const objectName = pulumi.output(args.namespace).apply((ns) => `veza-service-account-guard-${ns}`);
+
+    const policy = new k8sAdmission.ValidatingAdmissionPolicy(
+      name,
+      {
+        metadata: { name: objectName, labels },
+        spec: {
+          failurePolicy: "Fail",
+          matchConstraints: {
+            resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }],
+          },
+          validations,
+        },
+      },
+      child,
+    );
+    new k8sAdmission.ValidatingAdmissionPolicyBinding(
+      name,
+      {
+        metadata: { name: objectName, labels },
+        spec: {
+          policyName: policy.metadata.name,
+          validationActions: ["Deny"],
+          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
+        },
+      },
+      child,
+    );
+    this.policyName = policy.metadata.name;
+    this.registerOutputs({ policyName: this.policyName });
+  }
+}

@@ -1,0 +1,102 @@
+import * as assert from "node:assert/strict";
+import { BareResource, findResource, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../scripts/harness";
+import { validateCustomResource } from "../../test/schemas";
+import { DatabaseCredentials, generatorSpec, migrationExternalSecretSpec, type DatabaseCredentialsArgs } from "./database-credentials";
+
+const CONFIG = { "veza-secrets:environment": "production", "veza-secrets:providers": ["vault"] };
+const GENERATOR = "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret";
+const SA = "kubernetes:core/v1:ServiceAccount";
+const VAULT = { server: "https://vault.vault-system.svc:8200", authMountPath: "kubernetes", audience: "vault", caConfigMap: "vault-ca" };
+const DB = { host: "postgres.veza.internal", port: 5432, name: "veza", sslMode: "require" };
+
+const args = (extra: Partial<DatabaseCredentialsArgs> = {}): DatabaseCredentialsArgs => ({
+  namespace: "veza-production",
+  vault: VAULT,
+  services: ["backend-api", "chat-server"].map((s) => ({
+    service: s,
+    generatorName: `veza-${s}-database`,
+    serviceAccount: `eso-db-${s}`,
+    role: `eso-veza-production-db-${s}`,
+    credsPath: `database/creds/veza-${s}`,
+  })),
+  database: DB,
+  migrations: {
+    secretName: "veza-migrations-secrets",
+    key: "database-url",
+    storeName: "vault-migrations-store",
+    staticCredsPath: "database/static-creds/veza-app",
+    jobServiceAccount: "veza-migrations",
+    refreshInterval: "5m",
+  },
+  deletionPolicy: "Retain",
+  ...extra,
+});
+
+describe("components/eso/database-credentials", () => {
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => {
+        const release = new BareResource("eso-release");
+        new DatabaseCredentials("database-credentials", { ...args(), dependsOn: [release] });
+      },
+    });
+  });
+
+  it("makes each service a generator that logs in as its own ServiceAccount and reads its own creds path", () => {
+    assert.deepEqual(generatorSpec(VAULT, { serviceAccount: "eso-db-backend-api", role: "eso-veza-production-db-backend-api", credsPath: "database/creds/veza-backend-api" }), {
+      path: "database/creds/veza-backend-api",
+      method: "GET",
+      resultType: "Data",
+      provider: {
+        server: "https://vault.vault-system.svc:8200",
+        caProvider: { type: "ConfigMap", name: "vault-ca", key: "ca.crt" },
+        auth: { kubernetes: { mountPath: "kubernetes", role: "eso-veza-production-db-backend-api", serviceAccountRef: { name: "eso-db-backend-api", audiences: ["vault"] } } },
+      },
+    });
+    const generators = resourcesOfType(run, GENERATOR);
+    assert.deepEqual(generators.map((g) => (g.inputs.metadata as { name: string }).name), ["veza-backend-api-database", "veza-chat-server-database"]);
+    const release = findResource(run, "test:index:Bare", "eso-release");
+    for (const g of generators) {
+      assert.deepEqual(validateCustomResource(unwrapSecrets(g.inputs)), [], g.name);
+      assert.ok(g.dependencies.includes(release.urn), `${g.name} waits for the ESO release (CRD)`);
+      const sa = findResource(run, SA, g.name);
+      assert.ok(g.dependencies.includes(sa.urn), `${g.name} waits for its ServiceAccount`);
+    }
+  });
+
+  it("gives the services' generator accounts no mounted token, and the migration Job an account that reads only its Secret", () => {
+    const accounts = resourcesOfType(run, SA).map((r) => [(r.inputs.metadata as { name: string }).name, r.inputs.automountServiceAccountToken]);
+    assert.deepEqual(accounts, [["eso-db-backend-api", false], ["eso-db-chat-server", false], ["veza-migrations", false]]);
+    const role = findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:Role", "database-credentials-migrations-reader");
+    assert.deepEqual(role.inputs.rules, [{ apiGroups: [""], resources: ["secrets"], resourceNames: ["veza-migrations-secrets"], verbs: ["get"] }]);
+    const binding = findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "database-credentials-migrations-reader");
+    assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "veza-migrations", namespace: "veza-production" }]);
+  });
+
+  it("builds the migration Secret from the static credentials through the migration store, valid for ESO", () => {
+    const es = findResource(run, "kubernetes:external-secrets.io/v1:ExternalSecret", "database-credentials-migrations");
+    assert.deepEqual(es.inputs.spec, migrationExternalSecretSpec(args().migrations as NonNullable<DatabaseCredentialsArgs["migrations"]>, DB, "Retain"));
+    assert.deepEqual(es.inputs.spec, {
+      refreshInterval: "5m",
+      secretStoreRef: { name: "vault-migrations-store", kind: "SecretStore" },
+      dataFrom: [{ extract: { key: "database/static-creds/veza-app" } }],
+      target: {
+        name: "veza-migrations-secrets",
+        creationPolicy: "Owner",
+        deletionPolicy: "Retain",
+        template: { engineVersion: "v2", type: "Opaque", mergePolicy: "Replace", data: { "database-url": "postgresql://{{ .username }}:{{ .password }}@postgres.veza.internal:5432/veza?sslmode=require" } },
+      },
+    });
+    assert.deepEqual(validateCustomResource(unwrapSecrets(es.inputs)), []);
+  });
+
+  it("refuses two services sharing a ServiceAccount, creating nothing", async () => {
+    const shared = args().services.map((s) => ({ ...s, serviceAccount: "eso-db-shared" }));
+    const { run: failed, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new DatabaseCredentials("bad", args({ services: shared })) });
+    assert.ok(error?.message.includes('[services] binds the ServiceAccount "eso-db-shared" twice; each service needs its own identity.'), String(error));
+    assert.deepEqual(failed.resources.filter((r) => r.custom), []);
+  });
+});
