@@ -128,7 +128,7 @@ describe("stack config", () => {
       stack: "development",
       overrides: { [`${P}:generatedKeys`]: { "jwt-secrte": { length: 64 } } },
       key: 'generatedKeys["jwt-secrte"]',
-      message: 'is not a generated key; generated keys are jwt-secret, chat-server-secret, stream-server-secret; did you mean "jwt-secret"?',
+      message: `is not a generated key; generated keys are ${generatedSecrets(CATALOG).map((g) => g.key).join(", ")}; did you mean "jwt-secret"?`,
       fix: `pulumi config set --path 'generatedKeys["jwt-secret"].length' 64 --stack development && pulumi config rm --path 'generatedKeys["jwt-secrte"]' --stack development`,
     },
     {
