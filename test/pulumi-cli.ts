@@ -187,6 +187,8 @@ export interface CliOptions {
    * a line with a substitution is refused.
    */
   substitute?: (command: string) => string;
+  /** Shell variables a line uses (`$S`, `"$ORG/veza"`); an unset one is refused. */
+  env?: Record<string, string>;
 }
 
 /** A word shell-quote leaves alone, standing for the `n`th substitution of a line. */
@@ -224,15 +226,20 @@ function markSubstitutions(line: string): { line: string; commands: string[] } {
 }
 
 /** Split a pasted line into commands on `&&`; anything else a shell would interpret is refused. */
-export function splitCommands(line: string, substitute?: (command: string) => string): string[][] {
+export function splitCommands(line: string, substitute?: (command: string) => string, env: Record<string, string> = {}): string[][] {
   const marked = markSubstitutions(line);
   if (marked.commands.length && !substitute) throw new Error(`the model cannot run $(${marked.commands[0]}) in ${line}`);
   const outputs = marked.commands.map((c) => (substitute as (command: string) => string)(c));
   const unmark = (word: string): string => outputs.reduce((w, o, n) => w.split(marker(n)).join(o), word);
   const commands: string[][] = [[]];
-  for (const token of parse(marked.line)) {
+  const variable = (name: string): string => {
+    if (!(name in env)) throw new Error(`$${name} is not set in ${line}`);
+    return env[name];
+  };
+  for (const token of parse(marked.line, variable)) {
     if (typeof token === "string") commands[commands.length - 1].push(unmark(token));
     else if ("op" in token && token.op === "&&") commands.push([]);
+    else if ("comment" in token) continue;
     else throw new Error(`the shell would not run this as typed: ${JSON.stringify(token)} in ${line}`);
   }
   if (commands.some((c) => c.length === 0)) throw new Error(`empty command in ${line}`);
@@ -241,10 +248,11 @@ export function splitCommands(line: string, substitute?: (command: string) => st
 
 /** Apply one pasted line (commands joined by `&&`) to a stack's config, as the CLI would. Returns the stacks named. */
 export function applyLine(config: StackFileConfig, line: string, opts: CliOptions): string[] {
-  return splitCommands(line, opts.substitute).map((argv) => applyArgv(config, argv, opts));
+  return splitCommands(line, opts.substitute, opts.env).map((argv) => applyArgv(config, argv, opts));
 }
 
-function applyArgv(config: StackFileConfig, argv: string[], opts: CliOptions): string {
+/** Apply one parsed `pulumi config set` or `rm` as the CLI would. Returns the stack it names. */
+export function applyArgv(config: StackFileConfig, argv: string[], opts: CliOptions): string {
   if (argv[0] !== "pulumi" || argv[1] !== "config" || (argv[2] !== "set" && argv[2] !== "rm")) {
     throw new Error(`not a pulumi config set/rm command: ${argv.join(" ")}`);
   }

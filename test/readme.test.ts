@@ -6,6 +6,8 @@ import { CATALOG, serviceSecrets, suppliedSecrets } from "../components/catalog"
 import { ROOT, engineConfig, fakesForMissing, runProgram, stackConfig } from "../scripts/harness";
 import { loadStackConfig } from "../stacks/config";
 import { applyBlocks, applyYamlBlock, generatedBlocks, generatedFiles, secretsTable } from "../scripts/readme";
+import { substitute } from "./fix-check";
+import { applyArgv, splitCommands } from "./pulumi-cli";
 
 describe("README", () => {
   it("has the generated secrets table, diagrams and figures up to date, wherever they live (run `npm run readme`)", async () => {
@@ -82,8 +84,10 @@ describe("README", () => {
     assert.ok(text.includes("vault write -f database/rotate-root/veza") && inputs.includes("database/veza"), inputs.join(", "));
   });
 
-  it("has no <placeholder> a shell would read as a redirection in any command", () => {
-    const commands = readme()
+  it("has no <placeholder> a shell would read as a redirection in any command, nor has docs/*.md", () => {
+    const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => fs.readFileSync(path.join(ROOT, "docs", f), "utf8"));
+    const commands = [readme(), ...docs]
+      .join("\n")
       .split("\n")
       .flatMap((l) => [...l.matchAll(/`([^`]+)`/g)].map((m) => m[1]).concat(/^(pulumi|kubectl|npm|kind|vault|S=|G=) /.test(l) ? [l] : []))
       .filter((c) => /^(pulumi|kubectl|npm|kind|vault) /.test(c));
@@ -123,5 +127,45 @@ describe("kind-cluster.yaml (README quickstart: kind create cluster --config kin
     assert.deepEqual(mappings, [{ containerPort: dev.vault.devNodePort, hostPort: dev.vault.devNodePort, listenAddress: "127.0.0.1", protocol: "TCP" }]);
     assert.equal(dev.vault.address, `http://127.0.0.1:${dev.vault.devNodePort}`);
     assert.equal(doc.name, "veza", "the README's kubectl context is kind-veza");
+  });
+});
+
+describe("the pulumi config commands in README.md and docs/*.md", () => {
+  /** Shell variables and command substitutions the docs use, with stand-ins. */
+  const env = { S: "development-alice", USER: "alice", ORG: "veza", SHA: "0123456789abcdef0123456789abcdef01234567", TOKEN: "hvs.FAKE-SECRET-token-5f3c9a", GROUP: "veza-secrets" };
+  const stand = (command: string): string => {
+    if (command === "minikube ip") return "192.168.49.2";
+    if (/^cat \S+\.kubeconfig$/.test(command)) return "apiVersion: v1\nkind: Config\n";
+    return substitute(command);
+  };
+  /** Every `pulumi config set|rm` a person may paste: code lines and inline commands, outside generated blocks. */
+  function commands(): { file: string; line: string }[] {
+    const files = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => path.join("docs", f))];
+    const out: { file: string; line: string }[] = [];
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(ROOT, file), "utf8").replace(/<!-- generated:([a-z-]+) -->[\s\S]*?<!-- \/generated:\1 -->/g, "");
+      for (const l of text.split("\n")) {
+        const found = [...l.matchAll(/`(pulumi config (?:set|rm) [^`]+)`/g)].map((m) => m[1]);
+        if (/^\s*pulumi config (set|rm) /.test(l)) found.push(l.trim());
+        for (const line of found) out.push({ file, line });
+      }
+    }
+    return out;
+  }
+
+  it("run under the CLI's rules, each naming its stack, no placeholder a shell would misread", () => {
+    const all = commands();
+    assert.ok(all.length > 25, `${all.length} commands`);
+    let applied = 0;
+    for (const { file, line } of all) {
+      const argvs = splitCommands(line, stand, env).filter((a) => a[0] === "pulumi" && a[1] === "config");
+      for (const argv of argvs) {
+        // Prose that names the command without a key ("`pulumi config set --secret`") is not a command.
+        if (!argv.slice(3).some((a) => !a.startsWith("-"))) continue;
+        assert.doesNotThrow(() => applyArgv({}, argv, { project: "veza-secrets", prompt: () => "FAKE-SECRET-prompted-5f3c9a" }), `${file}: ${line}`);
+        applied++;
+      }
+    }
+    assert.ok(applied > 25, `${applied} applied`);
   });
 });
