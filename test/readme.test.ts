@@ -169,3 +169,17 @@ describe("the pulumi config commands in README.md and docs/*.md", () => {
     assert.ok(applied > 25, `${applied} applied`);
   });
 });
+
+describe("README prerequisites", () => {
+  it("name the Pulumi CLI release the workflows install", () => {
+    const text = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const pinned = new Set(
+      fs
+        .readdirSync(path.join(ROOT, ".github", "workflows"))
+        .flatMap((f) => [...fs.readFileSync(path.join(ROOT, ".github", "workflows", f), "utf8").matchAll(/pulumi-version: (\S+)/g)].map((m) => m[1])),
+    );
+    assert.equal(pinned.size, 1, [...pinned].join(", "));
+    const row = text.split("\n").find((l) => l.startsWith("| Pulumi CLI |")) ?? "";
+    assert.ok(row.includes(`${[...pinned][0]} or later`), row);
+  });
+});
