@@ -6,6 +6,7 @@ import { CATALOG, serviceSecrets, suppliedSecrets } from "../components/catalog"
 import { ROOT, engineConfig, fakesForMissing, runProgram, stackConfig } from "../scripts/harness";
 import { loadStackConfig } from "../stacks/config";
 import { applyBlocks, applyYamlBlock, generatedBlocks, generatedFiles, secretsTable } from "../scripts/readme";
+import { POLICIES } from "../policy/policies";
 import { substitute } from "./fix-check";
 import { applyArgv, splitCommands } from "./pulumi-cli";
 
@@ -181,5 +182,13 @@ describe("README prerequisites", () => {
     assert.equal(pinned.size, 1, [...pinned].join(", "));
     const row = text.split("\n").find((l) => l.startsWith("| Pulumi CLI |")) ?? "";
     assert.ok(row.includes(`${[...pinned][0]} or later`), row);
+  });
+});
+
+describe("README delivery", () => {
+  it("counts the policy pack's policies as policy/policies.ts defines them", () => {
+    const text = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
+    const mandatory = POLICIES.filter((p) => p.enforcementLevel === "mandatory").length;
+    assert.ok(text.includes(`${POLICIES.length} policies, ${mandatory} mandatory`), `${POLICIES.length} policies, ${mandatory} mandatory`);
   });
 });
