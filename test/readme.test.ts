@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { CATALOG, serviceSecrets, suppliedSecrets } from "../components/catalog";
-import { ROOT, engineConfig, fakesForMissing, runProgram, stackConfig } from "../scripts/harness";
+import { ROOT, engineConfig, fakesForMissing, runProgram, stackConfig, unwrapSecrets } from "../scripts/harness";
 import { loadStackConfig } from "../stacks/config";
 import { applyBlocks, applyYamlBlock, generatedBlocks, generatedFiles, secretsTable } from "../scripts/readme";
 import { POLICIES } from "../policy/policies";
@@ -99,6 +99,18 @@ describe("README", () => {
   it("prints the development Secret's keys the verify step should show", () => {
     const shared = serviceSecrets(CATALOG).find((x) => x.name === "veza-secrets");
     assert.ok(shared && readme().includes(["```text", ...[...shared.keys].sort(), "```"].join("\n")));
+  });
+
+  it("describes veza-secrets as ESO will write it in development: Opaque, those keys, owned by its ExternalSecret, Reloader's annotation", async () => {
+    const text = readme().replace(/\s+/g, " ");
+    assert.ok(text.includes('shows `"type": "Opaque"`, those keys under `data`, an `ownerReferences` entry of kind `ExternalSecret` and the annotation `reloader.stakater.com/match: "true"`'));
+    const run = await runProgram({ stack: "development" });
+    const es = run.resources.find((r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret" && (r.inputs.metadata as { name: string }).name === "veza-secrets");
+    const target = (unwrapSecrets(es?.inputs.spec) as { target: { name: string; creationPolicy: string; template: { type: string; data: Record<string, string>; metadata: { annotations: Record<string, string> } } } }).target;
+    // creationPolicy Owner: ESO sets the ExternalSecret as the Secret's owner.
+    assert.deepEqual([target.name, target.creationPolicy, target.template.type], ["veza-secrets", "Owner", "Opaque"]);
+    assert.deepEqual(Object.keys(target.template.data).sort(), [...(serviceSecrets(CATALOG).find((x) => x.name === "veza-secrets")?.keys ?? [])].sort());
+    assert.equal(target.template.metadata.annotations["reloader.stakater.com/match"], "true");
   });
 });
 
