@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
@@ -202,5 +203,21 @@ describe("README delivery", () => {
     const text = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
     const mandatory = POLICIES.filter((p) => p.enforcementLevel === "mandatory").length;
     assert.ok(text.includes(`${POLICIES.length} policies, ${mandatory} mandatory`), `${POLICIES.length} policies, ${mandatory} mandatory`);
+  });
+});
+
+describe("per-engineer stacks (README: Your own stack on a local cluster)", () => {
+  it("git ignores Pulumi.development-$USER.yaml, never the committed stack files", () => {
+    const ignored = (f: string): boolean => {
+      try {
+        execFileSync("git", ["check-ignore", "-q", "--no-index", f], { cwd: ROOT, stdio: "ignore" });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(ignored("Pulumi.development-alice.yaml"));
+    for (const stack of ["development", "staging", "production"]) assert.ok(!ignored(`Pulumi.${stack}.yaml`), stack);
+    assert.ok(fs.readFileSync(path.join(ROOT, "README.md"), "utf8").includes("S=development-$USER"));
   });
 });
