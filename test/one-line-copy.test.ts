@@ -17,7 +17,7 @@ const BIN = path.join(ROOT, "node_modules", ".bin");
 /** The catalog-driven parts of the suite (the rest does not read the catalog). */
 const SPECS = ["test/readme.test.ts", "stacks/config.test.ts", "test/program.test.ts", "test/wiring.test.ts"];
 
-/** A copy of the working tree (tracked and untracked, not ignored files), sharing node_modules. */
+/** A copy of the working tree (tracked and untracked, not ignored files), sharing node_modules, in a new Git repository. */
 function copyTree(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-one-line-"));
   const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT }).toString("utf8").split("\0").filter(Boolean);
@@ -28,6 +28,8 @@ function copyTree(): string {
     fs.copyFileSync(from, path.join(dir, f));
   }
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  // A repository of its own, so checks that ask Git (what .gitignore ignores) work there too.
+  execFileSync("git", ["init", "-q"], { cwd: dir });
   return dir;
 }
 
