@@ -2,8 +2,9 @@
  * The secret catalog: the one table that says which secrets the Veza services need.
  *
  * Every backend (Vault KV, AWS, GCP, Azure, plain Kubernetes Secrets), every policy,
- * every ExternalSecret and the README's secrets table derive from it, so adding a
- * secret is a one-line change here. Environment-free: no stack config is read.
+ * every ExternalSecret, the README's secrets table and Pulumi.yaml's secret declarations
+ * derive from it, so adding a secret or a service is a one-line change here, then
+ * `npm run readme` to regenerate the docs. Environment-free: no stack config is read.
  */
 import { CATALOG_KEY } from "./rules";
 
@@ -34,12 +35,17 @@ export type SecretSource =
       pattern?: RegExp;
       /** Human words for `pattern`, used in error messages. */
       patternHint?: string;
+      /**
+       * A value of the right shape with `<secret>` where the sensitive part goes; required
+       * with `pattern`. The offline fakes and the docs use it; never a real value.
+       */
+      example?: string;
     }
   /**
    * A PostgreSQL URL built from rotated credentials (Vault's database engine) where the
    * stack configures a database; otherwise supplied like any other secret.
    */
-  | { kind: "database"; configKey: string; pattern: RegExp; patternHint: string };
+  | { kind: "database"; configKey: string; pattern: RegExp; patternHint: string; example: string };
 
 export interface SecretSpec {
   /** Key inside the Kubernetes Secret and the backend (kebab-case). */
@@ -54,10 +60,13 @@ export interface SecretSpec {
 const POSTGRES_URL = /^postgres(ql)?:\/\/.+/;
 const REDIS_URL = /^rediss?:\/\/.+/;
 
+/** Where an example value's sensitive part goes (see `SecretSource.example`). */
+export const SECRET_PLACEHOLDER = "<secret>";
+
 /** The Veza platform's secrets, as in the spec's "Secret Structure" tables. */
 export const CATALOG: readonly SecretSpec[] = [
-  { key: "database-url", description: "PostgreSQL connection string", services: "all", source: { kind: "database", configKey: "databaseUrl", pattern: POSTGRES_URL, patternHint: "a postgresql:// URL" } },
-  { key: "redis-url", description: "Redis connection string", services: "all", source: { kind: "supplied", configKey: "redisUrl", pattern: REDIS_URL, patternHint: "a redis:// or rediss:// URL" } },
+  { key: "database-url", description: "PostgreSQL connection string", services: "all", source: { kind: "database", configKey: "databaseUrl", pattern: POSTGRES_URL, patternHint: "a postgresql:// URL", example: "postgresql://veza:<secret>@postgres.example:5432/veza?sslmode=disable" } },
+  { key: "redis-url", description: "Redis connection string", services: "all", source: { kind: "supplied", configKey: "redisUrl", pattern: REDIS_URL, patternHint: "a redis:// or rediss:// URL", example: "rediss://:<secret>@redis.example:6380/0" } },
   { key: "jwt-secret", description: "JWT signing secret (min 32 chars)", services: "all", source: { kind: "generated", length: 64, minLength: 32, rotationDays: 90, keepPrevious: true } },
   { key: "stripe-api-key", description: "Stripe API key for payments", services: ["backend-api"], source: { kind: "supplied", configKey: "stripeApiKey" } },
   { key: "stripe-webhook-secret", description: "Stripe webhook signing secret", services: ["backend-api"], source: { kind: "supplied", configKey: "stripeWebhookSecret" } },
@@ -104,6 +113,8 @@ export interface ServiceSecretsOptions {
    * login to the others. Default `false` (a supplied `database-url` is shared like any key).
    */
   databasePerService?: boolean;
+  /** The services to make Secrets for; default {@link SERVICES}. */
+  services?: readonly Service[];
 }
 
 /**
@@ -114,7 +125,7 @@ export function serviceSecrets(catalog: readonly SecretSpec[], options: ServiceS
   const shared = (s: SecretSpec): boolean => s.services === "all" && !(options.databasePerService && s.source.kind === "database");
   const common = catalog.filter(shared).flatMap(publishedKeys);
   const result: ServiceSecret[] = [{ name: SHARED_SECRET_NAME, keys: common }];
-  for (const service of SERVICES) {
+  for (const service of options.services ?? SERVICES) {
     const keys = catalog.filter((s) => needs(s, service)).flatMap(publishedKeys);
     result.push({ name: serviceSecretName(service), service, keys });
   }
@@ -162,7 +173,14 @@ export function validateCatalog(catalog: readonly SecretSpec[]): void {
       }
       if (rotationDays < 1) throw new Error(`catalog: key "${spec.key}" rotationDays must be at least 1`);
     } else {
-      const ck = spec.source.configKey;
+      const { configKey: ck, pattern, example } = spec.source;
+      if (!/^[a-z][A-Za-z0-9]*$/.test(ck)) throw new Error(`catalog: key "${spec.key}" config key "${ck}" must be camelCase`);
+      if (pattern && !(example ?? "").includes(SECRET_PLACEHOLDER)) {
+        throw new Error(`catalog: key "${spec.key}" has a pattern, so it needs an example with ${SECRET_PLACEHOLDER} where the secret goes`);
+      }
+      if (pattern && example && !pattern.test(example.replace(SECRET_PLACEHOLDER, "x"))) {
+        throw new Error(`catalog: key "${spec.key}" example ${JSON.stringify(example)} does not match its own pattern ${String(pattern)}`);
+      }
       if (configKeys.has(ck)) throw new Error(`catalog: config key "${ck}" is used by two keys`);
       configKeys.add(ck);
     }

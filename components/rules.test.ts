@@ -19,6 +19,8 @@ const cases: [keyof typeof rules, string[], string[]][] = [
   ["AWS_OIDC_ISSUER", ["oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"], ["", "https://oidc.eks.eu-west-1.amazonaws.com/id/X", "oidc.eks.eu-west-1.amazonaws.com/id/X/", "oidc eks"]],
   ["GCP_PROJECT_ID", ["veza-prod", "my-project-123456"], ["", "veza", "Veza-prod", "1veza-prod", "veza-prod-", "a".repeat(31)]],
   ["GCP_SERVICE_ACCOUNT_ID", ["eso-veza", "veza-secrets-reader"], ["", "eso", "Eso-veza", "eso_veza"]],
+  ["AZURE_KEY_VAULT_NAME", ["veza-prod-kv", "abc", "Kv1"], ["", "ab", "1kv", "kv-", "veza--kv", "a".repeat(25)]],
+  ["IPV4_RANGE", ["203.0.113.0/24", "10.0.0.1", "0.0.0.0/0"], ["", "256.0.0.1", "10.0.0/24", "10.0.0.1/33", "::1"]],
   ["GCP_REGION", ["europe-west1", "us-central1", "northamerica-northeast2"], ["", "europe-west", "europe-west1-b", "Europe-west1"]],
 ];
 

@@ -46,3 +46,10 @@ export const GCP_SERVICE_ACCOUNT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
 /** A Google Cloud region such as `europe-west1`. */
 export const GCP_REGION = /^[a-z]+(-[a-z]+)+[0-9]+$/;
+
+/** An Azure Key Vault name: 3–24 letters, digits and `-`, starting with a letter, no `--`. */
+export const AZURE_KEY_VAULT_NAME = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
+
+const IPV4 = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+/** An IPv4 address or CIDR range (`203.0.113.0/24`), as Key Vault's firewall takes them. */
+export const IPV4_RANGE = new RegExp(`^${IPV4}(\\.${IPV4}){3}(/(3[0-2]|[12]?\\d))?$`);

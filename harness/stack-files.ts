@@ -6,6 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { CATALOG, SECRET_PLACEHOLDER, type SecretSpec } from "../components/catalog";
+import { secretConfigKeys } from "../stacks/config";
 import { isPlainObject } from "./wire";
 
 /** The repository: the nearest folder above this file with a Pulumi.yaml (also when compiled elsewhere). */
@@ -63,15 +65,20 @@ export function engineConfig(values: StackConfigValues): Record<string, string> 
 }
 
 /**
- * Recognisable fake values for every secret key a stack may need. Tests search what
+ * Recognisable fake values for every secret key a stack may need, derived from the
+ * catalog (a supplied key with a shape gets its catalog example, the fake in place of
+ * `<secret>`) and `SECRET_KEYS`, but not `vaultToken`: the committed stacks log in with jwt,
+ * which refuses a stored token next to it (a test that needs one sets it). Tests search what
  * was registered for these strings to prove no secret leaks in clear text.
  */
-export function fakeSecrets(project = "veza-secrets"): Record<string, string> {
-  const keys = ["redisUrl", "stripeApiKey", "stripeWebhookSecret", "smtpPassword", "s3AccessKey", "s3SecretKey", "databaseUrl", "vaultDevRootToken", "databaseAdminPassword"];
+export function fakeSecrets(project = "veza-secrets", catalog: readonly SecretSpec[] = CATALOG): Record<string, string> {
+  const examples = new Map(catalog.flatMap((s) => (s.source.kind !== "generated" && s.source.example ? [[s.source.configKey, s.source.example] as const] : [])));
   const values: Record<string, string> = {};
-  for (const k of keys) values[`${project}:${k}`] = `FAKE-SECRET-${k}-5f3c9a`;
-  values[`${project}:redisUrl`] = "rediss://:FAKE-SECRET-redisUrl-5f3c9a@redis.example:6380/0";
-  values[`${project}:databaseUrl`] = "postgresql://veza:FAKE-SECRET-databaseUrl-5f3c9a@postgres.example:5432/veza?sslmode=disable";
+  for (const k of secretConfigKeys(catalog)) {
+    if (k === "vaultToken") continue;
+    const fake = `FAKE-SECRET-${k}-5f3c9a`;
+    values[`${project}:${k}`] = examples.get(k)?.replace(SECRET_PLACEHOLDER, fake) ?? fake;
+  }
   return values;
 }
 

@@ -8,6 +8,7 @@ import { CATALOG, generatedSecrets, type SecretSpec } from "../components/catalo
 import { engineConfig, fakeSecrets, stackConfig, tryRunProgram } from "../harness";
 import { ConfigError, loadStackConfig } from "./config";
 import { run as runStack } from "./program";
+import { problemsAfterFix } from "../test/fix-check";
 
 const P = "veza-secrets";
 type Problem = { key: string; message: string; fix: string };
@@ -38,7 +39,7 @@ const ROWS: { name: string; stack: string; overrides: Record<string, unknown>; s
     name: "a provider listed twice",
     stack: "development",
     overrides: { [`${P}:providers`]: ["vault", "vault"] },
-    problem: { key: "providers[1]", message: 'lists "vault" twice', fix: `pulumi config set providers '["vault"]' --stack development` },
+    problem: { key: "providers[1]", message: 'lists "vault" twice', fix: "pulumi config rm providers --stack development && pulumi config set --path 'providers[0]' vault --stack development" },
   },
   {
     name: "a bootstrapped HA Vault without its address",
@@ -73,14 +74,18 @@ const ROWS: { name: string; stack: string; overrides: Record<string, unknown>; s
     stack: "staging",
     overrides: { [`${P}:vault`]: { ...(stackConfig("staging")[`${P}:vault`] as object), login: { method: "token" } } },
     secrets: without("vaultToken"),
-    problem: { key: "vaultToken", message: "is required once vault.bootstrapped is true with vault.login.method token: the token `pulumi up` configures Vault with (or log in with jwt: pulumi config set --path vault.login.method jwt)", fix: "pulumi config set --secret vaultToken <value> --stack staging" },
+    problem: {
+      key: "vaultToken",
+      message: "is required once vault.bootstrapped is true with vault.login.method token: the token `pulumi up` configures Vault with (or log in with jwt: pulumi config set --path 'vault.login.method' jwt --stack staging)",
+      fix: "pulumi config set --secret vaultToken --stack staging",
+    },
   },
   {
     name: "dev Vault without its root token",
     stack: "development",
     overrides: {},
     secrets: without("vaultDevRootToken"),
-    problem: { key: "vaultDevRootToken", message: "is required: the dev server's root token", fix: "pulumi config set --secret vaultDevRootToken <value> --stack development" },
+    problem: { key: "vaultDevRootToken", message: "is required: the dev server's root token", fix: `pulumi config set --secret vaultDevRootToken "dev-$(openssl rand -hex 24)" --stack development` },
   },
   {
     name: "rotated database credentials without the admin password",
@@ -90,7 +95,7 @@ const ROWS: { name: string; stack: string; overrides: Record<string, unknown>; s
     problem: {
       key: "databaseAdminPassword",
       message: "is required once vault.bootstrapped is true: the password of database.adminUsername, which Vault rotates after first use",
-      fix: "pulumi config set --secret databaseAdminPassword <value> --stack production",
+      fix: "pulumi config set --secret databaseAdminPassword --stack production",
     },
   },
   {
@@ -119,6 +124,10 @@ describe("stack config: every rule", () => {
       const { run, error } = await tryRunProgram({ stack: row.stack, config, secrets: row.secrets ?? fakeSecrets() });
       assert.ok(error instanceof ConfigError, String(error));
       assert.deepEqual(run.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+    });
+
+    it(`fixes ${row.name} when the printed command is applied with the CLI's rules`, () => {
+      assert.deepEqual(problemsAfterFix(row, row.problem.fix), [], `still wrong after applying: ${row.problem.fix}`);
     });
   }
 

@@ -8,10 +8,11 @@ import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
+import { z } from "zod";
 import { CATALOG, type SecretSpec, generatedSecrets, validateCatalog } from "../components/catalog";
 import { DEV_ROOT_TOKEN_RULE, devRootTokenError } from "../components/vault/cluster-args";
 import { defaultsFor } from "./defaults";
+import { type ConfigPath, formatPath, joinCommands, nearest, replaceCommands, rmCommand, setCommands, setSecretCommand } from "./fixes";
 import {
   type EsoProviderName,
   type Environment,
@@ -19,6 +20,7 @@ import {
   ESO_PROVIDERS,
   EXAMPLES,
   PROJECT,
+  PROVIDERS,
   type ProviderName,
   type RawStackConfig,
   type SealConfig,
@@ -186,36 +188,111 @@ function caCertProblem(file: string): string | undefined {
 /** A command that makes a valid dev root token every time (a letter first, then 48 hex digits). */
 export const DEV_ROOT_TOKEN_FIX = (stack: string): string => `pulumi config set --secret vaultDevRootToken "dev-$(openssl rand -hex 24)" --stack ${stack}`;
 
-/** Keys outside the schema that hold secrets. */
-const SECRET_KEYS = ["vaultDevRootToken", "vaultToken", "databaseAdminPassword"] as const;
+/** Keys outside the schema and the catalog that hold secrets. */
+export const SECRET_KEYS = ["vaultDevRootToken", "vaultToken", "databaseAdminPassword"] as const;
 
-function secretConfigKeys(catalog: readonly SecretSpec[]): string[] {
+/** Every config key that holds a secret: the catalog's supplied ones, then `SECRET_KEYS`. */
+export function secretConfigKeys(catalog: readonly SecretSpec[]): string[] {
   const fromCatalog = catalog.flatMap((s) => (s.source.kind === "generated" ? [] : [s.source.configKey]));
   return [...fromCatalog, ...SECRET_KEYS];
 }
 
-/** Render a config path for `pulumi config set --path`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(part))) out += out === "" ? String(part) : `.${String(part)}`;
-    else out += `["${String(part)}"]`;
-  }
-  return out;
-}
+export { formatPath } from "./fixes";
 
 function examplePath(path: readonly PropertyKey[]): string {
   const parts = path.map((p, i) => (typeof p === "number" ? "[]" : path[i - 1] === "generatedKeys" ? "*" : String(p)));
   return parts.join(".").replace(/\.\[\]/g, "[]");
 }
 
-function fixCommand(stack: string, path: readonly PropertyKey[], secret = false): string {
-  const key = formatPath(path);
-  const example = EXAMPLES[examplePath(path)] ?? EXAMPLES[examplePath(path.slice(0, 1))] ?? "<value>";
-  const pathFlag = path.length > 1 || typeof path[0] === "number" ? "--path " : "";
-  const quoted = pathFlag ? `'${key}'` : key;
-  return `pulumi config set ${secret ? "--secret " : ""}${pathFlag}${quoted} ${secret ? "<value>" : example} --stack ${stack}`;
+/**
+ * The example for `path` in environment `env`: its own, or the matching part of an
+ * ancestor's example object. An example that names the environment is a function of it.
+ */
+export function exampleFor(path: readonly PropertyKey[], env: Environment = "development"): unknown {
+  for (let n = path.length; n > 0; n--) {
+    const entry = EXAMPLES[examplePath(path.slice(0, n))];
+    const example: unknown = typeof entry === "function" ? (entry as (e: Environment) => unknown)(env) : entry;
+    if (example === undefined) continue;
+    const rest = valueAt(example, path.slice(n));
+    if (rest !== undefined) return rest;
+  }
+  return undefined;
+}
+
+/** The environment a stack's name says it is (`development-alice` → development). */
+export function environmentOfStack(stack: string): Environment | undefined {
+  return ENVIRONMENTS.find((e) => stack === e || stack.startsWith(`${e}-`));
+}
+
+/** The command that sets `path` to its example (a secret: prompted for), replacing `current`. */
+export function fixCommand(stack: string, path: readonly PropertyKey[], secret = false, current?: unknown): string {
+  if (secret) return setSecretCommand(stack, String(path[0]));
+  const example = exampleFor(path, environmentOfStack(stack));
+  if (example === undefined) throw new Error(`no example for config path ${formatPath(path)}: add one to EXAMPLES in stacks/schema.ts`);
+  return joinCommands(replaceCommands(stack, path as ConfigPath, example, current));
+}
+
+/**
+ * The fix for a bad `providers` list: the same list with typos replaced by the nearest
+ * backend not yet listed, duplicates dropped, and `kubernetes` dropped where it is not
+ * allowed; set one element at a time (Pulumi.yaml declares `providers` as an array).
+ */
+function providersFix(stack: string, raw: unknown, env: Environment | undefined): string {
+  const out: ProviderName[] = [];
+  for (const entry of Array.isArray(raw) ? (raw as unknown[]) : []) {
+    const name = typeof entry === "string" ? entry : "";
+    const valid = (PROVIDERS as readonly string[]).includes(name) ? (name as ProviderName) : (nearest(name, PROVIDERS.filter((p) => !out.includes(p))) as ProviderName | undefined);
+    if (valid && !out.includes(valid)) out.push(valid);
+  }
+  let fixed = out;
+  if (fixed.includes("kubernetes") && (env !== "development" || fixed.length > 1)) fixed = fixed.filter((p) => p !== "kubernetes");
+  if (fixed.length === 0) fixed = ["vault"];
+  return joinCommands(replaceCommands(stack, ["providers"], fixed, raw));
+}
+
+const unwrap = (t: z.ZodType | undefined): z.ZodType | undefined => {
+  let u = t;
+  while (u instanceof z.ZodOptional) u = u.unwrap() as z.ZodType;
+  return u;
+};
+
+/** The schema at `path` (through objects, records and lists; not into unions), if any. */
+function schemaAt(path: readonly PropertyKey[]): z.ZodType | undefined {
+  let cur: z.ZodType | undefined = configSchema;
+  for (const p of path) {
+    cur = unwrap(cur);
+    if (cur instanceof z.ZodObject) cur = (cur.shape as Record<string, z.ZodType>)[String(p)];
+    else if (cur instanceof z.ZodRecord) cur = cur.valueType as z.ZodType;
+    else if (cur instanceof z.ZodArray) cur = cur.element as z.ZodType;
+    else return undefined;
+  }
+  return unwrap(cur);
+}
+
+/**
+ * The value nearest to a wrong one that the schema accepts, if an obvious repair gives one:
+ * a number or boolean stored where text belongs (an account id), a URL scheme or a trailing
+ * `/` where a host and path belong (an OIDC issuer), surrounding spaces.
+ */
+export function repairedValue(path: readonly PropertyKey[], got: unknown): string | undefined {
+  const schema = schemaAt(path);
+  if (!schema || (typeof got !== "string" && typeof got !== "number" && typeof got !== "boolean")) return undefined;
+  const text = String(got).trim();
+  const candidates = [text, text.replace(/\/+$/, ""), text.replace(/^https?:\/\//, "").replace(/\/+$/, "")];
+  return candidates.find((c) => c !== got && schema.safeParse(c).success);
+}
+
+/** The keys the schema allows at `path` (for a discriminated union: the chosen variant's, else all). */
+function knownKeys(path: readonly PropertyKey[], value: unknown): string[] {
+  const cur = schemaAt(path);
+  if (cur instanceof z.ZodObject) return Object.keys(cur.shape);
+  if (cur instanceof z.ZodDiscriminatedUnion) {
+    const type = (value as { type?: unknown } | undefined)?.type;
+    const options = (cur.options as z.ZodType[]).filter((o): o is z.ZodObject => o instanceof z.ZodObject);
+    const chosen = options.filter((o) => (o.shape as { type?: z.ZodLiteral }).type?.value === type);
+    return [...new Set((chosen.length ? chosen : options).flatMap((o) => Object.keys(o.shape)))];
+  }
+  return [];
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -282,8 +359,8 @@ function parseValue(raw: string): unknown {
 export function loadStackConfig(source: ConfigSource, stack: string, catalog: readonly SecretSpec[] = CATALOG): StackConfig {
   validateCatalog(catalog);
   const problems: ConfigProblem[] = [];
-  const add = (path: PropertyKey[], message: string, secret = false, fix = fixCommand(stack, path, secret)): void => {
-    problems.push({ key: formatPath(path), message, fix });
+  const add = (path: PropertyKey[], message: string, secret = false, fix?: string): void => {
+    problems.push({ key: formatPath(path), message, fix: fix ?? fixCommand(stack, path, secret, valueAt(raw, path)) });
   };
 
   const warnings: string[] = [];
@@ -314,21 +391,37 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       {
         key: "environment",
         message: `no ${PROJECT} config found for stack "${stack}". Create the stack from a committed stack file (Pulumi.development.yaml, Pulumi.staging.yaml, Pulumi.production.yaml): pulumi login --local; export PULUMI_CONFIG_PASSPHRASE=...; pulumi stack init ${stack}; kubectl config use-context <your cluster>; then set the secrets the README lists`,
-        fix: `pulumi config set environment ${ENVIRONMENTS.find((e) => stack.startsWith(e)) ?? "development"} --stack ${stack}`,
+        fix: setCommands(stack, ["environment"], environmentOfStack(stack) ?? "development")[0],
       },
     ]);
   }
 
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
+    const stackEnv = environmentOfStack(stack);
     for (const issue of parsed.error.issues) {
+      const got = valueAt(raw, issue.path);
       if (issue.code === "unrecognized_keys") {
+        const known = knownKeys(issue.path, valueAt(raw, issue.path));
         for (const k of issue.keys) {
           const p = [...issue.path, k];
-          add(p, zodMessage({ ...issue, keys: [k] }, raw), false, `pulumi config rm ${p.length > 1 ? `--path '${formatPath(p)}'` : formatPath(p)} --stack ${stack}`);
+          const near = nearest(k, known.filter((x) => valueAt(raw, [...issue.path, x]) === undefined));
+          const message = zodMessage({ ...issue, keys: [k] }, raw) + (near ? `; did you mean "${near}"?` : "");
+          const move = near ? setCommands(stack, [...issue.path, near] as ConfigPath, valueAt(raw, p)) : [];
+          add(p, message, false, joinCommands([...move, rmCommand(stack, p as ConfigPath)]));
         }
+      } else if (issue.path[0] === "providers") {
+        add(issue.path, zodMessage(issue, raw), false, providersFix(stack, raw.providers, stackEnv));
+      } else if (issue.path.length === 1 && issue.path[0] === "environment") {
+        const env = stackEnv ?? nearest(typeof got === "string" ? got : "", ENVIRONMENTS) ?? "development";
+        add(issue.path, zodMessage(issue, raw), false, setCommands(stack, ["environment"], env)[0]);
+      } else if ((issue.code === "invalid_value" || issue.code === "invalid_union") && typeof got === "string") {
+        const options = issue.code === "invalid_value" ? issue.values.map(String) : ((issue as { options?: unknown[] }).options ?? []).map(String);
+        const near = nearest(got, options);
+        add(issue.path, zodMessage(issue, raw) + (near ? `; did you mean "${near}"?` : ""), false, near ? setCommands(stack, issue.path as ConfigPath, near)[0] : undefined);
       } else {
-        add(issue.path, zodMessage(issue, raw));
+        const repaired = repairedValue(issue.path, got);
+        add(issue.path, zodMessage(issue, raw), false, repaired !== undefined ? setCommands(stack, issue.path as ConfigPath, repaired)[0] : undefined);
       }
     }
     throw new ConfigError(stack, problems);
@@ -344,20 +437,18 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       ["environment"],
       `is "${env}" but the stack is "${stack}"; a stack's name must be its environment or start with "<environment>-"`,
       false,
-      matching ? `pulumi config set environment ${matching} --stack ${stack}` : `pulumi stack rename ${env} --stack ${stack}`,
+      matching ? setCommands(stack, ["environment"], matching)[0] : `pulumi stack rename ${env} --stack ${stack}`,
     );
   }
 
   const providers = cfg.providers;
-  // The fix sets the list without its repeats (setting the repeated item again would change nothing).
-  const uniqueProviders = providers.filter((p, i) => providers.indexOf(p) === i);
   providers.forEach((p, i) => {
-    if (providers.indexOf(p) !== i) add(["providers", i], `lists "${p}" twice`, false, `pulumi config set providers '${JSON.stringify(uniqueProviders)}' --stack ${stack}`);
+    if (providers.indexOf(p) !== i) add(["providers", i], `lists "${p}" twice`, false, providersFix(stack, providers, env));
   });
   if (providers.includes("kubernetes") && env !== "development") {
-    add(["providers"], `"kubernetes" (plain Secrets written by the program, the spec's option 1) is for development only; got it in ${env}`);
+    add(["providers"], `"kubernetes" (plain Secrets written by the program, the spec's option 1) is for development only; got it in ${env}`, false, providersFix(stack, providers, env));
   } else if (providers.includes("kubernetes") && providers.length > 1) {
-    add(["providers"], `"kubernetes" (plain Secrets written by the program) cannot be combined with ${providers.filter((p) => p !== "kubernetes").join(", ")}: both would own the same Secrets`);
+    add(["providers"], `"kubernetes" (plain Secrets written by the program) cannot be combined with ${providers.filter((p) => p !== "kubernetes").join(", ")}: both would own the same Secrets`, false, providersFix(stack, providers, env));
   }
   const esoProviders = ESO_PROVIDERS.filter((p) => providers.includes(p));
   esoProviders.sort((a, b) => providers.indexOf(a) - providers.indexOf(b));
@@ -370,14 +461,10 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   const generated = generatedSecrets(catalog);
   for (const [key, override] of Object.entries(cfg.generatedKeys ?? {})) {
     if (!generated.some((g) => g.key === key)) {
-      add(
-        ["generatedKeys", key],
-        `is not a generated key; generated keys are ${generated.map((g) => g.key).join(", ")}`,
-        false,
-        `pulumi config rm --path '${formatPath(["generatedKeys", key])}' --stack ${stack}`,
-      );
+      const near = nearest(key, generated.map((g) => g.key).filter((k) => !cfg.generatedKeys?.[k]));
+      const move = near ? setCommands(stack, ["generatedKeys", near], override) : [];
+      add(["generatedKeys", key], `is not a generated key; generated keys are ${generated.map((g) => g.key).join(", ")}${near ? `; did you mean "${near}"?` : ""}`, false, joinCommands([...move, rmCommand(stack, ["generatedKeys", key])]));
     }
-    void override;
   }
   for (const g of generated) {
     const o = cfg.generatedKeys?.[g.key];
@@ -419,7 +506,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     // workload identity, and a stored token is the explicit exception.
     const method = mode === "dev" ? "token" : (login.method ?? "jwt");
     const issuer = login.issuer ?? "github";
-    if (mode === "dev" && login.method === "jwt") add(["vault", "login", "method"], 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha', false, `pulumi config rm --path 'vault.login.method' --stack ${stack}`);
+    if (mode === "dev" && login.method === "jwt") add(["vault", "login", "method"], 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha', false, rmCommand(stack, ["vault", "login", "method"]));
     if (bootstrapped && method === "jwt" && issuer === "github" && !login.githubRepository) {
       add(["vault", "login", "githubRepository"], "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault");
     }
@@ -427,12 +514,13 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       add(["vault", "login", "pulumiOrganization"], "is required with vault.login.method jwt and issuer pulumi: the organization whose Deployments of this stack log in to Vault");
     }
     if (method === "jwt" && secrets.vaultToken !== undefined) {
-      add(["vaultToken"], "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it", false, `pulumi config rm vaultToken --stack ${stack}`);
+      add(["vaultToken"], "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it", false, rmCommand(stack, ["vaultToken"]));
     }
     if (mode === "dev" || (bootstrapped && method === "token")) {
       if (secrets[tokenKey] === undefined) {
         if (!problems.some((p) => p.key === tokenKey)) {
-          add([tokenKey], mode === "dev" ? "is required: the dev server's root token" : "is required once vault.bootstrapped is true with vault.login.method token: the token `pulumi up` configures Vault with (or log in with jwt: pulumi config set --path vault.login.method jwt)", true);
+          if (mode === "dev") add([tokenKey], "is required: the dev server's root token", true, DEV_ROOT_TOKEN_FIX(stack));
+          else add([tokenKey], `is required once vault.bootstrapped is true with vault.login.method token: the token \`pulumi up\` configures Vault with (or log in with jwt: ${setCommands(stack, ["vault", "login", "method"], "jwt")[0]})`, true);
         }
       } else if (mode === "dev" && devRootTokenError(secrets[tokenKey])) {
         // Checked here, before anything is registered; the value is never echoed.
@@ -486,11 +574,11 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     const defaultTtl = db.defaultTtl ?? d.databaseLeaseTtl;
     const ttl = durationSeconds(defaultTtl);
     // Half the TTL by default: the previous login stays valid for the other half, while
-    // Reloader rolls the pods onto the new one (README, "Database credentials").
+    // Reloader rolls the pods onto the new one (docs/database.md).
     const refreshInterval = db.refreshInterval ?? secondsAsDuration(Math.floor(ttl / 2));
-    const unset = (key: string): string => `pulumi config rm --path 'database.${key}' --stack ${stack}`;
+    const unset = (key: string): string => rmCommand(stack, ["database", key]);
     if (db.rotationPeriod !== undefined) {
-      add(["database", "rotationPeriod"], `was replaced by database.rotationSchedule (cron, UTC; default "0 4 * * 0"): the migration login now rotates at a time you choose`, false, `${unset("rotationPeriod")} && ${fixCommand(stack, ["database", "rotationSchedule"])}`);
+      add(["database", "rotationPeriod"], `was replaced by database.rotationSchedule (cron, UTC; default "0 4 * * 0"): the migration login now rotates at a time you choose`, false, joinCommands([unset("rotationPeriod"), fixCommand(stack, ["database", "rotationSchedule"])]));
     }
     if (db.maxTtl !== undefined) {
       add(["database", "maxTtl"], `was removed: service logins are never renewed, so each lease ends at database.defaultTtl`, false, unset("maxTtl"));
@@ -498,18 +586,18 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     const sslMode = db.sslMode ?? d.sslMode;
     for (const k of ["caCert", "sslRootCert"] as const) {
       if (db[k] !== undefined && sslMode !== "verify-ca" && sslMode !== "verify-full") {
-        add(["database", "sslMode"], `is "${sslMode}", which verifies no certificate, but database.${k} is set: use verify-full (or verify-ca)`, false, `pulumi config set --path 'database.sslMode' verify-full --stack ${stack}`);
+        add(["database", "sslMode"], `is "${sslMode}", which verifies no certificate, but database.${k} is set: use verify-full (or verify-ca)`, false, setCommands(stack, ["database", "sslMode"], "verify-full")[0]);
       }
     }
     if (ttl < 600) {
       add(["database", "defaultTtl"], `must be at least 10m (each login must outlive a pod rollout); got "${defaultTtl}"`);
     } else if (durationSeconds(refreshInterval) * 2 > ttl) {
-      add(["database", "refreshInterval"], `(${refreshInterval}) must be at most half of database.defaultTtl (${defaultTtl}): the previous login must stay valid while the pods restart`, false, `pulumi config set --path 'database.refreshInterval' ${secondsAsDuration(Math.floor(ttl / 2))} --stack ${stack}`);
+      add(["database", "refreshInterval"], `(${refreshInterval}) must be at most half of database.defaultTtl (${defaultTtl}): the previous login must stay valid while the pods restart`, false, setCommands(stack, ["database", "refreshInterval"], secondsAsDuration(Math.floor(ttl / 2)))[0]);
     } else if (durationSeconds(refreshInterval) < 60) {
       add(["database", "refreshInterval"], `must be at least 1m (each refresh makes a database login); got "${refreshInterval}"`);
     }
     if (!(cfg.rotation?.installReloader ?? d.installReloader)) {
-      add(["rotation", "installReloader"], "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires", false, `pulumi config set --path 'rotation.installReloader' true --stack ${stack}`);
+      add(["rotation", "installReloader"], "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires", false, setCommands(stack, ["rotation", "installReloader"], true)[0]);
     }
     // Needed only by the run that configures Vault (README, "Bootstrapping Vault": the first
     // install of an HA Vault comes before the database bootstrap that makes this password).
@@ -595,7 +683,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       `is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and ${vault.address} is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)`,
       false,
       // An element path: a list value given to --path would be stored as a string.
-      `pulumi config set --path 'network.deployerCidrs[0]' 10.20.0.0/24 --stack ${stack}`,
+      fixCommand(stack, ["network", "deployerCidrs", 0]),
     );
   }
 

@@ -4,6 +4,10 @@
  * Per-environment defaults live in `defaults.ts`, not here.
  */
 import { z } from "zod";
+import { Computed } from "./fixes";
+import { AWS_RULES } from "../components/backends/aws-rules";
+// The components' own rules, so config that passes here never fails inside a component.
+import { AZURE_KEY_VAULT_NAME as KEY_VAULT_NAME, DNS_LABEL, GCP_PROJECT_ID as GCP_PROJECT, GCP_REGION as GCP_LOCATION, IPV4_RANGE as KEY_VAULT_IP_RANGE, PG_IDENTIFIER, QUANTITY, VAULT_NAME } from "../components/rules";
 
 export const PROJECT = "veza-secrets";
 
@@ -42,17 +46,17 @@ export function secondsAsDuration(seconds: number): string {
 /** A DNS-1123 label: Kubernetes namespace and object names. */
 const dnsLabel = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "must be a DNS-1123 label (lowercase letters, digits and '-')" })
+  .regex(DNS_LABEL, { message: "must be a DNS-1123 label (lowercase letters, digits and '-')" })
   .max(63);
 
 /** A PostgreSQL identifier we template into SQL: lowercase, no quoting needed. */
-const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "must be a lowercase SQL identifier ([a-z_][a-z0-9_]*)" });
+const sqlIdentifier = z.string().regex(PG_IDENTIFIER, { message: "must be a lowercase SQL identifier ([a-z_][a-z0-9_]*)" });
 
 const cron = z
   .string()
   .regex(/^(\S+\s+){4}\S+$/, { message: 'must be a five-field cron schedule such as "0 3 * * *"' });
 
-const kubernetesQuantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|m|k|M|G)?$/, { message: 'must be a Kubernetes quantity such as "10Gi"' });
+const kubernetesQuantity = z.string().regex(QUANTITY, { message: 'must be a Kubernetes quantity such as "10Gi"' });
 
 const url = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: "must be an http(s) URL" });
 
@@ -197,7 +201,7 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   /** Vault role `pulumi` logs in as, overriding `pulumi-<env>`: previews set `pulumi-<env>-preview`. */
-  vaultLoginRole: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: "must be a Vault role name" }).optional(),
+  vaultLoginRole: z.string().regex(VAULT_NAME, { message: "must be a Vault role name" }).optional(),
   rotation: z
     .strictObject({
       schedule: cron.optional(),
@@ -206,17 +210,17 @@ export const configSchema = z.strictObject({
     .optional(),
   aws: z
     .strictObject({
-      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "eu-west-1"' }),
-      accountId: z.string().regex(/^\d{12}$/, { message: "must be a 12-digit AWS account id" }),
+      region: z.string().regex(AWS_RULES.region.pattern, { message: AWS_RULES.region.hint }),
+      accountId: z.string().regex(AWS_RULES.accountId.pattern, { message: AWS_RULES.accountId.hint }),
       /** The EKS cluster's OIDC issuer without `https://`, e.g. `oidc.eks.eu-west-1.amazonaws.com/id/ABC`. */
-      oidcIssuer: z.string().regex(/^[^\s:/]+(\/\S+)?$/, { message: "must be the OIDC issuer host/path without https://" }),
+      oidcIssuer: z.string().regex(AWS_RULES.oidcIssuer.pattern, { message: AWS_RULES.oidcIssuer.hint }),
     })
     .optional(),
   gcp: z
     .strictObject({
-      project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { message: "must be a Google Cloud project id" }),
+      project: z.string().regex(GCP_PROJECT, { message: "must be a Google Cloud project id (6-30 lowercase letters, digits, '-', starting with a letter)" }),
       /** Empty: automatic replication. Otherwise user-managed replicas in these locations. */
-      replicationLocations: z.array(z.string().min(1)).optional(),
+      replicationLocations: z.array(z.string().regex(GCP_LOCATION, { message: 'must be a Google Cloud region such as "europe-west1"' })).optional(),
       /** The GKE cluster ESO runs in (Workload Identity token exchange). */
       clusterName: z.string().min(1),
       clusterLocation: z.string().min(1),
@@ -232,69 +236,107 @@ export const configSchema = z.strictObject({
       /** The AKS cluster's OIDC issuer URL, for ESO's federated credential. */
       oidcIssuerUrl: url,
       /** Key Vault name, 3-24 characters; default `veza-<env>-kv`. */
-      keyVaultName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, { message: "must be a Key Vault name (3-24 letters, digits, '-')" }).optional(),
+      keyVaultName: z.string().regex(KEY_VAULT_NAME, { message: "must be a Key Vault name (3-24 letters, digits or '-', starting with a letter, ending with a letter or digit, without \"--\")" }).optional(),
       /** Log Analytics workspace resource id receiving the Key Vault's AuditEvent logs. */
       auditLogWorkspaceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i, { message: "must be a Log Analytics workspace resource id (/subscriptions/.../workspaces/<name>)" }),
       /** Public IP ranges (CIDR) allowed through the vault's firewall; everything else is denied. */
-      allowedIpRanges: z.array(z.cidrv4({ message: "must be an IPv4 CIDR" })).optional(),
+      allowedIpRanges: z.array(z.string().regex(KEY_VAULT_IP_RANGE, { message: 'must be an IPv4 address or CIDR range such as "203.0.113.0/24"' })).optional(),
     })
     .optional(),
 });
 
 export type RawStackConfig = z.infer<typeof configSchema>;
 
+/** An example Log Analytics workspace id (the schema requires one with azure). */
+const AZURE_WORKSPACE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/veza/providers/Microsoft.OperationalInsights/workspaces/veza-audit";
+
 /**
- * Example values, by config path (array indices as `[]`, record keys as `*`), used to
- * print a `pulumi config set` command that fixes a bad key.
+ * Example values, by config path (array indices as `[]`, record keys as `*`), typed as the
+ * schema wants them, used to print the `pulumi config set` commands that fix a bad key
+ * (one command per leaf; `stacks/fixes.ts`). Every example must pass the schema
+ * (`stacks/config.test.ts` applies each printed fix and validates again). A `Computed`
+ * example is a value the shell works out when the fix runs (a digest, a file's text); a
+ * function gives the example for the stack's environment (names that carry it).
  */
-export const EXAMPLES: Record<string, string> = {
-  environment: "<stack's environment>",
-  providers: '\'["vault"]\'',
+export const EXAMPLES: Record<string, unknown> = {
+  providers: ["vault"],
   "providers[]": "vault",
+  "namespaces.workloads": (env: Environment) => `veza-${env}`,
+  "namespaces.vault": "vault-system",
+  "namespaces.externalSecrets": "external-secrets-system",
   "vault.mode": "ha",
-  "vault.replicas": "3",
+  "vault.replicas": 3,
   "vault.address": "https://vault.example.com:8200",
   "vault.tlsSecretName": "vault-tls",
   "vault.storageSize": "10Gi",
   "vault.auditStorageSize": "10Gi",
-  "vault.bootstrapped": "true",
-  "vault.devNodePort": "30820",
-  "vault.seal": '\'{"type":"awskms","region":"eu-west-1","kmsKeyId":"alias/veza-vault-unseal","roleArn":"arn:aws:iam::123456789012:role/veza-vault-unseal"}\'',
+  "vault.bootstrapped": true,
+  "vault.devNodePort": 30820,
+  "vault.seal": { type: "awskms", region: "eu-west-1", kmsKeyId: "alias/veza-vault-unseal", roleArn: "arn:aws:iam::123456789012:role/veza-vault-unseal" },
   "vault.seal.type": "awskms",
+  "vault.seal.project": "veza-prod",
+  "vault.seal.keyRing": "veza-vault",
+  "vault.seal.cryptoKey": "vault-unseal",
+  "vault.seal.serviceAccountEmail": "veza-vault@veza-prod.iam.gserviceaccount.com",
+  "vault.seal.tenantId": "00000000-0000-0000-0000-000000000000",
+  "vault.seal.vaultName": "veza-unseal-kv",
+  "vault.seal.keyName": "vault-unseal",
+  "vault.seal.clientId": "00000000-0000-0000-0000-000000000000",
+  "vault.resources": { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
   "vault.login.method": "jwt",
   "vault.login.issuer": "github",
   "vault.login.githubRepository": "veza/veza-secrets",
   "vault.login.pulumiOrganization": "veza",
-  vaultLoginRole: "pulumi-staging-preview",
-  "network.policies": "true",
+  // The key exists for previews, which log in with the read-only role.
+  vaultLoginRole: (env: Environment) => `pulumi-${env}-preview`,
+  "network.policies": true,
   "network.deployerCidrs[]": "10.20.0.0/24",
   "network.deployerNamespaces[]": "ingress-nginx",
   "network.apiServerCidrs[]": "172.20.0.1/32",
   "vault.caCertFile": "certs/vault-ca.pem",
-  "eso.replicas": "2",
-  "eso.serviceMonitor": "true",
   "eso.refreshInterval": "1h",
-  "eso.adoptExisting": "true",
-  "eso.imageDigest": "\"$(crane digest ghcr.io/external-secrets/external-secrets:v2.9.0)\"",
-  "generatedKeys.*.length": "64",
-  "generatedKeys.*.rotationDays": "90",
-  database: '\'{"host":"postgres.example.internal"}\'',
+  "eso.replicas": 2,
+  "eso.serviceMonitor": true,
+  "eso.adoptExisting": true,
+  // No digest can be invented: the fix looks it up (crane, go-containerregistry) when run.
+  "eso.imageDigest": new Computed("crane digest ghcr.io/external-secrets/external-secrets:v2.9.0"),
+  "generatedKeys.*.length": 64,
+  "generatedKeys.*.rotationDays": 90,
+  database: { host: "postgres.example.internal" },
   "database.host": "postgres.example.internal",
-  "database.port": "5432",
-  "database.rotationSchedule": '"0 4 * * 0"',
+  "database.port": 5432,
+  "database.name": "veza",
+  "database.adminUsername": "vault_admin",
+  "database.appUsername": "veza_app",
+  "database.appGroupRole": "veza_app_group",
+  "database.appSchema": "veza",
+  "database.rotationSchedule": "0 4 * * 0",
   "database.defaultTtl": "4h",
   "database.refreshInterval": "2h",
   "database.sslMode": "verify-full",
-  "database.caCert": '"$(cat postgres-ca.crt)"',
+  // The CA's PEM text, read from the file when the fix runs.
+  "database.caCert": new Computed("cat postgres-ca.crt"),
   "database.sslRootCert": "/etc/veza/postgres/ca.crt",
-  "rotation.schedule": '"0 3 * * *"',
-  aws: '\'{"region":"eu-west-1","accountId":"123456789012","oidcIssuer":"oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"}\'',
+  "database.verifyConnection": true,
+  "rotation.schedule": "0 3 * * *",
+  "rotation.installReloader": true,
+  aws: { region: "eu-west-1", accountId: "123456789012", oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE" },
   "aws.region": "eu-west-1",
   "aws.accountId": "123456789012",
-  gcp: '\'{"project":"veza-prod","clusterName":"veza","clusterLocation":"europe-west1"}\'',
+  "aws.oidcIssuer": "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE",
+  gcp: { project: "veza-prod", clusterName: "veza", clusterLocation: "europe-west1" },
   "gcp.project": "veza-prod",
-  azure: '\'{"resourceGroupName":"veza","location":"westeurope","tenantId":"<tenant uuid>","oidcIssuerUrl":"https://<aks oidc issuer>"}\'',
+  "gcp.replicationLocations[]": "europe-west1",
+  azure: {
+    resourceGroupName: "veza",
+    location: "westeurope",
+    tenantId: "00000000-0000-0000-0000-000000000000",
+    oidcIssuerUrl: "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/",
+    auditLogWorkspaceId: AZURE_WORKSPACE,
+  },
   "azure.tenantId": "00000000-0000-0000-0000-000000000000",
-  "azure.auditLogWorkspaceId": "/subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<workspace>",
-  "azure.oidcIssuerUrl": "https://westeurope.oic.prod-aks.azure.com/<tenant>/<id>/",
+  "azure.oidcIssuerUrl": "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/",
+  "azure.keyVaultName": (env: Environment) => `veza-${env}-kv`,
+  "azure.allowedIpRanges[]": "203.0.113.0/24",
+  "azure.auditLogWorkspaceId": AZURE_WORKSPACE,
 };

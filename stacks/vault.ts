@@ -13,6 +13,7 @@ import { VaultDeployerLogin } from "../components/vault/deployer-login";
 import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "../components/vault/deployer-policy";
 import { VaultConfig } from "../components/vault/config";
 import type { StackConfig } from "./config";
+import { setCommands } from "./fixes";
 import { buildDatabaseAccess, databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
 
 export interface VaultPlatform {
@@ -137,7 +138,7 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
   if (!v.bootstrapped || (v.login.method === "token" && !v.token)) {
     void pulumi.log.warn(
       `Vault is installed but not configured: it needs the one-time bootstrap (README, "Bootstrapping Vault"), then ` +
-        `pulumi config set --path vault.bootstrapped true --stack ${config.stack}.`,
+        `${setCommands(config.stack, ["vault", "bootstrapped"], true)[0]}.`,
     );
     return base;
   }

@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { SERVICES } from "../components/catalog";
 import { ROOT, fakeSecrets, findResource, plaintextOccurrences, resourcesOfType, runProgram, type ProgramRun } from "../harness";
 import { startPostgres, type PgConnection, type RunningPostgres } from "./postgres";
 import { rejectsWithSqlState, runAsVault, vaultPassword } from "./vault-sql";
@@ -19,10 +20,13 @@ const ES = "kubernetes:external-secrets.io/v1:ExternalSecret";
 const GENERATOR = "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret";
 const TEMP_PASSWORD = "FAKE-SECRET-temporary-admin-5f3c9a";
 
-/** The bold titles of the numbered steps of the README's "Bootstrapping Vault" section. */
-function bootstrapSteps(): string[] {
-  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const section = readme.split("## Bootstrapping Vault")[1]?.split("\n## ")[0] ?? "";
+/**
+ * The bold titles of the numbered steps of "Bootstrapping Vault": the README's summary, or
+ * docs/vault-bootstrap.md, which has every command.
+ */
+function bootstrapSteps(file = "README.md"): string[] {
+  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+  const section = text.split(/^#+ Bootstrapping Vault.*$/m)[1]?.split("\n## ")[0] ?? "";
   return [...section.matchAll(/^(\d+)\. \*\*([^*]+)\*\*/gm)].map((m) => `${m[1]}. ${m[2].replace(/[.:]$/, "")}`);
 }
 
@@ -36,7 +40,8 @@ function secretsWithout(...keys: string[]): Record<string, string> {
 const vaultResources = (run: ProgramRun) => run.resources.filter((r) => r.type.startsWith("vault:") || r.type === "pulumi:providers:vault");
 
 describe("README: Bootstrapping Vault, step by step (production)", () => {
-  it("documents the database step before the step that configures Vault", () => {
+  it("documents the database step before the step that configures Vault, in the README and in docs/vault-bootstrap.md alike", () => {
+    assert.deepEqual(bootstrapSteps("docs/vault-bootstrap.md"), bootstrapSteps("README.md"));
     assert.deepEqual(bootstrapSteps(), [
       "1. Namespaces first",
       "2. TLS",
@@ -75,9 +80,9 @@ describe("README: Bootstrapping Vault, step by step (production)", () => {
     const staticRole = findResource(run, STATIC_ROLE, "vault-config-static-role");
     assert.ok(staticRole.dependencies.includes(connection.urn));
     const roles = resourcesOfType(run, DYNAMIC_ROLE);
-    assert.deepEqual(roles.map((r) => r.inputs.name), ["veza-backend-api", "veza-chat-server", "veza-stream-server"]);
+    assert.deepEqual(roles.map((r) => r.inputs.name), SERVICES.map((s) => `veza-${s}`));
     for (const r of roles) assert.ok(r.dependencies.includes(connection.urn), `${String(r.inputs.name)} waits for the connection`);
-    assert.equal(resourcesOfType(run, GENERATOR).length, 3);
+    assert.equal(resourcesOfType(run, GENERATOR).length, SERVICES.length);
     assert.equal(resourcesOfType(run, ES).length, 5);
   });
 });

@@ -3,7 +3,7 @@ import { runProgram } from "../harness";
 import { databaseLeases, databaseLeasesTable } from "../harness/freshness";
 import { creationStatements, revocationStatements } from "../components/vault/database-sql";
 
-describe("scripts/freshness: the cost of each service's database logins", () => {
+describe("harness/freshness: the cost of each service's database logins", () => {
   const SQL = { appSchema: "veza", appGroupRole: "veza_app_group", staticUsername: "veza_app", database: "veza" };
   const statements = creationStatements(SQL).length + revocationStatements(SQL).length;
 

@@ -3,7 +3,7 @@
  * under Pulumi mocks (harness/index.ts), asserting on what it registers.
  */
 import * as assert from "node:assert/strict";
-import { serviceSecrets, CATALOG } from "../components/catalog";
+import { serviceSecrets, CATALOG, SERVICES } from "../components/catalog";
 import { exampleFragments, fakeSecrets, mergeConfig, plaintextOccurrences, resourcesOfType, runProgram, stackConfig, STACKS, tryRunProgram, unwrapSecrets, type ProgramRun } from "../harness";
 import { ConfigError } from "../stacks/config";
 import { chartVersion, validateCustomResource, validateExternalSecretWebhook, validateHelmValues } from "./schemas";
@@ -221,8 +221,8 @@ describe("the whole program, per environment", () => {
     for (const [stack, fragment, accounts] of [
       ["development", undefined, ["eso-vault-store"]],
       // With database: the migration store's account and each service's generator account too.
-      ["production", undefined, ["eso-aws-store", "eso-db-backend-api", "eso-db-chat-server", "eso-db-stream-server", "eso-vault-migrations-store", "eso-vault-store"]],
-      ["staging", "gcp", ["eso-db-backend-api", "eso-db-chat-server", "eso-db-stream-server", "eso-gcp-store", "eso-vault-migrations-store", "eso-vault-store"]],
+      ["production", undefined, ["eso-aws-store", ...SERVICES.map((s) => `eso-db-${s}`), "eso-vault-migrations-store", "eso-vault-store"].sort()],
+      ["staging", "gcp", [...SERVICES.map((s) => `eso-db-${s}`), "eso-gcp-store", "eso-vault-migrations-store", "eso-vault-store"].sort()],
     ] as const) {
       const run = await stackRun(stack, fragment);
       const eso = run.resources.find((r) => r.type === RELEASE && r.inputs.chart === "external-secrets");
@@ -295,7 +295,7 @@ describe("the whole program, per environment", () => {
       ]);
       // No policy the program writes is its own.
       const policies = run.resources.filter((r) => r.type === "vault:index/policy:Policy").map((r) => r.inputs.name);
-      const dbPolicies = ["backend-api", "chat-server", "migrations", "stream-server"].map((i) => `veza-${stack}-db-${i}`);
+      const dbPolicies = [...SERVICES, "migrations"].sort().map((i) => `veza-${stack}-db-${i}`);
       assert.deepEqual(policies.sort(), [...dbPolicies, `veza-${stack}-pulumi-preview`, `veza-${stack}-read`], stack);
     }
     const dev = unwrapSecrets((await stackRun("development")).resources.find((r) => r.type === "pulumi:providers:vault")?.inputs) as Record<string, unknown>;
@@ -382,7 +382,7 @@ describe("the whole program, per environment", () => {
         migrationRole: "veza-app",
         migrationRoleUser: "veza_app",
         rotationSchedule: "0 4 * * 0",
-        serviceRoles: { "backend-api": "veza-backend-api", "chat-server": "veza-chat-server", "stream-server": "veza-stream-server" },
+        serviceRoles: Object.fromEntries(SERVICES.map((s) => [s, `veza-${s}`])),
         leaseTtl: stack === "production" ? "4h" : "1h",
         refreshInterval: shape[stack].refresh,
       });
@@ -402,6 +402,7 @@ describe("the whole program, per environment", () => {
     const config = stackConfig("production");
     delete config["veza-secrets:database"];
     const run = await runProgram({ stack: "production", config, overrides: { "veza-secrets:vault": { bootstrapped: false } } });
+    // One ExternalSecret per Kubernetes Secret the catalog defines (shared + one per service).
     assert.equal(resourcesOfType(run, ES).length, serviceSecrets(CATALOG).length);
     assert.ok(resourcesOfType(run, ES).every((e) => (e.inputs.spec as { secretStoreRef: { name: string } }).secretStoreRef.name === "aws-store"));
   });
@@ -419,7 +420,10 @@ describe("the whole program, per environment", () => {
     const run = await stackRun("development", "kubernetes");
     // Only Reloader, which restarts pods when the program rewrites a Secret.
     assert.deepEqual(run.resources.filter((r) => r.type === RELEASE).map((r) => r.inputs.chart), ["reloader"]);
-    assert.equal(resourcesOfType(run, "kubernetes:core/v1:Secret").length, serviceSecrets(CATALOG).length);
+    assert.deepEqual(
+      resourcesOfType(run, "kubernetes:core/v1:Secret").map((r) => meta(r).name).sort(),
+      serviceSecrets(CATALOG).map((s) => s.name).sort(),
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { fakeSecrets, findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../harness";
-import { CATALOG } from "../catalog";
+import { SPEC_CATALOG } from "../../test/catalog-fixture";
 import { AwsSecrets, type AwsSecretsArgs, kmsAliasName, readPolicy, trustPolicy } from "./aws-secrets";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
@@ -18,7 +18,7 @@ const ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXA
 const ACCOUNT = "123456789012";
 /** Recognisable values, searched for below to prove they never leave a secret wrapper. */
 const VALUES = Object.values(fakeSecrets()).slice(0, 3);
-const SLICE = CATALOG.slice(0, 3); // database-url, redis-url, jwt-secret
+const SLICE = SPEC_CATALOG.slice(0, 3); // database-url, redis-url, jwt-secret
 
 function args(namePrefix: string, extra: Partial<AwsSecretsArgs> = {}): AwsSecretsArgs {
   return {

@@ -14,7 +14,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as kms from "@pulumi/aws/kms";
 import * as secretsmanager from "@pulumi/aws/secretsmanager";
 import * as pulumi from "@pulumi/pulumi";
-import { AWS_ACCOUNT_ID, AWS_OIDC_ISSUER, AWS_REGION } from "../rules";
+import { AWS_RULES } from "./aws-rules";
 import type { BackendSecret } from "./backend-secret";
 
 export interface AwsSecretsArgs {
@@ -217,10 +217,9 @@ export class AwsSecrets extends pulumi.ComponentResource {
     if (!Number.isInteger(args.recoveryWindowDays) || args.recoveryWindowDays < 7 || args.recoveryWindowDays > 30) {
       fail(`[recoveryWindowDays] must be a whole number of days from 7 to 30; got ${args.recoveryWindowDays}.`);
     }
-    if (!AWS_REGION.test(args.region)) fail(`[region] must be an AWS region such as "eu-west-1"; got "${args.region}".`);
-    if (!AWS_ACCOUNT_ID.test(args.accountId)) fail(`[accountId] must be a 12-digit AWS account id; got "${args.accountId}".`);
-    if (!AWS_OIDC_ISSUER.test(args.oidcIssuer)) {
-      fail(`[oidcIssuer] must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "${args.oidcIssuer}".`);
+    for (const field of ["region", "accountId", "oidcIssuer"] as const) {
+      const rule = AWS_RULES[field];
+      if (!rule.pattern.test(args[field])) fail(`[${field}] ${rule.hint}; got "${args[field]}".`);
     }
     const seen = new Set<string>();
     for (const spec of args.secrets) {

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { Provider } from "@pulumi/azure-native/provider";
 import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
-import { CATALOG } from "../catalog";
+import { SPEC_CATALOG } from "../../test/catalog-fixture";
 import { AzureKeyVault, secretsUserRoleDefinitionId, type AzureKeyVaultArgs } from "./azure-key-vault";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
@@ -17,7 +17,7 @@ const ISSUER = "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-000
 const SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
 const WORKSPACE = "/subscriptions/0000/resourceGroups/veza/providers/Microsoft.OperationalInsights/workspaces/veza-audit";
 
-const KEYS = CATALOG.slice(0, 3).map((s) => s.key);
+const KEYS = SPEC_CATALOG.slice(0, 3).map((s) => s.key);
 const fakeValue = (env: string, key: string) => `FAKE-AZURE-${env}-${key}-3b9f2c`;
 
 function argsFor(env: string, overrides: Partial<AzureKeyVaultArgs> = {}): AzureKeyVaultArgs {
@@ -28,7 +28,7 @@ function argsFor(env: string, overrides: Partial<AzureKeyVaultArgs> = {}): Azure
     vaultName: `veza-${env}-kv`,
     namePrefix: `veza-${env}-`,
     // Plain strings on purpose: the component must make them secrets itself.
-    secrets: CATALOG.slice(0, 3).map((s) => ({ key: s.key, description: s.description, value: fakeValue(env, s.key) })),
+    secrets: SPEC_CATALOG.slice(0, 3).map((s) => ({ key: s.key, description: s.description, value: fakeValue(env, s.key) })),
     allowedIpRanges: ["203.0.113.0/24", "198.51.100.7"],
     softDeleteRetentionDays: 90,
     purgeProtection: env === "production",
@@ -90,7 +90,7 @@ describe("components/backends/azure-key-vault", () => {
 
   it("names the secrets prefix + key in that vault, the whole properties object secret", () => {
     assert.deepEqual(resourcesOfType(run, SECRET).map((r) => r.inputs.secretName).sort(), ["veza-production-database-url", "veza-production-jwt-secret", "veza-production-redis-url"]);
-    for (const spec of CATALOG.slice(0, 3)) {
+    for (const spec of SPEC_CATALOG.slice(0, 3)) {
       const s = findResource(run, SECRET, `kv-${spec.key}`);
       assert.ok(isSecret(s.inputs.properties), spec.key);
       assert.deepEqual(unwrapSecrets(s.inputs), {

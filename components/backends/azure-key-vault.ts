@@ -8,7 +8,7 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as pulumi from "@pulumi/pulumi";
-import { DNS_LABEL, DNS_SUBDOMAIN } from "../rules";
+import { AZURE_KEY_VAULT_NAME, DNS_LABEL, DNS_SUBDOMAIN, IPV4_RANGE } from "../rules";
 import type { BackendSecret } from "./backend-secret";
 
 /** Built-in "Key Vault Secrets User": read secret contents, nothing else. */
@@ -88,14 +88,11 @@ export function secretsUserRoleDefinitionId(resourceId: string): string {
   return `${subscription}/providers/Microsoft.Authorization/roleDefinitions/${KEY_VAULT_SECRETS_USER_ROLE_ID}`;
 }
 
-const VAULT_NAME = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
-const IPV4 = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
-const IP_RANGE = new RegExp(`^${IPV4}(\\.${IPV4}){3}(/(3[0-2]|[12]?\\d))?$`);
 
 /** The first problem with `args`, as a message naming the argument and the fix; `undefined` if none. */
 export function validateAzureKeyVaultArgs(args: AzureKeyVaultArgs): string | undefined {
-  if (!VAULT_NAME.test(args.vaultName)) {
+  if (!AZURE_KEY_VAULT_NAME.test(args.vaultName)) {
     return `[vaultName] must be 3-24 letters, digits or '-', starting with a letter, ending with a letter or digit, without "--", such as "veza-production-kv"; got "${args.vaultName}" (${args.vaultName.length} characters).`;
   }
   if (!SECRET_NAME.test(args.namePrefix)) {
@@ -112,7 +109,7 @@ export function validateAzureKeyVaultArgs(args: AzureKeyVaultArgs): string | und
     if (s.description.length > 256) return `[secrets] description of "${s.key}" is ${s.description.length} characters; Azure tags hold at most 256.`;
   }
   for (const range of args.allowedIpRanges) {
-    if (!IP_RANGE.test(range)) return `[allowedIpRanges] must list IPv4 addresses or CIDR ranges such as "203.0.113.0/24"; got "${range}".`;
+    if (!IPV4_RANGE.test(range)) return `[allowedIpRanges] must list IPv4 addresses or CIDR ranges such as "203.0.113.0/24"; got "${range}".`;
   }
   const days = args.softDeleteRetentionDays;
   if (!Number.isInteger(days) || days < 7 || days > 90) return `[softDeleteRetentionDays] must be a whole number of days from 7 to 90; got ${days}.`;

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { Provider } from "@pulumi/gcp/provider";
 import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
-import { CATALOG } from "../catalog";
+import { SPEC_CATALOG } from "../../test/catalog-fixture";
 import { GcpSecrets, type GcpSecretsArgs } from "./gcp-secrets";
 
 const AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig";
@@ -15,7 +15,7 @@ const SA_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember";
 const ENVIRONMENTS = ["development", "staging", "production"] as const;
 
 /** A three-key slice of the catalog, each with a recognisable fake value. */
-const KEYS = CATALOG.slice(0, 3).map((s) => s.key);
+const KEYS = SPEC_CATALOG.slice(0, 3).map((s) => s.key);
 const fakeValue = (env: string, key: string) => `FAKE-GCP-${env}-${key}-7d1e0b`;
 
 function argsFor(env: string, overrides: Partial<GcpSecretsArgs> = {}): GcpSecretsArgs {
@@ -23,7 +23,7 @@ function argsFor(env: string, overrides: Partial<GcpSecretsArgs> = {}): GcpSecre
     project: "veza-prod",
     namePrefix: `veza-${env}-`,
     // Plain strings on purpose: the component must make them secrets itself.
-    secrets: CATALOG.slice(0, 3).map((s) => ({ key: s.key, description: s.description, value: fakeValue(env, s.key) })),
+    secrets: SPEC_CATALOG.slice(0, 3).map((s) => ({ key: s.key, description: s.description, value: fakeValue(env, s.key) })),
     replicationLocations: [],
     labels: { environment: env, "managed-by": "pulumi" },
     serviceAccountId: `eso-veza-${env}`,

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../harness";
-import { CATALOG, serviceSecrets } from "../catalog";
+import { serviceSecrets } from "../catalog";
+import { SPEC_CATALOG, SPEC_SERVICES } from "../../test/catalog-fixture";
 import { RELOADER_SECRET_ANNOTATIONS } from "../cluster/reloader";
 import { KubernetesSecrets, type KubernetesSecretSpec } from "./kubernetes-secrets";
 
@@ -10,7 +11,7 @@ const SECRET = "kubernetes:core/v1:Secret";
 
 /** A recognisable secret value per catalog key (one plain, to show plain inputs get wrapped too). */
 const value = (key: string) => `FAKE-SECRET-${key}-5f3c9a`;
-const SPECS: KubernetesSecretSpec[] = serviceSecrets(CATALOG).map((s) => ({
+const SPECS: KubernetesSecretSpec[] = serviceSecrets(SPEC_CATALOG, { services: SPEC_SERVICES }).map((s) => ({
   name: s.name,
   data: Object.fromEntries(s.keys.map((k) => [k, k === "redis-url" ? value(k) : pulumi.secret(value(k))])),
 }));
@@ -60,7 +61,7 @@ describe("components/backends/kubernetes-secrets", () => {
       const data = unwrapSecrets(r.inputs.stringData) as Record<string, string>;
       for (const [k, v] of Object.entries(data)) assert.equal(v, value(k));
     }
-    for (const spec of CATALOG) {
+    for (const spec of SPEC_CATALOG) {
       for (const r of run.resources) assert.deepEqual(plaintextOccurrences(r.inputs, value(spec.key)), [], `${r.name} ${spec.key}`);
       for (const [urn, outputs] of run.componentOutputs) assert.deepEqual(plaintextOccurrences(outputs, value(spec.key)), [], urn);
     }

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { BareResource, findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../harness";
-import { CATALOG, generatedSecrets } from "../catalog";
+import { generatedSecrets } from "../catalog";
+import { SPEC_CATALOG } from "../../test/catalog-fixture";
 import { DEFAULT_EPOCH, GeneratedKeys, type GeneratedKeySpec, rotationPeriod, rotationSlots } from "./generated-keys";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
@@ -11,7 +12,7 @@ const P = 90;
 const at = (ms: number) => new Date(DEFAULT_EPOCH.getTime() + ms);
 
 /** The catalog's generated keys: jwt-secret (64, keepPrevious), chat- and stream-server-secret (48). */
-const KEYS: GeneratedKeySpec[] = generatedSecrets(CATALOG).map((s) => ({ key: s.key, length: s.source.length, rotationDays: s.source.rotationDays, keepPrevious: s.source.keepPrevious }));
+const KEYS: GeneratedKeySpec[] = generatedSecrets(SPEC_CATALOG).map((s) => ({ key: s.key, length: s.source.length, rotationDays: s.source.rotationDays, keepPrevious: s.source.keepPrevious }));
 
 /** What the mocks return as a RandomPassword's `result` (harness FAKE_OUTPUTS). */
 const fake = (resourceName: string) => `FAKE-GENERATED-${resourceName}-0000000000000000000000000000000000000000000000`;

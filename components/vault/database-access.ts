@@ -5,7 +5,7 @@
  * identity for migrations: a policy reading the schema owner's static credentials and a role
  * bound to the migration store's ServiceAccount. No service's policy names the static role.
  *
- * Why the TTLs are what they are (README, "Database credentials"):
+ * Why the TTLs are what they are (docs/database.md):
  * - ESO's VaultDynamicSecret generator makes a new lease on every refresh and never revokes
  *   the previous one (ESO 2.9 `generators/v1/vault/vault.go`: `Cleanup` does nothing and no
  *   GeneratorState is kept). Vault revokes each lease at the end of its TTL, running the

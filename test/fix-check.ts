@@ -1,0 +1,67 @@
+/**
+ * Apply a printed config fix the way a person would (pasted into a shell, run by the Pulumi
+ * CLI: test/pulumi-cli.ts), then validate again: the CLI's own check before the program runs,
+ * and the program's. Shared by the config tables (stacks/config.test.ts,
+ * stacks/config-rules.test.ts), so every rule's fix is tested the same way.
+ */
+import * as assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ROOT, fakeSecrets, stackConfig } from "../harness";
+import { ConfigError, type ConfigProblem, loadStackConfig } from "../stacks/config";
+import { PROJECT_FILE, applyLine, engineView, preRunErrors, type StackFileConfig } from "./pulumi-cli";
+
+const P = "veza-secrets";
+
+/**
+ * What the shell prints for the command substitutions a fix may use: random bytes as
+ * `openssl rand -hex` prints them, a digest of `crane digest`'s shape (the model has no
+ * registry), and the committed example CA for `cat <file>.crt`.
+ */
+export function substitute(command: string): string {
+  let m = /^openssl rand -hex (\d+)$/.exec(command);
+  if (m) return randomBytes(Number(m[1])).toString("hex");
+  m = /^crane digest (\S+)$/.exec(command);
+  if (m) return `sha256:${createHash("sha256").update(m[1]).digest("hex")}`;
+  m = /^cat (\S+\.crt)$/.exec(command);
+  if (m) return fs.readFileSync(path.join(ROOT, "certs", "vault-ca.pem"), "utf8").trimEnd();
+  throw new Error(`no stand-in for $(${command}): add one to test/fix-check.ts`);
+}
+
+/** The CLI's prompt, answered with a value of the right shape (the catalog's fake; for `vaultToken`, which has none, a token's). */
+export const prompt = (key: string, secret: boolean): string | undefined => (secret ? (fakeSecrets()[key] ?? `FAKE-SECRET-${key.replace(/^.*:/, "")}-5f3c9a`) : undefined);
+
+export interface FixRow {
+  stack: string;
+  /** Config keys over the committed stack file; undefined removes one. */
+  overrides: Record<string, unknown>;
+  /** Secrets, by full key; default the fakes. */
+  secrets?: Record<string, string>;
+}
+
+/** The stack file a row describes, as the CLI holds it (secrets as `{ secure }`). */
+export function stackFile(row: FixRow): StackFileConfig {
+  const config: StackFileConfig = structuredClone(stackConfig(row.stack));
+  for (const [k, v] of Object.entries(row.overrides)) {
+    if (v === undefined) delete config[k];
+    else config[k] = structuredClone(v);
+  }
+  for (const [k, v] of Object.entries(row.secrets ?? fakeSecrets())) config[k] = { secure: v };
+  return config;
+}
+
+/** The problems left once `fix` is applied to the row's stack file; asserts the CLI accepts it. */
+export function problemsAfterFix(row: FixRow, fix: string): ConfigProblem[] {
+  const file = stackFile(row);
+  const stacks = applyLine(file, fix, { project: P, prompt, substitute });
+  assert.deepEqual([...new Set(stacks)], [row.stack], "every command names the stack");
+  assert.deepEqual(preRunErrors(row.stack, file, PROJECT_FILE), [], "the CLI's own check before the program runs");
+  try {
+    loadStackConfig(engineView(file), row.stack);
+    return [];
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+}
