@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { ConfigError } from "../stacks/config";
+import { ConfigError } from "../stacks/config-model";
 import { PROJECT } from "../stacks/schema";
 import { type ProgramRun, type RecordedResource, ROOT, fakeSecrets, isSecret, readStackFile, tryRunProgram } from "../harness";
 

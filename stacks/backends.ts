@@ -9,7 +9,7 @@ import { AzureKeyVault } from "../components/backends/azure-key-vault";
 import type { BackendSecret } from "../components/backends/backend-secret";
 import { GcpSecrets } from "../components/backends/gcp-secrets";
 import type { StoreSpec } from "../components/eso/secret-stores";
-import type { StackConfig } from "./config";
+import type { StackConfig } from "./config-model";
 
 /** What the platform hands every backend. */
 export interface BackendContext {

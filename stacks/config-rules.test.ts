@@ -6,7 +6,8 @@
 import * as assert from "node:assert/strict";
 import { CATALOG, generatedSecrets, type SecretSpec } from "../components/catalog";
 import { engineConfig, fakeSecrets, stackConfig, tryRunProgram } from "../harness";
-import { ConfigError, loadStackConfig } from "./config";
+import { loadStackConfig } from "./config";
+import { ConfigError } from "./config-model";
 import { run as runStack } from "./program";
 import { problemsAfterFix } from "../test/fix-check";
 

@@ -1,7 +1,9 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { DEV_ROOT_TOKEN_RULE } from "../components/vault/cluster-args";
-import { ConfigError, formatPath, loadStackConfig } from "./config";
+import { loadStackConfig } from "./config";
+import { ConfigError } from "./config-model";
+import { formatPath } from "./fixes";
 import { z } from "zod";
 import { ENVIRONMENTS, EXAMPLES, configSchema, durationSeconds, secondsAsDuration } from "./schema";
 import { setCommands } from "./fixes";

@@ -8,7 +8,7 @@ import { SERVICES, type Service } from "../components/catalog";
 import { storeServiceAccount } from "../components/eso/secret-stores";
 import { DatabaseAccess } from "../components/vault/database-access";
 import type { VaultConfig } from "../components/vault/config";
-import type { StackConfig } from "./config";
+import type { StackConfig } from "./config-model";
 
 /** Vault dynamic role of a service: `database/creds/veza-backend-api`. */
 export const databaseRoleName = (service: Service): string => `veza-${service}`;

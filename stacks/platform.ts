@@ -17,7 +17,7 @@ import { ServiceSecrets, type DatabaseUrlSource, type RemoteSource } from "../co
 import { GeneratedKeys } from "../components/keys/generated-keys";
 import { KubernetesSecrets } from "../components/backends/kubernetes-secrets";
 import { CLOUD_BACKENDS } from "./backends";
-import type { StackConfig } from "./config";
+import type { StackConfig } from "./config-model";
 import { MIGRATIONS, databaseAuthRoleName, databaseGeneratorName, databaseServiceAccount } from "./database";
 import { type VaultPlatform, buildVault } from "./vault";
 

@@ -4,7 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CATALOG, type SecretSpec } from "../components/catalog";
-import { loadStackConfig, runtimeConfigSource } from "./config";
+import { loadStackConfig } from "./config";
+import { runtimeConfigSource } from "./config-model";
 import { buildPlatform, type PlatformOutputs } from "./platform";
 
 export async function run(catalog: readonly SecretSpec[] = CATALOG): Promise<PlatformOutputs> {

@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
 import { ROOT, STACKS, findResource, runProgram, stackConfig, tryRunProgram } from "../harness";
 import { chartAppVersion } from "../test/schemas";
-import { ConfigError } from "./config";
+import { ConfigError } from "./config-model";
 
 const P = "veza-secrets";
 

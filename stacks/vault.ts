@@ -12,7 +12,7 @@ import type { DatabaseAccess } from "../components/vault/database-access";
 import { VaultDeployerLogin } from "../components/vault/deployer-login";
 import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "../components/vault/deployer-policy";
 import { VaultConfig } from "../components/vault/config";
-import type { StackConfig } from "./config";
+import type { StackConfig } from "./config-model";
 import { setCommands } from "./fixes";
 import { buildDatabaseAccess, databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
 

@@ -9,7 +9,8 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, fakeSecrets, stackConfig } from "../harness";
-import { ConfigError, type ConfigProblem, loadStackConfig } from "../stacks/config";
+import { loadStackConfig } from "../stacks/config";
+import { ConfigError, type ConfigProblem } from "../stacks/config-model";
 import { PROJECT_FILE, applyLine, engineView, preRunErrors, type StackFileConfig } from "./pulumi-cli";
 
 const P = "veza-secrets";

@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { serviceSecrets, CATALOG, SERVICES, serviceWorkloadName } from "../components/catalog";
 import { ROOT, resourcesOfType, runProgram, type ProgramRun } from "../harness";
 import { diffPlans, leaves, parsePlanArgs, planAtRef, planJson, planStack, renderDiff, renderMermaid, renderPlan, resolveStackFile } from "../scripts/plan";
-import { ConfigError, DEV_ROOT_TOKEN_FIX } from "../stacks/config";
+import { ConfigError } from "../stacks/config-model";
+import { DEV_ROOT_TOKEN_FIX } from "../stacks/problems";
 
 describe("npm run plan", () => {
   let production: ProgramRun;

@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import { serviceSecrets, CATALOG, SERVICES } from "../components/catalog";
 import { exampleFragments, fakeSecrets, mergeConfig, plaintextOccurrences, resourcesOfType, runProgram, stackConfig, STACKS, tryRunProgram, unwrapSecrets, type ProgramRun } from "../harness";
-import { ConfigError } from "../stacks/config";
+import { ConfigError } from "../stacks/config-model";
 import { chartVersion, validateCustomResource, validateExternalSecretWebhook, validateHelmValues } from "./schemas";
 
 const runs = new Map<string, ProgramRun>();

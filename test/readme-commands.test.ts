@@ -10,7 +10,9 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, fakesForMissing, engineConfig, stackConfig, tryRunProgram } from "../harness";
-import { ConfigError, DEV_ROOT_TOKEN_FIX, loadStackConfig } from "../stacks/config";
+import { loadStackConfig } from "../stacks/config";
+import { ConfigError } from "../stacks/config-model";
+import { DEV_ROOT_TOKEN_FIX } from "../stacks/problems";
 
 const P = "veza-secrets";
 const RUNS = 64;

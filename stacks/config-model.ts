@@ -1,0 +1,154 @@
+/**
+ * What the stack-config loader reads and returns: the config source (as the engine hands it
+ * over), the problems it reports (`ConfigError`), and the typed settings of a stack.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { EnvironmentDefaults } from "./defaults";
+import { type EsoProviderName, type Environment, PROJECT, type ProviderName, type RawStackConfig, type SealConfig } from "./schema";
+
+/** The config as the Pulumi engine hands it over: `project:key` → string, plus which are secret. */
+export interface ConfigSource {
+  values: Record<string, string>;
+  secretKeys: ReadonlySet<string>;
+}
+
+/** Read the running stack's config from the Pulumi runtime. */
+export function runtimeConfigSource(): ConfigSource {
+  const values = pulumi.runtime.allConfig();
+  // isConfigSecret is exported by the SDK's runtime but missing from its typings.
+  const runtime = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
+  return { values, secretKeys: new Set(Object.keys(values).filter((k) => runtime.isConfigSecret(k))) };
+}
+
+/** One problem with the stack's config, and the command that fixes it. */
+export interface ConfigProblem {
+  /** Config path, e.g. `database.rotationSchedule`. */
+  key: string;
+  message: string;
+  fix: string;
+}
+
+/** Bad stack config. A `RunError`, so Pulumi prints the message without a stack trace. */
+export class ConfigError extends pulumi.RunError {
+  constructor(
+    public readonly stackName: string,
+    public readonly problems: ConfigProblem[],
+  ) {
+    super(
+      [
+        `Stack "${stackName}" has ${problems.length === 1 ? "a config problem" : `${problems.length} config problems`} (Pulumi.${stackName}.yaml); nothing was created:`,
+        ...problems.map((p) => `  - ${PROJECT}:${p.key}: ${p.message}\n    fix: ${p.fix}`),
+      ].join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+export interface VaultSettings {
+  /** `dev`: in-memory, unsealed, one pod. `ha`: Raft, TLS, persistent volumes. */
+  mode: "dev" | "ha";
+  replicas: number;
+  /** How this program's Vault provider reaches Vault. */
+  address: string;
+  tlsSecretName: string;
+  storageSize: string;
+  auditStorageSize: string;
+  resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
+  /** HA only: Vault was initialised and `vaultToken` is set, so it can be configured. */
+  bootstrapped: boolean;
+  /** Dev only: the NodePort the dev server listens on, on the local cluster. */
+  devNodePort: number;
+  seal?: SealConfig;
+  /**
+   * Absolute path of the PEM file with the CA the program's Vault provider trusts for
+   * `address` (validated: it exists and holds a CA certificate). None: the system's roots.
+   */
+  caCertFile?: string;
+  /** Dev root token, or the token `pulumi up` uses with login method `token`. Secret. */
+  token?: pulumi.Output<string>;
+  /**
+   * How `pulumi up` logs in. `jwt`: the role `role` on the issuer's jwt mount, with the JWT
+   * from TERRAFORM_VAULT_AUTH_JWT. `token`: `token`.
+   */
+  login: { method: "jwt" | "token"; issuer: "github" | "pulumi"; role: string; githubRepository?: string; pulumiOrganization?: string };
+}
+
+export interface DatabaseSettings {
+  host: string;
+  port: number;
+  name: string;
+  adminUsername: string;
+  appUsername: string;
+  appGroupRole: string;
+  appSchema: string;
+  /** When Vault rotates the schema owner's password (migrations only): five-field cron, UTC. */
+  rotationSchedule: string;
+  /** Lease TTL of each service's login (Vault `default_ttl` = `max_ttl`). */
+  defaultTtl: string;
+  defaultTtlSeconds: number;
+  /** How often ESO makes each service a new login: at most half `defaultTtl`. */
+  refreshInterval: string;
+  sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+  /** PEM CA Vault verifies the server with; default Vault's system roots. */
+  caCert?: string;
+  /** CA path in the services' pods, for database-url's sslrootcert. */
+  sslRootCert?: string;
+  verifyConnection: boolean;
+  /** Admin password Vault starts with (it then rotates it). Secret. */
+  adminPassword: pulumi.Output<string>;
+}
+
+/** A stack's config, validated, with its environment's defaults applied. */
+export interface StackConfig {
+  stack: string;
+  environment: Environment;
+  providers: ProviderName[];
+  /** `providers` that External Secrets Operator reads (all but `kubernetes`). */
+  esoProviders: EsoProviderName[];
+  namespaces: { workloads: string; vault: string; externalSecrets: string };
+  /** Present when `vault` is a provider. */
+  vault?: VaultSettings;
+  /** Present when any ESO provider is used. */
+  eso?: {
+    replicas: number;
+    serviceMonitor: boolean;
+    refreshInterval: string;
+    /** `Merge` while adopting hand-made Secrets, else `Owner`. */
+    creationPolicy: "Owner" | "Merge";
+    /** `Retain` in production: a vanished backend secret does not delete the Kubernetes Secret. */
+    deletionPolicy: "Retain" | "Delete";
+    /** Digest pinned on ESO's image, if configured. */
+    imageDigest?: string;
+  };
+  /** Per generated catalog key: its length and rotation period. */
+  generatedKeys: Record<string, { length: number; rotationDays: number }>;
+  /** Present when the stack configures a database and uses Vault: credentials are rotated by Vault. */
+  database?: DatabaseSettings;
+  rotation: { schedule: string; installReloader: boolean };
+  /** NetworkPolicies around Vault and ESO's controller; absent when off. */
+  network?: { deployerCidrs: string[]; deployerNamespaces: string[]; apiServerCidrs?: string[] };
+  aws?: NonNullable<RawStackConfig["aws"]>;
+  gcp?: { project: string; replicationLocations: string[]; clusterName: string; clusterLocation: string; dataAccessAuditLogs: boolean };
+  azure?: NonNullable<RawStackConfig["azure"]> & { keyVaultName: string; allowedIpRanges: string[] };
+  /** Supplied secrets by config key (catalog `supplied`, and `databaseUrl` when not rotated). */
+  supplied: Record<string, pulumi.Output<string>>;
+  /** Protect stateful resources from `pulumi destroy` and accidental replacement. */
+  protect: boolean;
+  /** Days a deleted cloud secret can be recovered. */
+  recoveryWindowDays: number;
+}
+
+/** What the section checks of `loadStackConfig` share: the parsed config and where problems go. */
+export interface CheckContext {
+  stack: string;
+  env: Environment;
+  /** The schema-validated config, before defaults. */
+  cfg: RawStackConfig;
+  d: EnvironmentDefaults;
+  providers: readonly ProviderName[];
+  /** Secret config values by key (never logged). */
+  secrets: Record<string, string>;
+  problems: ConfigProblem[];
+  warnings: string[];
+  add(path: PropertyKey[], message: string, secret?: boolean, fix?: string): void;
+}

@@ -1,0 +1,167 @@
+/**
+ * The Vault and database sections of a stack's config: defaults applied, cross-key rules
+ * checked (each problem named with its fix), typed settings returned. Called by
+ * `loadStackConfig` with the parsed config; they add problems and warnings, never throw.
+ */
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { DEV_ROOT_TOKEN_RULE, devRootTokenError } from "../components/vault/cluster-args";
+import type { CheckContext, DatabaseSettings, VaultSettings } from "./config-model";
+import { caCertProblem } from "./ca-cert";
+import { joinCommands, rmCommand, setCommands } from "./fixes";
+import { DEV_ROOT_TOKEN_FIX, fixCommand } from "./problems";
+import { PROJECT, durationSeconds, secondsAsDuration } from "./schema";
+
+/**
+ * The Vault settings of a stack that lists `vault`: mode, replicas, address, CA, login and
+ * token, with every cross-key rule reported through `c.add` (nothing is thrown here).
+ */
+export function vaultSettings(c: CheckContext): VaultSettings {
+  const { stack, env, cfg, d, secrets, problems, warnings, add } = c;
+  const v = cfg.vault ?? {};
+  const mode = v.mode ?? d.vaultMode;
+  if (mode === "dev" && env !== "development") {
+    add(["vault", "mode"], `"dev" (in-memory, unsealed, root token) is only allowed in development; got it in ${env}`);
+  }
+  if (env === "production" && !v.seal) {
+    add(["vault", "seal"], "production needs cloud-KMS auto-unseal (awskms, gcpckms or azurekeyvault)");
+  }
+  const replicas = v.replicas ?? (mode === "dev" ? 1 : 3);
+  if (mode === "ha" && (replicas < 3 || replicas % 2 === 0)) {
+    add(["vault", "replicas"], `Raft needs an odd number of at least 3 voters; got ${replicas}`);
+  }
+  const bootstrapped = mode === "dev" ? true : (v.bootstrapped ?? false);
+  const devNodePort = v.devNodePort ?? 30820;
+  if (mode === "ha" && bootstrapped && !v.address) {
+    add(["vault", "address"], "is required once Vault is bootstrapped: the address this program's Vault provider uses");
+  }
+  let token: pulumi.Output<string> | undefined;
+  const tokenKey = mode === "dev" ? "vaultDevRootToken" : "vaultToken";
+  const login = v.login ?? {};
+  // Dev mode has only its root token; everywhere else the program logs in with a short-lived
+  // workload identity, and a stored token is the explicit exception.
+  const method = mode === "dev" ? "token" : (login.method ?? "jwt");
+  const issuer = login.issuer ?? "github";
+  if (mode === "dev" && login.method === "jwt") add(["vault", "login", "method"], 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha', false, rmCommand(stack, ["vault", "login", "method"]));
+  if (bootstrapped && method === "jwt" && issuer === "github" && !login.githubRepository) {
+    add(["vault", "login", "githubRepository"], "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault");
+  }
+  if (bootstrapped && method === "jwt" && issuer === "pulumi" && !login.pulumiOrganization) {
+    add(["vault", "login", "pulumiOrganization"], "is required with vault.login.method jwt and issuer pulumi: the organization whose Deployments of this stack log in to Vault");
+  }
+  if (method === "jwt" && secrets.vaultToken !== undefined) {
+    add(["vaultToken"], "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it", false, rmCommand(stack, ["vaultToken"]));
+  }
+  if (mode === "dev" || (bootstrapped && method === "token")) {
+    if (secrets[tokenKey] === undefined) {
+      if (!problems.some((p) => p.key === tokenKey)) {
+        if (mode === "dev") add([tokenKey], "is required: the dev server's root token", true, DEV_ROOT_TOKEN_FIX(stack));
+        else add([tokenKey], `is required once vault.bootstrapped is true with vault.login.method token: the token \`pulumi up\` configures Vault with (or log in with jwt: ${setCommands(stack, ["vault", "login", "method"], "jwt")[0]})`, true);
+      }
+    } else if (mode === "dev" && devRootTokenError(secrets[tokenKey])) {
+      // Checked here, before anything is registered; the value is never echoed.
+      add([tokenKey], `${DEV_ROOT_TOKEN_RULE}; the value set does not`, true, DEV_ROOT_TOKEN_FIX(stack));
+    } else {
+      token = pulumi.secret(secrets[tokenKey]);
+    }
+  }
+  let caCertFile: string | undefined;
+  if (v.caCertFile !== undefined) {
+    caCertFile = path.resolve(v.caCertFile);
+    const problem = caCertProblem(caCertFile);
+    if (problem) add(["vault", "caCertFile"], `${JSON.stringify(v.caCertFile)} ${problem}`);
+  } else if (mode === "ha" && bootstrapped && (v.address ?? "").startsWith("https://")) {
+    warnings.push(
+      `${PROJECT}:vault.caCertFile is not set: the Vault provider verifies ${v.address ?? "Vault"} against the system's CA roots only; with a private CA (README, "Bootstrapping Vault") every Vault resource fails with "x509: certificate signed by unknown authority"`,
+    );
+  }
+  return {
+    mode,
+    replicas,
+    caCertFile,
+    address: v.address ?? (mode === "dev" ? `http://127.0.0.1:${devNodePort}` : `https://vault.${cfg.namespaces?.vault ?? "vault-system"}.svc:8200`),
+    tlsSecretName: v.tlsSecretName ?? "vault-tls",
+    storageSize: v.storageSize ?? "10Gi",
+    auditStorageSize: v.auditStorageSize ?? "10Gi",
+    resources: v.resources ?? d.vaultResources,
+    bootstrapped,
+    devNodePort,
+    seal: v.seal,
+    token,
+    login: {
+      method,
+      issuer,
+      role: cfg.vaultLoginRole ?? `pulumi-${env}`,
+      ...(login.githubRepository ? { githubRepository: login.githubRepository } : {}),
+      ...(login.pulumiOrganization ? { pulumiOrganization: login.pulumiOrganization } : {}),
+    },
+  };
+}
+
+/**
+ * The database settings when the stack sets `database` and uses Vault (rotated credentials
+ * need Vault's database engine); `undefined` otherwise, with a warning if `database` is ignored.
+ */
+export function databaseSettings(c: CheckContext, vault: VaultSettings | undefined): DatabaseSettings | undefined {
+  const { stack, cfg, d, secrets, problems, warnings, add } = c;
+  if (cfg.database && !c.providers.includes("vault")) {
+    // Rotated credentials need Vault's database engine; without it database-url is supplied.
+    warnings.push(`${PROJECT}:database is ignored: rotated database credentials need vault in providers; database-url comes from the databaseUrl secret instead`);
+  }
+  if (!cfg.database || !c.providers.includes("vault")) return undefined;
+  {
+    const db = cfg.database;
+    const rotationSchedule = db.rotationSchedule ?? "0 4 * * 0";
+    const defaultTtl = db.defaultTtl ?? d.databaseLeaseTtl;
+    const ttl = durationSeconds(defaultTtl);
+    // Half the TTL by default: the previous login stays valid for the other half, while
+    // Reloader rolls the pods onto the new one (docs/database.md).
+    const refreshInterval = db.refreshInterval ?? secondsAsDuration(Math.floor(ttl / 2));
+    const unset = (key: string): string => rmCommand(stack, ["database", key]);
+    if (db.rotationPeriod !== undefined) {
+      add(["database", "rotationPeriod"], `was replaced by database.rotationSchedule (cron, UTC; default "0 4 * * 0"): the migration login now rotates at a time you choose`, false, joinCommands([unset("rotationPeriod"), fixCommand(stack, ["database", "rotationSchedule"])]));
+    }
+    if (db.maxTtl !== undefined) {
+      add(["database", "maxTtl"], `was removed: service logins are never renewed, so each lease ends at database.defaultTtl`, false, unset("maxTtl"));
+    }
+    const sslMode = db.sslMode ?? d.sslMode;
+    for (const k of ["caCert", "sslRootCert"] as const) {
+      if (db[k] !== undefined && sslMode !== "verify-ca" && sslMode !== "verify-full") {
+        add(["database", "sslMode"], `is "${sslMode}", which verifies no certificate, but database.${k} is set: use verify-full (or verify-ca)`, false, setCommands(stack, ["database", "sslMode"], "verify-full")[0]);
+      }
+    }
+    if (ttl < 600) {
+      add(["database", "defaultTtl"], `must be at least 10m (each login must outlive a pod rollout); got "${defaultTtl}"`);
+    } else if (durationSeconds(refreshInterval) * 2 > ttl) {
+      add(["database", "refreshInterval"], `(${refreshInterval}) must be at most half of database.defaultTtl (${defaultTtl}): the previous login must stay valid while the pods restart`, false, setCommands(stack, ["database", "refreshInterval"], secondsAsDuration(Math.floor(ttl / 2)))[0]);
+    } else if (durationSeconds(refreshInterval) < 60) {
+      add(["database", "refreshInterval"], `must be at least 1m (each refresh makes a database login); got "${refreshInterval}"`);
+    }
+    if (!(cfg.rotation?.installReloader ?? d.installReloader)) {
+      add(["rotation", "installReloader"], "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires", false, setCommands(stack, ["rotation", "installReloader"], true)[0]);
+    }
+    // Needed only by the run that configures Vault (README, "Bootstrapping Vault": the first
+    // install of an HA Vault comes before the database bootstrap that makes this password).
+    if (vault?.bootstrapped && secrets.databaseAdminPassword === undefined && !problems.some((p) => p.key === "databaseAdminPassword")) {
+      add(["databaseAdminPassword"], "is required once vault.bootstrapped is true: the password of database.adminUsername, which Vault rotates after first use", true);
+    }
+    return {
+      host: db.host,
+      port: db.port ?? 5432,
+      name: db.name ?? "veza",
+      adminUsername: db.adminUsername ?? "vault_admin",
+      appUsername: db.appUsername ?? "veza_app",
+      appGroupRole: db.appGroupRole ?? "veza_app_group",
+      appSchema: db.appSchema ?? "veza",
+      rotationSchedule,
+      defaultTtl,
+      defaultTtlSeconds: ttl,
+      refreshInterval,
+      sslMode: db.sslMode ?? d.sslMode,
+      ...(db.caCert ? { caCert: db.caCert } : {}),
+      ...(db.sslRootCert ? { sslRootCert: db.sslRootCert } : {}),
+      verifyConnection: db.verifyConnection ?? true,
+      adminPassword: pulumi.secret(secrets.databaseAdminPassword ?? ""),
+    };
+  }
+}

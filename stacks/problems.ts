@@ -1,0 +1,186 @@
+/**
+ * How a config problem is worded and fixed: the example value for a key, the
+ * `pulumi config set` command that repairs it (typed as the CLI stores it), and zod's issues
+ * turned into sentences that name what was given.
+ */
+import { z } from "zod";
+import { type ConfigPath, formatPath, joinCommands, nearest, replaceCommands, rmCommand, setCommands, setSecretCommand } from "./fixes";
+import { type Environment, ENVIRONMENTS, EXAMPLES, PROVIDERS, type ProviderName, configSchema } from "./schema";
+
+/** A command that makes a valid dev root token every time (a letter first, then 48 hex digits). */
+export const DEV_ROOT_TOKEN_FIX = (stack: string): string => `pulumi config set --secret vaultDevRootToken "dev-$(openssl rand -hex 24)" --stack ${stack}`;
+
+function examplePath(path: readonly PropertyKey[]): string {
+  const parts = path.map((p, i) => (typeof p === "number" ? "[]" : path[i - 1] === "generatedKeys" ? "*" : String(p)));
+  return parts.join(".").replace(/\.\[\]/g, "[]");
+}
+
+/**
+ * The example for `path` in environment `env`: its own, or the matching part of an
+ * ancestor's example object. An example that names the environment is a function of it.
+ */
+export function exampleFor(path: readonly PropertyKey[], env: Environment = "development"): unknown {
+  for (let n = path.length; n > 0; n--) {
+    const entry = EXAMPLES[examplePath(path.slice(0, n))];
+    const example: unknown = typeof entry === "function" ? (entry as (e: Environment) => unknown)(env) : entry;
+    if (example === undefined) continue;
+    const rest = valueAt(example, path.slice(n));
+    if (rest !== undefined) return rest;
+  }
+  return undefined;
+}
+
+/** The environment a stack's name says it is (`development-alice` → development). */
+export function environmentOfStack(stack: string): Environment | undefined {
+  return ENVIRONMENTS.find((e) => stack === e || stack.startsWith(`${e}-`));
+}
+
+/** The command that sets `path` to its example (a secret: prompted for), replacing `current`. */
+export function fixCommand(stack: string, path: readonly PropertyKey[], secret = false, current?: unknown): string {
+  if (secret) return setSecretCommand(stack, String(path[0]));
+  const example = exampleFor(path, environmentOfStack(stack));
+  if (example === undefined) throw new Error(`no example for config path ${formatPath(path)}: add one to EXAMPLES in stacks/schema.ts`);
+  return joinCommands(replaceCommands(stack, path as ConfigPath, example, current));
+}
+
+/**
+ * The fix for a bad `providers` list: the same list with typos replaced by the nearest
+ * backend not yet listed, duplicates dropped, and `kubernetes` dropped where it is not
+ * allowed; set one element at a time (Pulumi.yaml declares `providers` as an array).
+ */
+export function providersFix(stack: string, raw: unknown, env: Environment | undefined): string {
+  const out: ProviderName[] = [];
+  for (const entry of Array.isArray(raw) ? (raw as unknown[]) : []) {
+    const name = typeof entry === "string" ? entry : "";
+    const valid = (PROVIDERS as readonly string[]).includes(name) ? (name as ProviderName) : (nearest(name, PROVIDERS.filter((p) => !out.includes(p))) as ProviderName | undefined);
+    if (valid && !out.includes(valid)) out.push(valid);
+  }
+  let fixed = out;
+  if (fixed.includes("kubernetes") && (env !== "development" || fixed.length > 1)) fixed = fixed.filter((p) => p !== "kubernetes");
+  if (fixed.length === 0) fixed = ["vault"];
+  return joinCommands(replaceCommands(stack, ["providers"], fixed, raw));
+}
+
+const unwrap = (t: z.ZodType | undefined): z.ZodType | undefined => {
+  let u = t;
+  while (u instanceof z.ZodOptional) u = u.unwrap() as z.ZodType;
+  return u;
+};
+
+/** The schema at `path` (through objects, records and lists; not into unions), if any. */
+function schemaAt(path: readonly PropertyKey[]): z.ZodType | undefined {
+  let cur: z.ZodType | undefined = configSchema;
+  for (const p of path) {
+    cur = unwrap(cur);
+    if (cur instanceof z.ZodObject) cur = (cur.shape as Record<string, z.ZodType>)[String(p)];
+    else if (cur instanceof z.ZodRecord) cur = cur.valueType as z.ZodType;
+    else if (cur instanceof z.ZodArray) cur = cur.element as z.ZodType;
+    else return undefined;
+  }
+  return unwrap(cur);
+}
+
+/**
+ * The value nearest to a wrong one that the schema accepts, if an obvious repair gives one:
+ * a number or boolean stored where text belongs (an account id), a URL scheme or a trailing
+ * `/` where a host and path belong (an OIDC issuer), surrounding spaces.
+ */
+export function repairedValue(path: readonly PropertyKey[], got: unknown): string | undefined {
+  const schema = schemaAt(path);
+  if (!schema || (typeof got !== "string" && typeof got !== "number" && typeof got !== "boolean")) return undefined;
+  const text = String(got).trim();
+  const candidates = [text, text.replace(/\/+$/, ""), text.replace(/^https?:\/\//, "").replace(/\/+$/, "")];
+  return candidates.find((c) => c !== got && schema.safeParse(c).success);
+}
+
+/** The keys the schema allows at `path` (for a discriminated union: the chosen variant's, else all). */
+export function knownKeys(path: readonly PropertyKey[], value: unknown): string[] {
+  const cur = schemaAt(path);
+  if (cur instanceof z.ZodObject) return Object.keys(cur.shape);
+  if (cur instanceof z.ZodDiscriminatedUnion) {
+    const type = (value as { type?: unknown } | undefined)?.type;
+    const options = (cur.options as z.ZodType[]).filter((o): o is z.ZodObject => o instanceof z.ZodObject);
+    const chosen = options.filter((o) => (o.shape as { type?: z.ZodLiteral }).type?.value === type);
+    return [...new Set((chosen.length ? chosen : options).flatMap((o) => Object.keys(o.shape)))];
+  }
+  return [];
+}
+
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const p of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return "a list";
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}
+
+export function zodMessage(issue: z.core.$ZodIssue, raw: unknown): string {
+  const got = valueAt(raw, issue.path);
+  switch (issue.code) {
+    case "invalid_type":
+      return got === undefined ? "is required" : `must be ${article(issue.expected)}; got ${describe(got)}`;
+    case "invalid_value":
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}; got ${describe(got)}`;
+    case "too_small":
+      if (issue.origin === "array") return `must list at least ${String(issue.minimum)}`;
+      if (issue.origin === "string") return `must be at least ${String(issue.minimum)} characters; got ${describe(got)}`;
+      return `must be at least ${String(issue.minimum)}; got ${describe(got)}`;
+    case "too_big":
+      if (issue.origin === "string") return `must be at most ${String(issue.maximum)} characters; got ${describe(got)}`;
+      return `must be at most ${String(issue.maximum)}; got ${describe(got)}`;
+    case "unrecognized_keys":
+      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling against Pulumi.yaml)`;
+    case "invalid_union":
+      return `is not a valid value; got ${describe(got)}`;
+    default:
+      return `${issue.message}; got ${describe(got)}`;
+  }
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/**
+ * Every schema issue as a problem with its fix: unknown keys with the nearest known one,
+ * providers and environment with a working list or name, enum typos with the nearest value,
+ * anything else with a repaired value where one can be derived.
+ */
+export function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: Record<string, unknown>, stack: string, add: (path: PropertyKey[], message: string, secret?: boolean, fix?: string) => void): void {
+  const stackEnv = environmentOfStack(stack);
+  for (const issue of issues) {
+    const got = valueAt(raw, issue.path);
+    if (issue.code === "unrecognized_keys") {
+      const known = knownKeys(issue.path, valueAt(raw, issue.path));
+      for (const k of issue.keys) {
+        const p = [...issue.path, k];
+        const near = nearest(k, known.filter((x) => valueAt(raw, [...issue.path, x]) === undefined));
+        const message = zodMessage({ ...issue, keys: [k] }, raw) + (near ? `; did you mean "${near}"?` : "");
+        const move = near ? setCommands(stack, [...issue.path, near] as ConfigPath, valueAt(raw, p)) : [];
+        add(p, message, false, joinCommands([...move, rmCommand(stack, p as ConfigPath)]));
+      }
+    } else if (issue.path[0] === "providers") {
+      add(issue.path, zodMessage(issue, raw), false, providersFix(stack, raw.providers, stackEnv));
+    } else if (issue.path.length === 1 && issue.path[0] === "environment") {
+      const env = stackEnv ?? nearest(typeof got === "string" ? got : "", ENVIRONMENTS) ?? "development";
+      add(issue.path, zodMessage(issue, raw), false, setCommands(stack, ["environment"], env)[0]);
+    } else if ((issue.code === "invalid_value" || issue.code === "invalid_union") && typeof got === "string") {
+      const options = issue.code === "invalid_value" ? issue.values.map(String) : ((issue as { options?: unknown[] }).options ?? []).map(String);
+      const near = nearest(got, options);
+      add(issue.path, zodMessage(issue, raw) + (near ? `; did you mean "${near}"?` : ""), false, near ? setCommands(stack, issue.path as ConfigPath, near)[0] : undefined);
+    } else {
+      const repaired = repairedValue(issue.path, got);
+      add(issue.path, zodMessage(issue, raw), false, repaired !== undefined ? setCommands(stack, issue.path as ConfigPath, repaired)[0] : undefined);
+    }
+  }
+}
