@@ -151,4 +151,6 @@ export interface CheckContext {
   problems: ConfigProblem[];
   warnings: string[];
   add(path: PropertyKey[], message: string, secret?: boolean, fix?: string): void;
+  /** Report a secret that is not set (skipped when the caller needs no secret values). */
+  missing(path: PropertyKey[], message: string, fix?: string): void;
 }

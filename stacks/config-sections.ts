@@ -17,7 +17,7 @@ import { PROJECT, durationSeconds, secondsAsDuration } from "./schema";
  * token, with every cross-key rule reported through `c.add` (nothing is thrown here).
  */
 export function vaultSettings(c: CheckContext): VaultSettings {
-  const { stack, env, cfg, d, secrets, problems, warnings, add } = c;
+  const { stack, env, cfg, d, secrets, problems, warnings, add, missing } = c;
   const v = cfg.vault ?? {};
   const mode = v.mode ?? d.vaultMode;
   if (mode === "dev" && env !== "development") {
@@ -55,8 +55,8 @@ export function vaultSettings(c: CheckContext): VaultSettings {
   if (mode === "dev" || (bootstrapped && method === "token")) {
     if (secrets[tokenKey] === undefined) {
       if (!problems.some((p) => p.key === tokenKey)) {
-        if (mode === "dev") add([tokenKey], "is required: the dev server's root token", true, DEV_ROOT_TOKEN_FIX(stack));
-        else add([tokenKey], `is required once vault.bootstrapped is true with vault.login.method token: the token \`pulumi up\` configures Vault with (or log in with jwt: ${setCommands(stack, ["vault", "login", "method"], "jwt")[0]})`, true);
+        if (mode === "dev") missing([tokenKey], "is required: the dev server's root token", DEV_ROOT_TOKEN_FIX(stack));
+        else missing([tokenKey], `is required once vault.bootstrapped is true with vault.login.method token: the token \`pulumi up\` configures Vault with (or log in with jwt: ${setCommands(stack, ["vault", "login", "method"], "jwt")[0]})`);
       }
     } else if (mode === "dev" && devRootTokenError(secrets[tokenKey])) {
       // Checked here, before anything is registered; the value is never echoed.
@@ -103,7 +103,7 @@ export function vaultSettings(c: CheckContext): VaultSettings {
  * need Vault's database engine); `undefined` otherwise, with a warning if `database` is ignored.
  */
 export function databaseSettings(c: CheckContext, vault: VaultSettings | undefined): DatabaseSettings | undefined {
-  const { stack, cfg, d, secrets, problems, warnings, add } = c;
+  const { stack, cfg, d, secrets, problems, warnings, add, missing } = c;
   if (cfg.database && !c.providers.includes("vault")) {
     // Rotated credentials need Vault's database engine; without it database-url is supplied.
     warnings.push(`${PROJECT}:database is ignored: rotated database credentials need vault in providers; database-url comes from the databaseUrl secret instead`);
@@ -143,7 +143,7 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
     // Needed only by the run that configures Vault (README, "Bootstrapping Vault": the first
     // install of an HA Vault comes before the database bootstrap that makes this password).
     if (vault?.bootstrapped && secrets.databaseAdminPassword === undefined && !problems.some((p) => p.key === "databaseAdminPassword")) {
-      add(["databaseAdminPassword"], "is required once vault.bootstrapped is true: the password of database.adminUsername, which Vault rotates after first use", true);
+      missing(["databaseAdminPassword"], "is required once vault.bootstrapped is true: the password of database.adminUsername, which Vault rotates after first use");
     }
     return {
       host: db.host,

@@ -39,13 +39,25 @@ function parseValue(raw: string): unknown {
  * Parse and validate a stack's config. Throws `ConfigError` listing every problem.
  * `catalog` defaults to the Veza catalog; tests pass others.
  */
-export function loadStackConfig(source: ConfigSource, stack: string, catalog: readonly SecretSpec[] = CATALOG): StackConfig {
+/** How `loadStackConfig` treats supplied secrets. */
+export interface LoadOptions {
+  /**
+   * `false` for commands that need no secret value (`npm run bootstrap-sql`): a missing secret
+   * is not a problem then, though a secret stored in plain text still is. Default `true`.
+   */
+  requireSecrets?: boolean;
+}
+
+export function loadStackConfig(source: ConfigSource, stack: string, catalog: readonly SecretSpec[] = CATALOG, options: LoadOptions = {}): StackConfig {
   validateCatalog(catalog);
   const problems: ConfigProblem[] = [];
   const add = (path: PropertyKey[], message: string, secret = false, fix?: string): void => {
     problems.push({ key: formatPath(path), message, fix: fix ?? fixCommand(stack, path, secret, valueAt(raw, path)) });
   };
 
+  const missing = (path: PropertyKey[], message: string, fix?: string): void => {
+    if (options.requireSecrets !== false) add(path, message, true, fix);
+  };
   const warnings: string[] = [];
   const prefix = `${PROJECT}:`;
   const secretNames = new Set(secretConfigKeys(catalog));
@@ -137,7 +149,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     generatedKeys[g.key] = { length, rotationDays };
   }
 
-  const context: CheckContext = { stack, env, cfg, d, providers, secrets, problems, warnings, add };
+  const context: CheckContext = { stack, env, cfg, d, providers, secrets, problems, warnings, add, missing };
   const vault = providers.includes("vault") ? vaultSettings(context) : undefined;
   const database = databaseSettings(context, vault);
 
@@ -149,7 +161,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     const { configKey } = spec.source;
     const value = secrets[configKey];
     if (value === undefined) {
-      if (!problems.some((p) => p.key === configKey)) add([configKey], `is required: ${spec.description} (${spec.key})`, true);
+      if (!problems.some((p) => p.key === configKey)) missing([configKey], `is required: ${spec.description} (${spec.key})`);
       continue;
     }
     if (spec.source.pattern && !spec.source.pattern.test(value)) {
