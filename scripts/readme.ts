@@ -10,6 +10,8 @@ import { CATALOG, SERVICES, type SecretSpec, serviceSecrets, suppliedSecrets } f
 import { ROOT, runProgram } from "../harness";
 import { callsPerMonth, databaseLeasesTable, freshnessTable, PRICE_PER_10K } from "../harness/freshness";
 import { renderMermaid } from "./plan";
+import { defaultsTable } from "../stacks/defaults";
+import { ENVIRONMENTS } from "../stacks/schema";
 
 const README = path.join(ROOT, "README.md");
 const PROJECT_FILE = path.join(ROOT, "Pulumi.yaml");
@@ -81,7 +83,7 @@ export function verifySecretBlock(catalog: readonly SecretSpec[] = CATALOG): str
 
 /** Each generated block's content, by marker name. */
 export async function generatedBlocks(): Promise<Record<string, string>> {
-  const blocks: Record<string, string> = { "secrets-table": secretsTable(), "verify-secret": verifySecretBlock() };
+  const blocks: Record<string, string> = { "secrets-table": secretsTable(), "verify-secret": verifySecretBlock(), defaults: defaultsTable(ENVIRONMENTS) };
   const freshness: string[] = [];
   for (const stack of ["development", "staging", "production"]) {
     const run = await runProgram({ stack });

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEV_ROOT_TOKEN_RULE, devRootTokenError } from "../components/vault/cluster-args";
 import type { CheckContext, DatabaseSettings, VaultSettings } from "./config-model";
 import { caCertProblem } from "./ca-cert";
+import { STACK_DEFAULTS, loginRoleDefault, vaultReplicasDefault } from "./defaults";
 import { joinCommands, rmCommand, setCommands } from "./fixes";
 import { DEV_ROOT_TOKEN_FIX, fixCommand } from "./problems";
 import { PROJECT, durationSeconds, secondsAsDuration } from "./schema";
@@ -26,12 +27,12 @@ export function vaultSettings(c: CheckContext): VaultSettings {
   if (env === "production" && !v.seal) {
     add(["vault", "seal"], "production needs cloud-KMS auto-unseal (awskms, gcpckms or azurekeyvault)");
   }
-  const replicas = v.replicas ?? (mode === "dev" ? 1 : 3);
+  const replicas = v.replicas ?? vaultReplicasDefault(mode);
   if (mode === "ha" && (replicas < 3 || replicas % 2 === 0)) {
     add(["vault", "replicas"], `Raft needs an odd number of at least 3 voters; got ${replicas}`);
   }
   const bootstrapped = mode === "dev" ? true : (v.bootstrapped ?? false);
-  const devNodePort = v.devNodePort ?? 30820;
+  const devNodePort = v.devNodePort ?? STACK_DEFAULTS.vault.devNodePort;
   if (mode === "ha" && bootstrapped && !v.address) {
     add(["vault", "address"], "is required once Vault is bootstrapped: the address this program's Vault provider uses");
   }
@@ -41,7 +42,7 @@ export function vaultSettings(c: CheckContext): VaultSettings {
   // Dev mode has only its root token; everywhere else the program logs in with a short-lived
   // workload identity, and a stored token is the explicit exception.
   const method = mode === "dev" ? "token" : (login.method ?? "jwt");
-  const issuer = login.issuer ?? "github";
+  const issuer = login.issuer ?? STACK_DEFAULTS.vault.loginIssuer;
   if (mode === "dev" && login.method === "jwt") add(["vault", "login", "method"], 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha', false, rmCommand(stack, ["vault", "login", "method"]));
   if (bootstrapped && method === "jwt" && issuer === "github" && !login.githubRepository) {
     add(["vault", "login", "githubRepository"], "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault");
@@ -79,10 +80,10 @@ export function vaultSettings(c: CheckContext): VaultSettings {
     mode,
     replicas,
     caCertFile,
-    address: v.address ?? (mode === "dev" ? `http://127.0.0.1:${devNodePort}` : `https://vault.${cfg.namespaces?.vault ?? "vault-system"}.svc:8200`),
-    tlsSecretName: v.tlsSecretName ?? "vault-tls",
-    storageSize: v.storageSize ?? "10Gi",
-    auditStorageSize: v.auditStorageSize ?? "10Gi",
+    address: v.address ?? (mode === "dev" ? `http://127.0.0.1:${devNodePort}` : `https://vault.${cfg.namespaces?.vault ?? STACK_DEFAULTS.namespaces.vault}.svc:8200`),
+    tlsSecretName: v.tlsSecretName ?? STACK_DEFAULTS.vault.tlsSecretName,
+    storageSize: v.storageSize ?? STACK_DEFAULTS.vault.storageSize,
+    auditStorageSize: v.auditStorageSize ?? STACK_DEFAULTS.vault.auditStorageSize,
     resources: v.resources ?? d.vaultResources,
     bootstrapped,
     devNodePort,
@@ -91,7 +92,7 @@ export function vaultSettings(c: CheckContext): VaultSettings {
     login: {
       method,
       issuer,
-      role: cfg.vaultLoginRole ?? `pulumi-${env}`,
+      role: cfg.vaultLoginRole ?? loginRoleDefault(env),
       ...(login.githubRepository ? { githubRepository: login.githubRepository } : {}),
       ...(login.pulumiOrganization ? { pulumiOrganization: login.pulumiOrganization } : {}),
     },
@@ -111,7 +112,7 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
   if (!cfg.database || !c.providers.includes("vault")) return undefined;
   {
     const db = cfg.database;
-    const rotationSchedule = db.rotationSchedule ?? "0 4 * * 0";
+    const rotationSchedule = db.rotationSchedule ?? STACK_DEFAULTS.database.rotationSchedule;
     const defaultTtl = db.defaultTtl ?? d.databaseLeaseTtl;
     const ttl = durationSeconds(defaultTtl);
     // Half the TTL by default: the previous login stays valid for the other half, while
@@ -119,7 +120,7 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
     const refreshInterval = db.refreshInterval ?? secondsAsDuration(Math.floor(ttl / 2));
     const unset = (key: string): string => rmCommand(stack, ["database", key]);
     if (db.rotationPeriod !== undefined) {
-      add(["database", "rotationPeriod"], `was replaced by database.rotationSchedule (cron, UTC; default "0 4 * * 0"): the migration login now rotates at a time you choose`, false, joinCommands([unset("rotationPeriod"), fixCommand(stack, ["database", "rotationSchedule"])]));
+      add(["database", "rotationPeriod"], `was replaced by database.rotationSchedule (cron, UTC; default "${STACK_DEFAULTS.database.rotationSchedule}"): the migration login now rotates at a time you choose`, false, joinCommands([unset("rotationPeriod"), fixCommand(stack, ["database", "rotationSchedule"])]));
     }
     if (db.maxTtl !== undefined) {
       add(["database", "maxTtl"], `was removed: service logins are never renewed, so each lease ends at database.defaultTtl`, false, unset("maxTtl"));
@@ -147,12 +148,12 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
     }
     return {
       host: db.host,
-      port: db.port ?? 5432,
-      name: db.name ?? "veza",
-      adminUsername: db.adminUsername ?? "vault_admin",
-      appUsername: db.appUsername ?? "veza_app",
-      appGroupRole: db.appGroupRole ?? "veza_app_group",
-      appSchema: db.appSchema ?? "veza",
+      port: db.port ?? STACK_DEFAULTS.database.port,
+      name: db.name ?? STACK_DEFAULTS.database.name,
+      adminUsername: db.adminUsername ?? STACK_DEFAULTS.database.adminUsername,
+      appUsername: db.appUsername ?? STACK_DEFAULTS.database.appUsername,
+      appGroupRole: db.appGroupRole ?? STACK_DEFAULTS.database.appGroupRole,
+      appSchema: db.appSchema ?? STACK_DEFAULTS.database.appSchema,
       rotationSchedule,
       defaultTtl,
       defaultTtlSeconds: ttl,
@@ -160,7 +161,7 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
       sslMode: db.sslMode ?? d.sslMode,
       ...(db.caCert ? { caCert: db.caCert } : {}),
       ...(db.sslRootCert ? { sslRootCert: db.sslRootCert } : {}),
-      verifyConnection: db.verifyConnection ?? true,
+      verifyConnection: db.verifyConnection ?? STACK_DEFAULTS.database.verifyConnection,
       adminPassword: pulumi.secret(secrets.databaseAdminPassword ?? ""),
     };
   }

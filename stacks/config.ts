@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CATALOG, type SecretSpec, generatedSecrets, validateCatalog } from "../components/catalog";
-import { defaultsFor } from "./defaults";
+import { STACK_DEFAULTS, defaultsFor, keyVaultNameDefault, networkPoliciesDefault, workloadNamespace } from "./defaults";
 import { formatPath, joinCommands, nearest, rmCommand, setCommands } from "./fixes";
 import { ENVIRONMENTS, ESO_PROVIDERS, PROJECT, configSchema, durationSeconds } from "./schema";
 import { type CheckContext, ConfigError, type ConfigProblem, type ConfigSource, type StackConfig } from "./config-model";
@@ -174,7 +174,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   const eso = esoProviders.length
     ? {
         replicas: cfg.eso?.replicas ?? d.esoReplicas,
-        serviceMonitor: cfg.eso?.serviceMonitor ?? false,
+        serviceMonitor: cfg.eso?.serviceMonitor ?? STACK_DEFAULTS.eso.serviceMonitor,
         refreshInterval: cfg.eso?.refreshInterval ?? d.refreshInterval,
         creationPolicy: cfg.eso?.adoptExisting ? ("Merge" as const) : ("Owner" as const),
         // ESO's webhook refuses Delete for a Secret it does not own (creationPolicy Merge), and
@@ -195,7 +195,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     add(["eso", "refreshInterval"], `must be at least 1m (each refresh is a provider API call); got "${eso.refreshInterval}"`);
   }
 
-  const networkOn = cfg.network?.policies ?? env !== "development";
+  const networkOn = cfg.network?.policies ?? networkPoliciesDefault(env);
   const network = networkOn
     ? {
         deployerCidrs: cfg.network?.deployerCidrs ?? [],
@@ -225,15 +225,15 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     providers,
     esoProviders,
     namespaces: {
-      workloads: cfg.namespaces?.workloads ?? `veza-${env}`,
-      vault: cfg.namespaces?.vault ?? "vault-system",
-      externalSecrets: cfg.namespaces?.externalSecrets ?? "external-secrets-system",
+      workloads: cfg.namespaces?.workloads ?? workloadNamespace(env),
+      vault: cfg.namespaces?.vault ?? STACK_DEFAULTS.namespaces.vault,
+      externalSecrets: cfg.namespaces?.externalSecrets ?? STACK_DEFAULTS.namespaces.externalSecrets,
     },
     vault,
     eso,
     generatedKeys,
     database,
-    rotation: { schedule: cfg.rotation?.schedule ?? "0 3 * * *", installReloader: cfg.rotation?.installReloader ?? d.installReloader },
+    rotation: { schedule: cfg.rotation?.schedule ?? STACK_DEFAULTS.rotation.schedule, installReloader: cfg.rotation?.installReloader ?? d.installReloader },
     network,
     aws: providers.includes("aws") ? cfg.aws : undefined,
     gcp:
@@ -243,12 +243,12 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
             replicationLocations: cfg.gcp.replicationLocations ?? [],
             clusterName: cfg.gcp.clusterName,
             clusterLocation: cfg.gcp.clusterLocation,
-            dataAccessAuditLogs: cfg.gcp.dataAccessAuditLogs ?? true,
+            dataAccessAuditLogs: cfg.gcp.dataAccessAuditLogs ?? STACK_DEFAULTS.gcp.dataAccessAuditLogs,
           }
         : undefined,
     azure:
       providers.includes("azure") && cfg.azure
-        ? { ...cfg.azure, keyVaultName: cfg.azure.keyVaultName ?? `veza-${env}-kv`, allowedIpRanges: cfg.azure.allowedIpRanges ?? [] }
+        ? { ...cfg.azure, keyVaultName: cfg.azure.keyVaultName ?? keyVaultNameDefault(env), allowedIpRanges: cfg.azure.allowedIpRanges ?? [] }
         : undefined,
     supplied,
     protect: d.protect,

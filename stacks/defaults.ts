@@ -1,6 +1,7 @@
 /**
- * Per-environment defaults: the only place, with `config.ts`, that knows what
- * development, staging and production mean. A stack's config overrides any of them.
+ * Every default of the stack config, in one place: per environment (`defaultsFor`) and the
+ * same for all (`STACK_DEFAULTS`). The config layer applies them; docs/configuration.md's
+ * defaults table is generated from them (`npm run readme`). A stack's config overrides any.
  */
 import type { Environment } from "./schema";
 
@@ -62,4 +63,95 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
 
 export function defaultsFor(env: Environment): EnvironmentDefaults {
   return DEFAULTS[env];
+}
+
+/** Defaults that do not depend on the environment, by config key. */
+export const STACK_DEFAULTS = {
+  namespaces: { vault: "vault-system", externalSecrets: "external-secrets-system" },
+  vault: { devNodePort: 30820, tlsSecretName: "vault-tls", storageSize: "10Gi", auditStorageSize: "10Gi", loginIssuer: "github" as const },
+  database: {
+    port: 5432,
+    name: "veza",
+    adminUsername: "vault_admin",
+    appUsername: "veza_app",
+    appGroupRole: "veza_app_group",
+    appSchema: "veza",
+    rotationSchedule: "0 4 * * 0",
+    verifyConnection: true,
+  },
+  rotation: { schedule: "0 3 * * *" },
+  eso: { serviceMonitor: false },
+  gcp: { dataAccessAuditLogs: true },
+} as const;
+
+/** Vault's replica count by mode: one dev server, or three Raft voters. */
+export function vaultReplicasDefault(mode: "dev" | "ha"): number {
+  return mode === "dev" ? 1 : 3;
+}
+
+/** The Vault role `pulumi up` logs in with (jwt): `pulumi-<env>`. */
+export function loginRoleDefault(env: Environment): string {
+  return `pulumi-${env}`;
+}
+
+/** NetworkPolicies are on outside development. */
+export function networkPoliciesDefault(env: Environment): boolean {
+  return env !== "development";
+}
+
+/** The Azure Key Vault's name: `veza-<env>-kv`. */
+export function keyVaultNameDefault(env: Environment): string {
+  return `veza-${env}-kv`;
+}
+
+/** The workload namespace of an environment: `veza-<env>`. */
+export function workloadNamespace(env: Environment): string {
+  return `veza-${env}`;
+}
+
+/**
+ * The defaults table for docs/configuration.md: one row per config key, one column per
+ * environment, from the same values the config layer applies.
+ */
+export function defaultsTable(envs: readonly Environment[]): string {
+  const per = (f: (d: EnvironmentDefaults, env: Environment) => unknown) => envs.map((e) => f(DEFAULTS[e], e));
+  const same = (v: unknown) => envs.map(() => v);
+  const rows: [string, unknown[]][] = [
+    ["namespaces.workloads", envs.map((e) => workloadNamespace(e))],
+    ["namespaces.vault", same(STACK_DEFAULTS.namespaces.vault)],
+    ["namespaces.externalSecrets", same(STACK_DEFAULTS.namespaces.externalSecrets)],
+    ["vault.mode", per((d) => d.vaultMode)],
+    ["vault.replicas", per((d) => vaultReplicasDefault(d.vaultMode))],
+    ["vault.login.method", per((d) => (d.vaultMode === "dev" ? "token" : "jwt"))],
+    ["vaultLoginRole", envs.map((e) => loginRoleDefault(e))],
+    ["vault.resources", per((d) => `requests ${d.vaultResources.requests.cpu}/${d.vaultResources.requests.memory}, limits ${d.vaultResources.limits.cpu}/${d.vaultResources.limits.memory}`)],
+    ["vault.devNodePort", same(STACK_DEFAULTS.vault.devNodePort)],
+    ["vault.tlsSecretName", same(STACK_DEFAULTS.vault.tlsSecretName)],
+    ["vault.storageSize", same(STACK_DEFAULTS.vault.storageSize)],
+    ["vault.auditStorageSize", same(STACK_DEFAULTS.vault.auditStorageSize)],
+    ["vault.login.issuer", same(STACK_DEFAULTS.vault.loginIssuer)],
+    ["eso.replicas", per((d) => d.esoReplicas)],
+    ["eso.refreshInterval", per((d) => d.refreshInterval)],
+    ["eso.serviceMonitor", same(STACK_DEFAULTS.eso.serviceMonitor)],
+    ["database.port", same(STACK_DEFAULTS.database.port)],
+    ["database.name", same(STACK_DEFAULTS.database.name)],
+    ["database.adminUsername", same(STACK_DEFAULTS.database.adminUsername)],
+    ["database.appUsername", same(STACK_DEFAULTS.database.appUsername)],
+    ["database.appGroupRole", same(STACK_DEFAULTS.database.appGroupRole)],
+    ["database.appSchema", same(STACK_DEFAULTS.database.appSchema)],
+    ["database.rotationSchedule", same(STACK_DEFAULTS.database.rotationSchedule)],
+    ["database.defaultTtl", per((d) => d.databaseLeaseTtl)],
+    ["database.sslMode", per((d) => d.sslMode)],
+    ["database.verifyConnection", same(STACK_DEFAULTS.database.verifyConnection)],
+    ["database.refreshInterval", same("half of database.defaultTtl")],
+    ["network.policies", envs.map((e) => networkPoliciesDefault(e))],
+    ["rotation.schedule", same(STACK_DEFAULTS.rotation.schedule)],
+    ["rotation.installReloader", per((d) => d.installReloader)],
+    ["gcp.dataAccessAuditLogs", same(STACK_DEFAULTS.gcp.dataAccessAuditLogs)],
+    ["azure.keyVaultName", envs.map((e) => keyVaultNameDefault(e))],
+    ["protection of stateful resources", per((d) => d.protect)],
+    ["cloud secret recovery window (days)", per((d) => d.recoveryWindowDays)],
+  ];
+  const cell = (v: unknown) => `\`${String(v)}\``;
+  return [`| key | ${envs.join(" | ")} |`, `|---|${envs.map(() => "---").join("|")}|`, ...rows.map(([k, vs]) => `| ${k.includes(" ") ? k : `\`${k}\``} | ${vs.map(cell).join(" | ")} |`)].join("\n");
 }
