@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { CATALOG, SERVICES, type SecretSpec, serviceSecrets, suppliedSecrets } from "../components/catalog";
 import { ROOT, runProgram } from "../harness";
 import { callsPerMonth, databaseLeasesTable, freshnessTable, PRICE_PER_10K } from "../harness/freshness";
-import { renderMermaid } from "./plan";
+import { renderMermaid } from "../harness/plan-render";
 import { defaultsTable } from "../stacks/defaults";
 import { ENVIRONMENTS } from "../stacks/schema";
 

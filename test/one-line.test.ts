@@ -9,7 +9,7 @@
 import * as assert from "node:assert/strict";
 import { CATALOG, SERVICES, type SecretSpec, type Service, serviceSecrets, serviceSecretName } from "../components/catalog";
 import { fakeSecrets, resourcesOfType, runProgram, STACKS, stackConfig, unwrapSecrets } from "../harness";
-import { renderPlan } from "../scripts/plan";
+import { renderPlan } from "../harness/plan-render";
 import { projectSecretDeclarations, secretsTable } from "../scripts/readme";
 
 const NEW_SERVICE = "payments-worker" as Service;

@@ -5,7 +5,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { serviceSecrets, CATALOG, SERVICES, serviceWorkloadName } from "../components/catalog";
 import { ROOT, resourcesOfType, runProgram, type ProgramRun } from "../harness";
-import { diffPlans, leaves, parsePlanArgs, planAtRef, planJson, planStack, renderDiff, renderMermaid, renderPlan, resolveStackFile } from "../scripts/plan";
+import { diffPlans, planJson, renderDiff } from "../harness/plan-json";
+import { leaves, renderMermaid, renderPlan } from "../harness/plan-render";
+import { parsePlanArgs, planAtRef, planStack, resolveStackFile } from "../scripts/plan";
 import { ConfigError } from "../stacks/config-model";
 import { DEV_ROOT_TOKEN_FIX } from "../stacks/problems";
 
