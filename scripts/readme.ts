@@ -12,6 +12,7 @@ import { callsPerMonth, databaseLeasesTable, freshnessTable, PRICE_PER_10K } fro
 import { renderMermaid } from "../harness/plan-render";
 import { defaultsTable } from "../stacks/defaults";
 import { ENVIRONMENTS } from "../stacks/schema";
+import { layoutFiles, layoutSummary } from "../harness/layout";
 
 const README = path.join(ROOT, "README.md");
 const PROJECT_FILE = path.join(ROOT, "Pulumi.yaml");
@@ -83,7 +84,7 @@ export function verifySecretBlock(catalog: readonly SecretSpec[] = CATALOG): str
 
 /** Each generated block's content, by marker name. */
 export async function generatedBlocks(): Promise<Record<string, string>> {
-  const blocks: Record<string, string> = { "secrets-table": secretsTable(), "verify-secret": verifySecretBlock(), defaults: defaultsTable(ENVIRONMENTS) };
+  const blocks: Record<string, string> = { "secrets-table": secretsTable(), "verify-secret": verifySecretBlock(), defaults: defaultsTable(ENVIRONMENTS), layout: layoutSummary(), "layout-files": layoutFiles() };
   const freshness: string[] = [];
   for (const stack of ["development", "staging", "production"]) {
     const run = await runProgram({ stack });
