@@ -1,6 +1,6 @@
 /**
  * The plan as data (`npm run plan -- --json`) and the difference between two plans
- * (`--diff <git-ref>`): resources by URN-like key with their leaf inputs, secrets masked.
+ * (`--diff main`): resources by URN-like key with their leaf inputs, secrets masked.
  */
 import { SKIP, leaves, short } from "./plan-render";
 import { type ProgramRun } from ".";

@@ -1,3 +1,6 @@
+/**
+ * A catalog of n synthetic keys on top of the real one, for the benchmark's linear-growth check.
+ */
 import { CATALOG, SERVICES, type SecretSpec } from "../components/catalog";
 
 /**

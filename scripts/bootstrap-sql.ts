@@ -1,5 +1,5 @@
 /**
- * `npm run bootstrap-sql -- <stack>`: print the one-time SQL a DBA runs as a superuser on
+ * `npm run bootstrap-sql -- production` (any committed stack): print the one-time SQL a DBA runs as a superuser on
  * the stack's PostgreSQL before Vault manages its credentials (roles, schema, grants).
  * It needs no secret: the stack file's plain config is validated with secrets not required
  * (a secret stored in plain text is still refused). The same `bootstrapSql` is executed

@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- <stack | Pulumi.<stack>.yaml> [--mermaid | --json] [--no-fakes] [--diff <ref>]`:
+ * `npm run plan -- production` (a stack name or its file; `--mermaid`, `--json`, `--no-fakes`, `--diff main`):
  * run the real program for any stack file under Pulumi mocks and print what it would
  * register (type, name, parent, key inputs; secrets as `[secret]`), a Mermaid diagram, JSON,
  * or the difference from the same stack at a Git ref. Secrets the stack file lacks are

@@ -1,5 +1,5 @@
 /**
- * `npm run vault-policy -- <stack>`: print the Vault policy of the program's own identity
+ * `npm run vault-policy -- production` (any committed stack): print the Vault policy of the program's own identity
  * (`veza-<env>-pulumi`) for the stack, which the bootstrap writes once with a privileged token
  * (README, "Bootstrapping Vault"): the program never writes it, so it cannot widen its rights.
  */

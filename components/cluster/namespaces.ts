@@ -1,3 +1,7 @@
+/**
+ * The platform's namespaces, each labelled for Pod Security Admission at the level its
+ * workloads support, the ones that hold secrets protected in production.
+ */
 import * as k8sCore from "@pulumi/kubernetes/core/v1";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";

@@ -1,3 +1,7 @@
+/**
+ * Stakater Reloader in the workload namespace: restarts a Deployment once ESO has written a
+ * changed Secret it reads (opt-in per Deployment), watching Secrets only.
+ */
 import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";

@@ -1,3 +1,7 @@
+/**
+ * One ServiceAccount per Veza service (no automounted token) and Roles that let each read
+ * exactly its own Secrets and the shared one, by name.
+ */
 import * as k8sCore from "@pulumi/kubernetes/core/v1";
 import * as k8sRbac from "@pulumi/kubernetes/rbac/v1";
 import { Provider } from "@pulumi/kubernetes/provider";
