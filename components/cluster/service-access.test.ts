@@ -24,7 +24,7 @@ const ARGS: ServiceAccessArgs = {
 
 describe("components/cluster/service-access", () => {
   let run: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     run = await runProgram({ stack: "test", config: CONFIG, program: () => new ServiceAccess("access", ARGS) });
   });
 
