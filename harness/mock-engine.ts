@@ -91,6 +91,7 @@ interface MonitorRequest {
   getCustom(): boolean;
   getDependenciesList(): string[];
   getProtect(): boolean;
+  getAliasesList(): { toObject(): unknown }[];
   getRetainondelete(): boolean;
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
