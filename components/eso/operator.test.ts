@@ -185,7 +185,7 @@ describe("components/eso/operator: resources", () => {
   let component: RecordedResource;
   let release: RecordedResource;
 
-  before(async () => {
+  beforeEach(async () => {
     plain = await run({ ...W, tokenServiceAccounts: [], namespace: "external-secrets" });
     component = findResource(plain, COMPONENT, "eso");
     release = findResource(plain, RELEASE, "eso");
