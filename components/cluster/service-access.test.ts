@@ -62,6 +62,8 @@ describe("components/cluster/service-access", () => {
       "secrets-reader-api": [ref("secrets-reader-api"), [sa("sa-api")]],
       "secrets-reader-chat": [ref("secrets-reader-chat"), [sa("sa-chat")]],
     });
+    // Their Pulumi names (and so URNs), sorted (bindings register as outputs resolve).
+    for (const type of [ROLE, BINDING]) assert.deepEqual(resourcesOfType(run, type).map((r) => r.name).sort(), ["access-secrets-reader", "access-secrets-reader-api", "access-secrets-reader-chat"]);
     for (const r of [...resourcesOfType(run, ROLE), ...resourcesOfType(run, BINDING)]) {
       assert.equal(meta(r).namespace, "veza-staging");
       assert.deepEqual(meta(r).labels, { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "staging" });
