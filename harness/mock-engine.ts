@@ -35,6 +35,8 @@ export interface RecordedResource {
   /** URNs from `dependsOn` and from the outputs the inputs were built from. */
   dependencies: string[];
   protect: boolean;
+  /** Aliases as sent (alias specs: `{ urn }` or `{ spec: { name, type, ... } }`, as protobuf objects). */
+  aliases: Record<string, unknown>[];
   retainOnDelete: boolean;
   ignoreChanges: string[];
   additionalSecretOutputs: string[];
@@ -89,6 +91,7 @@ interface MonitorRequest {
   getCustom(): boolean;
   getDependenciesList(): string[];
   getProtect(): boolean;
+  getAliasesList(): { toObject(): unknown }[];
   getRetainondelete(): boolean;
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
@@ -169,6 +172,7 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
           inputs: req.getObject().toJavaScript(),
           dependencies: req.getDependenciesList(),
           protect: req.getProtect(),
+          aliases: req.getAliasesList().map((a) => JSON.parse(JSON.stringify(a.toObject())) as Record<string, unknown>),
           retainOnDelete: req.getRetainondelete(),
           ignoreChanges: req.getIgnorechangesList(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),

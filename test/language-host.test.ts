@@ -110,12 +110,12 @@ describe("the program as the language host loads it (cmd/run over gRPC)", functi
     const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> };
     const run = await runLikeLanguageHost({ ...hostOptions("production"), env: { TMPDIR: freshTmp() } });
     assertRan(run, "production");
-    const nm = path.join(ROOT, "node_modules") + path.sep;
+    const nm = fs.realpathSync(path.join(ROOT, "node_modules")) + path.sep; // a worktree may link node_modules from elsewhere
     const packages = new Set<string>();
     for (const file of run.loadedFiles) {
       if (!file.startsWith(nm)) continue;
       // The innermost node_modules/<pkg> (or @scope/pkg) holding the file, as the lockfile names it.
-      const rel = path.relative(ROOT, file).split(path.sep);
+      const rel = ["node_modules", ...path.relative(nm, file).split(path.sep)];
       let last = -1;
       rel.forEach((part, i) => {
         if (part === "node_modules") last = i;

@@ -23,7 +23,7 @@ function copyTree(): string {
   const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT }).toString("utf8").split("\0").filter(Boolean);
   for (const f of files) {
     const from = path.join(ROOT, f);
-    if (!fs.existsSync(from) || fs.lstatSync(from).isDirectory()) continue; // deleted, or a submodule
+    if (!fs.existsSync(from) || fs.lstatSync(from).isDirectory() || f === "node_modules") continue; // deleted, a submodule, or a linked node_modules (linked below)
     fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
     fs.copyFileSync(from, path.join(dir, f));
   }

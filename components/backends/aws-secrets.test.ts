@@ -38,7 +38,7 @@ const json = (r: { inputs: Record<string, unknown> }, field: string) => JSON.par
 
 describe("components/backends/aws-secrets", () => {
   let run: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     run = await runProgram({ stack: "test", config: CONFIG, program: () => new AwsSecrets("aws", args("veza/production/", { protect: true })) });
   });
 
@@ -194,7 +194,7 @@ describe("components/backends/aws-secrets", () => {
   describe("one environment's role never reaches another's secrets", () => {
     const PREFIXES = ["veza/development/", "veza/staging/", "veza/production/"];
     let matrix: ProgramRun;
-    before(async () => {
+    beforeEach(async () => {
       matrix = await runProgram({
         stack: "test",
         config: CONFIG,

@@ -44,7 +44,7 @@ const run1 = (args: AzureKeyVaultArgs) => runProgram({ stack: "test", config: CO
 
 describe("components/backends/azure-key-vault", () => {
   let run: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     run = await run1(argsFor("production"));
   });
 

@@ -36,7 +36,7 @@ const run1 = (args: GcpSecretsArgs) => runProgram({ stack: "test", config: CONFI
 
 describe("components/backends/gcp-secrets", () => {
   let run: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     run = await run1(argsFor("production"));
   });
 

@@ -18,7 +18,7 @@ const SPECS: KubernetesSecretSpec[] = serviceSecrets(SPEC_CATALOG, { services: S
 
 describe("components/backends/kubernetes-secrets", () => {
   let run: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     run = await runProgram({
       stack: "test",
       config: CONFIG,

@@ -46,6 +46,58 @@ describe("components/cluster/network-policies", () => {
     assert.deepEqual(withCloud.egress.slice(3), [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] }]);
   });
 
+  it("admits the deployer by CIDR alone or by namespace alone, and adds no deployer rule when neither is given", async () => {
+    const ingress = async (deployer: Pick<NetworkPoliciesArgs, "deployerCidrs" | "deployerNamespaces">) =>
+      (unwrapSecrets(findResource(await run({ vaultNamespace: "vault-system", esoNamespace: "eso", cloudApis: false, ...deployer }), NP, "np-vault-ingress").inputs) as { spec: { ingress: unknown[] } }).spec.ingress;
+    const deployerRule = (from: unknown[]) => ({ from, ports: [{ protocol: "TCP", port: 8200 }] });
+    assert.deepEqual((await ingress({ deployerCidrs: ["10.20.0.0/24", "fd00::/8"] })).slice(2), [deployerRule([{ ipBlock: { cidr: "10.20.0.0/24" } }, { ipBlock: { cidr: "fd00::/8" } }])]);
+    assert.deepEqual((await ingress({ deployerNamespaces: ["ingress-nginx"] })).slice(2), [deployerRule([{ namespaceSelector: ns("ingress-nginx") }])]);
+    assert.equal((await ingress({})).length, 2);
+    assert.equal((await ingress({ deployerCidrs: [], deployerNamespaces: [] })).length, 2);
+  });
+
+  it("without a Vault namespace: no ingress policy, no egress to Vault, the API server anywhere by default; labels and names exported", async () => {
+    const r = await run({ esoNamespace: "eso", cloudApis: false, labels: { "veza.io/environment": "production" } });
+    const policies = r.resources.filter((x) => x.type === NP);
+    assert.deepEqual(policies.map((p) => p.name), ["np-eso-egress"]);
+    const egress = unwrapSecrets(policies[0].inputs) as { metadata: unknown; spec: { policyTypes: unknown; egress: unknown[] } };
+    assert.deepEqual(egress.metadata, { name: "eso-controller-egress", namespace: "eso", labels: { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "production" } });
+    assert.deepEqual(egress.spec.policyTypes, ["Egress"]);
+    assert.deepEqual(egress.spec.egress.slice(1), [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] }]);
+    const component = findResource(r, "veza:cluster:NetworkPolicies", "np");
+    for (const p of policies) assert.equal(p.parent, component.urn);
+    assert.deepEqual(r.componentOutputs.get(component.urn), { policyNames: { esoEgress: "eso-controller-egress" } });
+
+    const withVault = await run({ vaultNamespace: "vault-system", esoNamespace: "eso", cloudApis: false, labels: { "veza.io/environment": "production" } });
+    const vaultIngress = unwrapSecrets(findResource(withVault, NP, "np-vault-ingress").inputs) as { metadata: unknown };
+    assert.deepEqual(vaultIngress.metadata, { name: "vault-ingress", namespace: "vault-system", labels: { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "production" } });
+    const c2 = findResource(withVault, "veza:cluster:NetworkPolicies", "np");
+    assert.deepEqual(withVault.componentOutputs.get(c2.urn), { policyNames: { vaultIngress: "vault-ingress", esoEgress: "eso-controller-egress" } });
+  });
+
+  it("accepts IPv4 and IPv6 CIDRs and refuses anything else, for both CIDR arguments", () => {
+    const accepted = ["10.0.0.0/16", "0.0.0.0/0", "255.255.255.255/32", "1.2.3.4/8", "fd00::/8", "2001:db8::/128", "::/0", "FD00:AB::1/64"];
+    for (const c of accepted) {
+      assert.deepEqual(networkPoliciesErrors({ deployerCidrs: [c], apiServerCidrs: [c] }), [], c);
+    }
+    const refused = ["10.0.0.0", "x10.0.0.0/16", "10.0.0.0/16x", "10.0.0/16", "10.0.0.0.0/16", "1000.0.0.0/8", "10.0.0.0/123", "10.0.0.0/", "a.b.c.d/8", "fd00::", "zz::/64", "fd00::/64x", "fd00::/1234", "fd00::/", "/64", ""];
+    for (const c of refused) {
+      assert.deepEqual(networkPoliciesErrors({ deployerCidrs: [c], apiServerCidrs: [c] }), [
+        `[deployerCidrs] must list CIDRs such as "10.0.0.0/16"; got ${JSON.stringify(c)}.`,
+        `[apiServerCidrs] must list CIDRs such as "10.0.0.0/16"; got ${JSON.stringify(c)}.`,
+      ], c);
+    }
+  });
+
+  it("refuses bad arguments as one ResourceError listing every problem, and builds with good ones", async () => {
+    await assert.rejects(run({ esoNamespace: "eso", cloudApis: false, apiServerCidrs: ["10.0.0.1"], deployerNamespaces: ["Ingress"] }), {
+      message: '[apiServerCidrs] must list CIDRs such as "10.0.0.0/16"; got "10.0.0.1". [deployerNamespaces] must list namespace names; got "Ingress".',
+    });
+    const ok = await run({ esoNamespace: "eso", cloudApis: false, apiServerCidrs: ["10.0.0.1/32"], deployerNamespaces: ["ingress-nginx"] });
+    assert.equal(ok.resources.filter((x) => x.type === NP).length, 1);
+    assert.deepEqual(networkPoliciesErrors({ deployerNamespaces: ["ingress-nginx"] }), []);
+  });
+
   it("rejects malformed CIDRs and namespaces with exact messages", () => {
     assert.deepEqual(networkPoliciesErrors({ deployerCidrs: ["10.0.0.0"], deployerNamespaces: ["Ingress"] }), [
       '[deployerCidrs] must list CIDRs such as "10.0.0.0/16"; got "10.0.0.0".',

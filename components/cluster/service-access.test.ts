@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { findResource, resourcesOfType, runProgram, type ProgramRun } from "../../harness";
 import { readableSecrets } from "../../test/rbac";
-import { Namespaces, podSecurityLabels } from "./namespaces";
+import { Namespaces, type PodSecurityLevel, podSecurityLabels } from "./namespaces";
 import { ServiceAccess, type ServiceAccessArgs } from "./service-access";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
@@ -24,7 +24,7 @@ const ARGS: ServiceAccessArgs = {
 
 describe("components/cluster/service-access", () => {
   let run: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     run = await runProgram({ stack: "test", config: CONFIG, program: () => new ServiceAccess("access", ARGS) });
   });
 
@@ -62,9 +62,11 @@ describe("components/cluster/service-access", () => {
       "secrets-reader-api": [ref("secrets-reader-api"), [sa("sa-api")]],
       "secrets-reader-chat": [ref("secrets-reader-chat"), [sa("sa-chat")]],
     });
+    // Their Pulumi names (and so URNs), sorted (bindings register as outputs resolve).
+    for (const type of [ROLE, BINDING]) assert.deepEqual(resourcesOfType(run, type).map((r) => r.name).sort(), ["access-secrets-reader", "access-secrets-reader-api", "access-secrets-reader-chat"]);
     for (const r of [...resourcesOfType(run, ROLE), ...resourcesOfType(run, BINDING)]) {
       assert.equal(meta(r).namespace, "veza-staging");
-      assert.equal(meta(r).labels?.["veza.io/environment"], "staging");
+      assert.deepEqual(meta(r).labels, { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "staging" });
     }
   });
 
@@ -108,5 +110,52 @@ describe("components/cluster/namespaces", () => {
     assert.deepEqual(await protectedOnes(true), ["namespaces-workloads", "namespaces-vault"]);
     assert.deepEqual(await protectedOnes(false), []);
     assert.deepEqual(await protectedOnes(undefined), []);
+  });
+
+  it("labels a namespace to enforce, audit and warn at its own level, against the latest standard", async () => {
+    assert.deepEqual(podSecurityLabels("baseline"), {
+      "pod-security.kubernetes.io/enforce": "baseline",
+      "pod-security.kubernetes.io/enforce-version": "latest",
+      "pod-security.kubernetes.io/audit": "baseline",
+      "pod-security.kubernetes.io/audit-version": "latest",
+      "pod-security.kubernetes.io/warn": "baseline",
+      "pod-security.kubernetes.io/warn-version": "latest",
+    });
+    const run = await runProgram({ stack: "test", config: CONFIG, program: () => new Namespaces("ns", { names: { workloads: "w", vault: "v" }, holdSecrets: [], podSecurity: { workloads: "restricted", vault: "privileged" } }) });
+    const labels = Object.fromEntries(resourcesOfType(run, NS).map((n) => [meta(n).name, meta(n).labels]));
+    assert.deepEqual(labels.v, {
+      "app.kubernetes.io/name": "v",
+      "app.kubernetes.io/part-of": "veza",
+      "app.kubernetes.io/managed-by": "pulumi",
+      "pod-security.kubernetes.io/enforce": "privileged",
+      "pod-security.kubernetes.io/enforce-version": "latest",
+      "pod-security.kubernetes.io/audit": "privileged",
+      "pod-security.kubernetes.io/audit-version": "latest",
+      "pod-security.kubernetes.io/warn": "privileged",
+      "pod-security.kubernetes.io/warn-version": "latest",
+    });
+    assert.equal(labels.w?.["pod-security.kubernetes.io/enforce"], "restricted");
+  });
+
+  it("keeps a camelCase role's old child name as an alias, and gives a one-word role none", async () => {
+    const run = await runProgram({ stack: "test", config: CONFIG, program: () => new Namespaces("namespaces", { names: { vault: "vault", externalSecrets: "external-secrets" }, holdSecrets: [], podSecurity: { vault: "restricted", externalSecrets: "restricted" } }) });
+    const component = findResource(run, "veza:cluster:Namespaces", "namespaces");
+    assert.deepEqual(
+      resourcesOfType(run, NS).map((n) => [n.name, n.aliases]),
+      [
+        ["namespaces-vault", []],
+        ["namespaces-external-secrets", [{ spec: { name: "namespaces-externalSecrets", type: "", stack: "", project: "", parenturn: component.urn } }]],
+      ],
+    );
+  });
+
+  it("refuses a namespace without a Pod Security level, naming each role, and accepts one with a level for every role", async () => {
+    const build = (podSecurity: Record<string, PodSecurityLevel>) =>
+      runProgram({ stack: "test", config: CONFIG, program: () => new Namespaces("ns", { names: { workloads: "w", vault: "v", externalSecrets: "e" }, holdSecrets: [], podSecurity }) });
+    await assert.rejects(build({ vault: "restricted" }), {
+      message: '[podSecurity] has no level for workloads, externalSecrets: give each namespace "restricted", "baseline" or "privileged".',
+    });
+    const ok = await build({ workloads: "restricted", vault: "restricted", externalSecrets: "baseline" });
+    assert.deepEqual(resourcesOfType(ok, NS).map((n) => meta(n).name), ["w", "v", "e"]);
   });
 });

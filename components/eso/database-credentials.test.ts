@@ -34,7 +34,7 @@ const args = (extra: Partial<DatabaseCredentialsArgs> = {}): DatabaseCredentials
 
 describe("components/eso/database-credentials", () => {
   let run: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     run = await runProgram({
       stack: "test",
       config: CONFIG,

@@ -172,7 +172,7 @@ describe("components/eso/operator: Helm values", () => {
 
 describe("components/eso/operator: CRDs at preview", () => {
   it("uses a pulumi-kubernetes that reads a Release's CRDs during preview (4.32.0+, pulumi-kubernetes#4417)", () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "kubernetes", "package.json"), "utf8")) as { version: string };
+    const pkg = JSON.parse(fs.readFileSync(require.resolve("@pulumi/kubernetes/package.json"), "utf8")) as { version: string };
     const [major, minor] = pkg.version.split(".").map(Number);
     assert.ok(major > 4 || (major === 4 && minor >= 32), `@pulumi/kubernetes ${pkg.version} is older than 4.32.0`);
     const declared = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/kubernetes"];
@@ -185,7 +185,7 @@ describe("components/eso/operator: resources", () => {
   let component: RecordedResource;
   let release: RecordedResource;
 
-  before(async () => {
+  beforeEach(async () => {
     plain = await run({ ...W, tokenServiceAccounts: [], namespace: "external-secrets" });
     component = findResource(plain, COMPONENT, "eso");
     release = findResource(plain, RELEASE, "eso");

@@ -18,7 +18,7 @@ interface Container {
 
 describe("components/eso/rotation-job", () => {
   let run: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     run = await runProgram({ stack: "test", config: CONFIG, program: () => new RotationJob("rotation", ARGS) });
   });
 

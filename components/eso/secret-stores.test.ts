@@ -17,7 +17,7 @@ const STORES: StoreSpec[] = [
 
 describe("components/eso/secret-stores", () => {
   let run: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     run = await runProgram({ stack: "test", config: CONFIG, program: () => new SecretStores("stores", { namespace: "veza-production", stores: STORES }) });
   });
 

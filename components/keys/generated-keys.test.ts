@@ -61,7 +61,7 @@ describe("components/keys/generated-keys", () => {
   describe("component", () => {
     let run: ProgramRun;
     let values: Record<string, unknown>;
-    before(async () => {
+    beforeEach(async () => {
       ({ run, values } = await runAt(at(10 * DAY)));
     });
 

@@ -406,7 +406,7 @@ describe("components/vault/cluster: resources", () => {
   let component: RecordedResource;
   let release: RecordedResource;
 
-  before(async () => {
+  beforeEach(async () => {
     dev = await run({ namespace: "vault-system", mode: "dev", devRootToken: TOKEN });
     component = findResource(dev, COMPONENT, "vault");
     release = findResource(dev, RELEASE, "vault");

@@ -99,7 +99,7 @@ describe("components/vault/config", () => {
   describe("an environment that owns its Vault (production)", () => {
     let prod: ProgramRun;
     let get: (type: string, suffix: string) => RecordedResource;
-    before(async () => {
+    beforeEach(async () => {
       prod = await run((p) => args(p, "production"));
       get = (type, suffix) => findResource(prod, type, `vault-config-${suffix}`);
     });
@@ -270,7 +270,7 @@ describe("components/vault/config", () => {
 
   describe("dev-mode Vault (development)", () => {
     let dev: ProgramRun;
-    before(async () => {
+    beforeEach(async () => {
       dev = await run((p) =>
         args(p, "development", {
           createKvMount: false,
@@ -318,7 +318,7 @@ describe("components/vault/config", () => {
 
   describe("three environments in one Vault: only the first owns the shared objects", () => {
     let shared: ProgramRun;
-    before(async () => {
+    beforeEach(async () => {
       shared = await runProgram({
         stack: "test",
         config: CONFIG,

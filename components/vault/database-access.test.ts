@@ -44,7 +44,7 @@ const provider = (): Provider => new Provider("vault", { address: "http://127.0.
 
 describe("components/vault/database-access", () => {
   let run: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     run = await runProgram({ stack: "test", config: CONFIG, program: () => ({ urn: new DatabaseAccess("database-access", args(provider())).urn }) });
   });
 
@@ -171,14 +171,9 @@ describe("database-access against a real PostgreSQL (the production stack's role
   before(async function () {
     this.timeout(120_000);
     // The documented commands: the SQL a DBA runs, and the roles `pulumi up` writes to Vault.
+    // The DBA's script runs in its own process, once: it sets up the database (a fixture here;
+    // bootstrapSql itself is tested in-process by database-sql.test.ts).
     const bootstrap = execFileSync(process.execPath, ["--import", "tsx", "scripts/bootstrap-sql.ts", "production"], { cwd: ROOT, encoding: "utf8" });
-    const prod = await runProgram({ stack: "production" });
-    for (const r of resourcesOfType(prod, T.role)) {
-      roles.set(String(r.inputs.name), { creation: r.inputs.creationStatements as string[], revocation: r.inputs.revocationStatements as string[], ttl: Number(r.inputs.defaultTtl) });
-    }
-    assert.deepEqual([...roles.keys()].sort(), SERVICES.map((s) => `veza-${s}`));
-    rotation = resourcesOfType(prod, T.staticRole)[0].inputs.rotationStatements as string[];
-
     server = await startPostgres();
     const dba = await pg().connect({ ...pg().superuser, database: "postgres" });
     await dba.query("CREATE DATABASE veza");
@@ -187,6 +182,18 @@ describe("database-access against a real PostgreSQL (the production stack's role
     await su.query(bootstrap);
     await su.query(`ALTER ROLE vault_admin WITH PASSWORD '${adminPassword}'`);
     await su.query("SET ROLE veza_app; CREATE TABLE veza.tracks (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, title text NOT NULL); RESET ROLE;");
+  });
+
+  // The program under test runs per test, so that a mutant of it reaches the tests that use its roles.
+  beforeEach(async function () {
+    this.timeout(120_000);
+    roles.clear();
+    const prod = await runProgram({ stack: "production" });
+    for (const r of resourcesOfType(prod, T.role)) {
+      roles.set(String(r.inputs.name), { creation: r.inputs.creationStatements as string[], revocation: r.inputs.revocationStatements as string[], ttl: Number(r.inputs.defaultTtl) });
+    }
+    assert.deepEqual([...roles.keys()].sort(), SERVICES.map((s) => `veza-${s}`));
+    rotation = resourcesOfType(prod, T.staticRole)[0].inputs.rotationStatements as string[];
   });
 
   after(async () => {

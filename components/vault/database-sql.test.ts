@@ -29,7 +29,8 @@ import {
 // The stack defaults (stacks/config.ts).
 const OPTS: DatabaseSqlOptions = { appSchema: "veza", appGroupRole: "veza_app_group", staticUsername: "veza_app", database: "veza" };
 const ADMIN = "vault_admin";
-const BOOTSTRAP = bootstrapSql({ ...OPTS, vaultAdminUser: ADMIN });
+/** The bootstrap script, built where it is used (per test: a mutant of bootstrapSql must reach the test that runs it). */
+const bootstrap = (): string => bootstrapSql({ ...OPTS, vaultAdminUser: ADMIN });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -214,7 +215,7 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
     await admin.end();
 
     su = await connectAs(pg().superuser.user, pg().superuser.password);
-    await su.query(BOOTSTRAP);
+    await su.query(bootstrap());
     // The DBA's one manual step: a first password for Vault's admin (Vault rotates it at once).
     await su.query(`ALTER ROLE vault_admin WITH PASSWORD '${vaultAdminPassword}'`);
     // Data the app must never see, in public.
@@ -230,6 +231,9 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
   });
 
   beforeEach(async () => {
+    // The bootstrap is idempotent (tested below): running it again per test puts the code under
+    // test in every test, without a new server.
+    await su.query(bootstrap());
     vault = await connectAs(ADMIN, vaultAdminPassword);
   });
   afterEach(async () => {
@@ -289,7 +293,7 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
 
     it("refuses to run connected to another database, changing nothing there", async () => {
       const other = await pg().connect({ ...pg().superuser, database: "other" });
-      await rejectsWithSqlState(other.query(BOOTSTRAP), "P0001", /connect to database veza to run this bootstrap \(connected to other\)/);
+      await rejectsWithSqlState(other.query(bootstrap()), "P0001", /connect to database veza to run this bootstrap \(connected to other\)/);
       await other.query("ROLLBACK");
       const { rows } = await other.query("SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'veza'");
       assert.deepEqual(rows, [{ n: 0 }]);
@@ -475,8 +479,8 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
       const password = vaultPassword();
       await rotate(password);
       const before = await bootstrapState();
-      await su.query(BOOTSTRAP);
-      await su.query(BOOTSTRAP);
+      await su.query(bootstrap());
+      await su.query(bootstrap());
       assert.deepEqual(await bootstrapState(), before);
       const session = await connectAs("veza_app", password);
       await session.end();

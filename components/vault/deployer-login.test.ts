@@ -28,7 +28,7 @@ const TOKEN = { tokenTtl: 3600, tokenMaxTtl: 3600, tokenExplicitMaxTtl: 3600, to
 
 describe("components/vault/deployer-login", () => {
   let r: ProgramRun;
-  before(async () => {
+  beforeEach(async () => {
     r = await run(ARGS);
   });
 
