@@ -33,5 +33,8 @@ export default tseslint.config(
     },
   },
   // Plain CommonJS preloads (harness/report-on-exit.js) run in Node before any loader.
-  { files: ["**/*.js"], languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", module: "writable", __dirname: "readonly" } } },
+  {
+    files: ["**/*.js"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", module: "writable", __dirname: "readonly" } },
+  },
 );

@@ -64,6 +64,8 @@ const REDIS_URL = /^rediss?:\/\/.+/;
 export const SECRET_PLACEHOLDER = "<secret>";
 
 /** The Veza platform's secrets, as in the spec's "Secret Structure" tables. */
+// One line per secret is how the catalog is read and edited (README, "Recipes"): not reflowed.
+// prettier-ignore
 export const CATALOG: readonly SecretSpec[] = [
   { key: "database-url", description: "PostgreSQL connection string", services: "all", source: { kind: "database", configKey: "databaseUrl", pattern: POSTGRES_URL, patternHint: "a postgresql:// URL", example: "postgresql://veza:<secret>@postgres.example:5432/veza?sslmode=disable" } },
   { key: "redis-url", description: "Redis connection string", services: "all", source: { kind: "supplied", configKey: "redisUrl", pattern: REDIS_URL, patternHint: "a redis:// or rediss:// URL", example: "rediss://:<secret>@redis.example:6380/0" } },

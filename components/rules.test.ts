@@ -8,7 +8,11 @@ import * as rules from "./rules";
 
 const cases: [keyof typeof rules, string[], string[]][] = [
   ["DNS_LABEL", ["a", "veza-production", "0abc", "a".repeat(63)], ["", "-a", "a-", "A", "a_b", "a.b", "a".repeat(64)]],
-  ["DNS_SUBDOMAIN", ["a", "eso-vault-store", "a.b.c", `${"a".repeat(63)}.${"b".repeat(63)}`, "a".repeat(253)], ["", "a..b", ".a", "a.", "A", "a_b", "a".repeat(254)]],
+  [
+    "DNS_SUBDOMAIN",
+    ["a", "eso-vault-store", "a.b.c", `${"a".repeat(63)}.${"b".repeat(63)}`, "a".repeat(253)],
+    ["", "a..b", ".a", "a.", "A", "a_b", "a".repeat(254)],
+  ],
   ["QUANTITY", ["10Gi", "250m", "1", "1.5", "512Mi", "2Ei"], ["", "10 Gi", "10gi", "-1", "1.", "Gi"]],
   ["PG_IDENTIFIER", ["veza_app", "_x", "a".repeat(63)], ["", "1abc", "Veza", "veza-app", "a".repeat(64), "a b"]],
   ["VAULT_NAME", ["veza-production-read", "veza_app", "0x"], ["", "-x", "Veza", "a/b", "a*"]],
@@ -16,7 +20,11 @@ const cases: [keyof typeof rules, string[], string[]][] = [
   ["CATALOG_KEY", ["jwt-secret", "database-url", "s3key"], ["", "Jwt", "jwt_secret", "-jwt", "jwt-", "jwt--secret", "1jwt"]],
   ["AWS_REGION", ["eu-west-1", "us-gov-west-1", "ap-southeast-12"], ["", "eu-west", "EU-west-1", "euwest1", "eu-west-1a"]],
   ["AWS_ACCOUNT_ID", ["123456789012", "000000000001"], ["", "12345678901", "1234567890123", "12345678901a"]],
-  ["AWS_OIDC_ISSUER", ["oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"], ["", "https://oidc.eks.eu-west-1.amazonaws.com/id/X", "oidc.eks.eu-west-1.amazonaws.com/id/X/", "oidc eks"]],
+  [
+    "AWS_OIDC_ISSUER",
+    ["oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"],
+    ["", "https://oidc.eks.eu-west-1.amazonaws.com/id/X", "oidc.eks.eu-west-1.amazonaws.com/id/X/", "oidc eks"],
+  ],
   ["GCP_PROJECT_ID", ["veza-prod", "my-project-123456"], ["", "veza", "Veza-prod", "1veza-prod", "veza-prod-", "a".repeat(31)]],
   ["GCP_SERVICE_ACCOUNT_ID", ["eso-veza", "veza-secrets-reader"], ["", "eso", "Eso-veza", "eso_veza"]],
   ["AZURE_KEY_VAULT_NAME", ["veza-prod-kv", "abc", "Kv1"], ["", "ab", "1kv", "kv-", "veza--kv", "a".repeat(25)]],

@@ -123,12 +123,16 @@ export function deploymentsArgsErrors(args: DeploymentsArgs): string[] {
       continue;
     }
     if (!s.kubeconfig) {
-      errors.push(`${key(stack, "kubeconfig")} is required: Pulumi Deployments runs outside the cluster; give it {kind: "eks", clusterName, region}, {kind: "secret"} or {kind: "in-cluster"} with an agentPoolId.`);
+      errors.push(
+        `${key(stack, "kubeconfig")} is required: Pulumi Deployments runs outside the cluster; give it {kind: "eks", clusterName, region}, {kind: "secret"} or {kind: "in-cluster"} with an agentPoolId.`,
+      );
       continue;
     }
     const needsAws = s.clouds.includes("aws") || s.kubeconfig.kind === "eks";
     if (needsAws && !(s.aws && awsRoleArn(stack, s.aws))) {
-      errors.push(`${key(stack, "aws.accountId")} is required: ${stack} uses AWS${s.kubeconfig.kind === "eks" ? " (EKS kubeconfig)" : ""}, reached only through OIDC (role pulumi-deployments-${stack}).`);
+      errors.push(
+        `${key(stack, "aws.accountId")} is required: ${stack} uses AWS${s.kubeconfig.kind === "eks" ? " (EKS kubeconfig)" : ""}, reached only through OIDC (role pulumi-deployments-${stack}).`,
+      );
     }
     if (s.aws?.roleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(s.aws.roleArn)) {
       errors.push(`${key(stack, "aws.roleArn")} must be an IAM role ARN; got "${s.aws.roleArn}".`);
@@ -136,17 +140,26 @@ export function deploymentsArgsErrors(args: DeploymentsArgs): string[] {
     const account: unknown = s.aws?.accountId;
     if (account !== undefined && !(typeof account === "string" && /^\d{12}$/.test(account))) {
       // `pulumi config set --path` stores digits as a number, which drops leading zeros.
-      errors.push(`${key(stack, "aws.accountId")} must be a quoted 12-digit AWS account id (a string); got ${JSON.stringify(account)}. Quote it in the stack file, or set aws.roleArn instead.`);
+      errors.push(
+        `${key(stack, "aws.accountId")} must be a quoted 12-digit AWS account id (a string); got ${JSON.stringify(account)}. Quote it in the stack file, or set aws.roleArn instead.`,
+      );
     }
-    if (s.clouds.includes("gcp") && !s.gcp) errors.push(`${key(stack, "gcp")} is required: ${stack} uses Google Cloud, reached only through workload identity federation.`);
-    if (s.clouds.includes("azure") && !s.azure) errors.push(`${key(stack, "azure")} is required: ${stack} uses Azure, reached only through workload identity federation.`);
+    if (s.clouds.includes("gcp") && !s.gcp)
+      errors.push(`${key(stack, "gcp")} is required: ${stack} uses Google Cloud, reached only through workload identity federation.`);
+    if (s.clouds.includes("azure") && !s.azure)
+      errors.push(`${key(stack, "azure")} is required: ${stack} uses Azure, reached only through workload identity federation.`);
     if (s.kubeconfig.kind === "secret" && args.kubeconfigs[stack] === undefined) {
-      errors.push(`[kubeconfig-${stack}] is required by ${key(stack, "kubeconfig")} kind "secret": pulumi config set --secret kubeconfig-${stack} "$(cat kubeconfig)".`);
+      errors.push(
+        `[kubeconfig-${stack}] is required by ${key(stack, "kubeconfig")} kind "secret": pulumi config set --secret kubeconfig-${stack} "$(cat kubeconfig)".`,
+      );
     }
-    if (s.kubeconfig.kind === "in-cluster" && !s.agentPoolId) errors.push(`${key(stack, "agentPoolId")} is required by kubeconfig kind "in-cluster": only an agent inside the cluster has in-cluster credentials.`);
+    if (s.kubeconfig.kind === "in-cluster" && !s.agentPoolId)
+      errors.push(`${key(stack, "agentPoolId")} is required by kubeconfig kind "in-cluster": only an agent inside the cluster has in-cluster credentials.`);
     if (s.commit !== undefined && !SHA.test(s.commit)) errors.push(`${key(stack, "commit")} must be a full 40-character commit SHA; got "${s.commit}".`);
     if (stack === "production" && s.commit === undefined) {
-      errors.push(`${key(stack, "commit")} is required: production's scheduled up and drift checks must run an approved commit, not main's head. Set it to the commit you approved for release.`);
+      errors.push(
+        `${key(stack, "commit")} is required: production's scheduled up and drift checks must run an approved commit, not main's head. Set it to the commit you approved for release.`,
+      );
     }
   }
   return errors;
@@ -180,7 +193,14 @@ export function deploymentSettingsArgs(stack: Environment, args: DeploymentsArgs
     oidc.aws = { roleARN: role, sessionName: `pulumi-deployments-${args.project}-${stack}`, duration: s.aws?.duration ?? "1h" };
   }
   if (s.clouds.includes("gcp") && s.gcp) {
-    oidc.gcp = { projectId: s.gcp.projectNumber, workloadPoolId: s.gcp.workloadPoolId, providerId: s.gcp.providerId, serviceAccount: s.gcp.serviceAccount, tokenLifetime: "1h", ...(s.gcp.region ? { region: s.gcp.region } : {}) };
+    oidc.gcp = {
+      projectId: s.gcp.projectNumber,
+      workloadPoolId: s.gcp.workloadPoolId,
+      providerId: s.gcp.providerId,
+      serviceAccount: s.gcp.serviceAccount,
+      tokenLifetime: "1h",
+      ...(s.gcp.region ? { region: s.gcp.region } : {}),
+    };
   }
   if (s.clouds.includes("azure") && s.azure) oidc.azure = { ...s.azure };
 

@@ -55,7 +55,10 @@ function awsRegion(c: FakeContext): string {
  */
 export const FAKES: Record<string, (c: FakeContext) => { id: string; outputs?: Record<string, unknown> }> = {
   // The random provider's own id for every password.
-  "random:index/randomPassword:RandomPassword": (c) => ({ id: "none", outputs: { result: `FAKE-GENERATED-${c.name}-0000000000000000000000000000000000000000000000` } }),
+  "random:index/randomPassword:RandomPassword": (c) => ({
+    id: "none",
+    outputs: { result: `FAKE-GENERATED-${c.name}-0000000000000000000000000000000000000000000000` },
+  }),
   "aws:kms/key:Key": (c) => {
     const keyId = fakeUuid(c.type, c.name);
     return { id: keyId, outputs: { keyId, arn: `arn:aws:kms:${awsRegion(c)}:${awsAccount(c)}:key/${keyId}` } };
@@ -67,7 +70,10 @@ export const FAKES: Record<string, (c: FakeContext) => { id: string; outputs?: R
   },
   "aws:iam/role:Role": (c) => {
     const roleName = String(c.inputs.name ?? c.name);
-    return { id: roleName, outputs: { arn: `arn:aws:iam::${awsAccount(c)}:role/${roleName}`, uniqueId: `AROA${digest(c.type, c.name).slice(0, 17).toUpperCase()}` } };
+    return {
+      id: roleName,
+      outputs: { arn: `arn:aws:iam::${awsAccount(c)}:role/${roleName}`, uniqueId: `AROA${digest(c.type, c.name).slice(0, 17).toUpperCase()}` },
+    };
   },
   "gcp:serviceaccount/account:Account": (c) => {
     const project = String(c.inputs.project ?? c.provider.project ?? "project-not-set");
@@ -91,12 +97,17 @@ export const FAKES: Record<string, (c: FakeContext) => { id: string; outputs?: R
   },
 };
 
-
 /** `inputs` with every value `outputs` would add or change replaced by an unknown, nested objects merged. */
 export function withUnknownOutputs(inputs: Record<string, unknown>, outputs: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...inputs };
   for (const [k, v] of Object.entries(outputs)) {
-    out[k] = isPlainObject(v) && isPlainObject(inputs[k]) ? withUnknownOutputs(inputs[k] as Record<string, unknown>, Object.fromEntries(Object.entries(v).filter(([kk, vv]) => (inputs[k] as Record<string, unknown>)[kk] !== vv))) : UNKNOWN;
+    out[k] =
+      isPlainObject(v) && isPlainObject(inputs[k])
+        ? withUnknownOutputs(
+            inputs[k] as Record<string, unknown>,
+            Object.fromEntries(Object.entries(v).filter(([kk, vv]) => (inputs[k] as Record<string, unknown>)[kk] !== vv)),
+          )
+        : UNKNOWN;
   }
   return out;
 }

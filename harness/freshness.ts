@@ -8,7 +8,12 @@ import type { ProgramRun } from ".";
 
 /** USD per 10,000 API calls (published list prices: AWS Secrets Manager, GCP Secret Manager access, Azure Key Vault standard). */
 export const PRICE_PER_10K: Record<string, number> = { aws: 0.05, gcpsm: 0.03, azurekv: 0.03, vault: 0 };
-const LABEL: Record<string, string> = { aws: "AWS Secrets Manager", gcpsm: "Google Secret Manager", azurekv: "Azure Key Vault", vault: "Vault (self-hosted, no per-call price)" };
+const LABEL: Record<string, string> = {
+  aws: "AWS Secrets Manager",
+  gcpsm: "Google Secret Manager",
+  azurekv: "Azure Key Vault",
+  vault: "Vault (self-hosted, no per-call price)",
+};
 const MONTH_SECONDS = 30 * 24 * 3600;
 
 export interface FreshnessRow {
@@ -54,7 +59,13 @@ export function freshness(run: ProgramRun): FreshnessRow[] {
       else count(d.sourceRef?.storeRef?.name);
     }
     for (const [provider, n] of calls) {
-      rows.push({ externalSecret: (r.inputs.metadata as { name: string }).name, provider, callsPerRefresh: n, refreshInterval: interval, callsPerMonth: Math.round(n * refreshes) });
+      rows.push({
+        externalSecret: (r.inputs.metadata as { name: string }).name,
+        provider,
+        callsPerRefresh: n,
+        refreshInterval: interval,
+        callsPerMonth: Math.round(n * refreshes),
+      });
     }
   }
   return rows;
@@ -124,7 +135,9 @@ export function databaseLeases(run: ProgramRun): LeaseRow[] {
     const roleName = path.split("/creds/")[1] ?? "";
     const role = roles.get(roleName);
     if (!role) throw new Error(`generator ${name} reads ${path}, which no registered Vault role serves`);
-    const users = run.resources.filter((r) => r.type === ES_TYPE && ((r.inputs.spec as EsSpec).dataFrom ?? []).some((d) => d.sourceRef?.generatorRef?.name === name));
+    const users = run.resources.filter(
+      (r) => r.type === ES_TYPE && ((r.inputs.spec as EsSpec).dataFrom ?? []).some((d) => d.sourceRef?.generatorRef?.name === name),
+    );
     for (const es of users) {
       const interval = (es.inputs.spec as EsSpec).refreshInterval ?? "1h";
       const refresh = durationSeconds(interval);
@@ -155,9 +168,14 @@ export function databaseLeasesTable(run: ProgramRun): string {
   const lines = [
     "| Vault role (generator) | lease TTL | refresh | most leases alive | leases per day | Vault calls per day | SQL statements per day |",
     "|---|---|---|---|---|---|---|",
-    ...rows.map((r) => `| \`${r.role}\` (\`${r.generator}\`) | ${hours(r.ttlSeconds)} | ${r.refreshInterval} | ${r.maxAlive} | ${n(r.leasesPerDay)} | ${n(r.vaultCallsPerDay)} | ${n(r.sqlStatementsPerDay)} |`),
+    ...rows.map(
+      (r) =>
+        `| \`${r.role}\` (\`${r.generator}\`) | ${hours(r.ttlSeconds)} | ${r.refreshInterval} | ${r.maxAlive} | ${n(r.leasesPerDay)} | ${n(r.vaultCallsPerDay)} | ${n(r.sqlStatementsPerDay)} |`,
+    ),
   ];
   const sum = (f: (r: LeaseRow) => number): string => n(rows.reduce((a, r) => a + f(r), 0));
-  lines.push(`| all ${rows.length} services | | | ${sum((r) => r.maxAlive)} | ${sum((r) => r.leasesPerDay)} | ${sum((r) => r.vaultCallsPerDay)} | ${sum((r) => r.sqlStatementsPerDay)} |`);
+  lines.push(
+    `| all ${rows.length} services | | | ${sum((r) => r.maxAlive)} | ${sum((r) => r.leasesPerDay)} | ${sum((r) => r.vaultCallsPerDay)} | ${sum((r) => r.sqlStatementsPerDay)} |`,
+  );
   return lines.join("\n");
 }

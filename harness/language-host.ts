@@ -173,7 +173,9 @@ export async function runLikeLanguageHost(opts: HostRunOptions): Promise<HostRun
   server.addService(resrpc.ResourceMonitorService, monitor);
   server.addService(engrpc.EngineService, engine);
   // Port 0: the kernel picks a free port and the server holds it from then on (no race).
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
   const address = `127.0.0.1:${port}`;
 
   const rt = runtimeOptions(opts.projectDir);

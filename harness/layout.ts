@@ -28,7 +28,10 @@ function header(file: string): string {
   const src = fs.readFileSync(file, "utf8");
   const m = /^\/\*\*([\s\S]*?)\*\//.exec(src) ?? /^\/\/ ?(.*)/.exec(src);
   if (!m) return "";
-  const text = m[1].replace(/^\s*\* ?/gm, "").replace(/\s+/g, " ").trim();
+  const text = m[1]
+    .replace(/^\s*\* ?/gm, "")
+    .replace(/\s+/g, " ")
+    .trim();
   const sentence = (/^(.+?\.)(\s|$)/.exec(text)?.[1] ?? text).replace(/\|/g, "\\|");
   return sentence.length > 180 ? `${sentence.slice(0, 177).replace(/\s+\S*$/, "")} …` : sentence;
 }

@@ -59,7 +59,6 @@ export interface ProgramRun {
   calls: { token: string; inputs: Record<string, unknown> }[];
 }
 
-
 export interface RunOptions {
   /** Stack name; also picks `Pulumi.<stack>.yaml` unless `config` is given. */
   stack: string;
@@ -100,9 +99,11 @@ interface MonitorRequest {
 }
 interface Monitor {
   registerResource(req: MonitorRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): Promise<void>;
-  registerResourceOutputs(req: { getUrn(): string; getOutputs(): { toJavaScript(): Record<string, unknown> } }, cb: (err: unknown, resp?: unknown) => void): void;
+  registerResourceOutputs(
+    req: { getUrn(): string; getOutputs(): { toJavaScript(): Record<string, unknown> } },
+    cb: (err: unknown, resp?: unknown) => void,
+  ): void;
 }
-
 
 /**
  * Run the program for a stack under mocks and return what it registered. Rejects with
@@ -212,7 +213,6 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
   return { run: { stack: opts.stack, resources, outputs, componentOutputs, calls }, error };
 }
 
-
 /** The resource of `type` named `name`; throws listing what exists otherwise. */
 export function findResource(run: ProgramRun, type: string, name: string): RecordedResource {
   const r = run.resources.find((x) => x.type === type && x.name === name);
@@ -227,11 +227,9 @@ export function resourcesOfType(run: ProgramRun, type: string): RecordedResource
   return run.resources.filter((r) => r.type === type);
 }
 
-
 /** A bare custom resource (type `test:index:Bare`), for tests and the benchmark's floor. */
 export class BareResource extends pulumi.CustomResource {
   constructor(name: string, props: Record<string, unknown> = {}) {
     super("test:index:Bare", name, props);
   }
 }
-

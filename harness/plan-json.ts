@@ -94,7 +94,9 @@ export function diffPlans(before: PlanJson, after: PlanJson): PlanDiff {
 }
 
 export function renderDiff(diff: PlanDiff, stack: string, from: string, to: string): string {
-  const lines = [`# diff ${stack}: ${from} → ${to}: ${diff.added.length} to create, ${diff.removed.length} to delete, ${diff.changed.length} to update (offline, under Pulumi mocks)`];
+  const lines = [
+    `# diff ${stack}: ${from} → ${to}: ${diff.added.length} to create, ${diff.removed.length} to delete, ${diff.changed.length} to update (offline, under Pulumi mocks)`,
+  ];
   for (const r of diff.added) lines.push(`+ ${short(r.type)} ${r.name}`);
   for (const r of diff.removed) lines.push(`- ${short(r.type)} ${r.name}${r.protect ? "  [protect: pulumi up would refuse]" : ""}`);
   for (const c of diff.changed) {

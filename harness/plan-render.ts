@@ -56,9 +56,15 @@ export function renderPlan(run: ProgramRun): string {
     children.set(r.parent, list);
   }
   const custom = run.resources.filter((r) => r.custom).length;
-  const lines = [`# stack ${run.stack}: ${run.resources.length} resources (${custom} custom, ${run.resources.length - custom - 1} components), offline plan under Pulumi mocks`];
+  const lines = [
+    `# stack ${run.stack}: ${run.resources.length} resources (${custom} custom, ${run.resources.length - custom - 1} components), offline plan under Pulumi mocks`,
+  ];
   const walk = (r: RecordedResource, depth: number): void => {
-    const flags = [r.protect ? "protect" : "", r.retainOnDelete ? "retainOnDelete" : "", r.ignoreChanges.length ? `ignoreChanges=${r.ignoreChanges.join(",")}` : ""].filter(Boolean);
+    const flags = [
+      r.protect ? "protect" : "",
+      r.retainOnDelete ? "retainOnDelete" : "",
+      r.ignoreChanges.length ? `ignoreChanges=${r.ignoreChanges.join(",")}` : "",
+    ].filter(Boolean);
     const deps = r.dependencies.map((d) => byUrn.get(d)).filter((d): d is RecordedResource => !!d && d.urn !== r.parent);
     lines.push(`${"  ".repeat(depth)}+ ${label(r)}${flags.length ? `  [${flags.join(" ")}]` : ""}`);
     if (deps.length) lines.push(`${"  ".repeat(depth + 2)}dependsOn: ${deps.map((d) => d.name).join(", ")}`);
@@ -72,7 +78,6 @@ export function renderPlan(run: ProgramRun): string {
   for (const leaf of leaves(run.outputs)) lines.push(`  ${leaf}`);
   return lines.join("\n");
 }
-
 
 function metaName(r: RecordedResource): string | undefined {
   const meta = r.inputs.metadata as { name?: unknown } | undefined;
@@ -117,7 +122,9 @@ export function renderMermaid(run: ProgramRun): string {
   }
 
   // Flow edges from the custom resources' own inputs.
-  const stores = run.resources.filter((r) => r.type.endsWith(":SecretStore") || (r.type.includes("CustomResource") && (r.inputs.kind as string) === "SecretStore"));
+  const stores = run.resources.filter(
+    (r) => r.type.endsWith(":SecretStore") || (r.type.includes("CustomResource") && (r.inputs.kind as string) === "SecretStore"),
+  );
   const externals = run.resources.filter((r) => (r.inputs.kind as string) === "ExternalSecret");
   const secrets = run.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
   const edges = new Set<string>();
@@ -141,7 +148,13 @@ export function renderMermaid(run: ProgramRun): string {
   const services = new Map<string, string>();
   const targetNode = new Map<string, string>();
   for (const e of externals) {
-    const spec = e.inputs.spec as { secretStoreRef?: { name?: string }; dataFrom?: { sourceRef?: { storeRef?: { name?: string }; generatorRef?: { name?: string } } }[]; target?: { name?: string } } | undefined;
+    const spec = e.inputs.spec as
+      | {
+          secretStoreRef?: { name?: string };
+          dataFrom?: { sourceRef?: { storeRef?: { name?: string }; generatorRef?: { name?: string } } }[];
+          target?: { name?: string };
+        }
+      | undefined;
     const storeNames = [spec?.secretStoreRef?.name, ...(spec?.dataFrom ?? []).map((d) => d.sourceRef?.storeRef?.name)];
     for (const name of storeNames) {
       const store = name ? stores.find((s) => metaName(s) === name) : undefined;

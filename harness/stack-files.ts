@@ -42,7 +42,10 @@ export function stackConfig(stack: string): StackConfigValues {
 export function exampleFragments(): Record<string, StackConfigValues> {
   const dir = path.join(ROOT, "stacks", "examples");
   const out: Record<string, StackConfigValues> = {};
-  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()) {
     out[path.basename(f, ".yaml")] = readStackFile(path.join(dir, f));
   }
   return out;
@@ -72,7 +75,9 @@ export function engineConfig(values: StackConfigValues): Record<string, string> 
  * was registered for these strings to prove no secret leaks in clear text.
  */
 export function fakeSecrets(project = "veza-secrets", catalog: readonly SecretSpec[] = CATALOG): Record<string, string> {
-  const examples = new Map(catalog.flatMap((s) => (s.source.kind !== "generated" && s.source.example ? [[s.source.configKey, s.source.example] as const] : [])));
+  const examples = new Map(
+    catalog.flatMap((s) => (s.source.kind !== "generated" && s.source.example ? [[s.source.configKey, s.source.example] as const] : [])),
+  );
   const values: Record<string, string> = {};
   for (const k of secretConfigKeys(catalog)) {
     if (k === "vaultToken") continue;
@@ -89,4 +94,3 @@ export function fakeSecrets(project = "veza-secrets", catalog: readonly SecretSp
 export function fakesForMissing(values: StackConfigValues): Record<string, string> {
   return Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => !(k in values)));
 }
-

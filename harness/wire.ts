@@ -38,4 +38,3 @@ export function plaintextOccurrences(value: unknown, needle: string, at = "$"): 
   if (isPlainObject(value)) return Object.entries(value).flatMap(([k, v]) => plaintextOccurrences(v, needle, `${at}.${k}`));
   return [];
 }
-

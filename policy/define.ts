@@ -2,7 +2,14 @@
  * How a policy of this pack is built: plain data in (`plain`, unknowns marked), violations
  * reported, unknowns it needed rethrown last (`Findings`). Every rule file uses these.
  */
-import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { Findings, type Plain, at, plain, str } from "./props";
 import { type Environment, type StackResource, stackEnvironment } from "./resources";
 

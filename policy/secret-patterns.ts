@@ -15,7 +15,20 @@ export function keyWords(key: string): string[] {
 }
 
 /** Words that on their own make a key a secret's name. */
-const SECRET_WORDS = new Set(["password", "passwd", "passphrase", "pwd", "secret", "secrets", "token", "tokens", "credential", "credentials", "apikey", "privatekey"]);
+const SECRET_WORDS = new Set([
+  "password",
+  "passwd",
+  "passphrase",
+  "pwd",
+  "secret",
+  "secrets",
+  "token",
+  "tokens",
+  "credential",
+  "credentials",
+  "apikey",
+  "privatekey",
+]);
 /** Word pairs that do: `api key`, `private key`, `access key`, `secret key`, `client secret`, `signing key`. */
 const SECRET_PAIRS = [
   ["api", "key"],
@@ -31,10 +44,48 @@ const SECRET_PAIRS = [
  * secret itself: `secretName`, `tokenPath`, `existingSecret`… `ref`, `file`, `enabled`…
  */
 const REFERENCE_WORDS = new Set([
-  "name", "names", "ref", "refs", "path", "paths", "file", "files", "dir", "mount", "mounts", "selector",
-  "enabled", "enable", "create", "ttl", "period", "length", "type", "kind", "audience", "audiences",
-  "annotations", "labels", "template", "header", "field", "provider", "store", "id", "ids", "url", "arn",
-  "version", "policy", "mode", "namespace", "reviewer", "env", "source", "format", "existing",
+  "name",
+  "names",
+  "ref",
+  "refs",
+  "path",
+  "paths",
+  "file",
+  "files",
+  "dir",
+  "mount",
+  "mounts",
+  "selector",
+  "enabled",
+  "enable",
+  "create",
+  "ttl",
+  "period",
+  "length",
+  "type",
+  "kind",
+  "audience",
+  "audiences",
+  "annotations",
+  "labels",
+  "template",
+  "header",
+  "field",
+  "provider",
+  "store",
+  "id",
+  "ids",
+  "url",
+  "arn",
+  "version",
+  "policy",
+  "mode",
+  "namespace",
+  "reviewer",
+  "env",
+  "source",
+  "format",
+  "existing",
 ]);
 
 /** Is `key` the name of a field that holds a secret value (password, token, API key…)? */
@@ -91,7 +142,10 @@ export function secretAssignments(text: string): string[] {
     if (t.startsWith("#") || t.startsWith("//") || t.startsWith(";")) continue;
     const m = /^["']?([A-Za-z_][\w.-]*)["']?\s*[:=]\s*(.*)$/.exec(t);
     if (!m) continue;
-    const value = m[2].replace(/[,;]\s*$/, "").trim().replace(/^["']|["']$/g, "");
+    const value = m[2]
+      .replace(/[,;]\s*$/, "")
+      .trim()
+      .replace(/^["']|["']$/g, "");
     if (value === "" || value === "{" || value === "[" || value.startsWith("${") || value.startsWith("{{")) continue;
     if (isSecretKeyName(m[1])) found.push(m[1]);
   }

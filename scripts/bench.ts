@@ -29,7 +29,10 @@ const OUT = path.join(ROOT, ".bench", "js");
  * process and most of the noise).
  */
 function compile(): void {
-  const res = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.json", "--noEmit", "false", "--outDir", OUT], { cwd: ROOT, encoding: "utf8" });
+  const res = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.json", "--noEmit", "false", "--outDir", OUT], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   if (res.status !== 0) throw new Error(`tsc failed: ${res.stdout}${res.stderr}`);
 }
 
@@ -79,7 +82,9 @@ async function hostMeasure(stack: string | undefined, floorResources = 0): Promi
 
 async function languageHost(): Promise<boolean> {
   const rt = runtimeOptions(ROOT);
-  console.log(`# the language host's path (node ${rt.nodeargs.join(" ")} @pulumi/pulumi/cmd/run, typescript: ${String(rt.typescript)}; fresh loader cache; median of ${RUNS})`);
+  console.log(
+    `# the language host's path (node ${rt.nodeargs.join(" ")} @pulumi/pulumi/cmd/run, typescript: ${String(rt.typescript)}; fresh loader cache; median of ${RUNS})`,
+  );
   console.log("stack        resources  program ms  floor ms  ratio  peak RSS MB  targets (ratio ≤ 1.5, RSS ≤ 300 MB)");
   let ok = true;
   for (const stack of ["development", "staging", "production"]) {
@@ -89,7 +94,9 @@ async function languageHost(): Promise<boolean> {
     const ratio = p.ms / f.ms;
     const pass = ratio <= 1.5 && p.rssMb <= 300;
     ok &&= pass;
-    console.log(`${stack.padEnd(12)} ${String(p.resources).padStart(9)} ${String(p.ms).padStart(11)} ${String(f.ms).padStart(9)} ${ratio.toFixed(2).padStart(6)} ${String(p.rssMb).padStart(12)}  ${pass ? "ok" : "MISSED"}`);
+    console.log(
+      `${stack.padEnd(12)} ${String(p.resources).padStart(9)} ${String(p.ms).padStart(11)} ${String(f.ms).padStart(9)} ${ratio.toFixed(2).padStart(6)} ${String(p.rssMb).padStart(12)}  ${pass ? "ok" : "MISSED"}`,
+    );
   }
   console.log("");
   return ok;
@@ -123,7 +130,9 @@ async function main(): Promise<void> {
   samples.forEach((s, i) => {
     const m = i === 0 ? undefined : (s.ms - samples[i - 1].ms) / (sizes[i] - sizes[i - 1]);
     if (m !== undefined) marginal.push(m);
-    console.log(`${String(sizes[i]).padStart(4)} ${String(s.resources).padStart(10)} ${String(s.ms).padStart(6)} ${String(s.rssMb).padStart(12)}  ${m === undefined ? "" : m.toFixed(1)}`);
+    console.log(
+      `${String(sizes[i]).padStart(4)} ${String(s.resources).padStart(10)} ${String(s.ms).padStart(6)} ${String(s.rssMb).padStart(12)}  ${m === undefined ? "" : m.toFixed(1)}`,
+    );
   });
   // Linear: a key costs about the same whether it is the 300th or the 900th (within 50%, noise).
   const spread = Math.max(...marginal) / Math.min(...marginal);

@@ -21,4 +21,6 @@ if (!db) {
   console.error(`stack ${stack} has no veza-secrets:database: its database-url is supplied, nothing to bootstrap`);
   process.exit(1);
 }
-console.log(bootstrapSql({ appSchema: db.appSchema, appGroupRole: db.appGroupRole, staticUsername: db.appUsername, database: db.name, vaultAdminUser: db.adminUsername }));
+console.log(
+  bootstrapSql({ appSchema: db.appSchema, appGroupRole: db.appGroupRole, staticUsername: db.appUsername, database: db.name, vaultAdminUser: db.adminUsername }),
+);

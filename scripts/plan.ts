@@ -79,7 +79,10 @@ export function parsePlanArgs(argv: readonly string[]): PlanArgs {
  * the ones this stack needs (`missing`), then faked for the plan unless `noFakes`.
  */
 export async function planStack(stack: string, file: string, noFakes: boolean): Promise<{ run?: ProgramRun; missing: string[]; error?: Error }> {
-  if (!fs.existsSync(file)) throw new PlanUsageError(`no stack file ${path.relative(process.cwd(), file) || file}: create it with pulumi stack init ${stack} (README, "Your own stack")`);
+  if (!fs.existsSync(file))
+    throw new PlanUsageError(
+      `no stack file ${path.relative(process.cwd(), file) || file}: create it with pulumi stack init ${stack} (README, "Your own stack")`,
+    );
   const values = readStackFile(file);
   const encrypted = new Set(encryptedKeys(file));
   const fakes = fakeSecrets();
@@ -87,7 +90,9 @@ export async function planStack(stack: string, file: string, noFakes: boolean): 
   const first = await tryRunProgram({ stack, config: values, secrets: pick((k) => encrypted.has(k)) });
   const missing =
     first.error instanceof ConfigError
-      ? first.error.problems.filter((p) => `${PROJECT}:${p.key}` in fakes && !encrypted.has(`${PROJECT}:${p.key}`) && p.message.startsWith("is required")).map((p) => p.key)
+      ? first.error.problems
+          .filter((p) => `${PROJECT}:${p.key}` in fakes && !encrypted.has(`${PROJECT}:${p.key}`) && p.message.startsWith("is required"))
+          .map((p) => p.key)
       : [];
   if (noFakes || missing.length === 0) return { ...first, missing };
   const second = await tryRunProgram({ stack, config: values, secrets: pick((k) => encrypted.has(k) || missing.includes(k.slice(PROJECT.length + 1))) });
@@ -145,7 +150,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(plan, null, 2));
     return;
   }
-  if (missing.length) console.log(`# missing secrets, faked for this offline plan (pulumi up would stop; --no-fakes prints the command for each): ${missing.join(", ")}`);
+  if (missing.length)
+    console.log(`# missing secrets, faked for this offline plan (pulumi up would stop; --no-fakes prints the command for each): ${missing.join(", ")}`);
   console.log(args.mermaid ? renderMermaid(run) : renderPlan(run));
 }
 

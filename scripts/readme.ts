@@ -49,7 +49,10 @@ export function secretsTable(catalog: readonly SecretSpec[] = CATALOG): string {
   const secrets = serviceSecrets(catalog);
   const rows = catalog.map((s) => {
     const services = s.services === "all" ? "all" : s.services.join(", ");
-    const inSecrets = secrets.filter((k) => k.keys.includes(s.key)).map((k) => `\`${k.name}\``).join(", ");
+    const inSecrets = secrets
+      .filter((k) => k.keys.includes(s.key))
+      .map((k) => `\`${k.name}\``)
+      .join(", ");
     let source: string;
     switch (s.source.kind) {
       case "generated":
@@ -84,7 +87,13 @@ export function verifySecretBlock(catalog: readonly SecretSpec[] = CATALOG): str
 
 /** Each generated block's content, by marker name. */
 export async function generatedBlocks(): Promise<Record<string, string>> {
-  const blocks: Record<string, string> = { "secrets-table": secretsTable(), "verify-secret": verifySecretBlock(), defaults: defaultsTable(ENVIRONMENTS), layout: layoutSummary(), "layout-files": layoutFiles() };
+  const blocks: Record<string, string> = {
+    "secrets-table": secretsTable(),
+    "verify-secret": verifySecretBlock(),
+    defaults: defaultsTable(ENVIRONMENTS),
+    layout: layoutSummary(),
+    "layout-files": layoutFiles(),
+  };
   const freshness: string[] = [];
   for (const stack of ["development", "staging", "production"]) {
     const run = await runProgram({ stack });
@@ -114,7 +123,13 @@ export function applyBlocks(doc: string, blocks: Record<string, string>, file = 
 /** The Markdown files that may hold generated blocks: the README and docs/*.md (not docs/delivery.md, see delivery-doc.ts). */
 export function markdownFiles(): string[] {
   const docs = path.join(ROOT, "docs");
-  const inDocs = fs.existsSync(docs) ? fs.readdirSync(docs).filter((f) => f.endsWith(".md") && f !== "delivery.md").sort().map((f) => path.join(docs, f)) : [];
+  const inDocs = fs.existsSync(docs)
+    ? fs
+        .readdirSync(docs)
+        .filter((f) => f.endsWith(".md") && f !== "delivery.md")
+        .sort()
+        .map((f) => path.join(docs, f))
+    : [];
   return [README, ...inDocs];
 }
 

@@ -90,7 +90,14 @@ export const CLOUD_BACKENDS: readonly CloudBackend[] = [
         protect: config.protect,
       });
       return {
-        store: { kind: "gcp", name: storeName, projectId: gcp.project, serviceAccountEmail: backend.serviceAccountEmail, clusterLocation: gcp.clusterLocation, clusterName: gcp.clusterName },
+        store: {
+          kind: "gcp",
+          name: storeName,
+          projectId: gcp.project,
+          serviceAccountEmail: backend.serviceAccountEmail,
+          clusterLocation: gcp.clusterLocation,
+          clusterName: gcp.clusterName,
+        },
         outputs: { project: gcp.project, prefix, serviceAccountEmail: backend.serviceAccountEmail },
       };
     },

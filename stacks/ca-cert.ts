@@ -21,7 +21,8 @@ export function caCertProblem(file: string): string | undefined {
   } catch (e) {
     return `holds a certificate that does not parse (${e instanceof Error ? e.message : String(e)})`;
   }
-  if (!certs.some((c) => c.ca)) return "holds no CA certificate (basicConstraints CA:TRUE): give the CA that signed Vault's certificate, not the certificate itself";
+  if (!certs.some((c) => c.ca))
+    return "holds no CA certificate (basicConstraints CA:TRUE): give the CA that signed Vault's certificate, not the certificate itself";
   if (/PRIVATE KEY-----/.test(pem)) return "also holds a private key: keep only the CA certificate in this file (and the key out of Git)";
   return undefined;
 }

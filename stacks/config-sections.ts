@@ -43,21 +43,42 @@ export function vaultSettings(c: CheckContext): VaultSettings {
   // workload identity, and a stored token is the explicit exception.
   const method = mode === "dev" ? "token" : (login.method ?? "jwt");
   const issuer = login.issuer ?? STACK_DEFAULTS.vault.loginIssuer;
-  if (mode === "dev" && login.method === "jwt") add(["vault", "login", "method"], 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha', false, rmCommand(stack, ["vault", "login", "method"]));
+  if (mode === "dev" && login.method === "jwt")
+    add(
+      ["vault", "login", "method"],
+      'must be "token" in dev mode (the dev server\'s root token); jwt is for ha',
+      false,
+      rmCommand(stack, ["vault", "login", "method"]),
+    );
   if (bootstrapped && method === "jwt" && issuer === "github" && !login.githubRepository) {
-    add(["vault", "login", "githubRepository"], "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault");
+    add(
+      ["vault", "login", "githubRepository"],
+      "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault",
+    );
   }
   if (bootstrapped && method === "jwt" && issuer === "pulumi" && !login.pulumiOrganization) {
-    add(["vault", "login", "pulumiOrganization"], "is required with vault.login.method jwt and issuer pulumi: the organization whose Deployments of this stack log in to Vault");
+    add(
+      ["vault", "login", "pulumiOrganization"],
+      "is required with vault.login.method jwt and issuer pulumi: the organization whose Deployments of this stack log in to Vault",
+    );
   }
   if (method === "jwt" && secrets.vaultToken !== undefined) {
-    add(["vaultToken"], "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it", false, rmCommand(stack, ["vaultToken"]));
+    add(
+      ["vaultToken"],
+      "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it",
+      false,
+      rmCommand(stack, ["vaultToken"]),
+    );
   }
   if (mode === "dev" || (bootstrapped && method === "token")) {
     if (secrets[tokenKey] === undefined) {
       if (!problems.some((p) => p.key === tokenKey)) {
         if (mode === "dev") missing([tokenKey], "is required: the dev server's root token", DEV_ROOT_TOKEN_FIX(stack));
-        else missing([tokenKey], `is required once vault.bootstrapped is true with vault.login.method token: the token \`pulumi up\` configures Vault with (or log in with jwt: ${setCommands(stack, ["vault", "login", "method"], "jwt")[0]})`);
+        else
+          missing(
+            [tokenKey],
+            `is required once vault.bootstrapped is true with vault.login.method token: the token \`pulumi up\` configures Vault with (or log in with jwt: ${setCommands(stack, ["vault", "login", "method"], "jwt")[0]})`,
+          );
       }
     } else if (mode === "dev" && devRootTokenError(secrets[tokenKey])) {
       // Checked here, before anything is registered; the value is never echoed.
@@ -80,7 +101,8 @@ export function vaultSettings(c: CheckContext): VaultSettings {
     mode,
     replicas,
     caCertFile,
-    address: v.address ?? (mode === "dev" ? `http://127.0.0.1:${devNodePort}` : `https://vault.${cfg.namespaces?.vault ?? STACK_DEFAULTS.namespaces.vault}.svc:8200`),
+    address:
+      v.address ?? (mode === "dev" ? `http://127.0.0.1:${devNodePort}` : `https://vault.${cfg.namespaces?.vault ?? STACK_DEFAULTS.namespaces.vault}.svc:8200`),
     tlsSecretName: v.tlsSecretName ?? STACK_DEFAULTS.vault.tlsSecretName,
     storageSize: v.storageSize ?? STACK_DEFAULTS.vault.storageSize,
     auditStorageSize: v.auditStorageSize ?? STACK_DEFAULTS.vault.auditStorageSize,
@@ -107,7 +129,9 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
   const { stack, cfg, d, secrets, problems, warnings, add, missing } = c;
   if (cfg.database && !c.providers.includes("vault")) {
     // Rotated credentials need Vault's database engine; without it database-url is supplied.
-    warnings.push(`${PROJECT}:database is ignored: rotated database credentials need vault in providers; database-url comes from the databaseUrl secret instead`);
+    warnings.push(
+      `${PROJECT}:database is ignored: rotated database credentials need vault in providers; database-url comes from the databaseUrl secret instead`,
+    );
   }
   if (!cfg.database || !c.providers.includes("vault")) return undefined;
   {
@@ -120,7 +144,12 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
     const refreshInterval = db.refreshInterval ?? secondsAsDuration(Math.floor(ttl / 2));
     const unset = (key: string): string => rmCommand(stack, ["database", key]);
     if (db.rotationPeriod !== undefined) {
-      add(["database", "rotationPeriod"], `was replaced by database.rotationSchedule (cron, UTC; default "${STACK_DEFAULTS.database.rotationSchedule}"): the migration login now rotates at a time you choose`, false, joinCommands([unset("rotationPeriod"), fixCommand(stack, ["database", "rotationSchedule"])]));
+      add(
+        ["database", "rotationPeriod"],
+        `was replaced by database.rotationSchedule (cron, UTC; default "${STACK_DEFAULTS.database.rotationSchedule}"): the migration login now rotates at a time you choose`,
+        false,
+        joinCommands([unset("rotationPeriod"), fixCommand(stack, ["database", "rotationSchedule"])]),
+      );
     }
     if (db.maxTtl !== undefined) {
       add(["database", "maxTtl"], `was removed: service logins are never renewed, so each lease ends at database.defaultTtl`, false, unset("maxTtl"));
@@ -128,23 +157,41 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
     const sslMode = db.sslMode ?? d.sslMode;
     for (const k of ["caCert", "sslRootCert"] as const) {
       if (db[k] !== undefined && sslMode !== "verify-ca" && sslMode !== "verify-full") {
-        add(["database", "sslMode"], `is "${sslMode}", which verifies no certificate, but database.${k} is set: use verify-full (or verify-ca)`, false, setCommands(stack, ["database", "sslMode"], "verify-full")[0]);
+        add(
+          ["database", "sslMode"],
+          `is "${sslMode}", which verifies no certificate, but database.${k} is set: use verify-full (or verify-ca)`,
+          false,
+          setCommands(stack, ["database", "sslMode"], "verify-full")[0],
+        );
       }
     }
     if (ttl < 600) {
       add(["database", "defaultTtl"], `must be at least 10m (each login must outlive a pod rollout); got "${defaultTtl}"`);
     } else if (durationSeconds(refreshInterval) * 2 > ttl) {
-      add(["database", "refreshInterval"], `(${refreshInterval}) must be at most half of database.defaultTtl (${defaultTtl}): the previous login must stay valid while the pods restart`, false, setCommands(stack, ["database", "refreshInterval"], secondsAsDuration(Math.floor(ttl / 2)))[0]);
+      add(
+        ["database", "refreshInterval"],
+        `(${refreshInterval}) must be at most half of database.defaultTtl (${defaultTtl}): the previous login must stay valid while the pods restart`,
+        false,
+        setCommands(stack, ["database", "refreshInterval"], secondsAsDuration(Math.floor(ttl / 2)))[0],
+      );
     } else if (durationSeconds(refreshInterval) < 60) {
       add(["database", "refreshInterval"], `must be at least 1m (each refresh makes a database login); got "${refreshInterval}"`);
     }
     if (!(cfg.rotation?.installReloader ?? d.installReloader)) {
-      add(["rotation", "installReloader"], "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires", false, setCommands(stack, ["rotation", "installReloader"], true)[0]);
+      add(
+        ["rotation", "installReloader"],
+        "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires",
+        false,
+        setCommands(stack, ["rotation", "installReloader"], true)[0],
+      );
     }
     // Needed only by the run that configures Vault (README, "Bootstrapping Vault": the first
     // install of an HA Vault comes before the database bootstrap that makes this password).
     if (vault?.bootstrapped && secrets.databaseAdminPassword === undefined && !problems.some((p) => p.key === "databaseAdminPassword")) {
-      missing(["databaseAdminPassword"], "is required once vault.bootstrapped is true: the password of database.adminUsername, which Vault rotates after first use");
+      missing(
+        ["databaseAdminPassword"],
+        "is required once vault.bootstrapped is true: the password of database.adminUsername, which Vault rotates after first use",
+      );
     }
     return {
       host: db.host,

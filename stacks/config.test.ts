@@ -35,7 +35,15 @@ describe("stack config", () => {
   // One row per kind of mistake: the exact message and the exact command that fixes it.
   // Each fix is then applied with the CLI's own rules (test/pulumi-cli.ts) and the config
   // validated again, by the CLI's pre-run check and by the program.
-  const table: { name: string; stack: string; overrides: Record<string, unknown>; secrets?: Record<string, string>; key: string; message: string; fix: string }[] = [
+  const table: {
+    name: string;
+    stack: string;
+    overrides: Record<string, unknown>;
+    secrets?: Record<string, string>;
+    key: string;
+    message: string;
+    fix: string;
+  }[] = [
     {
       name: "missing required key",
       stack: "production",
@@ -48,7 +56,9 @@ describe("stack config", () => {
     {
       name: "wrong type",
       stack: "staging",
-      overrides: { [`${P}:vault`]: { mode: "ha", replicas: "three", bootstrapped: true, address: "https://v:8200", login: { githubRepository: "veza/veza-secrets" } } },
+      overrides: {
+        [`${P}:vault`]: { mode: "ha", replicas: "three", bootstrapped: true, address: "https://v:8200", login: { githubRepository: "veza/veza-secrets" } },
+      },
       key: "vault.replicas",
       message: 'must be a number; got "three"',
       fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
@@ -130,7 +140,9 @@ describe("stack config", () => {
       stack: "development",
       overrides: { [`${P}:generatedKeys`]: { "jwt-secrte": { length: 64 } } },
       key: 'generatedKeys["jwt-secrte"]',
-      message: `is not a generated key; generated keys are ${generatedSecrets(CATALOG).map((g) => g.key).join(", ")}; did you mean "jwt-secret"?`,
+      message: `is not a generated key; generated keys are ${generatedSecrets(CATALOG)
+        .map((g) => g.key)
+        .join(", ")}; did you mean "jwt-secret"?`,
       fix: `pulumi config set --path 'generatedKeys["jwt-secret"].length' 64 --stack development && pulumi config rm --path 'generatedKeys["jwt-secrte"]' --stack development`,
     },
     {
@@ -186,7 +198,8 @@ describe("stack config", () => {
       stack: "production",
       overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: "123456789012", oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A/" } },
       key: "aws.oidcIssuer",
-      message: 'must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A/"',
+      message:
+        'must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A/"',
       // The nearest valid value is the one given, repaired: not the example's issuer.
       fix: "pulumi config set --path 'aws.oidcIssuer' oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A --stack production",
     },
@@ -195,13 +208,17 @@ describe("stack config", () => {
       stack: "production",
       overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: "123456789012", oidcIssuer: "https://oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A" } },
       key: "aws.oidcIssuer",
-      message: 'must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "https://oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A"',
+      message:
+        'must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "https://oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A"',
       fix: "pulumi config set --path 'aws.oidcIssuer' oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A --stack production",
     },
     {
       name: "a replication location GcpSecrets would refuse (the component's rule, checked up front)",
       stack: "production",
-      overrides: { [`${P}:providers`]: ["vault", "aws", "gcp"], [`${P}:gcp`]: { project: "veza-prod", clusterName: "veza", clusterLocation: "europe-west1", replicationLocations: ["europe"] } },
+      overrides: {
+        [`${P}:providers`]: ["vault", "aws", "gcp"],
+        [`${P}:gcp`]: { project: "veza-prod", clusterName: "veza", clusterLocation: "europe-west1", replicationLocations: ["europe"] },
+      },
       key: "gcp.replicationLocations[0]",
       message: 'must be a Google Cloud region such as "europe-west1"; got "europe"',
       fix: "pulumi config set --path 'gcp.replicationLocations[0]' europe-west1 --stack production",
@@ -209,7 +226,9 @@ describe("stack config", () => {
     {
       name: "misspelled key (the fix moves the value to the nearest key)",
       stack: "staging",
-      overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", replcias: 3, login: { githubRepository: "veza/veza-secrets" } } },
+      overrides: {
+        [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", replcias: 3, login: { githubRepository: "veza/veza-secrets" } },
+      },
       key: "vault.replcias",
       message: 'unknown key "replcias" (check the spelling against Pulumi.yaml); did you mean "replicas"?',
       fix: "pulumi config set --path 'vault.replicas' 3 --stack staging && pulumi config rm --path 'vault.replcias' --stack staging",
@@ -241,7 +260,9 @@ describe("stack config", () => {
     {
       name: "even Raft replicas",
       stack: "staging",
-      overrides: { [`${P}:vault`]: { mode: "ha", replicas: 4, bootstrapped: true, address: "https://v:8200", login: { githubRepository: "veza/veza-secrets" } } },
+      overrides: {
+        [`${P}:vault`]: { mode: "ha", replicas: 4, bootstrapped: true, address: "https://v:8200", login: { githubRepository: "veza/veza-secrets" } },
+      },
       key: "vault.replicas",
       message: "Raft needs an odd number of at least 3 voters; got 4",
       fix: "pulumi config set --path 'vault.replicas' 3 --stack staging",
@@ -251,7 +272,8 @@ describe("stack config", () => {
       stack: "staging",
       overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200" } },
       key: "vault.login.githubRepository",
-      message: "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault",
+      message:
+        "is required with vault.login.method jwt and issuer github: the repository whose deploy job (GitHub environment of the same name) logs in to Vault",
       fix: "pulumi config set --path 'vault.login.githubRepository' veza/veza-secrets --stack staging",
     },
     {
@@ -268,7 +290,8 @@ describe("stack config", () => {
       overrides: {},
       secrets: { ...fakeSecrets(), [`${P}:vaultToken`]: "hvs.FAKE" },
       key: "vaultToken",
-      message: "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it",
+      message:
+        "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it",
       fix: "pulumi config rm vaultToken --stack production",
     },
     {
@@ -276,7 +299,8 @@ describe("stack config", () => {
       stack: "staging",
       overrides: { [`${P}:vault`]: { ...(stackConfig("staging")[`${P}:vault`] as object), login: { method: "token" } } },
       key: "vaultToken",
-      message: "is required once vault.bootstrapped is true with vault.login.method token: the token `pulumi up` configures Vault with (or log in with jwt: pulumi config set --path 'vault.login.method' jwt --stack staging)",
+      message:
+        "is required once vault.bootstrapped is true with vault.login.method token: the token `pulumi up` configures Vault with (or log in with jwt: pulumi config set --path 'vault.login.method' jwt --stack staging)",
       fix: "pulumi config set --secret vaultToken --stack staging",
     },
     {
@@ -355,7 +379,12 @@ describe("stack config", () => {
     {
       name: "a typo in the Vault login method",
       stack: "production",
-      overrides: { [`${P}:vault`]: { ...(stackConfig("production")[`${P}:vault`] as { login?: object }), login: { ...(stackConfig("production")[`${P}:vault`] as { login?: object }).login, method: "jwtt" } } },
+      overrides: {
+        [`${P}:vault`]: {
+          ...(stackConfig("production")[`${P}:vault`] as { login?: object }),
+          login: { ...(stackConfig("production")[`${P}:vault`] as { login?: object }).login, method: "jwtt" },
+        },
+      },
       key: "vault.login.method",
       message: 'must be one of "jwt", "token"; got "jwtt"; did you mean "jwt"?',
       fix: "pulumi config set --path 'vault.login.method' jwt --stack production",
@@ -417,7 +446,7 @@ describe("stack config", () => {
       stack: "staging",
       overrides: { [`${P}:namespaces`]: { workloads: "Veza_Staging" } },
       key: "namespaces.workloads",
-      message: 'must be a DNS-1123 label (lowercase letters, digits and \'-\'); got "Veza_Staging"',
+      message: "must be a DNS-1123 label (lowercase letters, digits and '-'); got \"Veza_Staging\"",
       fix: "pulumi config set --path 'namespaces.workloads' veza-staging --stack staging",
     },
     {
@@ -488,12 +517,21 @@ describe("stack config", () => {
       for (const env of ENVIRONMENTS) {
         const plain: unknown = typeof example === "function" ? (example as (e: string) => unknown)(env) : example;
         const value = plain instanceof Computed ? substitute(plain.command) : plain;
-        assert.ok(schemas.some((sch) => sch.safeParse(value).success), `${key} (${env}): the schema refuses its example ${JSON.stringify(value)}`);
+        assert.ok(
+          schemas.some((sch) => sch.safeParse(value).success),
+          `${key} (${env}): the schema refuses its example ${JSON.stringify(value)}`,
+        );
       }
     }
     // Every example has the type the CLI will store from the printed command.
-    assert.equal(setCommands("s", ["aws", "accountId"], EXAMPLES["aws.accountId"])[0], "pulumi config set --type string --path 'aws.accountId' 123456789012 --stack s");
-    assert.equal(setCommands("s", ["vault", "resources", "limits", "cpu"], "1")[0], "pulumi config set --type string --path 'vault.resources.limits.cpu' 1 --stack s");
+    assert.equal(
+      setCommands("s", ["aws", "accountId"], EXAMPLES["aws.accountId"])[0],
+      "pulumi config set --type string --path 'aws.accountId' 123456789012 --stack s",
+    );
+    assert.equal(
+      setCommands("s", ["vault", "resources", "limits", "cpu"], "1")[0],
+      "pulumi config set --type string --path 'vault.resources.limits.cpu' 1 --stack s",
+    );
   });
 
   describe("the model of pulumi config set (test/pulumi-cli.ts)", () => {
@@ -504,7 +542,10 @@ describe("stack config", () => {
     };
     it("stores top-level values as strings, --path 'values' typed, and --type as asked", () => {
       assert.deepEqual(apply("pulumi config set providers '[\"vault\"]' --stack s"), { [`${P}:providers`]: '["vault"]' });
-      assert.deepEqual(apply("pulumi config set --path 'a.n' 3 --stack s && pulumi config set --path 'a.b' true --stack s && pulumi config set --path 'a.z' 0123 --stack s"), { [`${P}:a`]: { n: 3, b: true, z: "0123" } });
+      assert.deepEqual(
+        apply("pulumi config set --path 'a.n' 3 --stack s && pulumi config set --path 'a.b' true --stack s && pulumi config set --path 'a.z' 0123 --stack s"),
+        { [`${P}:a`]: { n: 3, b: true, z: "0123" } },
+      );
       assert.deepEqual(apply("pulumi config set --path 'aws.accountId' 123456789012 --stack s"), { [`${P}:aws`]: { accountId: 123456789012 } });
       assert.deepEqual(apply("pulumi config set --type string --path 'aws.accountId' 123456789012 --stack s"), { [`${P}:aws`]: { accountId: "123456789012" } });
       assert.deepEqual(apply("pulumi config set --path 'vault.seal' '{\"type\":\"awskms\"}' --stack s"), { [`${P}:vault`]: { seal: '{"type":"awskms"}' } });
@@ -570,7 +611,10 @@ describe("stack config", () => {
 
   it("lists every problem at once", () => {
     const problems = problemsOf(() =>
-      loadStackConfig(source("production", { [`${P}:aws`]: undefined }, Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => !/stripe/.test(k)))), "production"),
+      loadStackConfig(
+        source("production", { [`${P}:aws`]: undefined }, Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => !/stripe/.test(k)))),
+        "production",
+      ),
     );
     assert.deepEqual(
       problems.map((p) => p.key),
@@ -582,7 +626,10 @@ describe("stack config", () => {
     const problems = problemsOf(() => loadStackConfig({ values: {}, secretKeys: new Set() }, "development"));
     assert.equal(problems.length, 1);
     assert.match(problems[0].message, /^no veza-secrets config found for stack "development"\. Create the stack from a committed stack file/);
-    assert.match(problems[0].message, /pulumi login --local; export PULUMI_CONFIG_PASSPHRASE=\.\.\.; pulumi stack init development; kubectl config use-context/);
+    assert.match(
+      problems[0].message,
+      /pulumi login --local; export PULUMI_CONFIG_PASSPHRASE=\.\.\.; pulumi stack init development; kubectl config use-context/,
+    );
   });
 
   it("accepts review stacks named after their environment", () => {
@@ -594,8 +641,26 @@ describe("stack config", () => {
   it("parses each committed stack into the typed config with its environment's defaults", () => {
     const dev = loadStackConfig(source("development"), "development");
     assert.deepEqual(
-      { providers: dev.providers, eso: dev.eso, vaultMode: dev.vault?.mode, replicas: dev.vault?.replicas, address: dev.vault?.address, database: dev.database, protect: dev.protect, recovery: dev.recoveryWindowDays },
-      { providers: ["vault"], eso: { replicas: 1, serviceMonitor: false, refreshInterval: "15m", creationPolicy: "Owner", deletionPolicy: "Delete" }, vaultMode: "dev", replicas: 1, address: "http://127.0.0.1:30820", database: undefined, protect: false, recovery: 7 },
+      {
+        providers: dev.providers,
+        eso: dev.eso,
+        vaultMode: dev.vault?.mode,
+        replicas: dev.vault?.replicas,
+        address: dev.vault?.address,
+        database: dev.database,
+        protect: dev.protect,
+        recovery: dev.recoveryWindowDays,
+      },
+      {
+        providers: ["vault"],
+        eso: { replicas: 1, serviceMonitor: false, refreshInterval: "15m", creationPolicy: "Owner", deletionPolicy: "Delete" },
+        vaultMode: "dev",
+        replicas: 1,
+        address: "http://127.0.0.1:30820",
+        database: undefined,
+        protect: false,
+        recovery: 7,
+      },
     );
     // Every non-generated catalog key is supplied in development (no database configured there).
     const nonGenerated = CATALOG.flatMap((s) => (s.source.kind === "generated" ? [] : [s.source.configKey]));
@@ -611,14 +676,29 @@ describe("stack config", () => {
     assert.deepEqual(
       { ...prod.database, adminPassword: undefined },
       {
-        host: "postgres.veza.internal", port: 5432, name: "veza", adminUsername: "vault_admin", appUsername: "veza_app", appGroupRole: "veza_app_group", appSchema: "veza",
-        rotationSchedule: "0 4 * * 0", defaultTtl: "4h", defaultTtlSeconds: 14400, refreshInterval: "2h", sslMode: "verify-full", verifyConnection: true, adminPassword: undefined,
+        host: "postgres.veza.internal",
+        port: 5432,
+        name: "veza",
+        adminUsername: "vault_admin",
+        appUsername: "veza_app",
+        appGroupRole: "veza_app_group",
+        appSchema: "veza",
+        rotationSchedule: "0 4 * * 0",
+        defaultTtl: "4h",
+        defaultTtlSeconds: 14400,
+        refreshInterval: "2h",
+        sslMode: "verify-full",
+        verifyConnection: true,
+        adminPassword: undefined,
       },
     );
     // database-url is built from rotated credentials, so it is not a supplied secret here.
     assert.ok(!("databaseUrl" in prod.supplied));
     // Production overrides no generated key: each keeps the catalog's length and period.
-    assert.deepEqual(prod.generatedKeys, Object.fromEntries(generatedSecrets(CATALOG).map((g) => [g.key, { length: g.source.length, rotationDays: g.source.rotationDays }])));
+    assert.deepEqual(
+      prod.generatedKeys,
+      Object.fromEntries(generatedSecrets(CATALOG).map((g) => [g.key, { length: g.source.length, rotationDays: g.source.rotationDays }])),
+    );
     assert.deepEqual(prod.generatedKeys["jwt-secret"], { length: 64, rotationDays: 90 });
   });
 

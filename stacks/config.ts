@@ -22,7 +22,6 @@ export function secretConfigKeys(catalog: readonly SecretSpec[]): string[] {
   return [...fromCatalog, ...SECRET_KEYS];
 }
 
-
 function parseValue(raw: string): unknown {
   const t = raw.trim();
   if (t.startsWith("{") || t.startsWith("[")) {
@@ -116,9 +115,19 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     if (providers.indexOf(p) !== i) add(["providers", i], `lists "${p}" twice`, false, providersFix(stack, providers, env));
   });
   if (providers.includes("kubernetes") && env !== "development") {
-    add(["providers"], `"kubernetes" (plain Secrets written by the program, the spec's option 1) is for development only; got it in ${env}`, false, providersFix(stack, providers, env));
+    add(
+      ["providers"],
+      `"kubernetes" (plain Secrets written by the program, the spec's option 1) is for development only; got it in ${env}`,
+      false,
+      providersFix(stack, providers, env),
+    );
   } else if (providers.includes("kubernetes") && providers.length > 1) {
-    add(["providers"], `"kubernetes" (plain Secrets written by the program) cannot be combined with ${providers.filter((p) => p !== "kubernetes").join(", ")}: both would own the same Secrets`, false, providersFix(stack, providers, env));
+    add(
+      ["providers"],
+      `"kubernetes" (plain Secrets written by the program) cannot be combined with ${providers.filter((p) => p !== "kubernetes").join(", ")}: both would own the same Secrets`,
+      false,
+      providersFix(stack, providers, env),
+    );
   }
   const esoProviders = ESO_PROVIDERS.filter((p) => providers.includes(p));
   esoProviders.sort((a, b) => providers.indexOf(a) - providers.indexOf(b));
@@ -131,9 +140,17 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   const generated = generatedSecrets(catalog);
   for (const [key, override] of Object.entries(cfg.generatedKeys ?? {})) {
     if (!generated.some((g) => g.key === key)) {
-      const near = nearest(key, generated.map((g) => g.key).filter((k) => !cfg.generatedKeys?.[k]));
+      const near = nearest(
+        key,
+        generated.map((g) => g.key).filter((k) => !cfg.generatedKeys?.[k]),
+      );
       const move = near ? setCommands(stack, ["generatedKeys", near], override) : [];
-      add(["generatedKeys", key], `is not a generated key; generated keys are ${generated.map((g) => g.key).join(", ")}${near ? `; did you mean "${near}"?` : ""}`, false, joinCommands([...move, rmCommand(stack, ["generatedKeys", key])]));
+      add(
+        ["generatedKeys", key],
+        `is not a generated key; generated keys are ${generated.map((g) => g.key).join(", ")}${near ? `; did you mean "${near}"?` : ""}`,
+        false,
+        joinCommands([...move, rmCommand(stack, ["generatedKeys", key])]),
+      );
     }
   }
   for (const g of generated) {
@@ -144,7 +161,10 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
       add(["generatedKeys", g.key, "length"], `must be at least ${g.source.minLength} characters; got ${length}`);
     }
     if (rotationDays > g.source.rotationDays) {
-      add(["generatedKeys", g.key, "rotationDays"], `must be at most ${g.source.rotationDays} (the catalog's period: a stack may rotate sooner, never later); got ${rotationDays}`);
+      add(
+        ["generatedKeys", g.key, "rotationDays"],
+        `must be at most ${g.source.rotationDays} (the catalog's period: a stack may rotate sooner, never later); got ${rotationDays}`,
+      );
     }
     generatedKeys[g.key] = { length, rotationDays };
   }

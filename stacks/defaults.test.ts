@@ -14,7 +14,10 @@ const P = "veza-secrets";
 
 function minimal(env: Environment) {
   const values: Record<string, unknown> = { [`${P}:environment`]: env, [`${P}:providers`]: ["vault"], [`${P}:database`]: { host: "postgres.example" } };
-  if (env === "production") values[`${P}:vault`] = { seal: { type: "awskms", region: "eu-west-1", kmsKeyId: "alias/vault-unseal", roleArn: "arn:aws:iam::123456789012:role/veza-vault-unseal" } };
+  if (env === "production")
+    values[`${P}:vault`] = {
+      seal: { type: "awskms", region: "eu-west-1", kmsKeyId: "alias/vault-unseal", roleArn: "arn:aws:iam::123456789012:role/veza-vault-unseal" },
+    };
   const secrets = fakeSecrets();
   return loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, env, CATALOG);
 }
@@ -24,7 +27,11 @@ describe("stack config: defaults", () => {
     it(`${env}: a stack with only environment, providers and a database host gets the table's values`, () => {
       const c = minimal(env);
       const d = defaultsFor(env);
-      assert.deepEqual(c.namespaces, { workloads: workloadNamespace(env), vault: STACK_DEFAULTS.namespaces.vault, externalSecrets: STACK_DEFAULTS.namespaces.externalSecrets });
+      assert.deepEqual(c.namespaces, {
+        workloads: workloadNamespace(env),
+        vault: STACK_DEFAULTS.namespaces.vault,
+        externalSecrets: STACK_DEFAULTS.namespaces.externalSecrets,
+      });
       assert.equal(c.vault?.mode, d.vaultMode);
       assert.equal(c.vault?.replicas, vaultReplicasDefault(d.vaultMode));
       assert.equal(c.vault?.login.role, loginRoleDefault(env));

@@ -124,7 +124,13 @@ export function defaultsTable(envs: readonly Environment[]): string {
     ["vault.replicas", per((d) => vaultReplicasDefault(d.vaultMode))],
     ["vault.login.method", per((d) => (d.vaultMode === "dev" ? "token" : "jwt"))],
     ["vaultLoginRole", envs.map((e) => loginRoleDefault(e))],
-    ["vault.resources", per((d) => `requests ${d.vaultResources.requests.cpu}/${d.vaultResources.requests.memory}, limits ${d.vaultResources.limits.cpu}/${d.vaultResources.limits.memory}`)],
+    [
+      "vault.resources",
+      per(
+        (d) =>
+          `requests ${d.vaultResources.requests.cpu}/${d.vaultResources.requests.memory}, limits ${d.vaultResources.limits.cpu}/${d.vaultResources.limits.memory}`,
+      ),
+    ],
     ["vault.devNodePort", same(STACK_DEFAULTS.vault.devNodePort)],
     ["vault.tlsSecretName", same(STACK_DEFAULTS.vault.tlsSecretName)],
     ["vault.storageSize", same(STACK_DEFAULTS.vault.storageSize)],
@@ -153,5 +159,9 @@ export function defaultsTable(envs: readonly Environment[]): string {
     ["cloud secret recovery window (days)", per((d) => d.recoveryWindowDays)],
   ];
   const cell = (v: unknown) => `\`${String(v)}\``;
-  return [`| key | ${envs.join(" | ")} |`, `|---|${envs.map(() => "---").join("|")}|`, ...rows.map(([k, vs]) => `| ${k.includes(" ") ? k : `\`${k}\``} | ${vs.map(cell).join(" | ")} |`)].join("\n");
+  return [
+    `| key | ${envs.join(" | ")} |`,
+    `|---|${envs.map(() => "---").join("|")}|`,
+    ...rows.map(([k, vs]) => `| ${k.includes(" ") ? k : `\`${k}\``} | ${vs.map(cell).join(" | ")} |`),
+  ].join("\n");
 }

@@ -30,7 +30,8 @@ describe("stack config: loading without secrets (bootstrap-sql)", () => {
     const values = { ...engineConfig(stackConfig("production")), [`${P}:redisUrl`]: "rediss://:leaked-value@redis:6380/0" };
     assert.throws(
       () => loadStackConfig({ values, secretKeys: new Set() }, "production", CATALOG, { requireSecrets: false }),
-      (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.key === "redisUrl" && p.message.includes("plain text")) && !e.message.includes("leaked-value"),
+      (e: unknown) =>
+        e instanceof ConfigError && e.problems.some((p) => p.key === "redisUrl" && p.message.includes("plain text")) && !e.message.includes("leaked-value"),
     );
   });
 

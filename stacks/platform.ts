@@ -68,7 +68,13 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   // or privilege escalation, under RuntimeDefault seccomp. A service that cannot must be fixed,
   // not the namespace relaxed.
   const podSecurity = { workloads: "restricted", vault: "restricted", externalSecrets: "restricted" } as const;
-  const namespaces = new Namespaces("namespaces", { names: namespaceNames, holdSecrets: ["workloads", "vault"], labels: envLabels, podSecurity, protect: config.protect });
+  const namespaces = new Namespaces("namespaces", {
+    names: namespaceNames,
+    holdSecrets: ["workloads", "vault"],
+    labels: envLabels,
+    podSecurity,
+    protect: config.protect,
+  });
 
   const access = new ServiceAccess("service-access", {
     namespace: namespaces.names.workloads,
@@ -135,10 +141,21 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
 
   let vault: VaultPlatform | undefined;
   if (config.vault) {
-    vault = buildVault(config, { namespace: namespaces.names.vault, workloadNamespace: namespaces.names.workloads, storeServiceAccount: sa("vault"), values: Object.fromEntries(stored.map((k) => [k, values[k]])) });
+    vault = buildVault(config, {
+      namespace: namespaces.names.vault,
+      workloadNamespace: namespaces.names.workloads,
+      storeServiceAccount: sa("vault"),
+      values: Object.fromEntries(stored.map((k) => [k, values[k]])),
+    });
     outputs.vault = vault.outputs;
     if (vault.configured) {
-      const common = { server: vault.inClusterAddress, authMountPath: vault.authPath, role: vault.authRole, audience: vault.audience, caConfigMap: vault.caConfigMap };
+      const common = {
+        server: vault.inClusterAddress,
+        authMountPath: vault.authPath,
+        role: vault.authRole,
+        audience: vault.audience,
+        caConfigMap: vault.caConfigMap,
+      };
       stores.push({ kind: "vault", name: STORE_NAMES.vault, kvMount: vault.kvMount, ...common });
       sources.vault = { kind: "vault-kv", storeName: STORE_NAMES.vault, path: vault.secretPath };
       // The migration store: its own ServiceAccount and Vault role, which read the schema owner's
@@ -224,7 +241,9 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     });
     database = {
       key,
-      generators: Object.fromEntries(secrets.filter((s) => s.service && s.keys.includes(key)).map((s) => [s.name, databaseGeneratorName(s.service as (typeof SERVICES)[number])])),
+      generators: Object.fromEntries(
+        secrets.filter((s) => s.service && s.keys.includes(key)).map((s) => [s.name, databaseGeneratorName(s.service as (typeof SERVICES)[number])]),
+      ),
       refreshInterval: db.refreshInterval,
       host: db.host,
       port: db.port,

@@ -52,7 +52,12 @@ export function providersFix(stack: string, raw: unknown, env: Environment | und
   const out: ProviderName[] = [];
   for (const entry of Array.isArray(raw) ? (raw as unknown[]) : []) {
     const name = typeof entry === "string" ? entry : "";
-    const valid = (PROVIDERS as readonly string[]).includes(name) ? (name as ProviderName) : (nearest(name, PROVIDERS.filter((p) => !out.includes(p))) as ProviderName | undefined);
+    const valid = (PROVIDERS as readonly string[]).includes(name)
+      ? (name as ProviderName)
+      : (nearest(
+          name,
+          PROVIDERS.filter((p) => !out.includes(p)),
+        ) as ProviderName | undefined);
     if (valid && !out.includes(valid)) out.push(valid);
   }
   let fixed = out;
@@ -156,7 +161,12 @@ function article(type: string): string {
  * providers and environment with a working list or name, enum typos with the nearest value,
  * anything else with a repaired value where one can be derived.
  */
-export function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: Record<string, unknown>, stack: string, add: (path: PropertyKey[], message: string, secret?: boolean, fix?: string) => void): void {
+export function schemaProblems(
+  issues: readonly z.core.$ZodIssue[],
+  raw: Record<string, unknown>,
+  stack: string,
+  add: (path: PropertyKey[], message: string, secret?: boolean, fix?: string) => void,
+): void {
   const stackEnv = environmentOfStack(stack);
   for (const issue of issues) {
     const got = valueAt(raw, issue.path);
@@ -164,7 +174,10 @@ export function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: Record<
       const known = knownKeys(issue.path, valueAt(raw, issue.path));
       for (const k of issue.keys) {
         const p = [...issue.path, k];
-        const near = nearest(k, known.filter((x) => valueAt(raw, [...issue.path, x]) === undefined));
+        const near = nearest(
+          k,
+          known.filter((x) => valueAt(raw, [...issue.path, x]) === undefined),
+        );
         const message = zodMessage({ ...issue, keys: [k] }, raw) + (near ? `; did you mean "${near}"?` : "");
         const move = near ? setCommands(stack, [...issue.path, near] as ConfigPath, valueAt(raw, p)) : [];
         add(p, message, false, joinCommands([...move, rmCommand(stack, p as ConfigPath)]));
@@ -177,7 +190,12 @@ export function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: Record<
     } else if ((issue.code === "invalid_value" || issue.code === "invalid_union") && typeof got === "string") {
       const options = issue.code === "invalid_value" ? issue.values.map(String) : ((issue as { options?: unknown[] }).options ?? []).map(String);
       const near = nearest(got, options);
-      add(issue.path, zodMessage(issue, raw) + (near ? `; did you mean "${near}"?` : ""), false, near ? setCommands(stack, issue.path as ConfigPath, near)[0] : undefined);
+      add(
+        issue.path,
+        zodMessage(issue, raw) + (near ? `; did you mean "${near}"?` : ""),
+        false,
+        near ? setCommands(stack, issue.path as ConfigPath, near)[0] : undefined,
+      );
     } else {
       const repaired = repairedValue(issue.path, got);
       add(issue.path, zodMessage(issue, raw), false, repaired !== undefined ? setCommands(stack, issue.path as ConfigPath, repaired)[0] : undefined);

@@ -7,7 +7,16 @@ import { z } from "zod";
 import { Computed } from "./fixes";
 import { AWS_RULES } from "../components/backends/aws-rules";
 // The components' own rules, so config that passes here never fails inside a component.
-import { AZURE_KEY_VAULT_NAME as KEY_VAULT_NAME, DNS_LABEL, GCP_PROJECT_ID as GCP_PROJECT, GCP_REGION as GCP_LOCATION, IPV4_RANGE as KEY_VAULT_IP_RANGE, PG_IDENTIFIER, QUANTITY, VAULT_NAME } from "../components/rules";
+import {
+  AZURE_KEY_VAULT_NAME as KEY_VAULT_NAME,
+  DNS_LABEL,
+  GCP_PROJECT_ID as GCP_PROJECT,
+  GCP_REGION as GCP_LOCATION,
+  IPV4_RANGE as KEY_VAULT_IP_RANGE,
+  PG_IDENTIFIER,
+  QUANTITY,
+  VAULT_NAME,
+} from "../components/rules";
 
 export const PROJECT = "veza-secrets";
 
@@ -44,17 +53,12 @@ export function secondsAsDuration(seconds: number): string {
 }
 
 /** A DNS-1123 label: Kubernetes namespace and object names. */
-const dnsLabel = z
-  .string()
-  .regex(DNS_LABEL, { message: "must be a DNS-1123 label (lowercase letters, digits and '-')" })
-  .max(63);
+const dnsLabel = z.string().regex(DNS_LABEL, { message: "must be a DNS-1123 label (lowercase letters, digits and '-')" }).max(63);
 
 /** A PostgreSQL identifier we template into SQL: lowercase, no quoting needed. */
 const sqlIdentifier = z.string().regex(PG_IDENTIFIER, { message: "must be a lowercase SQL identifier ([a-z_][a-z0-9_]*)" });
 
-const cron = z
-  .string()
-  .regex(/^(\S+\s+){4}\S+$/, { message: 'must be a five-field cron schedule such as "0 3 * * *"' });
+const cron = z.string().regex(/^(\S+\s+){4}\S+$/, { message: 'must be a five-field cron schedule such as "0 3 * * *"' });
 
 const kubernetesQuantity = z.string().regex(QUANTITY, { message: 'must be a Kubernetes quantity such as "10Gi"' });
 
@@ -131,9 +135,15 @@ export const configSchema = z.strictObject({
           /** Which CI system's tokens `pulumi up` logs in with. Default `github`. */
           issuer: z.enum(["github", "pulumi"]).optional(),
           /** GitHub repository whose deploy and preview jobs may log in. */
-          githubRepository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'must be a GitHub repository "owner/name"' }).optional(),
+          githubRepository: z
+            .string()
+            .regex(/^[\w.-]+\/[\w.-]+$/, { message: 'must be a GitHub repository "owner/name"' })
+            .optional(),
           /** Pulumi organization whose Deployments of this stack may log in. */
-          pulumiOrganization: z.string().regex(/^[\w.-]+$/, { message: "must be a Pulumi organization name" }).optional(),
+          pulumiOrganization: z
+            .string()
+            .regex(/^[\w.-]+$/, { message: "must be a Pulumi organization name" })
+            .optional(),
         })
         .optional(),
       /** PEM file (relative to the project, or absolute) with the CA that signed `address`'s certificate. */
@@ -148,7 +158,12 @@ export const configSchema = z.strictObject({
       /** Migration: write into existing, hand-made Secrets (`creationPolicy: Merge`) instead of owning them. */
       adoptExisting: z.boolean().optional(),
       /** Digest of ESO's image at the pinned version (`sha256:<64 hex>`), appended to its tag. */
-      imageDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'must be "sha256:" and 64 lowercase hex digits (crane digest ghcr.io/external-secrets/external-secrets:v2.9.0)' }).optional(),
+      imageDigest: z
+        .string()
+        .regex(/^sha256:[0-9a-f]{64}$/, {
+          message: 'must be "sha256:" and 64 lowercase hex digits (crane digest ghcr.io/external-secrets/external-secrets:v2.9.0)',
+        })
+        .optional(),
     })
     .optional(),
   generatedKeys: z
@@ -181,9 +196,17 @@ export const configSchema = z.strictObject({
       refreshInterval: duration.optional(),
       sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
       /** PEM CA certificate(s) Vault verifies PostgreSQL's certificate with (verify-ca/verify-full). Default: Vault's system roots. */
-      caCert: z.string().regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, { message: "must be PEM certificate(s): -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----" }).optional(),
+      caCert: z
+        .string()
+        .regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, {
+          message: "must be PEM certificate(s): -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----",
+        })
+        .optional(),
       /** Path of the CA file in the services' pods, added to database-url as sslrootcert. Default: libpq's (~/.postgresql/root.crt). */
-      sslRootCert: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, { message: "must be an absolute file path of letters, digits, '.', '_', '-' and '/'" }).optional(),
+      sslRootCert: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._/-]+$/, { message: "must be an absolute file path of letters, digits, '.', '_', '-' and '/'" })
+        .optional(),
       verifyConnection: z.boolean().optional(),
     })
     .optional(),
@@ -236,9 +259,16 @@ export const configSchema = z.strictObject({
       /** The AKS cluster's OIDC issuer URL, for ESO's federated credential. */
       oidcIssuerUrl: url,
       /** Key Vault name, 3-24 characters; default `veza-<env>-kv`. */
-      keyVaultName: z.string().regex(KEY_VAULT_NAME, { message: "must be a Key Vault name (3-24 letters, digits or '-', starting with a letter, ending with a letter or digit, without \"--\")" }).optional(),
+      keyVaultName: z
+        .string()
+        .regex(KEY_VAULT_NAME, {
+          message: "must be a Key Vault name (3-24 letters, digits or '-', starting with a letter, ending with a letter or digit, without \"--\")",
+        })
+        .optional(),
       /** Log Analytics workspace resource id receiving the Key Vault's AuditEvent logs. */
-      auditLogWorkspaceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i, { message: "must be a Log Analytics workspace resource id (/subscriptions/.../workspaces/<name>)" }),
+      auditLogWorkspaceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i, {
+        message: "must be a Log Analytics workspace resource id (/subscriptions/.../workspaces/<name>)",
+      }),
       /** Public IP ranges (CIDR) allowed through the vault's firewall; everything else is denied. */
       allowedIpRanges: z.array(z.string().regex(KEY_VAULT_IP_RANGE, { message: 'must be an IPv4 address or CIDR range such as "203.0.113.0/24"' })).optional(),
     })

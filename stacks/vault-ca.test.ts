@@ -28,7 +28,11 @@ function gitTopLevel(): string | undefined {
 async function problems(stack: string, caCertFile: string) {
   const { run, error } = await tryRunProgram({ stack, overrides: { [`${P}:vault`]: { caCertFile } } });
   assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-  assert.deepEqual(run.resources.map((r) => r.type), ["pulumi:pulumi:Stack"], "nothing may be registered");
+  assert.deepEqual(
+    run.resources.map((r) => r.type),
+    ["pulumi:pulumi:Stack"],
+    "nothing may be registered",
+  );
   return error.problems;
 }
 

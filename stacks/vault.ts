@@ -86,9 +86,15 @@ export function deployerPolicyOptions(config: StackConfig): DeployerPolicyOption
     // Each service's database identity (stacks/database.ts) is the program's to manage too.
     kubernetesAuth: { path: AUTH_PATH, roles: [`eso-veza-${env}`, ...(db ? DB_IDENTITIES.map((i) => databaseAuthRoleName(env, i)) : [])] },
     jwtAuth,
-    managedPolicies: [`veza-${env}-read`, ...(db ? DB_IDENTITIES.map((i) => databasePolicyName(env, i)) : []), ...(jwtAuth.length > 0 ? [names.previewPolicy] : [])],
+    managedPolicies: [
+      `veza-${env}-read`,
+      ...(db ? DB_IDENTITIES.map((i) => databasePolicyName(env, i)) : []),
+      ...(jwtAuth.length > 0 ? [names.previewPolicy] : []),
+    ],
     auditDevices: [AUDIT_DEVICE_PATH, "stdout"],
-    database: db ? { mountPath: "database", connection: "veza", staticRoles: [db.appUsername.replace(/_/g, "-")], dynamicRoles: SERVICES.map(databaseRoleName) } : undefined,
+    database: db
+      ? { mountPath: "database", connection: "veza", staticRoles: [db.appUsername.replace(/_/g, "-")], dynamicRoles: SERVICES.map(databaseRoleName) }
+      : undefined,
   };
 }
 
@@ -226,9 +232,19 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
       {
         provider,
         ...(v.login.githubRepository
-          ? { github: { path: JWT_PATHS.github, repository: v.login.githubRepository, audience: DEPLOYER_AUDIENCE, environment: env, previewEnvironment: `${env}-preview` } }
+          ? {
+              github: {
+                path: JWT_PATHS.github,
+                repository: v.login.githubRepository,
+                audience: DEPLOYER_AUDIENCE,
+                environment: env,
+                previewEnvironment: `${env}-preview`,
+              },
+            }
           : {}),
-        ...(v.login.pulumiOrganization ? { pulumi: { path: JWT_PATHS.pulumi, organization: v.login.pulumiOrganization, project: "veza-secrets", stack: env } } : {}),
+        ...(v.login.pulumiOrganization
+          ? { pulumi: { path: JWT_PATHS.pulumi, organization: v.login.pulumiOrganization, project: "veza-secrets", stack: env } }
+          : {}),
         deployRole: names.role,
         deployerPolicy: names.policy,
         preview: { role: names.previewRole, policyName: names.previewPolicy, policy: previewPolicyDocument(policyOptions) },

@@ -56,15 +56,27 @@ describe("README: Bootstrapping Vault, step by step (production)", () => {
   });
 
   it("step 4 (vault.bootstrapped false, no token, no database password yet): installs Vault, configures nothing, creates no ExternalSecret", async () => {
-    const run = await runProgram({ stack: "production", overrides: { [`${P}:vault`]: { bootstrapped: false } }, secrets: secretsWithout("vaultToken", "databaseAdminPassword") });
+    const run = await runProgram({
+      stack: "production",
+      overrides: { [`${P}:vault`]: { bootstrapped: false } },
+      secrets: secretsWithout("vaultToken", "databaseAdminPassword"),
+    });
     assert.ok(run.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "vault"));
     assert.deepEqual(vaultResources(run), []);
     assert.deepEqual([...resourcesOfType(run, ES), ...resourcesOfType(run, GENERATOR)], []);
   });
 
   it("step 7 (databaseAdminPassword set, still not bootstrapped): registers exactly what step 4 did; the password goes nowhere yet", async () => {
-    const step4 = await runProgram({ stack: "production", overrides: { [`${P}:vault`]: { bootstrapped: false } }, secrets: secretsWithout("vaultToken", "databaseAdminPassword") });
-    const step7 = await runProgram({ stack: "production", overrides: { [`${P}:vault`]: { bootstrapped: false } }, secrets: { ...secretsWithout("vaultToken"), [`${P}:databaseAdminPassword`]: TEMP_PASSWORD } });
+    const step4 = await runProgram({
+      stack: "production",
+      overrides: { [`${P}:vault`]: { bootstrapped: false } },
+      secrets: secretsWithout("vaultToken", "databaseAdminPassword"),
+    });
+    const step7 = await runProgram({
+      stack: "production",
+      overrides: { [`${P}:vault`]: { bootstrapped: false } },
+      secrets: { ...secretsWithout("vaultToken"), [`${P}:databaseAdminPassword`]: TEMP_PASSWORD },
+    });
     const names = (r: ProgramRun) => r.resources.map((x) => `${x.type} ${x.name}`).sort();
     assert.deepEqual(names(step7), names(step4));
     for (const r of step7.resources) assert.deepEqual(plaintextOccurrences(r.inputs, TEMP_PASSWORD), [], r.name);
@@ -80,7 +92,10 @@ describe("README: Bootstrapping Vault, step by step (production)", () => {
     const staticRole = findResource(run, STATIC_ROLE, "vault-config-static-role");
     assert.ok(staticRole.dependencies.includes(connection.urn));
     const roles = resourcesOfType(run, DYNAMIC_ROLE);
-    assert.deepEqual(roles.map((r) => r.inputs.name), SERVICES.map((s) => `veza-${s}`));
+    assert.deepEqual(
+      roles.map((r) => r.inputs.name),
+      SERVICES.map((s) => `veza-${s}`),
+    );
     for (const r of roles) assert.ok(r.dependencies.includes(connection.urn), `${String(r.inputs.name)} waits for the connection`);
     assert.equal(resourcesOfType(run, GENERATOR).length, SERVICES.length);
     assert.equal(resourcesOfType(run, ES).length, 5);
@@ -113,7 +128,11 @@ describe("README: Bootstrapping Vault against a real PostgreSQL (what step 8 nee
       const dba = await fresh.connect({ ...fresh.superuser, database: "postgres" });
       await dba.query("CREATE DATABASE veza");
       await dba.end();
-      await rejectsWithSqlState(fresh.connect({ user: "vault_admin", password: TEMP_PASSWORD, database: "veza" }), "28P01", /password authentication failed for user "vault_admin"/);
+      await rejectsWithSqlState(
+        fresh.connect({ user: "vault_admin", password: TEMP_PASSWORD, database: "veza" }),
+        "28P01",
+        /password authentication failed for user "vault_admin"/,
+      );
     } finally {
       await fresh.stop();
     }

@@ -11,14 +11,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import {
-  DEFAULT_DRIFT_CRON,
-  DEFAULT_UPDATE_CRON,
-  type DeploymentsArgs,
-  buildDeployments,
-  deploymentsArgsErrors,
-  triggerPaths,
-} from "../deployments/settings";
+import { DEFAULT_DRIFT_CRON, DEFAULT_UPDATE_CRON, type DeploymentsArgs, buildDeployments, deploymentsArgsErrors, triggerPaths } from "../deployments/settings";
 import { stackClouds } from "../deployments/stack-files";
 import { ROOT, isSecret, plaintextOccurrences, runProgram, unwrapSecrets } from "../harness";
 
@@ -74,7 +67,11 @@ describe("deployments: Pulumi Deployments settings", () => {
     assert.deepEqual(
       resources.map((r) => `${r.type} ${r.name}`).sort(),
       ["development", "staging", "production"]
-        .flatMap((s) => [`pulumiservice:index:DeploymentSettings ${s}`, `pulumiservice:index:DriftSchedule ${s}-drift`, `pulumiservice:index:DeploymentSchedule ${s}-update`])
+        .flatMap((s) => [
+          `pulumiservice:index:DeploymentSettings ${s}`,
+          `pulumiservice:index:DriftSchedule ${s}-drift`,
+          `pulumiservice:index:DeploymentSchedule ${s}-update`,
+        ])
         .sort(),
     );
   });
@@ -108,7 +105,11 @@ describe("deployments: Pulumi Deployments settings", () => {
       agentPoolId: "pool-staging",
       sourceContext: { git: { branch: "refs/heads/main", repoDir: "." } },
       vcs: vcs("staging", true),
-      operationContext: { options: { skipInstallDependencies: true }, preRunCommands: [NPM_CI], environmentVariables: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE } },
+      operationContext: {
+        options: { skipInstallDependencies: true },
+        preRunCommands: [NPM_CI],
+        environmentVariables: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
+      },
     });
   });
 
@@ -124,7 +125,13 @@ describe("deployments: Pulumi Deployments settings", () => {
         options: { skipInstallDependencies: true },
         preRunCommands: ["aws eks update-kubeconfig --name veza-production --region eu-west-1", NPM_CI],
         environmentVariables: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
-        oidc: { aws: { roleARN: "arn:aws:iam::123456789012:role/pulumi-deployments-production", sessionName: "pulumi-deployments-veza-secrets-production", duration: "1h" } },
+        oidc: {
+          aws: {
+            roleARN: "arn:aws:iam::123456789012:role/pulumi-deployments-production",
+            sessionName: "pulumi-deployments-veza-secrets-production",
+            duration: "1h",
+          },
+        },
       },
     });
   });
@@ -150,15 +157,24 @@ describe("deployments: Pulumi Deployments settings", () => {
 
   it("gives each stack its own passphrase when configured (a shared one lets development's runs decrypt production's config)", async () => {
     const { resources } = await deploy(args({ configPassphrases: { production: "PROD-PASS-9c1e", staging: "STG-PASS-4a7b" } }));
-    const env = (name: string) => unwrapSecrets((resources.find((r) => r.name === name)!.inputs.operationContext as { environmentVariables: unknown }).environmentVariables) as Record<string, string>;
-    assert.deepEqual(["development", "staging", "production"].map((s) => env(s).PULUMI_CONFIG_PASSPHRASE), [PASSPHRASE, "STG-PASS-4a7b", "PROD-PASS-9c1e"]);
-    const prod = (resources.find((r) => r.name === "production")!.inputs.operationContext as { environmentVariables: Record<string, unknown> }).environmentVariables;
+    const env = (name: string) =>
+      unwrapSecrets((resources.find((r) => r.name === name)!.inputs.operationContext as { environmentVariables: unknown }).environmentVariables) as Record<
+        string,
+        string
+      >;
+    assert.deepEqual(
+      ["development", "staging", "production"].map((s) => env(s).PULUMI_CONFIG_PASSPHRASE),
+      [PASSPHRASE, "STG-PASS-4a7b", "PROD-PASS-9c1e"],
+    );
+    const prod = (resources.find((r) => r.name === "production")!.inputs.operationContext as { environmentVariables: Record<string, unknown> })
+      .environmentVariables;
     assert.ok(isSecret(prod.PULUMI_CONFIG_PASSPHRASE));
   });
 
   it("leaves the passphrase out when the stacks use Pulumi Cloud's secrets provider, and never sends a secret in clear", async () => {
     const { run, resources } = await deploy(args({ configPassphrase: undefined }));
-    const env = (name: string) => unwrapSecrets((resources.find((r) => r.name === name)!.inputs.operationContext as { environmentVariables: unknown }).environmentVariables);
+    const env = (name: string) =>
+      unwrapSecrets((resources.find((r) => r.name === name)!.inputs.operationContext as { environmentVariables: unknown }).environmentVariables);
     assert.deepEqual(env("staging"), {});
     for (const r of run.resources) assert.deepEqual(plaintextOccurrences(r.inputs, KUBECONFIG), [], `${r.name} sends the kubeconfig in clear`);
   });
@@ -236,12 +252,18 @@ describe("deployments: Pulumi Deployments settings", () => {
       ["development", "staging", "production"].map((s) => stackClouds(s)),
       [[], [], ["aws"]],
     );
-    assert.deepEqual(triggerPaths("staging").filter((p) => p.startsWith("Pulumi.")), ["Pulumi.yaml", "Pulumi.staging.yaml"]);
+    assert.deepEqual(
+      triggerPaths("staging").filter((p) => p.startsWith("Pulumi.")),
+      ["Pulumi.yaml", "Pulumi.staging.yaml"],
+    );
   });
 
   it("is its own project, pinned like the root lockfile, with a short index.ts", () => {
     const dir = path.join(ROOT, "deployments");
-    const project = yaml.load(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { name: string; runtime: { name: string; options: { typescript: boolean } } };
+    const project = yaml.load(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as {
+      name: string;
+      runtime: { name: string; options: { typescript: boolean } };
+    };
     assert.equal(project.name, "veza-secrets-deployments");
     assert.deepEqual([project.runtime.name, project.runtime.options.typescript], ["nodejs", true]);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { dependencies: Record<string, string> };

@@ -31,7 +31,8 @@ export function substitute(command: string): string {
 }
 
 /** The CLI's prompt, answered with a value of the right shape (the catalog's fake; for `vaultToken`, which has none, a token's). */
-export const prompt = (key: string, secret: boolean): string | undefined => (secret ? (fakeSecrets()[key] ?? `FAKE-SECRET-${key.replace(/^.*:/, "")}-5f3c9a`) : undefined);
+export const prompt = (key: string, secret: boolean): string | undefined =>
+  secret ? (fakeSecrets()[key] ?? `FAKE-SECRET-${key.replace(/^.*:/, "")}-5f3c9a`) : undefined;
 
 export interface FixRow {
   stack: string;

@@ -64,7 +64,14 @@ describe("the program as the language host loads it (cmd/run over gRPC)", functi
       assert.deepEqual(typesAndNames(run.resources), typesAndNames(expected.resources));
       for (const [key, value] of Object.entries(opts.config)) {
         if (!opts.secretKeys.includes(key)) continue;
-        assert.deepEqual(plaintextOccurrences(run.resources.map((r) => r.inputs), value), [], `${key} in clear text in a RegisterResource`);
+        assert.deepEqual(
+          plaintextOccurrences(
+            run.resources.map((r) => r.inputs),
+            value,
+          ),
+          [],
+          `${key} in clear text in a RegisterResource`,
+        );
         assert.deepEqual(plaintextOccurrences([...run.outputs.values()], value), [], `${key} in clear text in outputs`);
       }
     });

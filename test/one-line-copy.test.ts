@@ -20,7 +20,10 @@ const SPECS = ["test/readme.test.ts", "stacks/config.test.ts", "test/program.tes
 /** A copy of the working tree (tracked and untracked, not ignored files), sharing node_modules, in a new Git repository. */
 function copyTree(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-one-line-"));
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT }).toString("utf8").split("\0").filter(Boolean);
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT })
+    .toString("utf8")
+    .split("\0")
+    .filter(Boolean);
   for (const f of files) {
     const from = path.join(ROOT, f);
     if (!fs.existsSync(from) || fs.lstatSync(from).isDirectory() || f === "node_modules") continue; // deleted, a submodule, or a linked node_modules (linked below)
@@ -48,10 +51,22 @@ function edit(dir: string, edits: [string, string][]): number {
 
 function run(dir: string, cmd: string, args: string[]): string {
   try {
-    return execFileSync(path.join(BIN, cmd), args, { cwd: dir, maxBuffer: 1 << 28, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } }).toString("utf8");
+    return execFileSync(path.join(BIN, cmd), args, {
+      cwd: dir,
+      maxBuffer: 1 << 28,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, FORCE_COLOR: "0" },
+    }).toString("utf8");
   } catch (e) {
     const out = e as { stdout?: Buffer; stderr?: Buffer };
-    assert.fail(`${cmd} ${args.join(" ")} failed in the copy:\n${[out.stdout, out.stderr].map((b) => b?.toString("utf8") ?? "").join("\n").split("\n").slice(-60).join("\n")}`);
+    assert.fail(
+      `${cmd} ${args.join(" ")} failed in the copy:\n${[out.stdout, out.stderr]
+        .map((b) => b?.toString("utf8") ?? "")
+        .join("\n")
+        .split("\n")
+        .slice(-60)
+        .join("\n")}`,
+    );
   }
 }
 
@@ -71,7 +86,9 @@ const CASES: { name: string; edits: [string, string][]; lines: number; key: stri
     name: "a service, with the generated key it alone reads",
     edits: [
       ['"stream-server"] as const;', '"stream-server", "payments-worker"] as const;'],
-      append('  { key: "payments-signing-key", description: "Payments signing key", services: ["payments-worker"], source: { kind: "generated", length: 48, minLength: 32, rotationDays: 30, keepPrevious: false } },'),
+      append(
+        '  { key: "payments-signing-key", description: "Payments signing key", services: ["payments-worker"], source: { kind: "generated", length: 48, minLength: 32, rotationDays: 30, keepPrevious: false } },',
+      ),
     ],
     lines: 1,
     key: "payments-signing-key",
@@ -89,7 +106,20 @@ describe("adding a secret or a service is one line, in a copy of the repository"
         run(dir, "tsx", ["scripts/readme.ts"]);
         assert.ok(fs.readFileSync(path.join(dir, "README.md"), "utf8").includes(`| \`${c.key}\` |`), "the README's table has the key");
         run(dir, "tsc", ["--noEmit", "-p", dir]);
-        const mocha = run(dir, "mocha", ["--no-config", "-r", "tsx/cjs", "-n", "import=tsx", "--extension", "ts", "--timeout", "180000", "--reporter", "dot", ...SPECS]);
+        const mocha = run(dir, "mocha", [
+          "--no-config",
+          "-r",
+          "tsx/cjs",
+          "-n",
+          "import=tsx",
+          "--extension",
+          "ts",
+          "--timeout",
+          "180000",
+          "--reporter",
+          "dot",
+          ...SPECS,
+        ]);
         assert.match(mocha, /\d+ passing/);
         assert.doesNotMatch(mocha, /failing/);
         for (const stack of STACKS) {

@@ -15,7 +15,12 @@ import { projectSecretDeclarations, secretsTable } from "../scripts/readme";
 const NEW_SERVICE = "payments-worker" as Service;
 const ADDED: SecretSpec[] = [
   { key: "sentry-dsn", description: "Sentry DSN for error reports", services: "all", source: { kind: "supplied", configKey: "sentryDsn" } },
-  { key: "payments-signing-key", description: "Payments request signing key", services: [NEW_SERVICE], source: { kind: "generated", length: 48, minLength: 32, rotationDays: 30, keepPrevious: false } },
+  {
+    key: "payments-signing-key",
+    description: "Payments request signing key",
+    services: [NEW_SERVICE],
+    source: { kind: "generated", length: 48, minLength: 32, rotationDays: 30, keepPrevious: false },
+  },
 ];
 
 describe("adding a secret or a service is one catalog line", () => {
@@ -33,8 +38,13 @@ describe("adding a secret or a service is one catalog line", () => {
   it("the fakes and Pulumi.yaml's declarations pick the new supplied secret up", () => {
     assert.equal(fakeSecrets()["veza-secrets:sentryDsn"], "FAKE-SECRET-sentryDsn-5f3c9a");
     assert.match(projectSecretDeclarations(), /^ {2}veza-secrets:sentryDsn:\n {4}type: string\n {4}secret: true\n/m);
-    const rows = secretsTable().split("\n").filter((l) => l.startsWith("| `"));
-    assert.deepEqual(rows.slice(-2).map((r) => r.split("|")[1].trim()), ["`sentry-dsn`", "`payments-signing-key`"]);
+    const rows = secretsTable()
+      .split("\n")
+      .filter((l) => l.startsWith("| `"));
+    assert.deepEqual(
+      rows.slice(-2).map((r) => r.split("|")[1].trim()),
+      ["`sentry-dsn`", "`payments-signing-key`"],
+    );
   });
 
   for (const stack of STACKS) {
@@ -44,13 +54,19 @@ describe("adding a secret or a service is one catalog line", () => {
       const own = secrets.find((s) => s.name === serviceSecretName(NEW_SERVICE));
       assert.ok(own, "the new service gets its own Secret");
       const database = stackConfig(stack)["veza-secrets:database"] !== undefined;
-      assert.deepEqual(secrets, serviceSecrets(CATALOG, { databasePerService: database }).map((s) => ({ name: s.name, keys: s.keys })));
+      assert.deepEqual(
+        secrets,
+        serviceSecrets(CATALOG, { databasePerService: database }).map((s) => ({ name: s.name, keys: s.keys })),
+      );
       if (database) {
         // Where Vault issues the database logins, the new service gets its own, as the others do.
         assert.ok(own?.keys.includes("database-url"), "the new service's Secret carries its own database-url");
         const generators = resourcesOfType(run, "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret");
         assert.equal(generators.length, SERVICES.length);
-        assert.ok(generators.some((g) => g.name.includes(NEW_SERVICE)), generators.map((g) => g.name).join(", "));
+        assert.ok(
+          generators.some((g) => g.name.includes(NEW_SERVICE)),
+          generators.map((g) => g.name).join(", "),
+        );
       }
       assert.ok(own.keys.includes("sentry-dsn") && own.keys.includes("payments-signing-key"), own.keys.join(","));
       for (const s of secrets) assert.ok(s.keys.includes("sentry-dsn"), `${s.name} has sentry-dsn`);

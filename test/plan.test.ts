@@ -23,7 +23,10 @@ describe("npm run plan", () => {
     const custom = production.resources.filter((r) => r.custom).length;
     const components = production.resources.filter((r) => !r.custom && r.type !== "pulumi:pulumi:Stack").length;
     assert.ok(custom > 0 && components > 0);
-    assert.equal(text.split("\n")[0], `# stack production: ${production.resources.length} resources (${custom} custom, ${components} components), offline plan under Pulumi mocks`);
+    assert.equal(
+      text.split("\n")[0],
+      `# stack production: ${production.resources.length} resources (${custom} custom, ${components} components), offline plan under Pulumi mocks`,
+    );
     for (const r of production.resources) assert.ok(text.includes(` ${r.name}`), r.name);
     assert.ok(text.includes("=[secret]"));
     assert.ok(!/FAKE-SECRET|FAKE-GENERATED/.test(text));
@@ -34,7 +37,8 @@ describe("npm run plan", () => {
     const m = renderMermaid(production);
     assert.match(m, /^flowchart LR/);
     for (const backend of ["Vault KV", "Vault database engine", "AWS Secrets Manager"]) assert.ok(m.includes(`"${backend}"`), backend);
-    for (const s of serviceSecrets(CATALOG, { databasePerService: true })) assert.match(m, new RegExp(`--> k8s_${s.name.replace(/-/g, "_")}\\[\\("Secret ${s.name}"\\)\\]`), s.name);
+    for (const s of serviceSecrets(CATALOG, { databasePerService: true }))
+      assert.match(m, new RegExp(`--> k8s_${s.name.replace(/-/g, "_")}\\[\\("Secret ${s.name}"\\)\\]`), s.name);
     for (const svc of SERVICES) {
       const id = `svc_${serviceWorkloadName(svc).replace(/-/g, "_")}`;
       assert.ok(m.includes(`k8s_veza_secrets --> ${id}`), `${svc} reads veza-secrets`);
@@ -45,7 +49,10 @@ describe("npm run plan", () => {
     const storeEdges = m.split("\n").filter((l) => /^ {2}n\d+ --> n\d+$/.test(l));
     assert.equal(storeEdges.length, serviceSecrets(CATALOG).length + SERVICES.length + 1);
     // The database engine feeds each generator and the migration store.
-    assert.equal(m.split("\n").filter((l) => /^ {2}backend_vaultdb --> n\d+$/.test(l)).length, resourcesOfType(production, "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret").length + 1);
+    assert.equal(
+      m.split("\n").filter((l) => /^ {2}backend_vaultdb --> n\d+$/.test(l)).length,
+      resourcesOfType(production, "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret").length + 1,
+    );
   });
 });
 
@@ -63,16 +70,28 @@ describe("npm run plan: any stack, strict flags, missing secrets, JSON and diffs
     assert.throws(() => parsePlanArgs(["--json"]), /name a stack/);
     assert.throws(() => parsePlanArgs(["development", "--diff"]), /--diff needs a Git ref/);
     assert.throws(() => parsePlanArgs(["development", "--mermaid", "--json"]), /exclusive/);
-    assert.deepEqual(parsePlanArgs(["development-alice", "--json", "--no-fakes", "--diff=main"]), { target: "development-alice", mermaid: false, json: true, noFakes: true, diff: "main" });
+    assert.deepEqual(parsePlanArgs(["development-alice", "--json", "--no-fakes", "--diff=main"]), {
+      target: "development-alice",
+      mermaid: false,
+      json: true,
+      noFakes: true,
+      diff: "main",
+    });
   });
 
   it("plans a per-engineer stack file, listing the secrets it lacks, and fails on them with --no-fakes", async () => {
     const file = path.join(tmp, "Pulumi.development-alice.yaml");
     // The redis URL is set (encrypted, unreadable offline); the rest are missing.
-    fs.writeFileSync(file, "config:\n  veza-secrets:environment: development\n  veza-secrets:providers:\n    - vault\n  veza-secrets:redisUrl:\n    secure: v1:AAAA\n");
+    fs.writeFileSync(
+      file,
+      "config:\n  veza-secrets:environment: development\n  veza-secrets:providers:\n    - vault\n  veza-secrets:redisUrl:\n    secure: v1:AAAA\n",
+    );
     assert.deepEqual(resolveStackFile(file), { stack: "development-alice", file });
     assert.deepEqual(resolveStackFile("development-alice", tmp), { stack: "development-alice", file });
-    const expectedMissing = ["vaultDevRootToken", ...CATALOG.flatMap((s) => (s.source.kind !== "generated" && s.source.configKey !== "redisUrl" ? [s.source.configKey] : []))];
+    const expectedMissing = [
+      "vaultDevRootToken",
+      ...CATALOG.flatMap((s) => (s.source.kind !== "generated" && s.source.configKey !== "redisUrl" ? [s.source.configKey] : [])),
+    ];
 
     const faked = await planStack("development-alice", file, false);
     assert.equal(faked.error, undefined);
@@ -82,17 +101,27 @@ describe("npm run plan: any stack, strict flags, missing secrets, JSON and diffs
     const strict = await planStack("development-alice", file, true);
     assert.ok(strict.error instanceof ConfigError);
     assert.deepEqual(strict.missing, expectedMissing);
-    assert.deepEqual(strict.error.problems.map((p) => p.key), expectedMissing);
+    assert.deepEqual(
+      strict.error.problems.map((p) => p.key),
+      expectedMissing,
+    );
     assert.deepEqual(
       strict.error.problems.map((p) => p.fix),
-      expectedMissing.map((k) => (k === "vaultDevRootToken" ? DEV_ROOT_TOKEN_FIX("development-alice") : `pulumi config set --secret ${k} --stack development-alice`)),
+      expectedMissing.map((k) =>
+        k === "vaultDevRootToken" ? DEV_ROOT_TOKEN_FIX("development-alice") : `pulumi config set --secret ${k} --stack development-alice`,
+      ),
     );
     await assert.rejects(planStack("nobody", path.join(tmp, "Pulumi.nobody.yaml"), false), /no stack file .*pulumi stack init nobody/);
   });
 
   it("diffs two plans by URN: creations, deletions (protected ones flagged) and changed inputs", async () => {
     const before = planJson(production);
-    const after = planJson(await runProgram({ stack: "production", overrides: { "veza-secrets:eso": { replicas: 3 }, "veza-secrets:aws": undefined, "veza-secrets:providers": ["vault"] } }));
+    const after = planJson(
+      await runProgram({
+        stack: "production",
+        overrides: { "veza-secrets:eso": { replicas: 3 }, "veza-secrets:aws": undefined, "veza-secrets:providers": ["vault"] },
+      }),
+    );
     const diff = diffPlans(before, after);
     assert.deepEqual(diffPlans(before, before), { added: [], removed: [], changed: [] });
     assert.ok(diff.removed.length > 0 && diff.removed.every((r) => !after.resources.some((a) => a.urn === r.urn)));
@@ -101,7 +130,10 @@ describe("npm run plan: any stack, strict flags, missing secrets, JSON and diffs
     assert.ok(eso, diff.changed.map((c) => c.name).join(", "));
     assert.deepEqual(eso.fields["inputs.values.replicaCount"], ["2", "3"]);
     const text = renderDiff(diff, "production", "main", "working tree");
-    assert.match(text, new RegExp(`^# diff production: main → working tree: ${diff.added.length} to create, ${diff.removed.length} to delete, ${diff.changed.length} to update`));
+    assert.match(
+      text,
+      new RegExp(`^# diff production: main → working tree: ${diff.added.length} to create, ${diff.removed.length} to delete, ${diff.changed.length} to update`),
+    );
     assert.match(text, /^- aws:secretsmanager:Secret aws-secrets-\S+ {2}\[protect: pulumi up would refuse\]$/m);
   });
 

@@ -74,7 +74,9 @@ export function announcedPort(child: ChildProcess, limitMs: number): Promise<num
         clearTimeout(timer);
         resolve(Number(first));
       } else {
-        fail(`the policy pack printed ${JSON.stringify(first.slice(0, 200))} before its port: the Pulumi CLI reads the first line of stdout as the port and would fail to load it`);
+        fail(
+          `the policy pack printed ${JSON.stringify(first.slice(0, 200))} before its port: the Pulumi CLI reads the first line of stdout as the port and would fail to load it`,
+        );
       }
     });
     child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
@@ -163,8 +165,14 @@ describe("policy pack: served over gRPC, as the CLI runs it", function () {
     assert.deepEqual(
       found.map((d) => [d.level, d.message]),
       [
-        ["mandatory", `${description("secrets-rbac-least-privilege")}\nRole "reader" rules[0] grants delete on secrets: only get and list are allowed (ESO writes the Secrets, workloads only read them).`],
-        ["advisory", "can't run policy 'secrets-rbac-least-privilege' from policy pack 'veza-secrets@v0.1.0' during preview: string value at .rules.1.resources.0 can't be known during preview"],
+        [
+          "mandatory",
+          `${description("secrets-rbac-least-privilege")}\nRole "reader" rules[0] grants delete on secrets: only get and list are allowed (ESO writes the Secrets, workloads only read them).`,
+        ],
+        [
+          "advisory",
+          "can't run policy 'secrets-rbac-least-privilege' from policy pack 'veza-secrets@v0.1.0' during preview: string value at .rules.1.resources.0 can't be known during preview",
+        ],
       ],
     );
   });

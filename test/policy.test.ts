@@ -147,7 +147,9 @@ path "database/static-creds/veza-app" {
       { path: "secret/metadata/veza/production/*", capabilities: ["read", "list"] },
       { path: "database/static-creds/veza-app", capabilities: ["read"] },
     ]);
-    assert.deepEqual(parseVaultPolicy('{"path": {"secret/data/veza/staging": {"capabilities": ["read"]}}}'), [{ path: "secret/data/veza/staging", capabilities: ["read"] }]);
+    assert.deepEqual(parseVaultPolicy('{"path": {"secret/data/veza/staging": {"capabilities": ["read"]}}}'), [
+      { path: "secret/data/veza/staging", capabilities: ["read"] },
+    ]);
     assert.throws(() => parseVaultPolicy("allow everything"), /^Error: has no path rules$/);
   });
 
@@ -166,7 +168,12 @@ path "database/static-creds/veza-app" {
 
   it("judges IAM documents and image references", () => {
     const doc = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
-    const scoped = { Sid: "Read", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:veza/production/*" };
+    const scoped = {
+      Sid: "Read",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:veza/production/*",
+    };
     assert.deepEqual(P.iamDocumentProblems(doc(scoped), "production"), []);
     assert.deepEqual(P.iamDocumentProblems(doc(scoped), "staging"), [
       'statement "Read" grants secretsmanager:GetSecretValue on "arn:aws:secretsmanager:eu-west-1:123456789012:secret:veza/production/*": scope it to arn:aws:secretsmanager:<region>:<account>:secret:veza/staging/*',
@@ -175,7 +182,9 @@ path "database/static-creds/veza-app" {
       'statement 0 allows "*": list the read actions ESO needs',
       'statement 0 grants * on "*": scope it to arn:aws:secretsmanager:<region>:<account>:secret:veza/production/*',
     ]);
-    assert.deepEqual(P.iamDocumentProblems(doc({ Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }), undefined), ['statement 0 grants kms:Decrypt on every KMS key ("*"): name the key']);
+    assert.deepEqual(P.iamDocumentProblems(doc({ Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }), undefined), [
+      'statement 0 grants kms:Decrypt on every KMS key ("*"): name the key',
+    ]);
     assert.deepEqual(P.iamDocumentProblems("{", "production"), ["is not valid JSON"]);
 
     assert.equal(P.imagePinProblem("registry.k8s.io/kubectl:v1.34.0"), undefined);
@@ -189,13 +198,23 @@ path "database/static-creds/veza-app" {
 
 describe("policy pack: resource policies (one violating, one compliant each)", () => {
   it("configmap-no-plaintext-secrets", async () => {
-    const cm = (data: Record<string, string>): FakeResource => ({ type: "kubernetes:core/v1:ConfigMap", name: "cm", props: { metadata: { name: "app-config" }, data } });
-    assert.deepEqual(await messages(P.configMapNoPlaintextSecrets, cm({ "smtp-password": "hunter2", DATABASE: "postgresql://veza:pw@db/veza", "app.hcl": 'token = "s.x"' })), [
-      `ConfigMap "app-config" key "smtp-password" holds a secret in plain text: ${ESO_FIX}.`,
-      `ConfigMap "app-config" key "DATABASE" holds a URL with a password in it: ${ESO_FIX}.`,
-      `ConfigMap "app-config" key "app.hcl" sets token in plain text: ${ESO_FIX}.`,
-    ]);
-    assert.deepEqual(await messages(P.configMapNoPlaintextSecrets, cm({ "ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB", LOG_LEVEL: "info", "smtp-password": "" })), []);
+    const cm = (data: Record<string, string>): FakeResource => ({
+      type: "kubernetes:core/v1:ConfigMap",
+      name: "cm",
+      props: { metadata: { name: "app-config" }, data },
+    });
+    assert.deepEqual(
+      await messages(P.configMapNoPlaintextSecrets, cm({ "smtp-password": "hunter2", DATABASE: "postgresql://veza:pw@db/veza", "app.hcl": 'token = "s.x"' })),
+      [
+        `ConfigMap "app-config" key "smtp-password" holds a secret in plain text: ${ESO_FIX}.`,
+        `ConfigMap "app-config" key "DATABASE" holds a URL with a password in it: ${ESO_FIX}.`,
+        `ConfigMap "app-config" key "app.hcl" sets token in plain text: ${ESO_FIX}.`,
+      ],
+    );
+    assert.deepEqual(
+      await messages(P.configMapNoPlaintextSecrets, cm({ "ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB", LOG_LEVEL: "info", "smtp-password": "" })),
+      [],
+    );
   });
 
   it("env-no-secret-literals", async () => {
@@ -204,23 +223,48 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
       name: "api",
       props: { metadata: { name: "veza-backend-api" }, spec: { template: { spec: { containers: [{ name: "api", image: "veza/api:1.0.0", env }] } } } },
     });
-    assert.deepEqual(await messages(P.envNoSecretLiterals, deploy([{ name: "JWT_SECRET", value: "abc" }, { name: "REDIS", value: "redis://:pw@redis:6379" }])), [
-      'veza-backend-api: container "api" env "JWT_SECRET" sets a secret as a literal value: use valueFrom.secretKeyRef on a Secret produced by an ExternalSecret.',
-      'veza-backend-api: container "api" env "REDIS" holds a URL with a password in it: use valueFrom.secretKeyRef on a Secret produced by an ExternalSecret.',
-    ]);
     assert.deepEqual(
-      await messages(P.envNoSecretLiterals, deploy([{ name: "JWT_SECRET", valueFrom: { secretKeyRef: { name: "veza-secrets", key: "jwt-secret" } } }, { name: "HOME", value: "/tmp" }])),
+      await messages(
+        P.envNoSecretLiterals,
+        deploy([
+          { name: "JWT_SECRET", value: "abc" },
+          { name: "REDIS", value: "redis://:pw@redis:6379" },
+        ]),
+      ),
+      [
+        'veza-backend-api: container "api" env "JWT_SECRET" sets a secret as a literal value: use valueFrom.secretKeyRef on a Secret produced by an ExternalSecret.',
+        'veza-backend-api: container "api" env "REDIS" holds a URL with a password in it: use valueFrom.secretKeyRef on a Secret produced by an ExternalSecret.',
+      ],
+    );
+    assert.deepEqual(
+      await messages(
+        P.envNoSecretLiterals,
+        deploy([
+          { name: "JWT_SECRET", valueFrom: { secretKeyRef: { name: "veza-secrets", key: "jwt-secret" } } },
+          { name: "HOME", value: "/tmp" },
+        ]),
+      ),
       [],
     );
   });
 
   it("helm-values-no-secret-literals, allowing only Vault's dev root token in dev mode", async () => {
-    const release = (chart: string, values: object): FakeResource => ({ type: "kubernetes:helm.sh/v3:Release", name: chart, props: { chart, version: "1.0.0", values } });
-    assert.deepEqual(await messages(P.helmValuesNoSecretLiterals, release("app", { auth: { username: "admin", adminPassword: "pw", apiKey: "k" }, server: { dev: { enabled: true, devRootToken: "root-token" } } })), [
-      `Helm release "app" value auth.adminPassword holds a secret literal: ${HELM_FIX}.`,
-      `Helm release "app" value auth.apiKey holds a secret literal: ${HELM_FIX}.`,
-      `Helm release "app" value server.dev.devRootToken holds a secret literal: ${HELM_FIX}.`,
-    ]);
+    const release = (chart: string, values: object): FakeResource => ({
+      type: "kubernetes:helm.sh/v3:Release",
+      name: chart,
+      props: { chart, version: "1.0.0", values },
+    });
+    assert.deepEqual(
+      await messages(
+        P.helmValuesNoSecretLiterals,
+        release("app", { auth: { username: "admin", adminPassword: "pw", apiKey: "k" }, server: { dev: { enabled: true, devRootToken: "root-token" } } }),
+      ),
+      [
+        `Helm release "app" value auth.adminPassword holds a secret literal: ${HELM_FIX}.`,
+        `Helm release "app" value auth.apiKey holds a secret literal: ${HELM_FIX}.`,
+        `Helm release "app" value server.dev.devRootToken holds a secret literal: ${HELM_FIX}.`,
+      ],
+    );
     assert.deepEqual(await messages(P.helmValuesNoSecretLiterals, release("vault", { server: { dev: { enabled: false, devRootToken: "root-token" } } })), [
       `Helm release "vault" value server.dev.devRootToken holds a secret literal: ${HELM_FIX}.`,
     ]);
@@ -240,12 +284,19 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
   });
 
   it("external-secret-namespaced-store", async () => {
-    const es = (spec: object, type = "kubernetes:external-secrets.io/v1:ExternalSecret"): FakeResource => ({ type, name: "es", props: { metadata: { name: "veza-secrets" }, spec } });
+    const es = (spec: object, type = "kubernetes:external-secrets.io/v1:ExternalSecret"): FakeResource => ({
+      type,
+      name: "es",
+      props: { metadata: { name: "veza-secrets" }, spec },
+    });
     const fix = "reference a SecretStore (kind: SecretStore) in the ExternalSecret's own namespace";
     assert.deepEqual(
       await messages(
         P.externalSecretNamespacedStore,
-        es({ secretStoreRef: { name: "global", kind: "ClusterSecretStore" }, dataFrom: [{ extract: { key: "x" }, sourceRef: { storeRef: { name: "g2", kind: "ClusterSecretStore" } } }] }),
+        es({
+          secretStoreRef: { name: "global", kind: "ClusterSecretStore" },
+          dataFrom: [{ extract: { key: "x" }, sourceRef: { storeRef: { name: "g2", kind: "ClusterSecretStore" } } }],
+        }),
       ),
       [
         `ExternalSecret "veza-secrets" spec.secretStoreRef reads through ClusterSecretStore "global": ${fix}.`,
@@ -256,11 +307,21 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
     assert.deepEqual(await messages(P.externalSecretNamespacedStore, es({}, "kubernetes:external-secrets.io/v1:ClusterExternalSecret")), [
       'ClusterExternalSecret "veza-secrets" copies secrets into many namespaces: create one ExternalSecret per namespace, each reading a namespaced SecretStore.',
     ]);
-    assert.deepEqual(await messages(P.externalSecretNamespacedStore, es({ secretStoreRef: { name: "vault-store", kind: "SecretStore" }, dataFrom: [{ extract: { key: "veza/production" } }] })), []);
+    assert.deepEqual(
+      await messages(
+        P.externalSecretNamespacedStore,
+        es({ secretStoreRef: { name: "vault-store", kind: "SecretStore" }, dataFrom: [{ extract: { key: "veza/production" } }] }),
+      ),
+      [],
+    );
   });
 
   it("cluster-secret-store-conditions", async () => {
-    const css = (spec: object): FakeResource => ({ type: "kubernetes:external-secrets.io/v1:ClusterSecretStore", name: "css", props: { metadata: { name: "shared" }, spec } });
+    const css = (spec: object): FakeResource => ({
+      type: "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+      name: "css",
+      props: { metadata: { name: "shared" }, spec },
+    });
     assert.deepEqual(await messages(P.clusterSecretStoreConditions, css({ provider: {} })), [
       'ClusterSecretStore "shared" has no spec.conditions: every namespace could read its secrets; restrict it with conditions[].namespaces, namespaceSelector or namespaceRegexes, or use a namespaced SecretStore.',
     ]);
@@ -271,7 +332,11 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
   });
 
   it("secrets-rbac-least-privilege", async () => {
-    const role = (type: string, rules: object[]): FakeResource => ({ type: `kubernetes:rbac.authorization.k8s.io/v1:${type}`, name: "r", props: { metadata: { name: "reader" }, rules } });
+    const role = (type: string, rules: object[]): FakeResource => ({
+      type: `kubernetes:rbac.authorization.k8s.io/v1:${type}`,
+      name: "r",
+      props: { metadata: { name: "reader" }, rules },
+    });
     const rw = [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch", "update"] }];
     assert.deepEqual(await messages(P.secretsRbacLeastPrivilege, role("Role", rw)), [
       'Role "reader" rules[0] grants watch, update on secrets: only get and list are allowed (ESO writes the Secrets, workloads only read them).',
@@ -280,15 +345,29 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
       'ClusterRole "reader" rules[0] grants get on secrets cluster-wide: grant get/list on the named Secrets with a namespaced Role instead.',
     ]);
     assert.deepEqual(
-      await messages(P.secretsRbacLeastPrivilege, { type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", name: "b", props: { metadata: { name: "ops" }, roleRef: { kind: "ClusterRole", name: "edit" } } }),
+      await messages(P.secretsRbacLeastPrivilege, {
+        type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        name: "b",
+        props: { metadata: { name: "ops" }, roleRef: { kind: "ClusterRole", name: "edit" } },
+      }),
       ['RoleBinding "ops" binds ClusterRole "edit", which reads and writes every Secret: bind a Role granting get/list on the named Secrets instead.'],
     );
-    assert.deepEqual(await messages(P.secretsRbacLeastPrivilege, role("Role", [{ apiGroups: [""], resources: ["secrets"], resourceNames: ["veza-secrets"], verbs: ["get", "list"] }])), []);
+    assert.deepEqual(
+      await messages(
+        P.secretsRbacLeastPrivilege,
+        role("Role", [{ apiGroups: [""], resources: ["secrets"], resourceNames: ["veza-secrets"], verbs: ["get", "list"] }]),
+      ),
+      [],
+    );
     assert.deepEqual(await messages(P.secretsRbacLeastPrivilege, role("ClusterRole", [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["*"] }])), []);
   });
 
   it("rbac-no-escalation", async () => {
-    const role = (kind: string, rules: object[]): FakeResource => ({ type: `kubernetes:rbac.authorization.k8s.io/v1:${kind}`, name: "r", props: { metadata: { name: "ops" }, rules } });
+    const role = (kind: string, rules: object[]): FakeResource => ({
+      type: `kubernetes:rbac.authorization.k8s.io/v1:${kind}`,
+      name: "r",
+      props: { metadata: { name: "ops" }, rules },
+    });
     assert.deepEqual(
       await messages(
         P.rbacNoEscalation,
@@ -328,7 +407,8 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
 
   it("vault-policy-read-only", async () => {
     const policy = (name: string, document: string): FakeResource => ({ type: "vault:index/policy:Policy", name: "p", props: { name, policy: document } });
-    const hcl = (rules: [string, string[]][]) => rules.map(([p, c]) => `path "${p}" {\n  capabilities = [${c.map((x) => `"${x}"`).join(", ")}]\n}\n`).join("\n");
+    const hcl = (rules: [string, string[]][]) =>
+      rules.map(([p, c]) => `path "${p}" {\n  capabilities = [${c.map((x) => `"${x}"`).join(", ")}]\n}\n`).join("\n");
     const suffix = "The program's own policy is written by the bootstrap, never by the program.";
     assert.deepEqual(
       await messages(
@@ -353,8 +433,23 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
       ],
     );
     // A glob over the policies covers its own name too.
-    assert.match((await messages(P.vaultPolicyReadOnly, policy("veza-production-read", hcl([["sys/policies/acl/*", ["create", "update"]]]))))[0], /covers its own policy/);
-    assert.deepEqual(await messages(P.vaultPolicyReadOnly, policy("veza-production-read", hcl([["secret/data/veza/production", ["read"]], ["secret/metadata/veza/production", ["read", "list"]]]))), []);
+    assert.match(
+      (await messages(P.vaultPolicyReadOnly, policy("veza-production-read", hcl([["sys/policies/acl/*", ["create", "update"]]]))))[0],
+      /covers its own policy/,
+    );
+    assert.deepEqual(
+      await messages(
+        P.vaultPolicyReadOnly,
+        policy(
+          "veza-production-read",
+          hcl([
+            ["secret/data/veza/production", ["read"]],
+            ["secret/metadata/veza/production", ["read", "list"]],
+          ]),
+        ),
+      ),
+      [],
+    );
   });
 
   it("vault-audit-hmac-values", async () => {
@@ -369,28 +464,61 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
   it("images-pinned-by-digest (advisory)", async () => {
     assert.equal(P.imagesPinnedByDigest.enforcementLevel, "advisory");
     const digest = "sha256:5be49781ecf78bfe775c5309c6a4d9f4e9e040b6c885c99eb2b12fb69855e1a2";
-    const release = (values: object): FakeResource => ({ type: "kubernetes:helm.sh/v3:Release", name: "vault", props: { chart: "vault", version: "0.34.1", values } });
-    assert.deepEqual(await messages(P.imagesPinnedByDigest, release({ server: { image: { repository: "hashicorp/vault", tag: "2.0.4" } }, sidecar: { image: "busybox:1.37" } })), [
-      'Helm release "vault" value server.image.tag "2.0.4" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
-      'Helm release "vault" value sidecar.image "busybox:1.37" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
+    const release = (values: object): FakeResource => ({
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "vault",
+      props: { chart: "vault", version: "0.34.1", values },
+    });
+    assert.deepEqual(
+      await messages(
+        P.imagesPinnedByDigest,
+        release({ server: { image: { repository: "hashicorp/vault", tag: "2.0.4" } }, sidecar: { image: "busybox:1.37" } }),
+      ),
+      [
+        'Helm release "vault" value server.image.tag "2.0.4" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
+        'Helm release "vault" value sidecar.image "busybox:1.37" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
+      ],
+    );
+    assert.deepEqual(
+      await messages(
+        P.imagesPinnedByDigest,
+        release({ server: { image: { repository: "hashicorp/vault", tag: `2.0.4@${digest}` } }, sidecar: { image: `busybox:1.37@${digest}` } }),
+      ),
+      [],
+    );
+    const job = (image: string): FakeResource => ({
+      type: "kubernetes:batch/v1:Job",
+      name: "j",
+      props: { metadata: { name: "j" }, spec: { template: { spec: { containers: [{ name: "c", image }] } } } },
+    });
+    assert.deepEqual(await messages(P.imagesPinnedByDigest, job("registry.k8s.io/kubectl:v1.34.0")), [
+      'j: container "c" image "registry.k8s.io/kubectl:v1.34.0" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
     ]);
-    assert.deepEqual(await messages(P.imagesPinnedByDigest, release({ server: { image: { repository: "hashicorp/vault", tag: `2.0.4@${digest}` } }, sidecar: { image: `busybox:1.37@${digest}` } })), []);
-    const job = (image: string): FakeResource => ({ type: "kubernetes:batch/v1:Job", name: "j", props: { metadata: { name: "j" }, spec: { template: { spec: { containers: [{ name: "c", image }] } } } } });
-    assert.deepEqual(await messages(P.imagesPinnedByDigest, job("registry.k8s.io/kubectl:v1.34.0")), ['j: container "c" image "registry.k8s.io/kubectl:v1.34.0" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).']);
     assert.deepEqual(await messages(P.imagesPinnedByDigest, job(`registry.k8s.io/kubectl:v1.34.0@${digest}`)), []);
   });
 
   it("secrets-rbac-resource-names (advisory)", async () => {
-    const role = (rule: object): FakeResource => ({ type: "kubernetes:rbac.authorization.k8s.io/v1:Role", name: "r", props: { metadata: { name: "reader" }, rules: [rule] } });
+    const role = (rule: object): FakeResource => ({
+      type: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+      name: "r",
+      props: { metadata: { name: "reader" }, rules: [rule] },
+    });
     assert.equal(P.secretsRbacResourceNames.enforcementLevel, "advisory");
     assert.deepEqual(await messages(P.secretsRbacResourceNames, role({ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] })), [
       'Role "reader" rules[0] grants get, list on every Secret of its namespace: list the Secrets it needs in resourceNames.',
     ]);
-    assert.deepEqual(await messages(P.secretsRbacResourceNames, role({ apiGroups: [""], resources: ["secrets"], resourceNames: ["veza-secrets"], verbs: ["get"] })), []);
+    assert.deepEqual(
+      await messages(P.secretsRbacResourceNames, role({ apiGroups: [""], resources: ["secrets"], resourceNames: ["veza-secrets"], verbs: ["get"] })),
+      [],
+    );
   });
 
   it("azure-role-assignment-scope", async () => {
-    const ra = (scope: string): FakeResource => ({ type: "azure-native:authorization:RoleAssignment", name: "kv-eso-secrets-user", props: { scope, principalId: "p" } });
+    const ra = (scope: string): FakeResource => ({
+      type: "azure-native:authorization:RoleAssignment",
+      name: "kv-eso-secrets-user",
+      props: { scope, principalId: "p" },
+    });
     const rg = "/subscriptions/0000/resourceGroups/veza";
     assert.deepEqual(await messages(P.azureRoleAssignmentScope, ra(rg)), [
       `Role assignment "kv-eso-secrets-user" is scoped to "${rg}": scope it to the Key Vault (or one secret), never a subscription or resource group.`,
@@ -399,11 +527,17 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
   });
 
   it("aws-secrets-encrypted-with-cmk", async () => {
-    const secret = (props: object): FakeResource => ({ type: "aws:secretsmanager/secret:Secret", name: "aws-jwt-secret", props: { name: "veza/production/jwt-secret", ...props } });
+    const secret = (props: object): FakeResource => ({
+      type: "aws:secretsmanager/secret:Secret",
+      name: "aws-jwt-secret",
+      props: { name: "veza/production/jwt-secret", ...props },
+    });
     assert.deepEqual(await messages(P.awsSecretsEncrypted, secret({})), [
       'Secrets Manager secret "veza/production/jwt-secret" has no customer-managed kmsKeyId: encrypt it with the stack\'s KMS key, not the AWS-managed default.',
     ]);
-    assert.deepEqual(await messages(P.awsSecretsEncrypted, { type: "aws:kms/key:Key", name: "aws-key", props: { enableKeyRotation: false } }), ['KMS key "aws-key" does not rotate: set enableKeyRotation: true.']);
+    assert.deepEqual(await messages(P.awsSecretsEncrypted, { type: "aws:kms/key:Key", name: "aws-key", props: { enableKeyRotation: false } }), [
+      'KMS key "aws-key" does not rotate: set enableKeyRotation: true.',
+    ]);
     assert.deepEqual(await messages(P.awsSecretsEncrypted, secret({ kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/k" })), []);
     // At preview the key's ARN is unknown: it is set, so nothing to report and nothing deferred.
     assert.deepEqual(await validateResource(P.awsSecretsEncrypted, secret({ kmsKeyId: UNKNOWN_STRING })), { messages: [], urns: [] });
@@ -411,26 +545,48 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
 
   it("pinned-chart-and-image-versions", async () => {
     const release = (props: object): FakeResource => ({ type: "kubernetes:helm.sh/v3:Release", name: "eso", props: { chart: "external-secrets", ...props } });
-    assert.deepEqual(await messages(P.pinnedVersions, release({ values: { image: { tag: "latest" }, webhook: { image: { repository: "my/webhook" } }, sidecar: { image: "busybox" } } })), [
-      'Helm release "eso" has no chart version: pin an exact version so every up installs the same chart.',
-      'Helm release "eso" value image.tag is "latest": pin a version (or a digest).',
-      'Helm release "eso" value webhook.image sets repository "my/webhook" without a tag: pin a version (or a digest) (the chart\'s default tag belongs to its own image).',
-      'Helm release "eso" value sidecar.image "busybox" has no tag: pin a version (or a digest).',
+    assert.deepEqual(
+      await messages(
+        P.pinnedVersions,
+        release({ values: { image: { tag: "latest" }, webhook: { image: { repository: "my/webhook" } }, sidecar: { image: "busybox" } } }),
+      ),
+      [
+        'Helm release "eso" has no chart version: pin an exact version so every up installs the same chart.',
+        'Helm release "eso" value image.tag is "latest": pin a version (or a digest).',
+        'Helm release "eso" value webhook.image sets repository "my/webhook" without a tag: pin a version (or a digest) (the chart\'s default tag belongs to its own image).',
+        'Helm release "eso" value sidecar.image "busybox" has no tag: pin a version (or a digest).',
+      ],
+    );
+    assert.deepEqual(await messages(P.pinnedVersions, release({ version: "^2.9.0" })), [
+      'Helm release "eso" chart version "^2.9.0" is not exact: pin a version such as "1.2.3".',
     ]);
-    assert.deepEqual(await messages(P.pinnedVersions, release({ version: "^2.9.0" })), ['Helm release "eso" chart version "^2.9.0" is not exact: pin a version such as "1.2.3".']);
-    assert.deepEqual(await messages(P.pinnedVersions, release({ version: "2.9.0", values: { image: { tag: "v2.9.0" }, certController: { image: { pullPolicy: "IfNotPresent" } } } })), []);
+    assert.deepEqual(
+      await messages(
+        P.pinnedVersions,
+        release({ version: "2.9.0", values: { image: { tag: "v2.9.0" }, certController: { image: { pullPolicy: "IfNotPresent" } } } }),
+      ),
+      [],
+    );
     const cron = (image: string): FakeResource => ({
       type: "kubernetes:batch/v1:CronJob",
       name: "rotation",
       props: { metadata: { name: "secrets-rotation" }, spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: "restart", image }] } } } } } },
     });
-    assert.deepEqual(await messages(P.pinnedVersions, cron("bitnami/kubectl:latest")), ['secrets-rotation: container "restart" image "bitnami/kubectl:latest" uses the "latest" tag: pin a version (or a digest).']);
+    assert.deepEqual(await messages(P.pinnedVersions, cron("bitnami/kubectl:latest")), [
+      'secrets-rotation: container "restart" image "bitnami/kubectl:latest" uses the "latest" tag: pin a version (or a digest).',
+    ]);
     assert.deepEqual(await messages(P.pinnedVersions, cron("registry.k8s.io/kubectl:v1.34.0")), []);
   });
 
   it("generated-key-length", async () => {
-    const pw = (length: number): FakeResource => ({ type: "random:index/randomPassword:RandomPassword", name: "keys-jwt-secret-a", props: { length, special: false, keepers: { rotation: "0" } } });
-    assert.deepEqual(await messages(P.generatedKeyLength, pw(16)), ['RandomPassword "keys-jwt-secret-a" is 16 characters long: generated keys must be at least 32.']);
+    const pw = (length: number): FakeResource => ({
+      type: "random:index/randomPassword:RandomPassword",
+      name: "keys-jwt-secret-a",
+      props: { length, special: false, keepers: { rotation: "0" } },
+    });
+    assert.deepEqual(await messages(P.generatedKeyLength, pw(16)), [
+      'RandomPassword "keys-jwt-secret-a" is 16 characters long: generated keys must be at least 32.',
+    ]);
     assert.deepEqual(await messages(P.generatedKeyLength, pw(64)), []);
   });
 
@@ -448,14 +604,20 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
         ],
       },
     });
-    assert.deepEqual(out.messages, ['Role "reader" rules[0] grants delete on secrets: only get and list are allowed (ESO writes the Secrets, workloads only read them).']);
+    assert.deepEqual(out.messages, [
+      'Role "reader" rules[0] grants delete on secrets: only get and list are allowed (ESO writes the Secrets, workloads only read them).',
+    ]);
     assert.equal(out.cannotRunInPreview, "string value at .rules.1.resources.0 can't be known during preview");
   });
 });
 
 describe("policy pack: issue #11's hardening classes (one violating, one compliant each)", () => {
   it("vault-jwt-role-bound", async () => {
-    const role = (props: object): FakeResource => ({ type: "vault:jwt/authBackendRole:AuthBackendRole", name: "r", props: { roleName: "pulumi-production", ...props } });
+    const role = (props: object): FakeResource => ({
+      type: "vault:jwt/authBackendRole:AuthBackendRole",
+      name: "r",
+      props: { roleName: "pulumi-production", ...props },
+    });
     assert.deepEqual(await messages(P.vaultJwtRoleBound, role({ boundAudiences: [], tokenTtl: 2764800, tokenMaxTtl: 2764800 })), [
       'Vault jwt role "pulumi-production" binds no audience: set boundAudiences to the audience the CI token is minted for.',
       'Vault jwt role "pulumi-production" binds no claim and no subject: every token of the issuer (any repository, any branch) could log in; bind repository, environment and ref (or the stack\'s sub).',
@@ -466,40 +628,74 @@ describe("policy pack: issue #11's hardening classes (one violating, one complia
       'Vault jwt role "pulumi-production" has no tokenTtl: Vault\'s default (32 days) applies; set at most 3600 seconds.',
       'Vault jwt role "pulumi-production" has no tokenMaxTtl: Vault\'s default (32 days) applies; set at most 3600 seconds.',
     ]);
-    assert.deepEqual(await messages(P.vaultJwtRoleBound, role({ boundAudiences: ["vault"], boundClaims: { repository: "veza/veza-secrets", environment: "production" }, tokenTtl: 3600, tokenMaxTtl: 3600, tokenExplicitMaxTtl: 3600 })), []);
+    assert.deepEqual(
+      await messages(
+        P.vaultJwtRoleBound,
+        role({
+          boundAudiences: ["vault"],
+          boundClaims: { repository: "veza/veza-secrets", environment: "production" },
+          tokenTtl: 3600,
+          tokenMaxTtl: 3600,
+          tokenExplicitMaxTtl: 3600,
+        }),
+      ),
+      [],
+    );
   });
 
   it("eso-controller-scoped", async () => {
-    const release = (values: object): FakeResource => ({ type: "kubernetes:helm.sh/v3:Release", name: "external-secrets", props: { chart: "external-secrets", version: "2.9.0", values } });
+    const release = (values: object): FakeResource => ({
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "external-secrets",
+      props: { chart: "external-secrets", version: "2.9.0", values },
+    });
     assert.deepEqual(await messages(P.esoControllerScoped, release({})), [
       'Helm release "external-secrets" leaves scopedNamespace empty: the controller reconciles, and reads and writes Secrets in, every namespace; set it to the workload namespace.',
       'Helm release "external-secrets" leaves scopedRBAC off: the controller\'s Secrets access is a ClusterRole; set scopedRBAC: true.',
-      'Helm release "external-secrets" keeps rbac.serviceAccountTokenCreate (the chart\'s default): the controller can mint a token for any ServiceAccount; set it false and grant the stores\' accounts by name.',
+      "Helm release \"external-secrets\" keeps rbac.serviceAccountTokenCreate (the chart's default): the controller can mint a token for any ServiceAccount; set it false and grant the stores' accounts by name.",
     ]);
-    assert.deepEqual(await messages(P.esoControllerScoped, release({ scopedNamespace: "veza-production", scopedRBAC: true, rbac: { serviceAccountTokenCreate: false } })), []);
+    assert.deepEqual(
+      await messages(P.esoControllerScoped, release({ scopedNamespace: "veza-production", scopedRBAC: true, rbac: { serviceAccountTokenCreate: false } })),
+      [],
+    );
     // Another chart is not judged.
-    assert.deepEqual(await messages(P.esoControllerScoped, { type: "kubernetes:helm.sh/v3:Release", name: "vault", props: { chart: "vault", values: {} } }), []);
+    assert.deepEqual(
+      await messages(P.esoControllerScoped, { type: "kubernetes:helm.sh/v3:Release", name: "vault", props: { chart: "vault", values: {} } }),
+      [],
+    );
   });
 
   it("namespace-pod-security", async () => {
     const ns = (labels: Record<string, string>): FakeResource => ({ type: NS, name: "n", props: { metadata: { name: "veza-production", labels } } });
-    assert.deepEqual(await messages(P.namespacePodSecurity, ns({})), ['Namespace "veza-production" enforces no Pod Security level: label it pod-security.kubernetes.io/enforce: restricted (or baseline where a workload needs it).']);
-    assert.deepEqual(await messages(P.namespacePodSecurity, ns({ "pod-security.kubernetes.io/enforce": "privileged" })), ['Namespace "veza-production" enforces "privileged": label it pod-security.kubernetes.io/enforce: restricted (or baseline where a workload needs it).']);
+    assert.deepEqual(await messages(P.namespacePodSecurity, ns({})), [
+      'Namespace "veza-production" enforces no Pod Security level: label it pod-security.kubernetes.io/enforce: restricted (or baseline where a workload needs it).',
+    ]);
+    assert.deepEqual(await messages(P.namespacePodSecurity, ns({ "pod-security.kubernetes.io/enforce": "privileged" })), [
+      'Namespace "veza-production" enforces "privileged": label it pod-security.kubernetes.io/enforce: restricted (or baseline where a workload needs it).',
+    ]);
     assert.deepEqual(await messages(P.namespacePodSecurity, ns({ "pod-security.kubernetes.io/enforce": "restricted" })), []);
   });
 
   const vaultRelease: FakeResource = { type: "kubernetes:helm.sh/v3:Release", name: "vault", props: { chart: "vault", namespace: "vault-system", values: {} } };
   it("vault-network-policy", async () => {
-    const np = (namespace: string): FakeResource => ({ type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", name: "np", props: { metadata: { name: "vault-ingress", namespace }, spec: { podSelector: {}, policyTypes: ["Ingress"] } } });
+    const np = (namespace: string): FakeResource => ({
+      type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      name: "np",
+      props: { metadata: { name: "vault-ingress", namespace }, spec: { podSelector: {}, policyTypes: ["Ingress"] } },
+    });
     assert.deepEqual(await stackMessages(P.vaultNetworkPolicy, [namespace("production"), vaultRelease, np("veza-production")]), [
-      'Vault release "vault" in vault-system has no ingress NetworkPolicy: every pod can reach 8200/8201; admit only ESO\'s controller, Vault\'s peers and the deployer.',
+      "Vault release \"vault\" in vault-system has no ingress NetworkPolicy: every pod can reach 8200/8201; admit only ESO's controller, Vault's peers and the deployer.",
     ]);
     assert.deepEqual(await stackMessages(P.vaultNetworkPolicy, [namespace("production"), vaultRelease, np("vault-system")]), []);
     assert.deepEqual(await stackMessages(P.vaultNetworkPolicy, [namespace("development"), vaultRelease]), [], "dev mode's Vault is reached through a NodePort");
   });
 
   it("database-tls-verified", async () => {
-    const conn = (url: string): FakeResource => ({ type: "vault:database/secretBackendConnection:SecretBackendConnection", name: "vault-config-database-connection", props: { postgresql: { connectionUrl: url } } });
+    const conn = (url: string): FakeResource => ({
+      type: "vault:database/secretBackendConnection:SecretBackendConnection",
+      name: "vault-config-database-connection",
+      props: { postgresql: { connectionUrl: url } },
+    });
     const url = (mode: string) => `postgresql://{{username}}:{{password}}@db:5432/veza?sslmode=${mode}`;
     assert.deepEqual(await stackMessages(P.databaseTlsVerified, [namespace("staging"), conn(url("require"))]), [
       'Vault database connection "vault-config-database-connection" uses sslmode=require in staging: use verify-full, with the server\'s CA (tls_ca) where it is private.',
@@ -515,10 +711,21 @@ describe("policy pack: issue #11's hardening classes (one violating, one complia
     const store: FakeResource = {
       type: "kubernetes:external-secrets.io/v1:SecretStore",
       name: "vault-store",
-      props: { metadata: { name: "vault-store", namespace: "veza-production" }, spec: { provider: { vault: { auth: { kubernetes: { serviceAccountRef: { name: "eso-vault-store", audiences: ["vault"] } } } } } } },
+      props: {
+        metadata: { name: "vault-store", namespace: "veza-production" },
+        spec: { provider: { vault: { auth: { kubernetes: { serviceAccountRef: { name: "eso-vault-store", audiences: ["vault"] } } } } } },
+      },
     };
-    const thief: FakeResource = { type: "kubernetes:apps/v1:Deployment", name: "debug", props: { metadata: { name: "debug" }, spec: { template: { spec: { serviceAccountName: "eso-vault-store", containers: [] } } } } };
-    const vap: FakeResource = { type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", name: "guard", props: { spec: { validations: [{ expression: "!(object.spec.serviceAccountName in ['eso-vault-store'])" }] } } };
+    const thief: FakeResource = {
+      type: "kubernetes:apps/v1:Deployment",
+      name: "debug",
+      props: { metadata: { name: "debug" }, spec: { template: { spec: { serviceAccountName: "eso-vault-store", containers: [] } } } },
+    };
+    const vap: FakeResource = {
+      type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+      name: "guard",
+      props: { spec: { validations: [{ expression: "!(object.spec.serviceAccountName in ['eso-vault-store'])" }] } },
+    };
     assert.deepEqual(await stackMessages(P.storeServiceAccountsGuarded, [namespace("production"), store, thief]), [
       'Deployment "debug" runs as "eso-vault-store", a SecretStore\'s ServiceAccount: give it its own account.',
       'SecretStore ServiceAccount "eso-vault-store" is not guarded by a ValidatingAdmissionPolicy: anyone who can create pods in its namespace can run as it and mint its token; add one that refuses pods as it.',
@@ -527,7 +734,11 @@ describe("policy pack: issue #11's hardening classes (one violating, one complia
   });
 
   it("vault-audit-redundant", async () => {
-    const audit = (path: string): FakeResource => ({ type: "vault:index/audit:Audit", name: `vault-config-audit-${path}`, props: { type: "file", path, options: { file_path: path === "stdout" ? "stdout" : "/vault/audit/vault_audit.log" } } });
+    const audit = (path: string): FakeResource => ({
+      type: "vault:index/audit:Audit",
+      name: `vault-config-audit-${path}`,
+      props: { type: "file", path, options: { file_path: path === "stdout" ? "stdout" : "/vault/audit/vault_audit.log" } },
+    });
     assert.deepEqual(await stackMessages(P.vaultAuditRedundant, [namespace("production"), audit("file")]), [
       'Vault has one audit device ("file") in production: add a second (e.g. file to stdout for the log pipeline), so a full or failing device does not stop Vault.',
     ]);
@@ -537,7 +748,11 @@ describe("policy pack: issue #11's hardening classes (one violating, one complia
 });
 
 describe("policy pack: stack policies (one violating, one compliant each)", () => {
-  const secret = (ns: string): FakeResource => ({ type: "kubernetes:core/v1:Secret", name: "k8s-veza-secrets", props: { metadata: { name: "veza-secrets", namespace: ns }, type: "Opaque" } });
+  const secret = (ns: string): FakeResource => ({
+    type: "kubernetes:core/v1:Secret",
+    name: "k8s-veza-secrets",
+    props: { metadata: { name: "veza-secrets", namespace: ns }, type: "Opaque" },
+  });
   const externalSecret: FakeResource = {
     type: "kubernetes:external-secrets.io/v1:ExternalSecret",
     name: "es-veza-secrets",
@@ -568,16 +783,26 @@ describe("policy pack: stack policies (one violating, one compliant each)", () =
       'Vault policy "eso-read" has no path rules: it cannot be checked; write it as HCL path blocks.',
     ]);
     assert.deepEqual(
-      await stackMessages(P.vaultPolicyEnvironmentScope, [namespace("production"), vaultPolicy('path "secret/data/veza/production" { capabilities = ["read"] }\npath "secret/metadata/veza/production" { capabilities = ["read"] }')]),
+      await stackMessages(P.vaultPolicyEnvironmentScope, [
+        namespace("production"),
+        vaultPolicy('path "secret/data/veza/production" { capabilities = ["read"] }\npath "secret/metadata/veza/production" { capabilities = ["read"] }'),
+      ]),
       [],
     );
   });
 
   it("vault-audit-device", async () => {
-    const audit: FakeResource = { type: "vault:index/audit:Audit", name: "vault-audit", props: { type: "file", options: { file_path: "/vault/audit/vault_audit.log" } } };
-    assert.deepEqual(await stackMessages(P.vaultAuditDevice, [namespace("staging"), vaultPolicy('path "secret/data/veza/staging" { capabilities = ["read"] }')]), [
-      'This stack configures Vault (1 vault resources) but enables no audit device: add a vault.Audit (e.g. type "file" on the audit volume) so every secret access is logged.',
-    ]);
+    const audit: FakeResource = {
+      type: "vault:index/audit:Audit",
+      name: "vault-audit",
+      props: { type: "file", options: { file_path: "/vault/audit/vault_audit.log" } },
+    };
+    assert.deepEqual(
+      await stackMessages(P.vaultAuditDevice, [namespace("staging"), vaultPolicy('path "secret/data/veza/staging" { capabilities = ["read"] }')]),
+      [
+        'This stack configures Vault (1 vault resources) but enables no audit device: add a vault.Audit (e.g. type "file" on the audit volume) so every secret access is logged.',
+      ],
+    );
     assert.deepEqual(await stackMessages(P.vaultAuditDevice, [namespace("staging"), vaultPolicy("x"), audit]), []);
     assert.deepEqual(await stackMessages(P.vaultAuditDevice, [namespace("staging")]), []);
   });
@@ -588,14 +813,25 @@ describe("policy pack: stack policies (one violating, one compliant each)", () =
     props: { chart: "vault", version: "0.34.1", namespace: "vault-system", values: { server } },
     protect,
   });
-  const haWithSeal = { ha: { enabled: true, raft: { enabled: true, config: 'storage "raft" {}\n\nseal "awskms" {\n  region     = "eu-west-1"\n  kms_key_id = "alias/k"\n}\n' } } };
+  const haWithSeal = {
+    ha: { enabled: true, raft: { enabled: true, config: 'storage "raft" {}\n\nseal "awskms" {\n  region     = "eu-west-1"\n  kms_key_id = "alias/k"\n}\n' } },
+  };
 
   it("vault-auto-unseal-in-production", async () => {
-    assert.deepEqual(await stackMessages(P.vaultAutoUnsealInProduction, [namespace("production"), vaultRelease({ ha: { enabled: true, raft: { config: 'storage "raft" {}\n# seal "awskms" {}' } } })]), [
-      'Vault release "vault" has no auto-unseal seal stanza in production: configure cloud-KMS auto-unseal (seal "awskms", "gcpckms" or "azurekeyvault") so a restarted pod unseals without key holders.',
-    ]);
+    assert.deepEqual(
+      await stackMessages(P.vaultAutoUnsealInProduction, [
+        namespace("production"),
+        vaultRelease({ ha: { enabled: true, raft: { config: 'storage "raft" {}\n# seal "awskms" {}' } } }),
+      ]),
+      [
+        'Vault release "vault" has no auto-unseal seal stanza in production: configure cloud-KMS auto-unseal (seal "awskms", "gcpckms" or "azurekeyvault") so a restarted pod unseals without key holders.',
+      ],
+    );
     assert.deepEqual(await stackMessages(P.vaultAutoUnsealInProduction, [namespace("production"), vaultRelease(haWithSeal)]), []);
-    assert.deepEqual(await stackMessages(P.vaultAutoUnsealInProduction, [namespace("staging"), vaultRelease({ ha: { enabled: true, raft: { config: "" } } })]), []);
+    assert.deepEqual(
+      await stackMessages(P.vaultAutoUnsealInProduction, [namespace("staging"), vaultRelease({ ha: { enabled: true, raft: { config: "" } } })]),
+      [],
+    );
   });
 
   it("vault-dev-mode-development-only", async () => {
@@ -609,17 +845,36 @@ describe("policy pack: stack policies (one violating, one compliant each)", () =
     const rolePolicy = (resource: string): FakeResource => ({
       type: "aws:iam/rolePolicy:RolePolicy",
       name: "aws-eso-read",
-      props: { policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "ReadSecretsUnderPrefix", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: resource }] }) },
+      props: {
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Sid: "ReadSecretsUnderPrefix", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: resource }],
+        }),
+      },
     });
-    assert.deepEqual(await stackMessages(P.awsEsoReadScoped, [namespace("production"), rolePolicy("arn:aws:secretsmanager:eu-west-1:123456789012:secret:veza/*")]), [
-      'IAM policy "aws-eso-read" statement "ReadSecretsUnderPrefix" grants secretsmanager:GetSecretValue on "arn:aws:secretsmanager:eu-west-1:123456789012:secret:veza/*": scope it to arn:aws:secretsmanager:<region>:<account>:secret:veza/production/*.',
-    ]);
-    assert.deepEqual(await stackMessages(P.awsEsoReadScoped, [namespace("production"), rolePolicy("arn:aws:secretsmanager:eu-west-1:123456789012:secret:veza/production/*")]), []);
+    assert.deepEqual(
+      await stackMessages(P.awsEsoReadScoped, [namespace("production"), rolePolicy("arn:aws:secretsmanager:eu-west-1:123456789012:secret:veza/*")]),
+      [
+        'IAM policy "aws-eso-read" statement "ReadSecretsUnderPrefix" grants secretsmanager:GetSecretValue on "arn:aws:secretsmanager:eu-west-1:123456789012:secret:veza/*": scope it to arn:aws:secretsmanager:<region>:<account>:secret:veza/production/*.',
+      ],
+    );
+    assert.deepEqual(
+      await stackMessages(P.awsEsoReadScoped, [namespace("production"), rolePolicy("arn:aws:secretsmanager:eu-west-1:123456789012:secret:veza/production/*")]),
+      [],
+    );
   });
 
   it("gcp-eso-access-scoped", async () => {
-    const projectMember: FakeResource = { type: "gcp:projects/iAMMember:IAMMember", name: "eso-all", props: { project: "p", role: "roles/secretmanager.secretAccessor", member: "serviceAccount:eso@p.iam.gserviceaccount.com" } };
-    const secretMember = (secretId: string): FakeResource => ({ type: "gcp:secretmanager/secretIamMember:SecretIamMember", name: "gcp-jwt-accessor", props: { secretId, role: "roles/secretmanager.secretAccessor" } });
+    const projectMember: FakeResource = {
+      type: "gcp:projects/iAMMember:IAMMember",
+      name: "eso-all",
+      props: { project: "p", role: "roles/secretmanager.secretAccessor", member: "serviceAccount:eso@p.iam.gserviceaccount.com" },
+    };
+    const secretMember = (secretId: string): FakeResource => ({
+      type: "gcp:secretmanager/secretIamMember:SecretIamMember",
+      name: "gcp-jwt-accessor",
+      props: { secretId, role: "roles/secretmanager.secretAccessor" },
+    });
     assert.deepEqual(await stackMessages(P.gcpEsoAccessScoped, [namespace("staging"), projectMember, secretMember("veza-production-jwt-secret")]), [
       'IAM grant "eso-all" gives roles/secretmanager.secretAccessor on every secret of the project: grant it per secret (secretmanager.SecretIamMember) instead.',
       'Secret IAM grant "gcp-jwt-accessor" gives roles/secretmanager.secretAccessor on "veza-production-jwt-secret", which is not one of this environment\'s veza-staging- secrets.',
@@ -628,11 +883,22 @@ describe("policy pack: stack policies (one violating, one compliant each)", () =
   });
 
   it("aws-secrets-recovery-window", async () => {
-    const secret = (days?: number): FakeResource => ({ type: "aws:secretsmanager/secret:Secret", name: "aws-jwt", props: { name: "veza/production/jwt-secret", kmsKeyId: "k", recoveryWindowInDays: days } });
-    assert.deepEqual(await stackMessages(P.awsSecretsRecoveryWindow, [namespace("production"), secret(7), { type: "aws:kms/key:Key", name: "aws-key", props: { deletionWindowInDays: 7 } }]), [
-      'Secrets Manager secret "veza/production/jwt-secret" has recoveryWindowInDays 7: use at least 30 days in production (0 deletes without recovery).',
-      'KMS key "aws-key" has deletionWindowInDays 7: use at least 30 days in production (0 deletes without recovery).',
-    ]);
+    const secret = (days?: number): FakeResource => ({
+      type: "aws:secretsmanager/secret:Secret",
+      name: "aws-jwt",
+      props: { name: "veza/production/jwt-secret", kmsKeyId: "k", recoveryWindowInDays: days },
+    });
+    assert.deepEqual(
+      await stackMessages(P.awsSecretsRecoveryWindow, [
+        namespace("production"),
+        secret(7),
+        { type: "aws:kms/key:Key", name: "aws-key", props: { deletionWindowInDays: 7 } },
+      ]),
+      [
+        'Secrets Manager secret "veza/production/jwt-secret" has recoveryWindowInDays 7: use at least 30 days in production (0 deletes without recovery).',
+        'KMS key "aws-key" has deletionWindowInDays 7: use at least 30 days in production (0 deletes without recovery).',
+      ],
+    );
     assert.deepEqual(await stackMessages(P.awsSecretsRecoveryWindow, [namespace("staging"), secret(0)]), [
       'Secrets Manager secret "veza/production/jwt-secret" has recoveryWindowInDays 0: use at least 7 days (0 deletes without recovery).',
     ]);
@@ -640,24 +906,40 @@ describe("policy pack: stack policies (one violating, one compliant each)", () =
   });
 
   it("azure-key-vault-protection", async () => {
-    const vault = (properties: object): FakeResource => ({ type: "azure-native:keyvault:Vault", name: "azure", props: { vaultName: "veza-production-kv", properties } });
+    const vault = (properties: object): FakeResource => ({
+      type: "azure-native:keyvault:Vault",
+      name: "azure",
+      props: { vaultName: "veza-production-kv", properties },
+    });
     assert.deepEqual(await stackMessages(P.azureKeyVaultProtection, [namespace("production"), vault({ enableSoftDelete: false })]), [
       'Key Vault "veza-production-kv" turns soft delete off: leave enableSoftDelete on.',
       'Key Vault "veza-production-kv" has no purge protection in production: set enablePurgeProtection: true.',
     ]);
-    assert.deepEqual(await stackMessages(P.azureKeyVaultProtection, [namespace("production"), vault({ enableSoftDelete: true, enablePurgeProtection: true })]), []);
+    assert.deepEqual(
+      await stackMessages(P.azureKeyVaultProtection, [namespace("production"), vault({ enableSoftDelete: true, enablePurgeProtection: true })]),
+      [],
+    );
     assert.deepEqual(await stackMessages(P.azureKeyVaultProtection, [namespace("staging"), vault({ enableSoftDelete: true })]), []);
   });
 
   it("generated-key-rotation", async () => {
-    const pw = (keepers?: object): FakeResource => ({ type: "random:index/randomPassword:RandomPassword", name: "keys-chat-server-secret", props: { length: 48, keepers } });
+    const pw = (keepers?: object): FakeResource => ({
+      type: "random:index/randomPassword:RandomPassword",
+      name: "keys-chat-server-secret",
+      props: { length: 48, keepers },
+    });
     assert.deepEqual(await stackMessages(P.generatedKeyRotation, [pw(undefined), pw({ rotation: "1", rotationDays: "180" })]), [
       'RandomPassword "keys-chat-server-secret" has no rotation keeper, so it never rotates: generate it with GeneratedKeys (keepers.rotation = its rotation period).',
       'RandomPassword "keys-chat-server-secret" rotates every 180 days: rotate generated keys at least every 90 days.',
     ]);
     const component: FakeResource = { type: "veza:secrets:GeneratedKeys", name: "keys", props: { rotationDays: { "jwt-secret": 365 } } };
-    assert.deepEqual(await stackMessages(P.generatedKeyRotation, [component]), ['Generated key "jwt-secret" (keys) rotates every 365 days: rotate generated keys at least every 90 days.']);
-    assert.deepEqual(await stackMessages(P.generatedKeyRotation, [pw({ rotation: "1", rotationDays: "90" }), { ...component, props: { rotationDays: { "jwt-secret": 90 } } }]), []);
+    assert.deepEqual(await stackMessages(P.generatedKeyRotation, [component]), [
+      'Generated key "jwt-secret" (keys) rotates every 365 days: rotate generated keys at least every 90 days.',
+    ]);
+    assert.deepEqual(
+      await stackMessages(P.generatedKeyRotation, [pw({ rotation: "1", rotationDays: "90" }), { ...component, props: { rotationDays: { "jwt-secret": 90 } } }]),
+      [],
+    );
   });
 
   it("generated-key-rotation-declared (mandatory)", async () => {
@@ -666,7 +948,10 @@ describe("policy pack: stack policies (one violating, one compliant each)", () =
     assert.deepEqual(await stackMessages(P.generatedKeyRotationDeclared, [pw, pw]), [
       '2 generated keys do not declare their rotation period, so "rotated at least every 90 days" cannot be checked: expose rotationDays (key → days) as an output of the GeneratedKeys component.',
     ]);
-    assert.deepEqual(await stackMessages(P.generatedKeyRotationDeclared, [pw, { type: "veza:secrets:GeneratedKeys", name: "keys", props: { rotationDays: { a: 90 } } }]), []);
+    assert.deepEqual(
+      await stackMessages(P.generatedKeyRotationDeclared, [pw, { type: "veza:secrets:GeneratedKeys", name: "keys", props: { rotationDays: { a: 90 } } }]),
+      [],
+    );
   });
 
   it("production-stateful-protected", async () => {
@@ -688,18 +973,39 @@ describe("policy pack: stack policies (one violating, one compliant each)", () =
       `Key Vault "azure" is not protected in production: ${fix}.`,
     ]);
     const out = await validateStack(P.productionStatefulProtected, unprotected);
-    assert.deepEqual(out.urns, [urnOf(NS, "namespaces-veza-production"), urnOf("kubernetes:helm.sh/v3:Release", "vault"), urnOf("aws:secretsmanager/secret:Secret", "aws-jwt"), urnOf("aws:kms/key:Key", "aws-key"), urnOf("azure-native:keyvault:Vault", "azure")]);
-    assert.deepEqual(await stackMessages(P.productionStatefulProtected, unprotected.map((r) => ({ ...r, protect: r.type !== NS || r.name.endsWith("veza-production") }))), []);
-    assert.deepEqual(await stackMessages(P.productionStatefulProtected, unprotected.map((r) => (r.type === NS ? namespace("staging", (r.props.metadata as { name: string }).name) : r))), []);
+    assert.deepEqual(out.urns, [
+      urnOf(NS, "namespaces-veza-production"),
+      urnOf("kubernetes:helm.sh/v3:Release", "vault"),
+      urnOf("aws:secretsmanager/secret:Secret", "aws-jwt"),
+      urnOf("aws:kms/key:Key", "aws-key"),
+      urnOf("azure-native:keyvault:Vault", "azure"),
+    ]);
+    assert.deepEqual(
+      await stackMessages(
+        P.productionStatefulProtected,
+        unprotected.map((r) => ({ ...r, protect: r.type !== NS || r.name.endsWith("veza-production") })),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      await stackMessages(
+        P.productionStatefulProtected,
+        unprotected.map((r) => (r.type === NS ? namespace("staging", (r.props.metadata as { name: string }).name) : r)),
+      ),
+      [],
+    );
   });
 
   it("stack-environment-label", async () => {
     const unlabelled: FakeResource = { type: NS, name: "namespaces-x", props: { metadata: { name: "x" } } };
-    assert.deepEqual(await stackMessages(P.stackEnvironmentLabel, [namespace("production"), namespace("staging", "other"), unlabelled, { ...namespace("prod", "p") }]), [
-      'Namespace "x" has no veza.io/environment label: label every namespace with the stack\'s environment.',
-      'Namespace "p" is labelled veza.io/environment="prod": use development, staging or production.',
-      "Namespaces disagree on veza.io/environment (prod, production, staging): one stack is one environment.",
-    ]);
+    assert.deepEqual(
+      await stackMessages(P.stackEnvironmentLabel, [namespace("production"), namespace("staging", "other"), unlabelled, { ...namespace("prod", "p") }]),
+      [
+        'Namespace "x" has no veza.io/environment label: label every namespace with the stack\'s environment.',
+        'Namespace "p" is labelled veza.io/environment="prod": use development, staging or production.',
+        "Namespaces disagree on veza.io/environment (prod, production, staging): one stack is one environment.",
+      ],
+    );
     assert.deepEqual(await stackMessages(P.stackEnvironmentLabel, [vaultPolicy("x")]), [
       "No Namespace carries veza.io/environment, so the environment-specific policies cannot run: label the stack's namespaces.",
     ]);
@@ -772,7 +1078,8 @@ describe("policy pack: every stack of the program", function () {
   for (const stack of STACKS) runs.push({ id: stack, stack });
   for (const [fragment, values] of Object.entries(exampleFragments())) {
     // The spec's option 1 is development-only: stacks/config.ts refuses it elsewhere.
-    for (const stack of STACKS.filter((s) => fragment !== "kubernetes" || s === "development")) runs.push({ id: `${stack}+${fragment}`, stack, overrides: values });
+    for (const stack of STACKS.filter((s) => fragment !== "kubernetes" || s === "development"))
+      runs.push({ id: `${stack}+${fragment}`, stack, overrides: values });
   }
 
   for (const { id, stack, overrides } of runs) {

@@ -31,7 +31,9 @@ describe("test/postgres: the throw-away PostgreSQL server", function () {
     const pg = await startPostgres();
     assert.equal(runningServers(), 1);
     const su = await pg.connect(pg.superuser);
-    const { rows } = await su.query<{ v: string; ssl: string }>("SELECT current_setting('server_version_num') AS v, current_setting('listen_addresses') AS ssl");
+    const { rows } = await su.query<{ v: string; ssl: string }>(
+      "SELECT current_setting('server_version_num') AS v, current_setting('listen_addresses') AS ssl",
+    );
     assert.match(rows[0].v, /^\d{6}$/);
     assert.equal(rows[0].ssl, "127.0.0.1");
     await assert.rejects(pg.connect({ user: pg.superuser.user, password: "wrong" }), /password authentication failed/);
@@ -48,7 +50,8 @@ describe("test/postgres: the throw-away PostgreSQL server", function () {
     const pg = await startPostgres({
       pickPort: async () => {
         // First the busy port (what the race produces), then one nobody holds.
-        const port = picked.length === 0 ? taken.port : (await listen().then(({ server, port }) => new Promise<number>((done) => server.close(() => done(port)))));
+        const port =
+          picked.length === 0 ? taken.port : await listen().then(({ server, port }) => new Promise<number>((done) => server.close(() => done(port))));
         picked.push(port);
         return port;
       },

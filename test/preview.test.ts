@@ -50,7 +50,14 @@ describe("the whole program at preview (unknown outputs), per stack", () => {
 
       it("never registers a secret value in clear text, unknowns or not", () => {
         for (const needle of [...Object.values(fakeSecrets()).map((v) => (v.match(/FAKE-SECRET-\w+-5f3c9a/) ?? [v])[0]), "FAKE-GENERATED-"]) {
-          assert.deepEqual(plaintextOccurrences(preview.resources.map((r) => r.inputs), needle), [], needle);
+          assert.deepEqual(
+            plaintextOccurrences(
+              preview.resources.map((r) => r.inputs),
+              needle,
+            ),
+            [],
+            needle,
+          );
           assert.deepEqual(plaintextOccurrences(preview.outputs, needle), [], needle);
         }
       });

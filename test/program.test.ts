@@ -4,7 +4,19 @@
  */
 import * as assert from "node:assert/strict";
 import { serviceSecrets, CATALOG, SERVICES } from "../components/catalog";
-import { exampleFragments, fakeSecrets, mergeConfig, plaintextOccurrences, resourcesOfType, runProgram, stackConfig, STACKS, tryRunProgram, unwrapSecrets, type ProgramRun } from "../harness";
+import {
+  exampleFragments,
+  fakeSecrets,
+  mergeConfig,
+  plaintextOccurrences,
+  resourcesOfType,
+  runProgram,
+  stackConfig,
+  STACKS,
+  tryRunProgram,
+  unwrapSecrets,
+  type ProgramRun,
+} from "../harness";
 import { ConfigError } from "../stacks/config-model";
 import { chartVersion, validateCustomResource, validateExternalSecretWebhook, validateHelmValues } from "./schemas";
 
@@ -44,7 +56,14 @@ describe("the whole program", () => {
         const run = await stackRun(stack, fragment);
         const needles = [...Object.values(fakeSecrets()).map((v) => (v.match(/FAKE-SECRET-\w+-5f3c9a/) ?? [v])[0]), "FAKE-GENERATED-"];
         for (const needle of needles) {
-          assert.deepEqual(plaintextOccurrences(run.resources.map((r) => r.inputs), needle), [], `${needle} in resource inputs`);
+          assert.deepEqual(
+            plaintextOccurrences(
+              run.resources.map((r) => r.inputs),
+              needle,
+            ),
+            [],
+            `${needle} in resource inputs`,
+          );
           assert.deepEqual(plaintextOccurrences(run.outputs, needle), [], `${needle} in stack outputs`);
           assert.deepEqual(plaintextOccurrences([...run.componentOutputs.values()], needle), [], `${needle} in component outputs`);
         }
@@ -70,7 +89,10 @@ const meta = (r: { inputs: Record<string, unknown> }) => r.inputs.metadata as { 
 describe("the whole program, per stack", () => {
   it("registers exactly these components per committed stack", async () => {
     const components = async (stack: string) =>
-      (await stackRun(stack)).resources.filter((r) => r.type.startsWith("veza:")).map((r) => `${r.type} ${r.name}`).sort();
+      (await stackRun(stack)).resources
+        .filter((r) => r.type.startsWith("veza:"))
+        .map((r) => `${r.type} ${r.name}`)
+        .sort();
     const common = [
       "veza:cluster:ExternalSecretsOperator external-secrets",
       "veza:cluster:Namespaces namespaces",
@@ -101,7 +123,9 @@ describe("the whole program, per stack", () => {
 
       it(`${label}: every custom resource and Helm values object validates against the pinned upstream schemas, closed`, async () => {
         const run = await stackRun(stack, fragment);
-        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:external-secrets.io/") || x.type.startsWith("kubernetes:generators.external-secrets.io/"))) {
+        for (const r of run.resources.filter(
+          (x) => x.type.startsWith("kubernetes:external-secrets.io/") || x.type.startsWith("kubernetes:generators.external-secrets.io/"),
+        )) {
           assert.deepEqual(validateCustomResource(unwrapSecrets(r.inputs)), [], `${r.type} ${r.name}`);
           if (r.type === ES) assert.deepEqual(validateExternalSecretWebhook(unwrapSecrets(r.inputs)), [], `${r.name}: ESO's webhook`);
         }
@@ -119,7 +143,9 @@ describe("the whole program, per stack", () => {
       it(`${label}: creates custom resources only after what installs their CRDs, and ExternalSecrets after their stores`, async () => {
         const run = await stackRun(stack, fragment);
         const eso = run.resources.find((r) => r.type === RELEASE && r.inputs.chart === "external-secrets");
-        const crs = run.resources.filter((x) => x.type.startsWith("kubernetes:external-secrets.io/") || x.type.startsWith("kubernetes:generators.external-secrets.io/"));
+        const crs = run.resources.filter(
+          (x) => x.type.startsWith("kubernetes:external-secrets.io/") || x.type.startsWith("kubernetes:generators.external-secrets.io/"),
+        );
         if (fragment === "kubernetes") {
           assert.equal(eso, undefined);
           assert.equal(crs.length, 0);
@@ -130,7 +156,10 @@ describe("the whole program, per stack", () => {
         const stores = resourcesOfType(run, STORE);
         const generators = resourcesOfType(run, GENERATOR);
         for (const es of resourcesOfType(run, ES)) {
-          const spec = es.inputs.spec as { secretStoreRef: { name: string }; dataFrom?: { sourceRef?: { storeRef?: { name: string }; generatorRef?: { name: string } } }[] };
+          const spec = es.inputs.spec as {
+            secretStoreRef: { name: string };
+            dataFrom?: { sourceRef?: { storeRef?: { name: string }; generatorRef?: { name: string } } }[];
+          };
           const used = [spec.secretStoreRef.name, ...(spec.dataFrom ?? []).flatMap((d) => (d.sourceRef?.storeRef ? [d.sourceRef.storeRef.name] : []))];
           for (const name of (spec.dataFrom ?? []).flatMap((d) => (d.sourceRef?.generatorRef ? [d.sourceRef.generatorRef.name] : []))) {
             const generator = generators.find((g) => meta(g).name === name);
@@ -150,7 +179,9 @@ describe("the whole program, per stack", () => {
       it(`${label}: puts every namespaced object in a namespace the program created first`, async () => {
         const run = await stackRun(stack, fragment);
         const namespaces = resourcesOfType(run, "kubernetes:core/v1:Namespace");
-        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== "kubernetes:core/v1:Namespace" && !x.type.startsWith("pulumi:"))) {
+        for (const r of run.resources.filter(
+          (x) => x.type.startsWith("kubernetes:") && x.type !== "kubernetes:core/v1:Namespace" && !x.type.startsWith("pulumi:"),
+        )) {
           const ns = (r.type === RELEASE ? r.inputs.namespace : meta(r).namespace) as string | undefined;
           if (!ns) continue;
           const owner = namespaces.find((n) => meta(n).name === ns);
@@ -174,7 +205,12 @@ describe("the whole program, per stack", () => {
         }
         const ess = resourcesOfType(run, ES);
         assert.deepEqual(
-          ess.map((e) => [(e.inputs.spec as { target: { name: string } }).target.name, Object.keys((e.inputs.spec as { target: { template: { data: object } } }).target.template.data).sort()]).sort(),
+          ess
+            .map((e) => [
+              (e.inputs.spec as { target: { name: string } }).target.name,
+              Object.keys((e.inputs.spec as { target: { template: { data: object } } }).target.template.data).sort(),
+            ])
+            .sort(),
           [...expected].sort(),
         );
         const text = JSON.stringify(ess.map((e) => e.inputs.spec));
@@ -193,7 +229,11 @@ describe("the whole program, per environment", () => {
       .sort();
 
   it("protects exactly production's stateful resources, and nothing elsewhere", async () => {
-    const prot = async (stack: string) => (await stackRun(stack)).resources.filter((r) => r.protect).map((r) => `${r.type} ${r.name}`).sort();
+    const prot = async (stack: string) =>
+      (await stackRun(stack)).resources
+        .filter((r) => r.protect)
+        .map((r) => `${r.type} ${r.name}`)
+        .sort();
     assert.deepEqual(await prot("development"), []);
     assert.deepEqual(await prot("staging"), []);
     const prod = await prot("production");
@@ -213,7 +253,9 @@ describe("the whole program, per environment", () => {
     );
     assert.deepEqual(
       prod.filter((p) => p.startsWith("aws:secretsmanager/secret:Secret ")).map((p) => p.split(" ")[1]),
-      storedKeys(true).map((k) => `aws-secrets-${k}`).sort(),
+      storedKeys(true)
+        .map((k) => `aws-secrets-${k}`)
+        .sort(),
     );
   });
 
@@ -229,14 +271,27 @@ describe("the whole program, per environment", () => {
       const values = unwrapSecrets(eso?.inputs.values) as { scopedNamespace: string; scopedRBAC: boolean; rbac: unknown };
       assert.deepEqual([values.scopedNamespace, values.scopedRBAC, values.rbac], [`veza-${stack}`, true, { serviceAccountTokenCreate: false }], stack);
       const role = run.resources.find((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role" && r.name === "external-secrets-token-create");
-      assert.deepEqual(unwrapSecrets(role?.inputs.rules), [{ apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: accounts, verbs: ["create"] }], `${stack} ${fragment ?? ""}`);
+      assert.deepEqual(
+        unwrapSecrets(role?.inputs.rules),
+        [{ apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: accounts, verbs: ["create"] }],
+        `${stack} ${fragment ?? ""}`,
+      );
       assert.equal(meta(role as { inputs: Record<string, unknown> }).namespace, `veza-${stack}`);
     }
   });
 
   it("labels every namespace it creates for Pod Security Admission (restricted: enforce, audit, warn)", async () => {
-    const restricted = Object.fromEntries(["enforce", "audit", "warn"].flatMap((m) => [[`pod-security.kubernetes.io/${m}`, "restricted"], [`pod-security.kubernetes.io/${m}-version`, "latest"]]));
-    for (const [stack, fragment] of [["development", undefined], ["development", "kubernetes"], ["production", undefined]] as const) {
+    const restricted = Object.fromEntries(
+      ["enforce", "audit", "warn"].flatMap((m) => [
+        [`pod-security.kubernetes.io/${m}`, "restricted"],
+        [`pod-security.kubernetes.io/${m}-version`, "latest"],
+      ]),
+    );
+    for (const [stack, fragment] of [
+      ["development", undefined],
+      ["development", "kubernetes"],
+      ["production", undefined],
+    ] as const) {
       const namespaces = resourcesOfType(await stackRun(stack, fragment), "kubernetes:core/v1:Namespace");
       assert.ok(namespaces.length >= 1);
       for (const ns of namespaces) {
@@ -249,7 +304,11 @@ describe("the whole program, per environment", () => {
   it("closes Vault's API to all but ESO, its peers and the stack's deployer range; ESO reaches HTTPS anywhere only with a cloud backend", async () => {
     const np = async (stack: string, fragment?: string) => {
       const run = await stackRun(stack, fragment);
-      return Object.fromEntries(run.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => [meta(r).name, r.inputs.spec as { ingress?: { from: unknown[] }[]; egress?: unknown[] }]));
+      return Object.fromEntries(
+        run.resources
+          .filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+          .map((r) => [meta(r).name, r.inputs.spec as { ingress?: { from: unknown[] }[]; egress?: unknown[] }]),
+      );
     };
     const prod = await np("production");
     assert.deepEqual(Object.keys(prod).sort(), ["eso-controller-egress", "vault-ingress"]);
@@ -261,23 +320,40 @@ describe("the whole program, per environment", () => {
   });
 
   it("audits HA Vault to its volume and to stdout for the log pipeline; dev mode to stdout once", async () => {
-    const audits = async (stack: string) => (await stackRun(stack)).resources.filter((r) => r.type === "vault:index/audit:Audit").map((r) => [r.inputs.path, (r.inputs.options as { file_path: string }).file_path]);
-    assert.deepEqual(await audits("production"), [["file", "/vault/audit/vault_audit.log"], ["stdout", "stdout"]]);
-    assert.deepEqual(await audits("staging"), [["file", "/vault/audit/vault_audit.log"], ["stdout", "stdout"]]);
+    const audits = async (stack: string) =>
+      (await stackRun(stack)).resources
+        .filter((r) => r.type === "vault:index/audit:Audit")
+        .map((r) => [r.inputs.path, (r.inputs.options as { file_path: string }).file_path]);
+    assert.deepEqual(await audits("production"), [
+      ["file", "/vault/audit/vault_audit.log"],
+      ["stdout", "stdout"],
+    ]);
+    assert.deepEqual(await audits("staging"), [
+      ["file", "/vault/audit/vault_audit.log"],
+      ["stdout", "stdout"],
+    ]);
     assert.deepEqual(await audits("development"), [["file", "stdout"]]);
   });
 
   it("keeps pods off the store ServiceAccounts and the rotation account, in the workload namespace", async () => {
-    for (const [stack, accounts] of [["development", ["eso-vault-store"]], ["production", ["eso-vault-store", "eso-aws-store"]]] as const) {
+    for (const [stack, accounts] of [
+      ["development", ["eso-vault-store"]],
+      ["production", ["eso-vault-store", "eso-aws-store"]],
+    ] as const) {
       const run = await stackRun(stack);
       const vap = run.resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
       const text = JSON.stringify((vap?.inputs.spec as { validations: unknown }).validations);
       for (const a of [...accounts, "secrets-rotation"]) assert.ok(text.includes(`'${a}'`), `${stack}: ${a}`);
       const binding = run.resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
-      assert.deepEqual((binding?.inputs.spec as { matchResources: unknown }).matchResources, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": `veza-${stack}` } } });
+      assert.deepEqual((binding?.inputs.spec as { matchResources: unknown }).matchResources, {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": `veza-${stack}` } },
+      });
     }
     // Option 1 has no store and no rotation job: nothing to guard.
-    assert.equal((await stackRun("development", "kubernetes")).resources.some((r) => r.type.includes("ValidatingAdmissionPolicy")), false);
+    assert.equal(
+      (await stackRun("development", "kubernetes")).resources.some((r) => r.type.includes("ValidatingAdmissionPolicy")),
+      false,
+    );
   });
 
   it("logs in to staging's and production's Vault with a jwt role, never a stored token; dev mode with its root token", async () => {
@@ -288,7 +364,9 @@ describe("the whole program, per environment", () => {
       assert.equal(inputs.token, undefined, stack);
       assert.equal(inputs.authLoginJwt, JSON.stringify({ mount: "jwt-github", role: `pulumi-${stack}` }), stack);
       // The program configures its own jwt logins (the bootstrap only writes the deployer policy).
-      const roles = run.resources.filter((r) => r.type === "vault:jwt/authBackendRole:AuthBackendRole").map((r) => [r.inputs.roleName, r.inputs.boundClaims, r.inputs.tokenTtl]);
+      const roles = run.resources
+        .filter((r) => r.type === "vault:jwt/authBackendRole:AuthBackendRole")
+        .map((r) => [r.inputs.roleName, r.inputs.boundClaims, r.inputs.tokenTtl]);
       assert.deepEqual(roles, [
         [`pulumi-${stack}`, { repository: "veza/veza-secrets", environment: stack, ref: "refs/heads/main" }, 3600],
         [`pulumi-${stack}-preview`, { repository: "veza/veza-secrets", environment: `${stack}-preview` }, 3600],
@@ -312,11 +390,23 @@ describe("the whole program, per environment", () => {
       assert.equal(kv.inputs.mount, "secret");
       assert.deepEqual(Object.keys(JSON.parse(String(unwrapSecrets(kv.inputs.dataJson)))).sort(), storedKeys(database), stack);
       const aws = resourcesOfType(await stackRun(stack, "aws"), "aws:secretsmanager/secret:Secret");
-      assert.deepEqual(aws.map((s) => s.inputs.name).sort(), storedKeys(database).map((k) => `veza/${stack}/${k}`), stack);
+      assert.deepEqual(
+        aws.map((s) => s.inputs.name).sort(),
+        storedKeys(database).map((k) => `veza/${stack}/${k}`),
+        stack,
+      );
       const gcp = resourcesOfType(await stackRun(stack, "gcp"), "gcp:secretmanager/secret:Secret");
-      assert.deepEqual(gcp.map((s) => s.inputs.secretId).sort(), storedKeys(database).map((k) => `veza-${stack}-${k}`), stack);
+      assert.deepEqual(
+        gcp.map((s) => s.inputs.secretId).sort(),
+        storedKeys(database).map((k) => `veza-${stack}-${k}`),
+        stack,
+      );
       const azure = resourcesOfType(await stackRun(stack, "azure"), "azure-native:keyvault:Secret");
-      assert.deepEqual(azure.map((s) => s.inputs.secretName).sort(), storedKeys(database).map((k) => `veza-${stack}-${k}`), stack);
+      assert.deepEqual(
+        azure.map((s) => s.inputs.secretName).sort(),
+        storedKeys(database).map((k) => `veza-${stack}-${k}`),
+        stack,
+      );
     }
   });
 
@@ -345,7 +435,10 @@ describe("the whole program, per environment", () => {
       for (const g of gcpGrants) assert.match(String(g.inputs.secretId), new RegExp(`^veza-${stack}-`));
 
       const azureGrants = resourcesOfType(await stackRun(stack, "azure"), "azure-native:authorization:RoleAssignment");
-      assert.deepEqual(azureGrants.map((g) => String(g.inputs.scope).split("/").pop()), [`veza-${stack}-kv`]);
+      assert.deepEqual(
+        azureGrants.map((g) => String(g.inputs.scope).split("/").pop()),
+        [`veza-${stack}-kv`],
+      );
     }
   });
 
@@ -353,24 +446,40 @@ describe("the whole program, per environment", () => {
     const shape = { staging: { ttl: 3600, refresh: "30m" }, production: { ttl: 14400, refresh: "2h" } };
     for (const stack of ["staging", "production"] as const) {
       const run = await stackRun(stack);
-      type Spec = { refreshInterval: string; target: { template: { data: Record<string, string> } }; dataFrom: { extract?: { key: string }; sourceRef?: { generatorRef: { name: string } } }[] };
+      type Spec = {
+        refreshInterval: string;
+        target: { template: { data: Record<string, string> } };
+        dataFrom: { extract?: { key: string }; sourceRef?: { generatorRef: { name: string } } }[];
+      };
       const specOf = (name: string) => resourcesOfType(run, ES).find((e) => meta(e).name === name)?.inputs.spec as Spec;
       assert.equal(specOf("veza-secrets").target.template.data["database-url"], undefined, "the shared Secret carries no login");
       for (const service of ["backend-api", "chat-server", "stream-server"]) {
         const spec = specOf(`veza-${service}-secrets`);
-        assert.match(spec.target.template.data["database-url"], /^postgresql:\/\/\{\{ index \. "db_username" \}\}:\{\{ index \. "db_password" \}\}@postgres\.[a-z.]+\.internal:5432\/veza\?sslmode=verify-full$/);
-        assert.deepEqual(spec.dataFrom.map((d) => d.extract?.key ?? d.sourceRef?.generatorRef.name), [`veza/${stack}`, `veza-${service}-database`]);
+        assert.match(
+          spec.target.template.data["database-url"],
+          /^postgresql:\/\/\{\{ index \. "db_username" \}\}:\{\{ index \. "db_password" \}\}@postgres\.[a-z.]+\.internal:5432\/veza\?sslmode=verify-full$/,
+        );
+        assert.deepEqual(
+          spec.dataFrom.map((d) => d.extract?.key ?? d.sourceRef?.generatorRef.name),
+          [`veza/${stack}`, `veza-${service}-database`],
+        );
         assert.equal(spec.refreshInterval, shape[stack].refresh);
         const generator = resourcesOfType(run, GENERATOR).find((g) => meta(g).name === `veza-${service}-database`);
         const g = generator?.inputs.spec as { path: string; provider: { auth: { kubernetes: { role: string; serviceAccountRef: { name: string } } } } };
-        assert.deepEqual([g.path, g.provider.auth.kubernetes.role, g.provider.auth.kubernetes.serviceAccountRef.name], [`database/creds/veza-${service}`, `eso-veza-${stack}-db-${service}`, `eso-db-${service}`]);
+        assert.deepEqual(
+          [g.path, g.provider.auth.kubernetes.role, g.provider.auth.kubernetes.serviceAccountRef.name],
+          [`database/creds/veza-${service}`, `eso-veza-${stack}-db-${service}`, `eso-db-${service}`],
+        );
         const role = run.resources.find((r) => r.type === "vault:database/secretBackendRole:SecretBackendRole" && r.inputs.name === `veza-${service}`);
         assert.deepEqual([role?.inputs.defaultTtl, role?.inputs.maxTtl], [shape[stack].ttl, shape[stack].ttl]);
       }
       const migrations = specOf("veza-migrations-secrets");
       assert.deepEqual(migrations.dataFrom, [{ extract: { key: "database/static-creds/veza-app" } }]);
       const staticRole = run.resources.find((r) => r.type === "vault:database/secretBackendStaticRole:SecretBackendStaticRole");
-      assert.deepEqual([staticRole?.inputs.name, staticRole?.inputs.username, staticRole?.inputs.rotationSchedule, staticRole?.inputs.rotationPeriod], ["veza-app", "veza_app", "0 4 * * 0", undefined]);
+      assert.deepEqual(
+        [staticRole?.inputs.name, staticRole?.inputs.username, staticRole?.inputs.rotationSchedule, staticRole?.inputs.rotationPeriod],
+        ["veza-app", "veza_app", "0 4 * * 0", undefined],
+      );
       // No policy but the migrations' names the static role; every other database policy names exactly one creds path.
       for (const p of run.resources.filter((r) => r.type === "vault:index/policy:Policy")) {
         const hcl = String(p.inputs.policy);
@@ -391,10 +500,16 @@ describe("the whole program, per environment", () => {
 
   it("installs Vault but skips its configuration, with a clear warning, until production is bootstrapped", async () => {
     const run = await runProgram({ stack: "production", overrides: { "veza-secrets:vault": { bootstrapped: false } } });
-    assert.deepEqual(run.resources.filter((r) => r.type.startsWith("vault:") || r.type === "pulumi:providers:vault"), []);
+    assert.deepEqual(
+      run.resources.filter((r) => r.type.startsWith("vault:") || r.type === "pulumi:providers:vault"),
+      [],
+    );
     assert.ok(run.resources.some((r) => r.type === RELEASE && r.inputs.chart === "vault"));
     // No Vault store yet, and no ExternalSecrets: database-url can only come from Vault.
-    assert.deepEqual(resourcesOfType(run, STORE).map((s) => meta(s).name), ["aws-store"]);
+    assert.deepEqual(
+      resourcesOfType(run, STORE).map((s) => meta(s).name),
+      ["aws-store"],
+    );
     assert.deepEqual(resourcesOfType(run, ES), []);
   });
 
@@ -411,18 +526,31 @@ describe("the whole program, per environment", () => {
     for (const stack of ["staging", "production"]) {
       const { run, error } = await tryRunProgram({ stack, overrides: exampleFragments().kubernetes });
       assert.ok(error instanceof ConfigError, stack);
-      assert.deepEqual(error.problems.map((p) => p.key), ["providers"]);
-      assert.deepEqual(run.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+      assert.deepEqual(
+        error.problems.map((p) => p.key),
+        ["providers"],
+      );
+      assert.deepEqual(
+        run.resources.map((r) => r.type),
+        ["pulumi:pulumi:Stack"],
+      );
     }
   });
 
   it("installs no operator and writes the Secrets itself for providers [kubernetes]", async () => {
     const run = await stackRun("development", "kubernetes");
     // Only Reloader, which restarts pods when the program rewrites a Secret.
-    assert.deepEqual(run.resources.filter((r) => r.type === RELEASE).map((r) => r.inputs.chart), ["reloader"]);
     assert.deepEqual(
-      resourcesOfType(run, "kubernetes:core/v1:Secret").map((r) => meta(r).name).sort(),
-      serviceSecrets(CATALOG).map((s) => s.name).sort(),
+      run.resources.filter((r) => r.type === RELEASE).map((r) => r.inputs.chart),
+      ["reloader"],
+    );
+    assert.deepEqual(
+      resourcesOfType(run, "kubernetes:core/v1:Secret")
+        .map((r) => meta(r).name)
+        .sort(),
+      serviceSecrets(CATALOG)
+        .map((s) => s.name)
+        .sort(),
     );
   });
 });
@@ -434,10 +562,13 @@ describe("the rotation CronJob on a fresh cluster", () => {
       const cron = resourcesOfType(run, "kubernetes:batch/v1:CronJob");
       assert.equal(cron.length, 1);
       const cronMeta = meta(cron[0]);
-      const pod = (cron[0].inputs.spec as { jobTemplate: { spec: { template: { spec: { containers: { args: string[] }[]; initContainers?: unknown[] } } } } }).jobTemplate.spec.template.spec;
+      const pod = (cron[0].inputs.spec as { jobTemplate: { spec: { template: { spec: { containers: { args: string[] }[]; initContainers?: unknown[] } } } } })
+        .jobTemplate.spec.template.spec;
       assert.equal(pod.initContainers, undefined);
       const targets = pod.containers.flatMap((c) => c.args.filter((a) => a.includes("/")));
-      const created = resourcesOfType(run, ES).filter((r) => meta(r).namespace === cronMeta.namespace).map((r) => `externalsecret/${meta(r).name}`);
+      const created = resourcesOfType(run, ES)
+        .filter((r) => meta(r).namespace === cronMeta.namespace)
+        .map((r) => `externalsecret/${meta(r).name}`);
       assert.deepEqual([...targets].sort(), [...created].sort(), "every object the Job annotates exists, and it annotates all of them");
       const roles = resourcesOfType(run, "kubernetes:rbac.authorization.k8s.io/v1:Role").filter((r) => meta(r).name === "secrets-rotation");
       assert.deepEqual(
@@ -458,7 +589,11 @@ describe("migration from manually created Secrets", () => {
         assert.deepEqual(validateCustomResource(unwrapSecrets(r.inputs)), [], `${stack} ${r.name}`);
         // The migration Job's Secret was never made by hand: ESO owns it from the start.
         const policy = meta(r).name === "veza-migrations-secrets" ? "Owner" : "Merge";
-        assert.deepEqual((r.inputs.spec as { target: object }).target, { ...(r.inputs.spec as { target: object }).target, creationPolicy: policy, deletionPolicy: "Retain" });
+        assert.deepEqual((r.inputs.spec as { target: object }).target, {
+          ...(r.inputs.spec as { target: object }).target,
+          creationPolicy: policy,
+          deletionPolicy: "Retain",
+        });
       }
     });
   }
@@ -475,13 +610,20 @@ describe("migration from manually created Secrets", () => {
     const adopted = (run: ProgramRun) => targets(run).filter(([name]) => name !== "veza-migrations-secrets");
     assert.deepEqual(
       adopted(adopt).map(([name, policy]) => [name, policy]),
-      expectedSecrets("staging").map((s) => [s.name, "Merge"]).sort(),
+      expectedSecrets("staging")
+        .map((s) => [s.name, "Merge"])
+        .sort(),
     );
     assert.deepEqual(
       adopted(own).map(([name, policy]) => [name, policy]),
-      expectedSecrets("staging").map((s) => [s.name, "Owner"]).sort(),
+      expectedSecrets("staging")
+        .map((s) => [s.name, "Owner"])
+        .sort(),
     );
     // Same Secret names and keys in both phases: pods never see a different Secret.
-    assert.deepEqual(targets(adopt).map(([n, , k]) => [n, k]), targets(own).map(([n, , k]) => [n, k]));
+    assert.deepEqual(
+      targets(adopt).map(([n, , k]) => [n, k]),
+      targets(own).map(([n, , k]) => [n, k]),
+    );
   });
 });

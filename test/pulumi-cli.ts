@@ -141,7 +141,8 @@ function setIn(container: Record<string, unknown> | unknown[], prefix: Segment[]
     }
     let child = container[head];
     if (!isContainer(child)) {
-      if (child !== undefined && child !== null) throw new Error(`${[...prefix, head].join(".")}: expected ${typeof tail[0] === "number" ? "an array" : "a map"}`);
+      if (child !== undefined && child !== null)
+        throw new Error(`${[...prefix, head].join(".")}: expected ${typeof tail[0] === "number" ? "an array" : "a map"}`);
       child = typeof tail[0] === "number" ? new Array<unknown>(tail[0] + 1).fill(null) : {};
       container[head] = child;
     }
@@ -155,7 +156,8 @@ function setIn(container: Record<string, unknown> | unknown[], prefix: Segment[]
   }
   let child = container[head];
   if (!isContainer(child)) {
-    if (child !== undefined && child !== null) throw new Error(`${[...prefix, head].join(".")}: expected ${typeof tail[0] === "number" ? "an array" : "a map"}`);
+    if (child !== undefined && child !== null)
+      throw new Error(`${[...prefix, head].join(".")}: expected ${typeof tail[0] === "number" ? "an array" : "a map"}`);
     child = typeof tail[0] === "number" ? new Array<unknown>(tail[0] + 1).fill(null) : {};
     container[head] = child;
   }
@@ -281,7 +283,8 @@ export function applyArgv(config: StackFileConfig, argv: string[], opts: CliOpti
   const stack = typeof flags.stack === "string" ? flags.stack : "";
   if (!stack) throw new Error(`no --stack in ${argv.join(" ")}: the command would act on whatever stack is selected`);
   const exclusive = ["secret", "plaintext", "type"].filter((f) => flags[f] !== undefined);
-  if (exclusive.length > 1) throw new Error(`if any flags in the group [secret plaintext type] are set none of the others can be; [${exclusive.join(" ")}] were all set`);
+  if (exclusive.length > 1)
+    throw new Error(`if any flags in the group [secret plaintext type] are set none of the others can be; [${exclusive.join(" ")}] were all set`);
   const usePath = flags.path === true;
   const [keyText, ...values] = positional;
   if (!keyText) throw new Error(`no key in ${argv.join(" ")}`);
@@ -307,7 +310,9 @@ export function applyArgv(config: StackFileConfig, argv: string[], opts: CliOpti
   if (flags.secret === true) value = { secure: text };
   else {
     if (flags.plaintext !== true && looksLikeSecret(name, text)) {
-      throw new Error(`config value for '${fullKey}' looks like a secret; rerun with --secret to encrypt it, or --plaintext if you meant to store in plaintext`);
+      throw new Error(
+        `config value for '${fullKey}' looks like a secret; rerun with --secret to encrypt it, or --plaintext if you meant to store in plaintext`,
+      );
     }
     value = typeof flags.type === "string" ? typed(text, flags.type) : segments.length > 1 ? coerce(text) : text;
   }
@@ -373,10 +378,12 @@ export function preRunErrors(stack: string, config: StackFileConfig, projectFile
     if (decl.secret && !isSecure(v)) errors.push(`Stack '${stack}' with configuration key '${key}' must be encrypted as it's secret`);
     if (decl.type) {
       const content = isSecure(v) ? v.secure : isContainer(v) ? v : String(v);
-      if (!validValue(decl.type, decl.items, content)) errors.push(`Stack '${stack}' with configuration key '${key}' must be of type '${decl.type}${decl.items?.type ? `<${decl.items.type}>` : ""}'`);
+      if (!validValue(decl.type, decl.items, content))
+        errors.push(`Stack '${stack}' with configuration key '${key}' must be of type '${decl.type}${decl.items?.type ? `<${decl.items.type}>` : ""}'`);
     }
   }
-  if (missing.length) errors.unshift(`Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${missing.map((k) => `'${k}'`).join(", ")}`);
+  if (missing.length)
+    errors.unshift(`Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${missing.map((k) => `'${k}'`).join(", ")}`);
   return errors;
 }
 

@@ -35,4 +35,3 @@ export function readableSecrets(run: ProgramRun, namespace: string): Record<stri
   }
   return out;
 }
-

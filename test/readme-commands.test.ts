@@ -67,7 +67,10 @@ describe("the README's value-generating commands", () => {
 
   it("a dev root token that starts with a digit stops the program before anything is registered, naming the key, not the value", async () => {
     const bad = "4f1e0c9a7b2d4e6f8a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b";
-    const { run, error } = await tryRunProgram({ stack: "development", secrets: { ...fakesForMissing(stackConfig("development")), [`${P}:vaultDevRootToken`]: bad } });
+    const { run, error } = await tryRunProgram({
+      stack: "development",
+      secrets: { ...fakesForMissing(stackConfig("development")), [`${P}:vaultDevRootToken`]: bad },
+    });
     assert.ok(error instanceof ConfigError, String(error));
     assert.deepEqual(error.problems, [
       {
@@ -78,6 +81,9 @@ describe("the README's value-generating commands", () => {
       },
     ]);
     assert.ok(!error.message.includes(bad));
-    assert.deepEqual(run.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+    assert.deepEqual(
+      run.resources.map((r) => r.type),
+      ["pulumi:pulumi:Stack"],
+    );
   });
 });

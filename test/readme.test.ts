@@ -22,13 +22,20 @@ describe("README", () => {
   it("has Pulumi.yaml declaring exactly the catalog's supplied secrets, as secrets (run `npm run readme`)", async () => {
     for (const f of await generatedFiles()) assert.equal(f.next, f.current, `${path.relative(ROOT, f.file)} is stale`);
     const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { type?: string; secret?: boolean }> };
-    const declaredSecrets = Object.entries(project.config).filter(([, v]) => v.secret).map(([k]) => k.replace(/^veza-secrets:/, ""));
-    assert.deepEqual(declaredSecrets, suppliedSecrets(CATALOG).map((s) => s.source.configKey));
+    const declaredSecrets = Object.entries(project.config)
+      .filter(([, v]) => v.secret)
+      .map(([k]) => k.replace(/^veza-secrets:/, ""));
+    assert.deepEqual(
+      declaredSecrets,
+      suppliedSecrets(CATALOG).map((s) => s.source.configKey),
+    );
     assert.throws(() => applyYamlBlock("config:\n", "catalog-secrets", ""), /Pulumi.yaml has no # generated:catalog-secrets block/);
   });
 
   it("lists every catalog key once in the secrets table", () => {
-    const rows = secretsTable().split("\n").filter((l) => l.startsWith("| `"));
+    const rows = secretsTable()
+      .split("\n")
+      .filter((l) => l.startsWith("| `"));
     assert.deepEqual(
       rows.map((r) => r.split("|")[1].trim()),
       CATALOG.map((s) => `\`${s.key}\``),
@@ -57,7 +64,13 @@ describe("README", () => {
       text
         .split("\n")
         .filter((l) => /^#{2,3} /.test(l))
-        .map((l) => l.replace(/^#+ /, "").toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")),
+        .map((l) =>
+          l
+            .replace(/^#+ /, "")
+            .toLowerCase()
+            .replace(/[^a-z0-9 -]/g, "")
+            .replace(/ /g, "-"),
+        ),
     );
     const contents = text.slice(text.indexOf("## Contents"), text.indexOf("## Prerequisites"));
     const links = [...contents.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]);
@@ -72,14 +85,19 @@ describe("README", () => {
     const text = readme();
     const scripts = Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts);
     for (const m of text.matchAll(/npm run ([a-z-]+)/g)) assert.ok(scripts.includes(m[1]), `npm run ${m[1]}`);
-    for (const f of ["kind-cluster.yaml", "components/catalog.ts", "docs/vault-bootstrap.md", "test/one-line.test.ts"]) assert.ok(text.includes(f) && fs.existsSync(path.join(ROOT, f)), f);
+    for (const f of ["kind-cluster.yaml", "components/catalog.ts", "docs/vault-bootstrap.md", "test/one-line.test.ts"])
+      assert.ok(text.includes(f) && fs.existsSync(path.join(ROOT, f)), f);
     // The --replace URNs of the rotation recipe are the program's own.
     const prefix = /G='([^']+)'/.exec(text)?.[1];
     assert.ok(prefix, "the recipe defines G");
     const run = await runProgram({ stack: "production" });
     const names = [...text.matchAll(/"\$G::([a-z0-9-]+)"/g)].map((m) => m[1]);
     assert.deepEqual(names, ["generated-keys-chat-server-secret", "generated-keys-jwt-secret-a", "generated-keys-jwt-secret-b"]);
-    for (const n of names) assert.ok(run.resources.some((r) => r.urn === `${prefix}::${n}`), `${prefix}::${n}`);
+    for (const n of names)
+      assert.ok(
+        run.resources.some((r) => r.urn === `${prefix}::${n}`),
+        `${prefix}::${n}`,
+      );
     // The database recipe's role and connection names are the ones the program writes.
     const inputs = run.resources.filter((r) => r.type.startsWith("vault:database/")).map((r) => `${String(r.inputs.backend)}/${String(r.inputs.name)}`);
     assert.ok(text.includes("vault write -f database/rotate-role/veza-app") && inputs.includes("database/veza-app"), inputs.join(", "));
@@ -87,7 +105,10 @@ describe("README", () => {
   });
 
   it("has no <placeholder> a shell would read as a redirection in any command, nor has docs/*.md", () => {
-    const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => fs.readFileSync(path.join(ROOT, "docs", f), "utf8"));
+    const docs = fs
+      .readdirSync(path.join(ROOT, "docs"))
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => fs.readFileSync(path.join(ROOT, "docs", f), "utf8"));
     const commands = [readme(), ...docs]
       .join("\n")
       .split("\n")
@@ -104,10 +125,24 @@ describe("README", () => {
 
   it("describes veza-secrets as ESO will write it in development: Opaque, those keys, owned by its ExternalSecret, Reloader's annotation", async () => {
     const text = readme().replace(/\s+/g, " ");
-    assert.ok(text.includes('shows `"type": "Opaque"`, those keys under `data`, an `ownerReferences` entry of kind `ExternalSecret` and the annotation `reloader.stakater.com/match: "true"`'));
+    assert.ok(
+      text.includes(
+        'shows `"type": "Opaque"`, those keys under `data`, an `ownerReferences` entry of kind `ExternalSecret` and the annotation `reloader.stakater.com/match: "true"`',
+      ),
+    );
     const run = await runProgram({ stack: "development" });
-    const es = run.resources.find((r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret" && (r.inputs.metadata as { name: string }).name === "veza-secrets");
-    const target = (unwrapSecrets(es?.inputs.spec) as { target: { name: string; creationPolicy: string; template: { type: string; data: Record<string, string>; metadata: { annotations: Record<string, string> } } } }).target;
+    const es = run.resources.find(
+      (r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret" && (r.inputs.metadata as { name: string }).name === "veza-secrets",
+    );
+    const target = (
+      unwrapSecrets(es?.inputs.spec) as {
+        target: {
+          name: string;
+          creationPolicy: string;
+          template: { type: string; data: Record<string, string>; metadata: { annotations: Record<string, string> } };
+        };
+      }
+    ).target;
     // creationPolicy Owner: ESO sets the ExternalSecret as the Secret's owner.
     assert.deepEqual([target.name, target.creationPolicy, target.template.type], ["veza-secrets", "Owner", "Opaque"]);
     assert.deepEqual(Object.keys(target.template.data).sort(), [...(serviceSecrets(CATALOG).find((x) => x.name === "veza-secrets")?.keys ?? [])].sort());
@@ -117,18 +152,42 @@ describe("README", () => {
 
 describe("kind-cluster.yaml (README quickstart: kind create cluster --config kind-cluster.yaml)", () => {
   // Closed field lists from kubernetes-sigs/kind pkg/apis/config/v1alpha4/types.go (kind refuses unknown fields).
-  const CLUSTER = ["kind", "apiVersion", "name", "nodes", "networking", "featureGates", "runtimeConfig", "kubeadmConfigPatches", "kubeadmConfigPatchesJSON6902", "containerdConfigPatches", "containerdConfigPatchesJSON6902"];
+  const CLUSTER = [
+    "kind",
+    "apiVersion",
+    "name",
+    "nodes",
+    "networking",
+    "featureGates",
+    "runtimeConfig",
+    "kubeadmConfigPatches",
+    "kubeadmConfigPatchesJSON6902",
+    "containerdConfigPatches",
+    "containerdConfigPatchesJSON6902",
+  ];
   const NODE = ["role", "image", "labels", "extraMounts", "extraPortMappings", "gpus", "kubeadmConfigPatches", "kubeadmConfigPatchesJSON6902"];
   const PORT = ["containerPort", "hostPort", "listenAddress", "protocol"];
-  const doc = yaml.load(fs.readFileSync(path.join(ROOT, "kind-cluster.yaml"), "utf8")) as Record<string, unknown> & { nodes: (Record<string, unknown> & { extraPortMappings?: Record<string, unknown>[] })[] };
+  const doc = yaml.load(fs.readFileSync(path.join(ROOT, "kind-cluster.yaml"), "utf8")) as Record<string, unknown> & {
+    nodes: (Record<string, unknown> & { extraPortMappings?: Record<string, unknown>[] })[];
+  };
 
   it("is a kind v1alpha4 Cluster with only fields kind knows", () => {
     assert.equal(doc.kind, "Cluster");
     assert.equal(doc.apiVersion, "kind.x-k8s.io/v1alpha4");
-    assert.deepEqual(Object.keys(doc).filter((k) => !CLUSTER.includes(k)), []);
+    assert.deepEqual(
+      Object.keys(doc).filter((k) => !CLUSTER.includes(k)),
+      [],
+    );
     for (const n of doc.nodes) {
-      assert.deepEqual(Object.keys(n).filter((k) => !NODE.includes(k)), []);
-      for (const m of n.extraPortMappings ?? []) assert.deepEqual(Object.keys(m).filter((k) => !PORT.includes(k)), []);
+      assert.deepEqual(
+        Object.keys(n).filter((k) => !NODE.includes(k)),
+        [],
+      );
+      for (const m of n.extraPortMappings ?? [])
+        assert.deepEqual(
+          Object.keys(m).filter((k) => !PORT.includes(k)),
+          [],
+        );
     }
   });
 
@@ -146,7 +205,14 @@ describe("kind-cluster.yaml (README quickstart: kind create cluster --config kin
 
 describe("the pulumi config commands in README.md and docs/*.md", () => {
   /** Shell variables and command substitutions the docs use, with stand-ins. */
-  const env = { S: "development-alice", USER: "alice", ORG: "veza", SHA: "0123456789abcdef0123456789abcdef01234567", TOKEN: "hvs.FAKE-SECRET-token-5f3c9a", GROUP: "veza-secrets" };
+  const env = {
+    S: "development-alice",
+    USER: "alice",
+    ORG: "veza",
+    SHA: "0123456789abcdef0123456789abcdef01234567",
+    TOKEN: "hvs.FAKE-SECRET-token-5f3c9a",
+    GROUP: "veza-secrets",
+  };
   const stand = (command: string): string => {
     if (command === "minikube ip") return "192.168.49.2";
     if (/^cat \S+\.kubeconfig$/.test(command)) return "apiVersion: v1\nkind: Config\n";
@@ -154,7 +220,13 @@ describe("the pulumi config commands in README.md and docs/*.md", () => {
   };
   /** Every `pulumi config set|rm` a person may paste: code lines and inline commands, outside generated blocks. */
   function commands(): { file: string; line: string }[] {
-    const files = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => path.join("docs", f))];
+    const files = [
+      "README.md",
+      ...fs
+        .readdirSync(path.join(ROOT, "docs"))
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => path.join("docs", f)),
+    ];
     const out: { file: string; line: string }[] = [];
     for (const file of files) {
       const text = fs.readFileSync(path.join(ROOT, file), "utf8").replace(/<!-- generated:([a-z-]+) -->[\s\S]*?<!-- \/generated:\1 -->/g, "");

@@ -54,7 +54,8 @@ describe("test/schemas: ESO's admission webhook rules (ESO 2.9 validators)", () 
       (o.spec as { target: Record<string, unknown> }).target = { name: "db-credentials", ...t };
     });
   it("refuses creationPolicy Merge or None with deletionPolicy Delete, accepts Merge with Retain and Owner with Delete", () => {
-    const refusal = "ExternalSecret webhook: deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner";
+    const refusal =
+      "ExternalSecret webhook: deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner";
     assert.deepEqual(validateCustomResource(target({ creationPolicy: "Merge", deletionPolicy: "Delete" })), [refusal]);
     assert.deepEqual(validateCustomResource(target({ creationPolicy: "None", deletionPolicy: "Delete" })), [refusal]);
     assert.deepEqual(validateCustomResource(target({ creationPolicy: "Merge", deletionPolicy: "Retain" })), []);
@@ -91,7 +92,9 @@ describe("test/schemas: ESO's admission webhook rules (ESO 2.9 validators)", () 
     assert.deepEqual(validateCustomResource(same), []);
     const halfTls = vaultSecretStore();
     halfTls.spec.provider.vault.tls = { certSecretRef: { name: "client", key: "tls.crt" } };
-    assert.deepEqual(validateCustomResource(halfTls), ["SecretStore webhook: when provided, both ClientTLS.ClientCert and ClientTLS.SecretRef should be provided"]);
+    assert.deepEqual(validateCustomResource(halfTls), [
+      "SecretStore webhook: when provided, both ClientTLS.ClientCert and ClientTLS.SecretRef should be provided",
+    ]);
   });
 });
 
@@ -102,7 +105,7 @@ describe("test/schemas: custom resources (ESO 2.9.0 CRDs, closed)", () => {
 
   it("rejects a bad enum value, naming the allowed values", async () => {
     const obj = externalSecret((o) => {
-      ((o.spec as { target: { creationPolicy: string } }).target).creationPolicy = "Bogus";
+      (o.spec as { target: { creationPolicy: string } }).target.creationPolicy = "Bogus";
     });
     assert.deepEqual(validateCustomResource(obj), [
       "spec.target.creationPolicy: must be equal to one of the allowed values (Owner, Orphan, Merge, None, CreateOrMerge)",
@@ -118,7 +121,10 @@ describe("test/schemas: custom resources (ESO 2.9.0 CRDs, closed)", () => {
 
   it("reports missing required fields and array indexes in paths", async () => {
     const obj = externalSecret((o) => {
-      (o.spec as { data: unknown }).data = [{ secretKey: "ok", remoteRef: { key: "a" } }, { secretKey: "bad key!", remoteRef: {} }];
+      (o.spec as { data: unknown }).data = [
+        { secretKey: "ok", remoteRef: { key: "a" } },
+        { secretKey: "bad key!", remoteRef: {} },
+      ];
     });
     assert.deepEqual(validateCustomResource(obj), [
       "spec.data[1].remoteRef.key: required field missing",
@@ -182,7 +188,7 @@ describe("test/schemas: custom resources (ESO 2.9.0 CRDs, closed)", () => {
     bad.metadata = { name: "Vault_Store", namespace: "a.b", labels: { "bad key": "x", ok: "not ok!" }, annotations: { n: 1 } };
     assert.deepEqual(validateCustomResource(bad), [
       "metadata.annotations.n: must be string",
-      'metadata.labels.ok: must be a valid label value (alphanumerics, \'-\', \'_\' or \'.\', starting and ending alphanumeric)',
+      "metadata.labels.ok: must be a valid label value (alphanumerics, '-', '_' or '.', starting and ending alphanumeric)",
       'metadata.labels: invalid key "bad key" (must be a qualified name ([dns-subdomain/]name, name ≤ 63))',
       "metadata.name: must be a DNS-1123 subdomain (lowercase alphanumerics, '-' or '.', starting and ending alphanumeric)",
       "metadata.namespace: must be a DNS-1123 label (lowercase alphanumerics or '-', starting and ending alphanumeric)",
@@ -192,10 +198,7 @@ describe("test/schemas: custom resources (ESO 2.9.0 CRDs, closed)", () => {
   it("rejects a namespace on a cluster-scoped store and unknown top-level fields", async () => {
     const cluster = vaultSecretStore("ClusterSecretStore");
     (cluster as { [key: string]: unknown }).sepc = {};
-    assert.deepEqual(validateCustomResource(cluster), [
-      "metadata.namespace: must not be set: ClusterSecretStore is cluster-scoped",
-      "sepc: unknown field",
-    ]);
+    assert.deepEqual(validateCustomResource(cluster), ["metadata.namespace: must not be set: ClusterSecretStore is cluster-scoped", "sepc: unknown field"]);
   });
 });
 
@@ -214,16 +217,12 @@ describe("test/schemas: Helm values (closed values.schema.json)", () => {
 
   it("reports wrong types", async () => {
     assert.deepEqual(validateHelmValues("external-secrets", { installCRDs: "yes" }), ["installCRDs: must be boolean"]);
-    assert.deepEqual(validateHelmValues("vault", { server: { ha: { enabled: true, replicas: "3" } } }), [
-      "server.ha.replicas: must be integer",
-    ]);
+    assert.deepEqual(validateHelmValues("vault", { server: { ha: { enabled: true, replicas: "3" } } }), ["server.ha.replicas: must be integer"]);
   });
 
   it("reports misspelled keys as unknown fields", async () => {
     assert.deepEqual(validateHelmValues("vault", { server: { ha: { replica: 3 } } }), ["server.ha.replica: unknown field"]);
-    assert.deepEqual(validateHelmValues("external-secrets", { webhook: { replicaCont: 2 } }), [
-      "webhook.replicaCont: unknown field",
-    ]);
+    assert.deepEqual(validateHelmValues("external-secrets", { webhook: { replicaCont: 2 } }), ["webhook.replicaCont: unknown field"]);
     assert.deepEqual(validateHelmValues("external-secrets", { instalCRDs: true }), ["instalCRDs: unknown field"]);
   });
 
@@ -271,7 +270,13 @@ function vaultDynamicSecret(): { apiVersion: string; kind: string; metadata: Rec
       provider: {
         server: "https://vault.vault-system.svc:8200",
         caProvider: { type: "ConfigMap", name: "vault-ca", key: "ca.crt" },
-        auth: { kubernetes: { mountPath: "kubernetes", role: "eso-veza-production-db-backend-api", serviceAccountRef: { name: "eso-db-backend-api", audiences: ["vault"] } } },
+        auth: {
+          kubernetes: {
+            mountPath: "kubernetes",
+            role: "eso-veza-production-db-backend-api",
+            serviceAccountRef: { name: "eso-db-backend-api", audiences: ["vault"] },
+          },
+        },
       },
     },
   };
@@ -303,7 +308,9 @@ describe("test/schemas: the VaultDynamicSecret generator CRD (closed)", () => {
   });
 
   it("accepts an ExternalSecret whose dataFrom names the generator, and rejects an unknown generator kind", () => {
-    const ref = { sourceRef: { generatorRef: { apiVersion: "generators.external-secrets.io/v1alpha1", kind: "VaultDynamicSecret", name: "veza-backend-api-database" } } };
+    const ref = {
+      sourceRef: { generatorRef: { apiVersion: "generators.external-secrets.io/v1alpha1", kind: "VaultDynamicSecret", name: "veza-backend-api-database" } },
+    };
     const ok = externalSecret((o) => {
       (o.spec as Record<string, unknown>).dataFrom = [ref];
     });
@@ -322,15 +329,48 @@ describe("test/schemas: ESO's ExternalSecret webhook rules (externalsecret_valid
   const generator = { generatorRef: { kind: "VaultDynamicSecret", name: "g" } };
   const cases: [string, Record<string, unknown>, string[]][] = [
     ["a generator entry with nothing else", { target: { creationPolicy: "Owner", deletionPolicy: "Retain" }, dataFrom: [{ sourceRef: generator }] }, []],
-    ["KV extract plus a generator entry (the program's shape)", { target: { creationPolicy: "Owner", deletionPolicy: "Delete" }, dataFrom: [{ extract: { key: "veza/production" } }, { sourceRef: generator, rewrite: [] }] }, []],
-    ["extract and a generator in one entry", { dataFrom: [{ extract: { key: "k" }, sourceRef: generator }] }, ["extract, find, or generatorRef cannot be set at the same time"]],
-    ["find and extract in one entry", { dataFrom: [{ extract: { key: "k" }, find: { name: { regexp: "." } } }] }, ["extract, find, or generatorRef cannot be set at the same time"]],
+    [
+      "KV extract plus a generator entry (the program's shape)",
+      {
+        target: { creationPolicy: "Owner", deletionPolicy: "Delete" },
+        dataFrom: [{ extract: { key: "veza/production" } }, { sourceRef: generator, rewrite: [] }],
+      },
+      [],
+    ],
+    [
+      "extract and a generator in one entry",
+      { dataFrom: [{ extract: { key: "k" }, sourceRef: generator }] },
+      ["extract, find, or generatorRef cannot be set at the same time"],
+    ],
+    [
+      "find and extract in one entry",
+      { dataFrom: [{ extract: { key: "k" }, find: { name: { regexp: "." } } }] },
+      ["extract, find, or generatorRef cannot be set at the same time"],
+    ],
     ["an empty entry", { dataFrom: [{}] }, ["either extract, find, or sourceRef must be set to dataFrom"]],
     ["a sourceRef naming nothing", { dataFrom: [{ sourceRef: {} }] }, ["generatorRef or storeRef must be set when using sourceRef in dataFrom"]],
     ["neither data nor dataFrom", { target: {} }, ["either data or dataFrom should be specified"]],
-    ["Merge with Delete", { target: { creationPolicy: "Merge", deletionPolicy: "Delete" }, dataFrom: [{ extract: { key: "k" } }] }, ["deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner"]],
-    ["None with Merge", { target: { creationPolicy: "None", deletionPolicy: "Merge" }, dataFrom: [{ extract: { key: "k" } }] }, ["deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with"]],
-    ["a duplicate secretKey under Retain", { target: { deletionPolicy: "Retain" }, data: [{ secretKey: "a", remoteRef: { key: "k" } }, { secretKey: "a", remoteRef: { key: "j" } }] }, ["duplicate secretKey found: a"]],
+    [
+      "Merge with Delete",
+      { target: { creationPolicy: "Merge", deletionPolicy: "Delete" }, dataFrom: [{ extract: { key: "k" } }] },
+      ["deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner"],
+    ],
+    [
+      "None with Merge",
+      { target: { creationPolicy: "None", deletionPolicy: "Merge" }, dataFrom: [{ extract: { key: "k" } }] },
+      ["deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with"],
+    ],
+    [
+      "a duplicate secretKey under Retain",
+      {
+        target: { deletionPolicy: "Retain" },
+        data: [
+          { secretKey: "a", remoteRef: { key: "k" } },
+          { secretKey: "a", remoteRef: { key: "j" } },
+        ],
+      },
+      ["duplicate secretKey found: a"],
+    ],
   ];
   for (const [title, spec, expected] of cases) {
     it(`${expected.length ? "refuses" : "admits"} ${title}`, () => assert.deepEqual(validateExternalSecretWebhook(es(spec)), expected));

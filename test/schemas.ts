@@ -56,15 +56,7 @@ function readJson(file: string): unknown {
 /** Keywords whose value is a map of name -> subschema. */
 const SCHEMA_MAP_KEYWORDS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
 /** Keywords whose value is one subschema that applies to a child instance. */
-const CHILD_SCHEMA_KEYWORDS = [
-  "additionalProperties",
-  "unevaluatedProperties",
-  "items",
-  "additionalItems",
-  "unevaluatedItems",
-  "contains",
-  "propertyNames",
-];
+const CHILD_SCHEMA_KEYWORDS = ["additionalProperties", "unevaluatedProperties", "items", "additionalItems", "unevaluatedItems", "contains", "propertyNames"];
 /** Keywords that apply subschemas to the same instance (they may contribute properties). */
 const IN_PLACE_ARRAY_KEYWORDS = ["allOf", "anyOf", "oneOf"];
 const IN_PLACE_SINGLE_KEYWORDS = ["not", "if", "then", "else"];
@@ -90,10 +82,7 @@ function hasInPlaceApplicator(node: JsonObject): boolean {
 function closeSchema(node: unknown, where: string, inPlaceBranch = false): void {
   if (!isObject(node)) return;
   if (isObject(node.properties) && !inPlaceBranch) {
-    const open =
-      node.additionalProperties !== undefined ||
-      node.unevaluatedProperties !== undefined ||
-      node["x-kubernetes-preserve-unknown-fields"] === true;
+    const open = node.additionalProperties !== undefined || node.unevaluatedProperties !== undefined || node["x-kubernetes-preserve-unknown-fields"] === true;
     if (!open) {
       if (hasInPlaceApplicator(node)) {
         throw new Error(`cannot close schema node ${where || "#"}: it has properties and allOf/anyOf/oneOf/$ref`);
@@ -126,7 +115,13 @@ function closeSchema(node: unknown, where: string, inPlaceBranch = false): void 
 
 /** JSON pointer -> readable path (`spec.data[0].remoteRef.key`), using the data to spot arrays. */
 function readablePath(pointer: string, data: unknown, extra?: string): string {
-  const segments = pointer === "" ? [] : pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const segments =
+    pointer === ""
+      ? []
+      : pointer
+          .slice(1)
+          .split("/")
+          .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
   if (extra !== undefined) segments.push(extra);
   let out = "";
   let current: unknown = data;
@@ -153,13 +148,10 @@ function typeMessage(type: unknown): string {
 
 /** Friendlier wording for the pattern rules of our own metadata schema, keyed by schemaPath. */
 const PATTERN_HINTS: Record<string, string> = {
-  "#/properties/metadata/properties/name/pattern":
-    "must be a DNS-1123 subdomain (lowercase alphanumerics, '-' or '.', starting and ending alphanumeric)",
-  "#/properties/metadata/properties/namespace/pattern":
-    "must be a DNS-1123 label (lowercase alphanumerics or '-', starting and ending alphanumeric)",
+  "#/properties/metadata/properties/name/pattern": "must be a DNS-1123 subdomain (lowercase alphanumerics, '-' or '.', starting and ending alphanumeric)",
+  "#/properties/metadata/properties/namespace/pattern": "must be a DNS-1123 label (lowercase alphanumerics or '-', starting and ending alphanumeric)",
   "#/properties/metadata/properties/labels/propertyNames/pattern": "must be a qualified name ([dns-subdomain/]name, name ≤ 63)",
-  "#/properties/metadata/properties/annotations/propertyNames/pattern":
-    "must be a qualified name ([dns-subdomain/]name, name ≤ 63)",
+  "#/properties/metadata/properties/annotations/propertyNames/pattern": "must be a qualified name ([dns-subdomain/]name, name ≤ 63)",
   "#/properties/metadata/properties/labels/additionalProperties/pattern":
     "must be a valid label value (alphanumerics, '-', '_' or '.', starting and ending alphanumeric)",
 };
@@ -205,9 +197,10 @@ function formatErrors(errors: readonly ErrorObject[] | null | undefined, data: u
       out.add(`${readablePath(e.instancePath, data)}: invalid key ${JSON.stringify(params.propertyName)}${why}`);
     } else if (e.keyword === "anyOf" || e.keyword === "oneOf") {
       const branches = all.filter((b) => isBranchOf(b, e) && b.instancePath === e.instancePath);
-      const message = branches.length > 0 && branches.every((b) => b.keyword === "type")
-        ? typeMessage(branches.flatMap((b) => [(b.params as Record<string, unknown>).type].flat()))
-        : e.message ?? e.keyword;
+      const message =
+        branches.length > 0 && branches.every((b) => b.keyword === "type")
+          ? typeMessage(branches.flatMap((b) => [(b.params as Record<string, unknown>).type].flat()))
+          : (e.message ?? e.keyword);
       out.add(`${readablePath(e.instancePath, data)}: ${message}`);
     } else {
       out.add(`${readablePath(e.instancePath, data)}: ${messageFor(e)}`);
@@ -235,8 +228,7 @@ interface Crd {
 const DNS1123_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const DNS1123_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 // Kubernetes qualified name: optional DNS-1123 subdomain prefix (≤ 253) and '/', then a name ≤ 63.
-const QUALIFIED_NAME =
-  "^((?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
+const QUALIFIED_NAME = "^((?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
 const LABEL_VALUE = "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$";
 
 /** Our closed schema for `metadata` (CRDs declare it as a bare `type: object`). */
@@ -288,7 +280,10 @@ function parseCrd(doc: unknown, file: string): Crd {
 /** Finds a CRD by group+kind, parsing the vendored files lazily (the store CRDs are ~690 KB). */
 function findCrd(group: string, kind: string): Crd {
   const key = `${group}/${kind}`;
-  const files = fs.readdirSync(CRD_DIR).filter((f) => f.endsWith(".yaml")).sort();
+  const files = fs
+    .readdirSync(CRD_DIR)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort();
   for (const file of files) {
     const cached = crdCache.get(key);
     if (cached) return cached;
@@ -301,7 +296,10 @@ function findCrd(group: string, kind: string): Crd {
   }
   const found = crdCache.get(key);
   if (found) return found;
-  const known = [...crdCache.values()].map((c) => `${c.group}/${c.kind}`).sort().join(", ");
+  const known = [...crdCache.values()]
+    .map((c) => `${c.group}/${c.kind}`)
+    .sort()
+    .join(", ");
   throw new Error(`unknown kind ${kind} in group ${group}: no vendored CRD (known: ${known})`);
 }
 
@@ -337,7 +335,10 @@ export function validateCustomResource(obj: unknown): string[] {
   const versionName = obj.apiVersion.slice(slash + 1);
   const crd = findCrd(group, obj.kind);
   const pinned = `the pinned ESO ${chartVersion("external-secrets")} CRDs`;
-  const served = crd.versions.filter((v) => v.served).map((v) => v.name).join(", ");
+  const served = crd.versions
+    .filter((v) => v.served)
+    .map((v) => v.name)
+    .join(", ");
   const version = crd.versions.find((v) => v.name === versionName);
   if (!version) {
     return [`apiVersion: ${obj.apiVersion} ${crd.kind} does not exist in ${pinned} (served versions: ${served})`];
@@ -382,7 +383,8 @@ function externalSecretWebhook(spec: JsonObject): string[] {
   if (deletion === "Delete" && (creation === "Merge" || creation === "None")) {
     errors.push("deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner");
   }
-  if (deletion === "Merge" && creation === "None") errors.push("deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with");
+  if (deletion === "Merge" && creation === "None")
+    errors.push("deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with");
   const data = Array.isArray(spec.data) ? spec.data : [];
   const dataFrom = Array.isArray(spec.dataFrom) ? spec.dataFrom : [];
   if (data.length === 0 && dataFrom.length === 0) errors.push("either data or dataFrom should be specified");
@@ -393,7 +395,8 @@ function externalSecretWebhook(spec: JsonObject): string[] {
     const set = [r.find !== undefined, r.extract !== undefined, generatorRef].filter(Boolean).length;
     if (set > 1) errors.push("extract, find, or generatorRef cannot be set at the same time");
     if (r.find === undefined && r.extract === undefined && sourceRef === undefined) errors.push("either extract, find, or sourceRef must be set to dataFrom");
-    if (sourceRef && sourceRef.generatorRef === undefined && sourceRef.storeRef === undefined) errors.push("generatorRef or storeRef must be set when using sourceRef in dataFrom");
+    if (sourceRef && sourceRef.generatorRef === undefined && sourceRef.storeRef === undefined)
+      errors.push("generatorRef or storeRef must be set when using sourceRef in dataFrom");
   }
   // validateDuplicateKeys: only checked with deletionPolicy Retain.
   if (deletion === "Retain") {
@@ -447,12 +450,14 @@ function storeWebhook(spec: JsonObject, kind: string, namespace: string | undefi
   const jwt = isObject(auth.jwt) ? auth.jwt : undefined;
   if (jwt) {
     if (jwt.secretRef !== undefined) referent("Auth.Jwt.SecretRef", jwt.secretRef);
-    else if (isObject(jwt.kubernetesServiceAccountToken)) referent("Auth.Jwt.KubernetesServiceAccountToken.ServiceAccountRef", jwt.kubernetesServiceAccountToken.serviceAccountRef);
+    else if (isObject(jwt.kubernetesServiceAccountToken))
+      referent("Auth.Jwt.KubernetesServiceAccountToken.ServiceAccountRef", jwt.kubernetesServiceAccountToken.serviceAccountRef);
     else errors.push("invalid Auth.Jwt: one of secretRef or kubernetesServiceAccountToken is required");
   }
   if (auth.tokenSecretRef !== undefined) referent("Auth.TokenSecretRef", auth.tokenSecretRef);
   const tls = isObject(vault.tls) ? vault.tls : {};
-  if ((tls.certSecretRef === undefined) !== (tls.keySecretRef === undefined)) errors.push("when provided, both ClientTLS.ClientCert and ClientTLS.SecretRef should be provided");
+  if ((tls.certSecretRef === undefined) !== (tls.keySecretRef === undefined))
+    errors.push("when provided, both ClientTLS.ClientCert and ClientTLS.SecretRef should be provided");
   const cas = isObject(vault.checkAndSet) ? vault.checkAndSet : undefined;
   if (cas?.required === true && vault.version === "v1") errors.push("checkAndSet is not supported with Vault KV version v1");
   return errors;

@@ -58,10 +58,7 @@ describe("the whole program: wiring, per stack", () => {
         for (const sa of resourcesOfType(run, "kubernetes:core/v1:ServiceAccount").filter((s) => s.name.startsWith("service-access-"))) {
           assert.equal(sa.inputs.automountServiceAccountToken, false, sa.name);
         }
-        assert.deepEqual(
-          Object.fromEntries(Object.entries(readable).filter(([name]) => !name.startsWith("eso-"))),
-          expected,
-        );
+        assert.deepEqual(Object.fromEntries(Object.entries(readable).filter(([name]) => !name.startsWith("eso-"))), expected);
       });
 
       it("starts the rotation CronJob only after the ESO release, and every ExternalSecret after it too", async () => {
@@ -86,7 +83,11 @@ describe("the whole program: wiring, per stack", () => {
           // VaultConfig, or a Vault component that waits for it (database access, the deployer's jwt login).
           const parent = byUrn.get(r.parent);
           assert.ok(parent?.type.startsWith("veza:vault:"), `${r.name} is parented to a Vault component`);
-          if (parent && parent.urn !== config.urn) assert.ok(parent.dependencies.some((d) => byUrn.get(d)?.parent === config.urn || d === config.urn), `${parent.name} waits for VaultConfig`);
+          if (parent && parent.urn !== config.urn)
+            assert.ok(
+              parent.dependencies.some((d) => byUrn.get(d)?.parent === config.urn || d === config.urn),
+              `${parent.name} waits for VaultConfig`,
+            );
         }
       });
 
@@ -96,7 +97,9 @@ describe("the whole program: wiring, per stack", () => {
         const expected = fromFile ?? defaultsFor(stack).refreshInterval;
         const db = dbConfig(stack);
         // A service's database login: half the lease TTL unless the stack says otherwise.
-        const dbRefresh = db ? (db.refreshInterval ?? secondsAsDuration(Math.floor(durationSeconds(db.defaultTtl ?? defaultsFor(stack).databaseLeaseTtl) / 2))) : undefined;
+        const dbRefresh = db
+          ? (db.refreshInterval ?? secondsAsDuration(Math.floor(durationSeconds(db.defaultTtl ?? defaultsFor(stack).databaseLeaseTtl) / 2)))
+          : undefined;
         const ess = resourcesOfType(run, ES);
         assert.equal(ess.length, serviceSecrets(CATALOG).length + (db ? 1 : 0));
         for (const es of ess) {
@@ -124,7 +127,9 @@ describe("the whole program: wiring, per stack", () => {
       it("writes the audit log where the chart mounts the audit volume (HA), or to the pod's log (dev)", async () => {
         const run = await stackRun(stack);
         const audit = findResource(run, "vault:index/audit:Audit", "vault-config-audit");
-        const server = (release(run, "vault").inputs.values as { server: { dev: { enabled: boolean }; auditStorage: { enabled: boolean; mountPath?: string } } }).server;
+        const server = (
+          release(run, "vault").inputs.values as { server: { dev: { enabled: boolean }; auditStorage: { enabled: boolean; mountPath?: string } } }
+        ).server;
         const filePath = (audit.inputs.options as { file_path: string }).file_path;
         if (stack === "development") {
           assert.equal(server.dev.enabled, true);
@@ -132,7 +137,9 @@ describe("the whole program: wiring, per stack", () => {
           assert.equal(filePath, "stdout");
           return;
         }
-        const chartDefaults = yaml.load(fs.readFileSync(path.join(ROOT, "test/upstream/vault-helm/values.yaml"), "utf8")) as { server: { auditStorage: { mountPath: string } } };
+        const chartDefaults = yaml.load(fs.readFileSync(path.join(ROOT, "test/upstream/vault-helm/values.yaml"), "utf8")) as {
+          server: { auditStorage: { mountPath: string } };
+        };
         const mountPath = server.auditStorage.mountPath ?? chartDefaults.server.auditStorage.mountPath;
         assert.equal(server.auditStorage.enabled, true);
         assert.ok(filePath.startsWith(`${mountPath}/`), `${filePath} is not on the audit volume (${mountPath})`);
@@ -160,6 +167,9 @@ describe("the whole program: wiring, per stack", () => {
     const kvOnly = resourcesOfType(run, ES).filter((es) => !readsGenerator(es) && esName(es) !== MIGRATIONS.secretName);
     const intervals = kvOnly.map((es) => (es.inputs.spec as { refreshInterval: string }).refreshInterval);
     assert.ok(intervals.length > 0);
-    assert.deepEqual(intervals, intervals.map(() => "37m"));
+    assert.deepEqual(
+      intervals,
+      intervals.map(() => "37m"),
+    );
   });
 });

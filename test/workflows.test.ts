@@ -82,12 +82,17 @@ const VAULT_JWT_EXPORT = 'echo "TERRAFORM_VAULT_AUTH_JWT=$jwt" >> "$GITHUB_ENV"'
 
 /** Jobs that read a secret (`secrets.X`, `secrets[...]`) without naming a GitHub environment. */
 function secretsWithoutEnvironment(jobs: Record<string, RawJob>): string[] {
-  return Object.entries(jobs).filter(([, j]) => /secrets\.|secrets\[/.test(JSON.stringify(j)) && typeof j.environment !== "string").map(([id]) => id);
+  return Object.entries(jobs)
+    .filter(([, j]) => /secrets\.|secrets\[/.test(JSON.stringify(j)) && typeof j.environment !== "string")
+    .map(([id]) => id);
 }
 
 describe("GitHub Actions workflows", () => {
   // Every workflow gets the generic checks; these three get their own facts too.
-  const files = fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = fs
+    .readdirSync(DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   const parsed: Record<string, Parsed> = {};
 
   before(async () => {
@@ -101,7 +106,10 @@ describe("GitHub Actions workflows", () => {
   });
 
   it("would report a broken workflow (the parser is really checking)", async () => {
-    const result = wp.parseWorkflow({ name: "bad.yml", content: "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz: []\n" }, new wp.NoOperationTraceWriter());
+    const result = wp.parseWorkflow(
+      { name: "bad.yml", content: "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz: []\n" },
+      new wp.NoOperationTraceWriter(),
+    );
     assert.ok(result.context.errors.getErrors().length > 0);
   });
 
@@ -109,7 +117,11 @@ describe("GitHub Actions workflows", () => {
     for (const f of files) {
       for (const uses of usesOf(parsed[f])) {
         assert.match(uses, /@[0-9a-f]{40}$/, `${f}: ${uses}`);
-        assert.match(parsed[f].text, new RegExp(`uses: ${uses.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} # v\\d+\\.\\d+\\.\\d+\\n`), `${f}: ${uses} has no version comment`);
+        assert.match(
+          parsed[f].text,
+          new RegExp(`uses: ${uses.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} # v\\d+\\.\\d+\\.\\d+\\n`),
+          `${f}: ${uses} has no version comment`,
+        );
       }
     }
   });
@@ -121,7 +133,11 @@ describe("GitHub Actions workflows", () => {
       for (const [id, j] of Object.entries(p.raw.jobs)) {
         const assumesRole = j.steps.some((s) => s.uses?.startsWith(OIDC_ACTION));
         const vaultLogin = j.steps.some((s) => s.run?.includes(VAULT_JWT_EXPORT));
-        assert.equal(j.permissions?.["id-token"] === "write", assumesRole || vaultLogin, `${f} ${id}: id-token write iff it assumes a role or logs in to Vault`);
+        assert.equal(
+          j.permissions?.["id-token"] === "write",
+          assumesRole || vaultLogin,
+          `${f} ${id}: id-token write iff it assumes a role or logs in to Vault`,
+        );
         for (const s of j.steps.filter((x) => x.uses?.startsWith(OIDC_ACTION))) {
           assert.deepEqual(Object.keys(s.with ?? {}).sort(), ["aws-region", "role-session-name", "role-to-assume"], `${f} ${id}`);
         }
@@ -169,7 +185,10 @@ describe("GitHub Actions workflows", () => {
   it("log in to staging's and production's Vault with a fresh OIDC token (audience vault); previews as the read-only preview role", () => {
     const vaultStep = (j: RawJob) => j.steps.find((s) => s.run?.includes(VAULT_JWT_EXPORT));
     const deploy = parsed["deploy.yml"].raw.jobs;
-    assert.deepEqual(["development", "staging", "production"].map((s) => vaultStep(deploy[s]) !== undefined), [false, true, true]);
+    assert.deepEqual(
+      ["development", "staging", "production"].map((s) => vaultStep(deploy[s]) !== undefined),
+      [false, true, true],
+    );
     const preview = parsed["preview.yml"].raw.jobs;
     assert.equal(vaultStep(preview.preview)?.if, "matrix.stack != 'development'");
     assert.ok(vaultStep(preview.production));
@@ -181,7 +200,10 @@ describe("GitHub Actions workflows", () => {
       assert.ok(j.steps.indexOf(vaultStep(j)!) < j.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@")));
     }
     // As GitHub's parser reads the embedded expression: a format() over the matrix stack.
-    assert.equal(pulumiStep(preview.preview)["config-map"], "${{ format('{{''veza-secrets:vaultLoginRole'': {{value: ''pulumi-{0}-preview'', secret: false}}}}', matrix.stack) }}");
+    assert.equal(
+      pulumiStep(preview.preview)["config-map"],
+      "${{ format('{{''veza-secrets:vaultLoginRole'': {{value: ''pulumi-{0}-preview'', secret: false}}}}', matrix.stack) }}",
+    );
     assert.equal(pulumiStep(preview.production)["config-map"], "{'veza-secrets:vaultLoginRole': {value: 'pulumi-production-preview', secret: false}}");
     for (const s of ["development", "staging", "production"]) assert.equal(pulumiStep(deploy[s])["config-map"], undefined, `${s} deploys as the deployer role`);
   });

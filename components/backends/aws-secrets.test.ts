@@ -1,6 +1,16 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { fakeSecrets, findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../harness";
+import {
+  fakeSecrets,
+  findResource,
+  isSecret,
+  plaintextOccurrences,
+  resourcesOfType,
+  runProgram,
+  tryRunProgram,
+  unwrapSecrets,
+  type ProgramRun,
+} from "../../harness";
 import { SPEC_CATALOG } from "../../test/catalog-fixture";
 import { AwsSecrets, type AwsSecretsArgs, kmsAliasName, readPolicy, trustPolicy } from "./aws-secrets";
 
@@ -44,7 +54,10 @@ describe("components/backends/aws-secrets", () => {
 
   it("registers exactly one key, alias, role and policy, and a secret and version per key", () => {
     // Registration order follows output resolution: compare sorted.
-    const names = (type: string) => resourcesOfType(run, type).map((r) => r.name).sort();
+    const names = (type: string) =>
+      resourcesOfType(run, type)
+        .map((r) => r.name)
+        .sort();
     assert.deepEqual(names(T.key), ["aws-key"]);
     assert.deepEqual(names(T.alias), ["aws-key"]);
     assert.deepEqual(names(T.secret), ["aws-database-url", "aws-jwt-secret", "aws-redis-url"]);
@@ -168,15 +181,24 @@ describe("components/backends/aws-secrets", () => {
   });
 
   it("protects the key and the secrets, not the replaceable version, alias, role or policy", () => {
-    const protectedNames = run.resources.filter((r) => r.protect).map((r) => `${r.type} ${r.name}`).sort();
+    const protectedNames = run.resources
+      .filter((r) => r.protect)
+      .map((r) => `${r.type} ${r.name}`)
+      .sort();
     assert.deepEqual(protectedNames, [`${T.key} aws-key`, `${T.secret} aws-database-url`, `${T.secret} aws-jwt-secret`, `${T.secret} aws-redis-url`]);
   });
 
   it("protects nothing when protect is false", async () => {
     const r = await runProgram({ stack: "test", config: CONFIG, program: () => new AwsSecrets("aws", args("veza/production/", { protect: false })) });
-    assert.deepEqual(r.resources.filter((x) => x.protect).map((x) => x.name), []);
+    assert.deepEqual(
+      r.resources.filter((x) => x.protect).map((x) => x.name),
+      [],
+    );
     const d = await runProgram({ stack: "test", config: CONFIG, program: () => new AwsSecrets("aws", args("veza/production/")) });
-    assert.deepEqual(d.resources.filter((x) => x.protect).map((x) => x.name), []);
+    assert.deepEqual(
+      d.resources.filter((x) => x.protect).map((x) => x.name),
+      [],
+    );
   });
 
   it("parents every child on the component", () => {
@@ -186,7 +208,10 @@ describe("components/backends/aws-secrets", () => {
 
   it("passes the recovery window through to the secrets and the key", async () => {
     const r = await runProgram({ stack: "test", config: CONFIG, program: () => new AwsSecrets("aws", args("veza/staging/", { recoveryWindowDays: 7 })) });
-    assert.deepEqual(resourcesOfType(r, T.secret).map((x) => x.inputs.recoveryWindowInDays), [7, 7, 7]);
+    assert.deepEqual(
+      resourcesOfType(r, T.secret).map((x) => x.inputs.recoveryWindowInDays),
+      [7, 7, 7],
+    );
     assert.equal(findResource(r, T.secret, "aws-jwt-secret").inputs.name, "veza/staging/jwt-secret");
     assert.equal(findResource(r, T.key, "aws-key").inputs.deletionWindowInDays, 7);
   });
@@ -198,7 +223,8 @@ describe("components/backends/aws-secrets", () => {
       matrix = await runProgram({
         stack: "test",
         config: CONFIG,
-        program: () => PREFIXES.map((p) => new AwsSecrets(p.split("/")[1], args(p, { serviceAccount: { namespace: `veza-${p.split("/")[1]}`, name: "eso-aws-store" } }))),
+        program: () =>
+          PREFIXES.map((p) => new AwsSecrets(p.split("/")[1], args(p, { serviceAccount: { namespace: `veza-${p.split("/")[1]}`, name: "eso-aws-store" } }))),
       });
     });
     for (const own of PREFIXES) {
@@ -208,7 +234,10 @@ describe("components/backends/aws-secrets", () => {
           const doc = json(findResource(matrix, T.policy, `${env}-eso-read`), "policy") as { Statement: { Resource: string }[] };
           const resources = doc.Statement.map((s) => s.Resource);
           if (own === other) {
-            assert.deepEqual(resources, [`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${own}*`, findResource(matrix, T.key, `${env}-key`).outputs?.arn]);
+            assert.deepEqual(resources, [
+              `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${own}*`,
+              findResource(matrix, T.key, `${env}-key`).outputs?.arn,
+            ]);
           } else {
             assert.ok(!JSON.stringify(doc).includes(other), JSON.stringify(doc));
             assert.ok(!JSON.stringify(doc).includes(String(findResource(matrix, T.key, `${other.split("/")[1]}-key`).outputs?.arn)));
@@ -219,19 +248,44 @@ describe("components/backends/aws-secrets", () => {
   });
 
   for (const [label, extra, message] of [
-    ["a prefix without a trailing slash", { namePrefix: "veza/prod" }, '[namePrefix] must be path segments of letters, digits, "_" or "-", each ending in "/", such as "veza/production/"; got "veza/prod".'],
-    ["a prefix with a wildcard", { namePrefix: "veza/*/" }, '[namePrefix] must be path segments of letters, digits, "_" or "-", each ending in "/", such as "veza/production/"; got "veza/*/".'],
+    [
+      "a prefix without a trailing slash",
+      { namePrefix: "veza/prod" },
+      '[namePrefix] must be path segments of letters, digits, "_" or "-", each ending in "/", such as "veza/production/"; got "veza/prod".',
+    ],
+    [
+      "a prefix with a wildcard",
+      { namePrefix: "veza/*/" },
+      '[namePrefix] must be path segments of letters, digits, "_" or "-", each ending in "/", such as "veza/production/"; got "veza/*/".',
+    ],
     ["a recovery window of 0", { recoveryWindowDays: 0 }, "[recoveryWindowDays] must be a whole number of days from 7 to 30; got 0."],
     ["a recovery window of 31", { recoveryWindowDays: 31 }, "[recoveryWindowDays] must be a whole number of days from 7 to 30; got 31."],
     ["a short account id", { accountId: "1234" }, '[accountId] must be a 12-digit AWS account id; got "1234".'],
     ["a 13-digit account id", { accountId: "1234567890123" }, '[accountId] must be a 12-digit AWS account id; got "1234567890123".'],
     ["an account id with letters", { accountId: "12345678901a" }, '[accountId] must be a 12-digit AWS account id; got "12345678901a".'],
     ["a region typo", { region: "eu-west" }, '[region] must be an AWS region such as "eu-west-1"; got "eu-west".'],
-    ["an issuer URL", { oidcIssuer: `https://${ISSUER}` }, `[oidcIssuer] must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "https://${ISSUER}".`],
-    ["a duplicate key", { secrets: [{ key: "a", description: "A", value: "x" }, { key: "a", description: "A", value: "y" }] }, '[secrets] key "a" appears twice; each secret needs a unique key.'],
+    [
+      "an issuer URL",
+      { oidcIssuer: `https://${ISSUER}` },
+      `[oidcIssuer] must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "https://${ISSUER}".`,
+    ],
+    [
+      "a duplicate key",
+      {
+        secrets: [
+          { key: "a", description: "A", value: "x" },
+          { key: "a", description: "A", value: "y" },
+        ],
+      },
+      '[secrets] key "a" appears twice; each secret needs a unique key.',
+    ],
   ] as const) {
     it(`refuses ${label}, creating nothing`, async () => {
-      const { run: r, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new AwsSecrets("aws", args("veza/production/", extra as Partial<AwsSecretsArgs>)) });
+      const { run: r, error } = await tryRunProgram({
+        stack: "test",
+        config: CONFIG,
+        program: () => new AwsSecrets("aws", args("veza/production/", extra as Partial<AwsSecretsArgs>)),
+      });
       assert.ok(error instanceof pulumi.ResourceError);
       assert.equal(error.message, message);
       assert.equal(r.resources.filter((x) => x.custom).length, 0);

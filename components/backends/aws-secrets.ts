@@ -226,7 +226,8 @@ export class AwsSecrets extends pulumi.ComponentResource {
       if (!/^[A-Za-z0-9_+=.@-]+$/.test(spec.key)) fail(`[secrets] key "${spec.key}" may hold only letters, digits and _+=.@-.`);
       if (seen.has(spec.key)) fail(`[secrets] key "${spec.key}" appears twice; each secret needs a unique key.`);
       seen.add(spec.key);
-      if (`${args.namePrefix}${spec.key}`.length > 512) fail(`[secrets] name "${args.namePrefix}${spec.key}" is longer than Secrets Manager's 512 characters; shorten the prefix or key.`);
+      if (`${args.namePrefix}${spec.key}`.length > 512)
+        fail(`[secrets] name "${args.namePrefix}${spec.key}" is longer than Secrets Manager's 512 characters; shorten the prefix or key.`);
     }
   }
 }

@@ -51,7 +51,16 @@ describe("components/backends/azure-key-vault", () => {
   it("registers one vault, three secrets, one identity, one federated credential and one role assignment", () => {
     const counts: Record<string, number> = {};
     for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-    assert.deepEqual(counts, { "pulumi:pulumi:Stack": 1, [COMPONENT]: 1, [VAULT]: 1, [SECRET]: 3, [IDENTITY]: 1, [FEDERATION]: 1, [ROLE]: 1, "azure-native:monitor:DiagnosticSetting": 1 });
+    assert.deepEqual(counts, {
+      "pulumi:pulumi:Stack": 1,
+      [COMPONENT]: 1,
+      [VAULT]: 1,
+      [SECRET]: 3,
+      [IDENTITY]: 1,
+      [FEDERATION]: 1,
+      [ROLE]: 1,
+      "azure-native:monitor:DiagnosticSetting": 1,
+    });
     const component = findResource(run, COMPONENT, "kv");
     for (const r of run.resources.filter((x) => x.custom)) assert.equal(r.parent, component.urn, r.name);
   });
@@ -89,7 +98,12 @@ describe("components/backends/azure-key-vault", () => {
   });
 
   it("names the secrets prefix + key in that vault, the whole properties object secret", () => {
-    assert.deepEqual(resourcesOfType(run, SECRET).map((r) => r.inputs.secretName).sort(), ["veza-production-database-url", "veza-production-jwt-secret", "veza-production-redis-url"]);
+    assert.deepEqual(
+      resourcesOfType(run, SECRET)
+        .map((r) => r.inputs.secretName)
+        .sort(),
+      ["veza-production-database-url", "veza-production-jwt-secret", "veza-production-redis-url"],
+    );
     for (const spec of SPEC_CATALOG.slice(0, 3)) {
       const s = findResource(run, SECRET, `kv-${spec.key}`);
       assert.ok(isSecret(s.inputs.properties), spec.key);
@@ -109,8 +123,14 @@ describe("components/backends/azure-key-vault", () => {
   it("never registers or outputs a value in clear text", () => {
     for (const key of KEYS) {
       const needle = fakeValue("production", key);
-      assert.deepEqual(run.resources.flatMap((r) => plaintextOccurrences(r.inputs, needle, r.name)), []);
-      assert.deepEqual([...run.componentOutputs.values()].flatMap((o) => plaintextOccurrences(o, needle)), []);
+      assert.deepEqual(
+        run.resources.flatMap((r) => plaintextOccurrences(r.inputs, needle, r.name)),
+        [],
+      );
+      assert.deepEqual(
+        [...run.componentOutputs.values()].flatMap((o) => plaintextOccurrences(o, needle)),
+        [],
+      );
     }
   });
 
@@ -148,14 +168,22 @@ describe("components/backends/azure-key-vault", () => {
 
   it("derives the role definition id from the vault's subscription", () => {
     const vaultId = "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/veza-secrets/providers/Microsoft.KeyVault/vaults/veza-production-kv";
-    assert.equal(secretsUserRoleDefinitionId(vaultId), `/subscriptions/22222222-2222-2222-2222-222222222222/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER}`);
+    assert.equal(
+      secretsUserRoleDefinitionId(vaultId),
+      `/subscriptions/22222222-2222-2222-2222-222222222222/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER}`,
+    );
   });
 
   it("sends the vault's AuditEvent logs (every secret access) to the Log Analytics workspace", async () => {
     const r = await runProgram({ stack: "test", config: CONFIG, program: () => new AzureKeyVault("kv", argsFor("production")) });
     const d = findResource(r, "azure-native:monitor:DiagnosticSetting", "kv-audit");
     const vault = findResource(r, VAULT, "kv");
-    assert.deepEqual(unwrapSecrets(d.inputs), { name: "veza-audit-events", resourceUri: (unwrapSecrets(vault.inputs) as { id?: string }).id ?? d.inputs.resourceUri, workspaceId: WORKSPACE, logs: [{ category: "AuditEvent", enabled: true }] });
+    assert.deepEqual(unwrapSecrets(d.inputs), {
+      name: "veza-audit-events",
+      resourceUri: (unwrapSecrets(vault.inputs) as { id?: string }).id ?? d.inputs.resourceUri,
+      workspaceId: WORKSPACE,
+      logs: [{ category: "AuditEvent", enabled: true }],
+    });
     assert.ok(d.dependencies.includes(vault.urn), "after the vault it watches");
   });
 
@@ -187,16 +215,28 @@ describe("components/backends/azure-key-vault", () => {
     ]);
     // Each vault holds only its own environment's secrets, so the vault scope is the secret scope.
     for (const env of ENVIRONMENTS) {
-      const names = resourcesOfType(r, SECRET).filter((s) => s.inputs.vaultName === `veza-${env}-kv`).map((s) => s.inputs.secretName).sort();
+      const names = resourcesOfType(r, SECRET)
+        .filter((s) => s.inputs.vaultName === `veza-${env}-kv`)
+        .map((s) => s.inputs.secretName)
+        .sort();
       assert.deepEqual(names, KEYS.map((k) => `veza-${env}-${k}`).sort());
       assert.equal(findResource(r, FEDERATION, `kv-${env}-eso-federation`).inputs.subject, `system:serviceaccount:veza-${env}:eso-azure-store`);
     }
   });
 
   it("protects the vault and its secrets, and only them, iff asked", async () => {
-    assert.deepEqual(run.resources.filter((r) => r.protect).map((r) => r.name), []);
+    assert.deepEqual(
+      run.resources.filter((r) => r.protect).map((r) => r.name),
+      [],
+    );
     const r = await run1(argsFor("production", { protect: true }));
-    assert.deepEqual(r.resources.filter((x) => x.protect).map((x) => x.name).sort(), ["kv", ...KEYS.map((k) => `kv-${k}`)].sort());
+    assert.deepEqual(
+      r.resources
+        .filter((x) => x.protect)
+        .map((x) => x.name)
+        .sort(),
+      ["kv", ...KEYS.map((k) => `kv-${k}`)].sort(),
+    );
   });
 
   it("uses the given provider for every child", async () => {
@@ -215,19 +255,36 @@ describe("components/backends/azure-key-vault", () => {
       { vaultName: "veza-production-keyvault1" },
       `[vaultName] must be 3-24 letters, digits or '-', starting with a letter, ending with a letter or digit, without "--", such as "veza-production-kv"; got "veza-production-keyvault1" (25 characters).`,
     ],
-    ["a prefix with '/'", { namePrefix: "veza/production-" }, `[namePrefix] must be letters, digits or '-' (Key Vault secret names allow no '/' or '_') such as "veza-production-"; got "veza/production-".`],
-    ["a prefix with '_'", { namePrefix: "veza_production-" }, `[namePrefix] must be letters, digits or '-' (Key Vault secret names allow no '/' or '_') such as "veza-production-"; got "veza_production-".`],
+    [
+      "a prefix with '/'",
+      { namePrefix: "veza/production-" },
+      `[namePrefix] must be letters, digits or '-' (Key Vault secret names allow no '/' or '_') such as "veza-production-"; got "veza/production-".`,
+    ],
+    [
+      "a prefix with '_'",
+      { namePrefix: "veza_production-" },
+      `[namePrefix] must be letters, digits or '-' (Key Vault secret names allow no '/' or '_') such as "veza-production-"; got "veza_production-".`,
+    ],
     [
       "a secret name over 127 characters",
       { namePrefix: "p".repeat(120) + "-" },
       `[secrets] key "database-url" makes secret name "${"p".repeat(120)}-database-url", which must match ^[0-9a-zA-Z-]{1,127}$; shorten or rename the key.`,
     ],
     ["a retention of 5 days", { softDeleteRetentionDays: 5 }, "[softDeleteRetentionDays] must be a whole number of days from 7 to 90; got 5."],
-    ["a bad IP range", { allowedIpRanges: ["203.0.113.0/33"] }, `[allowedIpRanges] must list IPv4 addresses or CIDR ranges such as "203.0.113.0/24"; got "203.0.113.0/33".`],
+    [
+      "a bad IP range",
+      { allowedIpRanges: ["203.0.113.0/33"] },
+      `[allowedIpRanges] must list IPv4 addresses or CIDR ranges such as "203.0.113.0/24"; got "203.0.113.0/33".`,
+    ],
     ["an http issuer", { oidcIssuerUrl: "http://issuer" }, `[oidcIssuerUrl] must be the AKS OIDC issuer URL, starting with https://; got "http://issuer".`],
     [
       "a duplicate key",
-      { secrets: [{ key: "jwt-secret", description: "a", value: "x" }, { key: "jwt-secret", description: "b", value: "y" }] },
+      {
+        secrets: [
+          { key: "jwt-secret", description: "a", value: "x" },
+          { key: "jwt-secret", description: "b", value: "y" },
+        ],
+      },
       `[secrets] lists key "jwt-secret" twice; give each secret its own key.`,
     ],
   ];

@@ -113,7 +113,8 @@ export function validateAzureKeyVaultArgs(args: AzureKeyVaultArgs): string | und
   }
   const days = args.softDeleteRetentionDays;
   if (!Number.isInteger(days) || days < 7 || days > 90) return `[softDeleteRetentionDays] must be a whole number of days from 7 to 90; got ${days}.`;
-  if (!/^https:\/\/\S+$/.test(args.oidcIssuerUrl)) return `[oidcIssuerUrl] must be the AKS OIDC issuer URL, starting with https://; got "${args.oidcIssuerUrl}".`;
+  if (!/^https:\/\/\S+$/.test(args.oidcIssuerUrl))
+    return `[oidcIssuerUrl] must be the AKS OIDC issuer URL, starting with https://; got "${args.oidcIssuerUrl}".`;
   const ksa = args.kubernetesServiceAccount;
   if (!DNS_LABEL.test(ksa.namespace)) return `[kubernetesServiceAccount.namespace] must be a Kubernetes namespace name (DNS label); got "${ksa.namespace}".`;
   if (!DNS_SUBDOMAIN.test(ksa.name)) return `[kubernetesServiceAccount.name] must be a Kubernetes ServiceAccount name (DNS subdomain); got "${ksa.name}".`;
@@ -234,6 +235,12 @@ export class AzureKeyVault extends pulumi.ComponentResource {
     this.vaultName = vaultName;
     this.clientId = identity.clientId;
     this.tenantId = args.tenantId;
-    this.registerOutputs({ vaultUri: this.vaultUri, vaultName: this.vaultName, clientId: this.clientId, tenantId: this.tenantId, secretNames: this.secretNames });
+    this.registerOutputs({
+      vaultUri: this.vaultUri,
+      vaultName: this.vaultName,
+      clientId: this.clientId,
+      tenantId: this.tenantId,
+      secretNames: this.secretNames,
+    });
   }
 }

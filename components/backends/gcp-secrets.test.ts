@@ -43,13 +43,27 @@ describe("components/backends/gcp-secrets", () => {
   it("registers exactly three secrets, three versions, three accessor bindings, one account and one Workload Identity binding", () => {
     const counts: Record<string, number> = {};
     for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-    assert.deepEqual(counts, { "pulumi:pulumi:Stack": 1, [COMPONENT]: 1, [SECRET]: 3, [VERSION]: 3, [ACCESSOR]: 3, [ACCOUNT]: 1, [SA_MEMBER]: 1, [AUDIT_CONFIG]: 1 });
+    assert.deepEqual(counts, {
+      "pulumi:pulumi:Stack": 1,
+      [COMPONENT]: 1,
+      [SECRET]: 3,
+      [VERSION]: 3,
+      [ACCESSOR]: 3,
+      [ACCOUNT]: 1,
+      [SA_MEMBER]: 1,
+      [AUDIT_CONFIG]: 1,
+    });
     const component = findResource(run, COMPONENT, "gcp");
     for (const r of run.resources.filter((x) => x.custom)) assert.equal(r.parent, component.urn, r.name);
   });
 
   it("names the secrets prefix + key, with automatic replication, labels and a description annotation", () => {
-    assert.deepEqual(resourcesOfType(run, SECRET).map((r) => r.inputs.secretId).sort(), ["veza-production-database-url", "veza-production-jwt-secret", "veza-production-redis-url"]);
+    assert.deepEqual(
+      resourcesOfType(run, SECRET)
+        .map((r) => r.inputs.secretId)
+        .sort(),
+      ["veza-production-database-url", "veza-production-jwt-secret", "veza-production-redis-url"],
+    );
     assert.deepEqual(findResource(run, SECRET, "gcp-redis-url").inputs, {
       project: "veza-prod",
       secretId: "veza-production-redis-url",
@@ -80,14 +94,22 @@ describe("components/backends/gcp-secrets", () => {
     }
     for (const key of KEYS) {
       const needle = fakeValue("production", key);
-      assert.deepEqual(run.resources.flatMap((r) => plaintextOccurrences(r.inputs, needle, r.name)), []);
-      assert.deepEqual([...run.componentOutputs.values()].flatMap((o) => plaintextOccurrences(o, needle)), []);
+      assert.deepEqual(
+        run.resources.flatMap((r) => plaintextOccurrences(r.inputs, needle, r.name)),
+        [],
+      );
+      assert.deepEqual(
+        [...run.componentOutputs.values()].flatMap((o) => plaintextOccurrences(o, needle)),
+        [],
+      );
     }
   });
 
   it("grants secretAccessor once per secret to the ESO account, on those secrets only, and nothing project-wide", () => {
     const member = "serviceAccount:eso-veza-production@veza-prod.iam.gserviceaccount.com";
-    const bindings = resourcesOfType(run, ACCESSOR).map((r) => r.inputs).sort((a, b) => String(a.secretId).localeCompare(String(b.secretId)));
+    const bindings = resourcesOfType(run, ACCESSOR)
+      .map((r) => r.inputs)
+      .sort((a, b) => String(a.secretId).localeCompare(String(b.secretId)));
     assert.deepEqual(bindings, [
       { project: "veza-prod", secretId: "veza-production-database-url", role: "roles/secretmanager.secretAccessor", member },
       { project: "veza-prod", secretId: "veza-production-jwt-secret", role: "roles/secretmanager.secretAccessor", member },
@@ -95,7 +117,10 @@ describe("components/backends/gcp-secrets", () => {
     ]);
     // Project-, folder- and organization-level IAM would reach every secret in the project.
     // (The project's audit-log config grants nothing: it only turns logging on.)
-    assert.deepEqual(run.resources.filter((r) => /^gcp:(projects|folder|organizations)\//.test(r.type) && r.type !== AUDIT_CONFIG).map((r) => r.type), []);
+    assert.deepEqual(
+      run.resources.filter((r) => /^gcp:(projects|folder|organizations)\//.test(r.type) && r.type !== AUDIT_CONFIG).map((r) => r.type),
+      [],
+    );
   });
 
   it("creates the account and lets exactly the store's Kubernetes ServiceAccount impersonate it", () => {
@@ -116,7 +141,13 @@ describe("components/backends/gcp-secrets", () => {
     const audit = resourcesOfType(run, AUDIT_CONFIG);
     assert.deepEqual(
       audit.map((a) => unwrapSecrets(a.inputs)),
-      [{ project: "veza-prod", service: "secretmanager.googleapis.com", auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }] }],
+      [
+        {
+          project: "veza-prod",
+          service: "secretmanager.googleapis.com",
+          auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }],
+        },
+      ],
     );
     // A project whose audit config is managed elsewhere (it is authoritative per service).
     assert.deepEqual(resourcesOfType(await run1({ ...argsFor("production"), dataAccessAuditLogs: false }), AUDIT_CONFIG), []);
@@ -150,14 +181,26 @@ describe("components/backends/gcp-secrets", () => {
     const wi = resourcesOfType(r, SA_MEMBER).map((m) => [m.inputs.serviceAccountId, m.inputs.member]);
     assert.deepEqual(
       wi,
-      ENVIRONMENTS.map((env) => [`projects/veza-prod/serviceAccounts/eso-veza-${env}@veza-prod.iam.gserviceaccount.com`, `serviceAccount:veza-prod.svc.id.goog[veza-${env}/eso-gcp-store]`]),
+      ENVIRONMENTS.map((env) => [
+        `projects/veza-prod/serviceAccounts/eso-veza-${env}@veza-prod.iam.gserviceaccount.com`,
+        `serviceAccount:veza-prod.svc.id.goog[veza-${env}/eso-gcp-store]`,
+      ]),
     );
   });
 
   it("protects the secrets, and only them, iff asked", async () => {
-    assert.deepEqual(run.resources.filter((r) => r.protect).map((r) => r.name), []);
+    assert.deepEqual(
+      run.resources.filter((r) => r.protect).map((r) => r.name),
+      [],
+    );
     const r = await run1(argsFor("production", { protect: true }));
-    assert.deepEqual(r.resources.filter((x) => x.protect).map((x) => x.name).sort(), KEYS.map((k) => `gcp-${k}`).sort());
+    assert.deepEqual(
+      r.resources
+        .filter((x) => x.protect)
+        .map((x) => x.name)
+        .sort(),
+      KEYS.map((k) => `gcp-${k}`).sort(),
+    );
     for (const s of resourcesOfType(r, SECRET)) assert.equal(s.inputs.deletionProtection, true);
   });
 
@@ -179,13 +222,26 @@ describe("components/backends/gcp-secrets", () => {
       { serviceAccountId: "eso-veza-production-secrets-reader" },
       `[serviceAccountId] must be 6-30 lowercase letters, digits or '-', starting with a letter and not ending with '-', such as "eso-veza-production"; got "eso-veza-production-secrets-reader" (34 characters).`,
     ],
-    ["bad project", { project: "Veza" }, `[project] must be a Google Cloud project id (6-30 lowercase letters, digits, '-', starting with a letter); got "Veza".`],
+    [
+      "bad project",
+      { project: "Veza" },
+      `[project] must be a Google Cloud project id (6-30 lowercase letters, digits, '-', starting with a letter); got "Veza".`,
+    ],
     [
       "duplicate key",
-      { secrets: [{ key: "jwt-secret", description: "a", value: "x" }, { key: "jwt-secret", description: "b", value: "y" }] },
+      {
+        secrets: [
+          { key: "jwt-secret", description: "a", value: "x" },
+          { key: "jwt-secret", description: "b", value: "y" },
+        ],
+      },
       `[secrets] lists key "jwt-secret" twice; give each secret its own key.`,
     ],
-    ["bad label", { labels: { Env: "prod" } }, `[labels] key "Env" must start with a lowercase letter and be at most 63 lowercase letters, digits, '-' or '_'.`],
+    [
+      "bad label",
+      { labels: { Env: "prod" } },
+      `[labels] key "Env" must start with a lowercase letter and be at most 63 lowercase letters, digits, '-' or '_'.`,
+    ],
     ["bad location", { replicationLocations: ["europe"] }, `[replicationLocations] must list Google Cloud regions such as "europe-west1"; got "europe".`],
     [
       "bad namespace",

@@ -177,7 +177,11 @@ export class GcpSecrets extends pulumi.ComponentResource {
     if (args.dataAccessAuditLogs ?? true) {
       new IAMAuditConfig(
         `${name}-data-access-audit`,
-        { project: args.project, service: "secretmanager.googleapis.com", auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }] },
+        {
+          project: args.project,
+          service: "secretmanager.googleapis.com",
+          auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }],
+        },
         childOpts,
       );
     }

@@ -22,7 +22,14 @@ describe("components/backends/kubernetes-secrets", () => {
     run = await runProgram({
       stack: "test",
       config: CONFIG,
-      program: () => new KubernetesSecrets("k8s", { namespace: "veza-production", secrets: SPECS, labels: { "veza.io/environment": "production" }, annotations: { ...RELOADER_SECRET_ANNOTATIONS }, protect: true }),
+      program: () =>
+        new KubernetesSecrets("k8s", {
+          namespace: "veza-production",
+          secrets: SPECS,
+          labels: { "veza.io/environment": "production" },
+          annotations: { ...RELOADER_SECRET_ANNOTATIONS },
+          protect: true,
+        }),
     });
   });
 
@@ -33,10 +40,32 @@ describe("components/backends/kubernetes-secrets", () => {
     assert.deepEqual(
       secrets.map((r) => [r.name, (r.inputs.metadata as { name: string }).name, Object.keys(unwrapSecrets(r.inputs.stringData) as object)]),
       [
-        ["k8s-veza-backend-api-secrets", "veza-backend-api-secrets", sorted(["database-url", "redis-url", "jwt-secret", "jwt-secret-previous", "stripe-api-key", "stripe-webhook-secret", "smtp-password", "s3-access-key", "s3-secret-key"])],
-        ["k8s-veza-chat-server-secrets", "veza-chat-server-secrets", sorted(["database-url", "redis-url", "jwt-secret", "jwt-secret-previous", "chat-server-secret"])],
+        [
+          "k8s-veza-backend-api-secrets",
+          "veza-backend-api-secrets",
+          sorted([
+            "database-url",
+            "redis-url",
+            "jwt-secret",
+            "jwt-secret-previous",
+            "stripe-api-key",
+            "stripe-webhook-secret",
+            "smtp-password",
+            "s3-access-key",
+            "s3-secret-key",
+          ]),
+        ],
+        [
+          "k8s-veza-chat-server-secrets",
+          "veza-chat-server-secrets",
+          sorted(["database-url", "redis-url", "jwt-secret", "jwt-secret-previous", "chat-server-secret"]),
+        ],
         ["k8s-veza-secrets", "veza-secrets", sorted(["database-url", "redis-url", "jwt-secret", "jwt-secret-previous"])],
-        ["k8s-veza-stream-server-secrets", "veza-stream-server-secrets", sorted(["database-url", "redis-url", "jwt-secret", "jwt-secret-previous", "stream-server-secret"])],
+        [
+          "k8s-veza-stream-server-secrets",
+          "veza-stream-server-secrets",
+          sorted(["database-url", "redis-url", "jwt-secret", "jwt-secret-previous", "stream-server-secret"]),
+        ],
       ],
     );
     const component = findResource(run, "veza:secrets:KubernetesSecrets", "k8s");
@@ -52,7 +81,9 @@ describe("components/backends/kubernetes-secrets", () => {
       assert.equal(r.protect, true);
       assert.equal(r.inputs.data, undefined);
     }
-    assert.deepEqual(run.componentOutputs.get(component.urn), { secretNames: ["veza-secrets", "veza-backend-api-secrets", "veza-chat-server-secrets", "veza-stream-server-secrets"] });
+    assert.deepEqual(run.componentOutputs.get(component.urn), {
+      secretNames: ["veza-secrets", "veza-backend-api-secrets", "veza-chat-server-secrets", "veza-stream-server-secrets"],
+    });
   });
 
   it("wraps stringData as a whole secret, plain inputs included, and leaks no value", () => {
@@ -69,17 +100,39 @@ describe("components/backends/kubernetes-secrets", () => {
 
   it("protects nothing by default", async () => {
     const r = await runProgram({ stack: "test", config: CONFIG, program: () => new KubernetesSecrets("k8s", { namespace: "ns", secrets: SPECS.slice(0, 1) }) });
-    assert.deepEqual(resourcesOfType(r, SECRET).map((x) => [x.name, x.protect]), [["k8s-veza-secrets", false]]);
+    assert.deepEqual(
+      resourcesOfType(r, SECRET).map((x) => [x.name, x.protect]),
+      [["k8s-veza-secrets", false]],
+    );
     assert.equal((resourcesOfType(r, SECRET)[0].inputs.metadata as { annotations?: unknown }).annotations, undefined);
   });
 
   for (const [label, secrets, message] of [
-    ["an upper-case name", [{ name: "Veza-Secrets", data: {} }], '[secrets] name "Veza-Secrets" must be a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), such as "veza-secrets".'],
-    ["a duplicate name", [{ name: "veza-secrets", data: {} }, { name: "veza-secrets", data: {} }], '[secrets] name "veza-secrets" appears twice; merge the two entries\' data.'],
-    ["a key with a slash", [{ name: "veza-secrets", data: { "a/b": "x" } }], '[secrets] "veza-secrets" key "a/b" may hold only letters, digits, "-", "_" and ".".'],
+    [
+      "an upper-case name",
+      [{ name: "Veza-Secrets", data: {} }],
+      '[secrets] name "Veza-Secrets" must be a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), such as "veza-secrets".',
+    ],
+    [
+      "a duplicate name",
+      [
+        { name: "veza-secrets", data: {} },
+        { name: "veza-secrets", data: {} },
+      ],
+      '[secrets] name "veza-secrets" appears twice; merge the two entries\' data.',
+    ],
+    [
+      "a key with a slash",
+      [{ name: "veza-secrets", data: { "a/b": "x" } }],
+      '[secrets] "veza-secrets" key "a/b" may hold only letters, digits, "-", "_" and ".".',
+    ],
   ] as const) {
     it(`refuses ${label}, creating nothing`, async () => {
-      const { run: r, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new KubernetesSecrets("k8s", { namespace: "ns", secrets: [...secrets] }) });
+      const { run: r, error } = await tryRunProgram({
+        stack: "test",
+        config: CONFIG,
+        program: () => new KubernetesSecrets("k8s", { namespace: "ns", secrets: [...secrets] }),
+      });
       assert.ok(error instanceof pulumi.ResourceError);
       assert.equal(error.message, message);
       assert.equal(resourcesOfType(r, SECRET).length, 0);

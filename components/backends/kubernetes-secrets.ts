@@ -70,7 +70,10 @@ export class KubernetesSecrets extends pulumi.ComponentResource {
     const seen = new Set<string>();
     for (const spec of secrets) {
       if (!DNS_SUBDOMAIN.test(spec.name)) {
-        throw new pulumi.ResourceError(`[secrets] name "${spec.name}" must be a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), such as "veza-secrets".`, this);
+        throw new pulumi.ResourceError(
+          `[secrets] name "${spec.name}" must be a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), such as "veza-secrets".`,
+          this,
+        );
       }
       if (seen.has(spec.name)) throw new pulumi.ResourceError(`[secrets] name "${spec.name}" appears twice; merge the two entries' data.`, this);
       seen.add(spec.name);

@@ -56,7 +56,11 @@ export class Namespaces extends pulumi.ComponentResource {
     super("veza:cluster:Namespaces", name, {}, opts);
     this.names = {};
     const missing = Object.keys(args.names).filter((role) => !args.podSecurity[role]);
-    if (missing.length > 0) throw new pulumi.ResourceError(`[podSecurity] has no level for ${missing.join(", ")}: give each namespace "restricted", "baseline" or "privileged".`, this);
+    if (missing.length > 0)
+      throw new pulumi.ResourceError(
+        `[podSecurity] has no level for ${missing.join(", ")}: give each namespace "restricted", "baseline" or "privileged".`,
+        this,
+      );
     for (const [role, nsName] of Object.entries(args.names)) {
       const secretBearing = args.holdSecrets.includes(role);
       // Child names are kebab-case (`namespaces-external-secrets`); a role written in camelCase

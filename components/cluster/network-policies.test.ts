@@ -19,14 +19,26 @@ function run(args: NetworkPoliciesArgs): Promise<ProgramRun> {
 
 describe("components/cluster/network-policies", () => {
   it("admits to Vault's API only ESO's controller, Vault's peers (8200, 8201) and the deployer", async () => {
-    const r = await run({ vaultNamespace: "vault-system", esoNamespace: "external-secrets-system", deployerCidrs: ["10.20.0.0/24"], deployerNamespaces: ["ingress-nginx"], cloudApis: false });
+    const r = await run({
+      vaultNamespace: "vault-system",
+      esoNamespace: "external-secrets-system",
+      deployerCidrs: ["10.20.0.0/24"],
+      deployerNamespaces: ["ingress-nginx"],
+      cloudApis: false,
+    });
     const spec = (unwrapSecrets(findResource(r, NP, "np-vault-ingress").inputs) as { spec: unknown }).spec;
     assert.deepEqual(spec, {
       podSelector: { matchLabels: VAULT_PODS },
       policyTypes: ["Ingress"],
       ingress: [
         { from: [{ namespaceSelector: ns("external-secrets-system"), podSelector: { matchLabels: ESO_PODS } }], ports: [{ protocol: "TCP", port: 8200 }] },
-        { from: [{ podSelector: { matchLabels: VAULT_PODS } }], ports: [{ protocol: "TCP", port: 8200 }, { protocol: "TCP", port: 8201 }] },
+        {
+          from: [{ podSelector: { matchLabels: VAULT_PODS } }],
+          ports: [
+            { protocol: "TCP", port: 8200 },
+            { protocol: "TCP", port: 8201 },
+          ],
+        },
         { from: [{ ipBlock: { cidr: "10.20.0.0/24" } }, { namespaceSelector: ns("ingress-nginx") }], ports: [{ protocol: "TCP", port: 8200 }] },
       ],
     });
@@ -34,12 +46,29 @@ describe("components/cluster/network-policies", () => {
 
   it("lets ESO's controller reach DNS, the API server and Vault only; HTTPS anywhere only for cloud secret managers", async () => {
     const egress = async (cloudApis: boolean) =>
-      ((unwrapSecrets(findResource(await run({ vaultNamespace: "vault-system", esoNamespace: "eso", apiServerCidrs: ["172.20.0.1/32"], cloudApis }), NP, "np-eso-egress").inputs) as { spec: { podSelector: unknown; egress: unknown[] } }).spec);
+      (
+        unwrapSecrets(
+          findResource(await run({ vaultNamespace: "vault-system", esoNamespace: "eso", apiServerCidrs: ["172.20.0.1/32"], cloudApis }), NP, "np-eso-egress")
+            .inputs,
+        ) as { spec: { podSelector: unknown; egress: unknown[] } }
+      ).spec;
     const vaultOnly = await egress(false);
     assert.deepEqual(vaultOnly.podSelector, { matchLabels: ESO_PODS });
     assert.deepEqual(vaultOnly.egress, [
-      { to: [{ namespaceSelector: ns("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
-      { to: [{ ipBlock: { cidr: "172.20.0.1/32" } }], ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] },
+      {
+        to: [{ namespaceSelector: ns("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+      {
+        to: [{ ipBlock: { cidr: "172.20.0.1/32" } }],
+        ports: [
+          { protocol: "TCP", port: 443 },
+          { protocol: "TCP", port: 6443 },
+        ],
+      },
       { to: [{ namespaceSelector: ns("vault-system"), podSelector: { matchLabels: VAULT_PODS } }], ports: [{ protocol: "TCP", port: 8200 }] },
     ]);
     const withCloud = await egress(true);
@@ -48,9 +77,15 @@ describe("components/cluster/network-policies", () => {
 
   it("admits the deployer by CIDR alone or by namespace alone, and adds no deployer rule when neither is given", async () => {
     const ingress = async (deployer: Pick<NetworkPoliciesArgs, "deployerCidrs" | "deployerNamespaces">) =>
-      (unwrapSecrets(findResource(await run({ vaultNamespace: "vault-system", esoNamespace: "eso", cloudApis: false, ...deployer }), NP, "np-vault-ingress").inputs) as { spec: { ingress: unknown[] } }).spec.ingress;
+      (
+        unwrapSecrets(
+          findResource(await run({ vaultNamespace: "vault-system", esoNamespace: "eso", cloudApis: false, ...deployer }), NP, "np-vault-ingress").inputs,
+        ) as { spec: { ingress: unknown[] } }
+      ).spec.ingress;
     const deployerRule = (from: unknown[]) => ({ from, ports: [{ protocol: "TCP", port: 8200 }] });
-    assert.deepEqual((await ingress({ deployerCidrs: ["10.20.0.0/24", "fd00::/8"] })).slice(2), [deployerRule([{ ipBlock: { cidr: "10.20.0.0/24" } }, { ipBlock: { cidr: "fd00::/8" } }])]);
+    assert.deepEqual((await ingress({ deployerCidrs: ["10.20.0.0/24", "fd00::/8"] })).slice(2), [
+      deployerRule([{ ipBlock: { cidr: "10.20.0.0/24" } }, { ipBlock: { cidr: "fd00::/8" } }]),
+    ]);
     assert.deepEqual((await ingress({ deployerNamespaces: ["ingress-nginx"] })).slice(2), [deployerRule([{ namespaceSelector: ns("ingress-nginx") }])]);
     assert.equal((await ingress({})).length, 2);
     assert.equal((await ingress({ deployerCidrs: [], deployerNamespaces: [] })).length, 2);
@@ -59,18 +94,37 @@ describe("components/cluster/network-policies", () => {
   it("without a Vault namespace: no ingress policy, no egress to Vault, the API server anywhere by default; labels and names exported", async () => {
     const r = await run({ esoNamespace: "eso", cloudApis: false, labels: { "veza.io/environment": "production" } });
     const policies = r.resources.filter((x) => x.type === NP);
-    assert.deepEqual(policies.map((p) => p.name), ["np-eso-egress"]);
+    assert.deepEqual(
+      policies.map((p) => p.name),
+      ["np-eso-egress"],
+    );
     const egress = unwrapSecrets(policies[0].inputs) as { metadata: unknown; spec: { policyTypes: unknown; egress: unknown[] } };
-    assert.deepEqual(egress.metadata, { name: "eso-controller-egress", namespace: "eso", labels: { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "production" } });
+    assert.deepEqual(egress.metadata, {
+      name: "eso-controller-egress",
+      namespace: "eso",
+      labels: { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "production" },
+    });
     assert.deepEqual(egress.spec.policyTypes, ["Egress"]);
-    assert.deepEqual(egress.spec.egress.slice(1), [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] }]);
+    assert.deepEqual(egress.spec.egress.slice(1), [
+      {
+        to: [{ ipBlock: { cidr: "0.0.0.0/0" } }],
+        ports: [
+          { protocol: "TCP", port: 443 },
+          { protocol: "TCP", port: 6443 },
+        ],
+      },
+    ]);
     const component = findResource(r, "veza:cluster:NetworkPolicies", "np");
     for (const p of policies) assert.equal(p.parent, component.urn);
     assert.deepEqual(r.componentOutputs.get(component.urn), { policyNames: { esoEgress: "eso-controller-egress" } });
 
     const withVault = await run({ vaultNamespace: "vault-system", esoNamespace: "eso", cloudApis: false, labels: { "veza.io/environment": "production" } });
     const vaultIngress = unwrapSecrets(findResource(withVault, NP, "np-vault-ingress").inputs) as { metadata: unknown };
-    assert.deepEqual(vaultIngress.metadata, { name: "vault-ingress", namespace: "vault-system", labels: { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "production" } });
+    assert.deepEqual(vaultIngress.metadata, {
+      name: "vault-ingress",
+      namespace: "vault-system",
+      labels: { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "production" },
+    });
     const c2 = findResource(withVault, "veza:cluster:NetworkPolicies", "np");
     assert.deepEqual(withVault.componentOutputs.get(c2.urn), { policyNames: { vaultIngress: "vault-ingress", esoEgress: "eso-controller-egress" } });
   });
@@ -80,12 +134,33 @@ describe("components/cluster/network-policies", () => {
     for (const c of accepted) {
       assert.deepEqual(networkPoliciesErrors({ deployerCidrs: [c], apiServerCidrs: [c] }), [], c);
     }
-    const refused = ["10.0.0.0", "x10.0.0.0/16", "10.0.0.0/16x", "10.0.0/16", "10.0.0.0.0/16", "1000.0.0.0/8", "10.0.0.0/123", "10.0.0.0/", "a.b.c.d/8", "fd00::", "zz::/64", "fd00::/64x", "fd00::/1234", "fd00::/", "/64", ""];
+    const refused = [
+      "10.0.0.0",
+      "x10.0.0.0/16",
+      "10.0.0.0/16x",
+      "10.0.0/16",
+      "10.0.0.0.0/16",
+      "1000.0.0.0/8",
+      "10.0.0.0/123",
+      "10.0.0.0/",
+      "a.b.c.d/8",
+      "fd00::",
+      "zz::/64",
+      "fd00::/64x",
+      "fd00::/1234",
+      "fd00::/",
+      "/64",
+      "",
+    ];
     for (const c of refused) {
-      assert.deepEqual(networkPoliciesErrors({ deployerCidrs: [c], apiServerCidrs: [c] }), [
-        `[deployerCidrs] must list CIDRs such as "10.0.0.0/16"; got ${JSON.stringify(c)}.`,
-        `[apiServerCidrs] must list CIDRs such as "10.0.0.0/16"; got ${JSON.stringify(c)}.`,
-      ], c);
+      assert.deepEqual(
+        networkPoliciesErrors({ deployerCidrs: [c], apiServerCidrs: [c] }),
+        [
+          `[deployerCidrs] must list CIDRs such as "10.0.0.0/16"; got ${JSON.stringify(c)}.`,
+          `[apiServerCidrs] must list CIDRs such as "10.0.0.0/16"; got ${JSON.stringify(c)}.`,
+        ],
+        c,
+      );
     }
   });
 

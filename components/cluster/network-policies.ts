@@ -49,10 +49,14 @@ const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 /** Problems with the args, each naming the argument. Empty: valid. */
 export function networkPoliciesErrors(args: Pick<NetworkPoliciesArgs, "deployerCidrs" | "apiServerCidrs" | "deployerNamespaces">): string[] {
   const errors: string[] = [];
-  for (const [field, list] of [["deployerCidrs", args.deployerCidrs], ["apiServerCidrs", args.apiServerCidrs]] as const) {
+  for (const [field, list] of [
+    ["deployerCidrs", args.deployerCidrs],
+    ["apiServerCidrs", args.apiServerCidrs],
+  ] as const) {
     for (const c of list ?? []) if (!CIDR.test(c)) errors.push(`[${field}] must list CIDRs such as "10.0.0.0/16"; got ${JSON.stringify(c)}.`);
   }
-  for (const n of args.deployerNamespaces ?? []) if (!DNS_LABEL.test(n)) errors.push(`[deployerNamespaces] must list namespace names; got ${JSON.stringify(n)}.`);
+  for (const n of args.deployerNamespaces ?? [])
+    if (!DNS_LABEL.test(n)) errors.push(`[deployerNamespaces] must list namespace names; got ${JSON.stringify(n)}.`);
   return errors;
 }
 
@@ -86,7 +90,10 @@ export class NetworkPolicies extends pulumi.ComponentResource {
               ...((args.deployerCidrs ?? []).length + (args.deployerNamespaces ?? []).length > 0
                 ? [
                     {
-                      from: [...(args.deployerCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })), ...(args.deployerNamespaces ?? []).map((ns) => ({ namespaceSelector: byName(ns) }))],
+                      from: [
+                        ...(args.deployerCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })),
+                        ...(args.deployerNamespaces ?? []).map((ns) => ({ namespaceSelector: byName(ns) })),
+                      ],
                       ports: [tcp(8200)],
                     },
                   ]
@@ -108,7 +115,9 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         ],
       },
       { to: (args.apiServerCidrs ?? ["0.0.0.0/0"]).map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(443), tcp(6443)] },
-      ...(args.vaultNamespace !== undefined ? [{ to: [{ namespaceSelector: byName(args.vaultNamespace), podSelector: { matchLabels: { ...VAULT_SERVER_POD_LABELS } } }], ports: [tcp(8200)] }] : []),
+      ...(args.vaultNamespace !== undefined
+        ? [{ to: [{ namespaceSelector: byName(args.vaultNamespace), podSelector: { matchLabels: { ...VAULT_SERVER_POD_LABELS } } }], ports: [tcp(8200)] }]
+        : []),
       ...(args.cloudApis ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(443)] }] : []),
     ];
     const esoEgress = new k8sNetworking.NetworkPolicy(

@@ -24,11 +24,22 @@ describe("components/cluster/reloader", () => {
           labels: { team: "platform" },
           resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
           // Pod Security "restricted" (the namespace enforces it).
-          securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } }, containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+          securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
+          containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
         },
       },
     });
-    assert.deepEqual(reloaderValues(), { reloader: { ...(rel.inputs.values as { reloader: object }).reloader, deployment: { labels: {}, resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } }, securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } }, containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsNonRoot: true } } } });
+    assert.deepEqual(reloaderValues(), {
+      reloader: {
+        ...(rel.inputs.values as { reloader: object }).reloader,
+        deployment: {
+          labels: {},
+          resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
+          securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
+          containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+        },
+      },
+    });
     assert.deepEqual(
       [rel.inputs.name, rel.inputs.repositoryOpts, rel.inputs.createNamespace, rel.inputs.maxHistory],
       ["reloader", { repo: "https://stakater.github.io/stakater-charts" }, false, 10],

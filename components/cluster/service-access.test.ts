@@ -39,7 +39,12 @@ describe("components/cluster/service-access", () => {
           metadata: {
             name: svc.serviceAccount,
             namespace: "veza-staging",
-            labels: { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "staging", "app.kubernetes.io/name": svc.serviceAccount },
+            labels: {
+              "app.kubernetes.io/part-of": "veza",
+              "app.kubernetes.io/managed-by": "pulumi",
+              "veza.io/environment": "staging",
+              "app.kubernetes.io/name": svc.serviceAccount,
+            },
           },
           automountServiceAccountToken: false,
         },
@@ -63,7 +68,13 @@ describe("components/cluster/service-access", () => {
       "secrets-reader-chat": [ref("secrets-reader-chat"), [sa("sa-chat")]],
     });
     // Their Pulumi names (and so URNs), sorted (bindings register as outputs resolve).
-    for (const type of [ROLE, BINDING]) assert.deepEqual(resourcesOfType(run, type).map((r) => r.name).sort(), ["access-secrets-reader", "access-secrets-reader-api", "access-secrets-reader-chat"]);
+    for (const type of [ROLE, BINDING])
+      assert.deepEqual(
+        resourcesOfType(run, type)
+          .map((r) => r.name)
+          .sort(),
+        ["access-secrets-reader", "access-secrets-reader-api", "access-secrets-reader-chat"],
+      );
     for (const r of [...resourcesOfType(run, ROLE), ...resourcesOfType(run, BINDING)]) {
       assert.equal(meta(r).namespace, "veza-staging");
       assert.deepEqual(meta(r).labels, { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "staging" });
@@ -89,7 +100,18 @@ describe("components/cluster/namespaces", () => {
   const NS = "kubernetes:core/v1:Namespace";
   const names = { workloads: "veza-production", vault: "vault", externalSecrets: "external-secrets" };
   const build = (protect?: boolean) =>
-    runProgram({ stack: "test", config: CONFIG, program: () => new Namespaces("namespaces", { names, holdSecrets: ["workloads", "vault"], podSecurity: { workloads: "restricted", vault: "restricted", externalSecrets: "restricted" }, labels: { "veza.io/environment": "production" }, protect }) });
+    runProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () =>
+        new Namespaces("namespaces", {
+          names,
+          holdSecrets: ["workloads", "vault"],
+          podSecurity: { workloads: "restricted", vault: "restricted", externalSecrets: "restricted" },
+          labels: { "veza.io/environment": "production" },
+          protect,
+        }),
+    });
 
   it("creates each namespace with the recommended labels and the caller's, parented to the component", async () => {
     const run = await build(true);
@@ -98,7 +120,20 @@ describe("components/cluster/namespaces", () => {
       resourcesOfType(run, NS).map((n) => [n.name, n.inputs, n.parent]),
       Object.entries(names).map(([role, name]) => [
         { workloads: "namespaces-workloads", vault: "namespaces-vault", externalSecrets: "namespaces-external-secrets" }[role],
-        { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "production", ...podSecurityLabels("restricted") } } },
+        {
+          apiVersion: "v1",
+          kind: "Namespace",
+          metadata: {
+            name,
+            labels: {
+              "app.kubernetes.io/name": name,
+              "app.kubernetes.io/part-of": "veza",
+              "app.kubernetes.io/managed-by": "pulumi",
+              "veza.io/environment": "production",
+              ...podSecurityLabels("restricted"),
+            },
+          },
+        },
         component.urn,
       ]),
     );
@@ -106,7 +141,10 @@ describe("components/cluster/namespaces", () => {
   });
 
   it("protects only the namespaces that hold secrets, and only when asked", async () => {
-    const protectedOnes = async (protect?: boolean) => resourcesOfType(await build(protect), NS).filter((n) => n.protect).map((n) => n.name);
+    const protectedOnes = async (protect?: boolean) =>
+      resourcesOfType(await build(protect), NS)
+        .filter((n) => n.protect)
+        .map((n) => n.name);
     assert.deepEqual(await protectedOnes(true), ["namespaces-workloads", "namespaces-vault"]);
     assert.deepEqual(await protectedOnes(false), []);
     assert.deepEqual(await protectedOnes(undefined), []);
@@ -121,7 +159,12 @@ describe("components/cluster/namespaces", () => {
       "pod-security.kubernetes.io/warn": "baseline",
       "pod-security.kubernetes.io/warn-version": "latest",
     });
-    const run = await runProgram({ stack: "test", config: CONFIG, program: () => new Namespaces("ns", { names: { workloads: "w", vault: "v" }, holdSecrets: [], podSecurity: { workloads: "restricted", vault: "privileged" } }) });
+    const run = await runProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () =>
+        new Namespaces("ns", { names: { workloads: "w", vault: "v" }, holdSecrets: [], podSecurity: { workloads: "restricted", vault: "privileged" } }),
+    });
     const labels = Object.fromEntries(resourcesOfType(run, NS).map((n) => [meta(n).name, meta(n).labels]));
     assert.deepEqual(labels.v, {
       "app.kubernetes.io/name": "v",
@@ -138,7 +181,16 @@ describe("components/cluster/namespaces", () => {
   });
 
   it("keeps a camelCase role's old child name as an alias, and gives a one-word role none", async () => {
-    const run = await runProgram({ stack: "test", config: CONFIG, program: () => new Namespaces("namespaces", { names: { vault: "vault", externalSecrets: "external-secrets" }, holdSecrets: [], podSecurity: { vault: "restricted", externalSecrets: "restricted" } }) });
+    const run = await runProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () =>
+        new Namespaces("namespaces", {
+          names: { vault: "vault", externalSecrets: "external-secrets" },
+          holdSecrets: [],
+          podSecurity: { vault: "restricted", externalSecrets: "restricted" },
+        }),
+    });
     const component = findResource(run, "veza:cluster:Namespaces", "namespaces");
     assert.deepEqual(
       resourcesOfType(run, NS).map((n) => [n.name, n.aliases]),
@@ -151,11 +203,18 @@ describe("components/cluster/namespaces", () => {
 
   it("refuses a namespace without a Pod Security level, naming each role, and accepts one with a level for every role", async () => {
     const build = (podSecurity: Record<string, PodSecurityLevel>) =>
-      runProgram({ stack: "test", config: CONFIG, program: () => new Namespaces("ns", { names: { workloads: "w", vault: "v", externalSecrets: "e" }, holdSecrets: [], podSecurity }) });
+      runProgram({
+        stack: "test",
+        config: CONFIG,
+        program: () => new Namespaces("ns", { names: { workloads: "w", vault: "v", externalSecrets: "e" }, holdSecrets: [], podSecurity }),
+      });
     await assert.rejects(build({ vault: "restricted" }), {
       message: '[podSecurity] has no level for workloads, externalSecrets: give each namespace "restricted", "baseline" or "privileged".',
     });
     const ok = await build({ workloads: "restricted", vault: "restricted", externalSecrets: "baseline" });
-    assert.deepEqual(resourcesOfType(ok, NS).map((n) => meta(n).name), ["w", "v", "e"]);
+    assert.deepEqual(
+      resourcesOfType(ok, NS).map((n) => meta(n).name),
+      ["w", "v", "e"],
+    );
   });
 });

@@ -40,7 +40,10 @@ export class ServiceAccess extends pulumi.ComponentResource {
       accounts[svc.name] = new k8sCore.ServiceAccount(
         `${name}-${svc.name}`,
         // Pods read their Secrets through the kubelet; an API token is only mounted where asked for.
-        { metadata: { name: svc.serviceAccount, namespace: args.namespace, labels: { ...labels, "app.kubernetes.io/name": svc.serviceAccount } }, automountServiceAccountToken: false },
+        {
+          metadata: { name: svc.serviceAccount, namespace: args.namespace, labels: { ...labels, "app.kubernetes.io/name": svc.serviceAccount } },
+          automountServiceAccountToken: false,
+        },
         child,
       );
       this.serviceAccounts[svc.name] = accounts[svc.name].metadata.name;
@@ -66,7 +69,12 @@ export class ServiceAccess extends pulumi.ComponentResource {
       );
     };
 
-    reader("secrets-reader", [args.sharedSecret], args.services.map((s) => s.name), "secrets-reader");
+    reader(
+      "secrets-reader",
+      [args.sharedSecret],
+      args.services.map((s) => s.name),
+      "secrets-reader",
+    );
     for (const svc of args.services) {
       const own = svc.secrets.filter((s) => s !== args.sharedSecret);
       if (own.length) reader(`secrets-reader-${svc.name}`, own, [svc.name], `secrets-reader-${svc.name}`);

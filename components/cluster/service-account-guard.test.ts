@@ -34,7 +34,12 @@ function evalCel(expressions: string[], cases: { object: unknown; request: unkno
   return JSON.parse(execFileSync(celBinary, { input: JSON.stringify({ expressions, cases }), encoding: "utf8" })) as unknown[][];
 }
 
-const pod = (serviceAccountName?: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: serviceAccountName ? { serviceAccountName, containers: [] } : { containers: [] } });
+const pod = (serviceAccountName?: string) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "p" },
+  spec: serviceAccountName ? { serviceAccountName, containers: [] } : { containers: [] },
+});
 const user = (username: string) => ({ userInfo: { username } });
 
 const SA_NAME = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
@@ -98,23 +103,35 @@ describe("components/cluster/service-account-guard", () => {
   });
 
   it("emits only the rules it has names for: no empty identity rule, no empty job rule", () => {
-    assert.deepEqual(guardValidations(["eso-vault-store", "eso-aws-store"], []), [IDENTITY_RULE("['eso-vault-store', 'eso-aws-store']", "eso-vault-store, eso-aws-store")]);
+    assert.deepEqual(guardValidations(["eso-vault-store", "eso-aws-store"], []), [
+      IDENTITY_RULE("['eso-vault-store', 'eso-aws-store']", "eso-vault-store, eso-aws-store"),
+    ]);
     assert.deepEqual(guardValidations([], ["secrets-rotation", "other-job"]), [JOB_RULE("['secrets-rotation', 'other-job']", "secrets-rotation, other-job")]);
   });
 
   it("guards a job-only or identity-only list, with the caller's labels, and exports the policy name", async () => {
-    const jobOnly = await run({ namespace: "veza-production", identityServiceAccounts: [], jobServiceAccounts: ["secrets-rotation"], labels: { "veza.io/environment": "production" } });
+    const jobOnly = await run({
+      namespace: "veza-production",
+      identityServiceAccounts: [],
+      jobServiceAccounts: ["secrets-rotation"],
+      labels: { "veza.io/environment": "production" },
+    });
     const labels = { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "production" };
     const vap = unwrapSecrets(findResource(jobOnly, VAP, "guard").inputs) as { metadata: unknown; spec: { validations: unknown } };
     assert.deepEqual(vap.metadata, { name: "veza-service-account-guard-veza-production", labels });
     assert.deepEqual(vap.spec.validations, [JOB_RULE("['secrets-rotation']", "secrets-rotation")]);
-    assert.deepEqual((unwrapSecrets(findResource(jobOnly, BINDING, "guard").inputs) as { metadata: unknown }).metadata, { name: "veza-service-account-guard-veza-production", labels });
+    assert.deepEqual((unwrapSecrets(findResource(jobOnly, BINDING, "guard").inputs) as { metadata: unknown }).metadata, {
+      name: "veza-service-account-guard-veza-production",
+      labels,
+    });
     const component = findResource(jobOnly, "veza:cluster:ServiceAccountGuard", "guard");
     assert.deepEqual(jobOnly.componentOutputs.get(component.urn), { policyName: "veza-service-account-guard-veza-production" });
     for (const r of jobOnly.resources.filter((x) => x.custom)) assert.equal(r.parent, component.urn);
 
     const identityOnly = await run({ namespace: "veza-production", identityServiceAccounts: ["eso-vault-store"] });
-    assert.deepEqual((unwrapSecrets(findResource(identityOnly, VAP, "guard").inputs) as { spec: { validations: unknown } }).spec.validations, [IDENTITY_RULE("['eso-vault-store']", "eso-vault-store")]);
+    assert.deepEqual((unwrapSecrets(findResource(identityOnly, VAP, "guard").inputs) as { spec: { validations: unknown } }).spec.validations, [
+      IDENTITY_RULE("['eso-vault-store']", "eso-vault-store"),
+    ]);
   });
 
   it("would catch a broken expression (the evaluator really compiles)", () => {
@@ -122,7 +139,9 @@ describe("components/cluster/service-account-guard", () => {
   });
 
   it("rejects names that could break out of the CEL string, and an empty guard, with exact messages", async () => {
-    assert.throws(() => guardValidations(["eso-vault-store', 'x"], []), { message: `ServiceAccount names must be DNS names (no quotes, no "*"); got "eso-vault-store', 'x".` });
+    assert.throws(() => guardValidations(["eso-vault-store', 'x"], []), {
+      message: `ServiceAccount names must be DNS names (no quotes, no "*"); got "eso-vault-store', 'x".`,
+    });
     await assert.rejects(run({ namespace: "veza-staging", identityServiceAccounts: [] }), {
       message: "[identityServiceAccounts] is empty and so is [jobServiceAccounts]: name the ServiceAccounts to guard, or do not create the guard.",
     });

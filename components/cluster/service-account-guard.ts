@@ -76,7 +76,10 @@ export class ServiceAccountGuard extends pulumi.ComponentResource {
     super("veza:cluster:ServiceAccountGuard", name, {}, opts);
     const jobOnly = args.jobServiceAccounts ?? [];
     if (args.identityServiceAccounts.length + jobOnly.length === 0) {
-      throw new pulumi.ResourceError("[identityServiceAccounts] is empty and so is [jobServiceAccounts]: name the ServiceAccounts to guard, or do not create the guard.", this);
+      throw new pulumi.ResourceError(
+        "[identityServiceAccounts] is empty and so is [jobServiceAccounts]: name the ServiceAccounts to guard, or do not create the guard.",
+        this,
+      );
     }
     let validations: { expression: string; message: string }[];
     try {

@@ -46,18 +46,30 @@ describe("components/eso/database-credentials", () => {
   });
 
   it("makes each service a generator that logs in as its own ServiceAccount and reads its own creds path", () => {
-    assert.deepEqual(generatorSpec(VAULT, { serviceAccount: "eso-db-backend-api", role: "eso-veza-production-db-backend-api", credsPath: "database/creds/veza-backend-api" }), {
-      path: "database/creds/veza-backend-api",
-      method: "GET",
-      resultType: "Data",
-      provider: {
-        server: "https://vault.vault-system.svc:8200",
-        caProvider: { type: "ConfigMap", name: "vault-ca", key: "ca.crt" },
-        auth: { kubernetes: { mountPath: "kubernetes", role: "eso-veza-production-db-backend-api", serviceAccountRef: { name: "eso-db-backend-api", audiences: ["vault"] } } },
+    assert.deepEqual(
+      generatorSpec(VAULT, { serviceAccount: "eso-db-backend-api", role: "eso-veza-production-db-backend-api", credsPath: "database/creds/veza-backend-api" }),
+      {
+        path: "database/creds/veza-backend-api",
+        method: "GET",
+        resultType: "Data",
+        provider: {
+          server: "https://vault.vault-system.svc:8200",
+          caProvider: { type: "ConfigMap", name: "vault-ca", key: "ca.crt" },
+          auth: {
+            kubernetes: {
+              mountPath: "kubernetes",
+              role: "eso-veza-production-db-backend-api",
+              serviceAccountRef: { name: "eso-db-backend-api", audiences: ["vault"] },
+            },
+          },
+        },
       },
-    });
+    );
     const generators = resourcesOfType(run, GENERATOR);
-    assert.deepEqual(generators.map((g) => (g.inputs.metadata as { name: string }).name), ["veza-backend-api-database", "veza-chat-server-database"]);
+    assert.deepEqual(
+      generators.map((g) => (g.inputs.metadata as { name: string }).name),
+      ["veza-backend-api-database", "veza-chat-server-database"],
+    );
     const release = findResource(run, "test:index:Bare", "eso-release");
     for (const g of generators) {
       assert.deepEqual(validateCustomResource(unwrapSecrets(g.inputs)), [], g.name);
@@ -69,7 +81,11 @@ describe("components/eso/database-credentials", () => {
 
   it("gives the services' generator accounts no mounted token, and the migration Job an account that reads only its Secret", () => {
     const accounts = resourcesOfType(run, SA).map((r) => [(r.inputs.metadata as { name: string }).name, r.inputs.automountServiceAccountToken]);
-    assert.deepEqual(accounts, [["eso-db-backend-api", false], ["eso-db-chat-server", false], ["veza-migrations", false]]);
+    assert.deepEqual(accounts, [
+      ["eso-db-backend-api", false],
+      ["eso-db-chat-server", false],
+      ["veza-migrations", false],
+    ]);
     const role = findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:Role", "database-credentials-migrations-reader");
     assert.deepEqual(role.inputs.rules, [{ apiGroups: [""], resources: ["secrets"], resourceNames: ["veza-migrations-secrets"], verbs: ["get"] }]);
     const binding = findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "database-credentials-migrations-reader");
@@ -87,7 +103,12 @@ describe("components/eso/database-credentials", () => {
         name: "veza-migrations-secrets",
         creationPolicy: "Owner",
         deletionPolicy: "Retain",
-        template: { engineVersion: "v2", type: "Opaque", mergePolicy: "Replace", data: { "database-url": "postgresql://{{ .username }}:{{ .password }}@postgres.veza.internal:5432/veza?sslmode=require" } },
+        template: {
+          engineVersion: "v2",
+          type: "Opaque",
+          mergePolicy: "Replace",
+          data: { "database-url": "postgresql://{{ .username }}:{{ .password }}@postgres.veza.internal:5432/veza?sslmode=require" },
+        },
       },
     });
     assert.deepEqual(validateCustomResource(unwrapSecrets(es.inputs)), []);
@@ -95,8 +116,15 @@ describe("components/eso/database-credentials", () => {
 
   it("refuses two services sharing a ServiceAccount, creating nothing", async () => {
     const shared = args().services.map((s) => ({ ...s, serviceAccount: "eso-db-shared" }));
-    const { run: failed, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new DatabaseCredentials("bad", args({ services: shared })) });
+    const { run: failed, error } = await tryRunProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => new DatabaseCredentials("bad", args({ services: shared })),
+    });
     assert.ok(error?.message.includes('[services] binds the ServiceAccount "eso-db-shared" twice; each service needs its own identity.'), String(error));
-    assert.deepEqual(failed.resources.filter((r) => r.custom), []);
+    assert.deepEqual(
+      failed.resources.filter((r) => r.custom),
+      [],
+    );
   });
 });

@@ -98,7 +98,11 @@ export function generatorSpec(vault: GeneratorVaultArgs, g: Pick<ServiceGenerato
 }
 
 /** The `spec` of the migration ExternalSecret. Pure, for tests. */
-export function migrationExternalSecretSpec(m: MigrationSecretArgs, database: DatabaseCredentialsArgs["database"], deletionPolicy: "Retain" | "Delete"): Record<string, unknown> {
+export function migrationExternalSecretSpec(
+  m: MigrationSecretArgs,
+  database: DatabaseCredentialsArgs["database"],
+  deletionPolicy: "Retain" | "Delete",
+): Record<string, unknown> {
   return {
     refreshInterval: m.refreshInterval,
     secretStoreRef: { name: m.storeName, kind: "SecretStore" },
@@ -151,7 +155,12 @@ export class DatabaseCredentials extends pulumi.ComponentResource {
       );
       const generator = new CustomResource(
         `${name}-${svc.service}`,
-        { apiVersion: GENERATORS_API_VERSION, kind: "VaultDynamicSecret", metadata: { name: svc.generatorName, namespace: args.namespace, labels }, spec: generatorSpec(args.vault, svc) },
+        {
+          apiVersion: GENERATORS_API_VERSION,
+          kind: "VaultDynamicSecret",
+          metadata: { name: svc.generatorName, namespace: args.namespace, labels },
+          spec: generatorSpec(args.vault, svc),
+        },
         { ...child, dependsOn: [...(args.dependsOn ?? []), sa] },
       );
       this.generatorNames[svc.service] = generator.metadata.name;
@@ -172,7 +181,10 @@ export class DatabaseCredentials extends pulumi.ComponentResource {
       );
       const jobAccount = new k8sCore.ServiceAccount(
         `${name}-migrations-job`,
-        { metadata: { name: m.jobServiceAccount, namespace: args.namespace, labels: { ...labels, "app.kubernetes.io/name": m.jobServiceAccount } }, automountServiceAccountToken: false },
+        {
+          metadata: { name: m.jobServiceAccount, namespace: args.namespace, labels: { ...labels, "app.kubernetes.io/name": m.jobServiceAccount } },
+          automountServiceAccountToken: false,
+        },
         child,
       );
       const role = new k8sRbac.Role(
@@ -194,6 +206,10 @@ export class DatabaseCredentials extends pulumi.ComponentResource {
       );
       this.migrationSecretName = es.metadata.name;
     }
-    this.registerOutputs({ generatorNames: this.generatorNames, generators: this.generators, ...(this.migrationSecretName ? { migrationSecretName: this.migrationSecretName } : {}) });
+    this.registerOutputs({
+      generatorNames: this.generatorNames,
+      generators: this.generators,
+      ...(this.migrationSecretName ? { migrationSecretName: this.migrationSecretName } : {}),
+    });
   }
 }

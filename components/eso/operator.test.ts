@@ -37,10 +37,7 @@ describe("components/eso/operator: Helm values", () => {
     assert.equal(ESO_CHART_VERSION, chartVersion("external-secrets"));
     assert.equal(ESO_APP_VERSION, chartAppVersion("external-secrets"));
     const v = esoValues(W) as { image: { tag: string }; webhook: { image: { tag: string } }; certController: { image: { tag: string } } };
-    assert.deepEqual(
-      [v.image.tag, v.webhook.image.tag, v.certController.image.tag],
-      Array(3).fill(chartAppVersion("external-secrets")),
-    );
+    assert.deepEqual([v.image.tag, v.webhook.image.tag, v.certController.image.tag], Array(3).fill(chartAppVersion("external-secrets")));
   });
 
   for (const replicas of [1, 2]) {
@@ -144,13 +141,21 @@ describe("components/eso/operator: Helm values", () => {
   });
 
   it("requires the watched namespace and ServiceAccount names without wildcards, with exact messages", () => {
-    assert.deepEqual(esoArgsErrors({ watchNamespace: "" }), ["[watchNamespace] is required: the one namespace ESO reconciles (its Secrets access is scoped to it), e.g. the workload namespace."]);
-    assert.deepEqual(esoArgsErrors({ ...W, tokenServiceAccounts: ["eso-vault-store", "*"] }), ['[tokenServiceAccounts] must list ServiceAccount names (no "*"); got "*".']);
+    assert.deepEqual(esoArgsErrors({ watchNamespace: "" }), [
+      "[watchNamespace] is required: the one namespace ESO reconciles (its Secrets access is scoped to it), e.g. the workload namespace.",
+    ]);
+    assert.deepEqual(esoArgsErrors({ ...W, tokenServiceAccounts: ["eso-vault-store", "*"] }), [
+      '[tokenServiceAccounts] must list ServiceAccount names (no "*"); got "*".',
+    ]);
   });
 
   it("appends a validated digest to the image tag of all three components", () => {
     const digest = `sha256:${"ab".repeat(32)}`;
-    const v = esoValues({ ...W, imageDigest: digest }) as { image: { tag: string }; webhook: { image: { tag: string } }; certController: { image: { tag: string } } };
+    const v = esoValues({ ...W, imageDigest: digest }) as {
+      image: { tag: string };
+      webhook: { image: { tag: string } };
+      certController: { image: { tag: string } };
+    };
     assert.deepEqual([v.image.tag, v.webhook.image.tag, v.certController.image.tag], Array(3).fill(`v2.9.0@${digest}`));
     assert.deepEqual(validateHelmValues("external-secrets", v), []);
     assert.deepEqual(esoArgsErrors({ ...W, imageDigest: "sha256:abc" }), ['[imageDigest] must be "sha256:" and 64 lowercase hex digits; got "sha256:abc".']);
@@ -175,7 +180,9 @@ describe("components/eso/operator: CRDs at preview", () => {
     const pkg = JSON.parse(fs.readFileSync(require.resolve("@pulumi/kubernetes/package.json"), "utf8")) as { version: string };
     const [major, minor] = pkg.version.split(".").map(Number);
     assert.ok(major > 4 || (major === 4 && minor >= 32), `@pulumi/kubernetes ${pkg.version} is older than 4.32.0`);
-    const declared = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/kubernetes"];
+    const declared = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies[
+      "@pulumi/kubernetes"
+    ];
     assert.match(declared, /^\^4\.(3[2-9]|[4-9]\d)\./, "package.json must not allow a @pulumi/kubernetes older than 4.32");
   });
 });
@@ -192,7 +199,10 @@ describe("components/eso/operator: resources", () => {
   });
 
   it("registers exactly the component and one Release", async () => {
-    const mine = plain.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => `${r.type}::${r.name}`).sort();
+    const mine = plain.resources
+      .filter((r) => r.type !== "pulumi:pulumi:Stack")
+      .map((r) => `${r.type}::${r.name}`)
+      .sort();
     assert.deepEqual(mine, [`${RELEASE}::eso`, `${COMPONENT}::eso`]);
   });
 
@@ -214,7 +224,10 @@ describe("components/eso/operator: resources", () => {
   });
 
   it("does not protect anything by default", async () => {
-    assert.deepEqual(plain.resources.filter((r) => r.protect).map((r) => r.name), []);
+    assert.deepEqual(
+      plain.resources.filter((r) => r.protect).map((r) => r.name),
+      [],
+    );
   });
 
   it("registers exactly release, serviceAccountName and namespace as outputs", async () => {
@@ -227,7 +240,10 @@ describe("components/eso/operator: resources", () => {
   it("protects the release when asked, labels the chart, and passes the provider on", async () => {
     const labels = { team: "platform" };
     const r = await run({ ...W, tokenServiceAccounts: [], namespace: "eso", replicas: 2, protect: true, labels }, { provider: true });
-    assert.deepEqual(r.resources.filter((x) => x.protect).map((x) => x.name), ["eso"]);
+    assert.deepEqual(
+      r.resources.filter((x) => x.protect).map((x) => x.name),
+      ["eso"],
+    );
     const rel = findResource(r, RELEASE, "eso");
     assert.deepEqual(unwrapSecrets(rel.inputs.values), esoValues({ ...W, replicas: 2, labels }));
     assert.deepEqual((unwrapSecrets(rel.inputs.values) as { commonLabels: unknown }).commonLabels, labels);
@@ -237,8 +253,16 @@ describe("components/eso/operator: resources", () => {
 
   it("grants serviceaccounts/token create on the stores' accounts by name, in the watched namespace, to the controller only", async () => {
     const r = await run({ ...W, namespace: "external-secrets", tokenServiceAccounts: ["eso-vault-store", "eso-aws-store", "eso-vault-store"] });
-    const mine = r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack").map((x) => `${x.type}::${x.name}`).sort();
-    assert.deepEqual(mine, [`${RELEASE}::eso`, "kubernetes:rbac.authorization.k8s.io/v1:Role::eso-token-create", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::eso-token-create", `${COMPONENT}::eso`]);
+    const mine = r.resources
+      .filter((x) => x.type !== "pulumi:pulumi:Stack")
+      .map((x) => `${x.type}::${x.name}`)
+      .sort();
+    assert.deepEqual(mine, [
+      `${RELEASE}::eso`,
+      "kubernetes:rbac.authorization.k8s.io/v1:Role::eso-token-create",
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::eso-token-create",
+      `${COMPONENT}::eso`,
+    ]);
     const role = findResource(r, "kubernetes:rbac.authorization.k8s.io/v1:Role", "eso-token-create");
     assert.deepEqual(unwrapSecrets(role.inputs), {
       apiVersion: "rbac.authorization.k8s.io/v1",
@@ -248,7 +272,9 @@ describe("components/eso/operator: resources", () => {
     });
     assert.deepEqual(tokenCreateRule(["a"]), { apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: ["a"], verbs: ["create"] });
     const binding = findResource(r, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "eso-token-create");
-    assert.deepEqual((unwrapSecrets(binding.inputs) as { subjects: unknown }).subjects, [{ kind: "ServiceAccount", name: "external-secrets", namespace: "external-secrets" }]);
+    assert.deepEqual((unwrapSecrets(binding.inputs) as { subjects: unknown }).subjects, [
+      { kind: "ServiceAccount", name: "external-secrets", namespace: "external-secrets" },
+    ]);
   });
 
   it("refuses invalid replicas with a ResourceError naming the argument", async () => {

@@ -232,7 +232,11 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
       const role = new k8sRbac.Role(
         `${name}-token-create`,
         {
-          metadata: { name: "external-secrets-token-create", namespace: args.watchNamespace, labels: { "app.kubernetes.io/managed-by": "pulumi", ...args.labels } },
+          metadata: {
+            name: "external-secrets-token-create",
+            namespace: args.watchNamespace,
+            labels: { "app.kubernetes.io/managed-by": "pulumi", ...args.labels },
+          },
           rules: [tokenCreateRule(tokenAccounts)],
         },
         { parent: this, provider: args.provider },
@@ -240,7 +244,11 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
       new k8sRbac.RoleBinding(
         `${name}-token-create`,
         {
-          metadata: { name: "external-secrets-token-create", namespace: args.watchNamespace, labels: { "app.kubernetes.io/managed-by": "pulumi", ...args.labels } },
+          metadata: {
+            name: "external-secrets-token-create",
+            namespace: args.watchNamespace,
+            labels: { "app.kubernetes.io/managed-by": "pulumi", ...args.labels },
+          },
           roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
           subjects: [{ kind: "ServiceAccount", name: ESO_SERVICE_ACCOUNT, namespace: args.namespace }],
         },

@@ -25,7 +25,12 @@ describe("components/eso/rotation-job", () => {
   it("lets its ServiceAccount get and patch only the named ExternalSecrets: no Deployments, nothing cluster-wide", () => {
     const role = findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:Role", "rotation");
     assert.deepEqual(role.inputs.rules, [
-      { apiGroups: ["external-secrets.io"], resources: ["externalsecrets"], resourceNames: ["veza-secrets", "veza-backend-api-secrets"], verbs: ["get", "patch"] },
+      {
+        apiGroups: ["external-secrets.io"],
+        resources: ["externalsecrets"],
+        resourceNames: ["veza-secrets", "veza-backend-api-secrets"],
+        verbs: ["get", "patch"],
+      },
     ]);
     assert.deepEqual(role.inputs.rules, rotationRules(ARGS));
     const binding = findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "rotation");
@@ -37,7 +42,11 @@ describe("components/eso/rotation-job", () => {
 
   it("only force-syncs (Reloader restarts pods once ESO has written), with a pinned non-root read-only image", () => {
     const cron = findResource(run, "kubernetes:batch/v1:CronJob", "rotation");
-    const spec = cron.inputs.spec as { schedule: string; concurrencyPolicy: string; jobTemplate: { spec: { template: { spec: { serviceAccountName: string; initContainers?: Container[]; containers: Container[] } } } } };
+    const spec = cron.inputs.spec as {
+      schedule: string;
+      concurrencyPolicy: string;
+      jobTemplate: { spec: { template: { spec: { serviceAccountName: string; initContainers?: Container[]; containers: Container[] } } } };
+    };
     assert.equal((cron.inputs.metadata as { name: string }).name, "secrets-rotation");
     assert.equal(spec.schedule, "0 3 * * *");
     assert.equal(spec.concurrencyPolicy, "Forbid");
@@ -52,7 +61,13 @@ describe("components/eso/rotation-job", () => {
       assert.equal(c.image, KUBECTL_IMAGE);
       assert.match(c.image, /:v\d+\.\d+\.\d+$/);
       assert.deepEqual(c.securityContext, {
-        runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        runAsGroup: 65532,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
       });
     }
     assert.ok(cron.dependencies.includes(findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "rotation").urn));
@@ -62,7 +77,13 @@ describe("components/eso/rotation-job", () => {
     const cron = findResource(run, "kubernetes:batch/v1:CronJob", "rotation");
     const labels = { "app.kubernetes.io/name": "secrets-rotation", "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi" };
     const securityContext = {
-      runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
     };
     const container = (name: string, args: string[]) => ({
       name,
@@ -97,14 +118,28 @@ describe("components/eso/rotation-job", () => {
                 restartPolicy: "Never",
                 securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
                 volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
-                containers: [container("force-sync", ["annotate", "--overwrite", "-n", "veza-staging", "externalsecret/veza-secrets", "externalsecret/veza-backend-api-secrets", "force-sync=$(POD_NAME)"])],
+                containers: [
+                  container("force-sync", [
+                    "annotate",
+                    "--overwrite",
+                    "-n",
+                    "veza-staging",
+                    "externalsecret/veza-secrets",
+                    "externalsecret/veza-backend-api-secrets",
+                    "force-sync=$(POD_NAME)",
+                  ]),
+                ],
               },
             },
           },
         },
       },
     });
-    for (const type of ["kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"]) {
+    for (const type of [
+      "kubernetes:core/v1:ServiceAccount",
+      "kubernetes:rbac.authorization.k8s.io/v1:Role",
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    ]) {
       assert.deepEqual(findResource(run, type, "rotation").inputs.metadata, { name: "secrets-rotation", namespace: "veza-staging", labels }, type);
     }
     const component = findResource(run, "veza:eso:RotationJob", "rotation");
@@ -125,9 +160,14 @@ describe("components/eso/rotation-job", () => {
     assert.ok(cron.dependencies.includes(findResource(r, "test:index:Bare", "eso").urn), "the CronJob waits for the ESO release");
     assert.equal((cron.inputs.metadata as { name: string }).name, "nightly");
     assert.equal((cron.inputs.metadata as { labels: Record<string, string> }).labels.team, "platform");
-    const pod = (cron.inputs.spec as { jobTemplate: { spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } } } }).jobTemplate.spec.template.spec;
+    const pod = (cron.inputs.spec as { jobTemplate: { spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } } } }).jobTemplate
+      .spec.template.spec;
     assert.deepEqual([pod.serviceAccountName, pod.containers[0].image], ["nightly", "mirror.example:5000/kubectl:v1.34.0"]);
-    assert.deepEqual(findResource(r, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "rot").inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "nightly" });
+    assert.deepEqual(findResource(r, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "rot").inputs.roleRef, {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "Role",
+      name: "nightly",
+    });
     assert.equal(resourcesOfType(r, "kubernetes:core/v1:ServiceAccount").length, 1);
   });
 
@@ -138,7 +178,10 @@ describe("components/eso/rotation-job", () => {
     ["externalSecrets", [], "[externalSecrets] must name at least one ExternalSecret to sync."],
   ] as const) {
     it(`refuses ${field} ${JSON.stringify(value)}`, async () => {
-      await assert.rejects(runProgram({ stack: "test", config: CONFIG, program: () => new RotationJob("r", { ...ARGS, [field]: value }) }), (e: Error) => e.message === message);
+      await assert.rejects(
+        runProgram({ stack: "test", config: CONFIG, program: () => new RotationJob("r", { ...ARGS, [field]: value }) }),
+        (e: Error) => e.message === message,
+      );
     });
   }
 
@@ -148,7 +191,9 @@ describe("components/eso/rotation-job", () => {
     ["image", "registry.k8s.io/kubectl", '[image] must be pinned to a version tag; got "registry.k8s.io/kubectl".'],
   ] as const) {
     it(`refuses ${field} ${value}`, async () => {
-      await assert.rejects(runProgram({ stack: "test", config: CONFIG, program: () => new RotationJob("r", { ...ARGS, [field]: value }) }), (e: Error) => e.message.includes(message));
+      await assert.rejects(runProgram({ stack: "test", config: CONFIG, program: () => new RotationJob("r", { ...ARGS, [field]: value }) }), (e: Error) =>
+        e.message.includes(message),
+      );
     });
   }
 });

@@ -117,7 +117,14 @@ export class RotationJob extends pulumi.ComponentResource {
                     {
                       name: "force-sync",
                       image,
-                      args: ns.apply((n) => ["annotate", "--overwrite", "-n", n, ...args.externalSecrets.map((e) => `externalsecret/${e}`), "force-sync=$(POD_NAME)"]),
+                      args: ns.apply((n) => [
+                        "annotate",
+                        "--overwrite",
+                        "-n",
+                        n,
+                        ...args.externalSecrets.map((e) => `externalsecret/${e}`),
+                        "force-sync=$(POD_NAME)",
+                      ]),
                       env,
                       volumeMounts,
                       securityContext,

@@ -8,11 +8,42 @@ const CR = "kubernetes:external-secrets.io/v1:SecretStore";
 const SA = "kubernetes:core/v1:ServiceAccount";
 
 const STORES: StoreSpec[] = [
-  { kind: "vault", name: "vault-store", server: "https://vault.vault-system.svc:8200", kvMount: "secret", authMountPath: "kubernetes", role: "eso-veza-production", audience: "vault", caConfigMap: "vault-ca" },
-  { kind: "vault", name: "vault-database-store", server: "https://vault.vault-system.svc:8200", authMountPath: "kubernetes", role: "eso-veza-production", audience: "vault", caConfigMap: "vault-ca", serviceAccount: "eso-vault-store" },
+  {
+    kind: "vault",
+    name: "vault-store",
+    server: "https://vault.vault-system.svc:8200",
+    kvMount: "secret",
+    authMountPath: "kubernetes",
+    role: "eso-veza-production",
+    audience: "vault",
+    caConfigMap: "vault-ca",
+  },
+  {
+    kind: "vault",
+    name: "vault-database-store",
+    server: "https://vault.vault-system.svc:8200",
+    authMountPath: "kubernetes",
+    role: "eso-veza-production",
+    audience: "vault",
+    caConfigMap: "vault-ca",
+    serviceAccount: "eso-vault-store",
+  },
   { kind: "aws", name: "aws-store", region: "eu-west-1", roleArn: "arn:aws:iam::123456789012:role/eso-veza-production" },
-  { kind: "gcp", name: "gcp-store", projectId: "veza-prod", serviceAccountEmail: "eso-veza-production@veza-prod.iam.gserviceaccount.com", clusterLocation: "europe-west1", clusterName: "veza" },
-  { kind: "azure", name: "azure-store", vaultUrl: "https://veza-production-kv.vault.azure.net/", tenantId: "00000000-0000-0000-0000-000000000000", clientId: "11111111-1111-1111-1111-111111111111" },
+  {
+    kind: "gcp",
+    name: "gcp-store",
+    projectId: "veza-prod",
+    serviceAccountEmail: "eso-veza-production@veza-prod.iam.gserviceaccount.com",
+    clusterLocation: "europe-west1",
+    clusterName: "veza",
+  },
+  {
+    kind: "azure",
+    name: "azure-store",
+    vaultUrl: "https://veza-production-kv.vault.azure.net/",
+    tenantId: "00000000-0000-0000-0000-000000000000",
+    clientId: "11111111-1111-1111-1111-111111111111",
+  },
 ];
 
 describe("components/eso/secret-stores", () => {
@@ -22,7 +53,10 @@ describe("components/eso/secret-stores", () => {
   });
 
   it("registers one namespaced SecretStore and one ServiceAccount per backend, nothing cluster-wide", () => {
-    const names = (type: string) => resourcesOfType(run, type).map((r) => (r.inputs.metadata as { name: string }).name).sort();
+    const names = (type: string) =>
+      resourcesOfType(run, type)
+        .map((r) => (r.inputs.metadata as { name: string }).name)
+        .sort();
     assert.deepEqual(names(CR), STORES.map((s) => s.name).sort());
     // The database store shares the KV store's account (one Vault role per environment).
     assert.deepEqual(names(SA), ["eso-aws-store", "eso-azure-store", "eso-gcp-store", "eso-vault-store"]);
@@ -48,17 +82,37 @@ describe("components/eso/secret-stores", () => {
     assert.deepEqual((spec("vault-database-store").vault as { version: string; path?: string }).version, "v1");
     assert.deepEqual((spec("vault-database-store").vault as { auth: unknown }).auth, (spec("vault-store").vault as { auth: unknown }).auth);
     assert.equal((spec("vault-database-store").vault as { path?: string }).path, undefined);
-    assert.deepEqual(spec("aws-store"), { aws: { service: "SecretsManager", region: "eu-west-1", auth: { jwt: { serviceAccountRef: { name: "eso-aws-store" } } } } });
+    assert.deepEqual(spec("aws-store"), {
+      aws: { service: "SecretsManager", region: "eu-west-1", auth: { jwt: { serviceAccountRef: { name: "eso-aws-store" } } } },
+    });
     assert.deepEqual(spec("gcp-store"), {
-      gcpsm: { projectID: "veza-prod", auth: { workloadIdentity: { serviceAccountRef: { name: "eso-gcp-store" }, clusterLocation: "europe-west1", clusterName: "veza", clusterProjectID: "veza-prod" } } },
+      gcpsm: {
+        projectID: "veza-prod",
+        auth: {
+          workloadIdentity: {
+            serviceAccountRef: { name: "eso-gcp-store" },
+            clusterLocation: "europe-west1",
+            clusterName: "veza",
+            clusterProjectID: "veza-prod",
+          },
+        },
+      },
     });
     assert.deepEqual(spec("azure-store"), {
-      azurekv: { authType: "WorkloadIdentity", vaultUrl: "https://veza-production-kv.vault.azure.net/", tenantId: "00000000-0000-0000-0000-000000000000", serviceAccountRef: { name: "eso-azure-store" } },
+      azurekv: {
+        authType: "WorkloadIdentity",
+        vaultUrl: "https://veza-production-kv.vault.azure.net/",
+        tenantId: "00000000-0000-0000-0000-000000000000",
+        serviceAccountRef: { name: "eso-azure-store" },
+      },
     });
     const ann = (name: string) => (findResource(run, SA, `stores-eso-${name}`).inputs.metadata as { annotations?: Record<string, string> }).annotations ?? {};
     assert.deepEqual(ann("aws-store"), { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/eso-veza-production" });
     assert.deepEqual(ann("gcp-store"), { "iam.gke.io/gcp-service-account": "eso-veza-production@veza-prod.iam.gserviceaccount.com" });
-    assert.deepEqual(ann("azure-store"), { "azure.workload.identity/client-id": "11111111-1111-1111-1111-111111111111", "azure.workload.identity/tenant-id": "00000000-0000-0000-0000-000000000000" });
+    assert.deepEqual(ann("azure-store"), {
+      "azure.workload.identity/client-id": "11111111-1111-1111-1111-111111111111",
+      "azure.workload.identity/tenant-id": "00000000-0000-0000-0000-000000000000",
+    });
     assert.deepEqual(ann("vault-store"), {});
   });
 

@@ -109,7 +109,9 @@ export function storeProvider(store: StoreSpec): Record<string, unknown> {
       return {
         gcpsm: {
           projectID: store.projectId,
-          auth: { workloadIdentity: { serviceAccountRef, clusterLocation: store.clusterLocation, clusterName: store.clusterName, clusterProjectID: store.projectId } },
+          auth: {
+            workloadIdentity: { serviceAccountRef, clusterLocation: store.clusterLocation, clusterName: store.clusterName, clusterProjectID: store.projectId },
+          },
         },
       };
     case "azure":

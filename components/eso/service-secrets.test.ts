@@ -76,8 +76,13 @@ describe("components/eso/service-secrets", () => {
   });
 
   it("adds sslrootcert to database-url when the services' CA path is given", () => {
-    const spec = externalSecretSpec({ ...vaultArgs, database: { ...DATABASE, sslMode: "verify-full", sslRootCert: "/etc/veza/postgres/ca.crt" } }, CHAT) as { target: { template: { data: Record<string, string> } } };
-    assert.equal(spec.target.template.data["database-url"], 'postgresql://{{ index . "db_username" }}:{{ index . "db_password" }}@postgres.veza.internal:5432/veza?sslmode=verify-full&sslrootcert=/etc/veza/postgres/ca.crt');
+    const spec = externalSecretSpec({ ...vaultArgs, database: { ...DATABASE, sslMode: "verify-full", sslRootCert: "/etc/veza/postgres/ca.crt" } }, CHAT) as {
+      target: { template: { data: Record<string, string> } };
+    };
+    assert.equal(
+      spec.target.template.data["database-url"],
+      'postgresql://{{ index . "db_username" }}:{{ index . "db_password" }}@postgres.veza.internal:5432/veza?sslmode=verify-full&sslrootcert=/etc/veza/postgres/ca.crt',
+    );
   });
 
   it("reads one cloud secret per key where the backend keeps one secret per key", () => {
@@ -89,11 +94,17 @@ describe("components/eso/service-secrets", () => {
       deletionPolicy: undefined,
     };
     const spec = externalSecretSpec(args, CHAT) as { data: unknown; dataFrom?: unknown; target: { creationPolicy: string; deletionPolicy: string } };
-    assert.deepEqual(spec.data, CHAT.keys.map((k) => ({ secretKey: k, remoteRef: { key: `veza/production/${k}` } })));
+    assert.deepEqual(
+      spec.data,
+      CHAT.keys.map((k) => ({ secretKey: k, remoteRef: { key: `veza/production/${k}` } })),
+    );
     assert.equal(spec.dataFrom, undefined);
     assert.deepEqual([spec.target.creationPolicy, spec.target.deletionPolicy], ["Merge", "Delete"]);
     assert.equal(providerCallsPerRefresh(args, CHAT), 5);
-    assert.throws(() => externalSecretSpec({ ...args, source: { ...args.source, remoteKeys: {} } as ServiceSecretsArgs["source"] }, CHAT), /no remote key for "database-url" in the aws-store source/);
+    assert.throws(
+      () => externalSecretSpec({ ...args, source: { ...args.source, remoteKeys: {} } as ServiceSecretsArgs["source"] }, CHAT),
+      /no remote key for "database-url" in the aws-store source/,
+    );
   });
 
   it("registers one valid external-secrets.io/v1 ExternalSecret per Secret, after what it depends on", async () => {
@@ -117,7 +128,14 @@ describe("components/eso/service-secrets", () => {
   });
 
   it("passes the caller's refresh interval, policies and labels through, and templates without annotations when none are given", async () => {
-    const args: ServiceSecretsArgs = { ...vaultArgs, refreshInterval: "37m", creationPolicy: undefined, deletionPolicy: undefined, secretAnnotations: undefined, labels: { "veza.io/environment": "staging" } };
+    const args: ServiceSecretsArgs = {
+      ...vaultArgs,
+      refreshInterval: "37m",
+      creationPolicy: undefined,
+      deletionPolicy: undefined,
+      secretAnnotations: undefined,
+      labels: { "veza.io/environment": "staging" },
+    };
     const run = await runProgram({ stack: "test", config: CONFIG, program: () => new ServiceSecrets("s", args) });
     const shared = findResource(run, ES, "s-veza-secrets");
     assert.deepEqual(shared.inputs.metadata, {
@@ -125,11 +143,16 @@ describe("components/eso/service-secrets", () => {
       namespace: "veza-production",
       labels: { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "staging" },
     });
-    const spec = shared.inputs.spec as { refreshInterval: string; target: { creationPolicy: string; deletionPolicy: string; template: Record<string, unknown> } };
+    const spec = shared.inputs.spec as {
+      refreshInterval: string;
+      target: { creationPolicy: string; deletionPolicy: string; template: Record<string, unknown> };
+    };
     assert.equal(spec.refreshInterval, "37m");
     assert.deepEqual([spec.target.creationPolicy, spec.target.deletionPolicy], ["Owner", "Delete"]);
     assert.equal(spec.target.template.metadata, undefined);
-    assert.deepEqual(run.componentOutputs.get(findResource(run, "veza:eso:ServiceSecrets", "s").urn), { externalSecretNames: ["veza-secrets", "veza-chat-server-secrets"] });
+    assert.deepEqual(run.componentOutputs.get(findResource(run, "veza:eso:ServiceSecrets", "s").urn), {
+      externalSecretNames: ["veza-secrets", "veza-chat-server-secrets"],
+    });
   });
 
   it("reads the database credentials only for Secrets that hold database-url, and Vault KV only for Secrets with other keys", () => {
@@ -137,18 +160,30 @@ describe("components/eso/service-secrets", () => {
     const onlyDb = { name: "veza-chat-server-secrets", keys: ["database-url"] };
     const noDb = { name: "no-db", keys: ["redis-url"] };
     const db = externalSecretSpec(vaultArgs, onlyDb) as { dataFrom: { extract?: unknown; sourceRef?: { generatorRef: { name: string } } }[] };
-    assert.deepEqual(db.dataFrom.map((d) => d.sourceRef?.generatorRef.name), ["veza-chat-server-database"]);
+    assert.deepEqual(
+      db.dataFrom.map((d) => d.sourceRef?.generatorRef.name),
+      ["veza-chat-server-database"],
+    );
     assert.equal(providerCallsPerRefresh(vaultArgs, onlyDb), 1);
-    const kv = externalSecretSpec(vaultArgs, noDb) as { dataFrom: { extract: { key: string }; sourceRef?: unknown }[]; target: { template: { data: Record<string, string> } } };
+    const kv = externalSecretSpec(vaultArgs, noDb) as {
+      dataFrom: { extract: { key: string }; sourceRef?: unknown }[];
+      target: { template: { data: Record<string, string> } };
+    };
     assert.deepEqual(kv.dataFrom, [{ extract: { key: "veza/production" } }]);
     assert.deepEqual(kv.target.template.data, { "redis-url": '{{ index . "redis-url" }}' });
     assert.equal(providerCallsPerRefresh(vaultArgs, noDb), 1);
     assert.equal(providerCallsPerRefresh({ ...vaultArgs, database: undefined }, SHARED), 1);
     // Without a database source, database-url is an ordinary key of the KV secret.
-    const plain = externalSecretSpec({ ...vaultArgs, database: undefined }, onlyDb) as { dataFrom: unknown[]; target: { template: { data: Record<string, string> } } };
+    const plain = externalSecretSpec({ ...vaultArgs, database: undefined }, onlyDb) as {
+      dataFrom: unknown[];
+      target: { template: { data: Record<string, string> } };
+    };
     assert.deepEqual(plain.dataFrom, [{ extract: { key: "veza/production" } }]);
     assert.deepEqual(plain.target.template.data, { "database-url": '{{ index . "database-url" }}' });
-    const empty = externalSecretSpec({ ...vaultArgs, source: { kind: "per-key", storeName: "aws-store", remoteKeys: {} } }, onlyDb) as { data: unknown[]; dataFrom: unknown[] };
+    const empty = externalSecretSpec({ ...vaultArgs, source: { kind: "per-key", storeName: "aws-store", remoteKeys: {} } }, onlyDb) as {
+      data: unknown[];
+      dataFrom: unknown[];
+    };
     assert.deepEqual(empty.data, []);
     assert.equal(empty.dataFrom.length, 1);
     assert.equal(providerCallsPerRefresh({ ...vaultArgs, database: undefined, source: { kind: "per-key", storeName: "s", remoteKeys: {} } }, { keys: [] }), 0);
@@ -159,7 +194,8 @@ describe("components/eso/service-secrets", () => {
     const { run, error } = await tryRunProgram({
       stack: "test",
       config: CONFIG,
-      program: () => new ServiceSecrets("s", { ...vaultArgs, database: undefined, source: { kind: "per-key", storeName: "aws-store", remoteKeys: { "redis-url": "r" } } }),
+      program: () =>
+        new ServiceSecrets("s", { ...vaultArgs, database: undefined, source: { kind: "per-key", storeName: "aws-store", remoteKeys: { "redis-url": "r" } } }),
     });
     assert.equal(error?.message, '[source] no remote key for "jwt-secret" in the aws-store source: every key of every Secret needs one.');
     assert.deepEqual(resourcesOfType(run, ES), []);

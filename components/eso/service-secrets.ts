@@ -74,7 +74,10 @@ function ref(key: string): string {
 const DB_PREFIX = "db_";
 
 /** The `spec` of the ExternalSecret producing one Secret. Pure, for tests. */
-export function externalSecretSpec(args: Omit<ServiceSecretsArgs, "namespace" | "secrets" | "dependsOn" | "provider" | "labels">, secret: { name: string; keys: string[] }): Record<string, unknown> {
+export function externalSecretSpec(
+  args: Omit<ServiceSecretsArgs, "namespace" | "secrets" | "dependsOn" | "provider" | "labels">,
+  secret: { name: string; keys: string[] },
+): Record<string, unknown> {
   const db = args.database && secret.keys.includes(args.database.key) ? args.database : undefined;
   const ordinary = secret.keys.filter((k) => k !== db?.key);
   const spec: Record<string, unknown> = {

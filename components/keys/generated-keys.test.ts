@@ -1,6 +1,16 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { BareResource, findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../harness";
+import {
+  BareResource,
+  findResource,
+  isSecret,
+  plaintextOccurrences,
+  resourcesOfType,
+  runProgram,
+  tryRunProgram,
+  unwrapSecrets,
+  type ProgramRun,
+} from "../../harness";
 import { generatedSecrets } from "../catalog";
 import { SPEC_CATALOG } from "../../test/catalog-fixture";
 import { DEFAULT_EPOCH, GeneratedKeys, type GeneratedKeySpec, rotationPeriod, rotationSlots } from "./generated-keys";
@@ -12,7 +22,12 @@ const P = 90;
 const at = (ms: number) => new Date(DEFAULT_EPOCH.getTime() + ms);
 
 /** The catalog's generated keys: jwt-secret (64, keepPrevious), chat- and stream-server-secret (48). */
-const KEYS: GeneratedKeySpec[] = generatedSecrets(SPEC_CATALOG).map((s) => ({ key: s.key, length: s.source.length, rotationDays: s.source.rotationDays, keepPrevious: s.source.keepPrevious }));
+const KEYS: GeneratedKeySpec[] = generatedSecrets(SPEC_CATALOG).map((s) => ({
+  key: s.key,
+  length: s.source.length,
+  rotationDays: s.source.rotationDays,
+  keepPrevious: s.source.keepPrevious,
+}));
 
 /** What the mocks return as a RandomPassword's `result` (harness FAKE_OUTPUTS). */
 const fake = (resourceName: string) => `FAKE-GENERATED-${resourceName}-0000000000000000000000000000000000000000000000`;
@@ -152,7 +167,11 @@ describe("components/keys/generated-keys", () => {
     ["rotationDays 0", [{ ...jwt, rotationDays: 0 }], '[keys] "jwt-secret": rotationDays must be a whole number of days, at least 1; got 0.'],
     ["a key that is not kebab-case", [{ ...jwt, key: "JWT_SECRET" }], '[keys] key "JWT_SECRET" must be kebab-case, such as "jwt-secret".'],
     ["a duplicate key", [jwt, { ...jwt, keepPrevious: false }], '[keys] "jwt-secret" is produced twice; give each key a unique name.'],
-    ["a key named like another's -previous", [jwt, { ...jwt, key: "jwt-secret-previous", keepPrevious: false }], '[keys] "jwt-secret-previous" is produced twice; give each key a unique name.'],
+    [
+      "a key named like another's -previous",
+      [jwt, { ...jwt, key: "jwt-secret-previous", keepPrevious: false }],
+      '[keys] "jwt-secret-previous" is produced twice; give each key a unique name.',
+    ],
   ] as const) {
     it(`refuses ${label} with an exact message, registering no password`, async () => {
       const { run, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new GeneratedKeys("keys", { keys: [...keys], now: at(0) }) });

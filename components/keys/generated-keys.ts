@@ -94,7 +94,7 @@ export class GeneratedKeys extends pulumi.ComponentResource {
       throw new pulumi.ResourceError("[now] must be a valid Date; pass `new Date()` from the stack.", this);
     }
     if (!(epoch instanceof Date) || Number.isNaN(epoch.getTime())) {
-      throw new pulumi.ResourceError("[epoch] must be a valid Date such as new Date(\"2026-01-01T00:00:00Z\"), or be left out.", this);
+      throw new pulumi.ResourceError('[epoch] must be a valid Date such as new Date("2026-01-01T00:00:00Z"), or be left out.', this);
     }
     this.validate(args.keys);
 
@@ -134,7 +134,10 @@ export class GeneratedKeys extends pulumi.ComponentResource {
         throw new pulumi.ResourceError(`[keys] key "${spec.key}" must be kebab-case, such as "jwt-secret".`, this);
       }
       if (!Number.isInteger(spec.length) || spec.length < MIN_KEY_LENGTH) {
-        throw new pulumi.ResourceError(`[keys] "${spec.key}": length must be a whole number of at least ${MIN_KEY_LENGTH} characters; got ${spec.length}.`, this);
+        throw new pulumi.ResourceError(
+          `[keys] "${spec.key}": length must be a whole number of at least ${MIN_KEY_LENGTH} characters; got ${spec.length}.`,
+          this,
+        );
       }
       if (!Number.isInteger(spec.rotationDays) || spec.rotationDays < 1) {
         throw new pulumi.ResourceError(`[keys] "${spec.key}": rotationDays must be a whole number of days, at least 1; got ${spec.rotationDays}.`, this);

@@ -232,9 +232,7 @@ export function vaultArgsErrors(args: VaultValuesArgs): string[] {
   const isDev = mode === "dev";
   if (isDev) {
     if (args.devRootToken === undefined) {
-      errors.push(
-        '[devRootToken] is required in dev mode: pass a Pulumi secret rather than rely on the chart\'s well-known default "root".',
-      );
+      errors.push('[devRootToken] is required in dev mode: pass a Pulumi secret rather than rely on the chart\'s well-known default "root".');
     } else if (typeof args.devRootToken === "string") {
       const tokenError = devRootTokenError(args.devRootToken);
       if (tokenError) errors.push(tokenError);
@@ -244,17 +242,23 @@ export function vaultArgsErrors(args: VaultValuesArgs): string[] {
       errors.push(`[devNodePort] must be a whole number from 30000 to 32767 (the default NodePort range); got ${String(port)}.`);
     }
     if (args.replicas !== undefined && args.replicas !== 1) {
-      errors.push(`[replicas] must be 1 or unset in dev mode: a dev server keeps its data in memory and cannot be replicated; got ${String(args.replicas)}. Set mode to "ha" for more pods.`);
+      errors.push(
+        `[replicas] must be 1 or unset in dev mode: a dev server keeps its data in memory and cannot be replicated; got ${String(args.replicas)}. Set mode to "ha" for more pods.`,
+      );
     }
     if (args.seal !== undefined) {
       errors.push('[seal] applies to ha mode only: a dev server starts unsealed, in memory. Remove seal, or set mode to "ha".');
     }
   } else {
     if (args.devRootToken !== undefined) {
-      errors.push('[devRootToken] applies to dev mode only: an ha cluster\'s root token comes from "vault operator init". Remove devRootToken, or set mode to "dev".');
+      errors.push(
+        '[devRootToken] applies to dev mode only: an ha cluster\'s root token comes from "vault operator init". Remove devRootToken, or set mode to "dev".',
+      );
     }
     if (args.devNodePort !== undefined) {
-      errors.push('[devNodePort] applies to dev mode only: an ha cluster serves TLS inside the cluster (use kubectl port-forward svc/vault 8200). Remove devNodePort, or set mode to "dev".');
+      errors.push(
+        '[devNodePort] applies to dev mode only: an ha cluster serves TLS inside the cluster (use kubectl port-forward svc/vault 8200). Remove devNodePort, or set mode to "dev".',
+      );
     }
     const r = args.replicas;
     if (r !== undefined && !(Number.isInteger(r) && r >= 3 && r <= 7 && r % 2 === 1)) {
@@ -297,7 +301,9 @@ function sealErrors(seal: VaultSeal): string[] {
       errors.push(`[seal.${field}] must be a non-empty string of letters, digits and . _ : / @ + = - (it goes into Vault's config); got ${JSON.stringify(v)}.`);
     }
   }
-  for (const extra of Object.keys(record).filter((k) => k !== "type" && !fields.includes(k)).sort()) {
+  for (const extra of Object.keys(record)
+    .filter((k) => k !== "type" && !fields.includes(k))
+    .sort()) {
     errors.push(`[seal.${extra}] is not a ${seal.type} seal field (credentials never go into the seal: use workload identity); remove it.`);
   }
   return errors;

@@ -15,7 +15,20 @@
  *   the config with `sed` and passes it through `tpl`: the config uses none of those words
  *   and no `{{`.
  */
-import { VAULT_API_PORT, VAULT_APP_VERSION, VAULT_DEFAULT_DEV_NODE_PORT, VAULT_DEFAULT_RESOURCES, VAULT_IMAGE_DIGEST, VAULT_READINESS_PATH, VAULT_READINESS_PATH_UNINITIALISED, VAULT_RELEASE_NAME, VAULT_SERVICE_ACCOUNT, VAULT_TLS_DIR, VaultValuesArgs, vaultArgsErrors } from "./cluster-args";
+import {
+  VAULT_API_PORT,
+  VAULT_APP_VERSION,
+  VAULT_DEFAULT_DEV_NODE_PORT,
+  VAULT_DEFAULT_RESOURCES,
+  VAULT_IMAGE_DIGEST,
+  VAULT_READINESS_PATH,
+  VAULT_READINESS_PATH_UNINITIALISED,
+  VAULT_RELEASE_NAME,
+  VAULT_SERVICE_ACCOUNT,
+  VAULT_TLS_DIR,
+  VaultValuesArgs,
+  vaultArgsErrors,
+} from "./cluster-args";
 import { sealPodLabels, sealServiceAccountAnnotations, vaultHaConfig } from "./cluster-hcl";
 
 /** Pod and container security context of the Vault server: Pod Security "restricted". */
@@ -33,8 +46,7 @@ export function vaultValues(args: VaultValuesArgs): Record<string, unknown> {
   const errors = vaultArgsErrors(args);
   if (errors.length > 0) throw new Error(errors.join(" "));
   const labels = args.labels ?? {};
-  const withLabels = (o: Record<string, unknown>, key: string, l: Record<string, string>) =>
-    Object.keys(l).length > 0 ? { ...o, [key]: l } : o;
+  const withLabels = (o: Record<string, unknown>, key: string, l: Record<string, string>) => (Object.keys(l).length > 0 ? { ...o, [key]: l } : o);
   const ha = args.mode === "ha";
   const replicas = args.replicas ?? 3;
   const podLabels = ha ? { ...labels, ...sealPodLabels(args.seal) } : labels;

@@ -1,17 +1,19 @@
 import * as assert from "node:assert/strict";
 import { Provider } from "@pulumi/kubernetes/provider";
-import {
-  findResource,
-  isSecret,
-  plaintextOccurrences,
-  runProgram,
-  unwrapSecrets,
-  type ProgramRun,
-  type RecordedResource,
-} from "../../harness";
+import { findResource, isSecret, plaintextOccurrences, runProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../harness";
 import { chartAppVersion, chartVersion, validateHelmValues } from "../../test/schemas";
 import { VaultCluster } from "./cluster";
-import { VAULT_APP_VERSION, VAULT_IMAGE_DIGEST, VAULT_CHART_VERSION, VAULT_DEFAULT_RESOURCES, devRootTokenError, vaultArgsErrors, type VaultClusterArgs, type VaultSeal, type VaultValuesArgs } from "./cluster-args";
+import {
+  VAULT_APP_VERSION,
+  VAULT_IMAGE_DIGEST,
+  VAULT_CHART_VERSION,
+  VAULT_DEFAULT_RESOURCES,
+  devRootTokenError,
+  vaultArgsErrors,
+  type VaultClusterArgs,
+  type VaultSeal,
+  type VaultValuesArgs,
+} from "./cluster-args";
 import { sealPodLabels, sealServiceAccountAnnotations, sealStanza, vaultHaConfig } from "./cluster-hcl";
 import { vaultValues } from "./cluster-values";
 
@@ -48,7 +50,9 @@ const SEALS: Record<VaultSeal["type"], { seal: VaultSeal; stanza: string; annota
       cryptoKey: "unseal",
       serviceAccountEmail: "vault-unseal@veza-prod.iam.gserviceaccount.com",
     },
-    stanza: ['seal "gcpckms" {', '  project    = "veza-prod"', '  region     = "europe-west1"', '  key_ring   = "vault"', '  crypto_key = "unseal"', "}"].join("\n"),
+    stanza: ['seal "gcpckms" {', '  project    = "veza-prod"', '  region     = "europe-west1"', '  key_ring   = "vault"', '  crypto_key = "unseal"', "}"].join(
+      "\n",
+    ),
     annotations: { "iam.gke.io/gcp-service-account": "vault-unseal@veza-prod.iam.gserviceaccount.com" },
     podLabels: {},
   },
@@ -110,10 +114,16 @@ service_registration "kubernetes" {}
 /** Every variant the component can produce, by label. */
 const VARIANTS: [string, VaultValuesArgs][] = [
   ["dev", { mode: "dev", devRootToken: TOKEN }],
-  ["dev with port, resources and labels", { mode: "dev", devRootToken: TOKEN, devNodePort: 31200, labels: { team: "platform" }, resources: VAULT_DEFAULT_RESOURCES }],
+  [
+    "dev with port, resources and labels",
+    { mode: "dev", devRootToken: TOKEN, devNodePort: 31200, labels: { team: "platform" }, resources: VAULT_DEFAULT_RESOURCES },
+  ],
   ["ha without seal", { mode: "ha" }],
   ["ha, first install (sealed pods Ready)", { mode: "ha", acceptSealedAsReady: true }],
-  ["ha, 5 replicas, sizes and labels", { mode: "ha", replicas: 5, storageSize: "20Gi", auditStorageSize: "5Gi", tlsSecretName: "vault-certs", labels: { team: "platform" } }],
+  [
+    "ha, 5 replicas, sizes and labels",
+    { mode: "ha", replicas: 5, storageSize: "20Gi", auditStorageSize: "5Gi", tlsSecretName: "vault-certs", labels: { team: "platform" } },
+  ],
   ...Object.values(SEALS).map(({ seal }): [string, VaultValuesArgs] => [`ha with ${seal.type} seal`, { mode: "ha", seal, labels: { team: "platform" } }]),
 ];
 
@@ -257,7 +267,14 @@ describe("components/vault/cluster: Helm values", () => {
   });
 
   it("sizes volumes, names the TLS Secret and labels pods, ServiceAccount and PVCs as asked", async () => {
-    const v = vaultValues({ mode: "ha", replicas: 5, storageSize: "20Gi", auditStorageSize: "5Gi", tlsSecretName: "vault-certs", labels: { team: "platform" } }) as Values;
+    const v = vaultValues({
+      mode: "ha",
+      replicas: 5,
+      storageSize: "20Gi",
+      auditStorageSize: "5Gi",
+      tlsSecretName: "vault-certs",
+      labels: { team: "platform" },
+    }) as Values;
     const labels = { team: "platform" };
     assert.equal(v.server.ha.replicas, 5);
     assert.deepEqual(v.server.dataStorage, { enabled: true, size: "20Gi", labels });
@@ -327,7 +344,11 @@ describe("components/vault/cluster: Helm values", () => {
       { mode: "dev", devRootToken: TOKEN, replicas: 3 },
       ['[replicas] must be 1 or unset in dev mode: a dev server keeps its data in memory and cannot be replicated; got 3. Set mode to "ha" for more pods.'],
     ],
-    ["a NodePort outside the range", { mode: "dev", devRootToken: TOKEN, devNodePort: 8200 }, ["[devNodePort] must be a whole number from 30000 to 32767 (the default NodePort range); got 8200."]],
+    [
+      "a NodePort outside the range",
+      { mode: "dev", devRootToken: TOKEN, devNodePort: 8200 },
+      ["[devNodePort] must be a whole number from 30000 to 32767 (the default NodePort range); got 8200."],
+    ],
     [
       "a root token the chart cannot render",
       { mode: "dev", devRootToken: "12345678" },
@@ -372,13 +393,20 @@ describe("components/vault/cluster: Helm values", () => {
     ],
     [
       "a seal field that would break the config, and a credential",
-      { mode: "ha", seal: { type: "awskms", region: "eu-west-1", kmsKeyId: 'alias/x" }', roleArn: "arn:aws:iam::123456789012:role/r", secretKey: "AKIA..." } as VaultSeal },
+      {
+        mode: "ha",
+        seal: { type: "awskms", region: "eu-west-1", kmsKeyId: 'alias/x" }', roleArn: "arn:aws:iam::123456789012:role/r", secretKey: "AKIA..." } as VaultSeal,
+      },
       [
         '[seal.kmsKeyId] must be a non-empty string of letters, digits and . _ : / @ + = - (it goes into Vault\'s config); got "alias/x\\" }".',
         "[seal.secretKey] is not a awskms seal field (credentials never go into the seal: use workload identity); remove it.",
       ],
     ],
-    ["an unknown seal type", { mode: "ha", seal: { type: "transit" } as unknown as VaultSeal }, ['[seal.type] must be "awskms", "gcpckms" or "azurekeyvault"; got "transit".']],
+    [
+      "an unknown seal type",
+      { mode: "ha", seal: { type: "transit" } as unknown as VaultSeal },
+      ['[seal.type] must be "awskms", "gcpckms" or "azurekeyvault"; got "transit".'],
+    ],
   ];
   for (const [label, args, messages] of badArgs) {
     it(`rejects ${label} with exact messages`, async () => {
@@ -393,7 +421,7 @@ describe("components/vault/cluster: Helm values", () => {
   // tested here through the pure function, and a plain-string token through vaultArgsErrors above.
   it("accepts the root tokens the chart can render and describes the others without echoing them", async () => {
     for (const ok of [TOKEN, "hvs.abcdefgh", "root-token_1.2"]) assert.equal(devRootTokenError(ok), undefined, ok);
-    for (const bad of ["root", "true", "1e100000", "-leading", "has space in it", "quote\"d-token", "x".repeat(129)]) {
+    for (const bad of ["root", "true", "1e100000", "-leading", "has space in it", 'quote"d-token', "x".repeat(129)]) {
       const message = devRootTokenError(bad);
       assert.ok(message?.startsWith("[devRootToken] must start with a letter"), bad);
       assert.equal(message?.includes(bad), false, bad);
@@ -413,7 +441,10 @@ describe("components/vault/cluster: resources", () => {
   });
 
   it("registers exactly the component and one Release, its child", async () => {
-    const mine = dev.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => `${r.type}::${r.name}`).sort();
+    const mine = dev.resources
+      .filter((r) => r.type !== "pulumi:pulumi:Stack")
+      .map((r) => `${r.type}::${r.name}`)
+      .sort();
     assert.deepEqual(mine, [`${RELEASE}::vault`, `${COMPONENT}::vault`]);
     assert.equal(release.parent, component.urn);
   });
@@ -465,7 +496,10 @@ describe("components/vault/cluster: resources", () => {
   });
 
   it("does not protect anything by default", async () => {
-    assert.deepEqual(dev.resources.filter((r) => r.protect).map((r) => r.type), []);
+    assert.deepEqual(
+      dev.resources.filter((r) => r.protect).map((r) => r.type),
+      [],
+    );
   });
 
   for (const { seal } of [{ seal: undefined }, ...Object.values(SEALS)]) {
@@ -474,7 +508,10 @@ describe("components/vault/cluster: resources", () => {
       const r = await run(args, { provider: true });
       const rel = findResource(r, RELEASE, "vault");
       const comp = findResource(r, COMPONENT, "vault");
-      assert.deepEqual(r.resources.filter((x) => x.protect).map((x) => x.type), [RELEASE]);
+      assert.deepEqual(
+        r.resources.filter((x) => x.protect).map((x) => x.type),
+        [RELEASE],
+      );
       assert.equal(rel.parent, comp.urn);
       assert.deepEqual(unwrapSecrets(rel.inputs.values), vaultValues({ mode: "ha", replicas: 5, seal, labels: { team: "platform" } }));
       const provider = findResource(r, "pulumi:providers:kubernetes", "cluster");

@@ -7,7 +7,15 @@
  */
 import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
-import { VAULT_CHART_REPO, VAULT_CHART_VERSION, VAULT_RELEASE_NAME, VAULT_SERVICE_ACCOUNT, VaultClusterArgs, devRootTokenError, vaultArgsErrors } from "./cluster-args";
+import {
+  VAULT_CHART_REPO,
+  VAULT_CHART_VERSION,
+  VAULT_RELEASE_NAME,
+  VAULT_SERVICE_ACCOUNT,
+  VaultClusterArgs,
+  devRootTokenError,
+  vaultArgsErrors,
+} from "./cluster-args";
 import { vaultAddress, vaultValues } from "./cluster-values";
 
 /** HashiCorp Vault from the official chart, in dev or Raft HA mode (see the file header). */

@@ -170,7 +170,9 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
     }
     if (value.includes("..")) fail(`[${field}] must not contain ".."; name the path itself, e.g. "${example}"; got ${JSON.stringify(value)}.`);
     if (!PATH.test(value)) {
-      fail(`[${field}] must be "/"-separated segments of letters, digits, ".", "_" and "-" (no "*", "+", spaces or empty segments), e.g. "${example}"; got ${JSON.stringify(value)}.`);
+      fail(
+        `[${field}] must be "/"-separated segments of letters, digits, ".", "_" and "-" (no "*", "+", spaces or empty segments), e.g. "${example}"; got ${JSON.stringify(value)}.`,
+      );
     }
   };
   const wholeSeconds = (field: string, value: number, min = 1) => {
@@ -182,19 +184,26 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
   const keys = Object.keys(args.secrets ?? {});
   if (keys.length === 0) fail(`[secrets] is empty; pass the catalog keys and values to write to ${args.secretPath}.`);
   for (const key of keys) {
-    if (!/^[A-Za-z0-9._-]+$/.test(key)) fail(`[secrets] key ${JSON.stringify(key)} may hold only letters, digits, ".", "_" and "-" (it becomes a Kubernetes Secret key).`);
+    if (!/^[A-Za-z0-9._-]+$/.test(key))
+      fail(`[secrets] key ${JSON.stringify(key)} may hold only letters, digits, ".", "_" and "-" (it becomes a Kubernetes Secret key).`);
   }
   if (!NAME.test(args.policyName) || args.policyName === "default" || args.policyName === "root") {
-    fail(`[policyName] must be lowercase letters, digits, "_" and "-", and not Vault's built-in "default" or "root", e.g. "veza-production-read"; got ${JSON.stringify(args.policyName)}.`);
+    fail(
+      `[policyName] must be lowercase letters, digits, "_" and "-", and not Vault's built-in "default" or "root", e.g. "veza-production-read"; got ${JSON.stringify(args.policyName)}.`,
+    );
   }
 
   const auth = args.kubernetesAuth;
   path("kubernetesAuth.path", auth.path ?? "kubernetes", "kubernetes");
   if (auth.kubernetesHost !== undefined && !/^https:\/\/[^\s/]+$/.test(auth.kubernetesHost)) {
-    fail(`[kubernetesAuth.kubernetesHost] must be the API server's https:// URL without a path, e.g. "https://kubernetes.default.svc"; got ${JSON.stringify(auth.kubernetesHost)}.`);
+    fail(
+      `[kubernetesAuth.kubernetesHost] must be the API server's https:// URL without a path, e.g. "https://kubernetes.default.svc"; got ${JSON.stringify(auth.kubernetesHost)}.`,
+    );
   }
-  if (!/^\S+$/.test(auth.audience ?? "")) fail(`[kubernetesAuth.audience] must be the audience ESO's SecretStore requests, e.g. "vault"; got ${JSON.stringify(auth.audience)}.`);
-  if (!NAME.test(auth.roleName)) fail(`[kubernetesAuth.roleName] must be lowercase letters, digits, "_" and "-", e.g. "veza-production-eso"; got ${JSON.stringify(auth.roleName)}.`);
+  if (!/^\S+$/.test(auth.audience ?? ""))
+    fail(`[kubernetesAuth.audience] must be the audience ESO's SecretStore requests, e.g. "vault"; got ${JSON.stringify(auth.audience)}.`);
+  if (!NAME.test(auth.roleName))
+    fail(`[kubernetesAuth.roleName] must be lowercase letters, digits, "_" and "-", e.g. "veza-production-eso"; got ${JSON.stringify(auth.roleName)}.`);
   const sa = auth.boundServiceAccount;
   if (!DNS_LABEL.test(sa.namespace)) {
     fail(`[kubernetesAuth.boundServiceAccount.namespace] must be one namespace name (no "*"), e.g. "veza-production"; got ${JSON.stringify(sa.namespace)}.`);
@@ -206,11 +215,17 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
   wholeSeconds("kubernetesAuth.tokenTtlSeconds", tokenTtlSeconds);
   wholeSeconds("kubernetesAuth.tokenMaxTtlSeconds", tokenMaxTtlSeconds);
   if (tokenTtlSeconds > tokenMaxTtlSeconds) {
-    fail(`[kubernetesAuth.tokenTtlSeconds] (${tokenTtlSeconds}) must not exceed [kubernetesAuth.tokenMaxTtlSeconds] (${tokenMaxTtlSeconds}); lower the TTL or raise the max.`);
+    fail(
+      `[kubernetesAuth.tokenTtlSeconds] (${tokenTtlSeconds}) must not exceed [kubernetesAuth.tokenMaxTtlSeconds] (${tokenMaxTtlSeconds}); lower the TTL or raise the max.`,
+    );
   }
 
-  if (args.logPipelineAudit && args.audit?.path === "stdout") fail('[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.');
-  if (args.createAudit && !args.audit) fail(`[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.`);
+  if (args.logPipelineAudit && args.audit?.path === "stdout")
+    fail(
+      '[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.',
+    );
+  if (args.createAudit && !args.audit)
+    fail(`[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.`);
   if (args.audit) {
     if (args.audit.type !== "file") fail(`[audit.type] must be "file"; got ${JSON.stringify(args.audit.type)}.`);
     if (args.audit.path !== "stdout" && !/^\/[^\s]+[^/]$/.test(args.audit.path)) {
@@ -218,21 +233,30 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
     }
   }
 
-  if (args.createDatabaseMount && !args.database) fail(`[createDatabaseMount] is true but [database] is not set; pass database or set createDatabaseMount to false.`);
+  if (args.createDatabaseMount && !args.database)
+    fail(`[createDatabaseMount] is true but [database] is not set; pass database or set createDatabaseMount to false.`);
   const db = args.database;
   if (!db) return;
   const mountPath = db.mountPath ?? "database";
   path("database.mountPath", mountPath, "database");
   if (mountPath === (args.kvMount ?? "secret")) fail(`[database.mountPath] must differ from [kvMount]; both are ${JSON.stringify(mountPath)}.`);
-  if (!NAME.test(db.connectionName)) fail(`[database.connectionName] must be lowercase letters, digits, "_" and "-", e.g. "veza"; got ${JSON.stringify(db.connectionName)}.`);
+  if (!NAME.test(db.connectionName))
+    fail(`[database.connectionName] must be lowercase letters, digits, "_" and "-", e.g. "veza"; got ${JSON.stringify(db.connectionName)}.`);
   // Templated into the connection URL: a host with "@", "/" or "?" would change its meaning.
-  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(db.host)) fail(`[database.host] must be a host name or IPv4 address, e.g. "postgres.veza.svc"; got ${JSON.stringify(db.host)}.`);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(db.host))
+    fail(`[database.host] must be a host name or IPv4 address, e.g. "postgres.veza.svc"; got ${JSON.stringify(db.host)}.`);
   if (!Number.isInteger(db.port) || db.port < 1 || db.port > 65535) fail(`[database.port] must be a whole number from 1 to 65535; got ${db.port}.`);
   if (!SSL_MODES.includes(db.sslMode)) fail(`[database.sslMode] must be one of ${SSL_MODES.join(", ")}; got ${JSON.stringify(db.sslMode)}.`);
-  if (db.tlsCa !== undefined && !db.tlsCa.includes("-----BEGIN CERTIFICATE-----")) fail("[database.tlsCa] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----).");
-  if (db.tlsCa !== undefined && !["verify-ca", "verify-full"].includes(db.sslMode)) fail(`[database.tlsCa] is only used with sslMode verify-ca or verify-full; got ${JSON.stringify(db.sslMode)}.`);
-  if (!PG_IDENTIFIER.test(db.adminUsername)) fail(`[database.adminUsername] must be a lowercase PostgreSQL identifier, e.g. "vault_admin"; got ${JSON.stringify(db.adminUsername)}.`);
-  if (db.sql.database !== db.databaseName) fail(`[database.sql.database] must equal [database.databaseName] (Vault connects to the application database); got ${JSON.stringify(db.sql.database)} and ${JSON.stringify(db.databaseName)}.`);
+  if (db.tlsCa !== undefined && !db.tlsCa.includes("-----BEGIN CERTIFICATE-----"))
+    fail("[database.tlsCa] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----).");
+  if (db.tlsCa !== undefined && !["verify-ca", "verify-full"].includes(db.sslMode))
+    fail(`[database.tlsCa] is only used with sslMode verify-ca or verify-full; got ${JSON.stringify(db.sslMode)}.`);
+  if (!PG_IDENTIFIER.test(db.adminUsername))
+    fail(`[database.adminUsername] must be a lowercase PostgreSQL identifier, e.g. "vault_admin"; got ${JSON.stringify(db.adminUsername)}.`);
+  if (db.sql.database !== db.databaseName)
+    fail(
+      `[database.sql.database] must equal [database.databaseName] (Vault connects to the application database); got ${JSON.stringify(db.sql.database)} and ${JSON.stringify(db.databaseName)}.`,
+    );
   try {
     validateDatabaseSqlOptions({ ...db.sql, staticUsername: db.staticRole.username });
   } catch (e) {
@@ -241,13 +265,19 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
   if ([db.sql.appGroupRole, db.staticRole.username].includes(db.adminUsername)) {
     fail(`[database.adminUsername] must differ from the app group role and the static role's user; got ${JSON.stringify(db.adminUsername)}.`);
   }
-  for (const [field, value] of [["database.staticRole.name", db.staticRole.name], ...db.dynamicRoleNames.map((n, i) => [`database.dynamicRoleNames[${i}]`, n] as const)] as const) {
+  for (const [field, value] of [
+    ["database.staticRole.name", db.staticRole.name],
+    ...db.dynamicRoleNames.map((n, i) => [`database.dynamicRoleNames[${i}]`, n] as const),
+  ] as const) {
     if (!NAME.test(value)) fail(`[${field}] must be lowercase letters, digits, "_" and "-", e.g. "veza-app"; got ${JSON.stringify(value)}.`);
   }
-  if (db.dynamicRoleNames.includes(db.staticRole.name)) fail(`[database.dynamicRoleNames] must not name the static role ${JSON.stringify(db.staticRole.name)}: the schema owner is for migrations only.`);
+  if (db.dynamicRoleNames.includes(db.staticRole.name))
+    fail(`[database.dynamicRoleNames] must not name the static role ${JSON.stringify(db.staticRole.name)}: the schema owner is for migrations only.`);
   // Vault parses rotation_schedule as standard five-field cron.
   if (!/^(\S+\s+){4}\S+$/.test(db.staticRole.rotationSchedule)) {
-    fail(`[database.staticRole.rotationSchedule] must be a five-field cron schedule such as "0 4 * * 0"; got ${JSON.stringify(db.staticRole.rotationSchedule)}.`);
+    fail(
+      `[database.staticRole.rotationSchedule] must be a five-field cron schedule such as "0 4 * * 0"; got ${JSON.stringify(db.staticRole.rotationSchedule)}.`,
+    );
   }
   if (db.maxOpenConnections !== undefined && (!Number.isInteger(db.maxOpenConnections) || db.maxOpenConnections < 1)) {
     fail(`[database.maxOpenConnections] must be a whole number, at least 1; got ${db.maxOpenConnections}.`);

@@ -1,7 +1,17 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/vault/provider";
-import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../harness";
+import {
+  findResource,
+  isSecret,
+  plaintextOccurrences,
+  resourcesOfType,
+  runProgram,
+  tryRunProgram,
+  unwrapSecrets,
+  type ProgramRun,
+  type RecordedResource,
+} from "../../harness";
 import { rootRotationStatements, rotationStatements } from "./database-sql";
 import { VaultConfig } from "./config";
 import { type VaultConfigArgs, type VaultDatabaseArgs } from "./config-args";
@@ -92,7 +102,10 @@ path "secret/metadata/veza/production" {
 `;
 
 const children = (r: ProgramRun) => r.resources.filter((x) => x.custom && x.type !== T.provider);
-const names = (r: ProgramRun) => children(r).map((x) => `${x.type} ${x.name}`).sort();
+const names = (r: ProgramRun) =>
+  children(r)
+    .map((x) => `${x.type} ${x.name}`)
+    .sort();
 const outputsOf = (r: ProgramRun, name = "vault-config") => r.componentOutputs.get(findResource(r, T.component, name).urn) ?? {};
 
 describe("components/vault/config", () => {
@@ -105,18 +118,21 @@ describe("components/vault/config", () => {
     });
 
     it("registers exactly these ten Vault resources", () => {
-      assert.deepEqual(names(prod), [
-        `${T.audit} vault-config-audit`,
-        `${T.authBackend} vault-config-k8s-auth`,
-        `${T.mount} vault-config-database-mount`,
-        `${T.mount} vault-config-kv-mount`,
-        `${T.policy} vault-config-policy`,
-        `${T.connection} vault-config-database-connection`,
-        `${T.staticRole} vault-config-static-role`,
-        `${T.authConfig} vault-config-k8s-auth-config`,
-        `${T.role} vault-config-k8s-role`,
-        `${T.secret} vault-config-secrets`,
-      ].sort());
+      assert.deepEqual(
+        names(prod),
+        [
+          `${T.audit} vault-config-audit`,
+          `${T.authBackend} vault-config-k8s-auth`,
+          `${T.mount} vault-config-database-mount`,
+          `${T.mount} vault-config-kv-mount`,
+          `${T.policy} vault-config-policy`,
+          `${T.connection} vault-config-database-connection`,
+          `${T.staticRole} vault-config-static-role`,
+          `${T.authConfig} vault-config-k8s-auth-config`,
+          `${T.role} vault-config-k8s-role`,
+          `${T.secret} vault-config-secrets`,
+        ].sort(),
+      );
     });
 
     it("mounts KV v2 and writes every key, as one secret, at secret/veza/production", () => {
@@ -132,7 +148,10 @@ describe("components/vault/config", () => {
       assert.equal(secret.inputs.name, "veza/production");
       assert.ok(isSecret(secret.inputs.dataJson));
       // Keys sorted: the same values always serialise to the same JSON.
-      assert.equal(unwrapSecrets(secret.inputs.dataJson), JSON.stringify({ "jwt-secret": VALUES["jwt-secret"], "redis-url": VALUES["redis-url"], "stripe-api-key": VALUES["stripe-api-key"] }));
+      assert.equal(
+        unwrapSecrets(secret.inputs.dataJson),
+        JSON.stringify({ "jwt-secret": VALUES["jwt-secret"], "redis-url": VALUES["redis-url"], "stripe-api-key": VALUES["stripe-api-key"] }),
+      );
     });
 
     it("writes the one read-only policy, exactly", () => {
@@ -140,8 +159,16 @@ describe("components/vault/config", () => {
     });
 
     it("enables kubernetes auth, reviewed with Vault's own ServiceAccount token", () => {
-      assert.deepEqual(get(T.authBackend, "k8s-auth").inputs, { type: "kubernetes", path: "kubernetes", description: "Kubernetes ServiceAccount login (External Secrets Operator)." });
-      assert.deepEqual(get(T.authConfig, "k8s-auth-config").inputs, { backend: "kubernetes", kubernetesHost: "https://kubernetes.default.svc", disableLocalCaJwt: false });
+      assert.deepEqual(get(T.authBackend, "k8s-auth").inputs, {
+        type: "kubernetes",
+        path: "kubernetes",
+        description: "Kubernetes ServiceAccount login (External Secrets Operator).",
+      });
+      assert.deepEqual(get(T.authConfig, "k8s-auth-config").inputs, {
+        backend: "kubernetes",
+        kubernetesHost: "https://kubernetes.default.svc",
+        disableLocalCaJwt: false,
+      });
     });
 
     it("binds the role to exactly ESO's ServiceAccount, with the audience, short TTLs and only this environment's policy", () => {
@@ -170,14 +197,23 @@ describe("components/vault/config", () => {
     it("adds a second audit device to stdout for the log pipeline when asked, before everything else but the first", async () => {
       const r = await run((p) => args(p, "production", { logPipelineAudit: true }));
       const second = findResource(r, T.audit, "vault-config-audit-stdout");
-      assert.deepEqual(second.inputs, { type: "file", path: "stdout", description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values).", options: { file_path: "stdout" } });
+      assert.deepEqual(second.inputs, {
+        type: "file",
+        path: "stdout",
+        description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values).",
+        options: { file_path: "stdout" },
+      });
       const first = findResource(r, T.audit, "vault-config-audit");
       assert.deepEqual(second.dependencies, [first.urn]);
       for (const x of r.resources.filter((y) => y.type.startsWith("vault:") && y.type !== T.audit)) assert.ok(x.dependencies.includes(second.urn), x.name);
     });
 
     it("configures the database engine: mount, connection (URL template exactly), allowed roles, root rotation SQL", () => {
-      assert.deepEqual(get(T.mount, "database-mount").inputs, { path: "database", type: "database", description: "PostgreSQL credentials Vault creates and rotates for Veza." });
+      assert.deepEqual(get(T.mount, "database-mount").inputs, {
+        path: "database",
+        type: "database",
+        description: "PostgreSQL credentials Vault creates and rotates for Veza.",
+      });
       const connection = get(T.connection, "database-connection");
       assert.deepEqual(unwrapSecrets(connection.inputs), {
         backend: "database",
@@ -199,7 +235,8 @@ describe("components/vault/config", () => {
     it("passes a private CA to Vault's connection (tls_ca) for verify-full", async () => {
       const ca = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
       const r = await run((p) => args(p, "production", { database: database({ tlsCa: ca }) }));
-      const pg = (unwrapSecrets(findResource(r, T.connection, "vault-config-database-connection").inputs) as { postgresql: Record<string, unknown> }).postgresql;
+      const pg = (unwrapSecrets(findResource(r, T.connection, "vault-config-database-connection").inputs) as { postgresql: Record<string, unknown> })
+        .postgresql;
       assert.deepEqual([pg.tlsCa, pg.connectionUrl], [ca, "postgresql://{{username}}:{{password}}@postgres.veza.svc:5432/veza?sslmode=verify-full"]);
     });
 
@@ -250,7 +287,10 @@ describe("components/vault/config", () => {
     });
 
     it("protects the KV mount and secret, the database mount and connection, and nothing else", () => {
-      const isProtected = children(prod).filter((r) => r.protect).map((r) => r.name).sort();
+      const isProtected = children(prod)
+        .filter((r) => r.protect)
+        .map((r) => r.name)
+        .sort();
       assert.deepEqual(isProtected, ["vault-config-database-connection", "vault-config-database-mount", "vault-config-kv-mount", "vault-config-secrets"]);
     });
 
@@ -278,20 +318,29 @@ describe("components/vault/config", () => {
           database: undefined,
           createDatabaseMount: false,
           protect: false,
-          kubernetesAuth: { audience: "vault", roleName: "veza-development-eso", boundServiceAccount: { namespace: "veza-development", name: "eso-vault-store" }, tokenTtlSeconds: 300, tokenMaxTtlSeconds: 900 },
+          kubernetesAuth: {
+            audience: "vault",
+            roleName: "veza-development-eso",
+            boundServiceAccount: { namespace: "veza-development", name: "eso-vault-store" },
+            tokenTtlSeconds: 300,
+            tokenMaxTtlSeconds: 900,
+          },
         }),
       );
     });
 
     it("creates no Mount (dev mounts secret/ already) and no database resources", () => {
-      assert.deepEqual(names(dev), [
-        `${T.audit} vault-config-audit`,
-        `${T.authBackend} vault-config-k8s-auth`,
-        `${T.policy} vault-config-policy`,
-        `${T.authConfig} vault-config-k8s-auth-config`,
-        `${T.role} vault-config-k8s-role`,
-        `${T.secret} vault-config-secrets`,
-      ].sort());
+      assert.deepEqual(
+        names(dev),
+        [
+          `${T.audit} vault-config-audit`,
+          `${T.authBackend} vault-config-k8s-auth`,
+          `${T.policy} vault-config-policy`,
+          `${T.authConfig} vault-config-k8s-auth-config`,
+          `${T.role} vault-config-k8s-role`,
+          `${T.secret} vault-config-secrets`,
+        ].sort(),
+      );
       assert.equal(resourcesOfType(dev, T.mount).length, 0);
     });
 
@@ -312,7 +361,13 @@ describe("components/vault/config", () => {
         { path: "secret/data/veza/development", capabilities: ["read"] },
         { path: "secret/metadata/veza/development", capabilities: ["read"] },
       ]);
-      assert.deepEqual(outputsOf(dev), { policyName: "veza-development-read", authRole: "veza-development-eso", authPath: "kubernetes", kvMount: "secret", secretPath: "veza/development" });
+      assert.deepEqual(outputsOf(dev), {
+        policyName: "veza-development-read",
+        authRole: "veza-development-eso",
+        authPath: "kubernetes",
+        kvMount: "secret",
+        secretPath: "veza/development",
+      });
     });
   });
 
@@ -343,10 +398,22 @@ describe("components/vault/config", () => {
     });
 
     it("creates the KV mount, auth method, its config and the audit device once", () => {
-      assert.deepEqual(resourcesOfType(shared, T.mount).map((r) => r.name), ["development-kv-mount"]);
-      assert.deepEqual(resourcesOfType(shared, T.authBackend).map((r) => r.name), ["development-k8s-auth"]);
-      assert.deepEqual(resourcesOfType(shared, T.authConfig).map((r) => r.name), ["development-k8s-auth-config"]);
-      assert.deepEqual(resourcesOfType(shared, T.audit).map((r) => r.name), ["development-audit"]);
+      assert.deepEqual(
+        resourcesOfType(shared, T.mount).map((r) => r.name),
+        ["development-kv-mount"],
+      );
+      assert.deepEqual(
+        resourcesOfType(shared, T.authBackend).map((r) => r.name),
+        ["development-k8s-auth"],
+      );
+      assert.deepEqual(
+        resourcesOfType(shared, T.authConfig).map((r) => r.name),
+        ["development-k8s-auth-config"],
+      );
+      assert.deepEqual(
+        resourcesOfType(shared, T.audit).map((r) => r.name),
+        ["development-audit"],
+      );
       assert.equal(resourcesOfType(shared, T.role).length, 3);
       assert.equal(resourcesOfType(shared, T.policy).length, 3);
       // The others' roles point at the shared method by path; their secrets at the shared mount.
@@ -365,7 +432,10 @@ describe("components/vault/config", () => {
           { path: `secret/metadata/veza/${own}`, capabilities: ["read"] },
         ]);
         for (const other of ENVS.filter((e) => e !== own)) {
-          assert.ok(paths.every((p) => !p.path.includes(other)), `${own} names ${other}`);
+          assert.ok(
+            paths.every((p) => !p.path.includes(other)),
+            `${own} names ${other}`,
+          );
         }
         assert.ok(paths.every((p) => !p.path.includes("*") && !p.path.includes("+") && !p.capabilities.includes("sudo")));
       });
@@ -396,38 +466,127 @@ describe("components/vault/config", () => {
   });
 
   const auth = (extra: Partial<VaultConfigArgs["kubernetesAuth"]>) => ({
-    kubernetesAuth: { audience: "vault", roleName: "veza-production-eso", boundServiceAccount: { namespace: "veza-production", name: "eso-vault-store" }, ...extra },
+    kubernetesAuth: {
+      audience: "vault",
+      roleName: "veza-production-eso",
+      boundServiceAccount: { namespace: "veza-production", name: "eso-vault-store" },
+      ...extra,
+    },
   });
   for (const [label, extra, message] of [
-    ["a secretPath with a leading /", { secretPath: "/veza/production" }, '[secretPath] must be relative, without a leading or trailing "/", e.g. "veza/production"; got "/veza/production".'],
-    ["a secretPath with ..", { secretPath: "veza/../production" }, '[secretPath] must not contain ".."; name the path itself, e.g. "veza/production"; got "veza/../production".'],
-    ["a secretPath with a glob", { secretPath: "veza/*" }, '[secretPath] must be "/"-separated segments of letters, digits, ".", "_" and "-" (no "*", "+", spaces or empty segments), e.g. "veza/production"; got "veza/*".'],
+    [
+      "a secretPath with a leading /",
+      { secretPath: "/veza/production" },
+      '[secretPath] must be relative, without a leading or trailing "/", e.g. "veza/production"; got "/veza/production".',
+    ],
+    [
+      "a secretPath with ..",
+      { secretPath: "veza/../production" },
+      '[secretPath] must not contain ".."; name the path itself, e.g. "veza/production"; got "veza/../production".',
+    ],
+    [
+      "a secretPath with a glob",
+      { secretPath: "veza/*" },
+      '[secretPath] must be "/"-separated segments of letters, digits, ".", "_" and "-" (no "*", "+", spaces or empty segments), e.g. "veza/production"; got "veza/*".',
+    ],
     ["a kvMount with a trailing /", { kvMount: "secret/" }, '[kvMount] must be relative, without a leading or trailing "/", e.g. "secret"; got "secret/".'],
     ["no secrets", { secrets: {} }, "[secrets] is empty; pass the catalog keys and values to write to veza/production."],
-    ["the default policy", { policyName: "default" }, '[policyName] must be lowercase letters, digits, "_" and "-", and not Vault\'s built-in "default" or "root", e.g. "veza-production-read"; got "default".'],
-    ["a TTL above the max", auth({ tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 1800 }), "[kubernetesAuth.tokenTtlSeconds] (3600) must not exceed [kubernetesAuth.tokenMaxTtlSeconds] (1800); lower the TTL or raise the max."],
+    [
+      "the default policy",
+      { policyName: "default" },
+      '[policyName] must be lowercase letters, digits, "_" and "-", and not Vault\'s built-in "default" or "root", e.g. "veza-production-read"; got "default".',
+    ],
+    [
+      "a TTL above the max",
+      auth({ tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 1800 }),
+      "[kubernetesAuth.tokenTtlSeconds] (3600) must not exceed [kubernetesAuth.tokenMaxTtlSeconds] (1800); lower the TTL or raise the max.",
+    ],
     ["a zero TTL", auth({ tokenTtlSeconds: 0 }), "[kubernetesAuth.tokenTtlSeconds] must be a whole number of seconds, at least 1; got 0."],
-    ["a wildcard ServiceAccount", auth({ boundServiceAccount: { namespace: "veza-production", name: "*" } }), '[kubernetesAuth.boundServiceAccount.name] must be one ServiceAccount name (no "*"), e.g. "eso-vault-store"; got "*".'],
-    ["a wildcard namespace", auth({ boundServiceAccount: { namespace: "*", name: "eso-vault-store" } }), '[kubernetesAuth.boundServiceAccount.namespace] must be one namespace name (no "*"), e.g. "veza-production"; got "*".'],
+    [
+      "a wildcard ServiceAccount",
+      auth({ boundServiceAccount: { namespace: "veza-production", name: "*" } }),
+      '[kubernetesAuth.boundServiceAccount.name] must be one ServiceAccount name (no "*"), e.g. "eso-vault-store"; got "*".',
+    ],
+    [
+      "a wildcard namespace",
+      auth({ boundServiceAccount: { namespace: "*", name: "eso-vault-store" } }),
+      '[kubernetesAuth.boundServiceAccount.namespace] must be one namespace name (no "*"), e.g. "veza-production"; got "*".',
+    ],
     ["an empty audience", auth({ audience: "" }), '[kubernetesAuth.audience] must be the audience ESO\'s SecretStore requests, e.g. "vault"; got "".'],
-    ["a plain-http API server", auth({ kubernetesHost: "http://kubernetes.default.svc" }), '[kubernetesAuth.kubernetesHost] must be the API server\'s https:// URL without a path, e.g. "https://kubernetes.default.svc"; got "http://kubernetes.default.svc".'],
-    ["a second stdout device next to a stdout device", { audit: { type: "file", path: "stdout" }, logPipelineAudit: true }, '[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.'],
-    ["createAudit without audit", { audit: undefined }, '[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.'],
-    ["a relative audit path", { audit: { type: "file", path: "audit.log" } }, '[audit.path] must be "stdout" or an absolute file path such as "/vault/audit/audit.log"; got "audit.log".'],
-    ["createDatabaseMount without database", { database: undefined }, "[createDatabaseMount] is true but [database] is not set; pass database or set createDatabaseMount to false."],
-    ["a host that rewrites the URL", { database: database({ host: "evil@postgres" }) }, '[database.host] must be a host name or IPv4 address, e.g. "postgres.veza.svc"; got "evil@postgres".'],
+    [
+      "a plain-http API server",
+      auth({ kubernetesHost: "http://kubernetes.default.svc" }),
+      '[kubernetesAuth.kubernetesHost] must be the API server\'s https:// URL without a path, e.g. "https://kubernetes.default.svc"; got "http://kubernetes.default.svc".',
+    ],
+    [
+      "a second stdout device next to a stdout device",
+      { audit: { type: "file", path: "stdout" }, logPipelineAudit: true },
+      '[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.',
+    ],
+    [
+      "createAudit without audit",
+      { audit: undefined },
+      '[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.',
+    ],
+    [
+      "a relative audit path",
+      { audit: { type: "file", path: "audit.log" } },
+      '[audit.path] must be "stdout" or an absolute file path such as "/vault/audit/audit.log"; got "audit.log".',
+    ],
+    [
+      "createDatabaseMount without database",
+      { database: undefined },
+      "[createDatabaseMount] is true but [database] is not set; pass database or set createDatabaseMount to false.",
+    ],
+    [
+      "a host that rewrites the URL",
+      { database: database({ host: "evil@postgres" }) },
+      '[database.host] must be a host name or IPv4 address, e.g. "postgres.veza.svc"; got "evil@postgres".',
+    ],
     ["port 0", { database: database({ port: 0 }) }, "[database.port] must be a whole number from 1 to 65535; got 0."],
-    ["a database mismatch", { database: database({ sql: { appSchema: "veza", appGroupRole: "veza_app_group", database: "other" } }) }, '[database.sql.database] must equal [database.databaseName] (Vault connects to the application database); got "other" and "veza".'],
-    ["a bad SQL name", { database: database({ sql: { appSchema: "public", appGroupRole: "veza_app_group", database: "veza" } }) }, '[database] appSchema must be a dedicated schema, not "public".'],
-    ["the static role among the services' roles", { database: database({ dynamicRoleNames: ["veza-backend-api", "veza-app"] }) }, '[database.dynamicRoleNames] must not name the static role "veza-app": the schema owner is for migrations only.'],
-    ["a bad dynamic role name", { database: database({ dynamicRoleNames: ["Veza"] }) }, '[database.dynamicRoleNames[0]] must be lowercase letters, digits, "_" and "-", e.g. "veza-app"; got "Veza".'],
-    ["a rotation period instead of a schedule", { database: database({ staticRole: { name: "veza-app", username: "veza_app", rotationSchedule: "24h" } }) }, '[database.staticRole.rotationSchedule] must be a five-field cron schedule such as "0 4 * * 0"; got "24h".'],
-    ["the database mount on the KV mount", { database: database({ mountPath: "secret" }) }, '[database.mountPath] must differ from [kvMount]; both are "secret".'],
+    [
+      "a database mismatch",
+      { database: database({ sql: { appSchema: "veza", appGroupRole: "veza_app_group", database: "other" } }) },
+      '[database.sql.database] must equal [database.databaseName] (Vault connects to the application database); got "other" and "veza".',
+    ],
+    [
+      "a bad SQL name",
+      { database: database({ sql: { appSchema: "public", appGroupRole: "veza_app_group", database: "veza" } }) },
+      '[database] appSchema must be a dedicated schema, not "public".',
+    ],
+    [
+      "the static role among the services' roles",
+      { database: database({ dynamicRoleNames: ["veza-backend-api", "veza-app"] }) },
+      '[database.dynamicRoleNames] must not name the static role "veza-app": the schema owner is for migrations only.',
+    ],
+    [
+      "a bad dynamic role name",
+      { database: database({ dynamicRoleNames: ["Veza"] }) },
+      '[database.dynamicRoleNames[0]] must be lowercase letters, digits, "_" and "-", e.g. "veza-app"; got "Veza".',
+    ],
+    [
+      "a rotation period instead of a schedule",
+      { database: database({ staticRole: { name: "veza-app", username: "veza_app", rotationSchedule: "24h" } }) },
+      '[database.staticRole.rotationSchedule] must be a five-field cron schedule such as "0 4 * * 0"; got "24h".',
+    ],
+    [
+      "the database mount on the KV mount",
+      { database: database({ mountPath: "secret" }) },
+      '[database.mountPath] must differ from [kvMount]; both are "secret".',
+    ],
     ["a CA that is not PEM", { database: database({ tlsCa: "MIIB..." }) }, "[database.tlsCa] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----)."],
-    ["a CA with an sslmode that checks none", { database: database({ sslMode: "require", tlsCa: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }) }, '[database.tlsCa] is only used with sslMode verify-ca or verify-full; got "require".'],
+    [
+      "a CA with an sslmode that checks none",
+      { database: database({ sslMode: "require", tlsCa: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }) },
+      '[database.tlsCa] is only used with sslMode verify-ca or verify-full; got "require".',
+    ],
   ] as const) {
     it(`refuses ${label}, creating nothing`, async () => {
-      const { run: r, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new VaultConfig("vault-config", args(vaultProvider(), "production", extra as Partial<VaultConfigArgs>)) });
+      const { run: r, error } = await tryRunProgram({
+        stack: "test",
+        config: CONFIG,
+        program: () => new VaultConfig("vault-config", args(vaultProvider(), "production", extra as Partial<VaultConfigArgs>)),
+      });
       assert.ok(error instanceof pulumi.ResourceError, String(error));
       assert.equal(error.message, message);
       assert.equal(children(r).length, 0);
@@ -440,7 +599,11 @@ describe("components/vault/config", () => {
         super("kubernetes", "k8s", {});
       }
     }
-    const { run: r, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new VaultConfig("vault-config", args(new OtherProvider(), "production")) });
+    const { run: r, error } = await tryRunProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => new VaultConfig("vault-config", args(new OtherProvider(), "production")),
+    });
     assert.ok(error instanceof pulumi.ResourceError, String(error));
     assert.equal(error.message, `[provider] must be a vault.Provider built with Vault's address and token; got a "kubernetes" provider.`);
     assert.equal(children(r).filter((x) => x.type.startsWith("vault:")).length, 0);

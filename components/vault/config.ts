@@ -82,18 +82,31 @@ export class VaultConfig extends pulumi.ComponentResource {
       args.createAudit && args.logPipelineAudit
         ? new Audit(
             `${name}-audit-stdout`,
-            { type: "file", path: "stdout", description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values).", options: { file_path: "stdout" } },
+            {
+              type: "file",
+              path: "stdout",
+              description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values).",
+              options: { file_path: "stdout" },
+            },
             { parent: this, provider: args.provider, dependsOn: audit ? [audit] : [] },
           )
         : undefined;
-    const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider, dependsOn: [...(audit ? [audit] : []), ...(pipelineAudit ? [pipelineAudit] : [])] };
+    const child: pulumi.CustomResourceOptions = {
+      parent: this,
+      provider: args.provider,
+      dependsOn: [...(audit ? [audit] : []), ...(pipelineAudit ? [pipelineAudit] : [])],
+    };
     // Deleting these loses what code cannot rebuild: the KV values and their version history,
     // every database lease (revoked with the mount), the rotated root password (connection).
     const precious = pulumi.mergeOptions(child, { protect: args.protect ?? false });
 
     // KV v2, and the environment's secret: every key in one write (one writer per path).
     const kvMountResource = args.createKvMount
-      ? new Mount(`${name}-kv-mount`, { path: kvMount, type: "kv", options: { version: "2" }, description: "Veza application secrets (KV v2), read by External Secrets Operator." }, precious)
+      ? new Mount(
+          `${name}-kv-mount`,
+          { path: kvMount, type: "kv", options: { version: "2" }, description: "Veza application secrets (KV v2), read by External Secrets Operator." },
+          precious,
+        )
       : undefined;
     const secret = new kv.SecretV2(
       `${name}-secrets`,
@@ -101,7 +114,11 @@ export class VaultConfig extends pulumi.ComponentResource {
         mount: kvMountResource ? kvMountResource.path : kvMount,
         name: args.secretPath,
         // Sorted keys: the same values always serialise the same, so no spurious new version.
-        dataJson: pulumi.secret(pulumi.all(args.secrets).apply((values) => JSON.stringify(Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))))),
+        dataJson: pulumi.secret(
+          pulumi
+            .all(args.secrets)
+            .apply((values) => JSON.stringify(Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))),
+        ),
       },
       precious,
     );
@@ -119,7 +136,11 @@ export class VaultConfig extends pulumi.ComponentResource {
     // Not protected: everything in them is rebuilt from code; ESO retries until they are back.
     let authConfig: kubernetes.AuthBackendConfig | undefined;
     if (args.createAuthBackend) {
-      const backend = new AuthBackend(`${name}-k8s-auth`, { type: "kubernetes", path: authPath, description: "Kubernetes ServiceAccount login (External Secrets Operator)." }, child);
+      const backend = new AuthBackend(
+        `${name}-k8s-auth`,
+        { type: "kubernetes", path: authPath, description: "Kubernetes ServiceAccount login (External Secrets Operator)." },
+        child,
+      );
       authConfig = new kubernetes.AuthBackendConfig(
         `${name}-k8s-auth-config`,
         {
@@ -164,7 +185,11 @@ export class VaultConfig extends pulumi.ComponentResource {
     if (db) {
       const sqlOptions: DatabaseSqlOptions = { ...db.sql, staticUsername: db.staticRole.username };
       const dbMount = args.createDatabaseMount
-        ? new Mount(`${name}-database-mount`, { path: dbMountPath, type: "database", description: "PostgreSQL credentials Vault creates and rotates for Veza." }, precious)
+        ? new Mount(
+            `${name}-database-mount`,
+            { path: dbMountPath, type: "database", description: "PostgreSQL credentials Vault creates and rotates for Veza." },
+            precious,
+          )
         : undefined;
       const connection = new database.SecretBackendConnection(
         `${name}-database-connection`,
@@ -214,9 +239,7 @@ export class VaultConfig extends pulumi.ComponentResource {
       kvMount: this.kvMount,
       secretPath: this.secretPath,
       // The database fields only when set: the SDK warns about every undefined output.
-      ...(db
-        ? { databaseMount: this.databaseMount, staticRoleName: this.staticRoleName, staticCredsPath: this.staticCredsPath }
-        : {}),
+      ...(db ? { databaseMount: this.databaseMount, staticRoleName: this.staticRoleName, staticCredsPath: this.staticCredsPath } : {}),
     });
   }
 }

@@ -35,7 +35,12 @@ function args(provider: pulumi.ProviderResource, extra: Partial<DatabaseAccessAr
       serviceAccount: { namespace: "veza-production", name: `eso-db-${s}` },
     })),
     leaseTtlSeconds: 14400,
-    migrations: { staticRoleName: "veza-app", policyName: "veza-production-db-migrations", authRoleName: "eso-veza-production-db-migrations", serviceAccount: { namespace: "veza-production", name: "eso-vault-migrations-store" } },
+    migrations: {
+      staticRoleName: "veza-app",
+      policyName: "veza-production-db-migrations",
+      authRoleName: "eso-veza-production-db-migrations",
+      serviceAccount: { namespace: "veza-production", name: "eso-vault-migrations-store" },
+    },
     ...extra,
   };
 }
@@ -79,51 +84,59 @@ describe("components/vault/database-access", () => {
   it("binds each auth role to one ServiceAccount, with tokens that outlive the lease they make", () => {
     const roles = resourcesOfType(run, T.authRole).map((r) => r.inputs);
     const ttl = 14400 + TOKEN_MARGIN_SECONDS;
-    assert.deepEqual(
-      roles,
-      [
-        ...SERVICES.map((s) => ({
-          backend: "kubernetes",
-          roleName: `eso-veza-production-db-${s}`,
-          boundServiceAccountNames: [`eso-db-${s}`],
-          boundServiceAccountNamespaces: ["veza-production"],
-          audience: "vault",
-          tokenTtl: ttl,
-          tokenMaxTtl: ttl,
-          tokenPolicies: [`veza-production-db-${s}`],
-          tokenNoDefaultPolicy: false,
-        })),
-        {
-          backend: "kubernetes",
-          roleName: "eso-veza-production-db-migrations",
-          boundServiceAccountNames: ["eso-vault-migrations-store"],
-          boundServiceAccountNamespaces: ["veza-production"],
-          audience: "vault",
-          tokenTtl: 600,
-          tokenMaxTtl: 600,
-          tokenPolicies: ["veza-production-db-migrations"],
-          tokenNoDefaultPolicy: false,
-        },
-      ],
-    );
+    assert.deepEqual(roles, [
+      ...SERVICES.map((s) => ({
+        backend: "kubernetes",
+        roleName: `eso-veza-production-db-${s}`,
+        boundServiceAccountNames: [`eso-db-${s}`],
+        boundServiceAccountNamespaces: ["veza-production"],
+        audience: "vault",
+        tokenTtl: ttl,
+        tokenMaxTtl: ttl,
+        tokenPolicies: [`veza-production-db-${s}`],
+        tokenNoDefaultPolicy: false,
+      })),
+      {
+        backend: "kubernetes",
+        roleName: "eso-veza-production-db-migrations",
+        boundServiceAccountNames: ["eso-vault-migrations-store"],
+        boundServiceAccountNamespaces: ["veza-production"],
+        audience: "vault",
+        tokenTtl: 600,
+        tokenMaxTtl: 600,
+        tokenPolicies: ["veza-production-db-migrations"],
+        tokenNoDefaultPolicy: false,
+      },
+    ]);
   });
 
   const refusals: [string, (p: Provider) => DatabaseAccessArgs, string][] = [
     ["no services", (p) => args(p, { services: [] }), "[services] is empty; pass one identity per service that reads database-url."],
     ["a TTL under two minutes", (p) => args(p, { leaseTtlSeconds: 60 }), "[leaseTtlSeconds] must be a whole number of seconds, at least 120; got 60."],
-    ["two services sharing a role", (p) => args(p, { services: args(p).services.map((s) => ({ ...s, roleName: "veza-shared" })) }), '[services] roleName "veza-shared" is used by two services; each service needs its own.'],
+    [
+      "two services sharing a role",
+      (p) => args(p, { services: args(p).services.map((s) => ({ ...s, roleName: "veza-shared" })) }),
+      '[services] roleName "veza-shared" is used by two services; each service needs its own.',
+    ],
     [
       "the static role as a service's role",
       (p) => args(p, { services: args(p).services.map((s, i) => (i === 0 ? { ...s, roleName: "veza-app" } : s)) }),
-      '[migrations.staticRoleName] "veza-app" is also a service\'s dynamic role; the schema owner must stay out of the services\' reach.',
+      "[migrations.staticRoleName] \"veza-app\" is also a service's dynamic role; the schema owner must stay out of the services' reach.",
     ],
   ];
   for (const [label, build, message] of refusals) {
     it(`refuses ${label}, creating nothing`, async () => {
-      const { run: failed, error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => ({ urn: new DatabaseAccess("bad", build(provider())).urn }) });
+      const { run: failed, error } = await tryRunProgram({
+        stack: "test",
+        config: CONFIG,
+        program: () => ({ urn: new DatabaseAccess("bad", build(provider())).urn }),
+      });
       assert.ok(error, "expected an error");
       assert.ok(error.message.includes(message), error.message);
-      assert.deepEqual(failed.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")), []);
+      assert.deepEqual(
+        failed.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")),
+        [],
+      );
     });
   }
 });
@@ -162,11 +175,16 @@ describe("database-access against a real PostgreSQL (the production stack's role
   /** What Vault does on `GET database/creds/veza-<service>`: a new login valid for `ttlSeconds`. */
   async function createLease(vault: PgConnection, service: string, ttlSeconds = role(service).ttl, createdAt = Date.now()): Promise<Lease> {
     const user = { name: vaultUsername(`veza-${service}`, "kubernetes"), password: vaultPassword() };
-    await runAsVault(vault, "creation", role(service).creation, { ...user, username: user.name, expiration: vaultExpiration(new Date(createdAt + ttlSeconds * 1000)) });
+    await runAsVault(vault, "creation", role(service).creation, {
+      ...user,
+      username: user.name,
+      expiration: vaultExpiration(new Date(createdAt + ttlSeconds * 1000)),
+    });
     return { ...user, createdAt, expiresAt: createdAt + ttlSeconds * 1000 };
   }
   /** What Vault does when a lease ends (expiry or revocation). */
-  const revokeLease = (vault: PgConnection, service: string, lease: Lease): Promise<void> => runAsVault(vault, "revocation", role(service).revocation, { name: lease.name, username: lease.name });
+  const revokeLease = (vault: PgConnection, service: string, lease: Lease): Promise<void> =>
+    runAsVault(vault, "revocation", role(service).revocation, { name: lease.name, username: lease.name });
 
   before(async function () {
     this.timeout(120_000);
@@ -190,9 +208,16 @@ describe("database-access against a real PostgreSQL (the production stack's role
     roles.clear();
     const prod = await runProgram({ stack: "production" });
     for (const r of resourcesOfType(prod, T.role)) {
-      roles.set(String(r.inputs.name), { creation: r.inputs.creationStatements as string[], revocation: r.inputs.revocationStatements as string[], ttl: Number(r.inputs.defaultTtl) });
+      roles.set(String(r.inputs.name), {
+        creation: r.inputs.creationStatements as string[],
+        revocation: r.inputs.revocationStatements as string[],
+        ttl: Number(r.inputs.defaultTtl),
+      });
     }
-    assert.deepEqual([...roles.keys()].sort(), SERVICES.map((s) => `veza-${s}`));
+    assert.deepEqual(
+      [...roles.keys()].sort(),
+      SERVICES.map((s) => `veza-${s}`),
+    );
     rotation = resourcesOfType(prod, T.staticRole)[0].inputs.rotationStatements as string[];
   });
 
@@ -213,7 +238,10 @@ describe("database-access against a real PostgreSQL (the production stack's role
       await revokeLease(vault, service, first);
 
       await assert.rejects(onFirst.query("SELECT 1"), "the first lease's open session was ended");
-      assert.ok(onFirst.errors.some((e) => (e as Error & { code?: string }).code === "57P01"), onFirst.errors.map((e) => e.message).join("; "));
+      assert.ok(
+        onFirst.errors.some((e) => (e as Error & { code?: string }).code === "57P01"),
+        onFirst.errors.map((e) => e.message).join("; "),
+      );
       await rejectsWithSqlState(connectAs(first.name, first.password), "28P01", /password authentication failed/);
       assert.deepEqual((await onSecond.query({ text: "SELECT count(*)::int AS n FROM tracks WHERE title = $1", values: [title] })).rows, [{ n: 2 }]);
       const again = await connectAs(second.name, second.password);
@@ -286,7 +314,10 @@ describe("database-access against a real PostgreSQL (the production stack's role
     const made = new Map<string, string[]>(SERVICES.map((s) => [s, []]));
     /** This service's logins (made by this test) that still exist in PostgreSQL. */
     const aliveCount = async (service: string): Promise<number> => {
-      const { rows } = await su.query<{ n: number }>({ text: "SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ANY($1::text[])", values: [made.get(service)] });
+      const { rows } = await su.query<{ n: number }>({
+        text: "SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ANY($1::text[])",
+        values: [made.get(service)],
+      });
       return rows[0].n;
     };
     const login = async (service: string, why: string): Promise<PgConnection | undefined> => {
@@ -413,7 +444,9 @@ describe("database-access against a real PostgreSQL (the production stack's role
     assert.ok(r.maxAlive >= Math.floor(ttl / refresh) && r.maxAlive <= Math.floor(ttl / refresh) + 1, `${r.maxAlive} alive at most`);
     assert.equal(r.revoked, r.created, "every lease revoked at its expiry");
     assert.ok(r.created >= SERVICES.length * (duration / refresh - 1), `${r.created} leases made on the schedule`);
-    console.log(`      timeline: ${duration}s (${duration / ttl} TTLs of ${ttl}s, refresh ${refresh}s): ${r.logins} logins, 0 failed, ${r.revoked} leases revoked at expiry, at most ${r.maxAlive} alive per service`);
+    console.log(
+      `      timeline: ${duration}s (${duration / ttl} TTLs of ${ttl}s, refresh ${refresh}s): ${r.logins} logins, 0 failed, ${r.revoked} leases revoked at expiry, at most ${r.maxAlive} alive per service`,
+    );
   });
 
   it("control: with the refresh equal to the TTL (no overlap), the old pods lose their login before Reloader replaces them", async () => {
@@ -421,6 +454,9 @@ describe("database-access against a real PostgreSQL (the production stack's role
     assert.ok(r.failures.length > 0, "the timeline must detect a missing overlap");
     // Without overlap the old pods are cut (and, VALID UNTIL being whole seconds, even the
     // current login can run out before the next refresh).
-    assert.ok(r.failures.some((f) => /old pod cut before its rollout/.test(f)), r.failures.join("\n"));
+    assert.ok(
+      r.failures.some((f) => /old pod cut before its rollout/.test(f)),
+      r.failures.join("\n"),
+    );
   });
 });

@@ -130,7 +130,11 @@ export class DatabaseAccess extends pulumi.ComponentResource {
         },
         child,
       );
-      const policy = new Policy(`${name}-${id.service}`, { name: id.policyName, policy: pulumi.output(args.mountPath).apply((m) => serviceCredsPolicy(m, id.roleName)) }, child);
+      const policy = new Policy(
+        `${name}-${id.service}`,
+        { name: id.policyName, policy: pulumi.output(args.mountPath).apply((m) => serviceCredsPolicy(m, id.roleName)) },
+        child,
+      );
       const authRole = new kubernetes.AuthBackendRole(
         `${name}-${id.service}`,
         {
@@ -155,7 +159,11 @@ export class DatabaseAccess extends pulumi.ComponentResource {
     if (args.migrations) {
       const m = args.migrations;
       const ttl = args.migrationTokenTtlSeconds ?? 600;
-      const policy = new Policy(`${name}-migrations`, { name: m.policyName, policy: pulumi.output(args.mountPath).apply((mp) => migrationCredsPolicy(mp, m.staticRoleName)) }, child);
+      const policy = new Policy(
+        `${name}-migrations`,
+        { name: m.policyName, policy: pulumi.output(args.mountPath).apply((mp) => migrationCredsPolicy(mp, m.staticRoleName)) },
+        child,
+      );
       const authRole = new kubernetes.AuthBackendRole(
         `${name}-migrations`,
         {
@@ -175,7 +183,11 @@ export class DatabaseAccess extends pulumi.ComponentResource {
       this.migrationAuthRole = authRole.roleName;
     }
 
-    this.registerOutputs({ credsPaths: this.credsPaths, authRoles: this.authRoles, ...(this.migrationAuthRole ? { migrationAuthRole: this.migrationAuthRole } : {}) });
+    this.registerOutputs({
+      credsPaths: this.credsPaths,
+      authRoles: this.authRoles,
+      ...(this.migrationAuthRole ? { migrationAuthRole: this.migrationAuthRole } : {}),
+    });
   }
 
   private validate(args: DatabaseAccessArgs): void {
@@ -191,10 +203,16 @@ export class DatabaseAccess extends pulumi.ComponentResource {
       fail(`[sql] ${(e as Error).message}.`);
     }
     // Vault's expiration manager works in seconds; under 2 minutes leaves no time to roll pods.
-    if (!Number.isInteger(args.leaseTtlSeconds) || args.leaseTtlSeconds < 120) fail(`[leaseTtlSeconds] must be a whole number of seconds, at least 120; got ${args.leaseTtlSeconds}.`);
+    if (!Number.isInteger(args.leaseTtlSeconds) || args.leaseTtlSeconds < 120)
+      fail(`[leaseTtlSeconds] must be a whole number of seconds, at least 120; got ${args.leaseTtlSeconds}.`);
     const names: [string, string][] = [];
     for (const id of args.services) names.push(["roleName", id.roleName], ["policyName", id.policyName], ["authRoleName", id.authRoleName]);
-    if (args.migrations) names.push(["migrations.policyName", args.migrations.policyName], ["migrations.authRoleName", args.migrations.authRoleName], ["migrations.staticRoleName", args.migrations.staticRoleName]);
+    if (args.migrations)
+      names.push(
+        ["migrations.policyName", args.migrations.policyName],
+        ["migrations.authRoleName", args.migrations.authRoleName],
+        ["migrations.staticRoleName", args.migrations.staticRoleName],
+      );
     for (const [field, value] of names) {
       if (!NAME.test(value)) fail(`[services] ${field} must be lowercase letters, digits, "_" and "-"; got ${JSON.stringify(value)}.`);
     }
@@ -204,7 +222,9 @@ export class DatabaseAccess extends pulumi.ComponentResource {
       if (dup) fail(`[services] ${field} ${JSON.stringify(dup)} is used by two services; each service needs its own.`);
     }
     if (args.migrations && args.services.some((s) => s.roleName === args.migrations?.staticRoleName)) {
-      fail(`[migrations.staticRoleName] ${JSON.stringify(args.migrations.staticRoleName)} is also a service's dynamic role; the schema owner must stay out of the services' reach.`);
+      fail(
+        `[migrations.staticRoleName] ${JSON.stringify(args.migrations.staticRoleName)} is also a service's dynamic role; the schema owner must stay out of the services' reach.`,
+      );
     }
   }
 }

@@ -257,9 +257,36 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
          FROM pg_authid WHERE rolname IN ('veza_app_group', 'veza_app', 'vault_admin') ORDER BY rolname`,
       );
       assert.deepEqual(roles, [
-        { rolname: "vault_admin", rolsuper: false, rolcreaterole: true, rolcreatedb: false, rolcanlogin: true, rolreplication: false, rolbypassrls: false, no_password: false },
-        { rolname: "veza_app", rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolcanlogin: true, rolreplication: false, rolbypassrls: false, no_password: true },
-        { rolname: "veza_app_group", rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolcanlogin: false, rolreplication: false, rolbypassrls: false, no_password: true },
+        {
+          rolname: "vault_admin",
+          rolsuper: false,
+          rolcreaterole: true,
+          rolcreatedb: false,
+          rolcanlogin: true,
+          rolreplication: false,
+          rolbypassrls: false,
+          no_password: false,
+        },
+        {
+          rolname: "veza_app",
+          rolsuper: false,
+          rolcreaterole: false,
+          rolcreatedb: false,
+          rolcanlogin: true,
+          rolreplication: false,
+          rolbypassrls: false,
+          no_password: true,
+        },
+        {
+          rolname: "veza_app_group",
+          rolsuper: false,
+          rolcreaterole: false,
+          rolcreatedb: false,
+          rolcanlogin: false,
+          rolreplication: false,
+          rolbypassrls: false,
+          no_password: true,
+        },
       ]);
       const { rows: members } = await su.query(
         `SELECT r.rolname AS role, u.rolname AS member, admin_option, inherit_option, set_option
@@ -314,7 +341,16 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
         values: [user.name],
       });
       assert.deepEqual(rows, [
-        { rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolreplication: false, rolbypassrls: false, rolinherit: true, rolcanlogin: true, member_of: ["veza_app_group granted by vault_admin"] },
+        {
+          rolsuper: false,
+          rolcreaterole: false,
+          rolcreatedb: false,
+          rolreplication: false,
+          rolbypassrls: false,
+          rolinherit: true,
+          rolcanlogin: true,
+          member_of: ["veza_app_group granted by vault_admin"],
+        },
       ]);
       await revoke(user.name);
     });
@@ -322,12 +358,16 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
     it("can log in to veza and read and write the migrated tables", async () => {
       const user = await createDynamicUser(inSeconds(3600));
       const app = await connectAs(user.name, user.password);
-      assert.deepEqual((await app.query("SELECT current_user AS me, current_schemas(false)::text[] AS path")).rows, [{ me: user.name, path: ["veza", "public"] }]);
+      assert.deepEqual((await app.query("SELECT current_user AS me, current_schemas(false)::text[] AS path")).rows, [
+        { me: user.name, path: ["veza", "public"] },
+      ]);
       // Unqualified names resolve to the app schema (search_path set by the bootstrap).
       const { rows: inserted } = await app.query<{ id: string }>("INSERT INTO accounts (email) VALUES ('a@veza.test') RETURNING id");
       await app.query({ text: "INSERT INTO events (account_id, kind) VALUES ($1, 'signup')", values: [inserted[0].id] }); // serial: needs USAGE on the sequence
       await app.query("UPDATE accounts SET email = 'b@veza.test' WHERE email = 'a@veza.test'");
-      assert.deepEqual((await app.query("SELECT a.email, e.kind FROM veza.accounts a JOIN veza.events e ON e.account_id = a.id")).rows, [{ email: "b@veza.test", kind: "signup" }]);
+      assert.deepEqual((await app.query("SELECT a.email, e.kind FROM veza.accounts a JOIN veza.events e ON e.account_id = a.id")).rows, [
+        { email: "b@veza.test", kind: "signup" },
+      ]);
       await app.query("DELETE FROM events");
       assert.equal((await app.query("DELETE FROM accounts")).rowCount, 1);
       await app.end();
@@ -418,7 +458,11 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
       );
       assert.deepEqual((await su.query({ text: "SELECT 1 FROM pg_roles WHERE rolname = $1", values: [user.name] })).rows, []);
       assert.deepEqual((await su.query({ text: "SELECT 1 FROM pg_auth_members WHERE member = $1 OR roleid = $1", values: [roleOid] })).rows, []);
-      assert.deepEqual((await su.query("SELECT count(*)::int AS n FROM veza.accounts WHERE email = 'pending@veza.test'")).rows, [{ n: 0 }], "the uncommitted write was rolled back");
+      assert.deepEqual(
+        (await su.query("SELECT count(*)::int AS n FROM veza.accounts WHERE email = 'pending@veza.test'")).rows,
+        [{ n: 0 }],
+        "the uncommitted write was rolled back",
+      );
       await rejectsWithSqlState(connectAs(user.name, user.password), "28P01", /password authentication failed/);
 
       // Vault retries revocations: a second run, and one for a role that never existed, succeed.
@@ -430,7 +474,8 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
   });
 
   describe("static credentials (veza_app)", () => {
-    const rotate = (password: string): Promise<void> => runAsVault(vault, "rotation", rotationStatements(OPTS), { name: "veza_app", username: "veza_app", password });
+    const rotate = (password: string): Promise<void> =>
+      runAsVault(vault, "rotation", rotationStatements(OPTS), { name: "veza_app", username: "veza_app", password });
 
     it("rotation sets a password that works and refuses the previous one", async () => {
       const first = vaultPassword();

@@ -10,7 +10,11 @@ const ARGS: Omit<VaultDeployerLoginArgs, "provider"> = {
   pulumi: { organization: "veza", project: "veza-secrets", stack: "production" },
   deployRole: "pulumi-production",
   deployerPolicy: "veza-production-pulumi",
-  preview: { role: "pulumi-production-preview", policyName: "veza-production-pulumi-preview", policy: 'path "sys/mounts/secret" {\n  capabilities = ["read"]\n}\n' },
+  preview: {
+    role: "pulumi-production-preview",
+    policyName: "veza-production-pulumi-preview",
+    policy: 'path "sys/mounts/secret" {\n  capabilities = ["read"]\n}\n',
+  },
 };
 
 function run(args: Omit<VaultDeployerLoginArgs, "provider">): Promise<ProgramRun> {
@@ -60,7 +64,10 @@ describe("components/vault/deployer-login", () => {
 
   it("gives previews their own role, bound to the preview environment, with the read-only policy it manages", () => {
     const role = unwrapSecrets(findResource(r, ROLE, "login-github-preview").inputs) as Record<string, unknown>;
-    assert.deepEqual([role.roleName, role.boundClaims, role.tokenPolicies], ["pulumi-production-preview", { repository: "veza/veza-secrets", environment: "production-preview" }, ["veza-production-pulumi-preview"]]);
+    assert.deepEqual(
+      [role.roleName, role.boundClaims, role.tokenPolicies],
+      ["pulumi-production-preview", { repository: "veza/veza-secrets", environment: "production-preview" }, ["veza-production-pulumi-preview"]],
+    );
     const policy = unwrapSecrets(findResource(r, "vault:index/policy:Policy", "login-preview-policy").inputs) as Record<string, unknown>;
     assert.deepEqual(policy, { name: "veza-production-pulumi-preview", policy: ARGS.preview.policy });
   });
@@ -76,7 +83,10 @@ describe("components/vault/deployer-login", () => {
   });
 
   it("writes no policy of the deployer's own and registers exactly these resources", () => {
-    const mine = r.resources.filter((x) => x.type.startsWith("vault:")).map((x) => `${x.type} ${x.name}`).sort();
+    const mine = r.resources
+      .filter((x) => x.type.startsWith("vault:"))
+      .map((x) => `${x.type} ${x.name}`)
+      .sort();
     assert.deepEqual(mine, [
       "vault:index/policy:Policy login-preview-policy",
       `${BACKEND} login-github`,
@@ -88,10 +98,14 @@ describe("components/vault/deployer-login", () => {
   });
 
   it("rejects long TTLs, a preview that is the deployer, and no issuer, with exact messages", () => {
-    assert.deepEqual(deployerLoginErrors({ ...ARGS, tokenTtlSeconds: 7200 }), ["[tokenTtlSeconds] must be a whole number from 60 to 3600 (one hour at most); got 7200."]);
+    assert.deepEqual(deployerLoginErrors({ ...ARGS, tokenTtlSeconds: 7200 }), [
+      "[tokenTtlSeconds] must be a whole number from 60 to 3600 (one hour at most); got 7200.",
+    ]);
     assert.deepEqual(deployerLoginErrors({ ...ARGS, github: { ...ARGS.github!, previewEnvironment: "production" } }), [
       "[github.previewEnvironment] must differ from [github.environment]: a preview must never log in as the deployer.",
     ]);
-    assert.deepEqual(deployerLoginErrors({ ...ARGS, github: undefined, pulumi: undefined }), ["[github] or [pulumi] is required: the CI system whose OIDC tokens log in."]);
+    assert.deepEqual(deployerLoginErrors({ ...ARGS, github: undefined, pulumi: undefined }), [
+      "[github] or [pulumi] is required: the CI system whose OIDC tokens log in.",
+    ]);
   });
 });

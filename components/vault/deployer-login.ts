@@ -71,8 +71,10 @@ export function pulumiDeploySubjects(p: PulumiLoginArgs): string[] {
 export function deployerLoginErrors(args: Omit<VaultDeployerLoginArgs, "provider">): string[] {
   const errors: string[] = [];
   if (!args.github && !args.pulumi) errors.push("[github] or [pulumi] is required: the CI system whose OIDC tokens log in.");
-  if (args.github && !/^[\w.-]+\/[\w.-]+$/.test(args.github.repository)) errors.push(`[github.repository] must be "owner/name"; got ${JSON.stringify(args.github.repository)}.`);
-  if (args.github && args.github.environment === args.github.previewEnvironment) errors.push("[github.previewEnvironment] must differ from [github.environment]: a preview must never log in as the deployer.");
+  if (args.github && !/^[\w.-]+\/[\w.-]+$/.test(args.github.repository))
+    errors.push(`[github.repository] must be "owner/name"; got ${JSON.stringify(args.github.repository)}.`);
+  if (args.github && args.github.environment === args.github.previewEnvironment)
+    errors.push("[github.previewEnvironment] must differ from [github.environment]: a preview must never log in as the deployer.");
   const ttl = args.tokenTtlSeconds ?? 3600;
   if (!Number.isInteger(ttl) || ttl < 60 || ttl > 3600) errors.push(`[tokenTtlSeconds] must be a whole number from 60 to 3600 (one hour at most); got ${ttl}.`);
   if (args.deployRole === args.preview.role) errors.push("[preview.role] must differ from [deployRole].");
@@ -103,13 +105,29 @@ export class VaultDeployerLogin extends pulumi.ComponentResource {
       const g = args.github;
       const backend = new AuthBackend(
         `${name}-github`,
-        { type: "jwt", path: g.path ?? "jwt-github", description: "GitHub Actions OIDC: the program's deploys and previews.", oidcDiscoveryUrl: GITHUB_OIDC_ISSUER, boundIssuer: GITHUB_OIDC_ISSUER },
+        {
+          type: "jwt",
+          path: g.path ?? "jwt-github",
+          description: "GitHub Actions OIDC: the program's deploys and previews.",
+          oidcDiscoveryUrl: GITHUB_OIDC_ISSUER,
+          boundIssuer: GITHUB_OIDC_ISSUER,
+        },
         child,
       );
       const role = (suffix: string, roleName: string, claims: Record<string, string>, policy: pulumi.Input<string>) =>
         new AuthBackendRole(
           `${name}-github-${suffix}`,
-          { backend: pathOf(backend, g.path ?? "jwt-github"), roleName, roleType: "jwt", userClaim: "sub", boundAudiences: [g.audience], boundClaimsType: "string", boundClaims: claims, tokenPolicies: [policy], ...token },
+          {
+            backend: pathOf(backend, g.path ?? "jwt-github"),
+            roleName,
+            roleType: "jwt",
+            userClaim: "sub",
+            boundAudiences: [g.audience],
+            boundClaimsType: "string",
+            boundClaims: claims,
+            tokenPolicies: [policy],
+            ...token,
+          },
           child,
         );
       role("deploy", args.deployRole, { repository: g.repository, environment: g.environment, ref: g.ref ?? "refs/heads/main" }, args.deployerPolicy);
@@ -121,7 +139,13 @@ export class VaultDeployerLogin extends pulumi.ComponentResource {
       const p = args.pulumi;
       const backend = new AuthBackend(
         `${name}-pulumi`,
-        { type: "jwt", path: p.path ?? "jwt-pulumi", description: "Pulumi Deployments OIDC: the program's scheduled and manual deploys.", oidcDiscoveryUrl: PULUMI_OIDC_ISSUER, boundIssuer: PULUMI_OIDC_ISSUER },
+        {
+          type: "jwt",
+          path: p.path ?? "jwt-pulumi",
+          description: "Pulumi Deployments OIDC: the program's scheduled and manual deploys.",
+          oidcDiscoveryUrl: PULUMI_OIDC_ISSUER,
+          boundIssuer: PULUMI_OIDC_ISSUER,
+        },
         child,
       );
       new AuthBackendRole(

@@ -75,7 +75,10 @@ describe("components/vault/deployer-policy", () => {
       const config = loadStackConfig({ values: { ...engineConfig(stackConfig(stack)), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
       const own = deployerNames(stack).policy;
       const rules = parseVaultPolicy(deployerPolicyHcl(config));
-      assert.ok(rules.some((r) => r.path === `sys/policies/acl/veza-${stack}-read`), "it manages ESO's policy");
+      assert.ok(
+        rules.some((r) => r.path === `sys/policies/acl/veza-${stack}-read`),
+        "it manages ESO's policy",
+      );
       for (const rule of rules) {
         assert.ok(!readOnlyPolicyProblems(own, rule).some((p) => p.includes("covers its own policy")), rule.path);
         assert.deepEqual(aclRuleProblems({ ...rule, capabilities: rule.capabilities.filter((c) => c !== "sudo") }, stack), [], rule.path);

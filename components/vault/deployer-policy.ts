@@ -52,13 +52,18 @@ function deployerStanzas(o: DeployerPolicyOptions): Stanza[] {
     ...o.kubernetesAuth.roles.map((r): Stanza => ({ comment: "ESO's role.", path: `auth/${o.kubernetesAuth.path}/role/${r}`, capabilities: CRUD })),
   ];
   for (const j of o.jwtAuth) {
-    out.push({ comment: `The ${j.path} jwt auth method (the deployer's own login; enabling one needs sudo).`, path: `sys/auth/${j.path}`, capabilities: [...CRUD, "sudo"] });
+    out.push({
+      comment: `The ${j.path} jwt auth method (the deployer's own login; enabling one needs sudo).`,
+      path: `sys/auth/${j.path}`,
+      capabilities: [...CRUD, "sudo"],
+    });
     out.push({ comment: "Its issuer config.", path: `auth/${j.path}/config`, capabilities: CRUD });
     for (const r of j.roles) out.push({ comment: "A deployer role (bound claims, TTL at most 1h).", path: `auth/${j.path}/role/${r}`, capabilities: CRUD });
   }
   for (const p of o.managedPolicies) out.push({ comment: "A policy the program manages (never its own).", path: `sys/policies/acl/${p}`, capabilities: CRUD });
   for (const a of o.auditDevices) out.push({ comment: "An audit device (enabling one needs sudo).", path: `sys/audit/${a}`, capabilities: [...CRUD, "sudo"] });
-  if (o.auditDevices.length > 0) out.push({ comment: "Reading which audit devices are on (the provider lists them; needs sudo).", path: "sys/audit", capabilities: ["read", "sudo"] });
+  if (o.auditDevices.length > 0)
+    out.push({ comment: "Reading which audit devices are on (the provider lists them; needs sudo).", path: "sys/audit", capabilities: ["read", "sudo"] });
   const db = o.database;
   if (db) {
     out.push({ comment: "The database secrets engine's mount.", path: `sys/mounts/${db.mountPath}`, capabilities: CRUD });

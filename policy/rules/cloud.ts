@@ -40,7 +40,9 @@ export function iamDocumentProblems(document: string, env: Environment | undefin
     const sm = actions.filter((a) => /^secretsmanager:/i.test(a) || a === "*");
     if (sm.length) {
       for (const res of resources.filter((x) => !secretArn.test(x))) {
-        problems.push(`${id} grants ${sm.join(", ")} on "${res}": scope it to arn:aws:secretsmanager:<region>:<account>:secret:veza/${env ?? "<environment>"}/*`);
+        problems.push(
+          `${id} grants ${sm.join(", ")} on "${res}": scope it to arn:aws:secretsmanager:<region>:<account>:secret:veza/${env ?? "<environment>"}/*`,
+        );
       }
     }
     const kms = actions.filter((a) => /^kms:/i.test(a));
@@ -52,7 +54,8 @@ export function iamDocumentProblems(document: string, env: Environment | undefin
 export const awsEsoReadScoped = stackPolicy(
   {
     name: "aws-eso-read-scoped",
-    description: "AWS IAM policies grant Secrets Manager access only under this environment's veza/<environment>/ prefix, with named actions and named KMS keys.",
+    description:
+      "AWS IAM policies grant Secrets Manager access only under this environment's veza/<environment>/ prefix, with named actions and named KMS keys.",
     enforcementLevel: "mandatory",
   },
   (resources, f, env) => {
@@ -69,7 +72,8 @@ const GCP_SECRET_ROLES = ["roles/secretmanager.secretAccessor", "roles/secretman
 export const gcpEsoAccessScoped = stackPolicy(
   {
     name: "gcp-eso-access-scoped",
-    description: "Google Secret Manager access is granted per secret (SecretIamMember) on this environment's veza-<environment>- secrets, never project-, folder- or organisation-wide.",
+    description:
+      "Google Secret Manager access is granted per secret (SecretIamMember) on this environment's veza-<environment>- secrets, never project-, folder- or organisation-wide.",
     enforcementLevel: "mandatory",
   },
   (resources, f, env) => {
@@ -91,14 +95,20 @@ export const gcpEsoAccessScoped = stackPolicy(
           }
         }
         for (const granted of roles.filter((x) => GCP_SECRET_ROLES.includes(x))) {
-          f.violation(`IAM grant "${r.name}" gives ${granted} on every secret of the ${level === "projects" ? "project" : level === "folder" ? "folder" : "organization"}: grant it per secret (secretmanager.SecretIamMember) instead.`, r.urn);
+          f.violation(
+            `IAM grant "${r.name}" gives ${granted} on every secret of the ${level === "projects" ? "project" : level === "folder" ? "folder" : "organization"}: grant it per secret (secretmanager.SecretIamMember) instead.`,
+            r.urn,
+          );
         }
       } else if ((r.type === T.gcpSecretIamMember || r.type === T.gcpSecretIamBinding) && env !== undefined) {
         const secretId = at(r.props, "secretId");
         if (f.unknown(secretId) || typeof secretId !== "string") continue;
         const id = secretId.split("/").pop() ?? secretId;
         if (!id.startsWith(`veza-${env}-`)) {
-          f.violation(`Secret IAM grant "${r.name}" gives ${str(at(r.props, "role")) ?? "a role"} on "${id}", which is not one of this environment's veza-${env}- secrets.`, r.urn);
+          f.violation(
+            `Secret IAM grant "${r.name}" gives ${str(at(r.props, "role")) ?? "a role"} on "${id}", which is not one of this environment's veza-${env}- secrets.`,
+            r.urn,
+          );
         }
       }
     }
@@ -118,7 +128,9 @@ export const azureRoleAssignmentScope = resourcePolicy(
     const scope = at(r.props, "scope");
     if (f.unknown(scope)) return;
     if (typeof scope !== "string" || !KEY_VAULT_SCOPE.test(scope)) {
-      f.violation(`Role assignment "${r.name}" is scoped to "${String(scope)}": scope it to the Key Vault (or one secret), never a subscription or resource group.`);
+      f.violation(
+        `Role assignment "${r.name}" is scoped to "${String(scope)}": scope it to the Key Vault (or one secret), never a subscription or resource group.`,
+      );
     }
   },
 );
@@ -162,7 +174,10 @@ export const awsSecretsRecoveryWindow = stackPolicy(
       if (f.unknown(days) || days === undefined) continue; // AWS default: 30 days.
       if (typeof days === "number" && days >= minimum) continue;
       const what = r.type === T.awsSecret ? `Secrets Manager secret "${str(at(r.props, "name")) ?? r.name}"` : `KMS key "${r.name}"`;
-      f.violation(`${what} has ${field} ${String(days)}: use at least ${minimum} days${env === "production" ? " in production" : ""} (0 deletes without recovery).`, r.urn);
+      f.violation(
+        `${what} has ${field} ${String(days)}: use at least ${minimum} days${env === "production" ? " in production" : ""} (0 deletes without recovery).`,
+        r.urn,
+      );
     }
   },
 );

@@ -15,7 +15,10 @@ export const kubernetesSecretsThroughEso = stackPolicy(
     for (const r of resources.filter((x) => x.type === T.secret)) {
       const name = objectName(r);
       if (esoInUse) {
-        f.violation(`Secret "${name}" is written by the program although this stack runs External Secrets Operator: produce it with an ExternalSecret so its value stays in the backend.`, r.urn);
+        f.violation(
+          `Secret "${name}" is written by the program although this stack runs External Secrets Operator: produce it with an ExternalSecret so its value stays in the backend.`,
+          r.urn,
+        );
       } else if (env !== undefined && env !== "development") {
         f.violation(
           `Secret "${name}" is written by the program in ${env}: plain Kubernetes Secrets (the spec's option 1) are for development only; use External Secrets Operator (providers vault, aws, gcp or azure).`,
@@ -36,7 +39,8 @@ function storeProblem(ref: Plain): string | undefined {
 export const externalSecretNamespacedStore = resourcePolicy(
   {
     name: "external-secret-namespaced-store",
-    description: "Every ExternalSecret reads through a namespaced SecretStore in its own namespace (kind SecretStore), never a ClusterSecretStore; no ClusterExternalSecret.",
+    description:
+      "Every ExternalSecret reads through a namespaced SecretStore in its own namespace (kind SecretStore), never a ClusterSecretStore; no ClusterExternalSecret.",
     enforcementLevel: "mandatory",
   },
   (type) => isEsoKind(type, "ExternalSecret") || isEsoKind(type, "ClusterExternalSecret"),
@@ -44,7 +48,9 @@ export const externalSecretNamespacedStore = resourcePolicy(
     const name = objectName(r);
     const fix = "reference a SecretStore (kind: SecretStore) in the ExternalSecret's own namespace";
     if (isEsoKind(r.type, "ClusterExternalSecret")) {
-      f.violation(`ClusterExternalSecret "${name}" copies secrets into many namespaces: create one ExternalSecret per namespace, each reading a namespaced SecretStore.`);
+      f.violation(
+        `ClusterExternalSecret "${name}" copies secrets into many namespaces: create one ExternalSecret per namespace, each reading a namespaced SecretStore.`,
+      );
       return;
     }
     const spec = at(r.props, "spec");
@@ -70,14 +76,16 @@ function restrictsNamespaces(condition: Plain): boolean {
   if (!isObject(condition)) return false;
   const nonEmptyList = (v: Plain) => Array.isArray(v) && v.length > 0;
   const selector = condition.namespaceSelector;
-  const selects = isObject(selector) && ((isObject(selector.matchLabels) && Object.keys(selector.matchLabels).length > 0) || nonEmptyList(selector.matchExpressions));
+  const selects =
+    isObject(selector) && ((isObject(selector.matchLabels) && Object.keys(selector.matchLabels).length > 0) || nonEmptyList(selector.matchExpressions));
   return nonEmptyList(condition.namespaces) || nonEmptyList(condition.namespaceRegexes) || selects;
 }
 
 export const clusterSecretStoreConditions = resourcePolicy(
   {
     name: "cluster-secret-store-conditions",
-    description: "A ClusterSecretStore, if any, restricts which namespaces may use it (spec.conditions with namespaces, a namespaceSelector or namespaceRegexes).",
+    description:
+      "A ClusterSecretStore, if any, restricts which namespaces may use it (spec.conditions with namespaces, a namespaceSelector or namespaceRegexes).",
     enforcementLevel: "mandatory",
   },
   (type) => isEsoKind(type, "ClusterSecretStore"),

@@ -14,7 +14,8 @@ const ONE_HOUR = 3600;
 export const vaultJwtRoleBound = resourcePolicy(
   {
     name: "vault-jwt-role-bound",
-    description: "Vault jwt login roles bind an audience and claims (or a subject), and issue tokens of at most one hour: a CI token of any repository or branch must not log in, nor hold a long-lived token.",
+    description:
+      "Vault jwt login roles bind an audience and claims (or a subject), and issue tokens of at most one hour: a CI token of any repository or branch must not log in, nor hold a long-lived token.",
     enforcementLevel: "mandatory",
   },
   (type) => type === JWT_ROLE,
@@ -26,12 +27,15 @@ export const vaultJwtRoleBound = resourcePolicy(
     if (f.unknown(audiences) || f.unknown(claims) || f.unknown(subject)) return;
     if (list(audiences).length === 0) f.violation(`Vault jwt role "${role}" binds no audience: set boundAudiences to the audience the CI token is minted for.`);
     if ((!isObject(claims) || Object.keys(claims).length === 0) && !subject) {
-      f.violation(`Vault jwt role "${role}" binds no claim and no subject: every token of the issuer (any repository, any branch) could log in; bind repository, environment and ref (or the stack's sub).`);
+      f.violation(
+        `Vault jwt role "${role}" binds no claim and no subject: every token of the issuer (any repository, any branch) could log in; bind repository, environment and ref (or the stack's sub).`,
+      );
     }
     for (const field of ["tokenTtl", "tokenMaxTtl", "tokenExplicitMaxTtl"]) {
       const v = at(r.props, field);
       if (f.unknown(v)) continue;
-      if (field !== "tokenExplicitMaxTtl" && (typeof v !== "number" || v <= 0)) f.violation(`Vault jwt role "${role}" has no ${field}: Vault's default (32 days) applies; set at most ${ONE_HOUR} seconds.`);
+      if (field !== "tokenExplicitMaxTtl" && (typeof v !== "number" || v <= 0))
+        f.violation(`Vault jwt role "${role}" has no ${field}: Vault's default (32 days) applies; set at most ${ONE_HOUR} seconds.`);
       else if (typeof v === "number" && v > ONE_HOUR) f.violation(`Vault jwt role "${role}" ${field} is ${v} seconds: at most ${ONE_HOUR} (one hour).`);
     }
   },
@@ -40,7 +44,8 @@ export const vaultJwtRoleBound = resourcePolicy(
 export const esoControllerScoped = resourcePolicy(
   {
     name: "eso-controller-scoped",
-    description: "The External Secrets Operator chart reconciles one namespace with namespaced RBAC (scopedNamespace, scopedRBAC) and does not grant serviceaccounts/token create on every ServiceAccount (rbac.serviceAccountTokenCreate false).",
+    description:
+      "The External Secrets Operator chart reconciles one namespace with namespaced RBAC (scopedNamespace, scopedRBAC) and does not grant serviceaccounts/token create on every ServiceAccount (rbac.serviceAccountTokenCreate false).",
     enforcementLevel: "mandatory",
   },
   (type) => type === T.release || type === T.chartV4,
@@ -52,9 +57,15 @@ export const esoControllerScoped = resourcePolicy(
     const scoped = at(values, "scopedRBAC");
     const token = at(values, "rbac", "serviceAccountTokenCreate");
     if (f.unknown(ns) || f.unknown(scoped) || f.unknown(token)) return;
-    if (typeof ns !== "string" || ns === "") f.violation(`Helm release "${r.name}" leaves scopedNamespace empty: the controller reconciles, and reads and writes Secrets in, every namespace; set it to the workload namespace.`);
+    if (typeof ns !== "string" || ns === "")
+      f.violation(
+        `Helm release "${r.name}" leaves scopedNamespace empty: the controller reconciles, and reads and writes Secrets in, every namespace; set it to the workload namespace.`,
+      );
     if (scoped !== true) f.violation(`Helm release "${r.name}" leaves scopedRBAC off: the controller's Secrets access is a ClusterRole; set scopedRBAC: true.`);
-    if (token !== false) f.violation(`Helm release "${r.name}" keeps rbac.serviceAccountTokenCreate (the chart's default): the controller can mint a token for any ServiceAccount; set it false and grant the stores' accounts by name.`);
+    if (token !== false)
+      f.violation(
+        `Helm release "${r.name}" keeps rbac.serviceAccountTokenCreate (the chart's default): the controller can mint a token for any ServiceAccount; set it false and grant the stores' accounts by name.`,
+      );
   },
 );
 
@@ -63,7 +74,8 @@ const PSA_LEVELS = ["baseline", "restricted"];
 export const namespacePodSecurity = resourcePolicy(
   {
     name: "namespace-pod-security",
-    description: "Every Namespace enforces a Pod Security Standard (pod-security.kubernetes.io/enforce: baseline or restricted), so privileged pods are refused (CIS Kubernetes 5.2).",
+    description:
+      "Every Namespace enforces a Pod Security Standard (pod-security.kubernetes.io/enforce: baseline or restricted), so privileged pods are refused (CIS Kubernetes 5.2).",
     enforcementLevel: "mandatory",
   },
   (type) => type === T.namespace,
@@ -71,7 +83,9 @@ export const namespacePodSecurity = resourcePolicy(
     const level = at(r.props, "metadata", "labels", "pod-security.kubernetes.io/enforce");
     if (f.unknown(level)) return;
     if (typeof level !== "string" || !PSA_LEVELS.includes(level)) {
-      f.violation(`Namespace "${str(at(r.props, "metadata", "name")) ?? r.name}" enforces ${typeof level === "string" ? `"${level}"` : "no Pod Security level"}: label it pod-security.kubernetes.io/enforce: restricted (or baseline where a workload needs it).`);
+      f.violation(
+        `Namespace "${str(at(r.props, "metadata", "name")) ?? r.name}" enforces ${typeof level === "string" ? `"${level}"` : "no Pod Security level"}: label it pod-security.kubernetes.io/enforce: restricted (or baseline where a workload needs it).`,
+      );
     }
   },
 );
@@ -79,7 +93,8 @@ export const namespacePodSecurity = resourcePolicy(
 export const vaultNetworkPolicy = stackPolicy(
   {
     name: "vault-network-policy",
-    description: "Outside development, Vault's namespace has a NetworkPolicy restricting ingress to its server pods: not every pod of the cluster may call Vault's API.",
+    description:
+      "Outside development, Vault's namespace has a NetworkPolicy restricting ingress to its server pods: not every pod of the cluster may call Vault's API.",
     enforcementLevel: "mandatory",
   },
   (resources, f, env) => {
@@ -93,7 +108,11 @@ export const vaultNetworkPolicy = stackPolicy(
         const types = list(at(p.props, "spec", "policyTypes"));
         return !f.unknown(pns) && pns === ns && (types.includes("Ingress") || at(p.props, "spec", "ingress") !== undefined);
       });
-      if (!guarded) f.violation(`Vault release "${vault.name}" in ${String(ns)} has no ingress NetworkPolicy: every pod can reach 8200/8201; admit only ESO's controller, Vault's peers and the deployer.`, vault.urn);
+      if (!guarded)
+        f.violation(
+          `Vault release "${vault.name}" in ${String(ns)} has no ingress NetworkPolicy: every pod can reach 8200/8201; admit only ESO's controller, Vault's peers and the deployer.`,
+          vault.urn,
+        );
     }
   },
 );
@@ -101,7 +120,8 @@ export const vaultNetworkPolicy = stackPolicy(
 export const databaseTlsVerified = stackPolicy(
   {
     name: "database-tls-verified",
-    description: "Outside development, Vault's PostgreSQL connection verifies the server's certificate (sslmode verify-full or verify-ca): require encrypts but trusts any certificate.",
+    description:
+      "Outside development, Vault's PostgreSQL connection verifies the server's certificate (sslmode verify-full or verify-ca): require encrypts but trusts any certificate.",
     enforcementLevel: "mandatory",
   },
   (resources, f, env) => {
@@ -110,7 +130,11 @@ export const databaseTlsVerified = stackPolicy(
       const url = at(c.props, "postgresql", "connectionUrl");
       if (f.unknown(url) || typeof url !== "string") continue;
       const mode = /[?&]sslmode=([a-z-]+)/.exec(url)?.[1] ?? "prefer (the default)";
-      if (mode !== "verify-full" && mode !== "verify-ca") f.violation(`Vault database connection "${c.name}" uses sslmode=${mode} in ${env}: use verify-full, with the server's CA (tls_ca) where it is private.`, c.urn);
+      if (mode !== "verify-full" && mode !== "verify-ca")
+        f.violation(
+          `Vault database connection "${c.name}" uses sslmode=${mode} in ${env}: use verify-full, with the server's CA (tls_ca) where it is private.`,
+          c.urn,
+        );
     }
   },
 );
@@ -118,13 +142,18 @@ export const databaseTlsVerified = stackPolicy(
 export const vaultAuditRedundant = stackPolicy(
   {
     name: "vault-audit-redundant",
-    description: "Outside development, Vault has at least two audit devices: it refuses every request when none can write, so one full volume must not stop it.",
+    description:
+      "Outside development, Vault has at least two audit devices: it refuses every request when none can write, so one full volume must not stop it.",
     enforcementLevel: "mandatory",
   },
   (resources, f, env) => {
     if (env === undefined || env === "development") return;
     const audits = resources.filter((r) => r.type === T.vaultAudit);
-    if (audits.length === 1) f.violation(`Vault has one audit device ("${str(at(audits[0].props, "path")) ?? audits[0].name}") in ${env}: add a second (e.g. file to stdout for the log pipeline), so a full or failing device does not stop Vault.`, audits[0].urn);
+    if (audits.length === 1)
+      f.violation(
+        `Vault has one audit device ("${str(at(audits[0].props, "path")) ?? audits[0].name}") in ${env}: add a second (e.g. file to stdout for the log pipeline), so a full or failing device does not stop Vault.`,
+        audits[0].urn,
+      );
   },
 );
 
@@ -148,14 +177,18 @@ export const storeServiceAccountsGuarded = stackPolicy(
     for (const w of resources.filter((r) => WORKLOAD_TYPES.includes(r.type))) {
       const specPath = podSpecPath(w.type);
       const sa = specPath ? at(w.props, ...specPath, "serviceAccountName") : undefined;
-      if (typeof sa === "string" && accounts.has(sa)) f.violation(`${w.type.split(":").pop() ?? "Workload"} "${w.name}" runs as "${sa}", a SecretStore's ServiceAccount: give it its own account.`, w.urn);
+      if (typeof sa === "string" && accounts.has(sa))
+        f.violation(`${w.type.split(":").pop() ?? "Workload"} "${w.name}" runs as "${sa}", a SecretStore's ServiceAccount: give it its own account.`, w.urn);
     }
     const guarded = resources
       .filter((r) => r.type === VAP)
       .flatMap((r) => list(at(r.props, "spec", "validations")).map((v) => str(at(v, "expression")) ?? ""))
       .join("\n");
     for (const a of [...accounts].sort()) {
-      if (!guarded.includes(`'${a}'`)) f.violation(`SecretStore ServiceAccount "${a}" is not guarded by a ValidatingAdmissionPolicy: anyone who can create pods in its namespace can run as it and mint its token; add one that refuses pods as it.`);
+      if (!guarded.includes(`'${a}'`))
+        f.violation(
+          `SecretStore ServiceAccount "${a}" is not guarded by a ValidatingAdmissionPolicy: anyone who can create pods in its namespace can run as it and mint its token; add one that refuses pods as it.`,
+        );
     }
   },
 );

@@ -48,7 +48,10 @@ export const generatedKeyRotation = stackPolicy(
       const keeper = at(r.props, "keepers", "rotation");
       if (f.unknown(keeper)) continue;
       if (keeper === undefined || keeper === "") {
-        f.violation(`RandomPassword "${r.name}" has no rotation keeper, so it never rotates: generate it with GeneratedKeys (keepers.rotation = its rotation period).`, r.urn);
+        f.violation(
+          `RandomPassword "${r.name}" has no rotation keeper, so it never rotates: generate it with GeneratedKeys (keepers.rotation = its rotation period).`,
+          r.urn,
+        );
       }
     }
     for (const d of declaredRotations(resources)) {

@@ -14,7 +14,8 @@ const PROTECTED_IN_PRODUCTION: Record<string, string> = {
 export const productionStatefulProtected = stackPolicy(
   {
     name: "production-stateful-protected",
-    description: "In production, Namespaces holding secrets, the Vault release, cloud secrets, KMS keys and Key Vaults are protected (protect: true) against destroy and replacement.",
+    description:
+      "In production, Namespaces holding secrets, the Vault release, cloud secrets, KMS keys and Key Vaults are protected (protect: true) against destroy and replacement.",
     enforcementLevel: "mandatory",
   },
   (resources, f, env) => {
@@ -43,7 +44,16 @@ export const productionStatefulProtected = stackPolicy(
 );
 
 /** Resource types whose checks depend on the stack's environment. */
-const ENVIRONMENT_DEPENDENT = [T.vaultPolicy, T.awsSecret, T.awsKmsKey, T.awsRolePolicy, T.azureVault, T.gcpSecretIamMember, T.gcpSecretIamBinding, T.secret] as string[];
+const ENVIRONMENT_DEPENDENT = [
+  T.vaultPolicy,
+  T.awsSecret,
+  T.awsKmsKey,
+  T.awsRolePolicy,
+  T.azureVault,
+  T.gcpSecretIamMember,
+  T.gcpSecretIamBinding,
+  T.secret,
+] as string[];
 
 export const stackEnvironmentLabel = stackPolicy(
   {
@@ -64,7 +74,12 @@ export const stackEnvironmentLabel = stackPolicy(
     }
     const { env, conflict } = stackEnvironment(resources);
     if (conflict && conflict.length > 1) f.violation(`Namespaces disagree on ${ENVIRONMENT_LABEL} (${conflict.join(", ")}): one stack is one environment.`);
-    if (env === undefined && !conflict && namespaces.length === 0 && resources.some((r) => ENVIRONMENT_DEPENDENT.includes(r.type) || isVaultRelease(r.type, r.props))) {
+    if (
+      env === undefined &&
+      !conflict &&
+      namespaces.length === 0 &&
+      resources.some((r) => ENVIRONMENT_DEPENDENT.includes(r.type) || isVaultRelease(r.type, r.props))
+    ) {
       f.violation(`No Namespace carries ${ENVIRONMENT_LABEL}, so the environment-specific policies cannot run: label the stack's namespaces.`);
     }
   },

@@ -41,18 +41,24 @@ export const secretsRbacLeastPrivilege = resourcePolicy(
       if (f.unknown(ref)) return;
       const refName = at(ref, "name");
       if (at(ref, "kind") === "ClusterRole" && typeof refName === "string" && SECRET_WRITING_CLUSTER_ROLES.includes(refName)) {
-        f.violation(`${kind} "${name}" binds ClusterRole "${refName}", which reads and writes every Secret: bind a Role granting get/list on the named Secrets instead.`);
+        f.violation(
+          `${kind} "${name}" binds ClusterRole "${refName}", which reads and writes every Secret: bind a Role granting get/list on the named Secrets instead.`,
+        );
       }
       return;
     }
     for (const rule of rulesOnSecrets(r.props, f)) {
       if (r.type === T.clusterRole) {
-        f.violation(`ClusterRole "${name}" rules[${rule.index}] grants ${rule.verbs.join(", ")} on secrets cluster-wide: grant get/list on the named Secrets with a namespaced Role instead.`);
+        f.violation(
+          `ClusterRole "${name}" rules[${rule.index}] grants ${rule.verbs.join(", ")} on secrets cluster-wide: grant get/list on the named Secrets with a namespaced Role instead.`,
+        );
         continue;
       }
       const extra = rule.verbs.filter((v) => !READ_VERBS.includes(v));
       if (extra.length) {
-        f.violation(`Role "${name}" rules[${rule.index}] grants ${extra.join(", ")} on secrets: only get and list are allowed (ESO writes the Secrets, workloads only read them).`);
+        f.violation(
+          `Role "${name}" rules[${rule.index}] grants ${extra.join(", ")} on secrets: only get and list are allowed (ESO writes the Secrets, workloads only read them).`,
+        );
       }
     }
   },
@@ -68,7 +74,9 @@ export const secretsRbacResourceNames = resourcePolicy(
   (r, f) => {
     for (const rule of rulesOnSecrets(r.props, f)) {
       if (rule.resourceNames.length === 0) {
-        f.violation(`Role "${objectName(r)}" rules[${rule.index}] grants ${rule.verbs.join(", ")} on every Secret of its namespace: list the Secrets it needs in resourceNames.`);
+        f.violation(
+          `Role "${objectName(r)}" rules[${rule.index}] grants ${rule.verbs.join(", ")} on every Secret of its namespace: list the Secrets it needs in resourceNames.`,
+        );
       }
     }
   },
@@ -105,7 +113,7 @@ export function rbacRuleEscalations(rule: Plain): string[] {
   if (inGroup("")) {
     const exec = POD_ACCESS.filter(covers);
     if (exec.length) out.push(`${verbs.join(", ")} on ${exec.join(", ")} (a shell in, or traffic to, running pods and their tokens)`);
-    if (covers("serviceaccounts/token") && (has("create")) && names.length === 0) {
+    if (covers("serviceaccounts/token") && has("create") && names.length === 0) {
       out.push("create on serviceaccounts/token for every ServiceAccount (it can mint a token for any identity): name them in resourceNames");
     }
   }

@@ -37,7 +37,8 @@ export const pinnedVersions = resourcePolicy(
     if (WORKLOAD_TYPES.includes(r.type)) return checkContainerImages(r, f, imagePinProblem, fix);
     const version = at(r.props, "version");
     if (!f.unknown(version)) {
-      if (typeof version !== "string" || version === "") f.violation(`Helm release "${r.name}" has no chart version: pin an exact version so every up installs the same chart.`);
+      if (typeof version !== "string" || version === "")
+        f.violation(`Helm release "${r.name}" has no chart version: pin an exact version so every up installs the same chart.`);
       else if (!EXACT_VERSION.test(version)) f.violation(`Helm release "${r.name}" chart version "${version}" is not exact: pin a version such as "1.2.3".`);
     }
     const values = at(r.props, "values");
@@ -76,7 +77,8 @@ export function imageDigestProblem(image: string): string | undefined {
 export const imagesPinnedByDigest = resourcePolicy(
   {
     name: "images-pinned-by-digest",
-    description: "Images in workloads and Helm values carry a sha256 digest (a tag can be re-pushed; a digest cannot). Advisory until every image's digest is known.",
+    description:
+      "Images in workloads and Helm values carry a sha256 digest (a tag can be re-pushed; a digest cannot). Advisory until every image's digest is known.",
     enforcementLevel: "advisory",
   },
   (type) => type === T.release || WORKLOAD_TYPES.includes(type),
@@ -96,7 +98,8 @@ export const imagesPinnedByDigest = resourcePolicy(
           if (problem) f.violation(`${where} "${v}" ${problem}: ${fix}.`);
         } else if (isImageKey && isObject(v) && typeof v.tag === "string") {
           const digest = typeof v.digest === "string" ? v.digest : undefined;
-          if (!/@sha256:[0-9a-f]{64}$/.test(v.tag) && !(digest && /^sha256:[0-9a-f]{64}$/.test(digest))) f.violation(`${where}.tag "${v.tag}" is pinned by tag only: ${fix}.`);
+          if (!/@sha256:[0-9a-f]{64}$/.test(v.tag) && !(digest && /^sha256:[0-9a-f]{64}$/.test(digest)))
+            f.violation(`${where}.tag "${v.tag}" is pinned by tag only: ${fix}.`);
         } else {
           visit(v, [...path, key]);
         }

@@ -7,7 +7,8 @@ import { aclRuleProblems, parseVaultPolicy, readOnlyPolicyProblems } from "../va
 export const vaultPolicyEnvironmentScope = stackPolicy(
   {
     name: "vault-policy-environment-scope",
-    description: "Vault ACL policies grant only this environment's veza/<environment>/ paths: no sudo, no wildcard beyond the environment, no other environment's path.",
+    description:
+      "Vault ACL policies grant only this environment's veza/<environment>/ paths: no sudo, no wildcard beyond the environment, no other environment's path.",
     enforcementLevel: "mandatory",
   },
   (resources, f, env) => {
@@ -29,7 +30,10 @@ export const vaultPolicyEnvironmentScope = stackPolicy(
       }
       for (const rule of rules) {
         for (const problem of aclRuleProblems(rule, env)) {
-          f.violation(`Vault policy "${policyName}" ${problem}: ${env} policies may grant only veza/${env}/ paths (and this Vault's own engines), without sudo.`, r.urn);
+          f.violation(
+            `Vault policy "${policyName}" ${problem}: ${env} policies may grant only veza/${env}/ paths (and this Vault's own engines), without sudo.`,
+            r.urn,
+          );
         }
       }
     }
@@ -45,7 +49,9 @@ export const vaultAuditDevice = stackPolicy(
   (resources, f) => {
     const vault = resources.filter((r) => r.type.startsWith("vault:"));
     if (vault.length === 0 || vault.some((r) => r.type === T.vaultAudit)) return;
-    f.violation(`This stack configures Vault (${vault.length} vault resources) but enables no audit device: add a vault.Audit (e.g. type "file" on the audit volume) so every secret access is logged.`);
+    f.violation(
+      `This stack configures Vault (${vault.length} vault resources) but enables no audit device: add a vault.Audit (e.g. type "file" on the audit volume) so every secret access is logged.`,
+    );
   },
 );
 
@@ -66,7 +72,8 @@ export function sealTypes(config: Plain): string[] {
 export const vaultAutoUnsealInProduction = stackPolicy(
   {
     name: "vault-auto-unseal-in-production",
-    description: "In production, the Vault release configures cloud-KMS auto-unseal (a seal stanza other than shamir), so restarted pods unseal without key holders.",
+    description:
+      "In production, the Vault release configures cloud-KMS auto-unseal (a seal stanza other than shamir), so restarted pods unseal without key holders.",
     enforcementLevel: "mandatory",
   },
   (resources, f, env) => {
@@ -98,7 +105,11 @@ export const vaultDevModeDevelopmentOnly = stackPolicy(
     for (const r of resources.filter((x) => isVaultRelease(x.type, x.props))) {
       const dev = at(r.props, "values", "server", "dev", "enabled");
       if (f.unknown(dev)) continue;
-      if (dev === true) f.violation(`Vault release "${r.name}" runs in dev mode (in memory, unsealed, root token) in ${env}: dev mode is for development only; use ha mode.`, r.urn);
+      if (dev === true)
+        f.violation(
+          `Vault release "${r.name}" runs in dev mode (in memory, unsealed, root token) in ${env}: dev mode is for development only; use ha mode.`,
+          r.urn,
+        );
     }
   },
 );
@@ -140,7 +151,9 @@ export const vaultAuditNoRawLog = resourcePolicy(
     const raw = at(r.props, "options", "log_raw");
     if (f.unknown(raw)) return;
     if (raw === true || (typeof raw === "string" && raw.toLowerCase() === "true")) {
-      f.violation(`Vault audit device "${str(at(r.props, "path")) ?? r.name}" sets log_raw: every secret, token and password would be written in clear to the audit log; remove it.`);
+      f.violation(
+        `Vault audit device "${str(at(r.props, "path")) ?? r.name}" sets log_raw: every secret, token and password would be written in clear to the audit log; remove it.`,
+      );
     }
   },
 );
