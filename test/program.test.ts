@@ -18,7 +18,8 @@ import {
   type ProgramRun,
 } from "../harness";
 import { ConfigError } from "../stacks/config-model";
-import { chartVersion, validateCustomResource, validateExternalSecretWebhook, validateHelmValues } from "./schemas";
+import { validateExternalSecretWebhook } from "./eso-webhook";
+import { chartVersion, validateCustomResource, validateHelmValues } from "./schemas";
 
 const runs = new Map<string, ProgramRun>();
 async function stackRun(stack: string, fragment?: string): Promise<ProgramRun> {

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { chartAppVersion, chartVersion, validateCustomResource, validateExternalSecretWebhook, validateHelmValues } from "./schemas";
+import { validateExternalSecretWebhook } from "./eso-webhook";
+import { chartAppVersion, chartVersion, validateCustomResource, validateHelmValues } from "./schemas";
 
 /** A minimal valid ExternalSecret; `patch` is applied to a fresh copy. */
 function externalSecret(patch: (o: { [key: string]: unknown }) => void = () => undefined): unknown {
