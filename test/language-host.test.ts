@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, STACKS, engineConfig, fakesForMissing, plaintextOccurrences, runProgram, stackConfig, type ProgramRun } from "../harness";
 import { runLikeLanguageHost, runtimeOptions, type HostRun, type HostRunOptions } from "../harness/language-host";
+import { copyProject } from "./urns";
 
 const PROJECT = "veza-secrets";
 
@@ -95,12 +96,7 @@ describe("the program as the language host loads it (cmd/run over gRPC)", functi
 
   it("development: loads again with a warm loader cache after a file inside one folder was edited", async () => {
     // A copy of the project (node_modules linked), so the edit never touches the checkout.
-    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "veza-copy-"));
-    for (const entry of fs.readdirSync(ROOT)) {
-      if ([".git", "node_modules", ".bench", ".e2e", ".stryker-tmp", "reports"].includes(entry)) continue;
-      fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
-    }
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"), "dir");
+    const copy = copyProject();
     const tmp = freshTmp();
     const opts = { ...hostOptions("development", copy), env: { TMPDIR: tmp } };
     const first = await runLikeLanguageHost(opts);

@@ -59,7 +59,7 @@ export function readBaseline(stack: string): string[] {
 
 /** A copy of the project (node_modules linked) that a test may edit. */
 export function copyProject(): string {
-  const copy = fs.mkdtempSync(path.join(os.tmpdir(), "veza-urns-"));
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), "veza-copy-"));
   for (const entry of fs.readdirSync(ROOT)) {
     if ([".git", "node_modules", ".bench", ".e2e", ".stryker-tmp", "reports"].includes(entry)) continue;
     fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
