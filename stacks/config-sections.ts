@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEV_ROOT_TOKEN_RULE, devRootTokenError } from "../components/vault/cluster-args";
 import type { CheckContext, DatabaseSettings, VaultSettings } from "./config-model";
 import { caCertProblem } from "./ca-cert";
-import { STACK_DEFAULTS, loginRoleDefault, vaultReplicasDefault } from "./defaults";
+import { STACK_DEFAULTS, loginMethodDefault, loginRoleDefault, vaultReplicasDefault } from "./defaults";
 import { joinCommands, rmCommand, setCommands } from "./fixes";
 import { DEV_ROOT_TOKEN_FIX, fixCommand } from "./problems";
 import { PROJECT, durationSeconds, secondsAsDuration } from "./schema";
@@ -41,7 +41,7 @@ export function vaultSettings(c: CheckContext): VaultSettings {
   const login = v.login ?? {};
   // Dev mode has only its root token; everywhere else the program logs in with a short-lived
   // workload identity, and a stored token is the explicit exception.
-  const method = mode === "dev" ? "token" : (login.method ?? "jwt");
+  const method = mode === "dev" ? "token" : (login.method ?? loginMethodDefault(mode));
   const issuer = login.issuer ?? STACK_DEFAULTS.vault.loginIssuer;
   if (mode === "dev" && login.method === "jwt")
     add(

@@ -89,6 +89,11 @@ export function vaultReplicasDefault(mode: "dev" | "ha"): number {
   return mode === "dev" ? 1 : 3;
 }
 
+/** How `pulumi up` logs in to Vault by mode: the dev server's root token, else a jwt workload identity. */
+export function loginMethodDefault(mode: "dev" | "ha"): "token" | "jwt" {
+  return mode === "dev" ? "token" : "jwt";
+}
+
 /** The Vault role `pulumi up` logs in with (jwt): `pulumi-<env>`. */
 export function loginRoleDefault(env: Environment): string {
   return `pulumi-${env}`;
@@ -122,7 +127,7 @@ export function defaultsTable(envs: readonly Environment[]): string {
     ["namespaces.externalSecrets", same(STACK_DEFAULTS.namespaces.externalSecrets)],
     ["vault.mode", per((d) => d.vaultMode)],
     ["vault.replicas", per((d) => vaultReplicasDefault(d.vaultMode))],
-    ["vault.login.method", per((d) => (d.vaultMode === "dev" ? "token" : "jwt"))],
+    ["vault.login.method", per((d) => loginMethodDefault(d.vaultMode))],
     ["vaultLoginRole", envs.map((e) => loginRoleDefault(e))],
     [
       "vault.resources",

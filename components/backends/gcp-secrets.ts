@@ -64,16 +64,13 @@ export function workloadIdentityMember(project: string, ksa: { namespace: string
   return `serviceAccount:${project}.svc.id.goog[${ksa.namespace}/${ksa.name}]`;
 }
 
-const PROJECT = GCP_PROJECT_ID;
 const SECRET_ID = /^[a-zA-Z0-9_-]{1,255}$/;
-const ACCOUNT_ID = GCP_SERVICE_ACCOUNT_ID;
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
-const LOCATION = GCP_REGION;
 
 /** The first problem with `args`, as a message naming the argument and the fix; `undefined` if none. */
 export function validateGcpSecretsArgs(args: GcpSecretsArgs): string | undefined {
-  if (!PROJECT.test(args.project)) {
+  if (!GCP_PROJECT_ID.test(args.project)) {
     return `[project] must be a Google Cloud project id (6-30 lowercase letters, digits, '-', starting with a letter); got "${args.project}".`;
   }
   if (!/^[a-zA-Z0-9_-]+$/.test(args.namePrefix)) {
@@ -90,7 +87,7 @@ export function validateGcpSecretsArgs(args: GcpSecretsArgs): string | undefined
   }
   const locations = new Set<string>();
   for (const loc of args.replicationLocations) {
-    if (!LOCATION.test(loc)) return `[replicationLocations] must list Google Cloud regions such as "europe-west1"; got "${loc}".`;
+    if (!GCP_REGION.test(loc)) return `[replicationLocations] must list Google Cloud regions such as "europe-west1"; got "${loc}".`;
     if (locations.has(loc)) return `[replicationLocations] lists "${loc}" twice; list each location once.`;
     locations.add(loc);
   }
@@ -98,7 +95,7 @@ export function validateGcpSecretsArgs(args: GcpSecretsArgs): string | undefined
     if (!LABEL_KEY.test(k)) return `[labels] key "${k}" must start with a lowercase letter and be at most 63 lowercase letters, digits, '-' or '_'.`;
     if (!LABEL_VALUE.test(v)) return `[labels] value "${v}" of "${k}" must be at most 63 lowercase letters, digits, '-' or '_'.`;
   }
-  if (!ACCOUNT_ID.test(args.serviceAccountId)) {
+  if (!GCP_SERVICE_ACCOUNT_ID.test(args.serviceAccountId)) {
     return `[serviceAccountId] must be 6-30 lowercase letters, digits or '-', starting with a letter and not ending with '-', such as "eso-veza-production"; got "${args.serviceAccountId}" (${args.serviceAccountId.length} characters).`;
   }
   const ksa = args.kubernetesServiceAccount;

@@ -39,8 +39,6 @@ export interface ServiceAccountGuardArgs {
   provider?: Provider;
 }
 
-const NAME = DNS_SUBDOMAIN;
-
 function celList(names: readonly string[]): string {
   return `[${names.map((n) => `'${n}'`).join(", ")}]`;
 }
@@ -48,7 +46,7 @@ function celList(names: readonly string[]): string {
 /** The policy's validations: CEL expressions (true = allowed) with their messages. Pure, for tests. */
 export function guardValidations(identity: readonly string[], jobOnly: readonly string[]): { expression: string; message: string }[] {
   for (const n of [...identity, ...jobOnly]) {
-    if (!NAME.test(n)) throw new Error(`ServiceAccount names must be DNS names (no quotes, no "*"); got ${JSON.stringify(n)}.`);
+    if (!DNS_SUBDOMAIN.test(n)) throw new Error(`ServiceAccount names must be DNS names (no quotes, no "*"); got ${JSON.stringify(n)}.`);
   }
   const sa = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
   const out: { expression: string; message: string }[] = [];

@@ -151,8 +151,6 @@ export interface VaultConfigArgs {
 }
 
 /** Vault paths as we template them into policies: segments of `[A-Za-z0-9._-]`, no glob. */
-const PATH = VAULT_PATH;
-const NAME = VAULT_NAME;
 const SSL_MODES: readonly PostgresSslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
 
 export function validateVaultConfigArgs(args: VaultConfigArgs): void {
@@ -169,7 +167,7 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
       fail(`[${field}] must be relative, without a leading or trailing "/", e.g. "${example}"; got ${JSON.stringify(value)}.`);
     }
     if (value.includes("..")) fail(`[${field}] must not contain ".."; name the path itself, e.g. "${example}"; got ${JSON.stringify(value)}.`);
-    if (!PATH.test(value)) {
+    if (!VAULT_PATH.test(value)) {
       fail(
         `[${field}] must be "/"-separated segments of letters, digits, ".", "_" and "-" (no "*", "+", spaces or empty segments), e.g. "${example}"; got ${JSON.stringify(value)}.`,
       );
@@ -187,7 +185,7 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
     if (!/^[A-Za-z0-9._-]+$/.test(key))
       fail(`[secrets] key ${JSON.stringify(key)} may hold only letters, digits, ".", "_" and "-" (it becomes a Kubernetes Secret key).`);
   }
-  if (!NAME.test(args.policyName) || args.policyName === "default" || args.policyName === "root") {
+  if (!VAULT_NAME.test(args.policyName) || args.policyName === "default" || args.policyName === "root") {
     fail(
       `[policyName] must be lowercase letters, digits, "_" and "-", and not Vault's built-in "default" or "root", e.g. "veza-production-read"; got ${JSON.stringify(args.policyName)}.`,
     );
@@ -202,7 +200,7 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
   }
   if (!/^\S+$/.test(auth.audience ?? ""))
     fail(`[kubernetesAuth.audience] must be the audience ESO's SecretStore requests, e.g. "vault"; got ${JSON.stringify(auth.audience)}.`);
-  if (!NAME.test(auth.roleName))
+  if (!VAULT_NAME.test(auth.roleName))
     fail(`[kubernetesAuth.roleName] must be lowercase letters, digits, "_" and "-", e.g. "veza-production-eso"; got ${JSON.stringify(auth.roleName)}.`);
   const sa = auth.boundServiceAccount;
   if (!DNS_LABEL.test(sa.namespace)) {
@@ -240,7 +238,7 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
   const mountPath = db.mountPath ?? "database";
   path("database.mountPath", mountPath, "database");
   if (mountPath === (args.kvMount ?? "secret")) fail(`[database.mountPath] must differ from [kvMount]; both are ${JSON.stringify(mountPath)}.`);
-  if (!NAME.test(db.connectionName))
+  if (!VAULT_NAME.test(db.connectionName))
     fail(`[database.connectionName] must be lowercase letters, digits, "_" and "-", e.g. "veza"; got ${JSON.stringify(db.connectionName)}.`);
   // Templated into the connection URL: a host with "@", "/" or "?" would change its meaning.
   if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(db.host))
@@ -269,7 +267,7 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
     ["database.staticRole.name", db.staticRole.name],
     ...db.dynamicRoleNames.map((n, i) => [`database.dynamicRoleNames[${i}]`, n] as const),
   ] as const) {
-    if (!NAME.test(value)) fail(`[${field}] must be lowercase letters, digits, "_" and "-", e.g. "veza-app"; got ${JSON.stringify(value)}.`);
+    if (!VAULT_NAME.test(value)) fail(`[${field}] must be lowercase letters, digits, "_" and "-", e.g. "veza-app"; got ${JSON.stringify(value)}.`);
   }
   if (db.dynamicRoleNames.includes(db.staticRole.name))
     fail(`[database.dynamicRoleNames] must not name the static role ${JSON.stringify(db.staticRole.name)}: the schema owner is for migrations only.`);

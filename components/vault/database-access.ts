@@ -96,8 +96,6 @@ export function migrationCredsPolicy(mountPath: string, staticRoleName: string):
   return readOnePathPolicy("The schema owner's current password, for migrations only.", `${mountPath}/static-creds/${staticRoleName}`);
 }
 
-const NAME = VAULT_NAME;
-
 /** Per-service Vault dynamic roles, policies and kubernetes auth roles; the migration identity. */
 export class DatabaseAccess extends pulumi.ComponentResource {
   /** `<mount>/creds/<role>` per service: the generators' `spec.path`. */
@@ -214,7 +212,7 @@ export class DatabaseAccess extends pulumi.ComponentResource {
         ["migrations.staticRoleName", args.migrations.staticRoleName],
       );
     for (const [field, value] of names) {
-      if (!NAME.test(value)) fail(`[services] ${field} must be lowercase letters, digits, "_" and "-"; got ${JSON.stringify(value)}.`);
+      if (!VAULT_NAME.test(value)) fail(`[services] ${field} must be lowercase letters, digits, "_" and "-"; got ${JSON.stringify(value)}.`);
     }
     for (const field of ["roleName", "policyName", "authRoleName"] as const) {
       const values = args.services.map((s) => s[field]);
