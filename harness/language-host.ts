@@ -64,6 +64,8 @@ export interface WireResource {
    * SDK then resolves every alias, inherited parent aliases included, to URNs itself).
    */
   aliasUrns: string[];
+  /** Where the SDK says the resource was created (`file://…` URI and line), as the engine shows it. */
+  sourcePosition?: { uri: string; line: number };
 }
 
 export interface HostRun {
@@ -71,6 +73,8 @@ export interface HostRun {
   ms: number;
   /** Peak resident set of the program's process (its `process.resourceUsage().maxRSS`). */
   rssMb: number;
+  /** CPU time (user + system) of the program's process: steadier than `ms` on a shared machine. */
+  cpuMs: number;
   resources: WireResource[];
   /** `registerResourceOutputs` by URN (the stack's are the stack outputs). */
   outputs: Map<string, Record<string, unknown>>;
@@ -141,7 +145,17 @@ export async function runLikeLanguageHost(opts: HostRunOptions): Promise<HostRun
       const parentType = parent && qualifiedType(parent) !== "pulumi:pulumi:Stack" ? `${qualifiedType(parent)}$` : "";
       const urn = `urn:pulumi:${opts.stack}::${opts.project}::${parentType}${req.getType()}::${req.getName()}`;
       const inputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
-      resources.push({ type: req.getType(), name: req.getName(), urn, parent, custom: req.getCustom(), inputs, aliasUrns: req.getAliasurnsList() });
+      const pos = req.getSourceposition();
+      resources.push({
+        type: req.getType(),
+        name: req.getName(),
+        urn,
+        parent,
+        custom: req.getCustom(),
+        inputs,
+        aliasUrns: req.getAliasurnsList(),
+        sourcePosition: pos ? { uri: pos.getUri(), line: pos.getLine() } : undefined,
+      });
       const resp = new resproto.RegisterResourceResponse().setUrn(urn).setObject(Struct.fromJavaScript(inputs as Parameters<typeof Struct.fromJavaScript>[0]));
       if (req.getCustom()) resp.setId(opts.preview ? "" : `${req.getName()}-id-${nextId++}`);
       cb(null, resp);
@@ -222,12 +236,14 @@ export async function runLikeLanguageHost(opts: HostRunOptions): Promise<HostRun
   server.forceShutdown();
 
   let rssMb = 0;
+  let cpuMs = 0;
   let loadedFiles: string[] = [];
   if (fs.existsSync(report)) {
-    const r = JSON.parse(fs.readFileSync(report, "utf8")) as { maxRssKb: number; files: string[] };
+    const r = JSON.parse(fs.readFileSync(report, "utf8")) as { maxRssKb: number; cpuMs: number; files: string[] };
     rssMb = Math.round(r.maxRssKb / 1024);
+    cpuMs = r.cpuMs;
     loadedFiles = r.files;
   }
   fs.rmSync(path.dirname(report), { recursive: true, force: true });
-  return { exitCode, ms, rssMb, resources, outputs, logs, stdout, stderr, loadedFiles };
+  return { exitCode, ms, rssMb, cpuMs, resources, outputs, logs, stdout, stderr, loadedFiles };
 }

@@ -78,13 +78,24 @@ describe("the program as the language host loads it (cmd/run over gRPC)", functi
     });
   }
 
-  it("production: the engine's URNs carry the parent's type chain (the README's --target URNs are real)", async () => {
+  it("production: the engine's URNs carry the parent's type chain (the README's --target URNs are real), and source positions name TypeScript lines", async () => {
     const run = await runLikeLanguageHost({ ...hostOptions("production"), env: { TMPDIR: freshTmp() } });
     assertRan(run, "production");
     const urns = run.resources.map((r) => r.urn);
     for (const ns of ["namespaces", "namespaces-vault", "namespaces-workloads"]) {
       const type = ns === "namespaces" ? "veza:cluster:Namespaces" : "veza:cluster:Namespaces$kubernetes:core/v1:Namespace";
       assert.ok(urns.includes(`urn:pulumi:production::${PROJECT}::${type}::${ns}`), `missing ${type}::${ns}`);
+    }
+    // Source positions come from the formatted stack (source-map-support, cmd/run): each must
+    // name the TypeScript line that creates the resource, not esbuild's output position.
+    const ours = run.resources.filter((r) => r.sourcePosition && !r.sourcePosition.uri.includes("/node_modules/"));
+    assert.ok(ours.length > run.resources.length / 2, `only ${ours.length} of ${run.resources.length} resources have a position in the program`);
+    for (const r of ours) {
+      const { uri, line } = r.sourcePosition as { uri: string; line: number };
+      const file = new URL(uri).pathname;
+      assert.ok(file.startsWith(ROOT) && file.endsWith(".ts"), `${r.name}: ${uri}`);
+      const text = fs.readFileSync(file, "utf8").split("\n")[line - 1] ?? "";
+      assert.match(text, /\bnew\b/, `${r.name}: ${path.relative(ROOT, file)}:${line} is not where it is created: ${text.trim()}`);
     }
   });
 
