@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SERVICES, type Service } from "../components/catalog";
 import { storeServiceAccount } from "../components/eso/secret-stores";
-import { DatabaseAccess } from "../components/vault/database-access";
+import { DatabaseAccess, type DatabaseAccessArgs } from "../components/vault/database-access";
 import type { VaultConfig } from "../components/vault/config";
 import type { StackConfig } from "./config-model";
 
@@ -46,38 +46,46 @@ export interface DatabaseVault {
   staticCredsPath: string;
 }
 
-/** The Vault half: per-service dynamic roles, policies, auth roles; the migration identity. */
-export function buildDatabaseAccess(config: StackConfig, provider: pulumi.ProviderResource, vaultConfig: VaultConfig, audience: string): DatabaseVault {
+/** Where the Vault half lives: the database mount and the kubernetes auth method (VaultConfig's). */
+export interface DatabaseVaultPaths {
+  mountPath: pulumi.Input<string>;
+  authPath: pulumi.Input<string>;
+}
+
+/** The Vault half's args for one stack: one identity per service, and the migration identity. */
+export function databaseAccessArgs(config: StackConfig, provider: pulumi.ProviderResource, paths: DatabaseVaultPaths, audience: string): DatabaseAccessArgs {
   const db = config.database as NonNullable<StackConfig["database"]>;
   const env = config.environment;
   const namespace = config.namespaces.workloads;
-  const staticRole = staticRoleName(db.appUsername);
-  const access = new DatabaseAccess(
-    "database-access",
-    {
-      provider,
-      mountPath: vaultConfig.databaseMount as pulumi.Output<string>,
-      connectionName: "veza",
-      authPath: vaultConfig.authPath,
-      audience,
-      sql: { appSchema: db.appSchema, appGroupRole: db.appGroupRole, staticUsername: db.appUsername, database: db.name },
-      services: SERVICES.map((service) => ({
-        service,
-        roleName: databaseRoleName(service),
-        policyName: databasePolicyName(env, service),
-        authRoleName: databaseAuthRoleName(env, service),
-        serviceAccount: { namespace, name: databaseServiceAccount(service) },
-      })),
-      leaseTtlSeconds: db.defaultTtlSeconds,
-      migrations: {
-        staticRoleName: staticRole,
-        policyName: databasePolicyName(env, "migrations"),
-        authRoleName: databaseAuthRoleName(env, "migrations"),
-        serviceAccount: { namespace, name: storeServiceAccount(MIGRATIONS.storeName) },
-      },
+  return {
+    provider,
+    mountPath: paths.mountPath,
+    connectionName: "veza",
+    authPath: paths.authPath,
+    audience,
+    sql: { appSchema: db.appSchema, appGroupRole: db.appGroupRole, staticUsername: db.appUsername, database: db.name },
+    services: SERVICES.map((service) => ({
+      service,
+      roleName: databaseRoleName(service),
+      policyName: databasePolicyName(env, service),
+      authRoleName: databaseAuthRoleName(env, service),
+      serviceAccount: { namespace, name: databaseServiceAccount(service) },
+    })),
+    leaseTtlSeconds: db.defaultTtlSeconds,
+    migrations: {
+      staticRoleName: staticRoleName(db.appUsername),
+      policyName: databasePolicyName(env, "migrations"),
+      authRoleName: databaseAuthRoleName(env, "migrations"),
+      serviceAccount: { namespace, name: storeServiceAccount(MIGRATIONS.storeName) },
     },
-    // The roles need the connection (allowed_roles) and the auth method.
-    { dependsOn: [vaultConfig] },
-  );
-  return { access, staticCredsPath: `database/static-creds/${staticRole}` };
+  };
+}
+
+/** The Vault half: per-service dynamic roles, policies, auth roles; the migration identity. */
+export function buildDatabaseAccess(config: StackConfig, provider: pulumi.ProviderResource, vaultConfig: VaultConfig, audience: string): DatabaseVault {
+  const db = config.database as NonNullable<StackConfig["database"]>;
+  const paths = { mountPath: vaultConfig.databaseMount as pulumi.Output<string>, authPath: vaultConfig.authPath };
+  // The roles need the connection (allowed_roles) and the auth method.
+  const access = new DatabaseAccess("database-access", databaseAccessArgs(config, provider, paths, audience), { dependsOn: [vaultConfig] });
+  return { access, staticCredsPath: `database/static-creds/${staticRoleName(db.appUsername)}` };
 }

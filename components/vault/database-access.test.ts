@@ -2,11 +2,15 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/vault/provider";
+import { CATALOG } from "../catalog";
+import { loadStackConfig } from "../../stacks/config";
+import { runtimeConfigSource } from "../../stacks/config-model";
+import { databaseAccessArgs } from "../../stacks/database";
 import { ROOT, findResource, resourcesOfType, runProgram, tryRunProgram, type ProgramRun } from "../../harness";
 import { startPostgres, type PgConnection, type RunningPostgres } from "../../test/postgres";
 import { randomAlphanumeric, rejectsWithSqlState, runAsVault, vaultExpiration, vaultPassword, vaultUsername } from "../../test/vault-sql";
 import { DatabaseAccess, TOKEN_MARGIN_SECONDS, migrationCredsPolicy, serviceCredsPolicy, type DatabaseAccessArgs } from "./database-access";
-import { creationStatements, renewStatements, revocationStatements, type DatabaseSqlOptions } from "./database-sql";
+import { creationStatements, renewStatements, revocationStatements, rotationStatements, type DatabaseSqlOptions } from "./database-sql";
 import { policyPaths } from "./policy-hcl";
 
 const CONFIG = { "veza-secrets:environment": "production", "veza-secrets:providers": ["vault"] };
@@ -14,7 +18,6 @@ const T = {
   role: "vault:database/secretBackendRole:SecretBackendRole",
   policy: "vault:index/policy:Policy",
   authRole: "vault:kubernetes/authBackendRole:AuthBackendRole",
-  staticRole: "vault:database/secretBackendStaticRole:SecretBackendStaticRole",
 };
 const SQL: DatabaseSqlOptions = { appSchema: "veza", appGroupRole: "veza_app_group", staticUsername: "veza_app", database: "veza" };
 const SERVICES = ["backend-api", "chat-server", "stream-server"] as const;
@@ -202,11 +205,24 @@ describe("database-access against a real PostgreSQL (the production stack's role
     await su.query("SET ROLE veza_app; CREATE TABLE veza.tracks (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, title text NOT NULL); RESET ROLE;");
   });
 
-  // The program under test runs per test, so that a mutant of it reaches the tests that use its roles.
+  // The production stack's Vault half is built per test (its config through the stack layer,
+  // then the component), so that a mutant of either reaches the tests that use its roles. Not
+  // the whole program: every component's mutants would then run these tests too.
   beforeEach(async function () {
     this.timeout(120_000);
     roles.clear();
-    const prod = await runProgram({ stack: "production" });
+    let sql: DatabaseSqlOptions | undefined;
+    const prod = await runProgram({
+      stack: "production",
+      program: () => {
+        const config = loadStackConfig(runtimeConfigSource(), "production", CATALOG);
+        const db = config.database as NonNullable<typeof config.database>;
+        sql = { appSchema: db.appSchema, appGroupRole: db.appGroupRole, staticUsername: db.appUsername, database: db.name };
+        return {
+          urn: new DatabaseAccess("database-access", databaseAccessArgs(config, provider(), { mountPath: "database", authPath: "kubernetes" }, "vault")).urn,
+        };
+      },
+    });
     for (const r of resourcesOfType(prod, T.role)) {
       roles.set(String(r.inputs.name), {
         creation: r.inputs.creationStatements as string[],
@@ -218,7 +234,8 @@ describe("database-access against a real PostgreSQL (the production stack's role
       [...roles.keys()].sort(),
       SERVICES.map((s) => `veza-${s}`),
     );
-    rotation = resourcesOfType(prod, T.staticRole)[0].inputs.rotationStatements as string[];
+    // What the static role (components/vault/config.ts, checked there) rotates with.
+    rotation = rotationStatements(sql as DatabaseSqlOptions);
   });
 
   after(async () => {
