@@ -11,11 +11,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
-import { ROOT, STACKS, findResource, runProgram, stackConfig, tryRunProgram } from "../harness";
+import { ROOT, STACKS, findResource, stackConfig, tryRunProgram, type RecordedResource } from "../harness";
 import { chartAppVersion } from "../test/schemas";
+import { runVaultSlice } from "../harness/vault-slice";
 import { ConfigError } from "./config-model";
 
 const P = "veza-secrets";
+
+/** The stack's Vault provider as the stack layer builds it (harness/vault-slice.ts). */
+async function vaultProvider(stack: string): Promise<RecordedResource> {
+  return findResource(await runVaultSlice(stack), "pulumi:providers:vault", "vault");
+}
 
 function gitTopLevel(): string | undefined {
   try {
@@ -39,8 +45,7 @@ async function problems(stack: string, caCertFile: string) {
 describe("stack config: vault.caCertFile", () => {
   it("staging and production point the Vault provider at the committed CA, an absolute path to a real CA certificate", async () => {
     for (const stack of ["staging", "production"]) {
-      const run = await runProgram({ stack });
-      const provider = findResource(run, "pulumi:providers:vault", "vault");
+      const provider = await vaultProvider(stack);
       assert.equal(provider.inputs.caCertFile, path.join(ROOT, "certs", "vault-ca.pem"), stack);
     }
   });
@@ -59,7 +64,7 @@ describe("stack config: vault.caCertFile", () => {
 
   it("the provider needs no version probe and retries past a Vault that has just turned Ready", async () => {
     for (const stack of ["development", "production"]) {
-      const provider = findResource(await runProgram({ stack }), "pulumi:providers:vault", "vault");
+      const provider = await vaultProvider(stack);
       assert.equal(provider.inputs.vaultVersionOverride, VAULT_APP_VERSION);
       assert.equal(VAULT_APP_VERSION, chartAppVersion("vault"), "the override is the version the chart installs");
       // Provider inputs travel JSON-encoded on the wire.

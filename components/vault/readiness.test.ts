@@ -4,7 +4,8 @@
  * upstream source, and these tests run the values the program passes through them.
  */
 import * as assert from "node:assert/strict";
-import { findResource, runProgram, unwrapSecrets } from "../../harness";
+import { findResource, unwrapSecrets } from "../../harness";
+import { runVaultSlice } from "../../harness/vault-slice";
 import { helmStatefulSetReady, probePasses, vaultHealthStatus, vaultStatefulSet, type StatefulSetForWait, type VaultState } from "../../test/helm-ready";
 import { mergedHelmValues } from "../../test/schemas";
 import { type VaultValuesArgs } from "./cluster-args";
@@ -74,7 +75,7 @@ describe("components/vault/cluster: readiness (Helm's wait, vault-helm, sys/heal
   ] as const) {
     it(`${stack}${bootstrapped === undefined ? "" : `, vault.bootstrapped ${String(bootstrapped)}`}: the release's readiness counts ${expected.join(", ")} as Ready`, async () => {
       const overrides = bootstrapped === undefined ? {} : { "veza-secrets:vault": { bootstrapped } };
-      const run = await runProgram({ stack, overrides });
+      const run = await runVaultSlice(stack, overrides);
       const release = findResource(run, "kubernetes:helm.sh/v3:Release", "vault");
       const sts = vaultStatefulSet(mergedHelmValues("vault", unwrapSecrets(release.inputs.values)));
       assert.deepEqual(readyStates(sts.readinessPath), expected);
