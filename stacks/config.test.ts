@@ -10,7 +10,8 @@ import { setCommands } from "./fixes";
 import { CATALOG, generatedSecrets } from "../components/catalog";
 import { STACKS, engineConfig, exampleFragments, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../harness";
 import { problemsAfterFix, substitute } from "../test/fix-check";
-import { PROJECT_FILE, applyLine, preRunErrors, type StackFileConfig } from "../test/pulumi-cli";
+import { applyLine, type StackFileConfig } from "../test/pulumi-cli";
+import { PROJECT_FILE, preRunErrors } from "../test/pulumi-project";
 import { Computed } from "./fixes";
 
 const P = "veza-secrets";

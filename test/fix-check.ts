@@ -11,7 +11,8 @@ import * as path from "node:path";
 import { ROOT, fakeSecrets, stackConfig } from "../harness";
 import { loadStackConfig } from "../stacks/config";
 import { ConfigError, type ConfigProblem } from "../stacks/config-model";
-import { PROJECT_FILE, applyLine, engineView, preRunErrors, type StackFileConfig } from "./pulumi-cli";
+import { applyLine, type StackFileConfig } from "./pulumi-cli";
+import { PROJECT_FILE, engineView, preRunErrors } from "./pulumi-project";
 
 const P = "veza-secrets";
 

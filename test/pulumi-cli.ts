@@ -24,9 +24,6 @@
  *   measures with zxcvbn; the model uses the brute-force bound (length × log2 of the character
  *   classes used), which is never lower, so the model refuses at least what the CLI does.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import * as yaml from "js-yaml";
 import { parse } from "shell-quote";
 
 /** A stack file's `config:` map. Secrets are `{ secure: <plaintext> }` here (the model does not encrypt). */
@@ -126,7 +123,7 @@ function looksLikeSecret(name: string, value: string): boolean {
   return entropy >= 80 || (entropy >= 40 && entropy / v.length >= 3);
 }
 
-function isContainer(v: unknown): v is Record<string, unknown> | unknown[] {
+export function isContainer(v: unknown): v is Record<string, unknown> | unknown[] {
   return typeof v === "object" && v !== null && !isSecure(v);
 }
 
@@ -329,75 +326,3 @@ export function applyArgv(config: StackFileConfig, argv: string[], opts: CliOpti
   setIn(root as Record<string, unknown> | unknown[], [segments[0]], segments.slice(1), value);
   return stack;
 }
-
-interface ProjectConfigType {
-  type?: string;
-  items?: ProjectConfigType;
-  secret?: boolean;
-  default?: unknown;
-  value?: unknown;
-}
-
-/** The `config:` declarations of a Pulumi.yaml. */
-export function readProjectConfig(file: string): { name: string; config: Record<string, ProjectConfigType> } {
-  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { name: string; config?: Record<string, ProjectConfigType> };
-  return { name: doc.name, config: doc.config ?? {} };
-}
-
-function validValue(type: string, items: ProjectConfigType | undefined, value: unknown): boolean {
-  switch (type) {
-    case "string":
-      return typeof value === "string";
-    case "integer":
-      return (typeof value === "number" && Number.isInteger(value)) || (typeof value === "string" && /^[+-]?\d+$/.test(value));
-    case "boolean":
-      return typeof value === "boolean" || value === "true" || value === "false";
-    case "object":
-      return typeof value === "object" && value !== null && !Array.isArray(value);
-    default:
-      return Array.isArray(value) && items?.type !== undefined && value.every((v) => validValue(items.type as string, items.items, v));
-  }
-}
-
-/**
- * What `pulumi up` checks before the program runs; the errors it would print, in its words.
- * A value stored as a YAML scalar is seen as its text; a map or list as itself.
- */
-export function preRunErrors(stack: string, config: StackFileConfig, projectFile: string): string[] {
-  const project = readProjectConfig(projectFile);
-  const errors: string[] = [];
-  const missing: string[] = [];
-  for (const key of Object.keys(project.config).sort()) {
-    const decl = project.config[key];
-    const fullKey = key.includes(":") ? key : `${project.name}:${key}`;
-    const v = config[fullKey];
-    if (v === undefined) {
-      if (decl.default === undefined && decl.value === undefined && fullKey.startsWith(`${project.name}:`)) missing.push(key);
-      continue;
-    }
-    if (decl.secret && !isSecure(v)) errors.push(`Stack '${stack}' with configuration key '${key}' must be encrypted as it's secret`);
-    if (decl.type) {
-      const content = isSecure(v) ? v.secure : isContainer(v) ? v : String(v);
-      if (!validValue(decl.type, decl.items, content))
-        errors.push(`Stack '${stack}' with configuration key '${key}' must be of type '${decl.type}${decl.items?.type ? `<${decl.items.type}>` : ""}'`);
-    }
-  }
-  if (missing.length)
-    errors.unshift(`Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${missing.map((k) => `'${k}'`).join(", ")}`);
-  return errors;
-}
-
-/** The config as the engine hands it to the program: strings (objects as JSON) and which keys are secret. */
-export function engineView(config: StackFileConfig): { values: Record<string, string>; secretKeys: Set<string> } {
-  const values: Record<string, string> = {};
-  const secretKeys = new Set<string>();
-  for (const [k, v] of Object.entries(config)) {
-    if (isSecure(v)) {
-      values[k] = v.secure;
-      secretKeys.add(k);
-    } else values[k] = typeof v === "string" ? v : JSON.stringify(v);
-  }
-  return { values, secretKeys };
-}
-
-export const PROJECT_FILE = path.join(__dirname, "..", "Pulumi.yaml");
