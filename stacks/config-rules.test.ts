@@ -1,7 +1,8 @@
 /**
- * The config rules stacks/config.test.ts's table does not reach, one row each, and the
- * catalog's own validation: each rule switched off alone must turn a test red. Every row also
- * runs the whole program, which must stop before registering anything.
+ * The config rules the mistake tables (stacks/config-{providers,vault,database,cluster,
+ * secrets}.test.ts) do not reach, one row each, and the catalog's own validation: each rule
+ * switched off alone must turn a test red. Every row also runs the whole program, which must
+ * stop before registering anything.
  */
 import * as assert from "node:assert/strict";
 import { CATALOG, generatedSecrets, type SecretSpec } from "../components/catalog";

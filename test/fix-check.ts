@@ -1,8 +1,8 @@
 /**
  * Apply a printed config fix the way a person would (pasted into a shell, run by the Pulumi
  * CLI: test/pulumi-cli.ts), then validate again: the CLI's own check before the program runs,
- * and the program's. Shared by the config tables (stacks/config.test.ts,
- * stacks/config-rules.test.ts), so every rule's fix is tested the same way.
+ * and the program's. Shared by the config tables (stacks/config-*.test.ts), so every rule's fix
+ * is tested the same way.
  */
 import * as assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";

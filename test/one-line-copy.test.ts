@@ -15,7 +15,18 @@ import { ROOT, STACKS } from "../harness";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 /** The catalog-driven parts of the suite (the rest does not read the catalog). */
-const SPECS = ["test/readme.test.ts", "stacks/config.test.ts", "test/program.test.ts", "test/wiring.test.ts"];
+const SPECS = [
+  "test/readme.test.ts",
+  "stacks/config-providers.test.ts",
+  "stacks/config-vault.test.ts",
+  "stacks/config-database.test.ts",
+  "stacks/config-cluster.test.ts",
+  "stacks/config-secrets.test.ts",
+  "stacks/config-fix-commands.test.ts",
+  "stacks/config-load.test.ts",
+  "test/program.test.ts",
+  "test/wiring.test.ts",
+];
 
 /** A copy of the working tree (tracked and untracked, not ignored files), sharing node_modules, in a new Git repository. */
 function copyTree(): string {
