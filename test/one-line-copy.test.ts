@@ -24,7 +24,12 @@ const SPECS = [
   "stacks/config-secrets.test.ts",
   "stacks/config-fix-commands.test.ts",
   "stacks/config-load.test.ts",
-  "test/program.test.ts",
+  "test/program-exports.test.ts",
+  "test/program-per-stack.test.ts",
+  "test/program-environment-access.test.ts",
+  "test/program-environment-backends.test.ts",
+  "test/program-rotation-job.test.ts",
+  "test/program-migration.test.ts",
   "test/wiring.test.ts",
 ];
 
