@@ -1,0 +1,157 @@
+/**
+ * VaultConfig's validation (components/vault/config-args.ts, components/vault/config.ts): each
+ * bad argument refused with its exact message before any child is created, and a provider of
+ * another package refused.
+ */
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { tryRunProgram } from "../../harness";
+import { VaultConfig } from "./config";
+import { type VaultConfigArgs } from "./config-args";
+import { CONFIG, args, children, database, vaultProvider } from "./config-fixtures";
+
+describe("components/vault/config", () => {
+  const auth = (extra: Partial<VaultConfigArgs["kubernetesAuth"]>) => ({
+    kubernetesAuth: {
+      audience: "vault",
+      roleName: "veza-production-eso",
+      boundServiceAccount: { namespace: "veza-production", name: "eso-vault-store" },
+      ...extra,
+    },
+  });
+  for (const [label, extra, message] of [
+    [
+      "a secretPath with a leading /",
+      { secretPath: "/veza/production" },
+      '[secretPath] must be relative, without a leading or trailing "/", e.g. "veza/production"; got "/veza/production".',
+    ],
+    [
+      "a secretPath with ..",
+      { secretPath: "veza/../production" },
+      '[secretPath] must not contain ".."; name the path itself, e.g. "veza/production"; got "veza/../production".',
+    ],
+    [
+      "a secretPath with a glob",
+      { secretPath: "veza/*" },
+      '[secretPath] must be "/"-separated segments of letters, digits, ".", "_" and "-" (no "*", "+", spaces or empty segments), e.g. "veza/production"; got "veza/*".',
+    ],
+    ["a kvMount with a trailing /", { kvMount: "secret/" }, '[kvMount] must be relative, without a leading or trailing "/", e.g. "secret"; got "secret/".'],
+    ["no secrets", { secrets: {} }, "[secrets] is empty; pass the catalog keys and values to write to veza/production."],
+    [
+      "the default policy",
+      { policyName: "default" },
+      '[policyName] must be lowercase letters, digits, "_" and "-", and not Vault\'s built-in "default" or "root", e.g. "veza-production-read"; got "default".',
+    ],
+    [
+      "a TTL above the max",
+      auth({ tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 1800 }),
+      "[kubernetesAuth.tokenTtlSeconds] (3600) must not exceed [kubernetesAuth.tokenMaxTtlSeconds] (1800); lower the TTL or raise the max.",
+    ],
+    ["a zero TTL", auth({ tokenTtlSeconds: 0 }), "[kubernetesAuth.tokenTtlSeconds] must be a whole number of seconds, at least 1; got 0."],
+    [
+      "a wildcard ServiceAccount",
+      auth({ boundServiceAccount: { namespace: "veza-production", name: "*" } }),
+      '[kubernetesAuth.boundServiceAccount.name] must be one ServiceAccount name (no "*"), e.g. "eso-vault-store"; got "*".',
+    ],
+    [
+      "a wildcard namespace",
+      auth({ boundServiceAccount: { namespace: "*", name: "eso-vault-store" } }),
+      '[kubernetesAuth.boundServiceAccount.namespace] must be one namespace name (no "*"), e.g. "veza-production"; got "*".',
+    ],
+    ["an empty audience", auth({ audience: "" }), '[kubernetesAuth.audience] must be the audience ESO\'s SecretStore requests, e.g. "vault"; got "".'],
+    [
+      "a plain-http API server",
+      auth({ kubernetesHost: "http://kubernetes.default.svc" }),
+      '[kubernetesAuth.kubernetesHost] must be the API server\'s https:// URL without a path, e.g. "https://kubernetes.default.svc"; got "http://kubernetes.default.svc".',
+    ],
+    [
+      "a second stdout device next to a stdout device",
+      { audit: { type: "file", path: "stdout" }, logPipelineAudit: true },
+      '[logPipelineAudit] is true but [audit.path] is already "stdout": the same log would be written twice; send [audit] to a file, or drop logPipelineAudit.',
+    ],
+    [
+      "createAudit without audit",
+      { audit: undefined },
+      '[createAudit] is true but [audit] is not set; pass audit: { type: "file", path: "stdout" } or set createAudit to false.',
+    ],
+    [
+      "a relative audit path",
+      { audit: { type: "file", path: "audit.log" } },
+      '[audit.path] must be "stdout" or an absolute file path such as "/vault/audit/audit.log"; got "audit.log".',
+    ],
+    [
+      "createDatabaseMount without database",
+      { database: undefined },
+      "[createDatabaseMount] is true but [database] is not set; pass database or set createDatabaseMount to false.",
+    ],
+    [
+      "a host that rewrites the URL",
+      { database: database({ host: "evil@postgres" }) },
+      '[database.host] must be a host name or IPv4 address, e.g. "postgres.veza.svc"; got "evil@postgres".',
+    ],
+    ["port 0", { database: database({ port: 0 }) }, "[database.port] must be a whole number from 1 to 65535; got 0."],
+    [
+      "a database mismatch",
+      { database: database({ sql: { appSchema: "veza", appGroupRole: "veza_app_group", database: "other" } }) },
+      '[database.sql.database] must equal [database.databaseName] (Vault connects to the application database); got "other" and "veza".',
+    ],
+    [
+      "a bad SQL name",
+      { database: database({ sql: { appSchema: "public", appGroupRole: "veza_app_group", database: "veza" } }) },
+      '[database] appSchema must be a dedicated schema, not "public".',
+    ],
+    [
+      "the static role among the services' roles",
+      { database: database({ dynamicRoleNames: ["veza-backend-api", "veza-app"] }) },
+      '[database.dynamicRoleNames] must not name the static role "veza-app": the schema owner is for migrations only.',
+    ],
+    [
+      "a bad dynamic role name",
+      { database: database({ dynamicRoleNames: ["Veza"] }) },
+      '[database.dynamicRoleNames[0]] must be lowercase letters, digits, "_" and "-", e.g. "veza-app"; got "Veza".',
+    ],
+    [
+      "a rotation period instead of a schedule",
+      { database: database({ staticRole: { name: "veza-app", username: "veza_app", rotationSchedule: "24h" } }) },
+      '[database.staticRole.rotationSchedule] must be a five-field cron schedule such as "0 4 * * 0"; got "24h".',
+    ],
+    [
+      "the database mount on the KV mount",
+      { database: database({ mountPath: "secret" }) },
+      '[database.mountPath] must differ from [kvMount]; both are "secret".',
+    ],
+    ["a CA that is not PEM", { database: database({ tlsCa: "MIIB..." }) }, "[database.tlsCa] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----)."],
+    [
+      "a CA with an sslmode that checks none",
+      { database: database({ sslMode: "require", tlsCa: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }) },
+      '[database.tlsCa] is only used with sslMode verify-ca or verify-full; got "require".',
+    ],
+  ] as const) {
+    it(`refuses ${label}, creating nothing`, async () => {
+      const { run: r, error } = await tryRunProgram({
+        stack: "test",
+        config: CONFIG,
+        program: () => new VaultConfig("vault-config", args(vaultProvider(), "production", extra as Partial<VaultConfigArgs>)),
+      });
+      assert.ok(error instanceof pulumi.ResourceError, String(error));
+      assert.equal(error.message, message);
+      assert.equal(children(r).length, 0);
+    });
+  }
+
+  it("refuses a provider of another package (the SDK would silently use the default Vault provider)", async () => {
+    class OtherProvider extends pulumi.ProviderResource {
+      constructor() {
+        super("kubernetes", "k8s", {});
+      }
+    }
+    const { run: r, error } = await tryRunProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => new VaultConfig("vault-config", args(new OtherProvider(), "production")),
+    });
+    assert.ok(error instanceof pulumi.ResourceError, String(error));
+    assert.equal(error.message, `[provider] must be a vault.Provider built with Vault's address and token; got a "kubernetes" provider.`);
+    assert.equal(children(r).filter((x) => x.type.startsWith("vault:")).length, 0);
+  });
+});
