@@ -1,0 +1,104 @@
+/**
+ * The bootstrap (components/vault/database-sql.ts's bootstrapSql) on a real PostgreSQL, as
+ * Vault's admin and not a superuser: password authentication, the roles' exact attributes and
+ * memberships, a static user that cannot log in before rotation, an admin that cannot read the
+ * data or escalate, and a refusal to run in another database.
+ */
+import * as assert from "node:assert/strict";
+import { rejectsWithSqlState } from "../../test/vault-sql";
+import { ADMIN, bootstrap, bootstrapAndConnect, connectAs, disconnect, pg, startServer, stopServer, su, vault } from "./database-sql-fixtures";
+
+// Every test below stands alone (any one can run by itself, in any order): each opens its own
+// Vault connection, makes and revokes its own logins, sets the static password it then uses,
+// and root rotation changes the password of an admin of its own, in a database of its own.
+describe("database-sql against a real PostgreSQL (as Vault's admin, not a superuser)", function () {
+  this.timeout(60_000);
+
+  before(startServer);
+  beforeEach(bootstrapAndConnect);
+  afterEach(disconnect);
+  after(stopServer);
+
+  describe("the server and the bootstrap", () => {
+    it("enforces password authentication: a wrong password is refused (28P01)", async () => {
+      await rejectsWithSqlState(connectAs(pg().superuser.user, "not-the-password"), "28P01", /password authentication failed for user "postgres"/);
+      await rejectsWithSqlState(connectAs(ADMIN, "not-the-password"), "28P01", /password authentication failed for user "vault_admin"/);
+    });
+
+    it("creates the roles with exactly the intended attributes and memberships", async () => {
+      const { rows: roles } = await su.query(
+        `SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolpassword IS NULL AS no_password
+         FROM pg_authid WHERE rolname IN ('veza_app_group', 'veza_app', 'vault_admin') ORDER BY rolname`,
+      );
+      assert.deepEqual(roles, [
+        {
+          rolname: "vault_admin",
+          rolsuper: false,
+          rolcreaterole: true,
+          rolcreatedb: false,
+          rolcanlogin: true,
+          rolreplication: false,
+          rolbypassrls: false,
+          no_password: false,
+        },
+        {
+          rolname: "veza_app",
+          rolsuper: false,
+          rolcreaterole: false,
+          rolcreatedb: false,
+          rolcanlogin: true,
+          rolreplication: false,
+          rolbypassrls: false,
+          no_password: true,
+        },
+        {
+          rolname: "veza_app_group",
+          rolsuper: false,
+          rolcreaterole: false,
+          rolcreatedb: false,
+          rolcanlogin: false,
+          rolreplication: false,
+          rolbypassrls: false,
+          no_password: true,
+        },
+      ]);
+      const { rows: members } = await su.query(
+        `SELECT r.rolname AS role, u.rolname AS member, admin_option, inherit_option, set_option
+         FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles u ON u.oid = a.member
+         WHERE u.rolname IN ('veza_app', 'vault_admin') ORDER BY 1, 2`,
+      );
+      assert.deepEqual(members, [
+        { role: "pg_signal_backend", member: "vault_admin", admin_option: false, inherit_option: true, set_option: false },
+        { role: "veza_app", member: "vault_admin", admin_option: true, inherit_option: false, set_option: false },
+        { role: "veza_app_group", member: "vault_admin", admin_option: true, inherit_option: false, set_option: false },
+        { role: "veza_app_group", member: "veza_app", admin_option: false, inherit_option: true, set_option: true },
+      ]);
+    });
+
+    it("leaves the static user unable to log in until Vault first rotates its password", async () => {
+      await rejectsWithSqlState(connectAs("veza_app", "anything"), "28P01", /password authentication failed for user "veza_app"/);
+    });
+
+    it("gives Vault's admin no access to the application's data and no way to escalate", async () => {
+      await rejectsWithSqlState(vault.query("SELECT * FROM veza.accounts"), "42501", /permission denied for (schema veza|table accounts)/);
+      await rejectsWithSqlState(vault.query("SET ROLE veza_app_group"), "42501", /permission denied to set role "veza_app_group"/);
+      await rejectsWithSqlState(vault.query("CREATE ROLE escalate LOGIN CREATEDB"), "42501", /permission denied to create role/);
+      await rejectsWithSqlState(vault.query("CREATE ROLE escalate SUPERUSER"), "42501", /permission denied to create role/);
+      await rejectsWithSqlState(vault.query("CREATE DATABASE escalate"), "42501", /permission denied to create database/);
+      // PostgreSQL 16+: CREATEROLE manages only roles it holds ADMIN OPTION on.
+      await su.query("CREATE ROLE someone_else LOGIN");
+      await rejectsWithSqlState(vault.query("ALTER ROLE someone_else WITH PASSWORD 'x'"), "42501", /permission denied to alter role/);
+      await rejectsWithSqlState(vault.query("GRANT pg_signal_backend TO someone_else"), "42501", /permission denied to grant role "pg_signal_backend"/);
+      await su.query("DROP ROLE someone_else");
+    });
+
+    it("refuses to run connected to another database, changing nothing there", async () => {
+      const other = await pg().connect({ ...pg().superuser, database: "other" });
+      await rejectsWithSqlState(other.query(bootstrap()), "P0001", /connect to database veza to run this bootstrap \(connected to other\)/);
+      await other.query("ROLLBACK");
+      const { rows } = await other.query("SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'veza'");
+      assert.deepEqual(rows, [{ n: 0 }]);
+      await other.end();
+    });
+  });
+});
