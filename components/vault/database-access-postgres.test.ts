@@ -1,148 +1,21 @@
+/**
+ * DatabaseAccess's roles on a real PostgreSQL: the production stack's bootstrap as `npm run
+ * bootstrap-sql` prints it, then each service role's statements exactly as the program registers
+ * them: overlapping leases, revocation, no DDL for the services, and the refresh timeline over
+ * three TTLs with its no-overlap control.
+ */
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import * as pulumi from "@pulumi/pulumi";
-import { Provider } from "@pulumi/vault/provider";
 import { CATALOG } from "../catalog";
 import { loadStackConfig } from "../../stacks/config";
 import { runtimeConfigSource } from "../../stacks/config-model";
 import { databaseAccessArgs } from "../../stacks/database";
-import { ROOT, findResource, resourcesOfType, runProgram, tryRunProgram, type ProgramRun } from "../../harness";
+import { ROOT, resourcesOfType, runProgram } from "../../harness";
 import { startPostgres, type PgConnection, type RunningPostgres } from "../../test/postgres";
 import { randomAlphanumeric, rejectsWithSqlState, runAsVault, vaultExpiration, vaultPassword, vaultUsername } from "../../test/vault-sql";
-import { DatabaseAccess, TOKEN_MARGIN_SECONDS, migrationCredsPolicy, serviceCredsPolicy, type DatabaseAccessArgs } from "./database-access";
-import { creationStatements, renewStatements, revocationStatements, rotationStatements, type DatabaseSqlOptions } from "./database-sql";
-import { policyPaths } from "./policy-hcl";
-
-const CONFIG = { "veza-secrets:environment": "production", "veza-secrets:providers": ["vault"] };
-const T = {
-  role: "vault:database/secretBackendRole:SecretBackendRole",
-  policy: "vault:index/policy:Policy",
-  authRole: "vault:kubernetes/authBackendRole:AuthBackendRole",
-};
-const SQL: DatabaseSqlOptions = { appSchema: "veza", appGroupRole: "veza_app_group", staticUsername: "veza_app", database: "veza" };
-const SERVICES = ["backend-api", "chat-server", "stream-server"] as const;
-
-function args(provider: pulumi.ProviderResource, extra: Partial<DatabaseAccessArgs> = {}): DatabaseAccessArgs {
-  return {
-    provider,
-    mountPath: "database",
-    connectionName: "veza",
-    authPath: "kubernetes",
-    audience: "vault",
-    sql: SQL,
-    services: SERVICES.map((s) => ({
-      service: s,
-      roleName: `veza-${s}`,
-      policyName: `veza-production-db-${s}`,
-      authRoleName: `eso-veza-production-db-${s}`,
-      serviceAccount: { namespace: "veza-production", name: `eso-db-${s}` },
-    })),
-    leaseTtlSeconds: 14400,
-    migrations: {
-      staticRoleName: "veza-app",
-      policyName: "veza-production-db-migrations",
-      authRoleName: "eso-veza-production-db-migrations",
-      serviceAccount: { namespace: "veza-production", name: "eso-vault-migrations-store" },
-    },
-    ...extra,
-  };
-}
-
-const provider = (): Provider => new Provider("vault", { address: "http://127.0.0.1:8200", token: pulumi.secret("t") });
-
-describe("components/vault/database-access", () => {
-  let run: ProgramRun;
-  beforeEach(async () => {
-    run = await runProgram({ stack: "test", config: CONFIG, program: () => ({ urn: new DatabaseAccess("database-access", args(provider())).urn }) });
-  });
-
-  it("makes one dynamic role per service with the SQL module's statements, and a TTL equal to its max (never renewed)", () => {
-    assert.deepEqual(
-      resourcesOfType(run, T.role).map((r) => r.inputs),
-      SERVICES.map((s) => ({
-        backend: "database",
-        dbName: "veza",
-        name: `veza-${s}`,
-        creationStatements: creationStatements(SQL),
-        revocationStatements: revocationStatements(SQL),
-        renewStatements: renewStatements(SQL),
-        defaultTtl: 14400,
-        maxTtl: 14400,
-      })),
-    );
-  });
-
-  it("gives every policy exactly one path: a service its own creds, migrations the static creds", () => {
-    const policies = Object.fromEntries(resourcesOfType(run, T.policy).map((r) => [String(r.inputs.name), policyPaths(String(r.inputs.policy))]));
-    assert.deepEqual(policies, {
-      "veza-production-db-backend-api": [{ path: "database/creds/veza-backend-api", capabilities: ["read"] }],
-      "veza-production-db-chat-server": [{ path: "database/creds/veza-chat-server", capabilities: ["read"] }],
-      "veza-production-db-stream-server": [{ path: "database/creds/veza-stream-server", capabilities: ["read"] }],
-      "veza-production-db-migrations": [{ path: "database/static-creds/veza-app", capabilities: ["read"] }],
-    });
-    assert.equal(serviceCredsPolicy("database", "veza-chat-server"), String(findResource(run, T.policy, "database-access-chat-server").inputs.policy));
-    assert.equal(migrationCredsPolicy("database", "veza-app"), String(findResource(run, T.policy, "database-access-migrations").inputs.policy));
-  });
-
-  it("binds each auth role to one ServiceAccount, with tokens that outlive the lease they make", () => {
-    const roles = resourcesOfType(run, T.authRole).map((r) => r.inputs);
-    const ttl = 14400 + TOKEN_MARGIN_SECONDS;
-    assert.deepEqual(roles, [
-      ...SERVICES.map((s) => ({
-        backend: "kubernetes",
-        roleName: `eso-veza-production-db-${s}`,
-        boundServiceAccountNames: [`eso-db-${s}`],
-        boundServiceAccountNamespaces: ["veza-production"],
-        audience: "vault",
-        tokenTtl: ttl,
-        tokenMaxTtl: ttl,
-        tokenPolicies: [`veza-production-db-${s}`],
-        tokenNoDefaultPolicy: false,
-      })),
-      {
-        backend: "kubernetes",
-        roleName: "eso-veza-production-db-migrations",
-        boundServiceAccountNames: ["eso-vault-migrations-store"],
-        boundServiceAccountNamespaces: ["veza-production"],
-        audience: "vault",
-        tokenTtl: 600,
-        tokenMaxTtl: 600,
-        tokenPolicies: ["veza-production-db-migrations"],
-        tokenNoDefaultPolicy: false,
-      },
-    ]);
-  });
-
-  const refusals: [string, (p: Provider) => DatabaseAccessArgs, string][] = [
-    ["no services", (p) => args(p, { services: [] }), "[services] is empty; pass one identity per service that reads database-url."],
-    ["a TTL under two minutes", (p) => args(p, { leaseTtlSeconds: 60 }), "[leaseTtlSeconds] must be a whole number of seconds, at least 120; got 60."],
-    [
-      "two services sharing a role",
-      (p) => args(p, { services: args(p).services.map((s) => ({ ...s, roleName: "veza-shared" })) }),
-      '[services] roleName "veza-shared" is used by two services; each service needs its own.',
-    ],
-    [
-      "the static role as a service's role",
-      (p) => args(p, { services: args(p).services.map((s, i) => (i === 0 ? { ...s, roleName: "veza-app" } : s)) }),
-      "[migrations.staticRoleName] \"veza-app\" is also a service's dynamic role; the schema owner must stay out of the services' reach.",
-    ],
-  ];
-  for (const [label, build, message] of refusals) {
-    it(`refuses ${label}, creating nothing`, async () => {
-      const { run: failed, error } = await tryRunProgram({
-        stack: "test",
-        config: CONFIG,
-        program: () => ({ urn: new DatabaseAccess("bad", build(provider())).urn }),
-      });
-      assert.ok(error, "expected an error");
-      assert.ok(error.message.includes(message), error.message);
-      assert.deepEqual(
-        failed.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")),
-        [],
-      );
-    });
-  }
-});
+import { DatabaseAccess } from "./database-access";
+import { rotationStatements, type DatabaseSqlOptions } from "./database-sql";
+import { SERVICES, T, provider } from "./database-access-fixtures";
 
 // ---------------------------------------------------------------------------------------------
 // The production stack's own SQL on a real PostgreSQL: the bootstrap as `npm run bootstrap-sql`
@@ -193,7 +66,7 @@ describe("database-access against a real PostgreSQL (the production stack's role
     this.timeout(120_000);
     // The documented commands: the SQL a DBA runs, and the roles `pulumi up` writes to Vault.
     // The DBA's script runs in its own process, once: it sets up the database (a fixture here;
-    // bootstrapSql itself is tested in-process by database-sql.test.ts).
+    // bootstrapSql itself is tested in-process by the database-sql-*.test.ts files).
     const bootstrap = execFileSync(process.execPath, ["--import", "tsx", "scripts/bootstrap-sql.ts", "production"], { cwd: ROOT, encoding: "utf8" });
     server = await startPostgres();
     const dba = await pg().connect({ ...pg().superuser, database: "postgres" });
