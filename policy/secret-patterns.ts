@@ -1,7 +1,7 @@
 /**
  * What looks like a secret: by key name (the value is unknown, a Pulumi secret and a literal
  * look the same to a policy) and by value shape (a private key, a URL with a password, a
- * provider's token prefix). Pure functions, table-tested in test/policy.test.ts.
+ * provider's token prefix). Pure functions, table-tested in test/policy-helpers.test.ts.
  */
 
 /** Split a key into lowercase words: `devRootToken` → dev, root, token; `STRIPE_API_KEY` → stripe, api, key. */

@@ -1,6 +1,6 @@
 /**
  * `npx tsx scripts/delivery-doc.ts`: regenerate the policy table in docs/delivery.md from
- * policy/policies.ts. `--check` exits 1 when the document is stale; test/policy.test.ts runs
+ * policy/policies.ts. `--check` exits 1 when the document is stale; test/policy-pack.test.ts runs
  * the same check.
  */
 import * as fs from "node:fs";

@@ -284,7 +284,7 @@ const AZURE_WORKSPACE = "/subscriptions/00000000-0000-0000-0000-000000000000/res
  * Example values, by config path (array indices as `[]`, record keys as `*`), typed as the
  * schema wants them, used to print the `pulumi config set` commands that fix a bad key
  * (one command per leaf; `stacks/fixes.ts`). Every example must pass the schema
- * (`stacks/config.test.ts` applies each printed fix and validates again). A `Computed`
+ * (`stacks/config-*.test.ts` apply each printed fix and validate again). A `Computed`
  * example is a value the shell works out when the fix runs (a digest, a file's text); a
  * function gives the example for the stack's environment (names that carry it).
  */

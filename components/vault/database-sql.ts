@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL SQL that Vault's database secrets engine (postgresql-database-plugin) runs
  * for Veza, and the one-time bootstrap a DBA runs before Vault can. Pure functions: no
- * Pulumi, no I/O. Proven against a real PostgreSQL in `database-sql.test.ts`.
+ * Pulumi, no I/O. Proven against a real PostgreSQL in `database-sql-*.test.ts`.
  *
  * Privilege model (PostgreSQL 16+):
  * - `appGroupRole` (NOLOGIN) holds every privilege the application has: CONNECT on the
