@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { Provider } from "@pulumi/kubernetes/provider";
 import { BareResource, findResource, resourcesOfType, runProgram, tryRunProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { validateCustomResource } from "../../test/schemas";
 import { DatabaseCredentials, generatorSpec, migrationExternalSecretSpec, type DatabaseCredentialsArgs } from "./database-credentials";
@@ -122,6 +123,81 @@ describe("components/eso/database-credentials", () => {
       program: () => new DatabaseCredentials("bad", args({ services: shared })),
     });
     assert.ok(error?.message.includes('[services] binds the ServiceAccount "eso-db-shared" twice; each service needs its own identity.'), String(error));
+    assert.deepEqual(
+      failed.resources.filter((r) => r.custom),
+      [],
+    );
+  });
+});
+
+describe("components/eso/database-credentials: ownership, labels, dependencies, outputs", () => {
+  const ES = "kubernetes:external-secrets.io/v1:ExternalSecret";
+  let run: ProgramRun;
+  beforeEach(async () => {
+    run = await runProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => {
+        const release = new BareResource("eso-release");
+        const provider = new Provider("cluster", {});
+        new DatabaseCredentials("database-credentials", { ...args(), dependsOn: [release], provider, labels: { team: "platform" } });
+      },
+    });
+  });
+
+  it("parents every child on the component with the caller's provider, and labels each as Veza's, managed by Pulumi", () => {
+    const owner = findResource(run, "veza:eso:DatabaseCredentials", "database-credentials");
+    const provider = findResource(run, "pulumi:providers:kubernetes", "cluster");
+    const children = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:") && r.type !== "test:index:Bare");
+    // Per service a ServiceAccount and a generator; for migrations an ExternalSecret, a ServiceAccount, a Role and a RoleBinding.
+    assert.equal(children.length, 2 * args().services.length + 4);
+    const base = { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", team: "platform" };
+    for (const r of children) {
+      assert.equal(r.parent, owner.urn, r.name);
+      assert.ok(r.provider.startsWith(`${provider.urn}::`), r.name);
+      const labels = (r.inputs.metadata as { labels: Record<string, string> }).labels;
+      assert.deepEqual(
+        { ...labels, "app.kubernetes.io/component": undefined, "app.kubernetes.io/name": undefined },
+        { ...base, "app.kubernetes.io/component": undefined, "app.kubernetes.io/name": undefined },
+        r.name,
+      );
+    }
+    for (const s of args().services) {
+      const sa = findResource(run, SA, `database-credentials-${s.service}`);
+      assert.equal((sa.inputs.metadata as { labels: Record<string, string> }).labels["app.kubernetes.io/component"], "database-credentials");
+    }
+  });
+
+  it("binds the migration reader Role to the migration Job's account by exact names", () => {
+    const role = findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:Role", "database-credentials-migrations-reader");
+    const binding = findResource(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "database-credentials-migrations-reader");
+    assert.equal((role.inputs.metadata as { name: string }).name, "secrets-reader-migrations");
+    assert.equal((binding.inputs.metadata as { name: string }).name, "secrets-reader-migrations");
+    assert.deepEqual(binding.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "secrets-reader-migrations" });
+    assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "veza-migrations", namespace: "veza-production" }]);
+  });
+
+  it("creates the migration ExternalSecret after what the caller names (the ESO release)", () => {
+    const es = findResource(run, ES, "database-credentials-migrations");
+    assert.ok(es.dependencies.includes(findResource(run, "test:index:Bare", "eso-release").urn));
+  });
+
+  it("registers the generator names, the generators and the migration Secret's name as outputs", () => {
+    const owner = findResource(run, "veza:eso:DatabaseCredentials", "database-credentials");
+    const outputs = run.componentOutputs.get(owner.urn) ?? {};
+    assert.deepEqual(Object.keys(outputs).sort(), ["generatorNames", "generators", "migrationSecretName"]);
+    assert.deepEqual(outputs.generatorNames, Object.fromEntries(args().services.map((s) => [s.service, s.generatorName])));
+    assert.equal(outputs.migrationSecretName, "veza-migrations-secrets");
+  });
+
+  it("refuses two services sharing a generator name, creating nothing", async () => {
+    const shared = args().services.map((s) => ({ ...s, generatorName: "veza-shared-database" }));
+    const { run: failed, error } = await tryRunProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => new DatabaseCredentials("bad", args({ services: shared })),
+    });
+    assert.ok(error?.message.includes('[services] names the generator "veza-shared-database" twice; each service needs its own.'), String(error));
     assert.deepEqual(
       failed.resources.filter((r) => r.custom),
       [],

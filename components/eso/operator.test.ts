@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Provider } from "@pulumi/kubernetes/provider";
+import * as pulumi from "@pulumi/pulumi";
 import { findResource, runProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../harness";
 import { chartAppVersion, chartDefaults, chartVersion, validateHelmValues } from "../../test/schemas";
 import {
@@ -12,6 +13,7 @@ import {
   esoArgsErrors,
   esoValues,
   tokenCreateRule,
+  type EsoValuesArgs,
   type ExternalSecretsOperatorArgs,
 } from "./operator";
 
@@ -161,6 +163,27 @@ describe("components/eso/operator: Helm values", () => {
     assert.deepEqual(esoArgsErrors({ ...W, imageDigest: "sha256:abc" }), ['[imageDigest] must be "sha256:" and 64 lowercase hex digits; got "sha256:abc".']);
   });
 
+  it("requires the watched namespace when it is missing altogether, takes up to 10 replicas, anchors the digest at both ends", () => {
+    const missing = { watchNamespace: undefined } as unknown as EsoValuesArgs;
+    assert.deepEqual(esoArgsErrors(missing), [
+      "[watchNamespace] is required: the one namespace ESO reconciles (its Secrets access is scoped to it), e.g. the workload namespace.",
+    ]);
+    assert.deepEqual(esoArgsErrors({ ...W, replicas: 10 }), []);
+    const digest = `sha256:${"ab".repeat(32)}`;
+    for (const bad of [`x${digest}`, `${digest}0`]) {
+      assert.deepEqual(esoArgsErrors({ ...W, imageDigest: bad }), [`[imageDigest] must be "sha256:" and 64 lowercase hex digits; got ${JSON.stringify(bad)}.`]);
+    }
+  });
+
+  it("reports every problem at once, one sentence after another", () => {
+    const message = '[imageDigest] must be "sha256:" and 64 lowercase hex digits; got "sha256:abc". [replicas] must be a whole number from 1 to 10; got 0.';
+    assert.throws(() => esoValues({ ...W, imageDigest: "sha256:abc", replicas: 0 }), { message });
+  });
+
+  it("leaves commonLabels out for an empty label set", () => {
+    assert.equal("commonLabels" in esoValues({ ...W, labels: {} }), false);
+  });
+
   const badReplicas: [number, string][] = [
     [0, "[replicas] must be a whole number from 1 to 10; got 0."],
     [1.5, "[replicas] must be a whole number from 1 to 10; got 1.5."],
@@ -272,9 +295,29 @@ describe("components/eso/operator: resources", () => {
     });
     assert.deepEqual(tokenCreateRule(["a"]), { apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: ["a"], verbs: ["create"] });
     const binding = findResource(r, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "eso-token-create");
-    assert.deepEqual((unwrapSecrets(binding.inputs) as { subjects: unknown }).subjects, [
-      { kind: "ServiceAccount", name: "external-secrets", namespace: "external-secrets" },
-    ]);
+    assert.deepEqual(unwrapSecrets(binding.inputs), {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "external-secrets-token-create", namespace: "veza-test", labels: { "app.kubernetes.io/managed-by": "pulumi" } },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "external-secrets-token-create" },
+      subjects: [{ kind: "ServiceAccount", name: "external-secrets", namespace: "external-secrets" }],
+    });
+  });
+
+  it("parents the token Role and RoleBinding on the component, with the caller's provider and labels", async () => {
+    const r = await run({ ...W, namespace: "external-secrets", tokenServiceAccounts: ["eso-vault-store"], labels: { team: "platform" } }, { provider: true });
+    const provider = findResource(r, "pulumi:providers:kubernetes", "cluster");
+    const owner = findResource(r, COMPONENT, "eso");
+    for (const type of ["kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"]) {
+      const x = findResource(r, type, "eso-token-create");
+      assert.equal(x.parent, owner.urn, type);
+      assert.ok(x.provider.startsWith(`${provider.urn}::`), type);
+      assert.deepEqual((x.inputs.metadata as { labels: unknown }).labels, { "app.kubernetes.io/managed-by": "pulumi", team: "platform" }, type);
+    }
+  });
+
+  it("throws a ResourceError (naming the component) for invalid args, before the Helm values", async () => {
+    await assert.rejects(run({ ...W, tokenServiceAccounts: [], namespace: "eso", replicas: 0 }), (e: unknown) => e instanceof pulumi.ResourceError);
   });
 
   it("refuses invalid replicas with a ResourceError naming the argument", async () => {

@@ -175,6 +175,7 @@ describe("components/eso/rotation-job", () => {
     ["schedule", "0 3 * *", '[schedule] must be a five-field cron schedule such as "0 3 * * *"; got "0 3 * *".'],
     ["schedule", "0 0 3 * * *", '[schedule] must be a five-field cron schedule such as "0 3 * * *"; got "0 0 3 * * *".'],
     ["image", "mirror.example:5000/kubectl", '[image] must be pinned to a version tag; got "mirror.example:5000/kubectl".'],
+    ["image", "mirror.example/kubectl:v1.34.0 ", '[image] must be pinned to a version tag; got "mirror.example/kubectl:v1.34.0 ".'],
     ["externalSecrets", [], "[externalSecrets] must name at least one ExternalSecret to sync."],
   ] as const) {
     it(`refuses ${field} ${JSON.stringify(value)}`, async () => {
@@ -194,6 +195,17 @@ describe("components/eso/rotation-job", () => {
       await assert.rejects(runProgram({ stack: "test", config: CONFIG, program: () => new RotationJob("r", { ...ARGS, [field]: value }) }), (e: Error) =>
         e.message.includes(message),
       );
+    });
+  }
+
+  for (const [field, value] of [
+    ["schedule", "30 2 * * 1-5"],
+    ["schedule", "0  3 * *  *"],
+    ["image", "mirror.example/kubectl:latest-1.34.0"],
+  ] as const) {
+    it(`accepts ${field} ${JSON.stringify(value)}`, async () => {
+      const r = await runProgram({ stack: "test", config: CONFIG, program: () => new RotationJob("r", { ...ARGS, [field]: value }) });
+      assert.equal(resourcesOfType(r, "kubernetes:batch/v1:CronJob").length, 1);
     });
   }
 });

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { Provider } from "@pulumi/kubernetes/provider";
 import { BareResource, findResource, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { validateCustomResource } from "../../test/schemas";
 import { SecretStores, type StoreSpec } from "./secret-stores";
@@ -128,6 +129,33 @@ describe("components/eso/secret-stores", () => {
     const store = findResource(r, CR, "stores-vault-store");
     assert.ok(store.dependencies.includes(findResource(r, "test:index:Bare", "eso").urn));
     assert.ok(store.dependencies.includes(findResource(r, SA, "stores-eso-vault-store").urn));
+  });
+
+  it("parents every child on the component with the caller's provider and labels; no store account mounts a token", async () => {
+    const r = await runProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => {
+        const provider = new Provider("cluster", {});
+        new SecretStores("stores", { namespace: "ns", stores: STORES, provider, labels: { team: "platform" } });
+      },
+    });
+    const owner = findResource(r, "veza:eso:SecretStores", "stores");
+    const provider = findResource(r, "pulumi:providers:kubernetes", "cluster");
+    const base = { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", team: "platform" };
+    const children = r.resources.filter((x) => x.parent === owner.urn);
+    assert.equal(children.length, resourcesOfType(r, CR).length + resourcesOfType(r, SA).length);
+    for (const x of [...resourcesOfType(r, CR), ...resourcesOfType(r, SA)]) {
+      assert.equal(x.parent, owner.urn, x.name);
+      assert.ok(x.provider.startsWith(`${provider.urn}::`), x.name);
+      const labels = (x.inputs.metadata as { labels: unknown }).labels;
+      assert.deepEqual(labels, x.type === SA ? { ...base, "app.kubernetes.io/component": "secret-store" } : base, x.name);
+    }
+    for (const sa of resourcesOfType(r, SA)) assert.equal(sa.inputs.automountServiceAccountToken, false, sa.name);
+    const outputs = r.componentOutputs.get(owner.urn) ?? {};
+    assert.deepEqual(Object.keys(outputs).sort(), ["serviceAccounts", "storeNames", "stores"]);
+    assert.deepEqual(outputs.storeNames, Object.fromEntries(STORES.map((x) => [x.name, x.name])));
+    assert.equal(Object.keys(outputs.serviceAccounts as object).length, STORES.length);
   });
 
   it("refuses two stores with one name", async () => {
