@@ -318,6 +318,10 @@ describe("components/eso/operator: resources", () => {
 
   it("throws a ResourceError (naming the component) for invalid args, before the Helm values", async () => {
     await assert.rejects(run({ ...W, tokenServiceAccounts: [], namespace: "eso", replicas: 0 }), (e: unknown) => e instanceof pulumi.ResourceError);
+    await assert.rejects(
+      run({ ...W, tokenServiceAccounts: [], namespace: "eso", replicas: 0, imageDigest: "sha256:abc" }),
+      (e: unknown) => e instanceof pulumi.ResourceError && e.message.includes('got "sha256:abc". [replicas] must be a whole number from 1 to 10; got 0.'),
+    );
   });
 
   it("refuses invalid replicas with a ResourceError naming the argument", async () => {
