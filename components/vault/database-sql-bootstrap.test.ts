@@ -6,18 +6,13 @@
  */
 import * as assert from "node:assert/strict";
 import { rejectsWithSqlState } from "../../test/vault-sql";
-import { ADMIN, bootstrap, bootstrapAndConnect, connectAs, disconnect, pg, startServer, stopServer, su, vault } from "./database-sql-fixtures";
+import { ADMIN, bootstrap, connectAs, pg, su, useRealPostgres, vault } from "./database-sql-fixtures";
 
-// Every test below stands alone (any one can run by itself, in any order): each opens its own
-// Vault connection, makes and revokes its own logins, sets the static password it then uses,
-// and root rotation changes the password of an admin of its own, in a database of its own.
+// The hooks, and the one server every such file shares: useRealPostgres (database-sql-fixtures.ts).
 describe("database-sql against a real PostgreSQL (as Vault's admin, not a superuser)", function () {
   this.timeout(60_000);
 
-  before(startServer);
-  beforeEach(bootstrapAndConnect);
-  afterEach(disconnect);
-  after(stopServer);
+  useRealPostgres();
 
   describe("the server and the bootstrap", () => {
     it("enforces password authentication: a wrong password is refused (28P01)", async () => {

@@ -7,30 +7,13 @@
 import * as assert from "node:assert/strict";
 import { inSeconds, rejectsWithSqlState, runAsVault, vaultExpiration, vaultUsername } from "../../test/vault-sql";
 import { renewStatements } from "./database-sql";
-import {
-  bootstrapAndConnect,
-  connectAs,
-  createDynamicUser,
-  disconnect,
-  OPTS,
-  revoke,
-  startServer,
-  stopServer,
-  su,
-  validUntil,
-  vault,
-} from "./database-sql-fixtures";
+import { connectAs, createDynamicUser, OPTS, revoke, su, validUntil, vault, useRealPostgres } from "./database-sql-fixtures";
 
-// Every test below stands alone (any one can run by itself, in any order): each opens its own
-// Vault connection, makes and revokes its own logins, sets the static password it then uses,
-// and root rotation changes the password of an admin of its own, in a database of its own.
+// The hooks, and the one server every such file shares: useRealPostgres (database-sql-fixtures.ts).
 describe("database-sql against a real PostgreSQL (as Vault's admin, not a superuser)", function () {
   this.timeout(60_000);
 
-  before(startServer);
-  beforeEach(bootstrapAndConnect);
-  afterEach(disconnect);
-  after(stopServer);
+  useRealPostgres();
 
   describe("dynamic credentials (veza-role)", () => {
     it("creates a login that expires at the lease end and holds nothing but the group membership", async () => {

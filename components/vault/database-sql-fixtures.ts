@@ -1,7 +1,7 @@
 /**
  * Support for the database-sql tests (components/vault/database-sql-*.test.ts): the stack's SQL
  * options, and a real PostgreSQL (test/postgres.ts) bootstrapped as a DBA would, with the hooks
- * each real-PostgreSQL file registers and the helpers its tests use.
+ * each real-PostgreSQL file registers (`useRealPostgres`) and the helpers its tests use.
  */
 import * as assert from "node:assert/strict";
 import { startPostgres, type PgConnection, type RunningPostgres } from "../../test/postgres";
@@ -14,7 +14,8 @@ export const ADMIN = "vault_admin";
 /** The bootstrap script, built where it is used (per test: a mutant of bootstrapSql must reach the test that runs it). */
 export const bootstrap = (): string => bootstrapSql({ ...OPTS, vaultAdminUser: ADMIN });
 
-// The server of the describe block running now (each real-PostgreSQL file starts its own).
+// One server for every real-PostgreSQL file of a run: the first file's `before` starts it, a
+// root hook stops it once every file has run (below).
 let server: RunningPostgres | undefined;
 export let su: PgConnection; // superuser on "veza": the DBA, and the test's eyes
 export let vault: PgConnection; // this test's own Vault connection: vault_admin on "veza"
@@ -61,9 +62,26 @@ export const bootstrapState = async (): Promise<unknown> => {
   return rows[0];
 };
 
-/** before(): starts the server, creates the databases, runs the bootstrap and the app's first migration. */
-export async function startServer(this: Mocha.Context): Promise<void> {
+/**
+ * The hooks of a real-PostgreSQL describe block: the shared server (started once), the
+ * bootstrap re-run and a Vault connection of its own per test. Every test stands alone (any
+ * one can run by itself, in any order): each opens its own Vault connection, makes and
+ * revokes its own logins, sets the static password it then uses, and root rotation changes
+ * the password of an admin of its own, in a database of its own.
+ */
+export function useRealPostgres(): void {
+  before(startServer);
+  beforeEach(bootstrapAndConnect);
+  afterEach(disconnect);
+}
+
+// A root hook (registered when the first test file imports this module): after the whole run.
+after(stopServer);
+
+/** Starts the server once per run: creates the databases, runs the bootstrap and the app's first migration. */
+async function startServer(this: Mocha.Context): Promise<void> {
   this.timeout(60_000);
+  if (server) return;
   server = await startPostgres();
   const admin = await pg().connect({ ...pg().superuser, database: "postgres" });
   await admin.query("CREATE DATABASE veza");
@@ -89,7 +107,7 @@ export async function startServer(this: Mocha.Context): Promise<void> {
 }
 
 /** beforeEach(): re-runs the bootstrap and opens this test's own Vault connection. */
-export async function bootstrapAndConnect(): Promise<void> {
+async function bootstrapAndConnect(): Promise<void> {
   // The bootstrap is idempotent (tested in database-sql-rotation.test.ts): running it again per
   // test puts the code under test in every test, without a new server.
   await su.query(bootstrap());
@@ -97,12 +115,12 @@ export async function bootstrapAndConnect(): Promise<void> {
 }
 
 /** afterEach(): closes this test's Vault connection. */
-export async function disconnect(): Promise<void> {
+async function disconnect(): Promise<void> {
   await vault.end();
 }
 
-/** after(): stops the server. */
-export async function stopServer(): Promise<void> {
-  // Closes every connection, stops the server, deletes its data directory.
+/** Stops the server: closes every connection, deletes its data directory. */
+async function stopServer(): Promise<void> {
   await server?.stop();
+  server = undefined;
 }

@@ -18,31 +18,23 @@ import { bootstrapSql, creationStatements, revocationStatements, rootRotationSta
 import {
   ADMIN,
   bootstrap,
-  bootstrapAndConnect,
   bootstrapState,
   connectAs,
   createDynamicUser,
-  disconnect,
   OPTS,
   pg,
   revoke,
-  startServer,
-  stopServer,
   su,
   vault,
   vaultAdminPassword,
+  useRealPostgres,
 } from "./database-sql-fixtures";
 
-// Every test below stands alone (any one can run by itself, in any order): each opens its own
-// Vault connection, makes and revokes its own logins, sets the static password it then uses,
-// and root rotation changes the password of an admin of its own, in a database of its own.
+// The hooks, and the one server every such file shares: useRealPostgres (database-sql-fixtures.ts).
 describe("database-sql against a real PostgreSQL (as Vault's admin, not a superuser)", function () {
   this.timeout(60_000);
 
-  before(startServer);
-  beforeEach(bootstrapAndConnect);
-  afterEach(disconnect);
-  after(stopServer);
+  useRealPostgres();
 
   describe("static credentials (veza_app)", () => {
     const rotate = (password: string): Promise<void> =>
