@@ -115,19 +115,24 @@ describe("components/eso/database-credentials", () => {
     assert.deepEqual(validateCustomResource(unwrapSecrets(es.inputs)), []);
   });
 
-  it("refuses two services sharing a ServiceAccount, creating nothing", async () => {
-    const shared = args().services.map((s) => ({ ...s, serviceAccount: "eso-db-shared" }));
-    const { run: failed, error } = await tryRunProgram({
-      stack: "test",
-      config: CONFIG,
-      program: () => new DatabaseCredentials("bad", args({ services: shared })),
+  for (const [what, field, message] of [
+    ["a ServiceAccount", "serviceAccount", '[services] binds the ServiceAccount "veza-shared" twice; each service needs its own identity.'],
+    ["a generator name", "generatorName", '[services] names the generator "veza-shared" twice; each service needs its own.'],
+  ] as const) {
+    it(`refuses two services sharing ${what}, creating nothing`, async () => {
+      const shared = args().services.map((s) => ({ ...s, [field]: "veza-shared" }));
+      const { run: failed, error } = await tryRunProgram({
+        stack: "test",
+        config: CONFIG,
+        program: () => new DatabaseCredentials("bad", args({ services: shared })),
+      });
+      assert.ok(error?.message.includes(message), String(error));
+      assert.deepEqual(
+        failed.resources.filter((r) => r.custom),
+        [],
+      );
     });
-    assert.ok(error?.message.includes('[services] binds the ServiceAccount "eso-db-shared" twice; each service needs its own identity.'), String(error));
-    assert.deepEqual(
-      failed.resources.filter((r) => r.custom),
-      [],
-    );
-  });
+  }
 });
 
 describe("components/eso/database-credentials: ownership, labels, dependencies, outputs", () => {
@@ -188,19 +193,5 @@ describe("components/eso/database-credentials: ownership, labels, dependencies, 
     assert.deepEqual(Object.keys(outputs).sort(), ["generatorNames", "generators", "migrationSecretName"]);
     assert.deepEqual(outputs.generatorNames, Object.fromEntries(args().services.map((s) => [s.service, s.generatorName])));
     assert.equal(outputs.migrationSecretName, "veza-migrations-secrets");
-  });
-
-  it("refuses two services sharing a generator name, creating nothing", async () => {
-    const shared = args().services.map((s) => ({ ...s, generatorName: "veza-shared-database" }));
-    const { run: failed, error } = await tryRunProgram({
-      stack: "test",
-      config: CONFIG,
-      program: () => new DatabaseCredentials("bad", args({ services: shared })),
-    });
-    assert.ok(error?.message.includes('[services] names the generator "veza-shared-database" twice; each service needs its own.'), String(error));
-    assert.deepEqual(
-      failed.resources.filter((r) => r.custom),
-      [],
-    );
   });
 });
