@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import { rejectsWithSqlState } from "../../test/vault-sql";
 import { ADMIN, bootstrap, connectAs, pg, su, useRealPostgres, vault } from "./database-sql-fixtures";
 
-// The hooks, and the one server every such file shares: useRealPostgres (database-sql-fixtures.ts).
+// The hooks and the server: useRealPostgres (database-sql-fixtures.ts).
 describe("database-sql against a real PostgreSQL (as Vault's admin, not a superuser)", function () {
   this.timeout(60_000);
 

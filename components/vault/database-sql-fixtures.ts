@@ -14,8 +14,8 @@ export const ADMIN = "vault_admin";
 /** The bootstrap script, built where it is used (per test: a mutant of bootstrapSql must reach the test that runs it). */
 export const bootstrap = (): string => bootstrapSql({ ...OPTS, vaultAdminUser: ADMIN });
 
-// One server for every real-PostgreSQL file of a run: the first file's `before` starts it, a
-// root hook stops it once every file has run (below).
+// The server of the describe block running now (each real-PostgreSQL file has its own: a
+// server left running across files would be counted by test/postgres.test.ts's leak checks).
 let server: RunningPostgres | undefined;
 export let su: PgConnection; // superuser on "veza": the DBA, and the test's eyes
 export let vault: PgConnection; // this test's own Vault connection: vault_admin on "veza"
@@ -63,8 +63,8 @@ export const bootstrapState = async (): Promise<unknown> => {
 };
 
 /**
- * The hooks of a real-PostgreSQL describe block: the shared server (started once), the
- * bootstrap re-run and a Vault connection of its own per test. Every test stands alone (any
+ * The hooks of a real-PostgreSQL describe block: a server for the block, the bootstrap re-run
+ * and a Vault connection of its own per test. Every test stands alone (any
  * one can run by itself, in any order): each opens its own Vault connection, makes and
  * revokes its own logins, sets the static password it then uses, and root rotation changes
  * the password of an admin of its own, in a database of its own.
@@ -73,15 +73,12 @@ export function useRealPostgres(): void {
   before(startServer);
   beforeEach(bootstrapAndConnect);
   afterEach(disconnect);
+  after(stopServer);
 }
 
-// A root hook (registered when the first test file imports this module): after the whole run.
-after(stopServer);
-
-/** Starts the server once per run: creates the databases, runs the bootstrap and the app's first migration. */
+/** Starts the server, creates the databases, runs the bootstrap and the app's first migration. */
 async function startServer(this: Mocha.Context): Promise<void> {
   this.timeout(60_000);
-  if (server) return;
   server = await startPostgres();
   const admin = await pg().connect({ ...pg().superuser, database: "postgres" });
   await admin.query("CREATE DATABASE veza");

@@ -30,7 +30,7 @@ import {
   useRealPostgres,
 } from "./database-sql-fixtures";
 
-// The hooks, and the one server every such file shares: useRealPostgres (database-sql-fixtures.ts).
+// The hooks and the server: useRealPostgres (database-sql-fixtures.ts).
 describe("database-sql against a real PostgreSQL (as Vault's admin, not a superuser)", function () {
   this.timeout(60_000);
 
