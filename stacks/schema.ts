@@ -157,7 +157,7 @@ export const configSchema = z.strictObject({
       refreshInterval: duration.optional(),
       /** Migration: write into existing, hand-made Secrets (`creationPolicy: Merge`) instead of owning them. */
       adoptExisting: z.boolean().optional(),
-      /** Digest of ESO's image at the pinned version (`sha256:<64 hex>`), appended to its tag. */
+      /** Digest of ESO's image at the pinned version (`sha256:<64 hex>`), appended to its tag instead of the shipped `ESO_IMAGE_DIGEST`. */
       imageDigest: z
         .string()
         .regex(/^sha256:[0-9a-f]{64}$/, {

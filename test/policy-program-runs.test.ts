@@ -54,18 +54,6 @@ const KNOWN_MANDATORY: Record<string, string[]> = {};
  * the mandatory ones: an advisory does not fail `pulumi up`, so nothing else would notice a new one.
  */
 const KNOWN_ADVISORY: Record<string, string[]> = {};
-/**
- * Accepted on every run that installs ESO (all but the kubernetes fragment): no registry is
- * reachable from where this was built, and no published digest of ESO v2.9.0 or of
- * registry.k8s.io/kubectl:v1.34.0 could be confirmed, so none is invented. `eso.imageDigest`
- * pins ESO once an operator supplies the digest; the kubectl image stays tag-only (open item).
- */
-const TAG_ONLY_IMAGES = [
-  'images-pinned-by-digest: Helm release "external-secrets" value certController.image.tag "v2.9.0" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
-  'images-pinned-by-digest: Helm release "external-secrets" value image.tag "v2.9.0" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
-  'images-pinned-by-digest: Helm release "external-secrets" value webhook.image.tag "v2.9.0" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
-  'images-pinned-by-digest: secrets-rotation: container "force-sync" image "registry.k8s.io/kubectl:v1.34.0" is pinned by tag only: append @sha256:<digest> (keep the tag for readers).',
-];
 
 describe("policy pack: every stack of the program", function () {
   this.timeout(600_000);
@@ -82,7 +70,7 @@ describe("policy pack: every stack of the program", function () {
       const run = await runProgram({ stack, overrides });
       const found = await runAllPolicies(asPolicyResources(run));
       const advisory = found.filter((f) => f.level === "advisory").map((f) => `${f.policy}: ${f.message}`);
-      const accepted = [...(KNOWN_ADVISORY[id] ?? []), ...(id.endsWith("+kubernetes") ? [] : TAG_ONLY_IMAGES)];
+      const accepted = KNOWN_ADVISORY[id] ?? [];
       assert.deepEqual(advisory.sort(), accepted.sort());
       const mandatory = found.filter((f) => f.level === "mandatory").map((f) => `${f.policy}: ${f.message}`);
       // Sorted: the SDK registers resources asynchronously.

@@ -9,8 +9,8 @@ import type { FakeResource } from "./policy-args";
 import { messages } from "./policy-fixtures";
 
 describe("policy pack: resource policies (one violating, one compliant each)", () => {
-  it("images-pinned-by-digest (advisory)", async () => {
-    assert.equal(P.imagesPinnedByDigest.enforcementLevel, "advisory");
+  it("images-pinned-by-digest (mandatory)", async () => {
+    assert.equal(P.imagesPinnedByDigest.enforcementLevel, "mandatory");
     const digest = "sha256:5be49781ecf78bfe775c5309c6a4d9f4e9e040b6c885c99eb2b12fb69855e1a2";
     const release = (values: object): FakeResource => ({
       type: "kubernetes:helm.sh/v3:Release",
@@ -34,6 +34,28 @@ describe("policy pack: resource policies (one violating, one compliant each)", (
       ),
       [],
     );
+    // A known chart whose image is left to its default runs a tag: each unset image is named.
+    const chart = (name: string, values: object): FakeResource => ({
+      type: "kubernetes:helm.sh/v3:Release",
+      name,
+      props: { chart: name, version: "1.0.0", values },
+    });
+    assert.deepEqual(await messages(P.imagesPinnedByDigest, chart("reloader", { reloader: { watchGlobally: false } })), [
+      'Helm release "reloader" sets no image: the chart\'s default image runs, pinned by tag only. Set it with a digest.',
+    ]);
+    assert.deepEqual(
+      await messages(P.imagesPinnedByDigest, chart("reloader", { image: { repository: "ghcr.io/stakater/reloader", tag: "v1.4.21", digest } })),
+      [],
+    );
+    assert.deepEqual(await messages(P.imagesPinnedByDigest, chart("external-secrets", { image: { tag: `v2.9.0@${digest}` } })), [
+      'Helm release "external-secrets" sets no webhook.image: the chart\'s default image runs, pinned by tag only. Set it with a digest.',
+      'Helm release "external-secrets" sets no certController.image: the chart\'s default image runs, pinned by tag only. Set it with a digest.',
+    ]);
+    assert.deepEqual(await messages(P.imagesPinnedByDigest, chart("vault", {})), [
+      'Helm release "vault" sets no server.image: the chart\'s default image runs, pinned by tag only. Set it with a digest.',
+    ]);
+    // A chart the table does not know is judged on what its values set, nothing more.
+    assert.deepEqual(await messages(P.imagesPinnedByDigest, chart("other", {})), []);
     const job = (image: string): FakeResource => ({
       type: "kubernetes:batch/v1:Job",
       name: "j",

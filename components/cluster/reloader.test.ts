@@ -12,10 +12,11 @@ describe("components/cluster/reloader", () => {
     const rel = findResource(run, "kubernetes:helm.sh/v3:Release", "reloader");
     assert.equal(rel.inputs.chart, "reloader");
     assert.equal(rel.inputs.version, RELOADER_CHART_VERSION);
-    assert.match(RELOADER_CHART_VERSION, /^\d+\.\d+\.\d+$/);
+    assert.equal(RELOADER_CHART_VERSION, "2.2.16", "the chart whose appVersion is the pinned image's tag (v1.4.21)");
     assert.equal(rel.inputs.namespace, "veza-staging");
     // Literal, not reloaderValues() again: a change to the values must show here.
     assert.deepEqual(rel.inputs.values, {
+      image: { repository: "ghcr.io/stakater/reloader", tag: "v1.4.21", digest: "sha256:b253579350a835082cdad8d8736671cedaa0f8309437c894bd1bf1c2f0e0d45e" },
       reloader: {
         watchGlobally: false,
         ignoreConfigMaps: true,
@@ -30,6 +31,7 @@ describe("components/cluster/reloader", () => {
       },
     });
     assert.deepEqual(reloaderValues(), {
+      image: (rel.inputs.values as { image: object }).image,
       reloader: {
         ...(rel.inputs.values as { reloader: object }).reloader,
         deployment: {

@@ -6,9 +6,26 @@ import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
-/** Stakater Reloader chart, pinned. It restarts pods when a Secret they use changes. */
-export const RELOADER_CHART_VERSION = "2.2.17";
+/**
+ * Stakater Reloader chart, pinned. It restarts pods when a Secret they use changes. 2.2.16,
+ * not the newer 2.2.17: its image (v1.4.21, the chart's `appVersion`) is the newest whose
+ * digest could be pinned (see `RELOADER_IMAGE`).
+ */
+export const RELOADER_CHART_VERSION = "2.2.16";
 export const RELOADER_CHART_REPO = "https://stakater.github.io/stakater-charts";
+
+/**
+ * Reloader's image, by tag and digest (the multi-architecture index), so a re-pushed tag cannot
+ * change what runs. Not fetched from a registry here (none is reachable from this machine): one
+ * public project records it as read from ghcr.io's registry API. A wrong digest fails closed
+ * (the pod cannot pull). Check it when bumping: `crane digest ghcr.io/stakater/reloader:<tag>`.
+ * With `digest` set, the chart renders `<repository>@<digest>`.
+ */
+export const RELOADER_IMAGE = {
+  repository: "ghcr.io/stakater/reloader",
+  tag: "v1.4.21",
+  digest: "sha256:b253579350a835082cdad8d8736671cedaa0f8309437c894bd1bf1c2f0e0d45e",
+} as const;
 
 /** Annotation on a managed Secret: Reloader restarts workloads annotated `reloader.stakater.com/search: "true"` that use it. */
 export const RELOADER_SECRET_ANNOTATIONS = { "reloader.stakater.com/match": "true" } as const;
@@ -21,9 +38,10 @@ export interface ReloaderArgs {
   provider?: Provider;
 }
 
-/** Helm values: watch only the release's namespace, Secrets only, non-root. Pure, for tests. */
+/** Helm values: the pinned image, watch only the release's namespace, Secrets only, non-root. Pure, for tests. */
 export function reloaderValues(labels: Record<string, string> = {}): Record<string, unknown> {
   return {
+    image: { ...RELOADER_IMAGE },
     reloader: {
       // Namespaced Role instead of a ClusterRole: it sees only the workload namespace.
       watchGlobally: false,

@@ -8,6 +8,7 @@ import { chartAppVersion, chartDefaults, chartVersion, validateHelmValues } from
 import {
   ESO_APP_VERSION,
   ESO_CHART_VERSION,
+  ESO_IMAGE_DIGEST,
   ESO_DEFAULT_RESOURCES,
   ExternalSecretsOperator,
   esoArgsErrors,
@@ -39,7 +40,10 @@ describe("components/eso/operator: Helm values", () => {
     assert.equal(ESO_CHART_VERSION, chartVersion("external-secrets"));
     assert.equal(ESO_APP_VERSION, chartAppVersion("external-secrets"));
     const v = esoValues(W) as { image: { tag: string }; webhook: { image: { tag: string } }; certController: { image: { tag: string } } };
-    assert.deepEqual([v.image.tag, v.webhook.image.tag, v.certController.image.tag], Array(3).fill(chartAppVersion("external-secrets")));
+    assert.deepEqual(
+      [v.image.tag, v.webhook.image.tag, v.certController.image.tag],
+      Array(3).fill(`${chartAppVersion("external-secrets")}@${ESO_IMAGE_DIGEST}`),
+    );
   });
 
   for (const replicas of [1, 2]) {
@@ -67,7 +71,7 @@ describe("components/eso/operator: Helm values", () => {
 
   it("has exactly these values with one replica", async () => {
     const pdb = { enabled: false, minAvailable: 1 };
-    const image = { tag: "v2.9.0" };
+    const image = { tag: "v2.9.0@sha256:44eb290f1c7f5d8f4eec2168cea4a6cfbc72a955c6781eb835e1c40700475dbd" };
     const metrics = { service: { enabled: false } };
     assert.deepEqual(esoValues(W), {
       installCRDs: true,
@@ -161,6 +165,13 @@ describe("components/eso/operator: Helm values", () => {
     assert.deepEqual([v.image.tag, v.webhook.image.tag, v.certController.image.tag], Array(3).fill(`v2.9.0@${digest}`));
     assert.deepEqual(validateHelmValues("external-secrets", v), []);
     assert.deepEqual(esoArgsErrors({ ...W, imageDigest: "sha256:abc" }), ['[imageDigest] must be "sha256:" and 64 lowercase hex digits; got "sha256:abc".']);
+  });
+
+  it("pins all three components by the shipped digest when none is configured", () => {
+    const v = esoValues(W) as { image: { tag: string }; webhook: { image: { tag: string } }; certController: { image: { tag: string } } };
+    const pinned = "v2.9.0@sha256:44eb290f1c7f5d8f4eec2168cea4a6cfbc72a955c6781eb835e1c40700475dbd";
+    assert.deepEqual([v.image.tag, v.webhook.image.tag, v.certController.image.tag], Array(3).fill(pinned));
+    assert.equal(ESO_IMAGE_DIGEST, pinned.split("@")[1]);
   });
 
   it("requires the watched namespace when it is missing altogether, takes up to 10 replicas, anchors the digest at both ends", () => {

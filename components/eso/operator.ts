@@ -19,6 +19,15 @@ import { DNS_SUBDOMAIN } from "../rules";
 export const ESO_CHART_VERSION = "2.9.0";
 /** The chart's `appVersion`: the image tag of the controller, webhook and cert controller. */
 export const ESO_APP_VERSION = "v2.9.0";
+/**
+ * Digest of `ghcr.io/external-secrets/external-secrets:v2.9.0` (the multi-architecture index),
+ * so a re-pushed tag cannot change what runs. Not fetched from a registry here (none is
+ * reachable from this machine): one public project records it from a cluster that pulled and
+ * ran it, and the other digests it records (cert-manager v1.21.0's) match those that many
+ * independent projects pin. A wrong digest fails closed (the pods cannot pull); `eso.imageDigest`
+ * overrides it. Check it when bumping: `crane digest ghcr.io/external-secrets/external-secrets:<tag>`.
+ */
+export const ESO_IMAGE_DIGEST = "sha256:44eb290f1c7f5d8f4eec2168cea4a6cfbc72a955c6781eb835e1c40700475dbd";
 export const ESO_CHART_REPO = "https://charts.external-secrets.io";
 /** Helm release name; the chart's resource names (`external-secrets-webhook`, ...) derive from it. */
 export const ESO_RELEASE_NAME = "external-secrets";
@@ -84,8 +93,8 @@ export interface ExternalSecretsOperatorArgs {
   /**
    * `sha256:<64 hex>` digest of `ghcr.io/external-secrets/external-secrets:<ESO_APP_VERSION>`
    * (controller, webhook and cert controller share the image), appended to the tag. Default:
-   * none, the tag alone: no registry is reachable where this program is built, so no digest
-   * is shipped that nobody could check. Get it with `crane digest <image>:<tag>`.
+   * `ESO_IMAGE_DIGEST`. Set it when the registry reports another digest for the tag
+   * (`crane digest <image>:<tag>`) or to run a mirror's copy.
    */
   imageDigest?: string;
   /**
@@ -134,7 +143,7 @@ export function esoValues(args: EsoValuesArgs): Record<string, unknown> {
   // A PDB with minAvailable 1 on a single replica would block every node drain.
   const pdb = { enabled: ha, minAvailable: 1 };
   // The chart renders `<repository>:<tag>`: a digest rides on the tag.
-  const image = { tag: args.imageDigest ? `${ESO_APP_VERSION}@${args.imageDigest}` : ESO_APP_VERSION };
+  const image = { tag: `${ESO_APP_VERSION}@${args.imageDigest ?? ESO_IMAGE_DIGEST}` };
   const metrics = { service: { enabled: monitor } };
 
   const values: Record<string, unknown> = {

@@ -59,7 +59,7 @@ describe("components/eso/rotation-job", () => {
     );
     for (const c of pod.containers) {
       assert.equal(c.image, KUBECTL_IMAGE);
-      assert.match(c.image, /:v\d+\.\d+\.\d+$/);
+      assert.match(c.image, /:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
       assert.deepEqual(c.securityContext, {
         runAsNonRoot: true,
         runAsUser: 65532,

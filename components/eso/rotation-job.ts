@@ -16,8 +16,13 @@ import type * as k8sInput from "@pulumi/kubernetes/types/input";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
-/** Official kubectl image, pinned. Distroless: no shell, so commands are plain argv. */
-export const KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.34.0";
+/**
+ * Official kubectl image, pinned by tag and digest (the multi-architecture index). Distroless:
+ * no shell, so commands are plain argv. Not fetched from a registry here (none is reachable
+ * from this machine): it is the digest five independent public projects pin for this tag.
+ * Check it when bumping: `crane digest registry.k8s.io/kubectl:<tag>`.
+ */
+export const KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.34.1@sha256:59bafa07ff3a6d4b417e7633ddb9d79a9606ca98bf64bac080b3e65748669250";
 
 export interface RotationJobArgs {
   /** Namespace of the ExternalSecrets and deployments. Created by the caller. */

@@ -74,12 +74,22 @@ export function imageDigestProblem(image: string): string | undefined {
   return /@sha256:[0-9a-f]{64}$/.test(image) ? undefined : "is pinned by tag only";
 }
 
+/**
+ * Where each chart the program installs takes the images it runs. A release that leaves one
+ * unset runs the chart's default, which is a tag: the rule flags it as unpinned.
+ */
+export const CHART_IMAGE_VALUES: Readonly<Record<string, readonly (readonly string[])[]>> = {
+  vault: [["server", "image"]],
+  "external-secrets": [["image"], ["webhook", "image"], ["certController", "image"]],
+  reloader: [["image"]],
+};
+
 export const imagesPinnedByDigest = resourcePolicy(
   {
     name: "images-pinned-by-digest",
     description:
-      "Images in workloads and Helm values carry a sha256 digest (a tag can be re-pushed; a digest cannot). Advisory until every image's digest is known.",
-    enforcementLevel: "advisory",
+      "Images in workloads and Helm values carry a sha256 digest (a tag can be re-pushed; a digest cannot), and a known chart's images are set, not left to its tag-only defaults.",
+    enforcementLevel: "mandatory",
   },
   (type) => type === T.release || WORKLOAD_TYPES.includes(type),
   (r, f) => {
@@ -87,6 +97,12 @@ export const imagesPinnedByDigest = resourcePolicy(
     if (WORKLOAD_TYPES.includes(r.type)) return checkContainerImages(r, f, imageDigestProblem, fix);
     const values = at(r.props, "values");
     if (f.unknown(values)) return;
+    const chart = at(r.props, "chart");
+    for (const path of typeof chart === "string" ? (CHART_IMAGE_VALUES[chart] ?? []) : []) {
+      const set = at(values, ...path);
+      if (set === undefined)
+        f.violation(`Helm release "${r.name}" sets no ${path.join(".")}: the chart's default image runs, pinned by tag only. Set it with a digest.`);
+    }
     const visit = (node: Plain, path: (string | number)[]): void => {
       if (Array.isArray(node)) return node.forEach((v, i) => visit(v, [...path, i]));
       if (!isObject(node)) return;
