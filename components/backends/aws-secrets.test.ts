@@ -270,6 +270,17 @@ describe("components/backends/aws-secrets", () => {
       `[oidcIssuer] must be the issuer host and path without "https://" or a trailing "/", such as "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"; got "https://${ISSUER}".`,
     ],
     [
+      "a prefix whose first segment is not letters, digits, _ or -",
+      { namePrefix: "../veza/" },
+      '[namePrefix] must be path segments of letters, digits, "_" or "-", each ending in "/", such as "veza/production/"; got "../veza/".',
+    ],
+    ["a key with a slash", { secrets: [{ key: "a/b", description: "A", value: "x" }] }, '[secrets] key "a/b" may hold only letters, digits and _+=.@-.'],
+    [
+      "a name over Secrets Manager's 512 characters",
+      { secrets: [{ key: "k".repeat(512 - "veza/production/".length + 1), description: "A", value: "x" }] },
+      `[secrets] name "veza/production/${"k".repeat(512 - "veza/production/".length + 1)}" is longer than Secrets Manager's 512 characters; shorten the prefix or key.`,
+    ],
+    [
       "a duplicate key",
       {
         secrets: [
@@ -291,4 +302,20 @@ describe("components/backends/aws-secrets", () => {
       assert.equal(r.resources.filter((x) => x.custom).length, 0);
     });
   }
+
+  it("accepts the limits: a 7- and a 30-day recovery window, a name of exactly 512 characters", async () => {
+    for (const extra of [
+      { recoveryWindowDays: 7 },
+      { recoveryWindowDays: 30 },
+      { secrets: [{ key: "k".repeat(512 - "veza/production/".length), description: "A", value: "x" }] },
+    ]) {
+      const { error } = await tryRunProgram({ stack: "test", config: CONFIG, program: () => new AwsSecrets("aws", args("veza/production/", extra)) });
+      assert.equal(error, undefined, JSON.stringify(extra));
+    }
+  });
+
+  it("describes the key and the role by what they guard and who uses it", () => {
+    assert.equal(findResource(run, T.key, "aws-key").inputs.description, "Encrypts the Secrets Manager secrets under veza/production/");
+    assert.equal(findResource(run, T.role, "aws-eso").inputs.description, "External Secrets Operator (veza-production/eso-aws-store) reads veza/production/*");
+  });
 });

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { Provider } from "@pulumi/azure-native/provider";
 import { findResource, isSecret, plaintextOccurrences, resourcesOfType, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { SPEC_CATALOG } from "../../test/catalog-fixture";
-import { AzureKeyVault, secretsUserRoleDefinitionId, type AzureKeyVaultArgs } from "./azure-key-vault";
+import { AzureKeyVault, secretsUserRoleDefinitionId, validateAzureKeyVaultArgs, type AzureKeyVaultArgs } from "./azure-key-vault";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
 const COMPONENT = "veza:secrets:AzureKeyVault";
@@ -276,6 +276,32 @@ describe("components/backends/azure-key-vault", () => {
       { allowedIpRanges: ["203.0.113.0/33"] },
       `[allowedIpRanges] must list IPv4 addresses or CIDR ranges such as "203.0.113.0/24"; got "203.0.113.0/33".`,
     ],
+    [
+      "a description over 256 characters",
+      { secrets: [{ key: "jwt-secret", description: "d".repeat(257), value: "x" }] },
+      `[secrets] description of "jwt-secret" is 257 characters; Azure tags hold at most 256.`,
+    ],
+    ["a retention of 91 days", { softDeleteRetentionDays: 91 }, "[softDeleteRetentionDays] must be a whole number of days from 7 to 90; got 91."],
+    [
+      "an issuer not at the start",
+      { oidcIssuerUrl: "xhttps://issuer" },
+      `[oidcIssuerUrl] must be the AKS OIDC issuer URL, starting with https://; got "xhttps://issuer".`,
+    ],
+    [
+      "an issuer with a space",
+      { oidcIssuerUrl: "https://issuer /x" },
+      `[oidcIssuerUrl] must be the AKS OIDC issuer URL, starting with https://; got "https://issuer /x".`,
+    ],
+    [
+      "a ServiceAccount namespace that is no DNS label",
+      { kubernetesServiceAccount: { namespace: "veza.production", name: "eso-azure-store" } },
+      `[kubernetesServiceAccount.namespace] must be a Kubernetes namespace name (DNS label); got "veza.production".`,
+    ],
+    [
+      "a ServiceAccount name that is no DNS subdomain",
+      { kubernetesServiceAccount: { namespace: "veza-production", name: "ESO store" } },
+      `[kubernetesServiceAccount.name] must be a Kubernetes ServiceAccount name (DNS subdomain); got "ESO store".`,
+    ],
     ["an http issuer", { oidcIssuerUrl: "http://issuer" }, `[oidcIssuerUrl] must be the AKS OIDC issuer URL, starting with https://; got "http://issuer".`],
     [
       "a duplicate key",
@@ -293,4 +319,14 @@ describe("components/backends/azure-key-vault", () => {
       await assert.rejects(run1(argsFor("production", overrides)), { message });
     });
   }
+
+  it("accepts the limits: retention of 7 and 90 days, a description of exactly 256 characters", () => {
+    for (const overrides of [
+      { softDeleteRetentionDays: 7 },
+      { softDeleteRetentionDays: 90 },
+      { secrets: [{ key: "jwt-secret", description: "d".repeat(256), value: "x" }] },
+    ]) {
+      assert.equal(validateAzureKeyVaultArgs(argsFor("production", overrides)), undefined, JSON.stringify(overrides));
+    }
+  });
 });

@@ -244,6 +244,22 @@ describe("components/backends/gcp-secrets", () => {
     ],
     ["bad location", { replicationLocations: ["europe"] }, `[replicationLocations] must list Google Cloud regions such as "europe-west1"; got "europe".`],
     [
+      "a secret id over 255 characters",
+      { namePrefix: "p".repeat(250) },
+      `[secrets] key "database-url" makes secret id "${"p".repeat(250)}database-url", which must be 1-255 letters, digits, '-' or '_'; shorten or rename the key.`,
+    ],
+    [
+      "a location listed twice",
+      { replicationLocations: ["europe-west1", "europe-west1"] },
+      `[replicationLocations] lists "europe-west1" twice; list each location once.`,
+    ],
+    ["a bad label value", { labels: { env: "Prod" } }, `[labels] value "Prod" of "env" must be at most 63 lowercase letters, digits, '-' or '_'.`],
+    [
+      "a ServiceAccount name that is no DNS subdomain",
+      { kubernetesServiceAccount: { namespace: "veza-production", name: "ESO store" } },
+      `[kubernetesServiceAccount.name] must be a Kubernetes ServiceAccount name (DNS subdomain); got "ESO store".`,
+    ],
+    [
       "bad namespace",
       { kubernetesServiceAccount: { namespace: "Veza", name: "eso" } },
       `[kubernetesServiceAccount.namespace] must be a Kubernetes namespace name (DNS label); got "Veza".`,

@@ -124,7 +124,12 @@ describe("components/backends/kubernetes-secrets", () => {
     [
       "a key with a slash",
       [{ name: "veza-secrets", data: { "a/b": "x" } }],
-      '[secrets] "veza-secrets" key "a/b" may hold only letters, digits, "-", "_" and ".".',
+      '[secrets] "veza-secrets" key "a/b" may hold only letters, digits, "-", "_" and ".", at most 253 characters.',
+    ],
+    [
+      "a key over 253 characters",
+      [{ name: "veza-secrets", data: { ["k".repeat(254)]: "x" } }],
+      `[secrets] "veza-secrets" key "${"k".repeat(254)}" may hold only letters, digits, "-", "_" and ".", at most 253 characters.`,
     ],
   ] as const) {
     it(`refuses ${label}, creating nothing`, async () => {
@@ -138,4 +143,13 @@ describe("components/backends/kubernetes-secrets", () => {
       assert.equal(resourcesOfType(r, SECRET).length, 0);
     });
   }
+
+  it("accepts a key of exactly 253 characters", async () => {
+    const { error } = await tryRunProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => new KubernetesSecrets("k8s", { namespace: "ns", secrets: [{ name: "veza-secrets", data: { ["k".repeat(253)]: "x" } }] }),
+    });
+    assert.equal(error, undefined);
+  });
 });

@@ -79,7 +79,10 @@ export class KubernetesSecrets extends pulumi.ComponentResource {
       seen.add(spec.name);
       for (const key of Object.keys(spec.data)) {
         if (!/^[-._a-zA-Z0-9]+$/.test(key) || key.length > 253) {
-          throw new pulumi.ResourceError(`[secrets] "${spec.name}" key "${key}" may hold only letters, digits, "-", "_" and ".".`, this);
+          throw new pulumi.ResourceError(
+            `[secrets] "${spec.name}" key "${key}" may hold only letters, digits, "-", "_" and ".", at most 253 characters.`,
+            this,
+          );
         }
       }
     }

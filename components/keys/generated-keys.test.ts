@@ -13,7 +13,7 @@ import {
 } from "../../harness";
 import { generatedSecrets } from "../catalog";
 import { SPEC_CATALOG } from "../../test/catalog-fixture";
-import { DEFAULT_EPOCH, GeneratedKeys, type GeneratedKeySpec, rotationPeriod, rotationSlots } from "./generated-keys";
+import { DEFAULT_EPOCH, GeneratedKeys, MIN_KEY_LENGTH, type GeneratedKeySpec, rotationPeriod, rotationSlots } from "./generated-keys";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
 const PASSWORD = "random:index/randomPassword:RandomPassword";
@@ -94,6 +94,7 @@ describe("components/keys/generated-keys", () => {
       const component = findResource(run, "veza:secrets:GeneratedKeys", "keys");
       for (const r of passwords) {
         assert.equal(r.parent, component.urn, r.name);
+        // Set by RandomPassword itself, not by the component: this catches an SDK that stops.
         assert.ok(r.additionalSecretOutputs.includes("result"), r.name);
         // Rotation replaces the resource, which a protected resource refuses (see the header).
         assert.equal(r.protect, false, r.name);
@@ -180,6 +181,39 @@ describe("components/keys/generated-keys", () => {
       assert.equal(resourcesOfType(run, PASSWORD).length, 0);
     });
   }
+
+  it("records each key's rotation period as the component's inputs, for policy packs", async () => {
+    const { run } = await runAt(at(0));
+    assert.deepEqual(findResource(run, "veza:secrets:GeneratedKeys", "keys").inputs, {
+      rotationDays: Object.fromEntries(KEYS.map((k) => [k.key, k.rotationDays])),
+    });
+  });
+
+  it("accepts the limits: a key of exactly MIN_KEY_LENGTH characters, a rotation of 1 day", async () => {
+    assert.equal(MIN_KEY_LENGTH, 32);
+    const { error } = await tryRunProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => new GeneratedKeys("keys", { keys: [{ ...jwt, length: 32, rotationDays: 1 }], now: at(0) }),
+    });
+    assert.equal(error, undefined);
+  });
+
+  it("computes periods only for a whole number of days, at least 1", () => {
+    assert.equal(rotationPeriod(at(3 * DAY), DEFAULT_EPOCH, 1), 3);
+    for (const bad of [0, 1.5, -1]) {
+      const message = `periodDays must be a whole number of at least 1; got ${bad}`;
+      assert.throws(() => rotationPeriod(at(0), DEFAULT_EPOCH, bad), { message });
+      assert.throws(() => rotationSlots(at(0), DEFAULT_EPOCH, bad), { message });
+    }
+  });
+
+  it("refuses an invalid epoch", async () => {
+    await assert.rejects(
+      runProgram({ stack: "test", config: CONFIG, program: () => new GeneratedKeys("keys", { keys: KEYS, now: at(0), epoch: new Date("not a date") }) }),
+      (e: Error) => e.message.includes('[epoch] must be a valid Date such as new Date("2026-01-01T00:00:00Z"), or be left out.'),
+    );
+  });
 
   it("refuses an invalid now", async () => {
     await assert.rejects(

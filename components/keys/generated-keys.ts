@@ -98,15 +98,14 @@ export class GeneratedKeys extends pulumi.ComponentResource {
     }
     this.validate(args.keys);
 
+    // RandomPassword marks its `result` secret itself (additionalSecretOutputs); a test checks it.
     const child = { parent: this };
-    // The SDK already marks `result` secret; kept explicit because the values are the point.
-    const secretResult = pulumi.mergeOptions(child, { additionalSecretOutputs: ["result"] });
     const password = (resourceName: string, spec: GeneratedKeySpec, keeper: number) =>
       new RandomPassword(
         resourceName,
         // Letters and digits only: URL, env-file and shell safe (see the header for entropy).
         { length: spec.length, special: false, keepers: { rotation: String(keeper) } },
-        secretResult,
+        child,
       );
 
     const values: Record<string, pulumi.Output<string>> = {};
