@@ -42,9 +42,11 @@ function copyTree(): string {
     .filter(Boolean);
   for (const f of files) {
     const from = path.join(ROOT, f);
-    if (!fs.existsSync(from) || fs.lstatSync(from).isDirectory() || f === "node_modules") continue; // deleted, a submodule, or a linked node_modules (linked below)
+    if (f === "node_modules" || !fs.existsSync(from) || fs.lstatSync(from).isDirectory()) continue; // a linked node_modules (linked below), deleted, or a submodule
     fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.copyFileSync(from, path.join(dir, f));
+    // An untracked symbolic link (a tool's sandbox linking node_modules, say) stays a link: copying would follow it.
+    if (fs.lstatSync(from).isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), path.join(dir, f));
+    else fs.copyFileSync(from, path.join(dir, f));
   }
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
   // A repository of its own, so checks that ask Git (what .gitignore ignores) work there too.
