@@ -11,11 +11,12 @@ import { runtimeConfigSource } from "../stacks/config-model";
 import { buildVault } from "../stacks/vault";
 import { runProgram, type ProgramRun, type RunOptions } from "./mock-engine";
 
-/** Run `stack`'s Vault part under mocks (`overrides` as for `runProgram`). */
-export function runVaultSlice(stack: string, overrides?: RunOptions["overrides"]): Promise<ProgramRun> {
+/** Run `stack`'s Vault part under mocks (`overrides` and `secrets` as for `runProgram`). */
+export function runVaultSlice(stack: string, overrides?: RunOptions["overrides"], secrets?: RunOptions["secrets"]): Promise<ProgramRun> {
   return runProgram({
     stack,
     overrides,
+    secrets,
     program: () => {
       const config = loadStackConfig(runtimeConfigSource(), stack, CATALOG);
       const workloads = config.namespaces.workloads;

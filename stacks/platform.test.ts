@@ -1,0 +1,332 @@
+/**
+ * The stack layer's composition (stacks/platform.ts): which components a stack gets and the
+ * args it hands them, one program run per test (so mutation testing's per-test coverage sees
+ * which test runs which line; the cached whole-program runs of test/ cannot show it).
+ * Expected values come from the validated config, the catalog and the naming rules, never
+ * from the program's output.
+ */
+import * as assert from "node:assert/strict";
+import { CATALOG, SERVICES, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
+import { RELOADER_SECRET_ANNOTATIONS } from "../components/cluster/reloader";
+import { storeServiceAccount } from "../components/eso/secret-stores";
+import {
+  engineConfig,
+  exampleFragments,
+  fakesForMissing,
+  findResource,
+  mergeConfig,
+  resourcesOfType,
+  runProgram,
+  stackConfig,
+  unwrapSecrets,
+  type ProgramRun,
+  type RecordedResource,
+  type StackConfigValues,
+} from "../harness";
+import { loadStackConfig } from "./config";
+import type { StackConfig } from "./config-model";
+import { MIGRATIONS, databaseGeneratorName, databaseServiceAccount } from "./database";
+
+const NS = "kubernetes:core/v1:Namespace";
+const SECRET = "kubernetes:core/v1:Secret";
+const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+const ES = "kubernetes:external-secrets.io/v1:ExternalSecret";
+const STORE = "kubernetes:external-secrets.io/v1:SecretStore";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const CRONJOB = "kubernetes:batch/v1:CronJob";
+const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const GUARD = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
+const PASSWORD = "random:index/randomPassword:RandomPassword";
+const P = "veza-secrets";
+
+/** The stack's validated config and the program's run on it, with the same secrets. */
+async function build(stack: string, overrides: StackConfigValues = {}): Promise<{ config: StackConfig; run: ProgramRun }> {
+  const values = mergeConfig(stackConfig(stack), overrides);
+  const secrets = fakesForMissing(values);
+  const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
+  const run = await runProgram({ stack, config: values, secrets });
+  return { config, run };
+}
+
+const meta = (r: RecordedResource) =>
+  r.inputs.metadata as { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+const named = (run: ProgramRun, type: string) => resourcesOfType(run, type).map((r) => meta(r).name);
+const urnOf = (run: ProgramRun, type: string, name: string) => findResource(run, type, name).urn;
+const releaseOf = (run: ProgramRun, chart: string) => resourcesOfType(run, RELEASE).find((r) => r.inputs.chart === chart);
+const esSpec = (r: RecordedResource) =>
+  r.inputs.spec as {
+    refreshInterval: string;
+    secretStoreRef: { name: string };
+    target: { creationPolicy: string; deletionPolicy: string; template: { metadata?: { annotations?: Record<string, string> } } };
+  };
+
+describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
+  it("namespaces: one per part the stack runs, each enforcing Pod Security restricted; those holding secrets protected where the stack protects", async () => {
+    for (const stack of ["development", "production"]) {
+      const { config, run } = await build(stack);
+      const namespaces = resourcesOfType(run, NS);
+      assert.deepEqual(
+        namespaces.map((r) => meta(r).name).sort(),
+        [config.namespaces.workloads, config.namespaces.vault, config.namespaces.externalSecrets].sort(),
+      );
+      for (const ns of namespaces) {
+        assert.equal(meta(ns).labels?.["pod-security.kubernetes.io/enforce"], "restricted", meta(ns).name);
+        assert.equal(meta(ns).labels?.["veza.io/environment"], stack, meta(ns).name);
+        const holdsSecrets = [config.namespaces.workloads, config.namespaces.vault].includes(meta(ns).name);
+        assert.equal(ns.protect, holdsSecrets && config.protect, `${stack}: ${meta(ns).name} protect`);
+      }
+    }
+    // Plain Kubernetes Secrets (development only): no Vault, no operator, so no namespace for them.
+    const { config, run } = await build("development", exampleFragments().kubernetes);
+    assert.deepEqual(named(run, NS), [config.namespaces.workloads]);
+  });
+
+  it("service access: each service's account reads the shared Secret and its own, nothing else", async () => {
+    const { config, run } = await build("production");
+    const secrets = serviceSecrets(CATALOG, { databasePerService: !!config.database });
+    const readable = (account: string): string[] => {
+      const bindings = resourcesOfType(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").filter((b) =>
+        (b.inputs.subjects as { name: string }[]).some((s) => s.name === account),
+      );
+      return bindings
+        .flatMap((b) => {
+          const role = resourcesOfType(run, ROLE).find((r) => meta(r).name === (b.inputs.roleRef as { name: string }).name);
+          return ((role?.inputs.rules ?? []) as { resources: string[]; resourceNames: string[] }[]).filter((rule) => rule.resources.includes("secrets"));
+        })
+        .flatMap((rule) => rule.resourceNames)
+        .sort();
+    };
+    for (const service of SERVICES) {
+      const expected = secrets.filter((s) => s.service === undefined || s.service === service).map((s) => s.name);
+      assert.deepEqual(readable(serviceWorkloadName(service)), expected.sort(), service);
+    }
+  });
+
+  it("generated keys: one password per generated catalog key (two for a key that keeps its previous value); their periods in the outputs", async () => {
+    const { config, run } = await build("staging");
+    const expected = generatedSecrets(CATALOG).flatMap((g) =>
+      g.source.keepPrevious ? [`generated-keys-${g.key}-a`, `generated-keys-${g.key}-b`] : [`generated-keys-${g.key}`],
+    );
+    assert.deepEqual(
+      resourcesOfType(run, PASSWORD)
+        .map((r) => r.name)
+        .sort(),
+      expected.sort(),
+    );
+    const days = Object.fromEntries(Object.entries(config.generatedKeys).map(([k, v]) => [k, v.rotationDays]));
+    assert.ok(Object.keys(days).length > 0);
+    assert.deepEqual((unwrapSecrets(run.outputs) as { rotation: { generatedKeysDays: unknown } }).rotation.generatedKeysDays, days);
+  });
+
+  it("stored values: every catalog key reaches Vault's KV path, database-url only where Vault's database engine does not make it", async () => {
+    for (const stack of ["development", "production"]) {
+      const { config, run } = await build(stack);
+      const kv = findResource(run, "vault:kv/secretV2:SecretV2", "vault-config-secrets");
+      const stored = Object.keys(JSON.parse(unwrapSecrets(kv.inputs.dataJson) as string) as Record<string, string>).sort();
+      const keys = CATALOG.flatMap((s) =>
+        s.source.kind === "database" && config.database ? [] : s.source.kind === "generated" && s.source.keepPrevious ? [s.key, `${s.key}-previous`] : [s.key],
+      );
+      assert.deepEqual(stored, keys.sort(), stack);
+      assert.equal(stored.includes("database-url"), !config.database, stack);
+    }
+  });
+
+  it("a supplied secret reaches the backends as the value the stack sets, never a fake", async () => {
+    const values = stackConfig("development");
+    const secrets = { ...fakesForMissing(values), [`${P}:stripeApiKey`]: "sk_live_from_the_stack" };
+    const run = await runProgram({ stack: "development", config: values, secrets });
+    const kv = findResource(run, "vault:kv/secretV2:SecretV2", "vault-config-secrets");
+    assert.equal((JSON.parse(unwrapSecrets(kv.inputs.dataJson) as string) as Record<string, string>)["stripe-api-key"], "sk_live_from_the_stack");
+  });
+
+  it("plain Kubernetes Secrets (development's option 1): the program writes each service's Secret with Reloader's annotation, and installs no operator", async () => {
+    const { config, run } = await build("development", exampleFragments().kubernetes);
+    const expected = serviceSecrets(CATALOG, { databasePerService: false });
+    const written = resourcesOfType(run, SECRET);
+    assert.deepEqual(written.map((r) => meta(r).name).sort(), expected.map((s) => s.name).sort());
+    for (const secret of written) {
+      const spec = expected.find((s) => s.name === meta(secret).name);
+      assert.deepEqual(Object.keys(unwrapSecrets(secret.inputs.stringData) as Record<string, string>).sort(), [...(spec?.keys ?? [])].sort());
+      assert.deepEqual(meta(secret).annotations, { ...RELOADER_SECRET_ANNOTATIONS });
+      assert.equal(meta(secret).namespace, config.namespaces.workloads);
+    }
+    assert.equal(releaseOf(run, "external-secrets"), undefined);
+    assert.equal(releaseOf(run, "vault"), undefined);
+    assert.ok(releaseOf(run, "reloader"));
+    assert.deepEqual(resourcesOfType(run, ES), []);
+    const outputs = unwrapSecrets(run.outputs) as { backends: unknown; troubleshooting: string[] };
+    assert.deepEqual(outputs.backends, { kubernetes: { namespace: config.namespaces.workloads, secrets: expected.map((s) => s.name) } });
+    assert.deepEqual(outputs.troubleshooting, [`kubectl get secret ${SHARED_SECRET_NAME} -n ${config.namespaces.workloads}`]);
+  });
+
+  it("Reloader: installed, and the Secrets annotated for it, only when rotation.installReloader is true", async () => {
+    const on = await build("development");
+    assert.equal(on.config.rotation.installReloader, true);
+    assert.ok(releaseOf(on.run, "reloader"));
+    for (const es of resourcesOfType(on.run, ES))
+      assert.deepEqual(esSpec(es).target.template.metadata?.annotations, { ...RELOADER_SECRET_ANNOTATIONS }, meta(es).name);
+
+    for (const fragment of [{}, exampleFragments().kubernetes]) {
+      const off = await build("development", { ...fragment, [`${P}:rotation`]: { installReloader: false } });
+      assert.equal(releaseOf(off.run, "reloader"), undefined);
+      for (const es of resourcesOfType(off.run, ES)) assert.equal(esSpec(es).target.template.metadata?.annotations, undefined, meta(es).name);
+      for (const secret of resourcesOfType(off.run, SECRET)) assert.equal(meta(secret).annotations, undefined, meta(secret).name);
+    }
+  });
+
+  it("stores: Vault's (and the migration store with a database), one per cloud backend; the ExternalSecrets read the first provider of the stack's list", async () => {
+    const { config, run } = await build("production");
+    assert.deepEqual(named(run, STORE).sort(), ["vault-store", MIGRATIONS.storeName, "aws-store"].sort());
+    assert.deepEqual(config.esoProviders, ["vault", "aws"]);
+    for (const es of resourcesOfType(run, ES).filter((r) => meta(r).name !== MIGRATIONS.secretName))
+      assert.equal(esSpec(es).secretStoreRef.name, "vault-store", meta(es).name);
+    assert.deepEqual((unwrapSecrets(run.outputs) as { secretStores: string[] }).secretStores, ["vault-store", MIGRATIONS.storeName, "aws-store"]);
+
+    // AWS first: the services read AWS Secrets Manager; Vault's store stays, ready for failover.
+    const awsFirst = await build("staging", { ...exampleFragments().aws, [`${P}:providers`]: ["aws", "vault"] });
+    assert.deepEqual(awsFirst.config.esoProviders, ["aws", "vault"]);
+    const services = resourcesOfType(awsFirst.run, ES).filter((r) => meta(r).name !== MIGRATIONS.secretName);
+    assert.ok(services.length > 0);
+    for (const es of services) assert.equal(esSpec(es).secretStoreRef.name, "aws-store", meta(es).name);
+    assert.ok(named(awsFirst.run, STORE).includes("vault-store"));
+  });
+
+  it("External Secrets Operator may mint tokens only for the stores' accounts and each service's database generator account", async () => {
+    for (const stack of ["development", "production"]) {
+      const { config, run } = await build(stack);
+      const stores = named(run, STORE);
+      const role = resourcesOfType(run, ROLE).find((r) => meta(r).name === "external-secrets-token-create");
+      const rules = role?.inputs.rules as { resources: string[]; resourceNames: string[]; verbs: string[] }[];
+      const expected = [...stores.map(storeServiceAccount), ...(config.database ? SERVICES.map(databaseServiceAccount) : [])];
+      assert.deepEqual(rules, [{ apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: expected.sort(), verbs: ["create"] }], stack);
+    }
+  });
+
+  it("NetworkPolicies only with network config; ESO's egress to cloud APIs only with a cloud backend", async () => {
+    const dev = await build("development");
+    assert.equal(dev.config.network, undefined);
+    assert.deepEqual(resourcesOfType(dev.run, NETPOL), []);
+
+    const egressTo443 = (run: ProgramRun) => {
+      const egress = resourcesOfType(run, NETPOL).find((r) => meta(r).name === "eso-controller-egress");
+      assert.ok(egress, "no ESO egress policy");
+      return ((egress.inputs.spec as { egress: { ports: { port: number }[] }[] }).egress ?? []).filter((e) => e.ports.length === 1 && e.ports[0].port === 443)
+        .length;
+    };
+    const staging = await build("staging");
+    assert.deepEqual(named(staging.run, NETPOL).sort(), ["eso-controller-egress", "vault-ingress"].sort());
+    assert.equal(egressTo443(staging.run), 0, "staging has no cloud backend");
+    const production = await build("production");
+    assert.equal(egressTo443(production.run), 1, "production reads AWS Secrets Manager");
+  });
+
+  it("SecretStores wait for the operator's release and Vault's configuration; the ExternalSecrets for the stores and the database generators", async () => {
+    const { run } = await build("production");
+    const operator = urnOf(run, RELEASE, "external-secrets");
+    const vaultConfig = run.resources.find((r) => r.name === "vault-config" && !r.custom)?.urn;
+    const access = run.resources.find((r) => r.name === "database-access" && !r.custom)?.urn;
+    const component = run.resources.find((r) => r.name === "secret-stores" && !r.custom);
+    assert.ok(vaultConfig && access && component);
+    // dependsOn on a component reaches its children: compare with the components' own children.
+    const childrenOf = (urn: string) => run.resources.filter((r) => r.parent === urn && r.custom).map((r) => r.urn);
+    for (const store of resourcesOfType(run, STORE)) {
+      assert.ok(store.dependencies.includes(operator), `${meta(store).name} waits for the operator`);
+      for (const child of [...childrenOf(vaultConfig), ...childrenOf(access)])
+        assert.ok(store.dependencies.includes(child), `${meta(store).name} waits for ${child}`);
+    }
+    const stores = resourcesOfType(run, STORE).map((s) => s.urn);
+    const generators = resourcesOfType(run, "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret").map((g) => g.urn);
+    for (const es of resourcesOfType(run, ES).filter((r) => r.parent.endsWith("service-secrets"))) {
+      for (const dep of [operator, ...stores, ...generators]) assert.ok(es.dependencies.includes(dep), `${meta(es).name} waits for ${dep}`);
+    }
+  });
+
+  it("the ExternalSecrets take refresh, creation and deletion policy from the stack; database-url from each service's generator", async () => {
+    const { config, run } = await build("production");
+    const eso = config.eso as NonNullable<StackConfig["eso"]>;
+    const services = resourcesOfType(run, ES).filter((r) => r.parent.endsWith("service-secrets"));
+    assert.deepEqual(
+      services.map((r) => meta(r).name).sort(),
+      serviceSecrets(CATALOG, { databasePerService: true })
+        .map((s) => s.name)
+        .sort(),
+    );
+    for (const es of services) {
+      const spec = esSpec(es);
+      const readsGenerator = JSON.stringify(es.inputs.spec).includes("generatorRef");
+      assert.equal(spec.refreshInterval, readsGenerator ? config.database?.refreshInterval : eso.refreshInterval, meta(es).name);
+      assert.equal(spec.target.creationPolicy, eso.creationPolicy);
+      assert.equal(spec.target.deletionPolicy, eso.deletionPolicy);
+    }
+    for (const service of SERVICES) {
+      const own = services.find((r) => meta(r).name === `veza-${service}-secrets`);
+      assert.ok(own && JSON.stringify(own.inputs.spec).includes(`"name":"${databaseGeneratorName(service)}"`), service);
+      assert.ok(
+        JSON.stringify(own.inputs.spec).includes(
+          `@${config.database?.host}:${config.database?.port}/${config.database?.name}?sslmode=${config.database?.sslMode}`,
+        ),
+        service,
+      );
+    }
+  });
+
+  it("the rotation job force-syncs every ExternalSecret the program makes, on the stack's schedule, after the operator", async () => {
+    const { config, run } = await build("production");
+    const job = findResource(run, CRONJOB, ROTATION_JOB);
+    const spec = job.inputs.spec as { schedule: string; jobTemplate: { spec: { template: { spec: { containers: { args: string[] }[] } } } } };
+    assert.equal(spec.schedule, config.rotation.schedule);
+    const targets = spec.jobTemplate.spec.template.spec.containers[0].args
+      .filter((a) => a.startsWith("externalsecret/"))
+      .map((a) => a.slice("externalsecret/".length));
+    assert.deepEqual(targets.sort(), named(run, ES).sort());
+    assert.ok(targets.includes(MIGRATIONS.secretName));
+    assert.ok(job.dependencies.includes(urnOf(run, RELEASE, "external-secrets")));
+    const outputs = unwrapSecrets(run.outputs) as { rotation: { cronJob: unknown }; externalSecrets: string[] };
+    assert.deepEqual(outputs.rotation.cronJob, { name: ROTATION_JOB, schedule: config.rotation.schedule });
+    assert.deepEqual([...outputs.externalSecrets].sort(), named(run, ES).sort());
+  });
+
+  it("before Vault's bootstrap (no other backend): no store, no ExternalSecret, no rotation job, nothing to guard", async () => {
+    const { run } = await build("staging", { [`${P}:vault`]: { bootstrapped: false } });
+    assert.deepEqual(resourcesOfType(run, ES), []);
+    assert.deepEqual(resourcesOfType(run, CRONJOB), []);
+    assert.deepEqual(named(run, STORE), []);
+    const outputs = unwrapSecrets(run.outputs) as { rotation: Record<string, unknown>; externalSecrets: string[] };
+    assert.deepEqual(outputs.externalSecrets, []);
+    assert.equal(outputs.rotation.cronJob, undefined);
+    assert.deepEqual(resourcesOfType(run, GUARD), [], "no store account to guard before Vault is configured");
+  });
+
+  it("the admission guard names every store account and database generator account, and the rotation job's as Job-only", async () => {
+    for (const stack of ["development", "production"]) {
+      const { config, run } = await build(stack);
+      const guard = resourcesOfType(run, GUARD);
+      assert.equal(guard.length, 1, stack);
+      const [identities, jobOnly] = (guard[0].inputs.spec as { validations: { expression: string }[] }).validations.map((v) => v.expression);
+      const accounts = [...named(run, STORE).map(storeServiceAccount), ...(config.database ? SERVICES.map(databaseServiceAccount) : [])];
+      const listed =
+        /in \[([^\]]*)\]/
+          .exec(identities)?.[1]
+          .split(", ")
+          .map((s) => s.replace(/'/g, "")) ?? [];
+      assert.deepEqual(listed.sort(), accounts.sort(), stack);
+      assert.match(jobOnly, new RegExp(`in \\['${ROTATION_JOB}'\\]`));
+    }
+  });
+
+  it("troubleshooting commands name the stack's namespaces and stores", async () => {
+    const { config, run } = await build("production");
+    const ns = config.namespaces;
+    const outputs = unwrapSecrets(run.outputs) as { troubleshooting: string[] };
+    assert.deepEqual(outputs.troubleshooting, [
+      `kubectl describe externalsecret ${SHARED_SECRET_NAME} -n ${ns.workloads}`,
+      `kubectl logs -n ${ns.externalSecrets} deployment/external-secrets`,
+      ...["vault-store", MIGRATIONS.storeName, "aws-store"].map((s) => `kubectl describe secretstore ${s} -n ${ns.workloads}`),
+      `kubectl get secret ${SHARED_SECRET_NAME} -n ${ns.workloads}`,
+      `kubectl annotate externalsecret ${SHARED_SECRET_NAME} force-sync=$(date +%s) --overwrite -n ${ns.workloads}`,
+    ]);
+  });
+});
+
+/** RotationJob's name in stacks/platform.ts. */
+const ROTATION_JOB = "secrets-rotation";

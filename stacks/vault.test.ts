@@ -1,0 +1,283 @@
+/**
+ * The stack layer's Vault (stacks/vault.ts): what `buildVault` makes of each stack's config,
+ * one run of the Vault part alone (harness/vault-slice.ts) per test. Expected values come from
+ * the validated config and the naming rules, never from the program's output.
+ */
+import * as assert from "node:assert/strict";
+import { SERVICES } from "../components/catalog";
+import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
+import {
+  engineConfig,
+  fakesForMissing,
+  findResource,
+  mergeConfig,
+  resourcesOfType,
+  stackConfig,
+  unwrapSecrets,
+  type ProgramRun,
+  type RecordedResource,
+} from "../harness";
+import { runVaultSlice } from "../harness/vault-slice";
+import { loadStackConfig } from "./config";
+import type { StackConfig } from "./config-model";
+import { databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
+import { deployerNames, deployerPolicyOptions } from "./vault";
+
+const P = "veza-secrets";
+const PROVIDER = "pulumi:providers:vault";
+const AUDIT = "vault:index/audit:Audit";
+const MOUNT = "vault:index/mount:Mount";
+const JWT_BACKEND = "vault:jwt/authBackend:AuthBackend";
+const JWT_ROLE = "vault:jwt/authBackendRole:AuthBackendRole";
+
+type Overrides = Record<string, unknown>;
+/** The stack's validated config (as the program sees it) and its Vault part's run. */
+async function vaultOf(
+  stack: string,
+  overrides: Overrides = {},
+  extraSecrets: Record<string, string> = {},
+): Promise<{ config: StackConfig; vault: NonNullable<StackConfig["vault"]>; secrets: Record<string, string>; run: ProgramRun }> {
+  const values = mergeConfig(stackConfig(stack), overrides);
+  const secrets = { ...fakesForMissing(values), ...extraSecrets };
+  const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
+  assert.ok(config.vault, `${stack} has no vault section`);
+  return { config, vault: config.vault, secrets, run: await runVaultSlice(stack, overrides, secrets) };
+}
+
+const release = (run: ProgramRun) => findResource(run, "kubernetes:helm.sh/v3:Release", "vault");
+const serverValues = (run: ProgramRun) => (unwrapSecrets(release(run).inputs.values) as { server: Record<string, unknown> }).server;
+const inputs = (r: RecordedResource) => unwrapSecrets(r.inputs) as Record<string, unknown>;
+const auditPaths = (run: ProgramRun) => resourcesOfType(run, AUDIT).map((a) => [a.inputs.path, (a.inputs.options as { file_path: string }).file_path]);
+
+describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
+  it("development: dev mode with the stack's root token and NodePort, configured at once with the token, on dev's built-in KV and audit to stdout", async () => {
+    const { vault, secrets, run } = await vaultOf("development");
+    const server = serverValues(run);
+    const token = secrets[`${P}:vaultDevRootToken`];
+    assert.ok(token);
+    assert.deepEqual(server.dev, { enabled: true, devRootToken: token });
+    assert.equal((unwrapSecrets(release(run).inputs.values) as { ui: { serviceNodePort: number } }).ui.serviceNodePort, vault.devNodePort);
+    assert.equal((server.ha as { enabled: boolean }).enabled, false);
+
+    const provider = inputs(findResource(run, PROVIDER, "vault"));
+    assert.equal(provider.address, vault.address);
+    assert.equal(provider.token, token);
+    assert.equal(provider.authLoginJwt, undefined);
+    assert.equal(provider.caCertFile, undefined);
+    assert.equal(provider.skipChildToken, "true");
+    assert.equal(provider.maxRetries, "10");
+    assert.equal(provider.vaultVersionOverride, VAULT_APP_VERSION);
+    assert.ok(findResource(run, PROVIDER, "vault").dependencies.includes(release(run).urn), "the provider waits for the release");
+
+    assert.deepEqual(resourcesOfType(run, MOUNT), [], "dev mode mounts secret/ itself, and there is no database engine");
+    assert.deepEqual(auditPaths(run), [["file", "stdout"]]);
+    assert.deepEqual(resourcesOfType(run, JWT_BACKEND), [], "no deployer login in dev mode");
+    const kv = inputs(findResource(run, "vault:kv/secretV2:SecretV2", "vault-config-secrets"));
+    assert.equal(kv.name, "veza/development");
+    assert.equal(kv.mount, "secret");
+  });
+
+  it("HA before the bootstrap: only the release, whose sealed pods count as ready; no provider, nothing configured", async () => {
+    const { run } = await vaultOf("staging", { [`${P}:vault`]: { bootstrapped: false } });
+    assert.deepEqual(
+      run.resources.filter((r) => r.custom).map((r) => r.type),
+      ["kubernetes:helm.sh/v3:Release"],
+    );
+    assert.match((serverValues(run).readinessProbe as { path: string }).path, /sealedcode=204&uninitcode=204/);
+    const after = await vaultOf("staging");
+    assert.doesNotMatch((serverValues(after.run).readinessProbe as { path: string }).path, /sealedcode/);
+  });
+
+  it("HA after the bootstrap: the stack's replicas, TLS and storage; the provider logs in with the deploy job's OIDC token and trusts the stack's CA", async () => {
+    for (const stack of ["staging", "production"]) {
+      const { vault, run } = await vaultOf(stack);
+      const server = serverValues(run);
+      assert.equal((server.ha as { replicas: number; enabled: boolean }).replicas, vault.replicas, stack);
+      assert.equal((server.dev as { enabled: boolean }).enabled, false, stack);
+      assert.equal((server.dataStorage as { size: string }).size, vault.storageSize, stack);
+      assert.equal((server.auditStorage as { size: string }).size, vault.auditStorageSize, stack);
+      assert.ok(JSON.stringify(release(run).inputs.values).includes(`"${vault.tlsSecretName}"`), `${stack}: the TLS secret is mounted`);
+
+      const provider = inputs(findResource(run, PROVIDER, "vault"));
+      assert.equal(provider.address, vault.address);
+      assert.deepEqual(JSON.parse(provider.authLoginJwt as string), { mount: "jwt-github", role: vault.login.role });
+      assert.equal(vault.login.role, deployerNames(stack).role);
+      assert.equal(provider.token, undefined, `${stack}: no stored token`);
+      assert.equal(provider.caCertFile, vault.caCertFile);
+      assert.ok(vault.caCertFile);
+    }
+  });
+
+  it("HA: its own KV v2 mount, the audit file on the audit volume and a second device to stdout", async () => {
+    const { run } = await vaultOf("staging");
+    assert.deepEqual(
+      resourcesOfType(run, MOUNT)
+        .map((m) => [m.inputs.path, m.inputs.type])
+        .sort(),
+      [
+        ["database", "database"],
+        ["secret", "kv"],
+      ],
+    );
+    assert.deepEqual((findResource(run, MOUNT, "vault-config-kv-mount").inputs.options as { version: string }).version, "2");
+    assert.deepEqual(auditPaths(run), [
+      ["file", "/vault/audit/vault_audit.log"],
+      ["stdout", "stdout"],
+    ]);
+  });
+
+  it("the store's Kubernetes auth role binds the SecretStore's account to the environment's read policy", async () => {
+    for (const stack of ["development", "staging"]) {
+      const { config, run } = await vaultOf(stack);
+      const role = inputs(findResource(run, "vault:kubernetes/authBackendRole:AuthBackendRole", "vault-config-k8s-role"));
+      assert.equal(role.roleName, `eso-veza-${stack}`);
+      assert.equal(role.backend, "kubernetes");
+      assert.equal(role.audience, "vault");
+      assert.deepEqual(role.boundServiceAccountNames, ["eso-vault-store"]);
+      assert.deepEqual(role.boundServiceAccountNamespaces, [config.namespaces.workloads]);
+      assert.deepEqual(role.tokenPolicies, [`veza-${stack}-read`]);
+    }
+  });
+
+  it("the database engine: the stack's connection, the schema owner's static role on the stack's schedule, one dynamic role per service, then each service's identity", async () => {
+    const { config, secrets, run } = await vaultOf("staging");
+    const db = config.database as NonNullable<StackConfig["database"]>;
+    const connection = inputs(findResource(run, "vault:database/secretBackendConnection:SecretBackendConnection", "vault-config-database-connection"));
+    const postgres = connection.postgresql as { connectionUrl: string; username: string; password: string };
+    assert.equal(postgres.connectionUrl, `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}?sslmode=${db.sslMode}`);
+    assert.equal(postgres.username, db.adminUsername);
+    assert.equal(postgres.password, secrets[`${P}:databaseAdminPassword`]);
+    assert.ok(postgres.password);
+    assert.equal(connection.verifyConnection, db.verifyConnection);
+    assert.deepEqual(connection.allowedRoles, [staticRoleName(db.appUsername), ...SERVICES.map(databaseRoleName)].sort());
+
+    const staticRole = inputs(findResource(run, "vault:database/secretBackendStaticRole:SecretBackendStaticRole", "vault-config-static-role"));
+    assert.equal(staticRole.name, staticRoleName(db.appUsername));
+    assert.equal(staticRole.username, db.appUsername);
+    assert.equal(staticRole.rotationSchedule, db.rotationSchedule);
+
+    const dynamic = resourcesOfType(run, "vault:database/secretBackendRole:SecretBackendRole").map((r) => r.inputs.name);
+    assert.deepEqual(dynamic.sort(), SERVICES.map(databaseRoleName).sort());
+    const access = run.resources.find((r) => r.name === "database-access" && !r.custom);
+    const connectionUrn = findResource(run, "vault:database/secretBackendConnection:SecretBackendConnection", "vault-config-database-connection").urn;
+    assert.ok(access?.dependencies.includes(connectionUrn), "the identities wait for the connection");
+    for (const service of SERVICES) {
+      const policy = resourcesOfType(run, "vault:index/policy:Policy").find((p) => p.inputs.name === databasePolicyName("staging", service));
+      assert.ok(policy, service);
+      const authRole = resourcesOfType(run, "vault:kubernetes/authBackendRole:AuthBackendRole").find(
+        (r) => r.inputs.roleName === databaseAuthRoleName("staging", service),
+      );
+      assert.deepEqual(authRole?.inputs.tokenPolicies, [databasePolicyName("staging", service)]);
+    }
+  });
+
+  it("without a database section: no database mount, connection or identities", async () => {
+    const { run } = await vaultOf("staging", { [`${P}:database`]: undefined });
+    assert.deepEqual(
+      resourcesOfType(run, MOUNT).map((m) => m.inputs.path),
+      ["secret"],
+    );
+    assert.equal(
+      run.resources.some((r) => r.type.startsWith("vault:database/") || r.name === "database-access"),
+      false,
+    );
+  });
+
+  it("the deployer's jwt logins: GitHub's deploy and preview roles bound to the repository and the environments; Pulumi Deployments' role to the organization's stack", async () => {
+    const github = await vaultOf("production");
+    assert.deepEqual(
+      resourcesOfType(github.run, JWT_BACKEND).map((b) => b.inputs.path),
+      ["jwt-github"],
+    );
+    const names = deployerNames("production");
+    const roles = resourcesOfType(github.run, JWT_ROLE).map((r) => inputs(r));
+    assert.deepEqual(roles.map((r) => r.roleName).sort(), [names.role, names.previewRole].sort());
+    const deploy = roles.find((r) => r.roleName === names.role);
+    assert.equal((deploy?.boundClaims as { repository: string; environment: string }).repository, github.vault.login.githubRepository);
+    assert.equal((deploy?.boundClaims as { environment: string }).environment, "production");
+    assert.deepEqual(deploy?.tokenPolicies, [names.policy]);
+    const preview = roles.find((r) => r.roleName === names.previewRole);
+    assert.equal((preview?.boundClaims as { environment: string }).environment, "production-preview");
+    assert.deepEqual(preview?.tokenPolicies, [names.previewPolicy]);
+    assert.ok(resourcesOfType(github.run, "vault:index/policy:Policy").some((p) => p.inputs.name === names.previewPolicy));
+
+    const org = "veza-org";
+    const pulumi = await vaultOf("staging", {
+      [`${P}:vault`]: { login: { method: "jwt", issuer: "pulumi", pulumiOrganization: org, githubRepository: undefined } },
+    });
+    assert.deepEqual(JSON.parse(inputs(findResource(pulumi.run, PROVIDER, "vault")).authLoginJwt as string), {
+      mount: "jwt-pulumi",
+      role: pulumi.vault.login.role,
+    });
+    assert.deepEqual(
+      resourcesOfType(pulumi.run, JWT_BACKEND).map((b) => b.inputs.path),
+      ["jwt-pulumi"],
+    );
+    const pulumiRoles = resourcesOfType(pulumi.run, JWT_ROLE).map((r) => inputs(r));
+    assert.deepEqual(
+      pulumiRoles.map((r) => r.roleName),
+      [deployerNames("staging").role],
+    );
+    assert.ok(JSON.stringify(pulumiRoles[0].boundClaims).includes(org));
+  });
+
+  it("a stored token (login method token): the provider uses it, and no jwt login is configured", async () => {
+    const overrides = { [`${P}:vault`]: { login: { method: "token", githubRepository: undefined } } };
+    const token = "hvs.operator-supplied-token";
+    const { run } = await vaultOf("staging", overrides, { [`${P}:vaultToken`]: token });
+    const provider = inputs(findResource(run, PROVIDER, "vault"));
+    assert.equal(provider.token, token);
+    assert.equal(provider.authLoginJwt, undefined);
+    assert.deepEqual(resourcesOfType(run, JWT_BACKEND), []);
+  });
+
+  it("production protects Vault's stateful resources; staging does not", async () => {
+    const stateful = ["vault-config-kv-mount", "vault-config-secrets", "vault-config-database-mount", "vault-config-database-connection"];
+    for (const stack of ["staging", "production"]) {
+      const { config, run } = await vaultOf(stack);
+      for (const name of stateful) assert.equal(run.resources.find((r) => r.name === name && r.custom)?.protect, config.protect, `${stack}: ${name}`);
+      assert.equal(release(run).protect, config.protect, `${stack}: the release`);
+    }
+  });
+});
+
+describe("stack layer: the deployer's Vault policy inputs (stacks/vault.ts)", () => {
+  it("name every identity the program manages: the store's role and policy, each database identity, the jwt roles", () => {
+    const values = stackConfig("staging");
+    const secrets = fakesForMissing(values);
+    const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, "staging");
+    const identities = [...SERVICES, "migrations" as const];
+    const names = deployerNames("staging");
+    assert.deepEqual(deployerPolicyOptions(config), {
+      kvMount: "secret",
+      secretPath: "veza/staging",
+      kubernetesAuth: { path: "kubernetes", roles: ["eso-veza-staging", ...identities.map((i) => databaseAuthRoleName("staging", i))] },
+      jwtAuth: [{ path: "jwt-github", roles: [names.role, names.previewRole] }],
+      managedPolicies: ["veza-staging-read", ...identities.map((i) => databasePolicyName("staging", i)), names.previewPolicy],
+      auditDevices: ["file", "stdout"],
+      database: {
+        mountPath: "database",
+        connection: "veza",
+        staticRoles: [staticRoleName(config.database?.appUsername ?? "")],
+        dynamicRoles: SERVICES.map(databaseRoleName),
+      },
+    });
+
+    const bareSecrets = { ...secrets, [`${P}:vaultToken`]: "hvs.operator-supplied-token" };
+    const bare = loadStackConfig(
+      {
+        values: {
+          ...engineConfig(mergeConfig(values, { [`${P}:database`]: undefined, [`${P}:vault`]: { login: { method: "token", githubRepository: undefined } } })),
+          ...bareSecrets,
+        },
+        secretKeys: new Set(Object.keys(bareSecrets)),
+      },
+      "staging",
+    );
+    const options = deployerPolicyOptions(bare);
+    assert.deepEqual(options.kubernetesAuth.roles, ["eso-veza-staging"]);
+    assert.deepEqual(options.jwtAuth, []);
+    assert.deepEqual(options.managedPolicies, ["veza-staging-read"]);
+    assert.equal(options.database, undefined);
+  });
+});
