@@ -290,6 +290,17 @@ describe("components/backends/aws-secrets", () => {
       },
       '[secrets] key "a" appears twice; each secret needs a unique key.',
     ],
+    // The trust policy's `sub` is built from it: a colon would bind another subject.
+    [
+      "a ServiceAccount namespace that is not a DNS label",
+      { serviceAccount: { namespace: "veza:production", name: "eso-aws-store" } },
+      '[serviceAccount.namespace] must be a Kubernetes namespace name (DNS label); got "veza:production".',
+    ],
+    [
+      "a ServiceAccount name that is not a DNS subdomain",
+      { serviceAccount: { namespace: "veza-production", name: "eso:aws" } },
+      '[serviceAccount.name] must be a Kubernetes ServiceAccount name (DNS subdomain); got "eso:aws".',
+    ],
   ] as const) {
     it(`refuses ${label}, creating nothing`, async () => {
       const { run: r, error } = await tryRunProgram({

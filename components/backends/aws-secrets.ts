@@ -16,6 +16,7 @@ import * as secretsmanager from "@pulumi/aws/secretsmanager";
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_RULES } from "./aws-rules";
 import type { BackendSecret } from "./backend-secret";
+import { serviceAccountRefError } from "./service-account-ref";
 
 export interface AwsSecretsArgs {
   /**
@@ -221,6 +222,8 @@ export class AwsSecrets extends pulumi.ComponentResource {
       const rule = AWS_RULES[field];
       if (!rule.pattern.test(args[field])) fail(`[${field}] ${rule.hint}; got "${args[field]}".`);
     }
+    const account = serviceAccountRefError("serviceAccount", args.serviceAccount);
+    if (account) fail(account);
     const seen = new Set<string>();
     for (const spec of args.secrets) {
       if (!/^[A-Za-z0-9_+=.@-]+$/.test(spec.key)) fail(`[secrets] key "${spec.key}" may hold only letters, digits and _+=.@-.`);

@@ -8,7 +8,8 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as pulumi from "@pulumi/pulumi";
-import { AZURE_KEY_VAULT_NAME, DNS_LABEL, DNS_SUBDOMAIN, IPV4_RANGE } from "../rules";
+import { AZURE_KEY_VAULT_NAME, IPV4_RANGE } from "../rules";
+import { serviceAccountRefError } from "./service-account-ref";
 import type { BackendSecret } from "./backend-secret";
 
 /** Built-in "Key Vault Secrets User": read secret contents, nothing else. */
@@ -115,10 +116,7 @@ export function validateAzureKeyVaultArgs(args: AzureKeyVaultArgs): string | und
   if (!Number.isInteger(days) || days < 7 || days > 90) return `[softDeleteRetentionDays] must be a whole number of days from 7 to 90; got ${days}.`;
   if (!/^https:\/\/\S+$/.test(args.oidcIssuerUrl))
     return `[oidcIssuerUrl] must be the AKS OIDC issuer URL, starting with https://; got "${args.oidcIssuerUrl}".`;
-  const ksa = args.kubernetesServiceAccount;
-  if (!DNS_LABEL.test(ksa.namespace)) return `[kubernetesServiceAccount.namespace] must be a Kubernetes namespace name (DNS label); got "${ksa.namespace}".`;
-  if (!DNS_SUBDOMAIN.test(ksa.name)) return `[kubernetesServiceAccount.name] must be a Kubernetes ServiceAccount name (DNS subdomain); got "${ksa.name}".`;
-  return undefined;
+  return serviceAccountRefError("kubernetesServiceAccount", args.kubernetesServiceAccount);
 }
 
 /** A Key Vault for one environment, readable only by that environment's ESO identity. */

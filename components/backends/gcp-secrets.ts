@@ -7,7 +7,8 @@ import { IAMAuditConfig } from "@pulumi/gcp/projects";
 import * as secretmanager from "@pulumi/gcp/secretmanager";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as pulumi from "@pulumi/pulumi";
-import { DNS_LABEL, DNS_SUBDOMAIN, GCP_PROJECT_ID, GCP_REGION, GCP_SERVICE_ACCOUNT_ID } from "../rules";
+import { GCP_PROJECT_ID, GCP_REGION, GCP_SERVICE_ACCOUNT_ID } from "../rules";
+import { serviceAccountRefError } from "./service-account-ref";
 import type { BackendSecret } from "./backend-secret";
 
 /** The only role the ESO service account gets, and only on this component's secrets. */
@@ -98,10 +99,7 @@ export function validateGcpSecretsArgs(args: GcpSecretsArgs): string | undefined
   if (!GCP_SERVICE_ACCOUNT_ID.test(args.serviceAccountId)) {
     return `[serviceAccountId] must be 6-30 lowercase letters, digits or '-', starting with a letter and not ending with '-', such as "eso-veza-production"; got "${args.serviceAccountId}" (${args.serviceAccountId.length} characters).`;
   }
-  const ksa = args.kubernetesServiceAccount;
-  if (!DNS_LABEL.test(ksa.namespace)) return `[kubernetesServiceAccount.namespace] must be a Kubernetes namespace name (DNS label); got "${ksa.namespace}".`;
-  if (!DNS_SUBDOMAIN.test(ksa.name)) return `[kubernetesServiceAccount.name] must be a Kubernetes ServiceAccount name (DNS subdomain); got "${ksa.name}".`;
-  return undefined;
+  return serviceAccountRefError("kubernetesServiceAccount", args.kubernetesServiceAccount);
 }
 
 /** Secret Manager secrets for one environment, readable only by that environment's ESO identity. */
