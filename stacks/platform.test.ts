@@ -154,7 +154,8 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     assert.equal(releaseOf(run, "vault"), undefined);
     assert.ok(releaseOf(run, "reloader"));
     assert.deepEqual(resourcesOfType(run, ES), []);
-    const outputs = unwrapSecrets(run.outputs) as { backends: unknown; troubleshooting: string[] };
+    const outputs = unwrapSecrets(run.outputs) as { backends: unknown; troubleshooting: string[]; secretStores: string[]; externalSecrets: string[] };
+    assert.deepEqual([outputs.secretStores, outputs.externalSecrets], [[], []]);
     assert.deepEqual(outputs.backends, { kubernetes: { namespace: config.namespaces.workloads, secrets: expected.map((s) => s.name) } });
     assert.deepEqual(outputs.troubleshooting, [`kubectl get secret ${SHARED_SECRET_NAME} -n ${config.namespaces.workloads}`]);
   });
@@ -236,6 +237,9 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     }
     const stores = resourcesOfType(run, STORE).map((s) => s.urn);
     const generators = resourcesOfType(run, "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret").map((g) => g.urn);
+    for (const generator of resourcesOfType(run, "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret")) {
+      for (const dep of [operator, ...stores]) assert.ok(generator.dependencies.includes(dep), `${meta(generator).name} waits for ${dep}`);
+    }
     for (const es of resourcesOfType(run, ES).filter((r) => r.parent.endsWith("service-secrets"))) {
       for (const dep of [operator, ...stores, ...generators]) assert.ok(es.dependencies.includes(dep), `${meta(es).name} waits for ${dep}`);
     }
@@ -312,6 +316,89 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
       assert.deepEqual(listed.sort(), accounts.sort(), stack);
       assert.match(jobOnly, new RegExp(`in \\['${ROTATION_JOB}'\\]`));
     }
+  });
+
+  it("Vault's outputs: mode, address, KV path, read policy, store role and how pulumi up logs in; the database roles under rotation", async () => {
+    for (const stack of ["development", "production"]) {
+      const { config, run } = await build(stack);
+      const v = config.vault as NonNullable<StackConfig["vault"]>;
+      const outputs = unwrapSecrets(run.outputs) as { vault: Record<string, unknown>; rotation: { database?: unknown } };
+      const { inClusterAddress, ...rest } = outputs.vault;
+      assert.ok(typeof inClusterAddress === "string" && inClusterAddress.startsWith("http"));
+      assert.deepEqual(rest, {
+        mode: v.mode,
+        address: v.address,
+        configured: true,
+        kvPath: `secret/veza/${stack}`,
+        policy: `veza-${stack}-read`,
+        authRole: `eso-veza-${stack}`,
+        login: stack === "development" ? "token" : `jwt: jwt-github/role/pulumi-${stack}`,
+      });
+      const db = config.database;
+      assert.deepEqual(
+        outputs.rotation.database,
+        db
+          ? {
+              connection: "veza",
+              migrationRole: db.appUsername.replace(/_/g, "-"),
+              migrationRoleUser: db.appUsername,
+              rotationSchedule: db.rotationSchedule,
+              serviceRoles: Object.fromEntries(SERVICES.map((s) => [s, `veza-${s}`])),
+              leaseTtl: db.defaultTtl,
+              refreshInterval: db.refreshInterval,
+            }
+          : undefined,
+      );
+    }
+  });
+
+  it("HA stores trust Vault's CA ConfigMap; the migration Secret reads the schema owner's static credentials", async () => {
+    const { config, run } = await build("production");
+    const vaultStore = findResource(run, STORE, "secret-stores-vault-store");
+    assert.deepEqual((vaultStore.inputs.spec as { provider: { vault: { caProvider: unknown } } }).provider.vault.caProvider, {
+      type: "ConfigMap",
+      name: "vault-ca",
+      key: "ca.crt",
+    });
+    const migrations = resourcesOfType(run, ES).find((r) => meta(r).name === MIGRATIONS.secretName);
+    assert.ok(
+      migrations && JSON.stringify(migrations.inputs.spec).includes(`database/static-creds/${(config.database?.appUsername ?? "").replace(/_/g, "-")}`),
+    );
+    const dev = await build("development");
+    assert.equal(
+      (findResource(dev.run, STORE, "secret-stores-vault-store").inputs.spec as { provider: { vault: { caProvider?: unknown } } }).provider.vault.caProvider,
+      undefined,
+    );
+  });
+
+  it("without a database section: Vault's store only, no migration store, no generator accounts", async () => {
+    const { run } = await build("staging", { [`${P}:database`]: undefined });
+    assert.deepEqual(named(run, STORE), ["vault-store"]);
+    const role = resourcesOfType(run, ROLE).find((r) => meta(r).name === "external-secrets-token-create");
+    assert.deepEqual((role?.inputs.rules as { resourceNames: string[] }[])[0].resourceNames, [storeServiceAccount("vault-store")]);
+  });
+
+  it("a cloud backend ready before Vault's bootstrap: its store exists, but no ExternalSecret until Vault's database engine makes database-url", async () => {
+    const { run } = await build("production", { [`${P}:vault`]: { bootstrapped: false } });
+    assert.deepEqual(named(run, STORE), ["aws-store"]);
+    assert.deepEqual(resourcesOfType(run, ES), []);
+    assert.deepEqual(resourcesOfType(run, CRONJOB), []);
+    const role = resourcesOfType(run, ROLE).find((r) => meta(r).name === "external-secrets-token-create");
+    assert.deepEqual(
+      (role?.inputs.rules as { resourceNames: string[] }[])[0].resourceNames,
+      [storeServiceAccount("aws-store")],
+      "no generator account before Vault has its database engine",
+    );
+    const [identities, jobOnly] = (findResource(run, GUARD, "service-account-guard").inputs.spec as { validations: { expression: string }[] }).validations.map(
+      (v) => v.expression,
+    );
+    assert.match(identities, /in \['eso-aws-store'\]/);
+    assert.equal(jobOnly, undefined, "no rotation job, so no Job-only account");
+  });
+
+  it("development's ExternalSecrets are listed in the outputs exactly as created", async () => {
+    const { run } = await build("development");
+    assert.deepEqual([...(unwrapSecrets(run.outputs) as { externalSecrets: string[] }).externalSecrets].sort(), named(run, ES).sort());
   });
 
   it("troubleshooting commands name the stack's namespaces and stores", async () => {

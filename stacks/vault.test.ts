@@ -70,6 +70,10 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
     assert.ok(findResource(run, PROVIDER, "vault").dependencies.includes(release(run).urn), "the provider waits for the release");
 
     assert.deepEqual(resourcesOfType(run, MOUNT), [], "dev mode mounts secret/ itself, and there is no database engine");
+    assert.equal(findResource(run, "vault:index/authBackend:AuthBackend", "vault-config-k8s-auth").inputs.type, "kubernetes");
+    assert.deepEqual(server.extraLabels, { "veza.io/environment": "development" });
+    const vaultConfig = run.resources.find((r) => r.name === "vault-config" && !r.custom);
+    assert.ok(vaultConfig?.dependencies.includes(release(run).urn), "Vault's configuration waits for the release");
     assert.deepEqual(auditPaths(run), [["file", "stdout"]]);
     assert.deepEqual(resourcesOfType(run, JWT_BACKEND), [], "no deployer login in dev mode");
     const kv = inputs(findResource(run, "vault:kv/secretV2:SecretV2", "vault-config-secrets"));
@@ -156,6 +160,8 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
     assert.equal(staticRole.username, db.appUsername);
     assert.equal(staticRole.rotationSchedule, db.rotationSchedule);
 
+    for (const role of resourcesOfType(run, "vault:database/secretBackendRole:SecretBackendRole"))
+      assert.equal(role.inputs.dbName, connection.name, String(role.inputs.name));
     const dynamic = resourcesOfType(run, "vault:database/secretBackendRole:SecretBackendRole").map((r) => r.inputs.name);
     assert.deepEqual(dynamic.sort(), SERVICES.map(databaseRoleName).sort());
     const access = run.resources.find((r) => r.name === "database-access" && !r.custom);
@@ -219,6 +225,10 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
       [deployerNames("staging").role],
     );
     assert.ok(JSON.stringify(pulumiRoles[0].boundClaims).includes(org));
+    assert.ok(JSON.stringify(pulumiRoles[0].boundClaims).includes("veza-secrets"), "bound to this project");
+    const login = github.run.resources.find((r) => r.name === "vault-deployer-login" && !r.custom);
+    const k8sRole = findResource(github.run, "vault:kubernetes/authBackendRole:AuthBackendRole", "vault-config-k8s-role").urn;
+    assert.ok(login?.dependencies.includes(k8sRole), "the deployer login waits for Vault's configuration");
   });
 
   it("a stored token (login method token): the provider uses it, and no jwt login is configured", async () => {
@@ -242,6 +252,24 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
 });
 
 describe("stack layer: the deployer's Vault policy inputs (stacks/vault.ts)", () => {
+  it("names the deployer's roles and policies per environment", () => {
+    assert.deepEqual(deployerNames("production"), {
+      role: "pulumi-production",
+      previewRole: "pulumi-production-preview",
+      policy: "veza-production-pulumi",
+      previewPolicy: "veza-production-pulumi-preview",
+    });
+  });
+
+  it("a Pulumi Deployments login adds its jwt mount with the deploy role only", () => {
+    const values = mergeConfig(stackConfig("staging"), {
+      [`${P}:vault`]: { login: { method: "jwt", issuer: "pulumi", pulumiOrganization: "veza-org", githubRepository: undefined } },
+    });
+    const secrets = fakesForMissing(values);
+    const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, "staging");
+    assert.deepEqual(deployerPolicyOptions(config).jwtAuth, [{ path: "jwt-pulumi", roles: [deployerNames("staging").role] }]);
+  });
+
   it("name every identity the program manages: the store's role and policy, each database identity, the jwt roles", () => {
     const values = stackConfig("staging");
     const secrets = fakesForMissing(values);
