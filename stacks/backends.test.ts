@@ -5,39 +5,16 @@
  * the catalog and the store naming rule, never from the program's output.
  */
 import * as assert from "node:assert/strict";
-import { CATALOG } from "../components/catalog";
 import { storeServiceAccount } from "../components/eso/secret-stores";
-import {
-  engineConfig,
-  exampleFragments,
-  fakesForMissing,
-  findResource,
-  mergeConfig,
-  resourcesOfType,
-  runProgram,
-  stackConfig,
-  unwrapSecrets,
-  type ProgramRun,
-  type RecordedResource,
-} from "../harness";
+import { exampleFragments, findResource, resourcesOfType, unwrapSecrets, type ProgramRun, type RecordedResource } from "../harness";
 import { CLOUD_BACKENDS } from "./backends";
-import { loadStackConfig } from "./config";
 import type { StackConfig } from "./config-model";
+import { buildStack, storedKeys, validatedConfig } from "./config-fixtures";
 
 const STORE = "kubernetes:external-secrets.io/v1:SecretStore";
 
-async function build(stack: string, fragment: string): Promise<{ config: StackConfig; run: ProgramRun }> {
-  const values = mergeConfig(stackConfig(stack), exampleFragments()[fragment]);
-  const secrets = fakesForMissing(values);
-  const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
-  return { config, run: await runProgram({ stack, config: values, secrets }) };
-}
+const build = (stack: string, fragment: string) => buildStack(stack, exampleFragments()[fragment]);
 
-/** The catalog keys a stack stores (database-url comes from Vault's database engine where the stack has one). */
-const storedKeys = (config: StackConfig) =>
-  CATALOG.flatMap((s) =>
-    s.source.kind === "database" && config.database ? [] : s.source.kind === "generated" && s.source.keepPrevious ? [s.key, `${s.key}-previous`] : [s.key],
-  );
 const storeSpec = (run: ProgramRun, name: string) =>
   (unwrapSecrets(findResource(run, STORE, `secret-stores-${name}`).inputs.spec) as { provider: Record<string, Record<string, unknown>> }).provider;
 const outputsOf = (run: ProgramRun) => unwrapSecrets(run.outputs) as { backends: Record<string, Record<string, unknown>>; secretStores: string[] };
@@ -45,9 +22,7 @@ const inputs = (r: RecordedResource) => unwrapSecrets(r.inputs) as Record<string
 
 describe("stack layer: the cloud backends (stacks/backends.ts)", () => {
   it("a backend is on exactly when its config section is, and builds only then", () => {
-    const values = stackConfig("staging");
-    const secrets = fakesForMissing(values);
-    const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, "staging");
+    const { config } = validatedConfig("staging");
     for (const backend of CLOUD_BACKENDS) {
       assert.equal(backend.enabled(config), false, backend.name);
       assert.equal(backend.enabled({ ...config, [backend.name]: {} } as StackConfig), true, backend.name);

@@ -4,9 +4,21 @@
  * shares (each row rejected with its key, reason and fix, then the fix applied and checked).
  */
 import * as assert from "node:assert/strict";
+import { CATALOG } from "../components/catalog";
 import { loadStackConfig } from "./config";
 import { ConfigError } from "./config-model";
-import { engineConfig, fakeSecrets, mergeConfig, stackConfig, tryRunProgram, type StackConfigValues } from "../harness";
+import {
+  engineConfig,
+  fakeSecrets,
+  fakesForMissing,
+  mergeConfig,
+  runProgram,
+  stackConfig,
+  tryRunProgram,
+  type ProgramRun,
+  type StackConfigValues,
+} from "../harness";
+import type { StackConfig } from "./config-model";
 import { problemsAfterFix } from "../test/fix-check";
 
 export const P = "veza-secrets";
@@ -16,6 +28,34 @@ export function source(stack: string, overrides: Record<string, unknown> = {}, s
   const values = engineConfig({ ...stackConfig(stack), ...overrides });
   return { values: { ...values, ...secrets }, secretKeys: new Set(Object.keys(secrets)) };
 }
+
+/**
+ * A stack's validated config as the program sees it: the stack file with `overrides` merged as
+ * `runProgram` merges them (deep; undefined removes a key), fakes for the secrets it lacks plus
+ * `extraSecrets`. Returns the secrets too, to run the program with the same ones.
+ */
+export function validatedConfig(
+  stack: string,
+  overrides: StackConfigValues = {},
+  extraSecrets: Record<string, string> = {},
+): { values: StackConfigValues; secrets: Record<string, string>; config: StackConfig } {
+  const values = mergeConfig(stackConfig(stack), overrides);
+  const secrets = { ...fakesForMissing(values), ...extraSecrets };
+  const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
+  return { values, secrets, config };
+}
+
+/** The stack's validated config and the whole program's run on it, with the same secrets. */
+export async function buildStack(stack: string, overrides: StackConfigValues = {}): Promise<{ config: StackConfig; run: ProgramRun }> {
+  const { values, secrets, config } = validatedConfig(stack, overrides);
+  return { config, run: await runProgram({ stack, config: values, secrets }) };
+}
+
+/** The catalog keys a stack stores in its backends (database-url comes from Vault's database engine where the stack has one). */
+export const storedKeys = (config: StackConfig): string[] =>
+  CATALOG.flatMap((s) =>
+    s.source.kind === "database" && config.database ? [] : s.source.kind === "generated" && s.source.keepPrevious ? [s.key, `${s.key}-previous`] : [s.key],
+  );
 
 export function problemsOf(fn: () => unknown): { key: string; message: string; fix: string }[] {
   try {

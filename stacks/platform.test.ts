@@ -10,21 +10,18 @@ import { CATALOG, SERVICES, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets
 import { RELOADER_SECRET_ANNOTATIONS } from "../components/cluster/reloader";
 import { storeServiceAccount } from "../components/eso/secret-stores";
 import {
-  engineConfig,
   exampleFragments,
   fakesForMissing,
   findResource,
-  mergeConfig,
   resourcesOfType,
   runProgram,
   stackConfig,
   unwrapSecrets,
   type ProgramRun,
   type RecordedResource,
-  type StackConfigValues,
 } from "../harness";
-import { loadStackConfig } from "./config";
 import type { StackConfig } from "./config-model";
+import { buildStack, storedKeys } from "./config-fixtures";
 import { MIGRATIONS, databaseGeneratorName, databaseServiceAccount } from "./database";
 
 const NS = "kubernetes:core/v1:Namespace";
@@ -39,14 +36,7 @@ const GUARD = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPol
 const PASSWORD = "random:index/randomPassword:RandomPassword";
 const P = "veza-secrets";
 
-/** The stack's validated config and the program's run on it, with the same secrets. */
-async function build(stack: string, overrides: StackConfigValues = {}): Promise<{ config: StackConfig; run: ProgramRun }> {
-  const values = mergeConfig(stackConfig(stack), overrides);
-  const secrets = fakesForMissing(values);
-  const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
-  const run = await runProgram({ stack, config: values, secrets });
-  return { config, run };
-}
+const build = buildStack;
 
 const meta = (r: RecordedResource) =>
   r.inputs.metadata as { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -123,10 +113,7 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
       const { config, run } = await build(stack);
       const kv = findResource(run, "vault:kv/secretV2:SecretV2", "vault-config-secrets");
       const stored = Object.keys(JSON.parse(unwrapSecrets(kv.inputs.dataJson) as string) as Record<string, string>).sort();
-      const keys = CATALOG.flatMap((s) =>
-        s.source.kind === "database" && config.database ? [] : s.source.kind === "generated" && s.source.keepPrevious ? [s.key, `${s.key}-previous`] : [s.key],
-      );
-      assert.deepEqual(stored, keys.sort(), stack);
+      assert.deepEqual(stored, storedKeys(config).sort(), stack);
       assert.equal(stored.includes("database-url"), !config.database, stack);
     }
   });

@@ -6,20 +6,10 @@
 import * as assert from "node:assert/strict";
 import { SERVICES } from "../components/catalog";
 import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
-import {
-  engineConfig,
-  fakesForMissing,
-  findResource,
-  mergeConfig,
-  resourcesOfType,
-  stackConfig,
-  unwrapSecrets,
-  type ProgramRun,
-  type RecordedResource,
-} from "../harness";
+import { findResource, resourcesOfType, unwrapSecrets, type ProgramRun, type RecordedResource } from "../harness";
 import { runVaultSlice } from "../harness/vault-slice";
-import { loadStackConfig } from "./config";
 import type { StackConfig } from "./config-model";
+import { validatedConfig } from "./config-fixtures";
 import { databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
 import { deployerNames, deployerPolicyOptions } from "./vault";
 
@@ -37,9 +27,7 @@ async function vaultOf(
   overrides: Overrides = {},
   extraSecrets: Record<string, string> = {},
 ): Promise<{ config: StackConfig; vault: NonNullable<StackConfig["vault"]>; secrets: Record<string, string>; run: ProgramRun }> {
-  const values = mergeConfig(stackConfig(stack), overrides);
-  const secrets = { ...fakesForMissing(values), ...extraSecrets };
-  const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
+  const { secrets, config } = validatedConfig(stack, overrides, extraSecrets);
   assert.ok(config.vault, `${stack} has no vault section`);
   return { config, vault: config.vault, secrets, run: await runVaultSlice(stack, overrides, secrets) };
 }
@@ -262,18 +250,14 @@ describe("stack layer: the deployer's Vault policy inputs (stacks/vault.ts)", ()
   });
 
   it("a Pulumi Deployments login adds its jwt mount with the deploy role only", () => {
-    const values = mergeConfig(stackConfig("staging"), {
+    const { config } = validatedConfig("staging", {
       [`${P}:vault`]: { login: { method: "jwt", issuer: "pulumi", pulumiOrganization: "veza-org", githubRepository: undefined } },
     });
-    const secrets = fakesForMissing(values);
-    const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, "staging");
     assert.deepEqual(deployerPolicyOptions(config).jwtAuth, [{ path: "jwt-pulumi", roles: [deployerNames("staging").role] }]);
   });
 
   it("name every identity the program manages: the store's role and policy, each database identity, the jwt roles", () => {
-    const values = stackConfig("staging");
-    const secrets = fakesForMissing(values);
-    const config = loadStackConfig({ values: { ...engineConfig(values), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, "staging");
+    const { config } = validatedConfig("staging");
     const identities = [...SERVICES, "migrations" as const];
     const names = deployerNames("staging");
     assert.deepEqual(deployerPolicyOptions(config), {
@@ -291,16 +275,10 @@ describe("stack layer: the deployer's Vault policy inputs (stacks/vault.ts)", ()
       },
     });
 
-    const bareSecrets = { ...secrets, [`${P}:vaultToken`]: "hvs.operator-supplied-token" };
-    const bare = loadStackConfig(
-      {
-        values: {
-          ...engineConfig(mergeConfig(values, { [`${P}:database`]: undefined, [`${P}:vault`]: { login: { method: "token", githubRepository: undefined } } })),
-          ...bareSecrets,
-        },
-        secretKeys: new Set(Object.keys(bareSecrets)),
-      },
+    const { config: bare } = validatedConfig(
       "staging",
+      { [`${P}:database`]: undefined, [`${P}:vault`]: { login: { method: "token", githubRepository: undefined } } },
+      { [`${P}:vaultToken`]: "hvs.operator-supplied-token" },
     );
     const options = deployerPolicyOptions(bare);
     assert.deepEqual(options.kubernetesAuth.roles, ["eso-veza-staging"]);
