@@ -57,7 +57,15 @@ export interface ProgramRun {
   componentOutputs: Map<string, Record<string, unknown>>;
   /** Provider function calls the program made (token and inputs). */
   calls: { token: string; inputs: Record<string, unknown> }[];
+  /**
+   * The warnings the program logged with `pulumi.log.warn`, in order. Without an engine the
+   * SDK writes them to `console.warn` with a `warning: [runtime] ` prefix; the run takes them
+   * from there, so a test can assert what `pulumi up` would show.
+   */
+  warnings: string[];
 }
+
+const WARNING_PREFIX = "warning: [runtime] ";
 
 export interface RunOptions {
   /** Stack name; also picks `Pulumi.<stack>.yaml` unless `config` is given. */
@@ -193,24 +201,35 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
   // index.ts under tsx, index.js when the harness itself was compiled (the benchmark).
   const program = opts.program ?? require.resolve(path.join(__dirname, "..", "index"));
   let error: Error | undefined;
-  // The program's error is caught inside the stack's init, as the language host reports it,
-  // so that the stack resource itself completes and leaves no rejected promise behind.
-  await pulumi.runtime.runInPulumiStack(async () => {
-    try {
-      if (typeof program === "function") return ((await Promise.resolve(program())) ?? {}) as Record<string, unknown>;
-      delete require.cache[require.resolve(program)];
-      return ((await Promise.resolve(require(program))) ?? {}) as Record<string, unknown>;
-    } catch (e: unknown) {
-      error = e instanceof Error ? e : new Error(String(e));
-      return {};
-    }
-  });
-  // Wait for registrations still in flight (exported by the SDK runtime, not in its typings).
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  const warnings: string[] = [];
+  const consoleWarn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const text = args.map(String).join(" ");
+    if (text.startsWith(WARNING_PREFIX)) warnings.push(text.slice(WARNING_PREFIX.length));
+    else consoleWarn(...args);
+  };
+  try {
+    // The program's error is caught inside the stack's init, as the language host reports it,
+    // so that the stack resource itself completes and leaves no rejected promise behind.
+    await pulumi.runtime.runInPulumiStack(async () => {
+      try {
+        if (typeof program === "function") return ((await Promise.resolve(program())) ?? {}) as Record<string, unknown>;
+        delete require.cache[require.resolve(program)];
+        return ((await Promise.resolve(require(program))) ?? {}) as Record<string, unknown>;
+      } catch (e: unknown) {
+        error = e instanceof Error ? e : new Error(String(e));
+        return {};
+      }
+    });
+    // Wait for registrations still in flight (exported by the SDK runtime, not in its typings).
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  } finally {
+    console.warn = consoleWarn;
+  }
 
   const stackUrn = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
   const outputs = (stackUrn && componentOutputs.get(stackUrn)) || {};
-  return { run: { stack: opts.stack, resources, outputs, componentOutputs, calls }, error };
+  return { run: { stack: opts.stack, resources, outputs, componentOutputs, calls, warnings }, error };
 }
 
 /** The resource of `type` named `name`; throws listing what exists otherwise. */

@@ -286,6 +286,12 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     assert.deepEqual(outputs.externalSecrets, []);
     assert.equal(outputs.rotation.cronJob, undefined);
     assert.deepEqual(resourcesOfType(run, GUARD), [], "no store account to guard before Vault is configured");
+    assert.ok(
+      run.warnings.includes(
+        `No ExternalSecrets yet: no backend is ready (vault); they are created once Vault is bootstrapped (README: "Bootstrapping Vault").`,
+      ),
+      `the warning pulumi up shows, got ${JSON.stringify(run.warnings)}`,
+    );
   });
 
   it("the admission guard names every store account and database generator account, and the rotation job's as Job-only", async () => {
@@ -381,6 +387,19 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     );
     assert.match(identities, /in \['eso-aws-store'\]/);
     assert.equal(jobOnly, undefined, "no rotation job, so no Job-only account");
+    assert.ok(
+      run.warnings.includes(
+        `No ExternalSecrets yet: database-url comes from Vault's database engine; they are created once Vault is bootstrapped (README: "Bootstrapping Vault").`,
+      ),
+      `the warning pulumi up shows, got ${JSON.stringify(run.warnings)}`,
+    );
+  });
+
+  it("a bootstrapped stack with every backend ready logs no warning", async () => {
+    for (const stack of ["development", "staging", "production"]) {
+      const { run } = await build(stack);
+      assert.deepEqual(run.warnings, [], stack);
+    }
   });
 
   it("development's ExternalSecrets are listed in the outputs exactly as created", async () => {

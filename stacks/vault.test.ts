@@ -6,7 +6,9 @@
 import * as assert from "node:assert/strict";
 import { SERVICES } from "../components/catalog";
 import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
-import { findResource, resourcesOfType, unwrapSecrets, type ProgramRun, type RecordedResource } from "../harness";
+import { findResource, resourcesOfType, stackConfig, unwrapSecrets, type ProgramRun, type RecordedResource } from "../harness";
+import { problemsAfterFix, prompt, stackFile, substitute } from "../test/fix-check";
+import { applyLine } from "../test/pulumi-cli";
 import { runVaultSlice } from "../harness/vault-slice";
 import type { StackConfig } from "./config-model";
 import { validatedConfig } from "./config-fixtures";
@@ -78,6 +80,21 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
     assert.match((serverValues(run).readinessProbe as { path: string }).path, /sealedcode=204&uninitcode=204/);
     const after = await vaultOf("staging");
     assert.doesNotMatch((serverValues(after.run).readinessProbe as { path: string }).path, /sealedcode/);
+    assert.deepEqual(after.run.warnings, [], "nothing to warn of once bootstrapped");
+  });
+
+  it("before the bootstrap, pulumi up warns once, naming the README section and a command that, pasted, marks the stack bootstrapped", async () => {
+    const row = { stack: "staging", overrides: { [`${P}:vault`]: { ...(stackConfig("staging")[`${P}:vault`] as object), bootstrapped: false } } };
+    const { run } = await vaultOf(row.stack, row.overrides);
+    assert.equal(run.warnings.length, 1, JSON.stringify(run.warnings));
+    const m = /^Vault is installed but not configured: it needs the one-time bootstrap \(README, "Bootstrapping Vault"\), then (pulumi config set .+)\.$/.exec(
+      run.warnings[0],
+    );
+    assert.ok(m, run.warnings[0]);
+    const file = stackFile(row);
+    assert.deepEqual(applyLine(file, m[1], { project: P, prompt, substitute }), [row.stack], "the command names the stack");
+    assert.equal((file[`${P}:vault`] as { bootstrapped: unknown }).bootstrapped, true, "a boolean, as the CLI stores it");
+    assert.deepEqual(problemsAfterFix(row, m[1]), [], "the stack is valid afterwards");
   });
 
   it("HA after the bootstrap: the stack's replicas, TLS and storage; the provider logs in with the deploy job's OIDC token and trusts the stack's CA", async () => {
