@@ -402,6 +402,21 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     }
   });
 
+  it("a stack without Vault (providers [aws]): no Vault namespace, release or store; the ExternalSecrets read AWS", async () => {
+    const { config, run } = await build("production", {
+      [`${P}:providers`]: ["aws"],
+      [`${P}:vault`]: undefined,
+      [`${P}:database`]: undefined,
+      [`${P}:network`]: undefined,
+    });
+    assert.equal(config.vault, undefined);
+    assert.deepEqual(named(run, NS).sort(), [config.namespaces.workloads, config.namespaces.externalSecrets].sort());
+    assert.equal(releaseOf(run, "vault"), undefined);
+    assert.deepEqual(named(run, STORE), ["aws-store"]);
+    assert.deepEqual([...new Set(resourcesOfType(run, ES).map((r) => esSpec(r).secretStoreRef.name))], ["aws-store"]);
+    assert.equal((unwrapSecrets(run.outputs) as { vault?: unknown }).vault, undefined);
+  });
+
   it("development's ExternalSecrets are listed in the outputs exactly as created", async () => {
     const { run } = await build("development");
     assert.deepEqual([...(unwrapSecrets(run.outputs) as { externalSecrets: string[] }).externalSecrets].sort(), named(run, ES).sort());

@@ -96,9 +96,10 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   for (const spec of catalog) {
     if (spec.source.kind !== "generated" && config.supplied[spec.source.configKey]) values[spec.key] = config.supplied[spec.source.configKey];
   }
-  // With rotated database credentials, database-url is built by ESO from Vault, never stored.
+  // Every value is stored. With rotated database credentials database-url is not among them:
+  // ESO builds it from Vault's database engine, and the config takes no supplied value for it.
   const byKey = new Map(catalog.flatMap((s) => [[s.key, s] as const, [`${s.key}${PREVIOUS_SUFFIX}`, s] as const]));
-  const stored = Object.keys(values).filter((k) => !(config.database && byKey.get(k)?.source.kind === "database"));
+  const stored = Object.keys(values);
   const entries = stored.map((key) => ({ key, description: byKey.get(key)?.description ?? key, value: values[key] }));
 
   const outputs: PlatformOutputs = {
