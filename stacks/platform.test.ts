@@ -6,11 +6,14 @@
  * from the program's output.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { CATALOG, SERVICES, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
 import { RELOADER_SECRET_ANNOTATIONS } from "../components/cluster/reloader";
 import { storeServiceAccount } from "../components/eso/secret-stores";
 import {
   exampleFragments,
+  ROOT,
   fakesForMissing,
   findResource,
   resourcesOfType,
@@ -249,6 +252,8 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
       assert.equal(spec.target.creationPolicy, eso.creationPolicy);
       assert.equal(spec.target.deletionPolicy, eso.deletionPolicy);
     }
+    const shared = services.find((r) => meta(r).name === SHARED_SECRET_NAME);
+    assert.ok(shared && !JSON.stringify(shared.inputs.spec).includes("generatorRef"), "the shared Secret has no database login");
     for (const service of SERVICES) {
       const own = services.find((r) => meta(r).name === `veza-${service}-secrets`);
       assert.ok(own && JSON.stringify(own.inputs.spec).includes(`"name":"${databaseGeneratorName(service)}"`), service);
@@ -259,6 +264,31 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
         service,
       );
     }
+  });
+
+  it("TLS to PostgreSQL: Vault's connection trusts database.caCert, each service's database-url names database.sslRootCert; neither without them", async () => {
+    const ca = fs.readFileSync(path.join(ROOT, "certs", "vault-ca.pem"), "utf8");
+    const rootCert = "/etc/veza/postgres/ca.crt";
+    const tls = { sslMode: "verify-full", caCert: ca, sslRootCert: rootCert };
+    const connection = (run: ProgramRun) =>
+      unwrapSecrets(
+        findResource(run, "vault:database/secretBackendConnection:SecretBackendConnection", "vault-config-database-connection").inputs.postgresql,
+      ) as {
+        tlsCa?: string;
+      };
+    const urls = (run: ProgramRun) =>
+      resourcesOfType(run, ES)
+        .filter((r) => r.parent.endsWith("service-secrets"))
+        .flatMap((r) => Object.values((r.inputs.spec as { target: { template: { data?: Record<string, string> } } }).target.template.data ?? {}))
+        .filter((v) => v.startsWith("postgresql://"));
+    const { run } = await build("production", { [`${P}:database`]: tls });
+    assert.equal(connection(run).tlsCa, ca);
+    assert.equal(urls(run).length, SERVICES.length, "one database-url per service");
+    for (const url of urls(run)) assert.ok(url.endsWith(`?sslmode=verify-full&sslrootcert=${rootCert}`), url);
+
+    const plain = (await build("production")).run;
+    assert.equal(connection(plain).tlsCa, undefined);
+    for (const url of urls(plain)) assert.doesNotMatch(url, /sslrootcert/);
   });
 
   it("the rotation job force-syncs every ExternalSecret the program makes, on the stack's schedule, after the operator", async () => {
