@@ -21,6 +21,12 @@ export const databasePolicyName = (env: string, service: Service | "migrations")
 /** Kubernetes auth role of a service's generator (or of the migration store). */
 export const databaseAuthRoleName = (env: string, service: Service | "migrations"): string => `eso-veza-${env}-db-${service}`;
 
+/**
+ * Vault's database engine as the stack names it: its mount and its PostgreSQL connection. The
+ * mount, the roles, the deployer's policy, the static-creds path and the outputs all use these.
+ */
+export const DATABASE_ENGINE = { mountPath: "database", connection: "veza" } as const;
+
 /** The migration identity's Kubernetes names. */
 export const MIGRATIONS = {
   /** SecretStore that reads the static credentials. */
@@ -60,7 +66,7 @@ export function databaseAccessArgs(config: StackConfig, provider: pulumi.Provide
   return {
     provider,
     mountPath: paths.mountPath,
-    connectionName: "veza",
+    connectionName: DATABASE_ENGINE.connection,
     authPath: paths.authPath,
     audience,
     sql: { appSchema: db.appSchema, appGroupRole: db.appGroupRole, staticUsername: db.appUsername, database: db.name },
@@ -87,5 +93,5 @@ export function buildDatabaseAccess(config: StackConfig, provider: pulumi.Provid
   const paths = { mountPath: vaultConfig.databaseMount as pulumi.Output<string>, authPath: vaultConfig.authPath };
   // The roles need the connection (allowed_roles) and the auth method.
   const access = new DatabaseAccess("database-access", databaseAccessArgs(config, provider, paths, audience), { dependsOn: [vaultConfig] });
-  return { access, staticCredsPath: `database/static-creds/${staticRoleName(db.appUsername)}` };
+  return { access, staticCredsPath: `${DATABASE_ENGINE.mountPath}/static-creds/${staticRoleName(db.appUsername)}` };
 }

@@ -167,6 +167,13 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
 
     for (const role of resourcesOfType(run, "vault:database/secretBackendRole:SecretBackendRole"))
       assert.equal(role.inputs.dbName, connection.name, String(role.inputs.name));
+    // The deployer's policy names the engine as it is made: the same mount, connection and static role.
+    const engine = deployerPolicyOptions(config).database;
+    const mount = resourcesOfType(run, MOUNT).find((m) => m.inputs.type === "database");
+    assert.equal(mount?.inputs.path, engine?.mountPath);
+    assert.equal(connection.backend, engine?.mountPath);
+    assert.equal(connection.name, engine?.connection);
+    assert.deepEqual(engine?.staticRoles, [staticRole.name]);
     const dynamic = resourcesOfType(run, "vault:database/secretBackendRole:SecretBackendRole").map((r) => r.inputs.name);
     assert.deepEqual(dynamic.sort(), SERVICES.map(databaseRoleName).sort());
     const access = run.resources.find((r) => r.name === "database-access" && !r.custom);

@@ -14,7 +14,7 @@ import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocume
 import { VaultConfig } from "../components/vault/config";
 import type { StackConfig } from "./config-model";
 import { setCommands } from "./fixes";
-import { buildDatabaseAccess, databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
+import { DATABASE_ENGINE, buildDatabaseAccess, databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
 
 export interface VaultPlatform {
   /** True when Vault is configured by this run (dev, or HA after bootstrap). */
@@ -92,9 +92,7 @@ export function deployerPolicyOptions(config: StackConfig): DeployerPolicyOption
       ...(jwtAuth.length > 0 ? [names.previewPolicy] : []),
     ],
     auditDevices: [AUDIT_DEVICE_PATH, "stdout"],
-    database: db
-      ? { mountPath: "database", connection: "veza", staticRoles: [db.appUsername.replace(/_/g, "-")], dynamicRoles: SERVICES.map(databaseRoleName) }
-      : undefined,
+    database: db ? { ...DATABASE_ENGINE, staticRoles: [staticRoleName(db.appUsername)], dynamicRoles: SERVICES.map(databaseRoleName) } : undefined,
   };
 }
 
@@ -201,7 +199,8 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
       createDatabaseMount: !!db,
       database: db
         ? {
-            connectionName: "veza",
+            mountPath: DATABASE_ENGINE.mountPath,
+            connectionName: DATABASE_ENGINE.connection,
             host: db.host,
             port: db.port,
             databaseName: db.name,
@@ -263,7 +262,7 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
             staticCredsPath: dbVault.staticCredsPath,
             access: dbVault.access,
             outputs: {
-              connection: "veza",
+              connection: DATABASE_ENGINE.connection,
               migrationRole: staticRole,
               migrationRoleUser: db.appUsername,
               rotationSchedule: db.rotationSchedule,
