@@ -5,6 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import type * as pulumi from "@pulumi/pulumi";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import { Provider } from "@pulumi/vault/provider";
 import { findResource, resourcesOfType, runProgram, tryRunProgram, type ProgramRun } from "../../harness";
 import { DatabaseAccess, TOKEN_MARGIN_SECONDS, migrationCredsPolicy, serviceCredsPolicy, type DatabaseAccessArgs } from "./database-access";
@@ -104,9 +105,87 @@ describe("components/vault/database-access", () => {
     ]);
   });
 
+  it("registers every resource under the component, through the Vault provider it is given", () => {
+    const component = run.resources.find((r) => r.type === "veza:vault:DatabaseAccess");
+    const vault = run.resources.find((r) => r.type === "pulumi:providers:vault");
+    assert.ok(component && vault);
+    const children = run.resources.filter((r) => r.type.startsWith("vault:"));
+    assert.equal(children.length, SERVICES.length * 3 + 2);
+    for (const child of children) {
+      assert.equal(child.parent, component.urn, child.name);
+      assert.equal(child.provider.slice(0, child.provider.lastIndexOf("::")), vault.urn, child.name);
+    }
+  });
+
+  it("outputs each service's creds path and auth role, and the migration role", () => {
+    const component = run.resources.find((r) => r.type === "veza:vault:DatabaseAccess");
+    assert.deepEqual(run.componentOutputs.get(component!.urn), {
+      credsPaths: Object.fromEntries(SERVICES.map((s) => [s, `database/creds/veza-${s}`])),
+      authRoles: Object.fromEntries(SERVICES.map((s) => [s, `eso-veza-production-db-${s}`])),
+      migrationAuthRole: "eso-veza-production-db-migrations",
+    });
+  });
+
+  it("without migrations, makes no migration identity and outputs no migration role", async () => {
+    const without = await runProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => ({ urn: new DatabaseAccess("database-access", args(provider(), { migrations: undefined })).urn }),
+    });
+    assert.deepEqual(
+      without.resources.filter((r) => r.name.includes("migrations")),
+      [],
+    );
+    const component = without.resources.find((r) => r.type === "veza:vault:DatabaseAccess");
+    assert.deepEqual(Object.keys(without.componentOutputs.get(component!.urn) ?? {}).sort(), ["authRoles", "credsPaths"]);
+  });
+
+  it("says in each policy what its one path is for", () => {
+    for (const policy of [serviceCredsPolicy("database", "veza-chat-server"), migrationCredsPolicy("database", "veza-app")]) {
+      assert.match(policy, /^# [A-Z][^\n]*\.\npath "[^"]+" \{\n {2}capabilities = \["read"\]\n\}\n$/, policy);
+    }
+    assert.notEqual(serviceCredsPolicy("database", "r").split("\n")[0], migrationCredsPolicy("database", "r").split("\n")[0]);
+  });
+
+  it("accepts a lease TTL of exactly two minutes", async () => {
+    const ok = await tryRunProgram({
+      stack: "test",
+      config: CONFIG,
+      program: () => ({ urn: new DatabaseAccess("ok", args(provider(), { leaseTtlSeconds: 120 })).urn }),
+    });
+    assert.equal(ok.error, undefined);
+  });
+
+  const badName = (field: keyof Pick<DatabaseAccessArgs["services"][number], "roleName" | "policyName" | "authRoleName">) => (p: Provider) =>
+    args(p, { services: args(p).services.map((s, i) => (i === 1 ? { ...s, [field]: "Veza_Role" } : s)) });
+  const badMigrationName = (field: "policyName" | "authRoleName" | "staticRoleName") => (p: Provider) =>
+    args(p, { migrations: { ...args(p).migrations!, [field]: "veza role" } });
   const refusals: [string, (p: Provider) => DatabaseAccessArgs, string][] = [
+    [
+      "no provider",
+      (p) => ({ ...args(p), provider: undefined as unknown as pulumi.ProviderResource }),
+      "[provider] must be a vault.Provider built with Vault's address and token; got none.",
+    ],
+    [
+      "another package's provider",
+      (p) => ({ ...args(p), provider: new KubernetesProvider("k8s", {}) }),
+      `[provider] must be a vault.Provider built with Vault's address and token; got a "kubernetes" provider.`,
+    ],
+    ["SQL names it would refuse", (p) => args(p, { sql: { ...SQL, appSchema: "public" } }), '[sql] appSchema must be a dedicated schema, not "public".'],
     ["no services", (p) => args(p, { services: [] }), "[services] is empty; pass one identity per service that reads database-url."],
     ["a TTL under two minutes", (p) => args(p, { leaseTtlSeconds: 60 }), "[leaseTtlSeconds] must be a whole number of seconds, at least 120; got 60."],
+    ["a TTL of 119 s", (p) => args(p, { leaseTtlSeconds: 119 }), "[leaseTtlSeconds] must be a whole number of seconds, at least 120; got 119."],
+    ["a TTL in part-seconds", (p) => args(p, { leaseTtlSeconds: 600.5 }), "[leaseTtlSeconds] must be a whole number of seconds, at least 120; got 600.5."],
+    ...(["roleName", "policyName", "authRoleName"] as const).map((field): [string, (p: Provider) => DatabaseAccessArgs, string] => [
+      `a service's ${field} Vault would not take`,
+      badName(field),
+      `[services] ${field} must be lowercase letters, digits, "_" and "-"; got "Veza_Role".`,
+    ]),
+    ...(["policyName", "authRoleName", "staticRoleName"] as const).map((field): [string, (p: Provider) => DatabaseAccessArgs, string] => [
+      `a migrations ${field} Vault would not take`,
+      badMigrationName(field),
+      `[services] migrations.${field} must be lowercase letters, digits, "_" and "-"; got "veza role".`,
+    ]),
     [
       "two services sharing a role",
       (p) => args(p, { services: args(p).services.map((s) => ({ ...s, roleName: "veza-shared" })) }),

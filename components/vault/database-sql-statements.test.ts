@@ -132,4 +132,27 @@ describe("database-sql: statements, templates, validation", () => {
     });
     assert.doesNotThrow(() => validateDatabaseSqlOptions({ ...OPTS, appSchema: `_${"a".repeat(62)}` }));
   });
+
+  it("rejects the other shared schema, an admin that is the group role, and a name that is not a string", () => {
+    assert.throws(() => validateDatabaseSqlOptions({ ...OPTS, appSchema: "information_schema" }), {
+      message: `appSchema must be a dedicated schema, not "information_schema"`,
+    });
+    assert.throws(() => bootstrapSql({ ...OPTS, vaultAdminUser: OPTS.appGroupRole }), {
+      message: `vaultAdminUser must differ from appGroupRole and staticUsername; got "${OPTS.appGroupRole}"`,
+    });
+    // From untyped config: String(undefined) would match the pattern.
+    const missing = { ...OPTS, appSchema: undefined } as unknown as typeof OPTS;
+    assert.throws(() => validateDatabaseSqlOptions(missing), {
+      message: "appSchema must be a lowercase PostgreSQL identifier matching ^[a-z_][a-z0-9_]{0,62}$; got undefined",
+    });
+  });
+
+  it("writes the bootstrap for a person to read: each role's DO block line by line", () => {
+    const lines = bootstrapSql({ ...OPTS, vaultAdminUser: "vault_admin" }).split("\n");
+    for (const role of [OPTS.appGroupRole, OPTS.staticUsername, "vault_admin"]) {
+      const at = lines.indexOf(`  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '${role}') THEN`);
+      assert.ok(at > 1, role);
+      assert.deepEqual(lines.slice(at - 2, at + 5), ["DO $$", "BEGIN", lines[at], `    CREATE ROLE "${role}";`, "  END IF;", "END", "$$;"], role);
+    }
+  });
 });

@@ -164,12 +164,13 @@ export function bootstrapSql(o: BootstrapSqlOptions): string {
   const app = q(o.staticUsername);
   const admin = q(o.vaultAdminUser);
 
-  const createRoleIfMissing = (role: string, attributes: string): string =>
+  // Created bare: the ALTER ROLE after each sets every attribute, on a new or an existing role alike.
+  const createRoleIfMissing = (role: string): string =>
     [
       `DO $$`,
       `BEGIN`,
       `  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ${lit(role)}) THEN`,
-      `    CREATE ROLE ${q(role)} ${attributes};`,
+      `    CREATE ROLE ${q(role)};`,
       `  END IF;`,
       `END`,
       `$$;`,
@@ -197,12 +198,12 @@ END
 $$;
 
 -- The application's privileges live on one NOLOGIN group role; logins only inherit them.
-${createRoleIfMissing(o.appGroupRole, "NOLOGIN")}
+${createRoleIfMissing(o.appGroupRole)}
 ALTER ROLE ${group} WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 
 -- The static user (Vault static role): LOGIN but no password, so nobody can log in as it
 -- until Vault's first rotation sets one. It owns the app schema and runs the migrations.
-${createRoleIfMissing(o.staticUsername, "LOGIN")}
+${createRoleIfMissing(o.staticUsername)}
 ALTER ROLE ${app} WITH LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 -- Member of the group: CONNECT on the database comes from there, like for every app login.
 GRANT ${group} TO ${app};
@@ -210,7 +211,7 @@ GRANT ${group} TO ${app};
 -- Vault's admin: creates, renews and drops the dynamic users and rotates the static user's and
 -- its own password. CREATEROLE, not superuser; cannot create databases or bypass RLS, and
 -- (PostgreSQL 16+) can neither give out attributes it lacks nor touch roles it does not administer.
-${createRoleIfMissing(o.vaultAdminUser, "LOGIN CREATEROLE")}
+${createRoleIfMissing(o.vaultAdminUser)}
 ALTER ROLE ${admin} WITH LOGIN CREATEROLE NOSUPERUSER NOCREATEDB NOREPLICATION NOBYPASSRLS;
 -- Vault connects to this database.
 GRANT CONNECT ON DATABASE ${db} TO ${admin};

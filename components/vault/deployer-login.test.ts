@@ -108,4 +108,109 @@ describe("components/vault/deployer-login", () => {
       "[github] or [pulumi] is required: the CI system whose OIDC tokens log in.",
     ]);
   });
+
+  it("registers every resource under the component, through the Vault provider it is given", () => {
+    const component = r.resources.find((x) => x.type === "veza:vault:VaultDeployerLogin");
+    assert.ok(component, "the component is registered");
+    const provider = r.resources.find((x) => x.type === "pulumi:providers:vault");
+    assert.ok(provider, "the Vault provider is registered");
+    const children = r.resources.filter((x) => x.type.startsWith("vault:"));
+    assert.equal(children.length, 6);
+    for (const child of children) {
+      assert.equal(child.parent, component.urn, child.name);
+      assert.equal(child.provider.slice(0, child.provider.lastIndexOf("::")), provider.urn, child.name);
+    }
+  });
+
+  it("configures the Pulumi Deployments mount and role exactly, like GitHub's", () => {
+    assert.deepEqual(unwrapSecrets(findResource(r, BACKEND, "login-pulumi").inputs), {
+      type: "jwt",
+      path: "jwt-pulumi",
+      description: "Pulumi Deployments OIDC: the program's scheduled and manual deploys.",
+      oidcDiscoveryUrl: "https://api.pulumi.com/oidc",
+      boundIssuer: "https://api.pulumi.com/oidc",
+    });
+    assert.deepEqual(unwrapSecrets(findResource(r, ROLE, "login-pulumi-deploy").inputs), {
+      backend: "jwt-pulumi",
+      roleName: "pulumi-production",
+      roleType: "jwt",
+      userClaim: "sub",
+      boundAudiences: ["veza"],
+      boundClaimsType: "string",
+      boundClaims: { sub: pulumiDeploySubjects(ARGS.pulumi!).join(",") },
+      tokenPolicies: ["veza-production-pulumi"],
+      ...TOKEN,
+    });
+  });
+
+  it("outputs each mount's path and the preview policy's name", () => {
+    const component = r.resources.find((x) => x.type === "veza:vault:VaultDeployerLogin");
+    assert.deepEqual(unwrapSecrets(r.componentOutputs.get(component!.urn)), {
+      authPaths: { github: "jwt-github", pulumi: "jwt-pulumi" },
+      previewPolicyName: "veza-production-pulumi-preview",
+    });
+  });
+
+  it("mounts at the paths given, and the roles and outputs follow them", async () => {
+    const custom = await run({
+      ...ARGS,
+      github: { ...ARGS.github!, path: "oidc-gh" },
+      pulumi: { ...ARGS.pulumi!, path: "oidc-pd" },
+      tokenTtlSeconds: 900,
+    });
+    const inputs = (type: string, name: string) => unwrapSecrets(findResource(custom, type, name).inputs) as Record<string, unknown>;
+    assert.deepEqual(
+      [inputs(BACKEND, "login-github").path, inputs(ROLE, "login-github-deploy").backend, inputs(ROLE, "login-github-preview").backend],
+      ["oidc-gh", "oidc-gh", "oidc-gh"],
+    );
+    assert.deepEqual([inputs(BACKEND, "login-pulumi").path, inputs(ROLE, "login-pulumi-deploy").backend], ["oidc-pd", "oidc-pd"]);
+    for (const name of ["login-github-deploy", "login-github-preview", "login-pulumi-deploy"]) {
+      const role = inputs(ROLE, name);
+      assert.deepEqual([role.tokenTtl, role.tokenMaxTtl, role.tokenExplicitMaxTtl], [900, 900, 900], name);
+    }
+    const component = custom.resources.find((x) => x.type === "veza:vault:VaultDeployerLogin");
+    assert.deepEqual((unwrapSecrets(custom.componentOutputs.get(component!.urn)) as Record<string, unknown>).authPaths, {
+      github: "oidc-gh",
+      pulumi: "oidc-pd",
+    });
+  });
+
+  it("with only one CI system, makes only its mount", async () => {
+    const onlyPulumi = await run({ ...ARGS, github: undefined });
+    assert.deepEqual(
+      onlyPulumi.resources.filter((x) => x.type === BACKEND || x.type === ROLE).map((x) => x.name),
+      ["login-pulumi", "login-pulumi-deploy"],
+    );
+  });
+
+  it("accepts token TTLs from 60 s to 3600 s in whole seconds, and nothing outside", () => {
+    for (const ttl of [60, 61, 3599, 3600]) assert.deepEqual(deployerLoginErrors({ ...ARGS, tokenTtlSeconds: ttl }), [], String(ttl));
+    for (const ttl of [0, 59, 3601, 600.5]) {
+      assert.deepEqual(
+        deployerLoginErrors({ ...ARGS, tokenTtlSeconds: ttl }),
+        [`[tokenTtlSeconds] must be a whole number from 60 to 3600 (one hour at most); got ${ttl}.`],
+        String(ttl),
+      );
+    }
+  });
+
+  it("accepts a repository only as the whole owner/name", () => {
+    for (const repository of ["veza/veza-secrets", "Veza-Platform/secrets.v2", "a_b/c"]) {
+      assert.deepEqual(deployerLoginErrors({ ...ARGS, github: { ...ARGS.github!, repository } }), [], repository);
+    }
+    for (const repository of ["veza", "https://github.com/veza/veza-secrets", "veza/veza-secrets/tree", "veza/veza-secrets ", "veza owner/secrets"]) {
+      assert.deepEqual(
+        deployerLoginErrors({ ...ARGS, github: { ...ARGS.github!, repository } }),
+        [`[github.repository] must be "owner/name"; got ${JSON.stringify(repository)}.`],
+        repository,
+      );
+    }
+  });
+
+  it("rejects a preview role that is the deploy role, and reports every problem at once from the component", async () => {
+    assert.deepEqual(deployerLoginErrors({ ...ARGS, preview: { ...ARGS.preview, role: ARGS.deployRole } }), ["[preview.role] must differ from [deployRole]."]);
+    await assert.rejects(run({ ...ARGS, tokenTtlSeconds: 30, preview: { ...ARGS.preview, role: ARGS.deployRole } }), {
+      message: "[tokenTtlSeconds] must be a whole number from 60 to 3600 (one hour at most); got 30. [preview.role] must differ from [deployRole].",
+    });
+  });
 });

@@ -99,15 +99,17 @@ export class VaultDeployerLogin extends pulumi.ComponentResource {
     this.previewPolicyName = previewPolicy.name;
     this.authPaths = {};
 
-    // The mounts' paths as inputs (the SDK types them optional), so roles wait for their mount.
-    const pathOf = (b: AuthBackend, fallback: string) => b.path.apply((p) => p ?? fallback);
+    // A mount's path as an output of the mount, so its roles wait for it (the SDK types the
+    // mount's own `path` output optional; it is the path given).
+    const pathOf = (b: AuthBackend, path: string) => b.path.apply(() => path);
     if (args.github) {
       const g = args.github;
+      const githubPath = g.path ?? "jwt-github";
       const backend = new AuthBackend(
         `${name}-github`,
         {
           type: "jwt",
-          path: g.path ?? "jwt-github",
+          path: githubPath,
           description: "GitHub Actions OIDC: the program's deploys and previews.",
           oidcDiscoveryUrl: GITHUB_OIDC_ISSUER,
           boundIssuer: GITHUB_OIDC_ISSUER,
@@ -118,7 +120,7 @@ export class VaultDeployerLogin extends pulumi.ComponentResource {
         new AuthBackendRole(
           `${name}-github-${suffix}`,
           {
-            backend: pathOf(backend, g.path ?? "jwt-github"),
+            backend: pathOf(backend, githubPath),
             roleName,
             roleType: "jwt",
             userClaim: "sub",
@@ -133,15 +135,16 @@ export class VaultDeployerLogin extends pulumi.ComponentResource {
       role("deploy", args.deployRole, { repository: g.repository, environment: g.environment, ref: g.ref ?? "refs/heads/main" }, args.deployerPolicy);
       // No ref: a preview runs on the pull request's merge ref.
       role("preview", args.preview.role, { repository: g.repository, environment: g.previewEnvironment }, previewPolicy.name);
-      this.authPaths.github = pathOf(backend, g.path ?? "jwt-github");
+      this.authPaths.github = pathOf(backend, githubPath);
     }
     if (args.pulumi) {
       const p = args.pulumi;
+      const pulumiPath = p.path ?? "jwt-pulumi";
       const backend = new AuthBackend(
         `${name}-pulumi`,
         {
           type: "jwt",
-          path: p.path ?? "jwt-pulumi",
+          path: pulumiPath,
           description: "Pulumi Deployments OIDC: the program's scheduled and manual deploys.",
           oidcDiscoveryUrl: PULUMI_OIDC_ISSUER,
           boundIssuer: PULUMI_OIDC_ISSUER,
@@ -151,7 +154,7 @@ export class VaultDeployerLogin extends pulumi.ComponentResource {
       new AuthBackendRole(
         `${name}-pulumi-deploy`,
         {
-          backend: pathOf(backend, p.path ?? "jwt-pulumi"),
+          backend: pathOf(backend, pulumiPath),
           roleName: args.deployRole,
           roleType: "jwt",
           userClaim: "sub",
@@ -164,7 +167,7 @@ export class VaultDeployerLogin extends pulumi.ComponentResource {
         },
         child,
       );
-      this.authPaths.pulumi = pathOf(backend, p.path ?? "jwt-pulumi");
+      this.authPaths.pulumi = pathOf(backend, pulumiPath);
     }
     this.registerOutputs({ authPaths: this.authPaths, previewPolicyName: this.previewPolicyName });
   }

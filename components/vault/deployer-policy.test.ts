@@ -85,4 +85,43 @@ describe("components/vault/deployer-policy", () => {
       }
     });
   }
+
+  // The bootstrap prints these documents for a person to read and write into Vault: each
+  // stanza says what it is for, and stanzas are separated by one blank line.
+  for (const [kind, document] of [
+    ["deployer", deployerPolicyDocument],
+    ["preview", previewPolicyDocument],
+  ] as const) {
+    it(`writes the ${kind} policy as commented stanzas, one blank line apart`, () => {
+      const text = document(OPTIONS);
+      const blocks = text.split("\n\n");
+      assert.equal(blocks.length, policyPaths(text).length);
+      for (const block of blocks) {
+        assert.match(block, /^# \S.*\npath "[^"]+" \{\n {2}capabilities = \[("[a-z]+"(, )?)+\]\n\}\n?$/, block);
+        assert.match(block.split("\n")[0], kind === "preview" ? /^# Read only: [A-Z].*\.$/ : /^# (?!Read only)[A-Z].*\.$/);
+      }
+    });
+  }
+
+  it("explains each stanza by what it is, in the reader's words", () => {
+    const comments = deployerPolicyDocument(OPTIONS)
+      .split("\n")
+      .filter((l) => l.startsWith("# "));
+    // One comment per kind of path: the two jwt roles share theirs, and so do the two policies.
+    assert.equal(new Set(comments).size, policyPaths(deployerPolicyDocument(OPTIONS)).length - 2);
+    assert.ok(
+      previewPolicyDocument(OPTIONS)
+        .split("\n")
+        .filter((l) => l.startsWith("# "))
+        .every((l) => l.startsWith("# Read only: ") && comments.includes(`# ${l.slice("# Read only: ".length)}`)),
+    );
+  });
+
+  it("reads the audit device list only when there are audit devices, and names no database path without a database", () => {
+    const paths = policyPaths(deployerPolicyDocument({ ...OPTIONS, auditDevices: [], database: undefined })).map((p) => p.path);
+    assert.ok(!paths.some((p) => p.startsWith("sys/audit")), paths.join(" "));
+    assert.ok(!paths.some((p) => p.startsWith("database/") || p === "sys/mounts/database"), paths.join(" "));
+    // All but the audit device, the audit list and the database's mount, connection and two roles.
+    assert.equal(paths.length, policyPaths(deployerPolicyDocument(OPTIONS)).length - 2 - 4);
+  });
 });

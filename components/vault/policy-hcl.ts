@@ -42,15 +42,16 @@ export function policyPaths(hcl: string): PolicyPath[] {
   let last = 0;
   for (let m = stanza.exec(body); m; m = stanza.exec(body)) {
     if (body.slice(last, m.index).trim() !== "") throw new Error(`policyPaths: cannot parse ${JSON.stringify(body.slice(last, m.index).trim())}`);
-    const capabilities = m[2]
+    const [, path, list] = m;
+    const capabilities = list
       .split(",")
       .map((c) => c.trim())
       .filter((c) => c !== "")
       .map((c) => {
-        if (!/^"[a-z]+"$/.test(c)) throw new Error(`policyPaths: capability ${c} in path "${m?.[1]}" is not a quoted word`);
+        if (!/^"[a-z]+"$/.test(c)) throw new Error(`policyPaths: capability ${c} in path "${path}" is not a quoted word`);
         return c.slice(1, -1);
       });
-    result.push({ path: m[1], capabilities });
+    result.push({ path, capabilities });
     last = m.index + m[0].length;
   }
   if (body.slice(last).trim() !== "") throw new Error(`policyPaths: cannot parse ${JSON.stringify(body.slice(last).trim())}`);
