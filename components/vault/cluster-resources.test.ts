@@ -4,6 +4,7 @@
  * protection, ha mode through the given provider, and refused arguments.
  */
 import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/kubernetes/provider";
 import { findResource, isSecret, plaintextOccurrences, runProgram, unwrapSecrets, type ProgramRun, type RecordedResource } from "../../harness";
 import { chartVersion } from "../../test/schemas";
@@ -133,10 +134,19 @@ describe("components/vault/cluster: resources", () => {
       { namespace: "v", mode: "ha", replicas: 2 },
       "[replicas] must be an odd whole number from 3 to 7 in ha mode (Raft needs a majority: 3 survive one lost pod, 5 two); got 2.",
     ],
+    [
+      "a seal and 3 replicas in dev mode, both at once",
+      { namespace: "v", mode: "dev", devRootToken: TOKEN, replicas: 3, seal: SEALS.gcpckms.seal },
+      [
+        '[replicas] must be 1 or unset in dev mode: a dev server keeps its data in memory and cannot be replicated; got 3. Set mode to "ha" for more pods.',
+        '[seal] applies to ha mode only: a dev server starts unsealed, in memory. Remove seal, or set mode to "ha".',
+      ].join(" "),
+    ],
   ];
   for (const [label, args, message] of refused) {
     it(`refuses ${label} with a ResourceError naming the argument`, async () => {
-      await assert.rejects(run(args), { message });
+      // The component's own ResourceError (the CLI names the resource), not the values builder's Error.
+      await assert.rejects(run(args), (e: unknown) => e instanceof pulumi.ResourceError && e.message === message);
     });
   }
 });

@@ -85,6 +85,32 @@ describe("components/vault/cluster: Helm values", () => {
       ],
     ],
     [
+      "a NodePort above the range",
+      { mode: "dev", devRootToken: TOKEN, devNodePort: 32768 },
+      ["[devNodePort] must be a whole number from 30000 to 32767 (the default NodePort range); got 32768."],
+    ],
+    [
+      "9 replicas in ha mode",
+      { mode: "ha", replicas: 9 },
+      ["[replicas] must be an odd whole number from 3 to 7 in ha mode (Raft needs a majority: 3 survive one lost pod, 5 two); got 9."],
+    ],
+    [
+      "resources without limits",
+      { mode: "ha", resources: { requests: { cpu: "250m", memory: "256Mi" } } as VaultValuesArgs["resources"] },
+      [
+        '[resources.limits.cpu] must be a Kubernetes quantity such as "250m"; got undefined.',
+        '[resources.limits.memory] must be a Kubernetes quantity such as "256Mi"; got undefined.',
+      ],
+    ],
+    [
+      "credentials in a seal, named in order",
+      { mode: "ha", seal: { ...SEALS.awskms.seal, secretKey: "x", accessKey: "y" } as unknown as VaultSeal },
+      [
+        "[seal.accessKey] is not a awskms seal field (credentials never go into the seal: use workload identity); remove it.",
+        "[seal.secretKey] is not a awskms seal field (credentials never go into the seal: use workload identity); remove it.",
+      ],
+    ],
+    [
       "an unknown seal type",
       { mode: "ha", seal: { type: "transit" } as unknown as VaultSeal },
       ['[seal.type] must be "awskms", "gcpckms" or "azurekeyvault"; got "transit".'],
@@ -96,6 +122,11 @@ describe("components/vault/cluster: Helm values", () => {
       assert.throws(() => vaultValues(args), { message: messages.join(" ") });
     });
   }
+
+  it("accepts the edges of the NodePort range and of Raft's cluster sizes", () => {
+    for (const devNodePort of [30000, 32767]) assert.deepEqual(vaultArgsErrors({ mode: "dev", devRootToken: TOKEN, devNodePort }), [], String(devNodePort));
+    for (const replicas of [3, 5, 7]) assert.deepEqual(vaultArgsErrors({ mode: "ha", replicas }), [], String(replicas));
+  });
 
   // A token given as a secret Output is checked inside an apply: under the engine a bad one fails
   // the Release's registration ("error serializing property values: [devRootToken] ..."). The

@@ -198,7 +198,7 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
       `[kubernetesAuth.kubernetesHost] must be the API server's https:// URL without a path, e.g. "https://kubernetes.default.svc"; got ${JSON.stringify(auth.kubernetesHost)}.`,
     );
   }
-  if (!/^\S+$/.test(auth.audience ?? ""))
+  if (typeof auth.audience !== "string" || !/^\S+$/.test(auth.audience))
     fail(`[kubernetesAuth.audience] must be the audience ESO's SecretStore requests, e.g. "vault"; got ${JSON.stringify(auth.audience)}.`);
   if (!VAULT_NAME.test(auth.roleName))
     fail(`[kubernetesAuth.roleName] must be lowercase letters, digits, "_" and "-", e.g. "veza-production-eso"; got ${JSON.stringify(auth.roleName)}.`);

@@ -194,6 +194,15 @@ describe("components/vault/config", () => {
       assert.deepEqual(isProtected, ["vault-config-database-connection", "vault-config-database-mount", "vault-config-kv-mount", "vault-config-secrets"]);
     });
 
+    it("protects nothing when protect is not set (the default is off, for development)", async () => {
+      const unset = await run((p) => args(p, "production", { protect: undefined }));
+      assert.ok(children(unset).length > 0);
+      assert.deepEqual(
+        children(unset).filter((r) => r.protect),
+        [],
+      );
+    });
+
     it("registers names and paths, no values, as outputs", () => {
       assert.deepEqual(outputsOf(prod), {
         policyName: "veza-production-read",

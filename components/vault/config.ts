@@ -115,9 +115,15 @@ export class VaultConfig extends pulumi.ComponentResource {
         name: args.secretPath,
         // Sorted keys: the same values always serialise the same, so no spurious new version.
         dataJson: pulumi.secret(
-          pulumi
-            .all(args.secrets)
-            .apply((values) => JSON.stringify(Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))),
+          pulumi.all(args.secrets).apply((values) =>
+            JSON.stringify(
+              Object.fromEntries(
+                Object.keys(values)
+                  .sort()
+                  .map((k) => [k, values[k]]),
+              ),
+            ),
+          ),
         ),
       },
       precious,
