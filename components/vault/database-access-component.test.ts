@@ -113,7 +113,7 @@ describe("components/vault/database-access", () => {
     assert.equal(children.length, SERVICES.length * 3 + 2);
     for (const child of children) {
       assert.equal(child.parent, component.urn, child.name);
-      assert.equal(child.provider.slice(0, child.provider.lastIndexOf("::")), vault.urn, child.name);
+      assert.ok(child.provider.startsWith(`${vault.urn}::`), `${child.name}: ${child.provider}`);
     }
   });
 
