@@ -1,6 +1,6 @@
 /**
  * VaultConfig's validation (components/vault/config-args.ts, components/vault/config.ts): each
- * bad argument refused with its exact message before any child is created, and a provider of
+ * bad argument refused with its exact message before any child is created, and a missing provider or one of
  * another package refused.
  */
 import * as assert from "node:assert/strict";
@@ -279,19 +279,25 @@ describe("components/vault/config", () => {
     assert.deepEqual(errors, []);
   });
 
-  it("refuses a provider of another package (the SDK would silently use the default Vault provider)", async () => {
-    class OtherProvider extends pulumi.ProviderResource {
-      constructor() {
-        super("kubernetes", "k8s", {});
-      }
+  class OtherProvider extends pulumi.ProviderResource {
+    constructor() {
+      super("kubernetes", "k8s", {});
     }
-    const { run: r, error } = await tryRunProgram({
-      stack: "test",
-      config: CONFIG,
-      program: () => new VaultConfig("vault-config", args(new OtherProvider(), "production")),
+  }
+  // Without a Vault provider the SDK silently uses the default one (VAULT_ADDR), so both are refused.
+  for (const [label, provider, got] of [
+    ["no provider", () => undefined, "none"],
+    ["a provider of another package", () => new OtherProvider(), 'a "kubernetes" provider'],
+  ] as const) {
+    it(`refuses ${label} (the SDK would silently use the default Vault provider)`, async () => {
+      const { run: r, error } = await tryRunProgram({
+        stack: "test",
+        config: CONFIG,
+        program: () => new VaultConfig("vault-config", args(provider() as unknown as pulumi.ProviderResource, "production")),
+      });
+      assert.ok(error instanceof pulumi.ResourceError, String(error));
+      assert.equal(error.message, `[provider] must be a vault.Provider built with Vault's address and token; got ${got}.`);
+      assert.equal(children(r).filter((x) => x.type.startsWith("vault:")).length, 0);
     });
-    assert.ok(error instanceof pulumi.ResourceError, String(error));
-    assert.equal(error.message, `[provider] must be a vault.Provider built with Vault's address and token; got a "kubernetes" provider.`);
-    assert.equal(children(r).filter((x) => x.type.startsWith("vault:")).length, 0);
-  });
+  }
 });
