@@ -44,8 +44,8 @@ export const GCP_PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 /** A Google Cloud service account id, the part before `@` (6–30 characters). */
 export const GCP_SERVICE_ACCOUNT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
-/** A Google Cloud region such as `europe-west1`. */
-export const GCP_REGION = /^[a-z]+(-[a-z]+)+[0-9]+$/;
+/** A Google Cloud region such as `europe-west1` or `europe-west12`: geography, one `-`, area and number, as every region is named. */
+export const GCP_REGION = /^[a-z]+-[a-z]+[0-9]+$/;
 
 /** An Azure Key Vault name: 3–24 letters, digits and `-`, starting with a letter, no `--`. */
 export const AZURE_KEY_VAULT_NAME = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
