@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import { z } from "zod";
 import { ENVIRONMENTS, EXAMPLES, configSchema } from "./schema";
-import { Computed, setCommands } from "./fixes";
+import { Computed, cliCoerce, distance, formatPath, nearest, replaceCommands, setCommands, setLeaf, shellWord } from "./fixes";
 import { substitute } from "../test/fix-check";
 import { applyLine, type StackFileConfig } from "../test/pulumi-cli";
 import { PROJECT_FILE, preRunErrors } from "../test/pulumi-project";
@@ -81,6 +81,84 @@ describe("stack config", () => {
       assert.deepEqual(preRunErrors("s", { [`${P}:environment`]: "development", [`${P}:providers`]: '["vault"]' }, PROJECT_FILE).slice(1), [
         "Stack 's' with configuration key 'veza-secrets:providers' must be of type 'array<string>'",
       ]);
+    });
+  });
+  describe("fix command building blocks (stacks/fixes.ts)", () => {
+    it("renders config paths as --path reads them", () => {
+      assert.equal(formatPath(["vault", "login", "method"]), "vault.login.method");
+      assert.equal(formatPath(["providers", 0]), "providers[0]");
+      assert.equal(formatPath(["generatedKeys", "jwt-secret", "length"]), 'generatedKeys["jwt-secret"].length');
+      assert.equal(formatPath(['a"b']), '["a\\"b"]');
+      assert.equal(formatPath([0, "x"]), "[0].x");
+    });
+
+    it("quotes shell words only when needed, and single quotes inside them", () => {
+      assert.equal(shellWord("eu-west-1"), "eu-west-1");
+      assert.equal(shellWord("arn:aws:iam::1:role/a@b%c+d=e,f"), "arn:aws:iam::1:role/a@b%c+d=e,f");
+      assert.equal(shellWord(""), "''");
+      assert.equal(shellWord("a b"), "'a b'");
+      assert.equal(shellWord("it's"), "'it'\\''s'");
+    });
+
+    it("models what the CLI stores for an untyped --path value", () => {
+      assert.equal(cliCoerce("true"), true);
+      assert.equal(cliCoerce("false"), false);
+      assert.equal(cliCoerce("0"), 0);
+      assert.equal(cliCoerce("7"), 7);
+      assert.equal(cliCoerce("-12"), -12);
+      assert.equal(cliCoerce("012"), "012");
+      assert.equal(cliCoerce("1.5"), "1.5");
+      assert.equal(cliCoerce("True"), "True");
+      assert.equal(cliCoerce("1h"), "1h");
+    });
+
+    it("types a leaf wherever the CLI would store another type", () => {
+      assert.equal(setLeaf("s", ["environment"], "staging"), "pulumi config set environment staging --stack s");
+      assert.equal(setLeaf("s", ["count"], 3), "pulumi config set --type int count 3 --stack s");
+      assert.equal(setLeaf("s", ["ratio"], 0.5), "pulumi config set --type float ratio 0.5 --stack s");
+      assert.equal(setLeaf("s", ["flag"], true), "pulumi config set --type bool flag true --stack s");
+      assert.equal(setLeaf("s", [0], "x"), "pulumi config set --path '[0]' x --stack s");
+      assert.equal(setLeaf("s", ["eso", "replicas"], 2), "pulumi config set --path 'eso.replicas' 2 --stack s");
+      assert.equal(setLeaf("s", ["eso", "serviceMonitor"], false), "pulumi config set --path 'eso.serviceMonitor' false --stack s");
+      assert.equal(setLeaf("s", ["aws", "accountId"], "012345678901"), "pulumi config set --path 'aws.accountId' 012345678901 --stack s");
+      assert.equal(setLeaf("s", ["aws", "accountId"], "123456789012"), "pulumi config set --type string --path 'aws.accountId' 123456789012 --stack s");
+      assert.equal(setLeaf("s", ["a", "b"], "true"), "pulumi config set --type string --path 'a.b' true --stack s");
+      assert.equal(setLeaf("s", ["a", "b"], 1.5), "pulumi config set --type float --path 'a.b' 1.5 --stack s");
+      assert.equal(setLeaf("s", ["a", "it's"], "v"), `pulumi config set --path 'a["it'\\''s"]' v --stack s`);
+    });
+
+    it("sets one leaf per value, nothing for empty containers, and removes before replacing a container", () => {
+      assert.deepEqual(setCommands("s", ["x"], { a: [1, "b"], c: {} }), [
+        "pulumi config set --path 'x.a[0]' 1 --stack s",
+        "pulumi config set --path 'x.a[1]' b --stack s",
+      ]);
+      assert.deepEqual(setCommands("s", ["x"], []), []);
+      assert.deepEqual(setCommands("s", ["x"], null), []);
+      assert.deepEqual(setCommands("s", ["x"], undefined), []);
+      assert.deepEqual(setCommands("s", ["x", "y"], new Computed("cat ca.pem")), ["pulumi config set --path 'x.y' --stack s -- \"$(cat ca.pem)\""]);
+      assert.deepEqual(replaceCommands("s", ["p"], ["vault"], ["valut"]), ["pulumi config rm p --stack s", "pulumi config set --path 'p[0]' vault --stack s"]);
+      assert.deepEqual(replaceCommands("s", ["p"], ["vault"]), ["pulumi config set --path 'p[0]' vault --stack s"]);
+      assert.deepEqual(replaceCommands("s", ["p"], "v", "old"), ["pulumi config set p v --stack s"]);
+      assert.deepEqual(replaceCommands("s", ["p", "q"], new Computed("date"), "old"), ["pulumi config set --path 'p.q' --stack s -- \"$(date)\""]);
+      assert.throws(() => new Computed('echo "$HOME"'), { message: `a computed value's command must not need quoting inside "$(...)": echo "$HOME"` });
+    });
+
+    it("suggests the nearest candidate only when it is near enough to be a typo", () => {
+      assert.equal(distance("vault", "vault"), 0);
+      assert.equal(distance("Vault", "vault"), 0);
+      assert.equal(distance("valut", "vault"), 2);
+      assert.equal(distance("", "abc"), 3);
+      assert.equal(distance("abc", ""), 3);
+      assert.equal(distance("kitten", "sitting"), 3);
+      assert.equal(nearest("valut", ["aws", "vault", "gcp"]), "vault");
+      // Ties go to the first candidate.
+      assert.equal(nearest("ab", ["ax", "ay"]), "ax");
+      // At most max(2, a third of the candidate's length) off.
+      assert.equal(nearest("xy", ["ab"]), "ab");
+      assert.equal(nearest("xyz", ["abc"]), undefined);
+      assert.equal(nearest("abcdefg", ["abcxyz"]), undefined);
+      assert.equal(nearest("abcdefxyz", ["abcdefghi"]), "abcdefghi");
+      assert.equal(nearest("x", []), undefined);
     });
   });
 });

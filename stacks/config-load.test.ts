@@ -6,6 +6,7 @@
 import * as assert from "node:assert/strict";
 import { CATALOG, generatedSecrets } from "../components/catalog";
 import { loadStackConfig } from "./config";
+import { ConfigError } from "./config-model";
 import { formatPath } from "./fixes";
 import { durationSeconds, secondsAsDuration } from "./schema";
 import { fakeSecrets } from "../harness";
@@ -120,5 +121,25 @@ describe("stack config", () => {
     assert.deepEqual([7200, 5400, 45, 7205, 1800].map(secondsAsDuration), ["2h", "1h30m", "45s", "2h5s", "30m"]);
     assert.deepEqual(["24h", "90m", "1h30m", "45s", "2h0m5s"].map(durationSeconds), [86400, 5400, 5400, 45, 7205]);
     assert.throws(() => durationSeconds("1d"), /not a duration: 1d/);
+  });
+  it("a ConfigError names the stack, counts its problems and lists each with its fix", () => {
+    const one = new ConfigError("staging", [
+      { key: "eso.replicas", message: "must be at least 1; got 0", fix: "pulumi config set --path eso.replicas 1 --stack staging" },
+    ]);
+    assert.equal(one.name, "ConfigError");
+    assert.equal(one.stackName, "staging");
+    assert.equal(
+      one.message,
+      'Stack "staging" has a config problem (Pulumi.staging.yaml); nothing was created:\n' +
+        "  - veza-secrets:eso.replicas: must be at least 1; got 0\n    fix: pulumi config set --path eso.replicas 1 --stack staging",
+    );
+    const two = new ConfigError("production", [
+      { key: "a", message: "m1", fix: "f1" },
+      { key: "b", message: "m2", fix: "f2" },
+    ]);
+    assert.equal(
+      two.message,
+      'Stack "production" has 2 config problems (Pulumi.production.yaml); nothing was created:\n  - veza-secrets:a: m1\n    fix: f1\n  - veza-secrets:b: m2\n    fix: f2',
+    );
   });
 });

@@ -1,0 +1,87 @@
+/**
+ * How a config problem is worded and fixed (stacks/problems.ts), from zod's own issues: each
+ * kind of issue as a sentence naming what was given, the keys a section allows (the chosen
+ * variant of a discriminated union), obvious repairs, the providers list fix and the
+ * environment a stack's name says.
+ */
+import * as assert from "node:assert/strict";
+import { z } from "zod";
+import { environmentOfStack, exampleFor, knownKeys, providersFix, repairedValue, zodMessage } from "./problems";
+
+/** The first issue zod reports for `value` against `schema`, with the value as the raw config. */
+function issueOf(schema: z.ZodType, value: unknown): [z.core.$ZodIssue, unknown] {
+  const result = schema.safeParse(value);
+  assert.ok(!result.success, `expected ${JSON.stringify(value)} to be refused`);
+  return [result.error.issues[0], value];
+}
+const message = (schema: z.ZodType, value: unknown) => zodMessage(...issueOf(schema, value));
+const at = (key: string, schema: z.ZodType) => z.strictObject({ [key]: schema });
+
+describe("stack config problems: wording and fixes", () => {
+  it("words each kind of zod issue with what was given", () => {
+    assert.equal(message(at("k", z.string()), {}), "is required");
+    assert.equal(message(at("k", z.string()), { k: 5 }), "must be a string; got number 5");
+    assert.equal(message(at("k", z.array(z.string())), { k: "x" }), 'must be an array; got "x"');
+    assert.equal(message(at("k", z.string()), { k: ["a"] }), "must be a string; got a list");
+    assert.equal(message(at("k", z.string()), { k: null }), "must be a string; got null");
+    assert.equal(message(at("k", z.string()), { k: { a: 1 } }), "must be a string; got an object");
+    assert.equal(message(at("k", z.string()), { k: true }), "must be a string; got boolean true");
+    assert.equal(message(at("k", z.enum(["dev", "ha"])), { k: "raft" }), 'must be one of "dev", "ha"; got "raft"');
+    assert.equal(message(at("k", z.array(z.string()).min(1)), { k: [] }), "must list at least 1");
+    assert.equal(message(at("k", z.string().min(3)), { k: "ab" }), 'must be at least 3 characters; got "ab"');
+    assert.equal(message(at("k", z.number().min(1)), { k: 0 }), "must be at least 1; got number 0");
+    assert.equal(message(at("k", z.string().max(2)), { k: "abc" }), 'must be at most 2 characters; got "abc"');
+    assert.equal(message(at("k", z.number().max(9)), { k: 10 }), "must be at most 9; got number 10");
+    assert.equal(message(z.strictObject({}), { a: 1 }), 'unknown key "a" (check the spelling against Pulumi.yaml)');
+    assert.equal(message(z.strictObject({}), { a: 1, b: 2 }), 'unknown keys "a", "b" (check the spelling against Pulumi.yaml)');
+    assert.equal(message(at("k", z.union([z.number(), z.boolean()])), { k: "x" }), 'is not a valid value; got "x"');
+    assert.equal(message(at("k", z.string().regex(/^a$/, { message: "must be a" })), { k: "b" }), 'must be a; got "b"');
+  });
+
+  it("lists the keys a section allows, for a discriminated union the chosen variant's", () => {
+    assert.deepEqual(knownKeys(["vault", "seal"], { type: "awskms" }), ["type", "region", "kmsKeyId", "roleArn"]);
+    const all = knownKeys(["vault", "seal"], { type: "nope" });
+    for (const k of ["type", "kmsKeyId", "keyRing", "tenantId"]) assert.ok(all.includes(k), k);
+    assert.equal(all.filter((k) => k === "type").length, 1);
+    assert.deepEqual(knownKeys(["vault", "seal"], undefined), all);
+    assert.ok(knownKeys(["vault"], {}).includes("seal"));
+    assert.deepEqual(knownKeys(["environment"], "x"), []);
+    assert.deepEqual(knownKeys(["nope", "deeper"], {}), []);
+  });
+
+  it("repairs a value only when the repair is one the schema accepts", () => {
+    assert.equal(repairedValue(["aws", "accountId"], 123456789012), "123456789012");
+    assert.equal(repairedValue(["aws", "region"], " eu-west-1 "), "eu-west-1");
+    assert.equal(repairedValue(["aws", "oidcIssuer"], "oidc.eks.eu-west-1.amazonaws.com/id/X//"), "oidc.eks.eu-west-1.amazonaws.com/id/X");
+    assert.equal(repairedValue(["aws", "oidcIssuer"], "https://oidc.eks.eu-west-1.amazonaws.com/id/X/"), "oidc.eks.eu-west-1.amazonaws.com/id/X");
+    assert.equal(repairedValue(["aws", "oidcIssuer"], "http://oidc.eks.eu-west-1.amazonaws.com/id/X"), "oidc.eks.eu-west-1.amazonaws.com/id/X");
+    assert.equal(repairedValue(["eso", "serviceMonitor"], "true"), undefined);
+    assert.equal(repairedValue(["aws", "accountId"], "12345"), undefined);
+    assert.equal(repairedValue(["aws", "accountId"], { a: 1 }), undefined);
+    assert.equal(repairedValue(["nope"], "x"), undefined);
+    assert.equal(repairedValue(["aws", "accountId"], false), undefined);
+  });
+
+  it("fixes a providers list: typos to the nearest unlisted backend, duplicates and misplaced kubernetes dropped", () => {
+    const set = (i: number, p: string) => `pulumi config set --path 'providers[${i}]' ${p} --stack s`;
+    assert.equal(providersFix("s", ["valut", "aws", "aws"], "staging"), ["pulumi config rm providers --stack s", set(0, "vault"), set(1, "aws")].join(" && "));
+    assert.equal(providersFix("s", ["kubernetes", "vault"], "development"), ["pulumi config rm providers --stack s", set(0, "vault")].join(" && "));
+    assert.equal(providersFix("s", ["kubernetes"], "development"), ["pulumi config rm providers --stack s", set(0, "kubernetes")].join(" && "));
+    assert.equal(providersFix("s", ["kubernetes"], "production"), ["pulumi config rm providers --stack s", set(0, "vault")].join(" && "));
+    assert.equal(providersFix("s", ["kubernetes"], undefined), ["pulumi config rm providers --stack s", set(0, "vault")].join(" && "));
+    assert.equal(providersFix("s", [7, "hashicorp-vault-enterprise"], "staging"), ["pulumi config rm providers --stack s", set(0, "vault")].join(" && "));
+    assert.equal(providersFix("s", undefined, "staging"), set(0, "vault"));
+    assert.equal(providersFix("s", "vault", "staging"), ["pulumi config rm providers --stack s", set(0, "vault")].join(" && "));
+  });
+
+  it("reads the environment from a stack's name and finds examples through their ancestors", () => {
+    assert.equal(environmentOfStack("development"), "development");
+    assert.equal(environmentOfStack("development-pr-42"), "development");
+    assert.equal(environmentOfStack("production-eu"), "production");
+    assert.equal(environmentOfStack("developmentx"), undefined);
+    assert.equal(environmentOfStack("pr-42-development-"), undefined);
+    assert.equal(exampleFor(["vault", "seal", "region"]), "eu-west-1");
+    assert.equal(exampleFor(["vault", "seal", "nope"]), undefined);
+    assert.equal(exampleFor(["nope"]), undefined);
+  });
+});
