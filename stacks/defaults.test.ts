@@ -62,6 +62,7 @@ describe("stack config: defaults", () => {
     assert.ok(table.includes("| `eso.replicas` | `1` | `1` | `2` |"));
     assert.ok(table.includes("| `database.sslMode` | `disable` | `verify-full` | `verify-full` |"));
   });
+
   it("every row of the generated table is what a stack that sets none of those keys gets", () => {
     // GCP and Azure listed, their settings without the defaulted keys, so those rows are exercised too.
     const fragments = exampleFragments();
