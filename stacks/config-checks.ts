@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type SecretSpec, generatedSecrets } from "../components/catalog";
 import type { CheckContext, StackConfig, VaultSettings } from "./config-model";
 import { STACK_DEFAULTS, keyVaultNameDefault, networkPoliciesDefault } from "./defaults";
-import { joinCommands, nearest, rmCommand, setCommands } from "./fixes";
+import { joinCommands, nearest, rmCommand, setCommands, setSecretCommand } from "./fixes";
 import { fixCommand, providersFix } from "./problems";
 import { ESO_PROVIDERS, PROJECT, durationSeconds } from "./schema";
 
@@ -16,20 +16,18 @@ import { ESO_PROVIDERS, PROJECT, durationSeconds } from "./schema";
 export function providerChecks(c: CheckContext): StackConfig["esoProviders"] {
   const { stack, env, cfg, providers, add } = c;
   providers.forEach((p, i) => {
-    if (providers.indexOf(p) !== i) add(["providers", i], `lists "${p}" twice`, false, providersFix(stack, providers, env));
+    if (providers.indexOf(p) !== i) add(["providers", i], `lists "${p}" twice`, providersFix(stack, providers, env));
   });
   if (providers.includes("kubernetes") && env !== "development") {
     add(
       ["providers"],
       `"kubernetes" (plain Secrets written by the program, the spec's option 1) is for development only; got it in ${env}`,
-      false,
       providersFix(stack, providers, env),
     );
   } else if (providers.includes("kubernetes") && providers.length > 1) {
     add(
       ["providers"],
       `"kubernetes" (plain Secrets written by the program) cannot be combined with ${providers.filter((p) => p !== "kubernetes").join(", ")}: both would own the same Secrets`,
-      false,
       providersFix(stack, providers, env),
     );
   }
@@ -47,17 +45,17 @@ export function generatedKeySettings(c: CheckContext, catalog: readonly SecretSp
   const { stack, cfg, add } = c;
   const generatedKeys: StackConfig["generatedKeys"] = {};
   const generated = generatedSecrets(catalog);
-  for (const [key, override] of Object.entries(cfg.generatedKeys ?? {})) {
+  const overrides = cfg.generatedKeys ?? {};
+  for (const [key, override] of Object.entries(overrides)) {
     if (!generated.some((g) => g.key === key)) {
       const near = nearest(
         key,
-        generated.map((g) => g.key).filter((k) => !cfg.generatedKeys?.[k]),
+        generated.map((g) => g.key).filter((k) => !overrides[k]),
       );
       const move = near ? setCommands(stack, ["generatedKeys", near], override) : [];
       add(
         ["generatedKeys", key],
         `is not a generated key; generated keys are ${generated.map((g) => g.key).join(", ")}${near ? `; did you mean "${near}"?` : ""}`,
-        false,
         joinCommands([...move, rmCommand(stack, ["generatedKeys", key])]),
       );
     }
@@ -85,7 +83,7 @@ export function generatedKeySettings(c: CheckContext, catalog: readonly SecretSp
  * (the database URL is not supplied when the stack has the database engine).
  */
 export function suppliedSecrets(c: CheckContext, catalog: readonly SecretSpec[], database: StackConfig["database"]): StackConfig["supplied"] {
-  const { secrets, problems, add, missing } = c;
+  const { stack, secrets, problems, add, missing } = c;
   const supplied: Record<string, pulumi.Output<string>> = {};
   for (const spec of catalog) {
     if (spec.source.kind === "generated") continue;
@@ -97,7 +95,7 @@ export function suppliedSecrets(c: CheckContext, catalog: readonly SecretSpec[],
       continue;
     }
     if (spec.source.pattern && !spec.source.pattern.test(value)) {
-      add([configKey], `must be ${spec.source.patternHint ?? `like ${spec.source.pattern}`} (value not shown)`, true);
+      add([configKey], `must be ${spec.source.patternHint ?? `like ${spec.source.pattern}`} (value not shown)`, setSecretCommand(stack, configKey));
       continue;
     }
     supplied[configKey] = pulumi.secret(value);
@@ -133,6 +131,9 @@ export function esoSettings(c: CheckContext, esoProviders: StackConfig["esoProvi
   return eso;
 }
 
+/** A Vault address reached through `kubectl port-forward` (not network traffic). */
+const PORT_FORWARD = /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/;
+
 /** NetworkPolicies (on by default outside development) and who may reach Vault's API. */
 export function networkSettings(c: CheckContext, vault: VaultSettings | undefined): StackConfig["network"] {
   const { stack, env, cfg, add } = c;
@@ -144,12 +145,10 @@ export function networkSettings(c: CheckContext, vault: VaultSettings | undefine
   };
   // With Vault's ingress closed, the program's own Vault provider must be let in, unless it
   // comes through kubectl port-forward (not network traffic).
-  const viaPortForward = vault ? /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(vault.address) : true;
-  if (vault?.bootstrapped && !viaPortForward && network.deployerCidrs.length + network.deployerNamespaces.length === 0) {
+  if (vault?.bootstrapped && !PORT_FORWARD.test(vault.address) && network.deployerCidrs.length + network.deployerNamespaces.length === 0) {
     add(
       ["network", "deployerCidrs"],
       `is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and ${vault.address} is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)`,
-      false,
       // An element path: a list value given to --path would be stored as a string.
       fixCommand(stack, ["network", "deployerCidrs", 0]),
     );

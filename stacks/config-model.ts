@@ -150,7 +150,8 @@ export interface CheckContext {
   secrets: Record<string, string>;
   problems: ConfigProblem[];
   warnings: string[];
-  add(path: PropertyKey[], message: string, secret?: boolean, fix?: string): void;
+  /** Report a problem; without `fix`, the fix sets `path` to its example (`fixCommand`). */
+  add(path: PropertyKey[], message: string, fix?: string): void;
   /** Report a secret that is not set (skipped when the caller needs no secret values). */
   missing(path: PropertyKey[], message: string, fix?: string): void;
 }

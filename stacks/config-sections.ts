@@ -47,7 +47,6 @@ export function vaultSettings(c: CheckContext): VaultSettings {
     add(
       ["vault", "login", "method"],
       'must be "token" in dev mode (the dev server\'s root token); jwt is for ha',
-      false,
       rmCommand(stack, ["vault", "login", "method"]),
     );
   if (bootstrapped && method === "jwt" && issuer === "github" && !login.githubRepository) {
@@ -66,11 +65,11 @@ export function vaultSettings(c: CheckContext): VaultSettings {
     add(
       ["vaultToken"],
       "is set but vault.login.method is jwt: a stored long-lived token is exactly what jwt login replaces; revoke it in Vault (vault token revoke) and remove it",
-      false,
       rmCommand(stack, ["vaultToken"]),
     );
   }
-  if (mode === "dev" || (bootstrapped && method === "token")) {
+  // Dev mode is always bootstrapped with token login (its root token).
+  if (bootstrapped && method === "token") {
     if (secrets[tokenKey] === undefined) {
       if (!problems.some((p) => p.key === tokenKey)) {
         if (mode === "dev") missing([tokenKey], "is required: the dev server's root token", DEV_ROOT_TOKEN_FIX(stack));
@@ -82,7 +81,7 @@ export function vaultSettings(c: CheckContext): VaultSettings {
       }
     } else if (mode === "dev" && devRootTokenError(secrets[tokenKey])) {
       // Checked here, before anything is registered; the value is never echoed.
-      add([tokenKey], `${DEV_ROOT_TOKEN_RULE}; the value set does not`, true, DEV_ROOT_TOKEN_FIX(stack));
+      add([tokenKey], `${DEV_ROOT_TOKEN_RULE}; the value set does not`, DEV_ROOT_TOKEN_FIX(stack));
     } else {
       token = pulumi.secret(secrets[tokenKey]);
     }
@@ -92,9 +91,9 @@ export function vaultSettings(c: CheckContext): VaultSettings {
     caCertFile = path.resolve(v.caCertFile);
     const problem = caCertProblem(caCertFile);
     if (problem) add(["vault", "caCertFile"], `${JSON.stringify(v.caCertFile)} ${problem}`);
-  } else if (mode === "ha" && bootstrapped && (v.address ?? "").startsWith("https://")) {
+  } else if (mode === "ha" && bootstrapped && v.address?.startsWith("https://")) {
     warnings.push(
-      `${PROJECT}:vault.caCertFile is not set: the Vault provider verifies ${v.address ?? "Vault"} against the system's CA roots only; with a private CA (README, "Bootstrapping Vault") every Vault resource fails with "x509: certificate signed by unknown authority"`,
+      `${PROJECT}:vault.caCertFile is not set: the Vault provider verifies ${v.address} against the system's CA roots only; with a private CA (README, "Bootstrapping Vault") every Vault resource fails with "x509: certificate signed by unknown authority"`,
     );
   }
   return {
@@ -122,18 +121,19 @@ export function vaultSettings(c: CheckContext): VaultSettings {
 }
 
 /**
- * The database settings when the stack sets `database` and uses Vault (rotated credentials
- * need Vault's database engine); `undefined` otherwise, with a warning if `database` is ignored.
+ * The database settings when the stack sets `database` and uses Vault (`vault`, the stack's
+ * Vault settings: rotated credentials need Vault's database engine); `undefined` otherwise,
+ * with a warning if `database` is ignored.
  */
 export function databaseSettings(c: CheckContext, vault: VaultSettings | undefined): DatabaseSettings | undefined {
   const { stack, cfg, d, secrets, problems, warnings, add, missing } = c;
-  if (cfg.database && !c.providers.includes("vault")) {
+  if (cfg.database && !vault) {
     // Rotated credentials need Vault's database engine; without it database-url is supplied.
     warnings.push(
       `${PROJECT}:database is ignored: rotated database credentials need vault in providers; database-url comes from the databaseUrl secret instead`,
     );
   }
-  if (!cfg.database || !c.providers.includes("vault")) return undefined;
+  if (!cfg.database || !vault) return undefined;
   {
     const db = cfg.database;
     const rotationSchedule = db.rotationSchedule ?? STACK_DEFAULTS.database.rotationSchedule;
@@ -147,12 +147,11 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
       add(
         ["database", "rotationPeriod"],
         `was replaced by database.rotationSchedule (cron, UTC; default "${STACK_DEFAULTS.database.rotationSchedule}"): the migration login now rotates at a time you choose`,
-        false,
         joinCommands([unset("rotationPeriod"), fixCommand(stack, ["database", "rotationSchedule"])]),
       );
     }
     if (db.maxTtl !== undefined) {
-      add(["database", "maxTtl"], `was removed: service logins are never renewed, so each lease ends at database.defaultTtl`, false, unset("maxTtl"));
+      add(["database", "maxTtl"], `was removed: service logins are never renewed, so each lease ends at database.defaultTtl`, unset("maxTtl"));
     }
     const sslMode = db.sslMode ?? d.sslMode;
     for (const k of ["caCert", "sslRootCert"] as const) {
@@ -160,7 +159,6 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
         add(
           ["database", "sslMode"],
           `is "${sslMode}", which verifies no certificate, but database.${k} is set: use verify-full (or verify-ca)`,
-          false,
           setCommands(stack, ["database", "sslMode"], "verify-full")[0],
         );
       }
@@ -171,7 +169,6 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
       add(
         ["database", "refreshInterval"],
         `(${refreshInterval}) must be at most half of database.defaultTtl (${defaultTtl}): the previous login must stay valid while the pods restart`,
-        false,
         setCommands(stack, ["database", "refreshInterval"], secondsAsDuration(Math.floor(ttl / 2)))[0],
       );
     } else if (durationSeconds(refreshInterval) < 60) {
@@ -181,13 +178,12 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
       add(
         ["rotation", "installReloader"],
         "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires",
-        false,
         setCommands(stack, ["rotation", "installReloader"], true)[0],
       );
     }
     // Needed only by the run that configures Vault (README, "Bootstrapping Vault": the first
     // install of an HA Vault comes before the database bootstrap that makes this password).
-    if (vault?.bootstrapped && secrets.databaseAdminPassword === undefined && !problems.some((p) => p.key === "databaseAdminPassword")) {
+    if (vault.bootstrapped && secrets.databaseAdminPassword === undefined && !problems.some((p) => p.key === "databaseAdminPassword")) {
       missing(
         ["databaseAdminPassword"],
         "is required once vault.bootstrapped is true: the password of database.adminUsername, which Vault rotates after first use",

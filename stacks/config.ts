@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CATALOG, type SecretSpec, validateCatalog } from "../components/catalog";
 import { STACK_DEFAULTS, defaultsFor, workloadNamespace } from "./defaults";
-import { formatPath, setCommands } from "./fixes";
+import { formatPath, setCommands, setSecretCommand } from "./fixes";
 import { ENVIRONMENTS, PROJECT, configSchema } from "./schema";
 import { type CheckContext, ConfigError, type ConfigProblem, type ConfigSource, type StackConfig } from "./config-model";
 import { databaseSettings, vaultSettings } from "./config-sections";
@@ -74,12 +74,12 @@ export interface LoadOptions {
 export function loadStackConfig(source: ConfigSource, stack: string, catalog: readonly SecretSpec[] = CATALOG, options: LoadOptions = {}): StackConfig {
   validateCatalog(catalog);
   const problems: ConfigProblem[] = [];
-  const add = (path: PropertyKey[], message: string, secret = false, fix?: string): void => {
-    problems.push({ key: formatPath(path), message, fix: fix ?? fixCommand(stack, path, secret, valueAt(raw, path)) });
+  const add = (path: PropertyKey[], message: string, fix?: string): void => {
+    problems.push({ key: formatPath(path), message, fix: fix ?? fixCommand(stack, path, valueAt(raw, path)) });
   };
 
   const missing = (path: PropertyKey[], message: string, fix?: string): void => {
-    if (options.requireSecrets !== false) add(path, message, true, fix);
+    if (options.requireSecrets !== false) add(path, message, fix ?? setSecretCommand(stack, String(path[0])));
   };
   const warnings: string[] = [];
   const { raw, secrets, plainSecrets } = readValues(source, catalog);
@@ -87,7 +87,7 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     add(
       [key],
       "holds a secret but is stored in plain text in the stack file (value not shown). If that file was ever committed, the value is in Git history: rotate it at its source, then remove the plain entry and set the new value as a secret",
-      true,
+      setSecretCommand(stack, key),
     );
   }
 
@@ -116,7 +116,6 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     add(
       ["environment"],
       `is "${env}" but the stack is "${stack}"; a stack's name must be its environment or start with "<environment>-"`,
-      false,
       matching ? setCommands(stack, ["environment"], matching)[0] : `pulumi stack rename ${env} --stack ${stack}`,
     );
   }

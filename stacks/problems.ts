@@ -4,7 +4,7 @@
  * turned into sentences that name what was given.
  */
 import { z } from "zod";
-import { type ConfigPath, formatPath, joinCommands, nearest, replaceCommands, rmCommand, setCommands, setSecretCommand } from "./fixes";
+import { type ConfigPath, formatPath, joinCommands, nearest, replaceCommands, rmCommand, setCommands } from "./fixes";
 import { type Environment, ENVIRONMENTS, EXAMPLES, PROVIDERS, type ProviderName, configSchema } from "./schema";
 
 /** A command that makes a valid dev root token every time (a letter first, then 48 hex digits). */
@@ -35,9 +35,8 @@ export function environmentOfStack(stack: string): Environment | undefined {
   return ENVIRONMENTS.find((e) => stack === e || stack.startsWith(`${e}-`));
 }
 
-/** The command that sets `path` to its example (a secret: prompted for), replacing `current`. */
-export function fixCommand(stack: string, path: readonly PropertyKey[], secret = false, current?: unknown): string {
-  if (secret) return setSecretCommand(stack, String(path[0]));
+/** The command that sets `path` to its example, replacing `current`. */
+export function fixCommand(stack: string, path: readonly PropertyKey[], current?: unknown): string {
   const example = exampleFor(path, environmentOfStack(stack));
   if (example === undefined) throw new Error(`no example for config path ${formatPath(path)}: add one to EXAMPLES in stacks/schema.ts`);
   return joinCommands(replaceCommands(stack, path as ConfigPath, example, current));
@@ -165,7 +164,7 @@ export function schemaProblems(
   issues: readonly z.core.$ZodIssue[],
   raw: Record<string, unknown>,
   stack: string,
-  add: (path: PropertyKey[], message: string, secret?: boolean, fix?: string) => void,
+  add: (path: PropertyKey[], message: string, fix?: string) => void,
 ): void {
   const stackEnv = environmentOfStack(stack);
   for (const issue of issues) {
@@ -180,25 +179,24 @@ export function schemaProblems(
         );
         const message = zodMessage({ ...issue, keys: [k] }, raw) + (near ? `; did you mean "${near}"?` : "");
         const move = near ? setCommands(stack, [...issue.path, near] as ConfigPath, valueAt(raw, p)) : [];
-        add(p, message, false, joinCommands([...move, rmCommand(stack, p as ConfigPath)]));
+        add(p, message, joinCommands([...move, rmCommand(stack, p as ConfigPath)]));
       }
     } else if (issue.path[0] === "providers") {
-      add(issue.path, zodMessage(issue, raw), false, providersFix(stack, raw.providers, stackEnv));
+      add(issue.path, zodMessage(issue, raw), providersFix(stack, raw.providers, stackEnv));
     } else if (issue.path.length === 1 && issue.path[0] === "environment") {
       const env = stackEnv ?? nearest(typeof got === "string" ? got : "", ENVIRONMENTS) ?? "development";
-      add(issue.path, zodMessage(issue, raw), false, setCommands(stack, ["environment"], env)[0]);
+      add(issue.path, zodMessage(issue, raw), setCommands(stack, ["environment"], env)[0]);
     } else if ((issue.code === "invalid_value" || issue.code === "invalid_union") && typeof got === "string") {
       const options = issue.code === "invalid_value" ? issue.values.map(String) : ((issue as { options?: unknown[] }).options ?? []).map(String);
       const near = nearest(got, options);
       add(
         issue.path,
         zodMessage(issue, raw) + (near ? `; did you mean "${near}"?` : ""),
-        false,
         near ? setCommands(stack, issue.path as ConfigPath, near)[0] : undefined,
       );
     } else {
       const repaired = repairedValue(issue.path, got);
-      add(issue.path, zodMessage(issue, raw), false, repaired !== undefined ? setCommands(stack, issue.path as ConfigPath, repaired)[0] : undefined);
+      add(issue.path, zodMessage(issue, raw), repaired !== undefined ? setCommands(stack, issue.path as ConfigPath, repaired)[0] : undefined);
     }
   }
 }
