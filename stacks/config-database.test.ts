@@ -59,6 +59,22 @@ describe("stack config", () => {
       fix: "pulumi config set --path 'database.defaultTtl' 4h --stack staging",
     },
     {
+      name: "a database refresh under a minute (the fix is half the lease TTL, the default)",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "10m", refreshInterval: "30s" } },
+      key: "database.refreshInterval",
+      message: 'must be at least 1m (each refresh makes a database login); got "30s"',
+      fix: "pulumi config set --path 'database.refreshInterval' 5m --stack staging",
+    },
+    {
+      name: "a lease TTL of a second (refused, not a crash while deriving the refresh)",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", defaultTtl: "1s" } },
+      key: "database.defaultTtl",
+      message: 'must be at least 10m (each login must outlive a pod rollout); got "1s"',
+      fix: "pulumi config set --path 'database.defaultTtl' 4h --stack staging",
+    },
+    {
       name: "the removed database.rotationPeriod",
       stack: "staging",
       overrides: { [`${P}:database`]: { host: "db", rotationPeriod: "24h" } },

@@ -140,8 +140,10 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
     const defaultTtl = db.defaultTtl ?? d.databaseLeaseTtl;
     const ttl = durationSeconds(defaultTtl);
     // Half the TTL by default: the previous login stays valid for the other half, while
-    // Reloader rolls the pods onto the new one (docs/database.md).
-    const refreshInterval = db.refreshInterval ?? secondsAsDuration(Math.floor(ttl / 2));
+    // Reloader rolls the pods onto the new one (docs/database.md). At least 1s, so a TTL
+    // under 2s is refused below rather than failing here.
+    const halfTtl = secondsAsDuration(Math.max(1, Math.floor(ttl / 2)));
+    const refreshInterval = db.refreshInterval ?? halfTtl;
     const unset = (key: string): string => rmCommand(stack, ["database", key]);
     if (db.rotationPeriod !== undefined) {
       add(
@@ -169,10 +171,14 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
       add(
         ["database", "refreshInterval"],
         `(${refreshInterval}) must be at most half of database.defaultTtl (${defaultTtl}): the previous login must stay valid while the pods restart`,
-        setCommands(stack, ["database", "refreshInterval"], secondsAsDuration(Math.floor(ttl / 2)))[0],
+        setCommands(stack, ["database", "refreshInterval"], halfTtl)[0],
       );
     } else if (durationSeconds(refreshInterval) < 60) {
-      add(["database", "refreshInterval"], `must be at least 1m (each refresh makes a database login); got "${refreshInterval}"`);
+      add(
+        ["database", "refreshInterval"],
+        `must be at least 1m (each refresh makes a database login); got "${refreshInterval}"`,
+        setCommands(stack, ["database", "refreshInterval"], halfTtl)[0],
+      );
     }
     if (!(cfg.rotation?.installReloader ?? d.installReloader)) {
       add(

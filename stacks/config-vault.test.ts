@@ -96,6 +96,14 @@ describe("stack config", () => {
       fix: "pulumi config set --secret vaultToken --stack staging",
     },
     {
+      name: "text where the login's settings belong (no example for a whole object: the fix removes it)",
+      stack: "development",
+      overrides: { [`${P}:vault`]: { login: "token" } },
+      key: "vault.login",
+      message: 'must be an object; got "token"',
+      fix: "pulumi config rm --path 'vault.login' --stack development",
+    },
+    {
       name: "jwt login for dev mode's Vault",
       stack: "development",
       overrides: { [`${P}:vault`]: { login: { method: "jwt" } } },

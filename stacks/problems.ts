@@ -156,6 +156,18 @@ function article(type: string): string {
 }
 
 /**
+ * The fix for a value the schema refuses: set the repaired value if there is one; else, where
+ * the key has no example (an object, such as `vault` set to text that is not JSON), remove
+ * the value, so the next run names what is missing inside it; else `undefined` (the caller
+ * sets the example).
+ */
+function repairCommand(stack: string, path: ConfigPath, got: unknown, env: Environment | undefined): string | undefined {
+  const repaired = repairedValue(path, got);
+  if (repaired !== undefined) return setCommands(stack, path, repaired)[0];
+  return exampleFor(path, env) === undefined ? rmCommand(stack, path) : undefined;
+}
+
+/**
  * Every schema issue as a problem with its fix: unknown keys with the nearest known one,
  * providers and environment with a working list or name, enum typos with the nearest value,
  * anything else with a repaired value where one can be derived.
@@ -195,8 +207,7 @@ export function schemaProblems(
         near ? setCommands(stack, issue.path as ConfigPath, near)[0] : undefined,
       );
     } else {
-      const repaired = repairedValue(issue.path, got);
-      add(issue.path, zodMessage(issue, raw), repaired !== undefined ? setCommands(stack, issue.path as ConfigPath, repaired)[0] : undefined);
+      add(issue.path, zodMessage(issue, raw), repairCommand(stack, issue.path as ConfigPath, got, stackEnv));
     }
   }
 }
