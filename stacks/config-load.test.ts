@@ -121,6 +121,8 @@ describe("stack config", () => {
     assert.deepEqual([7200, 5400, 45, 7205, 1800].map(secondsAsDuration), ["2h", "1h30m", "45s", "2h5s", "30m"]);
     assert.deepEqual(["24h", "90m", "1h30m", "45s", "2h0m5s"].map(durationSeconds), [86400, 5400, 5400, 45, 7205]);
     assert.throws(() => durationSeconds("1d"), /not a duration: 1d/);
+    assert.equal(secondsAsDuration(1), "1s");
+    for (const bad of [0, -60, 1.5]) assert.throws(() => secondsAsDuration(bad), new RegExp(`not a positive whole number of seconds: ${bad}$`));
   });
   it("a ConfigError names the stack, counts its problems and lists each with its fix", () => {
     const one = new ConfigError("staging", [

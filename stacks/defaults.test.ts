@@ -7,7 +7,16 @@ import * as assert from "node:assert/strict";
 import { CATALOG } from "../components/catalog";
 import { engineConfig, exampleFragments, fakeSecrets } from "../harness";
 import { loadStackConfig } from "./config";
-import { STACK_DEFAULTS, defaultsFor, defaultsTable, loginRoleDefault, networkPoliciesDefault, vaultReplicasDefault, workloadNamespace } from "./defaults";
+import {
+  STACK_DEFAULTS,
+  defaultsFor,
+  defaultsTable,
+  keyVaultNameDefault,
+  loginRoleDefault,
+  networkPoliciesDefault,
+  vaultReplicasDefault,
+  workloadNamespace,
+} from "./defaults";
 import { ENVIRONMENTS, type Environment, durationSeconds } from "./schema";
 
 const P = "veza-secrets";
@@ -55,6 +64,17 @@ describe("stack config: defaults", () => {
       assert.equal(c.recoveryWindowDays, d.recoveryWindowDays);
     });
   }
+
+  it("the defaults that are functions of the environment, written out", () => {
+    assert.deepEqual(
+      ENVIRONMENTS.map((env) => [loginRoleDefault(env), networkPoliciesDefault(env), keyVaultNameDefault(env)]),
+      [
+        ["pulumi-development", false, "veza-development-kv"],
+        ["pulumi-staging", true, "veza-staging-kv"],
+        ["pulumi-production", true, "veza-production-kv"],
+      ],
+    );
+  });
 
   it("the generated table has a row per default and a column per environment", () => {
     const table = defaultsTable(ENVIRONMENTS).split("\n");

@@ -5,9 +5,13 @@
  * test/language-host.test.ts.
  */
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
-import { SKIPPED_STACK, isSdkPromiseStack, nodeSourceMap, skipSdkPromiseStacks } from "./stack-traces";
+import { ROOT } from "../harness";
+import { SKIPPED_STACK, isSdkPromiseStack, mapCompiledFrames, nodeSourceMap, skipSdkPromiseStacks } from "./stack-traces";
 
 /** The SDK's recorder: `@internal`, so its declaration is not published. */
 const { debuggablePromise } = debuggable as unknown as { debuggablePromise: <T>(p: Promise<T>, ctx: string) => Promise<T> };
@@ -89,5 +93,75 @@ describe("stacks/stack-traces: Node's source maps for source-map-support", () =>
 
   it("gives nothing for a file Node has no map of", () => {
     assert.equal(nodeSourceMap(path.join(__dirname, "no-such-file.ts")), null);
+  });
+
+  it("leaves a source that is not a file: URL as it is", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-map-"));
+    try {
+      const file = path.join(dir, "bundled.js");
+      const map = { version: 3, sources: ["webpack:///src/bundled.ts"], names: [], mappings: "AAAA" };
+      fs.writeFileSync(file, `module.exports = 1;\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString("base64")}\n`);
+      require(file);
+      const found = nodeSourceMap(file);
+      assert.ok(found, "Node keeps the map of a loaded file");
+      assert.deepEqual((JSON.parse(found.map) as { sources: string[] }).sources, ["webpack:///src/bundled.ts"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("stacks/stack-traces: mapCompiledFrames", () => {
+  /**
+   * A program compiled by tsx that installs the SDK's source-map-support as `cmd/run` does,
+   * maps the frames (or not) and prints the frame of an error thrown at line 14.
+   */
+  const FIXTURE = (root: string) => `import { createRequire } from "node:module";
+import { mapCompiledFrames } from ${JSON.stringify(path.join(root, "stacks", "stack-traces"))};
+
+/** Type-only lines, which the compiler drops: compiled and source lines differ. */
+interface Dropped {
+  a: number;
+  b: string;
+  c: boolean;
+}
+const sdkRequire = createRequire(createRequire(${JSON.stringify(path.join(root, "package.json"))}).resolve("@pulumi/pulumi"));
+(sdkRequire("source-map-support") as { install(options?: object): void }).install({ environment: "node" });
+if (process.argv[2] === "map") mapCompiledFrames();
+function thrower(d?: Dropped): never {
+  throw new Error(String(d));
+}
+try {
+  thrower();
+} catch (e) {
+  console.log((e as Error).stack?.split("\\n")[1]);
+}
+`;
+
+  it("with the SDK's source-map-support in charge, a frame names the TypeScript line, which it does not without", function () {
+    this.timeout(60_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-frames-"));
+    try {
+      const file = path.join(dir, "frames.ts");
+      fs.writeFileSync(file, FIXTURE(ROOT));
+      const frame = (...args: string[]): string => execFileSync(process.execPath, ["--import", "tsx", file, ...args], { cwd: ROOT, encoding: "utf8" }).trim();
+      assert.match(frame("map"), new RegExp(`^at thrower \\(${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:14:\\d+\\)$`));
+      assert.doesNotMatch(frame(), /frames\.ts:14:/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("does nothing when no formatter is installed (Node's own then reads its maps)", () => {
+    // Typed as always set, though Node leaves it unset until a formatter is installed.
+    const error = Error as { prepareStackTrace?: unknown };
+    const before = error.prepareStackTrace;
+    error.prepareStackTrace = undefined;
+    try {
+      mapCompiledFrames();
+      assert.equal(error.prepareStackTrace, undefined);
+    } finally {
+      error.prepareStackTrace = before;
+    }
   });
 });

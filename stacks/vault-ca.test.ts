@@ -14,6 +14,7 @@ import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
 import { ROOT, STACKS, findResource, stackConfig, tryRunProgram, type RecordedResource } from "../harness";
 import { chartAppVersion } from "../test/schemas";
 import { runVaultSlice } from "../harness/vault-slice";
+import { caCertProblem } from "./ca-cert";
 import { ConfigError } from "./config-model";
 
 const P = "veza-secrets";
@@ -95,6 +96,21 @@ describe("stack config: vault.caCertFile", () => {
     assert.match(keyed.message, /also holds a private key/);
     assert.ok(!keyed.message.includes("PRIVATE KEY-----\n"), "the key must not be printed");
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a chain file (Vault's certificate, then its CA) is accepted; a block that does not parse is named with the parser's reason", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-ca-"));
+    try {
+      const chain = path.join(dir, "chain.pem");
+      const ca = fs.readFileSync(path.join(ROOT, "certs", "vault-ca.pem"), "utf8");
+      fs.writeFileSync(chain, fs.readFileSync(path.join(ROOT, "test", "fixtures", "certs", "server-not-ca.pem"), "utf8") + ca);
+      assert.equal(caCertProblem(chain), undefined);
+      const broken = path.join(dir, "broken.pem");
+      fs.writeFileSync(broken, `-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n${ca}`);
+      assert.match(caCertProblem(broken) ?? "", /^holds a certificate that does not parse \(.+\)$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("without it, a bootstrapped HA stack on https is warned that a private CA will fail", async () => {
