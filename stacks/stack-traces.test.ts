@@ -113,8 +113,10 @@ describe("stacks/stack-traces: Node's source maps for source-map-support", () =>
 
 describe("stacks/stack-traces: mapCompiledFrames", () => {
   /**
-   * A program compiled by tsx that installs the SDK's source-map-support as `cmd/run` does,
-   * maps the frames (or not) and prints the frame of an error thrown at line 14.
+   * A program compiled by tsx, run in a child: "map" and "plain" install the SDK's
+   * source-map-support as `cmd/run` does, map the frames ("map") or not, and print the frame
+   * of an error thrown at line 16; "unset" removes every formatter, maps, and prints the
+   * formatter's type.
    */
   const FIXTURE = (root: string) => `import { createRequire } from "node:module";
 import { mapCompiledFrames } from ${JSON.stringify(path.join(root, "stacks", "stack-traces"))};
@@ -126,42 +128,50 @@ interface Dropped {
   c: boolean;
 }
 const sdkRequire = createRequire(createRequire(${JSON.stringify(path.join(root, "package.json"))}).resolve("@pulumi/pulumi"));
-(sdkRequire("source-map-support") as { install(options?: object): void }).install({ environment: "node" });
-if (process.argv[2] === "map") mapCompiledFrames();
+const mode = process.argv[2];
+if (mode !== "unset") (sdkRequire("source-map-support") as { install(options?: object): void }).install({ environment: "node" });
+else Reflect.deleteProperty(Error, "prepareStackTrace");
+if (mode !== "plain") mapCompiledFrames();
 function thrower(d?: Dropped): never {
   throw new Error(String(d));
 }
-try {
-  thrower();
-} catch (e) {
-  console.log((e as Error).stack?.split("\\n")[1]);
+if (mode === "unset") console.log(typeof Error.prepareStackTrace);
+else {
+  try {
+    thrower();
+  } catch (e) {
+    console.log((e as Error).stack?.split("\\n")[1]);
+  }
 }
 `;
 
+  let dir: string;
+  let file: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-frames-"));
+    file = path.join(dir, "frames.ts");
+    fs.writeFileSync(file, FIXTURE(ROOT));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** What the child prints. Mutation testing switches a mutant on in this process only; the child gets it through the variable the instrumented code reads. */
+  const run = (mode: "map" | "plain" | "unset"): string => {
+    const mutant = (globalThis as { __stryker__?: { activeMutant?: string } }).__stryker__?.activeMutant;
+    const env = { ...process.env, ...(mutant === undefined ? {} : { __STRYKER_ACTIVE_MUTANT__: mutant }) };
+    return execFileSync(process.execPath, ["--import", "tsx", file, mode], { cwd: ROOT, encoding: "utf8", env }).trim();
+  };
+
   it("with the SDK's source-map-support in charge, a frame names the TypeScript line, which it does not without", function () {
     this.timeout(60_000);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-frames-"));
-    try {
-      const file = path.join(dir, "frames.ts");
-      fs.writeFileSync(file, FIXTURE(ROOT));
-      const frame = (...args: string[]): string => execFileSync(process.execPath, ["--import", "tsx", file, ...args], { cwd: ROOT, encoding: "utf8" }).trim();
-      assert.match(frame("map"), new RegExp(`^at thrower \\(${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:14:\\d+\\)$`));
-      assert.doesNotMatch(frame(), /frames\.ts:14:/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    // Here too (as index.ts does), so mutation testing's per-test coverage counts this test for the code the child runs.
+    mapCompiledFrames();
+    assert.match(run("map"), new RegExp(`^at thrower \\(${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:16:\\d+\\)$`));
+    assert.doesNotMatch(run("plain"), /frames\.ts:16:/);
   });
 
-  it("does nothing when no formatter is installed (Node's own then reads its maps)", () => {
-    // Typed as always set, though Node leaves it unset until a formatter is installed.
-    const error = Error as { prepareStackTrace?: unknown };
-    const before = error.prepareStackTrace;
-    error.prepareStackTrace = undefined;
-    try {
-      mapCompiledFrames();
-      assert.equal(error.prepareStackTrace, undefined);
-    } finally {
-      error.prepareStackTrace = before;
-    }
+  it("installs no formatter where there is none (Node's own then reads its maps)", function () {
+    this.timeout(60_000);
+    mapCompiledFrames();
+    assert.equal(run("unset"), "undefined");
   });
 });
