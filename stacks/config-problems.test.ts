@@ -6,7 +6,11 @@
  */
 import * as assert from "node:assert/strict";
 import { z } from "zod";
-import { environmentOfStack, exampleFor, knownKeys, providersFix, repairedValue, zodMessage } from "./problems";
+import { loadStackConfig } from "./config";
+import { problemsOf, source } from "./config-fixtures";
+import { environmentOfStack, exampleFor, fixCommand, knownKeys, providersFix, repairedValue, valueAt, zodMessage } from "./problems";
+
+const P = "veza-secrets";
 
 /** The first issue zod reports for `value` against `schema`, with the value as the raw config. */
 function issueOf(schema: z.ZodType, value: unknown): [z.core.$ZodIssue, unknown] {
@@ -47,6 +51,17 @@ describe("stack config problems: wording and fixes", () => {
     assert.ok(knownKeys(["vault"], {}).includes("seal"));
     assert.deepEqual(knownKeys(["environment"], "x"), []);
     assert.deepEqual(knownKeys(["nope", "deeper"], {}), []);
+    // Through a record (generatedKeys: key name → settings).
+    assert.deepEqual(knownKeys(["generatedKeys", "jwt-secret"], {}), ["length", "rotationDays"]);
+  });
+
+  it("reads a value at a path, and nothing inside a value that is not an object", () => {
+    assert.equal(valueAt({ a: { b: 5 } }, ["a", "b"]), 5);
+    assert.equal(valueAt({ a: ["x", "y"] }, ["a", 1]), "y");
+    assert.equal(valueAt({ a: "text" }, ["a", 0]), undefined);
+    assert.equal(valueAt({ a: 5 }, ["a", "b"]), undefined);
+    assert.equal(valueAt({ a: null }, ["a", "b"]), undefined);
+    assert.equal(valueAt(undefined, ["a"]), undefined);
   });
 
   it("repairs a value only when the repair is one the schema accepts", () => {
@@ -60,6 +75,16 @@ describe("stack config problems: wording and fixes", () => {
     assert.equal(repairedValue(["aws", "accountId"], { a: 1 }), undefined);
     assert.equal(repairedValue(["nope"], "x"), undefined);
     assert.equal(repairedValue(["aws", "accountId"], false), undefined);
+    // A boolean or number where text belongs; an object is never turned into text.
+    assert.equal(repairedValue(["vault", "tlsSecretName"], true), "true");
+    assert.equal(repairedValue(["database", "host"], { a: 1 }), undefined);
+    // Through a list; trailing slashes, one or more, with or without a scheme to drop.
+    assert.equal(repairedValue(["gcp", "replicationLocations", 0], " europe-west1 "), "europe-west1");
+    assert.equal(repairedValue(["vault", "address"], "https://vault.example:8200/"), "https://vault.example:8200");
+    assert.equal(repairedValue(["vault", "address"], "https://vault.example:8200//"), "https://vault.example:8200");
+    assert.equal(repairedValue(["aws", "oidcIssuer"], "https://oidc.eks.eu-west-1.amazonaws.com/id/X//"), "oidc.eks.eu-west-1.amazonaws.com/id/X");
+    // A value the schema already accepts has nothing to repair.
+    assert.equal(repairedValue(["aws", "region"], "eu-west-1"), undefined);
   });
 
   it("fixes a providers list: typos to the nearest unlisted backend, duplicates and misplaced kubernetes dropped", () => {
@@ -72,6 +97,8 @@ describe("stack config problems: wording and fixes", () => {
     assert.equal(providersFix("s", [7, "hashicorp-vault-enterprise"], "staging"), ["pulumi config rm providers --stack s", set(0, "vault")].join(" && "));
     assert.equal(providersFix("s", undefined, "staging"), set(0, "vault"));
     assert.equal(providersFix("s", "vault", "staging"), ["pulumi config rm providers --stack s", set(0, "vault")].join(" && "));
+    // A single name set without --path is kept, as a list of one.
+    assert.equal(providersFix("s", "aws", "staging"), ["pulumi config rm providers --stack s", set(0, "aws")].join(" && "));
   });
 
   it("reads the environment from a stack's name and finds examples through their ancestors", () => {
@@ -83,5 +110,63 @@ describe("stack config problems: wording and fixes", () => {
     assert.equal(exampleFor(["vault", "seal", "region"]), "eu-west-1");
     assert.equal(exampleFor(["vault", "seal", "nope"]), undefined);
     assert.equal(exampleFor(["nope"]), undefined);
+    // An example that names the environment: development's where none is given.
+    assert.equal(exampleFor(["vaultLoginRole"]), "pulumi-development-preview");
+    assert.equal(exampleFor(["vaultLoginRole"], "production"), "pulumi-production-preview");
+  });
+
+  it("a fix for a path without an example is a bug in EXAMPLES, named as such", () => {
+    assert.throws(() => fixCommand("staging", ["nope"]), /^Error: no example for config path nope: add one to EXAMPLES in stacks\/schema\.ts$/);
+  });
+});
+
+describe("stack config problems: the fixes for schema issues, through the loader", () => {
+  const problems = (stack: string, overrides: Record<string, unknown>, as = stack) => problemsOf(() => loadStackConfig(source(stack, overrides), as));
+  const vault = { mode: "ha", replicas: 3, address: "https://vault.example:8200", bootstrapped: false };
+
+  it("an unknown key is not pointed at a key the section already sets, and one near nothing is just removed", () => {
+    assert.deepEqual(problems("staging", { [`${P}:vault`]: { ...vault, replcias: 5 } }), [
+      {
+        key: "vault.replcias",
+        message: 'unknown key "replcias" (check the spelling against Pulumi.yaml)',
+        fix: "pulumi config rm --path 'vault.replcias' --stack staging",
+      },
+    ]);
+    assert.deepEqual(problems("staging", { [`${P}:vault`]: { ...vault, zzzzzz: 1 } }), [
+      {
+        key: "vault.zzzzzz",
+        message: 'unknown key "zzzzzz" (check the spelling against Pulumi.yaml)',
+        fix: "pulumi config rm --path 'vault.zzzzzz' --stack staging",
+      },
+    ]);
+  });
+
+  it("a bad environment on a stack whose name names none: the nearest environment, else development", () => {
+    assert.deepEqual(
+      problems("staging", { [`${P}:environment`]: "stagign" }, "alice").map((p) => [p.key, p.fix]),
+      [["environment", "pulumi config set environment staging --stack alice"]],
+    );
+    assert.deepEqual(
+      problems("staging", { [`${P}:environment`]: "qa" }, "alice").map((p) => [p.key, p.fix]),
+      [["environment", "pulumi config set environment development --stack alice"]],
+    );
+  });
+
+  it("a typo in a union's discriminator gets the nearest variant; an enum value near none, the example", () => {
+    const seal = { type: "awskm", region: "eu-west-1", kmsKeyId: "alias/veza-vault-unseal" };
+    assert.deepEqual(problems("staging", { [`${P}:vault`]: { ...vault, seal } }), [
+      {
+        key: "vault.seal.type",
+        message: 'is not a valid value; got "awskm"; did you mean "awskms"?',
+        fix: "pulumi config set --path 'vault.seal.type' awskms --stack staging",
+      },
+    ]);
+    assert.deepEqual(problems("staging", { [`${P}:database`]: { host: "db", sslMode: "zzzzzzzz" } }), [
+      {
+        key: "database.sslMode",
+        message: 'must be one of "disable", "require", "verify-ca", "verify-full"; got "zzzzzzzz"',
+        fix: "pulumi config set --path 'database.sslMode' verify-full --stack staging",
+      },
+    ]);
   });
 });

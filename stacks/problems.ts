@@ -23,7 +23,6 @@ export function exampleFor(path: readonly PropertyKey[], env: Environment = "dev
   for (let n = path.length; n > 0; n--) {
     const entry = EXAMPLES[examplePath(path.slice(0, n))];
     const example: unknown = typeof entry === "function" ? (entry as (e: Environment) => unknown)(env) : entry;
-    if (example === undefined) continue;
     const rest = valueAt(example, path.slice(n));
     if (rest !== undefined) return rest;
   }
@@ -49,8 +48,9 @@ export function fixCommand(stack: string, path: readonly PropertyKey[], current?
  */
 export function providersFix(stack: string, raw: unknown, env: Environment | undefined): string {
   const out: ProviderName[] = [];
-  for (const entry of Array.isArray(raw) ? (raw as unknown[]) : []) {
-    const name = typeof entry === "string" ? entry : "";
+  // A single name (set without --path) is a list of one.
+  const names = (Array.isArray(raw) ? (raw as unknown[]) : [raw]).filter((e): e is string => typeof e === "string");
+  for (const name of names) {
     const valid = (PROVIDERS as readonly string[]).includes(name)
       ? (name as ProviderName)
       : (nearest(
@@ -102,9 +102,10 @@ export function knownKeys(path: readonly PropertyKey[], value: unknown): string[
   const cur = schemaAt(path);
   if (cur instanceof z.ZodObject) return Object.keys(cur.shape);
   if (cur instanceof z.ZodDiscriminatedUnion) {
-    const type = (value as { type?: unknown } | undefined)?.type;
-    const options = (cur.options as z.ZodType[]).filter((o): o is z.ZodObject => o instanceof z.ZodObject);
-    const chosen = options.filter((o) => (o.shape as { type?: z.ZodLiteral }).type?.value === type);
+    const key = cur.def.discriminator;
+    const chosenValue = valueAt(value, [key]);
+    const options = cur.options as z.ZodObject[];
+    const chosen = options.filter((o) => (o.shape as Record<string, z.ZodLiteral>)[key].value === chosenValue);
     return [...new Set((chosen.length ? chosen : options).flatMap((o) => Object.keys(o.shape)))];
   }
   return [];
@@ -195,7 +196,7 @@ export function schemaProblems(
       }
     } else if (issue.path[0] === "providers") {
       add(issue.path, zodMessage(issue, raw), providersFix(stack, raw.providers, stackEnv));
-    } else if (issue.path.length === 1 && issue.path[0] === "environment") {
+    } else if (issue.path[0] === "environment") {
       const env = stackEnv ?? nearest(typeof got === "string" ? got : "", ENVIRONMENTS) ?? "development";
       add(issue.path, zodMessage(issue, raw), setCommands(stack, ["environment"], env)[0]);
     } else if ((issue.code === "invalid_value" || issue.code === "invalid_union") && typeof got === "string") {
