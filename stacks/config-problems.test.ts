@@ -6,11 +6,13 @@
  */
 import * as assert from "node:assert/strict";
 import { z } from "zod";
+import { fakeSecrets } from "../harness";
 import { loadStackConfig } from "./config";
 import { problemsOf, source } from "./config-fixtures";
 import { environmentOfStack, exampleFor, fixCommand, knownKeys, providersFix, repairedValue, valueAt, zodMessage } from "./problems";
 
 const P = "veza-secrets";
+const withoutSecret = (key: string): Record<string, string> => Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => k !== `${P}:${key}`));
 
 /** The first issue zod reports for `value` against `schema`, with the value as the raw config. */
 function issueOf(schema: z.ZodType, value: unknown): [z.core.$ZodIssue, unknown] {
@@ -83,6 +85,8 @@ describe("stack config problems: wording and fixes", () => {
     assert.equal(repairedValue(["vault", "address"], "https://vault.example:8200/"), "https://vault.example:8200");
     assert.equal(repairedValue(["vault", "address"], "https://vault.example:8200//"), "https://vault.example:8200");
     assert.equal(repairedValue(["aws", "oidcIssuer"], "https://oidc.eks.eu-west-1.amazonaws.com/id/X//"), "oidc.eks.eu-west-1.amazonaws.com/id/X");
+    // A scheme inside the value is not a scheme to drop.
+    assert.equal(repairedValue(["aws", "oidcIssuer"], "oidc.eks.eu-west-1.amazonaws.com/id/https://X"), undefined);
     // A value the schema already accepts has nothing to repair.
     assert.equal(repairedValue(["aws", "region"], "eu-west-1"), undefined);
   });
@@ -150,6 +154,10 @@ describe("stack config problems: the fixes for schema issues, through the loader
       problems("staging", { [`${P}:environment`]: "qa" }, "alice").map((p) => [p.key, p.fix]),
       [["environment", "pulumi config set environment development --stack alice"]],
     );
+    assert.deepEqual(
+      problems("staging", { [`${P}:environment`]: undefined }, "alice").map((p) => [p.key, p.fix]),
+      [["environment", "pulumi config set environment development --stack alice"]],
+    );
   });
 
   it("a typo in a union's discriminator gets the nearest variant; an enum value near none, the example", () => {
@@ -168,5 +176,27 @@ describe("stack config problems: the fixes for schema issues, through the loader
         fix: "pulumi config set --path 'database.sslMode' verify-full --stack staging",
       },
     ]);
+    // A number where an enum's text belongs (--path stores 5 as one): no nearest value, the example.
+    assert.deepEqual(problems("staging", { [`${P}:database`]: { host: "db", sslMode: 5 } }), [
+      {
+        key: "database.sslMode",
+        message: 'must be one of "disable", "require", "verify-ca", "verify-full"; got number 5',
+        fix: "pulumi config set --path 'database.sslMode' verify-full --stack staging",
+      },
+    ]);
+  });
+
+  it("a missing secret is reported next to other problems, not hidden by them", () => {
+    const refresh = { refreshInterval: "30s" };
+    const dev = problemsOf(() => loadStackConfig(source("development", { [`${P}:eso`]: refresh }, withoutSecret("vaultDevRootToken")), "development"));
+    assert.deepEqual(
+      dev.map((p) => p.key),
+      ["vaultDevRootToken", "eso.refreshInterval"],
+    );
+    const staging = problemsOf(() => loadStackConfig(source("staging", { [`${P}:eso`]: refresh }, withoutSecret("databaseAdminPassword")), "staging"));
+    assert.deepEqual(
+      staging.map((p) => p.key),
+      ["databaseAdminPassword", "eso.refreshInterval"],
+    );
   });
 });

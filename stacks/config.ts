@@ -29,7 +29,7 @@ function parseValue(raw: string): unknown {
     try {
       return JSON.parse(t);
     } catch {
-      return raw;
+      // Not JSON: the text as set, which the schema then names.
     }
   }
   return raw;

@@ -103,7 +103,7 @@ export function rmCommand(stack: string, path: ConfigPath): string {
  */
 export function replaceCommands(stack: string, path: ConfigPath, value: unknown, current?: unknown): string[] {
   const leaves = setCommands(stack, path, value);
-  const container = typeof value === "object" && value !== null && !(value instanceof Computed);
+  const container = value instanceof Object && !(value instanceof Computed);
   return container && current !== undefined ? [rmCommand(stack, path), ...leaves] : leaves;
 }
 

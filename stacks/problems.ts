@@ -20,7 +20,7 @@ function examplePath(path: readonly PropertyKey[]): string {
  * ancestor's example object. An example that names the environment is a function of it.
  */
 export function exampleFor(path: readonly PropertyKey[], env: Environment = "development"): unknown {
-  for (let n = path.length; n > 0; n--) {
+  for (let n = path.length; n >= 1; n--) {
     const entry = EXAMPLES[examplePath(path.slice(0, n))];
     const example: unknown = typeof entry === "function" ? (entry as (e: Environment) => unknown)(env) : entry;
     const rest = valueAt(example, path.slice(n));
@@ -197,7 +197,7 @@ export function schemaProblems(
     } else if (issue.path[0] === "providers") {
       add(issue.path, zodMessage(issue, raw), providersFix(stack, raw.providers, stackEnv));
     } else if (issue.path[0] === "environment") {
-      const env = stackEnv ?? nearest(typeof got === "string" ? got : "", ENVIRONMENTS) ?? "development";
+      const env = stackEnv ?? (typeof got === "string" ? nearest(got, ENVIRONMENTS) : undefined) ?? "development";
       add(issue.path, zodMessage(issue, raw), setCommands(stack, ["environment"], env)[0]);
     } else if ((issue.code === "invalid_value" || issue.code === "invalid_union") && typeof got === "string") {
       const options = issue.code === "invalid_value" ? issue.values.map(String) : ((issue as { options?: unknown[] }).options ?? []).map(String);

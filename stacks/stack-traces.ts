@@ -40,7 +40,7 @@ type PrepareStackTrace = (error: Error, sites: NodeJS.CallSite[]) => unknown;
 /** True when the stack being formatted is the one `debuggablePromise` records. */
 export function isSdkPromiseStack(sites: readonly NodeJS.CallSite[]): boolean {
   const top = sites[0];
-  return top !== undefined && top.getFunctionName() === "debuggablePromise" && SDK_RECORDER.test(top.getFileName() ?? "");
+  return top !== undefined && top.getFunctionName() === "debuggablePromise" && SDK_RECORDER.test(String(top.getFileName()));
 }
 
 /**
