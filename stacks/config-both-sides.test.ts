@@ -357,11 +357,12 @@ describe("stack config: each cross-key rule from both sides", () => {
     });
 
     it("a stack named for another environment is told to set that one; a name of none, to rename the stack", () => {
-      const fixes = (stack: string): ConfigProblem[] => {
+      // Staging's committed config, loaded as another stack.
+      const loadedAs = (stack: string): ConfigProblem[] => {
         const secrets = fakeSecrets();
         return loadProblems({ values: { ...engineConfig(stackConfig("staging")), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
       };
-      assert.deepEqual(fixes("production-eu"), [
+      assert.deepEqual(loadedAs("production-eu"), [
         {
           key: "environment",
           message: `is "staging" but the stack is "production-eu"; a stack's name must be its environment or start with "<environment>-"`,
@@ -369,7 +370,7 @@ describe("stack config: each cross-key rule from both sides", () => {
         },
       ]);
       assert.deepEqual(
-        fixes("qa").map((p) => p.fix),
+        loadedAs("qa").map((p) => p.fix),
         ["pulumi stack rename staging --stack qa"],
       );
     });
