@@ -11,7 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CATALOG, type SecretSpec } from "../components/catalog";
 import { ROOT, engineConfig, exampleFragments, fakeSecrets, stackConfig } from "../harness";
 import { loadStackConfig, secretConfigKeys } from "./config";
-import { ConfigError, type ConfigProblem, type StackConfig } from "./config-model";
+import { ConfigError, type ConfigProblem, type ConfigSource, type StackConfig } from "./config-model";
+import { problemsOf, source, withoutSecrets } from "./config-fixtures";
 import { STACK_DEFAULTS } from "./defaults";
 
 const P = "veza-secrets";
@@ -33,17 +34,12 @@ function load(
   plain: Record<string, string> = {},
   catalog: readonly SecretSpec[] = CATALOG,
 ): Loaded {
-  const merged: Record<string, unknown> = { ...stackConfig(stack) };
-  for (const [k, v] of Object.entries(overrides)) {
-    if (v === undefined) delete merged[k];
-    else merged[k] = v;
-  }
-  const values = { ...engineConfig(merged), ...secrets, ...plain };
+  const { values, secretKeys } = source(stack, overrides, secrets);
   const warnings: string[] = [];
   const warn = pulumi.log.warn;
   pulumi.log.warn = async (msg: string) => void warnings.push(msg);
   try {
-    return { config: loadStackConfig({ values, secretKeys: new Set(Object.keys(secrets)) }, stack, catalog), problems: [], warnings };
+    return { config: loadStackConfig({ values: { ...values, ...plain }, secretKeys }, stack, catalog), problems: [], warnings };
   } catch (e) {
     if (e instanceof ConfigError) return { problems: e.problems, warnings };
     throw e;
@@ -63,15 +59,15 @@ function accepted(...args: Parameters<typeof load>): StackConfig & { warnings: s
 /** A stack's committed Vault settings with `over` on top (one level deep). */
 const vaultOf = (stack: string, over: Record<string, unknown>): Record<string, unknown> => ({ ...(stackConfig(stack)[`${P}:vault`] as object), ...over });
 
-const without = (...keys: string[]): Record<string, string> =>
-  Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => !keys.some((key) => k === `${P}:${key}`)));
-
 /** The value an output resolves to, and whether it is a secret. */
 async function resolved(o: pulumi.Output<string> | undefined): Promise<[string, boolean]> {
   assert.ok(o, "expected an output");
   const value = await new Promise<string>((resolve) => o.apply((v) => (resolve(v), v)));
   return [value, await (o as unknown as { isSecret: Promise<boolean> }).isSecret];
 }
+
+/** The problems of a config source loaded as `stack`, which must be refused. */
+const loadProblemsOf = (from: ConfigSource, stack: string): ConfigProblem[] => problemsOf(() => loadStackConfig(from, stack));
 
 const PLAIN_TEXT =
   "holds a secret but is stored in plain text in the stack file (value not shown). If that file was ever committed, the value is in Git history: rotate it at its source, then remove the plain entry and set the new value as a secret";
@@ -217,7 +213,7 @@ describe("stack config: each cross-key rule from both sides", () => {
 
   describe("Vault", () => {
     it("the Pulumi organization is needed only once bootstrapped, and only with jwt login", () => {
-      accepted("staging", { [`${P}:vault`]: { mode: "ha", bootstrapped: false, login: { issuer: "pulumi" } } }, without("databaseAdminPassword"));
+      accepted("staging", { [`${P}:vault`]: { mode: "ha", bootstrapped: false, login: { issuer: "pulumi" } } }, withoutSecrets("databaseAdminPassword"));
       accepted(
         "staging",
         { [`${P}:vault`]: vaultOf("staging", { login: { method: "token", issuer: "pulumi" } }) },
@@ -236,7 +232,7 @@ describe("stack config: each cross-key rule from both sides", () => {
       ["staging", "databaseAdminPassword"],
     ] as const) {
       it(`${stack}: ${key} in clear text is one problem, not also "is required"`, () => {
-        const { problems } = load(stack, {}, without(key), { [`${P}:${key}`]: "pasted-in-clear-text" });
+        const { problems } = load(stack, {}, withoutSecrets(key), { [`${P}:${key}`]: "pasted-in-clear-text" });
         assert.deepEqual(problems, [{ key, message: PLAIN_TEXT, fix: `pulumi config set --secret ${key} --stack ${stack}` }]);
       });
     }
@@ -251,7 +247,7 @@ describe("stack config: each cross-key rule from both sides", () => {
     it("no CA warning before the bootstrap, over http, or for dev mode", () => {
       const staging = (over: Record<string, unknown>, secrets = fakeSecrets()): string[] =>
         accepted("staging", { [`${P}:vault`]: vaultOf("staging", { caCertFile: undefined, ...over }) }, secrets).warnings;
-      assert.deepEqual(staging({ bootstrapped: false }, without("databaseAdminPassword")), []);
+      assert.deepEqual(staging({ bootstrapped: false }, withoutSecrets("databaseAdminPassword")), []);
       assert.deepEqual(staging({ address: "http://127.0.0.1:8200" }), []);
       assert.deepEqual(accepted("development", { [`${P}:vault`]: { address: "https://vault.dev.example:8200" } }).warnings, []);
     });
@@ -259,7 +255,7 @@ describe("stack config: each cross-key rule from both sides", () => {
     it("an HA Vault's default address is its in-cluster service, in the namespace the stack sets", () => {
       const fresh = { mode: "ha", bootstrapped: false };
       const address = (over: Record<string, unknown>): string | undefined =>
-        accepted("staging", { [`${P}:vault`]: fresh, ...over }, without("databaseAdminPassword")).vault?.address;
+        accepted("staging", { [`${P}:vault`]: fresh, ...over }, withoutSecrets("databaseAdminPassword")).vault?.address;
       assert.equal(address({}), "https://vault.vault-system.svc:8200");
       assert.equal(address({ [`${P}:namespaces`]: { vault: "secrets" } }), "https://vault.secrets.svc:8200");
     });
@@ -292,7 +288,7 @@ describe("stack config: each cross-key rule from both sides", () => {
 
     it("the admin password is the secret set, or an empty secret before the bootstrap", async () => {
       assert.deepEqual(await resolved(accepted("staging").database?.adminPassword), [fakeSecrets()[`${P}:databaseAdminPassword`], true]);
-      const fresh = accepted("staging", { [`${P}:vault`]: { mode: "ha", bootstrapped: false } }, without("databaseAdminPassword"));
+      const fresh = accepted("staging", { [`${P}:vault`]: { mode: "ha", bootstrapped: false } }, withoutSecrets("databaseAdminPassword"));
       assert.deepEqual(await resolved(fresh.database?.adminPassword), ["", true]);
     });
   });
@@ -331,12 +327,12 @@ describe("stack config: each cross-key rule from both sides", () => {
 
     it("secrets without other config are checked as config, not taken for a missing stack", () => {
       const secrets = fakeSecrets();
-      const onlySecrets = loadProblems({ values: secrets, secretKeys: new Set(Object.keys(secrets)) }, "staging");
+      const onlySecrets = loadProblemsOf({ values: secrets, secretKeys: new Set(Object.keys(secrets)) }, "staging");
       assert.ok(
         onlySecrets.some((p) => p.key === "environment" && p.message.endsWith("; got nothing")),
         JSON.stringify(onlySecrets),
       );
-      const onlyPlain = loadProblems({ values: { [`${P}:vaultToken`]: "pasted" }, secretKeys: new Set() }, "staging");
+      const onlyPlain = loadProblemsOf({ values: { [`${P}:vaultToken`]: "pasted" }, secretKeys: new Set() }, "staging");
       assert.ok(
         onlyPlain.some((p) => p.key === "vaultToken" && p.message === PLAIN_TEXT),
         JSON.stringify(onlyPlain),
@@ -350,7 +346,7 @@ describe("stack config: each cross-key rule from both sides", () => {
         ["alice", "development"],
       ]) {
         assert.deepEqual(
-          loadProblems({ values: {}, secretKeys: new Set() }, stack).map((p) => [p.key, p.fix]),
+          loadProblemsOf({ values: {}, secretKeys: new Set() }, stack).map((p) => [p.key, p.fix]),
           [["environment", `pulumi config set environment ${env} --stack ${stack}`]],
         );
       }
@@ -360,7 +356,7 @@ describe("stack config: each cross-key rule from both sides", () => {
       // Staging's committed config, loaded as another stack.
       const loadedAs = (stack: string): ConfigProblem[] => {
         const secrets = fakeSecrets();
-        return loadProblems({ values: { ...engineConfig(stackConfig("staging")), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
+        return loadProblemsOf({ values: { ...engineConfig(stackConfig("staging")), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
       };
       assert.deepEqual(loadedAs("production-eu"), [
         {
@@ -380,13 +376,3 @@ describe("stack config: each cross-key rule from both sides", () => {
     });
   });
 });
-
-function loadProblems(source: { values: Record<string, string>; secretKeys: Set<string> }, stack: string): ConfigProblem[] {
-  try {
-    loadStackConfig(source, stack);
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.problems;
-  }
-  assert.fail("expected the config to be rejected");
-}

@@ -29,6 +29,10 @@ export function source(stack: string, overrides: Record<string, unknown> = {}, s
   return { values: { ...values, ...secrets }, secretKeys: new Set(Object.keys(secrets)) };
 }
 
+/** The fake secrets without `keys` (config keys, without the project prefix). */
+export const withoutSecrets = (...keys: string[]): Record<string, string> =>
+  Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => !keys.some((key) => k === `${P}:${key}`)));
+
 /**
  * A stack's validated config as the program sees it: the stack file with `overrides` merged as
  * `runProgram` merges them (deep; undefined removes a key), fakes for the secrets it lacks plus

@@ -6,13 +6,11 @@
  */
 import * as assert from "node:assert/strict";
 import { z } from "zod";
-import { fakeSecrets } from "../harness";
 import { loadStackConfig } from "./config";
-import { problemsOf, source } from "./config-fixtures";
+import { problemsOf, source, withoutSecrets } from "./config-fixtures";
 import { environmentOfStack, exampleFor, fixCommand, knownKeys, providersFix, repairedValue, valueAt, zodMessage } from "./problems";
 
 const P = "veza-secrets";
-const withoutSecret = (key: string): Record<string, string> => Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => k !== `${P}:${key}`));
 
 /** The first issue zod reports for `value` against `schema`, with the value as the raw config. */
 function issueOf(schema: z.ZodType, value: unknown): [z.core.$ZodIssue, unknown] {
@@ -194,7 +192,7 @@ describe("stack config problems: the fixes for schema issues, through the loader
       ["staging", "databaseAdminPassword"],
     ]) {
       assert.deepEqual(
-        problemsOf(() => loadStackConfig(source(stack, short, withoutSecret(key)), stack)).map((p) => p.key),
+        problemsOf(() => loadStackConfig(source(stack, short, withoutSecrets(key)), stack)).map((p) => p.key),
         ['generatedKeys["jwt-secret"].length', key],
       );
     }

@@ -11,6 +11,7 @@ import { loadStackConfig } from "./config";
 import { ConfigError } from "./config-model";
 import { run as runStack } from "./program";
 import { problemsAfterFix } from "../test/fix-check";
+import { withoutSecrets } from "./config-fixtures";
 
 const P = "veza-secrets";
 type Problem = { key: string; message: string; fix: string };
@@ -33,8 +34,6 @@ function problemsOf(fn: () => unknown): Problem[] {
   }
   assert.fail("expected the config to be rejected");
 }
-
-const without = (key: string) => Object.fromEntries(Object.entries(fakeSecrets()).filter(([k]) => k !== `${P}:${key}`));
 
 const ROWS: { name: string; stack: string; overrides: Record<string, unknown>; secrets?: Record<string, string>; problem: Problem }[] = [
   {
@@ -91,7 +90,7 @@ const ROWS: { name: string; stack: string; overrides: Record<string, unknown>; s
     name: "a bootstrapped Vault without the token to configure it",
     stack: "staging",
     overrides: { [`${P}:vault`]: { ...(stackConfig("staging")[`${P}:vault`] as object), login: { method: "token" } } },
-    secrets: without("vaultToken"),
+    secrets: withoutSecrets("vaultToken"),
     problem: {
       key: "vaultToken",
       message:
@@ -103,7 +102,7 @@ const ROWS: { name: string; stack: string; overrides: Record<string, unknown>; s
     name: "dev Vault without its root token",
     stack: "development",
     overrides: {},
-    secrets: without("vaultDevRootToken"),
+    secrets: withoutSecrets("vaultDevRootToken"),
     problem: {
       key: "vaultDevRootToken",
       message: "is required: the dev server's root token",
@@ -114,7 +113,7 @@ const ROWS: { name: string; stack: string; overrides: Record<string, unknown>; s
     name: "rotated database credentials without the admin password",
     stack: "production",
     overrides: {},
-    secrets: without("databaseAdminPassword"),
+    secrets: withoutSecrets("databaseAdminPassword"),
     problem: {
       key: "databaseAdminPassword",
       message: "is required once vault.bootstrapped is true: the password of database.adminUsername, which Vault rotates after first use",
@@ -178,7 +177,7 @@ describe("stack config: every rule", () => {
       5,
     );
     // Not bootstrapped yet: neither the address nor the token is needed.
-    const fresh = loadStackConfig(source("staging", { [`${P}:vault`]: { mode: "ha", bootstrapped: false } }, without("vaultToken")).engine, "staging");
+    const fresh = loadStackConfig(source("staging", { [`${P}:vault`]: { mode: "ha", bootstrapped: false } }, withoutSecrets("vaultToken")).engine, "staging");
     assert.deepEqual([fresh.vault?.bootstrapped, fresh.vault?.token], [false, undefined]);
   });
 });
