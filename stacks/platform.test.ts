@@ -308,8 +308,12 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
   });
 
   it("before Vault's bootstrap (no other backend): no store, no ExternalSecret, no rotation job, nothing to guard", async () => {
-    const { run } = await build("staging", { [`${P}:vault`]: { bootstrapped: false } });
+    const { config, run } = await build("staging", { [`${P}:vault`]: { bootstrapped: false } });
     assert.deepEqual(resourcesOfType(run, ES), []);
+    const v = config.vault as NonNullable<StackConfig["vault"]>;
+    const { inClusterAddress, ...vaultOutputs } = (unwrapSecrets(run.outputs) as { vault: Record<string, unknown> }).vault;
+    assert.ok(typeof inClusterAddress === "string" && inClusterAddress.startsWith("https://"), `Vault's in-cluster address, got ${String(inClusterAddress)}`);
+    assert.deepEqual(vaultOutputs, { mode: v.mode, address: v.address, configured: false }, "no KV path, policy, role or login before Vault is configured");
     assert.deepEqual(resourcesOfType(run, CRONJOB), []);
     assert.deepEqual(named(run, STORE), []);
     const outputs = unwrapSecrets(run.outputs) as { rotation: Record<string, unknown>; externalSecrets: string[] };

@@ -3,7 +3,16 @@
  * with `config.ts` and `defaults.ts`, that knows about environments.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PREVIOUS_SUFFIX, SERVICES, type SecretSpec, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
+import {
+  PREVIOUS_SUFFIX,
+  SERVICES,
+  type SecretSpec,
+  SHARED_SECRET_NAME,
+  generatedSecrets,
+  serviceSecretName,
+  serviceSecrets,
+  serviceWorkloadName,
+} from "../components/catalog";
 import { ExternalSecretsOperator } from "../components/eso/operator";
 import { Namespaces } from "../components/cluster/namespaces";
 import { NetworkPolicies } from "../components/cluster/network-policies";
@@ -82,7 +91,8 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     services: SERVICES.map((service) => ({
       name: service,
       serviceAccount: serviceWorkloadName(service),
-      secrets: secrets.filter((s) => s.service === undefined || s.service === service).map((s) => s.name),
+      // Besides the shared Secret, which ServiceAccess grants every service through one Role.
+      secrets: secrets.filter((s) => s.service === service).map((s) => s.name),
     })),
     labels: envLabels,
   });
@@ -102,7 +112,8 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   const stored = Object.keys(values);
   const entries = stored.map((key) => ({ key, description: byKey.get(key)?.description ?? key, value: values[key] }));
 
-  const outputs: PlatformOutputs = {
+  // The troubleshooting commands are added where the platform is complete (two returns).
+  const outputs: Omit<PlatformOutputs, "troubleshooting"> = {
     environment: env,
     providers: config.providers,
     namespaces: namespaces.names,
@@ -114,7 +125,6 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     rotation: {
       generatedKeysDays: Object.fromEntries(Object.entries(config.generatedKeys).map(([k, v]) => [k, v.rotationDays])),
     },
-    troubleshooting: [],
   };
 
   // ESO does not restart pods (external-secrets#3218), nor does writing a Secret directly.
@@ -130,8 +140,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       protect: config.protect,
     });
     outputs.backends.kubernetes = { namespace: ns.workloads, secrets: secrets.map((s) => s.name) };
-    outputs.troubleshooting = [`kubectl get secret ${SHARED_SECRET_NAME} -n ${ns.workloads}`];
-    return outputs;
+    return { ...outputs, troubleshooting: [`kubectl get secret ${SHARED_SECRET_NAME} -n ${ns.workloads}`] };
   }
 
   // Backends ESO reads. Each store's ServiceAccount is the identity its backend trusts.
@@ -206,7 +215,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     namespace: namespaces.names.workloads,
     stores,
     labels: envLabels,
-    dependsOn: [operator.release, ...(vault?.configured ? vault.ready : [])],
+    dependsOn: [operator.release, ...(vault?.ready ?? [])],
   });
   outputs.secretStores = stores.map((s) => s.name);
 
@@ -242,9 +251,8 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     });
     database = {
       key,
-      generators: Object.fromEntries(
-        secrets.filter((s) => s.service && s.keys.includes(key)).map((s) => [s.name, databaseGeneratorName(s.service as (typeof SERVICES)[number])]),
-      ),
+      // Each service's own Secret reads its own generator (the ones carrying the key use it).
+      generators: Object.fromEntries(SERVICES.map((service) => [serviceSecretName(service), databaseGeneratorName(service)])),
       refreshInterval: db.refreshInterval,
       host: db.host,
       port: db.port,
@@ -298,12 +306,12 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     });
   }
   if (vault?.database) outputs.rotation.database = vault.database.outputs;
-  outputs.troubleshooting = [
+  const troubleshooting = [
     `kubectl describe externalsecret ${SHARED_SECRET_NAME} -n ${ns.workloads}`,
     `kubectl logs -n ${ns.externalSecrets} deployment/external-secrets`,
     ...stores.map((s) => `kubectl describe secretstore ${s.name} -n ${ns.workloads}`),
     `kubectl get secret ${SHARED_SECRET_NAME} -n ${ns.workloads}`,
     `kubectl annotate externalsecret ${SHARED_SECRET_NAME} force-sync=$(date +%s) --overwrite -n ${ns.workloads}`,
   ];
-  return outputs;
+  return { ...outputs, troubleshooting };
 }

@@ -30,7 +30,7 @@ export interface VaultPlatform {
   caConfigMap?: string;
   /** The database engine: the migration path and each service's own Vault identity. */
   database?: { staticCredsPath: string; access: DatabaseAccess; outputs: Record<string, unknown> };
-  /** What ESO's Vault stores must wait for: the configuration (role, policy, KV secret). */
+  /** What ESO's Vault stores must wait for: the configuration (role, policy, KV secret); none before it is configured (there is no Vault store then). */
   ready: pulumi.Resource[];
   outputs: {
     mode: string;
@@ -135,11 +135,12 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
     kvMount: KV_MOUNT,
     secretPath,
     caConfigMap: dev ? undefined : "vault-ca",
-    ready: [cluster],
+    ready: [],
     outputs: { mode: v.mode, address: v.address, inClusterAddress: cluster.address, configured: false },
   };
 
-  if (!v.bootstrapped || (v.login.method === "token" && !v.token)) {
+  // Once bootstrapped with token login the config has required the token (config-sections.ts).
+  if (!v.bootstrapped) {
     void pulumi.log.warn(
       `Vault is installed but not configured: it needs the one-time bootstrap (README, "Bootstrapping Vault"), then ` +
         `${setCommands(config.stack, ["vault", "bootstrapped"], true)[0]}.`,

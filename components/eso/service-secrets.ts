@@ -23,7 +23,7 @@ export type RemoteSource =
 export interface DatabaseUrlSource {
   /** Catalog key the URL is published under (`database-url`). */
   key: string;
-  /** Generator name by Secret name, for every Secret that carries `key`. No sharing: one login per service. */
+  /** Generator name by Secret name, for (at least) every Secret that carries `key`. No sharing: one login per service. */
   generators: Record<string, string>;
   /**
    * How often those Secrets are refreshed: every refresh makes a new login (a new lease), so at
