@@ -311,12 +311,12 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     const { config, run } = await build("staging", { [`${P}:vault`]: { bootstrapped: false } });
     assert.deepEqual(resourcesOfType(run, ES), []);
     const v = config.vault as NonNullable<StackConfig["vault"]>;
-    const { inClusterAddress, ...vaultOutputs } = (unwrapSecrets(run.outputs) as { vault: Record<string, unknown> }).vault;
+    const outputs = unwrapSecrets(run.outputs) as { vault: Record<string, unknown>; rotation: Record<string, unknown>; externalSecrets: string[] };
+    const { inClusterAddress, ...vaultOutputs } = outputs.vault;
     assert.ok(typeof inClusterAddress === "string" && inClusterAddress.startsWith("https://"), `Vault's in-cluster address, got ${String(inClusterAddress)}`);
     assert.deepEqual(vaultOutputs, { mode: v.mode, address: v.address, configured: false }, "no KV path, policy, role or login before Vault is configured");
     assert.deepEqual(resourcesOfType(run, CRONJOB), []);
     assert.deepEqual(named(run, STORE), []);
-    const outputs = unwrapSecrets(run.outputs) as { rotation: Record<string, unknown>; externalSecrets: string[] };
     assert.deepEqual(outputs.externalSecrets, []);
     assert.equal(outputs.rotation.cronJob, undefined);
     assert.deepEqual(resourcesOfType(run, GUARD), [], "no store account to guard before Vault is configured");
