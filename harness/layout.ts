@@ -22,6 +22,8 @@ export const FOLDERS: Record<string, string> = {
   policy: "the Pulumi policy pack",
   deployments: "Pulumi Deployments settings per stack",
   test: "whole-program, delivery and documentation tests, and their support",
+  e2e: "`npm run e2e`: the program under the real Pulumi engine and CLI against real etcd, kube-apiserver, Vault and PostgreSQL; the real tools' build recipes",
+  "e2e/providers": "stand-ins for the providers the Go module proxy refuses (vault, random), served to the real engine; the vault one writes to a real Vault",
 };
 
 function header(file: string): string {
@@ -48,10 +50,11 @@ function sourceFiles(dir: string): string[] {
 function folders(): string[] {
   const dirs = Object.keys(FOLDERS).filter((d) => d !== "index.ts");
   for (const d of dirs) if (!fs.existsSync(path.join(ROOT, d))) throw new Error(`layout: ${d} is described but does not exist`);
-  for (const d of ["components", "stacks", "harness", "scripts"]) {
+  for (const d of ["components", "stacks", "harness", "scripts", "e2e"]) {
     for (const e of fs.readdirSync(path.join(ROOT, d), { withFileTypes: true })) {
       const sub = `${d}/${e.name}`;
-      if (e.isDirectory() && !FOLDERS[sub] && !["examples"].includes(e.name)) throw new Error(`layout: ${sub} has no description in harness/layout.ts FOLDERS`);
+      if (e.isDirectory() && !FOLDERS[sub] && !["examples", "tools"].includes(e.name))
+        throw new Error(`layout: ${sub} has no description in harness/layout.ts FOLDERS`);
     }
   }
   return dirs;

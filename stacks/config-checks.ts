@@ -7,6 +7,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type SecretSpec, generatedSecrets } from "../components/catalog";
 import type { CheckContext, StackConfig, VaultSettings } from "./config-model";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { RELOADER_CHART_VERSION } from "../components/cluster/reloader";
+import { ESO_CHART_VERSION, ESO_SERVICE_ACCOUNT } from "../components/eso/operator";
+import { VAULT_CHART_VERSION } from "../components/vault/cluster-args";
 import { STACK_DEFAULTS, keyVaultNameDefault, networkPoliciesDefault } from "./defaults";
 import { joinCommands, nearest, rmCommand, setCommands, setSecretCommand } from "./fixes";
 import { fixCommand, providersFix } from "./problems";
@@ -105,9 +110,12 @@ export function suppliedSecrets(c: CheckContext, catalog: readonly SecretSpec[],
 
 /** ESO's settings when any backend goes through it: replicas, refresh, Secret policies. */
 export function esoSettings(c: CheckContext, esoProviders: StackConfig["esoProviders"]): StackConfig["eso"] {
-  const { env, cfg, d, warnings, add } = c;
+  const { stack, env, cfg, d, warnings, add } = c;
   if (!esoProviders.length) return undefined;
+  const install = cfg.eso?.install ?? true;
   const eso = {
+    install,
+    serviceAccount: cfg.eso?.serviceAccount ?? ESO_SERVICE_ACCOUNT,
     replicas: cfg.eso?.replicas ?? d.esoReplicas,
     serviceMonitor: cfg.eso?.serviceMonitor ?? STACK_DEFAULTS.eso.serviceMonitor,
     refreshInterval: cfg.eso?.refreshInterval ?? d.refreshInterval,
@@ -117,7 +125,17 @@ export function esoSettings(c: CheckContext, esoProviders: StackConfig["esoProvi
     deletionPolicy: env === "production" || cfg.eso?.adoptExisting ? ("Retain" as const) : ("Delete" as const),
     ...(cfg.eso?.imageDigest ? { imageDigest: cfg.eso.imageDigest } : {}),
   };
-  if (!(cfg.rotation?.installReloader ?? d.installReloader)) {
+  if (install && cfg.eso?.serviceAccount !== undefined)
+    add(
+      ["eso", "serviceAccount"],
+      "names the controller of an ESO the program does not install (eso.install false); the installed one is external-secrets",
+      rmCommand(stack, ["eso", "serviceAccount"]),
+    );
+  if (!install)
+    for (const key of ["replicas", "serviceMonitor", "imageDigest"] as const)
+      if (cfg.eso?.[key] !== undefined)
+        add(["eso", key], "applies only to an ESO the program installs, and eso.install is false: remove it", rmCommand(stack, ["eso", key]));
+  if (!(cfg.rotation?.installReloader ?? d.installReloader) && !cfg.rotation?.reloaderInstalled) {
     warnings.push(
       `${PROJECT}:rotation.installReloader is false: nothing restarts pods when ESO updates a Secret (the secrets-rotation CronJob only force-syncs); run your own Reloader or restart the services after a rotation`,
     );
@@ -145,7 +163,8 @@ export function networkSettings(c: CheckContext, vault: VaultSettings | undefine
   };
   // With Vault's ingress closed, the program's own Vault provider must be let in, unless it
   // comes through kubectl port-forward (not network traffic).
-  if (vault?.bootstrapped && !PORT_FORWARD.test(vault.address) && network.deployerCidrs.length + network.deployerNamespaces.length === 0) {
+  // A Vault the program does not install has no NetworkPolicy of ours to let the deployer through.
+  if (vault?.install && vault.bootstrapped && !PORT_FORWARD.test(vault.address) && network.deployerCidrs.length + network.deployerNamespaces.length === 0) {
     add(
       ["network", "deployerCidrs"],
       `is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and ${vault.address} is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)`,
@@ -176,4 +195,66 @@ export function cloudSettings(c: CheckContext): Pick<StackConfig, "aws" | "gcp" 
         ? { ...cfg.azure, keyVaultName: cfg.azure.keyVaultName ?? keyVaultNameDefault(env), allowedIpRanges: cfg.azure.allowedIpRanges ?? [] }
         : undefined,
   };
+}
+
+/** The pinned chart each release installs, by `charts` key. */
+const PINNED_CHARTS = {
+  vault: { name: "vault", version: VAULT_CHART_VERSION },
+  eso: { name: "external-secrets", version: ESO_CHART_VERSION },
+  reloader: { name: "reloader", version: RELOADER_CHART_VERSION },
+} as const;
+
+/** The `name` and `version` of a chart directory's Chart.yaml, or why they cannot be read. */
+export function chartYamlIdentity(dir: string): { name?: string; version?: string } | string {
+  const file = path.join(dir, "Chart.yaml");
+  if (!fs.existsSync(file)) return `has no Chart.yaml (${file})`;
+  const text = fs.readFileSync(file, "utf8");
+  // Top-level scalars only; Chart.yaml's name and version are plain strings (quoted or not).
+  const field = (key: string) => new RegExp(`^${key}:\\s*["']?([^"'\\s#]+)`, "m").exec(text)?.[1];
+  return { name: field("name"), version: field("version") };
+}
+
+/**
+ * Where each chart comes from: its per-chart entry, else `charts.repository`, else its own
+ * repository. A chart the stack does not install may not be configured; a local chart must
+ * be the pinned chart at the pinned version.
+ */
+export function chartSettings(c: CheckContext, installs: { vault: boolean; eso: boolean; reloader: boolean }): StackConfig["charts"] {
+  const { stack, cfg, add } = c;
+  const charts: StackConfig["charts"] = {};
+  for (const key of ["vault", "eso", "reloader"] as const) {
+    const own = cfg.charts?.[key];
+    if (own && !installs[key]) {
+      add(["charts", key], `is set but this stack does not install ${PINNED_CHARTS[key].name}: remove it`, rmCommand(stack, ["charts", key]));
+      continue;
+    }
+    if (!installs[key]) continue;
+    if (own?.repository !== undefined && own.path !== undefined) {
+      add(["charts", key, "path"], "and charts." + key + ".repository are both set: a chart comes from one place", rmCommand(stack, ["charts", key, "path"]));
+      continue;
+    }
+    const repository = own?.repository ?? (own?.path === undefined ? cfg.charts?.repository : undefined);
+    if (repository !== undefined) {
+      charts[key] = repository.startsWith("oci://") ? { kind: "oci", url: repository } : { kind: "repository", url: repository };
+    } else if (own?.path !== undefined) {
+      const pinned = PINNED_CHARTS[key];
+      const dir = path.resolve(own.path);
+      if (own.path.endsWith(".tgz")) {
+        if (path.basename(own.path) !== `${pinned.name}-${pinned.version}.tgz`)
+          add(["charts", key, "path"], `must be the pinned chart's package, ${pinned.name}-${pinned.version}.tgz; got ${JSON.stringify(own.path)}`);
+        else if (!fs.existsSync(dir)) add(["charts", key, "path"], `${JSON.stringify(own.path)} does not exist (paths are relative to the project)`);
+      } else {
+        const id = chartYamlIdentity(dir);
+        if (typeof id === "string") add(["charts", key, "path"], `${JSON.stringify(own.path)} ${id}`);
+        else if (id.name !== pinned.name || id.version !== pinned.version)
+          add(
+            ["charts", key, "path"],
+            `must hold the pinned chart ${pinned.name} ${pinned.version}; its Chart.yaml says ${id.name ?? "no name"} ${id.version ?? "no version"} (helm pull ${pinned.name} --version ${pinned.version} --untar)`,
+          );
+      }
+      // Relative as configured: Helm resolves it from the project, wherever the checkout is.
+      charts[key] = { kind: "path", path: own.path };
+    }
+  }
+  return charts;
 }

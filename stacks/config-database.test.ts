@@ -95,7 +95,8 @@ describe("stack config", () => {
       stack: "production",
       overrides: { [`${P}:rotation`]: { installReloader: false } },
       key: "rotation.installReloader",
-      message: "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires",
+      message:
+        "must be true with database (or rotation.reloaderInstalled, when the cluster runs Reloader already): each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires",
       fix: "pulumi config set --path 'rotation.installReloader' true --stack production",
     },
     {

@@ -57,7 +57,15 @@ describe("stack config", () => {
       },
       {
         providers: ["vault"],
-        eso: { replicas: 1, serviceMonitor: false, refreshInterval: "15m", creationPolicy: "Owner", deletionPolicy: "Delete" },
+        eso: {
+          install: true,
+          serviceAccount: "external-secrets",
+          replicas: 1,
+          serviceMonitor: false,
+          refreshInterval: "15m",
+          creationPolicy: "Owner",
+          deletionPolicy: "Delete",
+        },
         vaultMode: "dev",
         replicas: 1,
         address: "http://127.0.0.1:30820",
@@ -73,7 +81,15 @@ describe("stack config", () => {
 
     const prod = loadStackConfig(source("production"), "production");
     assert.deepEqual(prod.esoProviders, ["vault", "aws"]);
-    assert.deepEqual(prod.eso, { replicas: 2, serviceMonitor: true, refreshInterval: "1h", creationPolicy: "Owner", deletionPolicy: "Retain" });
+    assert.deepEqual(prod.eso, {
+      install: true,
+      serviceAccount: "external-secrets",
+      replicas: 2,
+      serviceMonitor: true,
+      refreshInterval: "1h",
+      creationPolicy: "Owner",
+      deletionPolicy: "Retain",
+    });
     assert.equal(prod.protect, true);
     assert.equal(prod.recoveryWindowDays, 30);
     assert.equal(prod.vault?.seal?.type, "awskms");

@@ -3,6 +3,7 @@
  * over), the problems it reports (`ConfigError`), and the typed settings of a stack.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { ChartSource } from "../components/helm-chart";
 import type { EnvironmentDefaults } from "./defaults";
 import { type EsoProviderName, type Environment, PROJECT, type ProviderName, type RawStackConfig, type SealConfig } from "./schema";
 
@@ -47,6 +48,12 @@ export class ConfigError extends pulumi.RunError {
 export interface VaultSettings {
   /** `dev`: in-memory, unsealed, one pod. `ha`: Raft, TLS, persistent volumes. */
   mode: "dev" | "ha";
+  /** The program installs Vault in the cluster; `false`: it configures the Vault at `address`. */
+  install: boolean;
+  /** Not installed: the cluster's API server as Vault reaches it (Kubernetes auth), and its CA. */
+  kubernetesHost?: string;
+  kubernetesCaCert?: string;
+  kubernetesApiAudience?: string;
   replicas: number;
   /** How this program's Vault provider reaches Vault. */
   address: string;
@@ -110,6 +117,9 @@ export interface StackConfig {
   vault?: VaultSettings;
   /** Present when any ESO provider is used. */
   eso?: {
+    /** The program installs ESO; `false`: the platform's ESO, whose controller is `serviceAccount` in namespaces.externalSecrets. */
+    install: boolean;
+    serviceAccount: string;
     replicas: number;
     serviceMonitor: boolean;
     refreshInterval: string;
@@ -125,6 +135,8 @@ export interface StackConfig {
   /** Present when the stack configures a database and uses Vault: credentials are rotated by Vault. */
   database?: DatabaseSettings;
   rotation: { schedule: string; installReloader: boolean };
+  /** Where each chart comes from when not its own repository (a mirror or a local directory). */
+  charts: { vault?: ChartSource; eso?: ChartSource; reloader?: ChartSource };
   /** NetworkPolicies around Vault and ESO's controller; absent when off. */
   network?: { deployerCidrs: string[]; deployerNamespaces: string[]; apiServerCidrs?: string[] };
   aws?: NonNullable<RawStackConfig["aws"]>;

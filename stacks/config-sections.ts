@@ -21,10 +21,11 @@ export function vaultSettings(c: CheckContext): VaultSettings {
   const { stack, env, cfg, d, secrets, problems, warnings, add, missing } = c;
   const v = cfg.vault ?? {};
   const mode = v.mode ?? d.vaultMode;
+  const install = v.install ?? true;
   if (mode === "dev" && env !== "development") {
     add(["vault", "mode"], `"dev" (in-memory, unsealed, root token) is only allowed in development; got it in ${env}`);
   }
-  if (env === "production" && !v.seal) {
+  if (install && env === "production" && !v.seal) {
     add(["vault", "seal"], "production needs cloud-KMS auto-unseal (awskms, gcpckms or azurekeyvault)");
   }
   const replicas = v.replicas ?? vaultReplicasDefault(mode);
@@ -33,7 +34,16 @@ export function vaultSettings(c: CheckContext): VaultSettings {
   }
   const bootstrapped = mode === "dev" ? true : (v.bootstrapped ?? false);
   const devNodePort = v.devNodePort ?? STACK_DEFAULTS.vault.devNodePort;
-  if (mode === "ha" && bootstrapped && !v.address) {
+  if (!install) externalVaultChecks(c, bootstrapped);
+  else
+    for (const key of ["kubernetesHost", "kubernetesCaCert", "kubernetesApiAudience"] as const)
+      if (v[key] !== undefined)
+        add(
+          ["vault", key],
+          "is only for a Vault the program does not install (vault.install false); an installed Vault reaches the API server from its own pod",
+          rmCommand(stack, ["vault", key]),
+        );
+  if (install && mode === "ha" && bootstrapped && !v.address) {
     add(["vault", "address"], "is required once Vault is bootstrapped: the address this program's Vault provider uses");
   }
   let token: pulumi.Output<string> | undefined;
@@ -98,6 +108,10 @@ export function vaultSettings(c: CheckContext): VaultSettings {
   }
   return {
     mode,
+    install,
+    ...(v.kubernetesHost ? { kubernetesHost: v.kubernetesHost } : {}),
+    ...(v.kubernetesCaCert ? { kubernetesCaCert: v.kubernetesCaCert } : {}),
+    ...(v.kubernetesApiAudience ? { kubernetesApiAudience: v.kubernetesApiAudience } : {}),
     replicas,
     caCertFile,
     address:
@@ -118,6 +132,34 @@ export function vaultSettings(c: CheckContext): VaultSettings {
       ...(login.pulumiOrganization ? { pulumiOrganization: login.pulumiOrganization } : {}),
     },
   };
+}
+
+/** Whether the program installs Reloader: `rotation.installReloader`, else not when the cluster has one, else the environment's default. */
+export function installsReloader(cfg: CheckContext["cfg"], d: CheckContext["d"]): boolean {
+  return cfg.rotation?.installReloader ?? (cfg.rotation?.reloaderInstalled ? false : d.installReloader);
+}
+
+/** Keys that describe the Vault the program installs: refused with `vault.install` false, where they would be ignored. */
+const INSTALL_ONLY_KEYS = ["replicas", "tlsSecretName", "storageSize", "auditStorageSize", "resources", "devNodePort", "seal"] as const;
+
+/** A Vault the program configures but does not install: its address, and how it reviews the cluster's tokens. */
+function externalVaultChecks(c: CheckContext, bootstrapped: boolean): void {
+  const { stack, cfg, add } = c;
+  const v = cfg.vault ?? {};
+  for (const key of INSTALL_ONLY_KEYS)
+    if (v[key] !== undefined)
+      add(["vault", key], "applies only to a Vault the program installs, and vault.install is false: remove it", rmCommand(stack, ["vault", key]));
+  if (!v.address) add(["vault", "address"], "is required with vault.install false: the address of the Vault this program configures");
+  if (bootstrapped && !v.kubernetesHost)
+    add(
+      ["vault", "kubernetesHost"],
+      "is required with vault.install false: Vault runs outside the cluster, so its Kubernetes auth reviews tokens at this API server address (as Vault reaches it)",
+    );
+  if (bootstrapped && !v.kubernetesApiAudience)
+    add(
+      ["vault", "kubernetesApiAudience"],
+      "is required with vault.install false: Vault sends each login's own ServiceAccount token to the API server for review, and the API server accepts only tokens of its own audience (its issuer: kubectl get --raw /.well-known/openid-configuration)",
+    );
 }
 
 /**
@@ -180,10 +222,10 @@ export function databaseSettings(c: CheckContext, vault: VaultSettings | undefin
         setCommands(stack, ["database", "refreshInterval"], halfTtl)[0],
       );
     }
-    if (!(cfg.rotation?.installReloader ?? d.installReloader)) {
+    if (!installsReloader(cfg, d) && !cfg.rotation?.reloaderInstalled) {
       add(
         ["rotation", "installReloader"],
-        "must be true with database: each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires",
+        "must be true with database (or rotation.reloaderInstalled, when the cluster runs Reloader already): each refresh gives every service a new login, and only Reloader moves the pods onto it before the old one expires",
         setCommands(stack, ["rotation", "installReloader"], true)[0],
       );
     }

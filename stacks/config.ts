@@ -7,11 +7,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CATALOG, type SecretSpec, validateCatalog } from "../components/catalog";
 import { STACK_DEFAULTS, defaultsFor, workloadNamespace } from "./defaults";
-import { formatPath, setCommands, setSecretCommand } from "./fixes";
+import { formatPath, rmCommand, setCommands, setSecretCommand } from "./fixes";
 import { ENVIRONMENTS, PROJECT, configSchema } from "./schema";
 import { type CheckContext, ConfigError, type ConfigProblem, type ConfigSource, type StackConfig } from "./config-model";
-import { databaseSettings, vaultSettings } from "./config-sections";
-import { cloudSettings, esoSettings, generatedKeySettings, networkSettings, providerChecks, suppliedSecrets } from "./config-checks";
+import { databaseSettings, installsReloader, vaultSettings } from "./config-sections";
+import { chartSettings, cloudSettings, esoSettings, generatedKeySettings, networkSettings, providerChecks, suppliedSecrets } from "./config-checks";
 import { environmentOfStack, fixCommand, schemaProblems, valueAt } from "./problems";
 
 /** Keys outside the schema and the catalog that hold secrets. */
@@ -129,6 +129,14 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
   const supplied = suppliedSecrets(context, catalog, database);
   const eso = esoSettings(context, esoProviders);
   const network = networkSettings(context, vault);
+  const installReloader = installsReloader(cfg, d);
+  if (installReloader && cfg.rotation?.reloaderInstalled)
+    add(
+      ["rotation", "reloaderInstalled"],
+      "is true, and so is rotation.installReloader: a second Reloader would restart every pod twice; keep one",
+      rmCommand(stack, ["rotation", "installReloader"]),
+    );
+  const charts = chartSettings(context, { vault: !!vault?.install, eso: !!eso?.install, reloader: installReloader });
 
   if (problems.length) throw new ConfigError(stack, problems);
   for (const w of warnings) void pulumi.log.warn(w);
@@ -147,7 +155,8 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     eso,
     generatedKeys,
     database,
-    rotation: { schedule: cfg.rotation?.schedule ?? STACK_DEFAULTS.rotation.schedule, installReloader: cfg.rotation?.installReloader ?? d.installReloader },
+    rotation: { schedule: cfg.rotation?.schedule ?? STACK_DEFAULTS.rotation.schedule, installReloader },
+    charts,
     network,
     ...cloudSettings(context),
     supplied,

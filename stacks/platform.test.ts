@@ -314,7 +314,11 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     const outputs = unwrapSecrets(run.outputs) as { vault: Record<string, unknown>; rotation: Record<string, unknown>; externalSecrets: string[] };
     const { inClusterAddress, ...vaultOutputs } = outputs.vault;
     assert.ok(typeof inClusterAddress === "string" && inClusterAddress.startsWith("https://"), `Vault's in-cluster address, got ${String(inClusterAddress)}`);
-    assert.deepEqual(vaultOutputs, { mode: v.mode, address: v.address, configured: false }, "no KV path, policy, role or login before Vault is configured");
+    assert.deepEqual(
+      vaultOutputs,
+      { mode: v.mode, installed: true, address: v.address, configured: false },
+      "no KV path, policy, role or login before Vault is configured",
+    );
     assert.deepEqual(resourcesOfType(run, CRONJOB), []);
     assert.deepEqual(named(run, STORE), []);
     assert.deepEqual(outputs.externalSecrets, []);
@@ -354,6 +358,7 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
       assert.ok(typeof inClusterAddress === "string" && inClusterAddress.startsWith("http"));
       assert.deepEqual(rest, {
         mode: v.mode,
+        installed: true,
         address: v.address,
         configured: true,
         kvPath: `secret/veza/${stack}`,

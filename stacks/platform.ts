@@ -13,7 +13,8 @@ import {
   serviceSecrets,
   serviceWorkloadName,
 } from "../components/catalog";
-import { ExternalSecretsOperator } from "../components/eso/operator";
+import { ESO_REQUIRED_CRDS, ESO_VAULT_GENERATOR_CRD, ExternalSecretsOperator } from "../components/eso/operator";
+import { TokenReviewAccess } from "../components/cluster/token-review-access";
 import { Namespaces } from "../components/cluster/namespaces";
 import { NetworkPolicies } from "../components/cluster/network-policies";
 import { RELOADER_SECRET_ANNOTATIONS, Reloader } from "../components/cluster/reloader";
@@ -69,8 +70,9 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   const ns = config.namespaces;
 
   const namespaceNames: Record<string, string> = { workloads: ns.workloads };
-  if (config.vault) namespaceNames.vault = ns.vault;
-  if (config.eso) namespaceNames.externalSecrets = ns.externalSecrets;
+  // Only the namespaces of what the program installs: an external Vault's or the platform's ESO's are not its own.
+  if (config.vault?.install) namespaceNames.vault = ns.vault;
+  if (config.eso?.install) namespaceNames.externalSecrets = ns.externalSecrets;
   // Pod Security "restricted" everywhere: the services, Reloader and the rotation job in the
   // workload namespace, Vault (components/vault/cluster.ts sets its security context) and
   // External Secrets Operator (its chart's defaults) all run non-root, without capabilities
@@ -128,7 +130,12 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   };
 
   // ESO does not restart pods (external-secrets#3218), nor does writing a Secret directly.
-  if (config.rotation.installReloader) new Reloader("reloader", { namespace: namespaces.names.workloads, labels: envLabels });
+  if (config.rotation.installReloader)
+    new Reloader("reloader", {
+      namespace: namespaces.names.workloads,
+      labels: envLabels,
+      ...(config.charts.reloader ? { chart: config.charts.reloader } : {}),
+    });
 
   // The spec's option 1: the program writes the Secrets itself, no operator.
   if (config.providers.includes("kubernetes")) {
@@ -164,6 +171,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
         authMountPath: vault.authPath,
         role: vault.authRole,
         audience: vault.audience,
+        ...(vault.reviewAudience ? { reviewAudience: vault.reviewAudience } : {}),
         caConfigMap: vault.caConfigMap,
       };
       stores.push({ kind: "vault", name: STORE_NAMES.vault, kvMount: vault.kvMount, ...common });
@@ -187,8 +195,12 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
 
   // External Secrets Operator, its stores, and the ExternalSecrets that feed the services.
   const eso = config.eso as NonNullable<StackConfig["eso"]>;
+  const databaseGenerators = !!(config.database && vault?.database);
   const operator = new ExternalSecretsOperator("external-secrets", {
-    namespace: namespaces.names.externalSecrets,
+    namespace: eso.install ? namespaces.names.externalSecrets : ns.externalSecrets,
+    install: eso.install,
+    ...(eso.install ? {} : { serviceAccount: eso.serviceAccount, crds: [...ESO_REQUIRED_CRDS, ...(databaseGenerators ? [ESO_VAULT_GENERATOR_CRD] : [])] }),
+    ...(config.charts.eso ? { chart: config.charts.eso } : {}),
     watchNamespace: namespaces.names.workloads,
     // The stores' accounts, and each service's database generator account (it logs in to Vault too).
     tokenServiceAccounts: [...stores.map(storeAccountName), ...(config.database && vault?.database ? SERVICES.map(databaseServiceAccount) : [])],
@@ -202,8 +214,10 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   // what it calls.
   if (config.network) {
     new NetworkPolicies("network-policies", {
-      ...(config.vault ? { vaultNamespace: namespaces.names.vault } : {}),
-      esoNamespace: namespaces.names.externalSecrets,
+      ...(config.vault?.install ? { vaultNamespace: namespaces.names.vault } : {}),
+      ...(config.vault && !config.vault.install ? { externalVaultPort: vaultPort(config.vault.address) } : {}),
+      esoNamespace: eso.install ? namespaces.names.externalSecrets : ns.externalSecrets,
+      esoEgress: eso.install,
       deployerCidrs: config.network.deployerCidrs,
       deployerNamespaces: config.network.deployerNamespaces,
       apiServerCidrs: config.network.apiServerCidrs,
@@ -215,7 +229,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     namespace: namespaces.names.workloads,
     stores,
     labels: envLabels,
-    dependsOn: [operator.release, ...(vault?.ready ?? [])],
+    dependsOn: [...operator.ready, ...(vault?.ready ?? [])],
   });
   outputs.secretStores = stores.map((s) => s.name);
 
@@ -228,7 +242,13 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     const key = catalog.find((s) => s.source.kind === "database")?.key ?? "database-url";
     databaseCredentials = new DatabaseCredentials("database-credentials", {
       namespace: namespaces.names.workloads,
-      vault: { server: vault.inClusterAddress, authMountPath: vault.authPath, audience: vault.audience, caConfigMap: vault.caConfigMap },
+      vault: {
+        server: vault.inClusterAddress,
+        authMountPath: vault.authPath,
+        audience: vault.audience,
+        ...(vault.reviewAudience ? { reviewAudience: vault.reviewAudience } : {}),
+        caConfigMap: vault.caConfigMap,
+      },
       services: SERVICES.map((service) => ({
         service,
         generatorName: databaseGeneratorName(service),
@@ -247,7 +267,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       },
       deletionPolicy: eso.deletionPolicy,
       labels: envLabels,
-      dependsOn: [operator.release, ...storeSet.stores],
+      dependsOn: [...operator.ready, ...storeSet.stores],
     });
     database = {
       key,
@@ -275,7 +295,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       deletionPolicy: eso.deletionPolicy,
       secretAnnotations: annotations,
       labels: envLabels,
-      dependsOn: [operator.release, ...storeSet.stores, ...(databaseCredentials?.generators ?? [])],
+      dependsOn: [...operator.ready, ...storeSet.stores, ...(databaseCredentials?.generators ?? [])],
     });
     outputs.externalSecrets = [...secrets.map((s) => s.name), ...(databaseCredentials ? [MIGRATIONS.secretName] : [])];
     new RotationJob(ROTATION_JOB_NAME, {
@@ -284,7 +304,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       // Every ExternalSecret the program makes, the migration Job's too (a fresh owner password).
       externalSecrets: outputs.externalSecrets,
       labels: envLabels,
-      dependsOn: [operator.release],
+      dependsOn: operator.ready,
     });
     outputs.rotation.cronJob = { name: ROTATION_JOB_NAME, schedule: config.rotation.schedule };
   } else {
@@ -305,6 +325,19 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       labels: envLabels,
     });
   }
+  // A Vault outside the cluster reviews each login with the login's own token: the accounts
+  // that log in to it (identities only, guarded above) may create TokenReviews.
+  if (vault?.configured && vault.reviewsWithClientToken) {
+    const vaultLogins = [
+      ...stores.filter((s) => s.kind === "vault").map(storeAccountName),
+      ...(databaseGenerators ? SERVICES.map(databaseServiceAccount) : []),
+    ];
+    new TokenReviewAccess("vault-token-review", {
+      bindingName: `veza-${env}-vault-token-review`,
+      serviceAccounts: [...new Set(vaultLogins)].map((name) => ({ namespace: namespaces.names.workloads, name })),
+      labels: envLabels,
+    });
+  }
   if (vault?.database) outputs.rotation.database = vault.database.outputs;
   const troubleshooting = [
     `kubectl describe externalsecret ${SHARED_SECRET_NAME} -n ${ns.workloads}`,
@@ -314,4 +347,10 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     `kubectl annotate externalsecret ${SHARED_SECRET_NAME} force-sync=$(date +%s) --overwrite -n ${ns.workloads}`,
   ];
   return { ...outputs, troubleshooting };
+}
+
+/** The port of a Vault URL: its explicit port, else the scheme's (443 for https, 80 for http). */
+export function vaultPort(address: string): number {
+  const url = new URL(address);
+  return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
 }

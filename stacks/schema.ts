@@ -64,6 +64,25 @@ const kubernetesQuantity = z.string().regex(QUANTITY, { message: 'must be a Kube
 
 const url = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: "must be an http(s) URL" });
 
+const pem = z.string().regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, {
+  message: "must be PEM certificate(s): -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----",
+});
+
+/** Where one chart comes from instead of its own repository: a mirror (HTTP or OCI) or a local directory. */
+const chartSource = z
+  .strictObject({
+    /** An HTTP(S) chart repository or an `oci://` registry path that mirrors the chart (same name, pinned version). */
+    repository: z
+      .string()
+      .regex(/^(https?|oci):\/\/[^\s/]+(\/\S*)?$/, {
+        message: 'must be an http(s):// chart repository or an oci:// registry path such as "oci://registry.example.com/helm"',
+      })
+      .optional(),
+    /** A chart directory or .tgz on the machine that runs pulumi up, relative to the project. */
+    path: z.string().min(1).optional(),
+  })
+  .optional();
+
 const sealSchema = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("awskms"),
@@ -148,6 +167,21 @@ export const configSchema = z.strictObject({
         .optional(),
       /** PEM file (relative to the project, or absolute) with the CA that signed `address`'s certificate. */
       caCertFile: z.string().min(1).optional(),
+      /** Install Vault in the cluster. `false`: configure a Vault the program does not install, at `address`. Default true. */
+      install: z.boolean().optional(),
+      /** With install false: the cluster's API server as Vault reaches it, for Kubernetes auth. */
+      kubernetesHost: z
+        .string()
+        .regex(/^https:\/\/[^\s/]+$/, { message: 'must be the API server\'s https:// URL without a path, e.g. "https://203.0.113.10:6443"' })
+        .optional(),
+      /** With install false: PEM CA of that API server's certificate. */
+      kubernetesCaCert: pem.optional(),
+      /**
+       * With install false: an audience the API server accepts (its service-account issuer, unless
+       * --api-audiences says otherwise). ESO's tokens carry it beside "vault", so Vault can send
+       * each login's own token to the API server for review.
+       */
+      kubernetesApiAudience: z.string().regex(/^\S+$/, { message: "must be an audience (no spaces), e.g. the API server's issuer" }).optional(),
     })
     .optional(),
   eso: z
@@ -158,6 +192,10 @@ export const configSchema = z.strictObject({
       /** Migration: write into existing, hand-made Secrets (`creationPolicy: Merge`) instead of owning them. */
       adoptExisting: z.boolean().optional(),
       /** Digest of ESO's image at the pinned version (`sha256:<64 hex>`), appended to its tag instead of the shipped `ESO_IMAGE_DIGEST`. */
+      /** Install ESO with its chart. `false`: the platform team runs ESO (CRDs and controller) already. Default true. */
+      install: z.boolean().optional(),
+      /** With install false: the controller's ServiceAccount, in namespaces.externalSecrets. Default `external-secrets`. */
+      serviceAccount: dnsLabel.optional(),
       imageDigest: z
         .string()
         .regex(/^sha256:[0-9a-f]{64}$/, {
@@ -196,12 +234,7 @@ export const configSchema = z.strictObject({
       refreshInterval: duration.optional(),
       sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
       /** PEM CA certificate(s) Vault verifies PostgreSQL's certificate with (verify-ca/verify-full). Default: Vault's system roots. */
-      caCert: z
-        .string()
-        .regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, {
-          message: "must be PEM certificate(s): -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----",
-        })
-        .optional(),
+      caCert: pem.optional(),
       /** Path of the CA file in the services' pods, added to database-url as sslrootcert. Default: libpq's (~/.postgresql/root.crt). */
       sslRootCert: z
         .string()
@@ -229,6 +262,18 @@ export const configSchema = z.strictObject({
     .strictObject({
       schedule: cron.optional(),
       installReloader: z.boolean().optional(),
+      /** Stakater Reloader already runs in the cluster and watches the workload namespace (installed by the platform team). */
+      reloaderInstalled: z.boolean().optional(),
+    })
+    .optional(),
+  /** Where the three charts come from: a mirror for all, or per chart; versions stay pinned. */
+  charts: z
+    .strictObject({
+      /** Mirror of all three charts: an http(s):// chart repository or an oci:// registry path. */
+      repository: chartSource.unwrap().shape.repository,
+      vault: chartSource,
+      eso: chartSource,
+      reloader: chartSource,
     })
     .optional(),
   aws: z
@@ -324,6 +369,21 @@ export const EXAMPLES: Record<string, unknown> = {
   "network.deployerNamespaces[]": "ingress-nginx",
   "network.apiServerCidrs[]": "172.20.0.1/32",
   "vault.caCertFile": "certs/vault-ca.pem",
+  "vault.install": true,
+  // The API server as kubectl reaches it, and its CA: read from the kubeconfig when the fix runs.
+  "vault.kubernetesHost": new Computed("kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}'"),
+  "vault.kubernetesCaCert": new Computed("kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d"),
+  "vault.kubernetesApiAudience": "https://kubernetes.default.svc.cluster.local",
+  "eso.install": true,
+  "eso.serviceAccount": "external-secrets",
+  "rotation.reloaderInstalled": true,
+  "charts.repository": "oci://registry.example.com/helm",
+  "charts.vault.repository": "oci://registry.example.com/helm",
+  "charts.eso.repository": "oci://registry.example.com/helm",
+  "charts.reloader.repository": "oci://registry.example.com/helm",
+  "charts.vault.path": "charts/vault",
+  "charts.eso.path": "charts/external-secrets",
+  "charts.reloader.path": "charts/reloader",
   "eso.refreshInterval": "1h",
   "eso.replicas": 2,
   "eso.serviceMonitor": true,

@@ -3,6 +3,8 @@
  * auth, policy, audit, database engine) once the program can reach and authenticate to
  * it: at once in development (dev mode), after the documented bootstrap elsewhere.
  */
+import { readFileSync } from "node:fs";
+import { ConfigMap } from "@pulumi/kubernetes/core/v1/configMap";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as VaultProvider } from "@pulumi/vault/provider";
 import { SERVICES } from "../components/catalog";
@@ -30,10 +32,16 @@ export interface VaultPlatform {
   caConfigMap?: string;
   /** The database engine: the migration path and each service's own Vault identity. */
   database?: { staticCredsPath: string; access: DatabaseAccess; outputs: Record<string, unknown> };
+  /** The ServiceAccounts that log in to an external Vault review their own tokens: they need system:auth-delegator. */
+  reviewsWithClientToken: boolean;
+  /** The API server's audience, added to those tokens for that review (external Vault only). */
+  reviewAudience?: string;
   /** What ESO's Vault stores must wait for: the configuration (role, policy, KV secret); none before it is configured (there is no Vault store then). */
   ready: pulumi.Resource[];
   outputs: {
     mode: string;
+    /** Whether the program installed Vault in the cluster (else it configures an external one). */
+    installed: boolean;
     address: string;
     inClusterAddress: pulumi.Output<string>;
     configured: boolean;
@@ -63,6 +71,8 @@ const KV_MOUNT = "secret";
 export const DEPLOYER_AUDIENCE = "vault";
 const JWT_PATHS = { github: "jwt-github", pulumi: "jwt-pulumi" } as const;
 const AUDIT_DEVICE_PATH = "file";
+/** ConfigMap (key `ca.crt`) in the workload namespace with the CA ESO's Vault stores trust. */
+const VAULT_CA_CONFIG_MAP = "vault-ca";
 
 /** Names of the program's own Vault identity in one environment. */
 export function deployerNames(env: string): { role: string; previewRole: string; policy: string; previewPolicy: string } {
@@ -105,48 +115,67 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
   const v = config.vault as NonNullable<StackConfig["vault"]>;
   const env = config.environment;
   const dev = v.mode === "dev";
-  const cluster = new VaultCluster("vault", {
-    namespace: inputs.namespace,
-    mode: v.mode,
-    ...(dev
-      ? { devRootToken: v.token, devNodePort: v.devNodePort, replicas: 1 }
-      : {
-          replicas: v.replicas,
-          tlsSecretName: v.tlsSecretName,
-          storageSize: v.storageSize,
-          auditStorageSize: v.auditStorageSize,
-          seal: v.seal,
-          // Sealed pods count as Ready only until the bootstrap has initialised Vault.
-          acceptSealedAsReady: !v.bootstrapped,
-        }),
-    resources: v.resources,
-    labels: { "veza.io/environment": env },
-    protect: config.protect,
-  });
+  // A Vault the program does not install (vault.install false) is configured where it runs.
+  const cluster = v.install
+    ? new VaultCluster("vault", {
+        namespace: inputs.namespace,
+        mode: v.mode,
+        ...(dev
+          ? { devRootToken: v.token, devNodePort: v.devNodePort, replicas: 1 }
+          : {
+              replicas: v.replicas,
+              tlsSecretName: v.tlsSecretName,
+              storageSize: v.storageSize,
+              auditStorageSize: v.auditStorageSize,
+              seal: v.seal,
+              // Sealed pods count as Ready only until the bootstrap has initialised Vault.
+              acceptSealedAsReady: !v.bootstrapped,
+            }),
+        resources: v.resources,
+        labels: { "veza.io/environment": env },
+        protect: config.protect,
+        ...(config.charts.vault ? { chart: config.charts.vault } : {}),
+      })
+    : undefined;
+  const installed = cluster ? [cluster] : [];
+  // ESO reaches an external Vault at the address the program uses, and trusts the same CA.
+  const inClusterAddress = cluster ? cluster.address : pulumi.output(v.address);
 
   const secretPath = `veza/${env}`;
   const role = `eso-veza-${env}`;
   const base: VaultPlatform = {
     configured: false,
-    inClusterAddress: cluster.address,
+    reviewsWithClientToken: !v.install,
+    ...(!v.install && v.kubernetesApiAudience ? { reviewAudience: v.kubernetesApiAudience } : {}),
+    inClusterAddress,
     authPath: AUTH_PATH,
     authRole: role,
     audience: AUDIENCE,
     kvMount: KV_MOUNT,
     secretPath,
-    caConfigMap: dev ? undefined : "vault-ca",
+    caConfigMap: dev || (!v.install && !v.caCertFile) ? undefined : VAULT_CA_CONFIG_MAP,
     ready: [],
-    outputs: { mode: v.mode, address: v.address, inClusterAddress: cluster.address, configured: false },
+    outputs: { mode: v.mode, installed: v.install, address: v.address, inClusterAddress, configured: false },
   };
 
   // Once bootstrapped with token login the config has required the token (config-sections.ts).
   if (!v.bootstrapped) {
     void pulumi.log.warn(
-      `Vault is installed but not configured: it needs the one-time bootstrap (README, "Bootstrapping Vault"), then ` +
+      `Vault is ${v.install ? "installed" : "external"} but not configured: it needs the one-time bootstrap (README, "Bootstrapping Vault"), then ` +
         `${setCommands(config.stack, ["vault", "bootstrapped"], true)[0]}.`,
     );
     return base;
   }
+
+  // An external Vault's CA, for ESO's stores (an installed one's is written by the bootstrap,
+  // with its TLS Secret): the same file the program's own provider trusts.
+  const caConfigMap =
+    !v.install && base.caConfigMap && v.caCertFile
+      ? new ConfigMap("vault-ca", {
+          metadata: { name: base.caConfigMap, namespace: inputs.workloadNamespace, labels: { "veza.io/environment": env } },
+          data: { "ca.crt": readFileSync(v.caCertFile, "utf8") },
+        })
+      : undefined;
 
   // The program's own connection to Vault. In dev it waits for the release (same pulumi up):
   // Helm waits until the dev pod is Ready (RollingUpdate, see VaultCluster).
@@ -164,13 +193,15 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
       ...(v.caCertFile ? { caCertFile: v.caCertFile } : {}),
       // The provider asks Vault for its version on every plan (terraform-provider-vault's
       // CustomizeDiff); with Vault unreachable during a preview it dereferences a nil
-      // version. The program installs this version, so it needs no probe.
-      vaultVersionOverride: VAULT_APP_VERSION,
+      // version. The program installs this version, so it needs no probe. An external Vault's
+      // version is its operator's: the provider reads it (sys/seal-status, unauthenticated),
+      // so fields newer than that Vault are not sent to it.
+      ...(v.install ? { vaultVersionOverride: VAULT_APP_VERSION } : {}),
       // Default 2 (about a second): too few for a Vault that has just turned Ready behind a
       // NodePort or a restarting active node. 10 retries back off 1-1.5 s each.
       maxRetries: 10,
     },
-    { dependsOn: [cluster] },
+    { dependsOn: installed },
   );
   const db = config.database;
   // Vault role names take dashes; the PostgreSQL user takes underscores.
@@ -187,13 +218,18 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
       createAuthBackend: true,
       kubernetesAuth: {
         path: AUTH_PATH,
-        kubernetesHost: "https://kubernetes.default.svc",
+        // In the cluster: the API server's Service. Outside: the address Vault reaches it at, its
+        // CA, and each login's own token for the review (its account gets system:auth-delegator).
+        ...(v.install
+          ? { kubernetesHost: "https://kubernetes.default.svc" }
+          : { kubernetesHost: v.kubernetesHost, kubernetesCaCert: v.kubernetesCaCert, reviewWithClientToken: true }),
         audience: AUDIENCE,
         roleName: role,
         boundServiceAccount: inputs.storeServiceAccount,
       },
       policyName: `veza-${env}-read`,
-      createAudit: true,
+      // An external Vault's audit devices are its operator's (docs/vault-bootstrap.md).
+      createAudit: v.install,
       audit: { type: "file", path: dev ? "stdout" : "/vault/audit/vault_audit.log" },
       // HA: a second device to stdout for the log pipeline, so one full volume cannot stop Vault.
       logPipelineAudit: !dev,
@@ -217,7 +253,7 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
         : undefined,
       protect: config.protect,
     },
-    { dependsOn: [cluster] },
+    { dependsOn: installed },
   );
 
   // Each service's own database login: dynamic role, policy and auth role (stacks/database.ts).
@@ -256,7 +292,7 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
   return {
     ...base,
     configured: true,
-    ready: [cluster, vaultConfig, ...(dbVault ? [dbVault.access] : [])],
+    ready: [...installed, vaultConfig, ...(caConfigMap ? [caConfigMap] : []), ...(dbVault ? [dbVault.access] : [])],
     database:
       db && dbVault
         ? {

@@ -19,7 +19,8 @@ const P = "veza-secrets";
 /**
  * What the shell prints for the command substitutions a fix may use: random bytes as
  * `openssl rand -hex` prints them, a digest of `crane digest`'s shape (the model has no
- * registry), and the committed example CA for `cat <file>.crt`.
+ * registry), the committed example CA for `cat <file>.crt` and a kubeconfig's CA, and an API
+ * server address for a kubeconfig's.
  */
 export function substitute(command: string): string {
   let m = /^openssl rand -hex (\d+)$/.exec(command);
@@ -28,6 +29,10 @@ export function substitute(command: string): string {
   if (m) return `sha256:${createHash("sha256").update(m[1]).digest("hex")}`;
   m = /^cat (\S+\.crt)$/.exec(command);
   if (m) return fs.readFileSync(path.join(ROOT, "certs", "vault-ca.pem"), "utf8").trimEnd();
+  // A kubeconfig's API server address and CA, as kubectl prints them.
+  if (command.startsWith("kubectl config view --minify -o jsonpath=")) return "https://203.0.113.10:6443";
+  if (command.startsWith("kubectl config view --raw --minify -o jsonpath=") && command.endsWith("| base64 -d"))
+    return fs.readFileSync(path.join(ROOT, "certs", "vault-ca.pem"), "utf8").trimEnd();
   throw new Error(`no stand-in for $(${command}): add one to test/fix-check.ts`);
 }
 

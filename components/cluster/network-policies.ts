@@ -30,8 +30,15 @@ export const ESO_CONTROLLER_POD_LABELS = { "app.kubernetes.io/name": "external-s
 export interface NetworkPoliciesArgs {
   /** Vault's namespace; omit where this stack runs no Vault. */
   vaultNamespace?: pulumi.Input<string>;
-  /** ESO's namespace. */
+  /** ESO's namespace (Vault admits its controller, selected by the chart's pod labels). */
   esoNamespace: pulumi.Input<string>;
+  /**
+   * Restrict ESO's controller egress (a policy in `esoNamespace`). Default `true`; `false` where
+   * the platform runs ESO, whose namespace is not this program's to police.
+   */
+  esoEgress?: boolean;
+  /** Port of a Vault outside the cluster that ESO reads (its address is a name, so any destination on that port). */
+  externalVaultPort?: number;
   /** Source CIDRs that may call Vault's API: where `pulumi up` runs. Default: none. */
   deployerCidrs?: string[];
   /** Namespaces whose pods may call Vault's API (an ingress controller, an in-cluster agent). Default: none. */
@@ -118,8 +125,13 @@ export class NetworkPolicies extends pulumi.ComponentResource {
       ...(args.vaultNamespace !== undefined
         ? [{ to: [{ namespaceSelector: byName(args.vaultNamespace), podSelector: { matchLabels: { ...VAULT_SERVER_POD_LABELS } } }], ports: [tcp(8200)] }]
         : []),
+      ...(args.externalVaultPort !== undefined ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(args.externalVaultPort)] }] : []),
       ...(args.cloudApis ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(443)] }] : []),
     ];
+    if (args.esoEgress === false) {
+      this.registerOutputs({ policyNames: this.policyNames });
+      return;
+    }
     const esoEgress = new k8sNetworking.NetworkPolicy(
       `${name}-eso-egress`,
       {

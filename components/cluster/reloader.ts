@@ -5,6 +5,7 @@
 import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
+import { type ChartSource, releaseChart } from "../helm-chart";
 
 /**
  * Stakater Reloader chart, pinned. It restarts pods when a Secret they use changes. 2.2.16,
@@ -35,6 +36,8 @@ export interface ReloaderArgs {
   namespace: pulumi.Input<string>;
   /** Labels on the chart's objects. */
   labels?: Record<string, string>;
+  /** Where the pinned chart comes from: a mirror or a local directory. Default: the chart's own repository (`RELOADER_CHART_REPO`). */
+  chart?: ChartSource;
   provider?: Provider;
 }
 
@@ -71,9 +74,7 @@ export class Reloader extends pulumi.ComponentResource {
       name,
       {
         name: "reloader",
-        chart: "reloader",
-        version: RELOADER_CHART_VERSION,
-        repositoryOpts: { repo: RELOADER_CHART_REPO },
+        ...releaseChart({ name: "reloader", version: RELOADER_CHART_VERSION, repository: RELOADER_CHART_REPO }, args.chart),
         namespace: args.namespace,
         createNamespace: false,
         maxHistory: 10,

@@ -31,6 +31,12 @@ export interface GeneratorVaultArgs {
   authMountPath: pulumi.Input<string>;
   /** Audience of the ServiceAccount token ESO requests; the Vault roles require it. */
   audience: string;
+  /**
+   * A second audience on the token: the API server's, for a Vault outside the cluster, which
+   * sends the login's own token to the API server for its TokenReview (measured: a token of
+   * audience `vault` alone is refused there, and the login with it). Omit with Vault in the cluster.
+   */
+  reviewAudience?: string;
   /** ConfigMap in the namespace with Vault's CA (`ca.crt`); omit for plain HTTP (dev). */
   caConfigMap?: string;
 }
@@ -92,7 +98,13 @@ export function generatorSpec(vault: GeneratorVaultArgs, g: Pick<ServiceGenerato
     provider: {
       server: vault.server,
       ...(vault.caConfigMap ? { caProvider: { type: "ConfigMap", name: vault.caConfigMap, key: "ca.crt" } } : {}),
-      auth: { kubernetes: { mountPath: vault.authMountPath, role: g.role, serviceAccountRef: { name: g.serviceAccount, audiences: [vault.audience] } } },
+      auth: {
+        kubernetes: {
+          mountPath: vault.authMountPath,
+          role: g.role,
+          serviceAccountRef: { name: g.serviceAccount, audiences: [vault.audience, ...(vault.reviewAudience ? [vault.reviewAudience] : [])] },
+        },
+      },
     },
   };
 }

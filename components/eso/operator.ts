@@ -9,10 +9,12 @@
  * an empty cluster resolves the ExternalSecret and SecretStore kinds; `package.json` pins
  * a later version and a test checks it. Every custom resource must `dependsOn` `release`.
  */
+import { CustomResourceDefinition } from "@pulumi/kubernetes/apiextensions/v1/customResourceDefinition";
 import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as k8sRbac from "@pulumi/kubernetes/rbac/v1";
 import * as pulumi from "@pulumi/pulumi";
+import { type ChartSource, releaseChart } from "../helm-chart";
 import { DNS_SUBDOMAIN } from "../rules";
 
 /** Helm chart version of External Secrets Operator; the test fixtures in test/upstream match it. */
@@ -33,6 +35,16 @@ export const ESO_CHART_REPO = "https://charts.external-secrets.io";
 export const ESO_RELEASE_NAME = "external-secrets";
 /** Name of the controller's ServiceAccount, set explicitly rather than left to the chart's template. */
 export const ESO_SERVICE_ACCOUNT = "external-secrets";
+
+/** The CRDs every stack's resources use: ExternalSecrets and SecretStores (`external-secrets.io/v1`). */
+export const ESO_REQUIRED_CRDS = ["externalsecrets.external-secrets.io", "secretstores.external-secrets.io"];
+/** The CRD of the Vault database-credentials generator (`generators.external-secrets.io/v1alpha1`). */
+export const ESO_VAULT_GENERATOR_CRD = "vaultdynamicsecrets.generators.external-secrets.io";
+
+/** The API version each CRD must serve for the program's resources. */
+export function requiredCrdVersion(crd: string): string {
+  return crd.endsWith(".generators.external-secrets.io") ? "v1alpha1" : "v1";
+}
 
 /** CPU and memory for one container, as in a Kubernetes `resources` block. */
 export interface ContainerResources {
@@ -104,6 +116,20 @@ export interface ExternalSecretsOperatorArgs {
    */
   protect?: boolean;
   /** Kubernetes provider. Default: the ambient kubeconfig context. Must keep server-side apply on (the default). */
+  /**
+   * Install ESO with its chart. Default: `true`. `false`: the platform team runs ESO already
+   * (CRDs and controller); the component then installs nothing, reads the CRDs in `crds`
+   * (the preview fails, naming the CRD, when one is missing or does not serve
+   * `external-secrets.io/v1`) and grants the existing controller (`serviceAccount` in
+   * `namespace`) the token Role below.
+   */
+  install?: boolean;
+  /** The controller's ServiceAccount when `install` is `false`. Default: `ESO_SERVICE_ACCOUNT`. */
+  serviceAccount?: string;
+  /** CRDs the caller's resources use, checked when `install` is `false`. Default: `ESO_REQUIRED_CRDS`. */
+  crds?: string[];
+  /** Where the pinned chart comes from: a mirror or a local directory. Default: the chart's own repository (`ESO_CHART_REPO`). */
+  chart?: ChartSource;
   provider?: Provider;
 }
 
@@ -206,8 +232,13 @@ export function tokenCreateRule(serviceAccounts: readonly string[]): { apiGroups
  * there that lets it mint tokens for the stores' ServiceAccounts only.
  */
 export class ExternalSecretsOperator extends pulumi.ComponentResource {
-  /** The Helm release, which installs the CRDs: every ExternalSecret and SecretStore depends on it. */
-  public readonly release: Release;
+  /** The Helm release, which installs the CRDs; none when `install` is `false`. */
+  public readonly release?: Release;
+  /**
+   * What every ExternalSecret, SecretStore and generator must depend on: the release, or the
+   * checked CRDs of an ESO the program does not install.
+   */
+  public readonly ready: pulumi.Resource[];
   /** The controller's ServiceAccount, known once the release is installed. */
   public readonly serviceAccountName: pulumi.Output<string>;
   /** The namespace the operator runs in. */
@@ -218,21 +249,45 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
     const errors = esoArgsErrors(args);
     if (errors.length > 0) throw new pulumi.ResourceError(errors.join(" "), this);
 
-    this.release = new Release(
-      name,
-      {
-        name: ESO_RELEASE_NAME,
-        chart: "external-secrets",
-        version: ESO_CHART_VERSION,
-        repositoryOpts: { repo: ESO_CHART_REPO },
-        namespace: args.namespace,
-        createNamespace: false,
-        maxHistory: 10,
-        values: esoValues(args),
-      },
-      // Uninstalling the release deletes its CRDs, every ExternalSecret and the Secrets they own.
-      { parent: this, provider: args.provider, protect: args.protect ?? false },
-    );
+    const install = args.install ?? true;
+    this.release = install
+      ? new Release(
+          name,
+          {
+            name: ESO_RELEASE_NAME,
+            ...releaseChart({ name: "external-secrets", version: ESO_CHART_VERSION, repository: ESO_CHART_REPO }, args.chart),
+            namespace: args.namespace,
+            createNamespace: false,
+            maxHistory: 10,
+            values: esoValues(args),
+          },
+          // Uninstalling the release deletes its CRDs, every ExternalSecret and the Secrets they own.
+          { parent: this, provider: args.provider, protect: args.protect ?? false },
+        )
+      : undefined;
+    // ESO installed by someone else: read its CRDs, so a missing one stops the preview with its
+    // name, before any custom resource is sent (a missing kind would otherwise fail each
+    // resource with "no matches for kind").
+    const crds = install
+      ? []
+      : (args.crds ?? ESO_REQUIRED_CRDS).map((crdName) => {
+          const crd = CustomResourceDefinition.get(`${name}-crd-${crdName.split(".")[0]}`, crdName, { parent: this, provider: args.provider });
+          const version = requiredCrdVersion(crdName);
+          // Fails the run (the preview too) with the CRD's name when the installed ESO is too old.
+          crd.spec.versions.apply((versions) => {
+            if (!versions.some((v) => v.name === version && v.served))
+              throw new pulumi.ResourceError(
+                `ESO is installed by the platform (eso.install false), but its CRD ${crdName} does not serve ${version} (served: ${versions
+                  .filter((v) => v.served)
+                  .map((v) => v.name)
+                  .join(", ")}); this program needs ESO ${ESO_APP_VERSION} or later`,
+                crd,
+              );
+          });
+          return crd;
+        });
+    this.ready = this.release ? [this.release] : crds;
+    const controllerAccount = install ? ESO_SERVICE_ACCOUNT : (args.serviceAccount ?? ESO_SERVICE_ACCOUNT);
 
     // TokenRequest for the stores' accounts only: with the chart's grant off, ESO could mint
     // none; with it on, it could mint a token for any ServiceAccount in the cluster.
@@ -259,16 +314,16 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
             labels: { "app.kubernetes.io/managed-by": "pulumi", ...args.labels },
           },
           roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-          subjects: [{ kind: "ServiceAccount", name: ESO_SERVICE_ACCOUNT, namespace: args.namespace }],
+          subjects: [{ kind: "ServiceAccount", name: controllerAccount, namespace: args.namespace }],
         },
         { parent: this, provider: args.provider },
       );
     }
 
-    this.serviceAccountName = this.release.status.apply(() => ESO_SERVICE_ACCOUNT);
-    this.namespace = this.release.namespace;
+    this.serviceAccountName = this.release ? this.release.status.apply(() => ESO_SERVICE_ACCOUNT) : pulumi.output(controllerAccount);
+    this.namespace = this.release ? this.release.namespace : pulumi.output(args.namespace);
     this.registerOutputs({
-      release: this.release,
+      ...(this.release ? { release: this.release } : {}),
       serviceAccountName: this.serviceAccountName,
       namespace: this.namespace,
     });

@@ -27,6 +27,12 @@ export type StoreSpec =
       role: string;
       /** Audience of the token ESO mints for the ServiceAccount; the Vault role checks it. */
       audience: string;
+      /**
+       * A second audience on the token: the API server's, for a Vault outside the cluster, which
+       * sends the login's own token to the API server for its TokenReview (measured: a token of
+       * audience `vault` alone is refused there, and the login with it). Omit with Vault in the cluster.
+       */
+      reviewAudience?: string;
       /** ConfigMap in the store's namespace holding Vault's CA (`ca.crt`); omit for plain HTTP (dev). */
       caConfigMap?: string;
       /**
@@ -100,7 +106,13 @@ export function storeProvider(store: StoreSpec): Record<string, unknown> {
           server: store.server,
           ...(store.kvMount ? { path: store.kvMount, version: "v2" } : { version: "v1" }),
           ...(store.caConfigMap ? { caProvider: { type: "ConfigMap", name: store.caConfigMap, key: "ca.crt" } } : {}),
-          auth: { kubernetes: { mountPath: store.authMountPath, role: store.role, serviceAccountRef: { ...serviceAccountRef, audiences: [store.audience] } } },
+          auth: {
+            kubernetes: {
+              mountPath: store.authMountPath,
+              role: store.role,
+              serviceAccountRef: { ...serviceAccountRef, audiences: [store.audience, ...(store.reviewAudience ? [store.reviewAudience] : [])] },
+            },
+          },
         },
       };
     case "aws":

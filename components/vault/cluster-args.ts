@@ -5,6 +5,7 @@
  */
 import type { Provider } from "@pulumi/kubernetes/provider";
 import type * as pulumi from "@pulumi/pulumi";
+import type { ChartSource } from "../helm-chart";
 import { DNS_SUBDOMAIN, QUANTITY } from "../rules";
 
 /** Helm chart version of vault-helm; the test fixtures in test/upstream/vault-helm match it. */
@@ -193,6 +194,8 @@ export interface VaultClusterArgs {
   /** Labels on the Vault pods, StatefulSet, ServiceAccount and PVCs. Default: none. */
   labels?: Record<string, string>;
   /** Kubernetes provider. Default: the ambient kubeconfig context. */
+  /** Where the pinned chart comes from: a mirror or a local directory. Default: the chart's own repository (`VAULT_CHART_REPO`). */
+  chart?: ChartSource;
   provider?: Provider;
 }
 

@@ -7,6 +7,7 @@
  */
 import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
+import { releaseChart } from "../helm-chart";
 import {
   VAULT_CHART_REPO,
   VAULT_CHART_VERSION,
@@ -55,9 +56,7 @@ export class VaultCluster extends pulumi.ComponentResource {
       name,
       {
         name: VAULT_RELEASE_NAME,
-        chart: "vault",
-        version: VAULT_CHART_VERSION,
-        repositoryOpts: { repo: VAULT_CHART_REPO },
+        ...releaseChart({ name: "vault", version: VAULT_CHART_VERSION, repository: VAULT_CHART_REPO }, args.chart),
         namespace: args.namespace,
         createNamespace: false,
         // Roll back a failed upgrade (and remove what it created) rather than leave Vault

@@ -20,6 +20,20 @@ export interface VaultKubernetesAuthArgs {
    */
   kubernetesHost?: string;
   /**
+   * PEM CA certificate(s) of `kubernetesHost`'s serving certificate. Default: none, which in
+   * a pod means the pod's own CA, and outside the cluster (`reviewWithClientToken`) Vault's
+   * system roots. Used only when `createAuthBackend` is true.
+   */
+  kubernetesCaCert?: string;
+  /**
+   * Vault runs outside the cluster (no pod ServiceAccount token or CA to read): each login's
+   * own ServiceAccount token is sent with its TokenReview (`disable_local_ca_jwt`, no
+   * reviewer JWT stored), so every ServiceAccount that logs in needs `system:auth-delegator`,
+   * which the caller binds. Default: `false` (Vault in the cluster reviews with its own
+   * pod's token, re-read as it rotates).
+   */
+  reviewWithClientToken?: boolean;
+  /**
    * Audience the role requires in the ServiceAccount token, e.g. `"vault"`. Must equal the
    * audience ESO's SecretStore requests (`serviceAccountRef.audiences`), so a token minted for
    * another service cannot be replayed against Vault.
@@ -198,6 +212,10 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
       `[kubernetesAuth.kubernetesHost] must be the API server's https:// URL without a path, e.g. "https://kubernetes.default.svc"; got ${JSON.stringify(auth.kubernetesHost)}.`,
     );
   }
+  if (auth.kubernetesCaCert !== undefined && !auth.kubernetesCaCert.includes("-----BEGIN CERTIFICATE-----"))
+    fail("[kubernetesAuth.kubernetesCaCert] must be PEM certificate(s) (-----BEGIN CERTIFICATE-----).");
+  if (auth.reviewWithClientToken && auth.kubernetesHost === undefined)
+    fail("[kubernetesAuth.kubernetesHost] is required with reviewWithClientToken: a Vault outside the cluster cannot reach https://kubernetes.default.svc.");
   if (typeof auth.audience !== "string" || !/^\S+$/.test(auth.audience))
     fail(`[kubernetesAuth.audience] must be the audience ESO's SecretStore requests, e.g. "vault"; got ${JSON.stringify(auth.audience)}.`);
   if (!VAULT_NAME.test(auth.roleName))

@@ -152,10 +152,12 @@ export class VaultConfig extends pulumi.ComponentResource {
         {
           backend: backend.path,
           kubernetesHost: args.kubernetesAuth.kubernetesHost ?? "https://kubernetes.default.svc",
-          // Vault reviews login tokens with its own pod's ServiceAccount token and CA, re-read as
-          // they rotate: no long-lived reviewer JWT to store. That account needs
-          // system:auth-delegator, which the cluster component binds (authDelegator.enabled).
-          disableLocalCaJwt: false,
+          ...(args.kubernetesAuth.kubernetesCaCert ? { kubernetesCaCert: args.kubernetesAuth.kubernetesCaCert } : {}),
+          // In the cluster, Vault reviews login tokens with its own pod's ServiceAccount token and
+          // CA, re-read as they rotate: no long-lived reviewer JWT to store (that account has
+          // system:auth-delegator, bound by the chart). Outside it, there is no pod token: each
+          // login's own token reviews itself, and its account holds system:auth-delegator.
+          disableLocalCaJwt: args.kubernetesAuth.reviewWithClientToken ?? false,
         },
         child,
       );

@@ -1,0 +1,187 @@
+/**
+ * What the real servers say about what the program made: the API server (admission,
+ * SubjectAccessReview, TokenRequest) and Vault (its Kubernetes auth with the API server's own
+ * tokens, the program's policies on real tokens). Each check records its evidence.
+ */
+import { SERVICES, serviceSecretName, serviceWorkloadName } from "../components/catalog";
+import { policyDocument } from "../components/vault/policy-hcl";
+import { ENVIRONMENTS } from "../stacks/schema";
+import type { Kube } from "./kube";
+import type { Context } from "./run";
+import type { VaultClient } from "./vault-client";
+
+/** A Pod that Pod Security "restricted" admits, running as `serviceAccount`: only the program's own admission policy may refuse it. */
+export function restrictedPod(name: string, serviceAccount: string): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: {
+      serviceAccountName: serviceAccount,
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [
+        {
+          name: "app",
+          image: "registry.example/app@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+        },
+      ],
+    },
+  };
+}
+
+/** Server-side dry run of a Pod: `{ status, message }` (201 = admitted). */
+export async function dryRunPod(kube: Kube, namespace: string, pod: Record<string, unknown>): Promise<{ status: number; message: string }> {
+  const a = await kube.raw("POST", `/api/v1/namespaces/${namespace}/pods?dryRun=All`, pod);
+  return { status: a.status, message: String(a.json.message ?? "") };
+}
+
+/** A TokenRequest for `serviceAccount` with `audiences` (10 min). */
+export async function serviceAccountToken(kube: Kube, namespace: string, serviceAccount: string, audiences: string | string[]): Promise<string> {
+  const r = await kube.call("POST", `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`, {
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "TokenRequest",
+    spec: { audiences: typeof audiences === "string" ? [audiences] : audiences, expirationSeconds: 600 },
+  });
+  return String((r.status as { token: string }).token);
+}
+
+/** Whether `user` may `verb` the Secret `name` in `namespace` (SubjectAccessReview). */
+export async function canGetSecret(kube: Kube, user: string, namespace: string, name: string): Promise<boolean> {
+  const r = await kube.call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+    apiVersion: "authorization.k8s.io/v1",
+    kind: "SubjectAccessReview",
+    spec: {
+      user,
+      groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`],
+      resourceAttributes: { namespace, verb: "get", resource: "secrets", name },
+    },
+  });
+  return (r.status as { allowed: boolean }).allowed;
+}
+
+/** The Kubernetes side, judged by the API server. */
+export async function kubernetesChecks(ctx: Context, kube: Kube, env: string, ns: string, storeAccount: string): Promise<void> {
+  const stack = `${env}:`;
+  // Admission: the program's ValidatingAdmissionPolicy refuses a pod on the store's identity.
+  const denied = await dryRunPod(kube, ns, restrictedPod("e2e-store-borrower", storeAccount));
+  ctx.check(
+    `${stack} admission refuses a pod running as ${storeAccount}`,
+    denied.status >= 400 && denied.message.includes("ValidatingAdmissionPolicy"),
+    `${denied.status} ${denied.message.slice(0, 240)}`,
+  );
+  const admitted = await dryRunPod(kube, ns, restrictedPod("e2e-service", serviceWorkloadName(SERVICES[0])));
+  ctx.check(
+    `${stack} admission admits a pod running as ${serviceWorkloadName(SERVICES[0])}`,
+    admitted.status === 201,
+    `${admitted.status} ${admitted.message.slice(0, 240)}`,
+  );
+
+  // RBAC: each service may get its own Secret and no other service's.
+  const wrong: string[] = [];
+  for (const service of SERVICES) {
+    const user = `system:serviceaccount:${ns}:${serviceWorkloadName(service)}`;
+    for (const other of SERVICES) {
+      const allowed = await canGetSecret(kube, user, ns, serviceSecretName(other));
+      if (allowed !== (other === service)) wrong.push(`${service} → ${serviceSecretName(other)}: ${allowed ? "allowed" : "denied"}`);
+    }
+  }
+  ctx.check(
+    `${stack} SubjectAccessReview: each service reads its own Secret only (${SERVICES.length}×${SERVICES.length})`,
+    wrong.length === 0,
+    wrong.join("; ") || "as designed",
+  );
+
+  // TokenRequest: ESO's way of logging in as the store account.
+  const token = await serviceAccountToken(kube, ns, storeAccount, "vault").catch((e: Error) => e.message);
+  ctx.check(`${stack} TokenRequest for ${storeAccount} with audience vault`, token.split(".").length === 3, token.includes(".") ? "a JWT" : token);
+}
+
+/** Vault's Kubernetes auth, as ESO's store uses it, judged by Vault and the API server together. */
+export async function vaultLoginChecks(
+  ctx: Context,
+  kube: Kube,
+  vault: VaultClient,
+  env: string,
+  ns: string,
+  storeAccount: string,
+  keys: string[],
+  reviewAudience?: string,
+): Promise<void> {
+  const stack = `${env}:`;
+  const role = `eso-veza-${env}`;
+  const login = async (jwt: string) => vault.withToken("").raw("POST", "auth/kubernetes/login", { role, jwt });
+  // The audiences the program's SecretStore asks ESO for.
+  const audiences = (first: string) => [first, ...(reviewAudience ? [reviewAudience] : [])];
+  const good = await login(await serviceAccountToken(kube, ns, storeAccount, audiences("vault")));
+  const clientToken = (good.json.auth as { client_token?: string } | undefined)?.client_token;
+  ctx.check(
+    `${stack} Vault logs ${storeAccount} in (token of audience vault, role ${role})`,
+    good.status === 200 && !!clientToken,
+    `${good.status} ${JSON.stringify(good.json.errors ?? (good.json.auth as { policies?: string[] })?.policies)}`,
+  );
+  if (clientToken) {
+    const read = await vault.withToken(clientToken).raw("GET", `secret/data/veza/${env}`);
+    const got = Object.keys(((read.json.data as { data?: Record<string, unknown> })?.data ?? {}) as object).sort();
+    ctx.check(
+      `${stack} the store's token reads veza/${env} with every stored key`,
+      read.status === 200 && JSON.stringify(got) === JSON.stringify([...keys].sort()),
+      `${read.status}: ${got.join(", ")}`,
+    );
+    const write = await vault.withToken(clientToken).raw("POST", `secret/data/veza/${env}`, { data: { x: "y" } });
+    ctx.check(`${stack} the store's token cannot write veza/${env}`, write.status === 403, String(write.status));
+  }
+  if (reviewAudience) {
+    // Why the program adds the API server's audience: without it the review, and so the login, fails.
+    const vaultOnly = await login(await serviceAccountToken(kube, ns, storeAccount, ["vault"]));
+    ctx.check(
+      `${stack} an external Vault refuses a token of audience vault alone (its TokenReview needs the API server's audience)`,
+      vaultOnly.status >= 400,
+      `${vaultOnly.status} ${JSON.stringify(vaultOnly.json.errors)}`,
+    );
+  }
+  const otherAudience = await login(await serviceAccountToken(kube, ns, storeAccount, audiences("not-vault")));
+  ctx.check(
+    `${stack} Vault refuses ${storeAccount}'s token of another audience`,
+    otherAudience.status >= 400,
+    `${otherAudience.status} ${JSON.stringify(otherAudience.json.errors)}`,
+  );
+  const other = serviceWorkloadName(SERVICES[0]);
+  const otherAccount = await login(await serviceAccountToken(kube, ns, other, audiences("vault")));
+  ctx.check(
+    `${stack} Vault refuses another ServiceAccount (${other}) on ${role}`,
+    otherAccount.status >= 400,
+    `${otherAccount.status} ${JSON.stringify(otherAccount.json.errors)}`,
+  );
+}
+
+/**
+ * The 3×3 matrix: each environment's read policy, as the program writes it (`policyDocument`),
+ * on a real token, reads its own path and neither of the other two.
+ */
+export async function policyMatrixCheck(ctx: Context, root: VaultClient, label: string): Promise<void> {
+  const wrong: string[] = [];
+  for (const env of ENVIRONMENTS) {
+    await root.call("POST", `secret/data/veza/${env}`, { data: { probe: env } });
+    await root.call("PUT", `sys/policies/acl/e2e-matrix-${env}`, { policy: policyDocument({ kvMount: "secret", secretPath: `veza/${env}` }) });
+  }
+  for (const env of ENVIRONMENTS) {
+    const t = await root.call("POST", "auth/token/create", { policies: [`e2e-matrix-${env}`], ttl: "10m", no_default_policy: true });
+    const token = root.withToken(String((t.auth as { client_token: string }).client_token));
+    for (const target of ENVIRONMENTS) {
+      const status = (await token.raw("GET", `secret/data/veza/${target}`)).status;
+      if ((status === 200) !== (env === target)) wrong.push(`${env} → ${target}: ${status}`);
+    }
+  }
+  ctx.check(
+    `${label}: each environment's read policy reads its own path only (3×3, real tokens)`,
+    wrong.length === 0,
+    wrong.join("; ") || "own 200, others 403",
+  );
+}
+
+/** Every key the stack's Kubernetes Secrets carry (its `kubernetesSecrets` output), but those `except` (built by generators). */
+export function externalSecretKeys(outputs: Record<string, { value: unknown }>, except: string[] = []): string[] {
+  const secrets = (outputs.kubernetesSecrets?.value ?? []) as { name: string; keys: string[] }[];
+  return [...new Set(secrets.flatMap((x) => x.keys))].filter((k) => !except.includes(k)).sort();
+}

@@ -1,0 +1,89 @@
+/**
+ * The development stack against a Vault dev server the program does not install
+ * (`vault.install: false`, as `vault server -dev` on an engineer's machine) and the platform's
+ * ESO CRDs (`eso.install: false`): config from the README's own commands, run by the real CLI,
+ * then the e2e's servers in place of kind's.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { OutputMap } from "@pulumi/pulumi/automation";
+import { externalSecretKeys, kubernetesChecks, policyMatrixCheck, vaultLoginChecks } from "./checks";
+import { kubeconfig } from "./kube";
+import type { Ca } from "./pki";
+import { secondsSince } from "./processes";
+import type { Context } from "./run";
+import { type ApiServer, startVaultDev } from "./servers";
+import { type StackEnv, bash, prepareProject, readmeConfigCommands, runProgram } from "./stack";
+
+/** The environment of the CLI and engine for one stack of the e2e. */
+export function stackEnv(ctx: Context, api: ApiServer, stack: string): StackEnv {
+  const dir = join(ctx.root, stack);
+  mkdirSync(join(dir, "state"), { recursive: true });
+  const kc = join(dir, "kubeconfig");
+  // The README's context name: its `pulumi config set kubernetes:context kind-veza` then holds as typed.
+  writeFileSync(kc, kubeconfig("kind-veza", api.url, api.caPem, api.adminToken), { mode: 0o600 });
+  return {
+    dir,
+    pulumi: ctx.tools.pulumi as string,
+    env: {
+      ...process.env,
+      PATH: ctx.path,
+      S: stack,
+      PULUMI_HOME: join(dir, "pulumi-home"),
+      PULUMI_BACKEND_URL: `file://${join(dir, "state")}`,
+      PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      KUBECONFIG: kc,
+    },
+  };
+}
+
+export async function runDevelopment(ctx: Context, api: ApiServer, ca: Ca): Promise<void> {
+  const stack = "development";
+  const s = stackEnv(ctx, api, stack);
+  const vault = await startVaultDev(ctx.tools.vault as string, s.dir, ctx.logDir);
+  ctx.summary.servers.push({ name: vault.name, version: vault.version });
+  const project = prepareProject(s, stack);
+  const log = join(s.dir, "cli.log");
+  const t0 = Date.now();
+  bash(s, project, 'pulumi login "$PULUMI_BACKEND_URL" && pulumi stack init "$S"', log);
+  // The README's commands for a new development stack, as a user pastes them.
+  const readme = readmeConfigCommands("Your own stack on a local cluster");
+  bash(s, project, readme.join("\n"), log);
+  writeFileSync(join(s.dir, "api-ca.crt"), ca.pem);
+  // Then this machine's servers instead of kind: an external dev Vault and the platform's ESO CRDs.
+  bash(
+    s,
+    project,
+    [
+      `pulumi config set --path vault.install false --stack "$S"`,
+      `pulumi config set --path vault.address '${vault.address}' --stack "$S"`,
+      `pulumi config set --path vault.kubernetesHost '${api.url}' --stack "$S"`,
+      `pulumi config set --path vault.kubernetesCaCert --stack "$S" -- "$(cat ../api-ca.crt)"`,
+      `pulumi config set --path vault.kubernetesApiAudience '${api.issuer}' --stack "$S"`,
+      `printf %s '${vault.rootToken}' | pulumi config set --secret vaultDevRootToken --stack "$S"`,
+      `pulumi config set --path eso.install false --stack "$S"`,
+      `pulumi config set --path rotation.installReloader false --stack "$S"`,
+    ].join("\n"),
+    log,
+  );
+  ctx.check(`${stack}: the README's config commands run with the real CLI`, true, `${readme.length} commands`);
+  const configSeconds = secondsSince(t0);
+  const ns = `veza-${stack}`;
+  const result = await runProgram(
+    s,
+    project,
+    stack,
+    async (outputs: OutputMap) => {
+      await kubernetesChecks(ctx, api.admin, stack, ns, "eso-vault-store");
+      // Every key an ExternalSecret of the program asks for must be in Vault, and nothing else.
+      await vaultLoginChecks(ctx, api.admin, vault.root, stack, ns, "eso-vault-store", externalSecretKeys(outputs), api.issuer);
+      await policyMatrixCheck(ctx, vault.root, `${stack} (Vault dev server)`);
+    },
+    configSeconds,
+  );
+  ctx.summary.stacks.push({ ...result, outputs: undefined } as typeof result);
+  for (const p of vault.started) await p.stop();
+}
