@@ -77,7 +77,14 @@ export interface VaultSettings {
    * How `pulumi up` logs in. `jwt`: the role `role` on the issuer's jwt mount, with the JWT
    * from TERRAFORM_VAULT_AUTH_JWT. `token`: `token`.
    */
-  login: { method: "jwt" | "token"; issuer: "github" | "pulumi"; role: string; githubRepository?: string; pulumiOrganization?: string };
+  login: {
+    method: "jwt" | "token";
+    issuer: "github" | "pulumi";
+    role: string;
+    githubRepository?: string;
+    githubRepositoryId?: number;
+    pulumiOrganization?: string;
+  };
 }
 
 export interface DatabaseSettings {

@@ -129,6 +129,7 @@ export function vaultSettings(c: CheckContext): VaultSettings {
       issuer,
       role: cfg.vaultLoginRole ?? loginRoleDefault(env),
       ...(login.githubRepository ? { githubRepository: login.githubRepository } : {}),
+      ...(login.githubRepositoryId ? { githubRepositoryId: login.githubRepositoryId } : {}),
       ...(login.pulumiOrganization ? { pulumiOrganization: login.pulumiOrganization } : {}),
     },
   };

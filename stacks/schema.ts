@@ -158,6 +158,8 @@ export const configSchema = z.strictObject({
             .string()
             .regex(/^[\w.-]+\/[\w.-]+$/, { message: 'must be a GitHub repository "owner/name"' })
             .optional(),
+          /** The repository's numeric id (GitHub's `repository_id` claim): a renamed or re-created repository of the same name cannot log in. */
+          githubRepositoryId: z.number().int().positive().optional(),
           /** Pulumi organization whose Deployments of this stack may log in. */
           pulumiOrganization: z
             .string()
@@ -362,6 +364,7 @@ export const EXAMPLES: Record<string, unknown> = {
   "vault.login.issuer": "github",
   "vault.login.githubRepository": "veza/veza-secrets",
   "vault.login.pulumiOrganization": "veza",
+  "vault.login.githubRepositoryId": 123456789,
   // The key exists for previews, which log in with the read-only role.
   vaultLoginRole: (env: Environment) => `pulumi-${env}-preview`,
   "network.policies": true,

@@ -4,6 +4,8 @@
  * the validated config and the naming rules, never from the program's output.
  */
 import * as assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { SERVICES } from "../components/catalog";
 import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
 import { findResource, resourcesOfType, stackConfig, unwrapSecrets, type ProgramRun, type RecordedResource } from "../harness";
@@ -13,9 +15,11 @@ import { runVaultSlice } from "../harness/vault-slice";
 import type { StackConfig } from "./config-model";
 import { validatedConfig } from "./config-fixtures";
 import { databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
-import { deployerNames, deployerPolicyOptions } from "./vault";
+import { bootstrapOptions, deployerNames, deployerPolicyOptions } from "./vault";
 
 const P = "veza-secrets";
+/** A PEM CA certificate (the committed example), for settings that take one inline. */
+const stackConfigCa = (): string => readFileSync(join(__dirname, "..", "certs", "vault-ca.pem"), "utf8");
 const PROVIDER = "pulumi:providers:vault";
 const AUDIT = "vault:index/audit:Audit";
 const MOUNT = "vault:index/mount:Mount";
@@ -117,7 +121,7 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
     }
   });
 
-  it("HA: its own KV v2 mount, the audit file on the audit volume and a second device to stdout", async () => {
+  it("HA: its own KV v2 mount; no audit device (the operator's bootstrap enables them)", async () => {
     const { run } = await vaultOf("staging");
     assert.deepEqual(
       resourcesOfType(run, MOUNT)
@@ -129,10 +133,7 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
       ],
     );
     assert.deepEqual((findResource(run, MOUNT, "vault-config-kv-mount").inputs.options as { version: string }).version, "2");
-    assert.deepEqual(auditPaths(run), [
-      ["file", "/vault/audit/vault_audit.log"],
-      ["stdout", "stdout"],
-    ]);
+    assert.deepEqual(auditPaths(run), []);
   });
 
   it("the store's Kubernetes auth role binds the SecretStore's account to the environment's read policy", async () => {
@@ -172,8 +173,11 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
     const mount = resourcesOfType(run, MOUNT).find((m) => m.inputs.type === "database");
     assert.equal(mount?.inputs.path, engine?.mountPath);
     assert.equal(connection.backend, engine?.mountPath);
-    assert.equal(connection.name, engine?.connection);
-    assert.deepEqual(engine?.staticRoles, [staticRole.name]);
+    assert.equal(connection.name, engine?.connection.name);
+    assert.deepEqual(
+      engine?.staticRoles.map((r) => r.name),
+      [staticRole.name],
+    );
     const dynamic = resourcesOfType(run, "vault:database/secretBackendRole:SecretBackendRole").map((r) => r.inputs.name);
     assert.deepEqual(dynamic.sort(), SERVICES.map(databaseRoleName).sort());
     const access = run.resources.find((r) => r.name === "database-access" && !r.custom);
@@ -201,46 +205,25 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
     );
   });
 
-  it("the deployer's jwt logins: GitHub's deploy and preview roles bound to the repository and the environments; Pulumi Deployments' role to the organization's stack", async () => {
-    const github = await vaultOf("production");
-    assert.deepEqual(
-      resourcesOfType(github.run, JWT_BACKEND).map((b) => b.inputs.path),
-      ["jwt-github"],
-    );
-    const names = deployerNames("production");
-    const roles = resourcesOfType(github.run, JWT_ROLE).map((r) => inputs(r));
-    assert.deepEqual(roles.map((r) => r.roleName).sort(), [names.role, names.previewRole].sort());
-    const deploy = roles.find((r) => r.roleName === names.role);
-    assert.equal((deploy?.boundClaims as { repository: string; environment: string }).repository, github.vault.login.githubRepository);
-    assert.equal((deploy?.boundClaims as { environment: string }).environment, "production");
-    assert.deepEqual(deploy?.tokenPolicies, [names.policy]);
-    const preview = roles.find((r) => r.roleName === names.previewRole);
-    assert.equal((preview?.boundClaims as { environment: string }).environment, "production-preview");
-    assert.deepEqual(preview?.tokenPolicies, [names.previewPolicy]);
-    assert.ok(resourcesOfType(github.run, "vault:index/policy:Policy").some((p) => p.inputs.name === names.previewPolicy));
+  it("configures no jwt login, no audit device and no policy of its own outside dev mode: those are the operator's bootstrap", async () => {
+    for (const stack of ["staging", "production"]) {
+      const { run } = await vaultOf(stack);
+      const names = deployerNames(stack);
+      assert.deepEqual(resourcesOfType(run, JWT_BACKEND), [], stack);
+      assert.deepEqual(resourcesOfType(run, JWT_ROLE), [], stack);
+      assert.deepEqual(resourcesOfType(run, AUDIT), [], stack);
+      const policies = resourcesOfType(run, "vault:index/policy:Policy").map((p) => p.inputs.name);
+      assert.ok(!policies.includes(names.policy) && !policies.includes(names.previewPolicy), `${stack}: ${policies.join(", ")}`);
+    }
+  });
 
-    const org = "veza-org";
+  it("Pulumi issuer: the provider takes ESC's vault-login token from VAULT_TOKEN (no jwt login of its own, no stored token)", async () => {
     const pulumi = await vaultOf("staging", {
-      [`${P}:vault`]: { login: { method: "jwt", issuer: "pulumi", pulumiOrganization: org, githubRepository: undefined } },
+      [`${P}:vault`]: { login: { method: "jwt", issuer: "pulumi", pulumiOrganization: "veza-org", githubRepository: undefined } },
     });
-    assert.deepEqual(JSON.parse(inputs(findResource(pulumi.run, PROVIDER, "vault")).authLoginJwt as string), {
-      mount: "jwt-pulumi",
-      role: pulumi.vault.login.role,
-    });
-    assert.deepEqual(
-      resourcesOfType(pulumi.run, JWT_BACKEND).map((b) => b.inputs.path),
-      ["jwt-pulumi"],
-    );
-    const pulumiRoles = resourcesOfType(pulumi.run, JWT_ROLE).map((r) => inputs(r));
-    assert.deepEqual(
-      pulumiRoles.map((r) => r.roleName),
-      [deployerNames("staging").role],
-    );
-    assert.ok(JSON.stringify(pulumiRoles[0].boundClaims).includes(org));
-    assert.ok(JSON.stringify(pulumiRoles[0].boundClaims).includes("veza-secrets"), "bound to this project");
-    const login = github.run.resources.find((r) => r.name === "vault-deployer-login" && !r.custom);
-    const k8sRole = findResource(github.run, "vault:kubernetes/authBackendRole:AuthBackendRole", "vault-config-k8s-role").urn;
-    assert.ok(login?.dependencies.includes(k8sRole), "the deployer login waits for Vault's configuration");
+    const provider = inputs(findResource(pulumi.run, PROVIDER, "vault"));
+    assert.equal(provider.authLoginJwt, undefined);
+    assert.equal(provider.token, undefined);
   });
 
   it("a stored token (login method token): the provider uses it, and no jwt login is configured", async () => {
@@ -273,41 +256,118 @@ describe("stack layer: the deployer's Vault policy inputs (stacks/vault.ts)", ()
     });
   });
 
-  it("a Pulumi Deployments login adds its jwt mount with the deploy role only", () => {
+  it("pins exactly what the program registers: the deployer policy admits each write of the staging stack, field by field", async () => {
+    const { config, run } = await vaultOf("staging");
+    const options = deployerPolicyOptions(config);
+    // Every managed policy's document is the one the program writes.
+    const written = Object.fromEntries(
+      resourcesOfType(run, "vault:index/policy:Policy").map((p) => [p.inputs.name as string, unwrapSecrets(p.inputs.policy) as string]),
+    );
+    assert.deepEqual(Object.fromEntries(options.managedPolicies.map((p) => [p.name, p.document])), written);
+    // Every Kubernetes auth role: the same ServiceAccount, namespace, policy and audience.
+    const roles = resourcesOfType(run, "vault:kubernetes/authBackendRole:AuthBackendRole").map((r) => inputs(r));
+    assert.deepEqual(
+      options.kubernetesAuth.roles.map((r) => [r.name, [r.serviceAccount.name], [r.serviceAccount.namespace], [r.policy], r.audience]).sort(),
+      roles.map((r) => [r.roleName, r.boundServiceAccountNames, r.boundServiceAccountNamespaces, r.tokenPolicies, r.audience]).sort(),
+    );
+    const k8sConfig = inputs(findResource(run, "vault:kubernetes/authBackendConfig:AuthBackendConfig", "vault-config-k8s-auth-config"));
+    assert.equal(options.kubernetesAuth.config.host, k8sConfig.kubernetesHost);
+    assert.equal(options.kubernetesAuth.config.caCert, k8sConfig.kubernetesCaCert);
+    // The database: connection URL, user, roles, and every statement list.
+    const connection = inputs(findResource(run, "vault:database/secretBackendConnection:SecretBackendConnection", "vault-config-database-connection"));
+    const pg = connection.postgresql as Record<string, unknown>;
+    const db = options.database;
+    assert.ok(db);
+    assert.equal(db.connection.url, pg.connectionUrl);
+    assert.equal(db.connection.username, pg.username);
+    assert.equal(db.connection.passwordAuthentication, pg.passwordAuthentication);
+    assert.deepEqual([...db.connection.allowedRoles].sort(), [...(connection.allowedRoles as string[])].sort());
+    assert.deepEqual(db.connection.rootRotationStatements, connection.rootRotationStatements);
+    const staticRole = inputs(findResource(run, "vault:database/secretBackendStaticRole:SecretBackendStaticRole", "vault-config-static-role"));
+    assert.deepEqual(db.staticRoles, [
+      { name: staticRole.name, dbName: staticRole.dbName, username: staticRole.username, rotationStatements: staticRole.rotationStatements },
+    ]);
+    const dynamic = resourcesOfType(run, "vault:database/secretBackendRole:SecretBackendRole").map((r) => inputs(r));
+    assert.deepEqual(
+      db.dynamicRoles.map((r) => [r.name, r.dbName, r.creationStatements, r.revocationStatements, r.renewStatements]).sort(),
+      dynamic.map((r) => [r.name, r.dbName, r.creationStatements, r.revocationStatements, r.renewStatements ?? []]).sort(),
+    );
+    assert.equal(db.mountPath, resourcesOfType(run, MOUNT).find((m) => m.inputs.type === "database")?.inputs.path);
+  });
+
+  it("bootstraps GitHub's deploy and preview roles bound to the repository (and its id), the environment and main, with the policies it writes", () => {
+    const { config } = validatedConfig("production", { [`${P}:vault`]: { login: { githubRepositoryId: 4242 } } });
+    const o = bootstrapOptions(config);
+    const names = deployerNames("production");
+    assert.deepEqual(o.jwt, [
+      {
+        path: "jwt-github",
+        description: "GitHub Actions OIDC: the program's deploys and previews.",
+        issuer: "https://token.actions.githubusercontent.com",
+        roles: [
+          {
+            name: names.role,
+            policy: names.policy,
+            boundAudiences: ["vault"],
+            boundClaims: { repository: config.vault?.login.githubRepository, repository_id: "4242", environment: "production", ref: "refs/heads/main" },
+          },
+          {
+            name: names.previewRole,
+            policy: names.previewPolicy,
+            boundAudiences: ["vault"],
+            boundClaims: { repository: config.vault?.login.githubRepository, repository_id: "4242", environment: "production-preview" },
+          },
+        ],
+      },
+    ]);
+    assert.deepEqual(
+      o.policies.map((p) => p.name),
+      [names.policy, names.previewPolicy],
+    );
+    assert.deepEqual(
+      o.auditDevices.map((a) => [a.path, a.filePath]),
+      [
+        ["file", "/vault/audit/vault_audit.log"],
+        ["stdout", "stdout"],
+      ],
+    );
+    assert.equal(o.tokenTtlSeconds, 3600);
+  });
+
+  it("bootstraps a Pulumi ESC vault-login role bound to the organization and the stack's ESC environment", () => {
     const { config } = validatedConfig("staging", {
       [`${P}:vault`]: { login: { method: "jwt", issuer: "pulumi", pulumiOrganization: "veza-org", githubRepository: undefined } },
     });
-    assert.deepEqual(deployerPolicyOptions(config).jwtAuth, [{ path: "jwt-pulumi", roles: [deployerNames("staging").role] }]);
+    assert.deepEqual(bootstrapOptions(config).jwt, [
+      {
+        path: "jwt-pulumi",
+        description: "Pulumi ESC vault-login: the program's Pulumi Deployments runs.",
+        issuer: "https://api.pulumi.com/oidc",
+        roles: [
+          {
+            name: deployerNames("staging").role,
+            policy: deployerNames("staging").policy,
+            boundAudiences: ["veza-org"],
+            boundClaims: { sub: "pulumi:environments:org:veza-org:env:veza-secrets/staging" },
+          },
+        ],
+      },
+    ]);
   });
 
-  it("name every identity the program manages: the store's role and policy, each database identity, the jwt roles", () => {
-    const { config } = validatedConfig("staging");
-    const identities = [...SERVICES, "migrations" as const];
-    const names = deployerNames("staging");
-    assert.deepEqual(deployerPolicyOptions(config), {
-      kvMount: "secret",
-      secretPath: "veza/staging",
-      kubernetesAuth: { path: "kubernetes", roles: ["eso-veza-staging", ...identities.map((i) => databaseAuthRoleName("staging", i))] },
-      jwtAuth: [{ path: "jwt-github", roles: [names.role, names.previewRole] }],
-      managedPolicies: ["veza-staging-read", ...identities.map((i) => databasePolicyName("staging", i)), names.previewPolicy],
-      auditDevices: ["file", "stdout"],
-      database: {
-        mountPath: "database",
-        connection: "veza",
-        staticRoles: [staticRoleName(config.database?.appUsername ?? "")],
-        dynamicRoles: SERVICES.map(databaseRoleName),
+  it("an external Vault's bootstrap enables no audit device (its operator's) and pins its API server and CA", () => {
+    const ca = stackConfigCa();
+    const { config } = validatedConfig("staging", {
+      [`${P}:vault`]: {
+        install: false,
+        replicas: undefined,
+        tlsSecretName: undefined,
+        kubernetesHost: "https://203.0.113.10:6443",
+        kubernetesCaCert: ca,
+        kubernetesApiAudience: "https://kubernetes.default.svc.cluster.local",
       },
     });
-
-    const { config: bare } = validatedConfig(
-      "staging",
-      { [`${P}:database`]: undefined, [`${P}:vault`]: { login: { method: "token", githubRepository: undefined } } },
-      { [`${P}:vaultToken`]: "hvs.operator-supplied-token" },
-    );
-    const options = deployerPolicyOptions(bare);
-    assert.deepEqual(options.kubernetesAuth.roles, ["eso-veza-staging"]);
-    assert.deepEqual(options.jwtAuth, []);
-    assert.deepEqual(options.managedPolicies, ["veza-staging-read"]);
-    assert.equal(options.database, undefined);
+    assert.deepEqual(bootstrapOptions(config).auditDevices, []);
+    assert.deepEqual(deployerPolicyOptions(config).kubernetesAuth.config, { host: "https://203.0.113.10:6443", caCert: ca });
   });
 });

@@ -11,12 +11,26 @@ import { SERVICES } from "../components/catalog";
 import { VaultCluster } from "../components/vault/cluster";
 import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
 import type { DatabaseAccess } from "../components/vault/database-access";
-import { VaultDeployerLogin } from "../components/vault/deployer-login";
+import { type BootstrapOptions, GITHUB_OIDC_ISSUER, type JwtLogin, PULUMI_OIDC_ISSUER } from "../components/vault/bootstrap";
+import { postgresConnectionUrl } from "../components/vault/config-args";
+import { migrationCredsPolicy, serviceCredsPolicy } from "../components/vault/database-access";
+import { creationStatements, renewStatements, revocationStatements, rootRotationStatements, rotationStatements } from "../components/vault/database-sql";
 import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "../components/vault/deployer-policy";
+import { policyDocument } from "../components/vault/policy-hcl";
+import { storeServiceAccount } from "../components/eso/secret-stores";
 import { VaultConfig } from "../components/vault/config";
 import type { StackConfig } from "./config-model";
 import { setCommands } from "./fixes";
-import { DATABASE_ENGINE, buildDatabaseAccess, databaseAuthRoleName, databasePolicyName, databaseRoleName, staticRoleName } from "./database";
+import {
+  DATABASE_ENGINE,
+  MIGRATIONS,
+  buildDatabaseAccess,
+  databaseAuthRoleName,
+  databasePolicyName,
+  databaseRoleName,
+  databaseServiceAccount,
+  staticRoleName,
+} from "./database";
 
 export interface VaultPlatform {
   /** True when Vault is configured by this run (dev, or HA after bootstrap). */
@@ -71,6 +85,12 @@ const KV_MOUNT = "secret";
 export const DEPLOYER_AUDIENCE = "vault";
 const JWT_PATHS = { github: "jwt-github", pulumi: "jwt-pulumi" } as const;
 const AUDIT_DEVICE_PATH = "file";
+/** The API server as an in-cluster Vault reaches it. */
+const IN_CLUSTER_API = "https://kubernetes.default.svc";
+/** The store ESO reads Vault's KV with: its ServiceAccount is what the read role binds. */
+const VAULT_STORE = "vault-store";
+/** How Vault authenticates to PostgreSQL (VaultConfig's connection). */
+const POSTGRES_PASSWORD_AUTHENTICATION = "scram-sha-256";
 /** ConfigMap (key `ca.crt`) in the workload namespace with the CA ESO's Vault stores trust. */
 const VAULT_CA_CONFIG_MAP = "vault-ca";
 
@@ -79,36 +99,137 @@ export function deployerNames(env: string): { role: string; previewRole: string;
   return { role: `pulumi-${env}`, previewRole: `pulumi-${env}-preview`, policy: `veza-${env}-pulumi`, previewPolicy: `veza-${env}-pulumi-preview` };
 }
 
-/** Everything the program manages in this stack's Vault, by name: the input of its policies. */
-const DB_IDENTITIES = [...SERVICES, "migrations" as const];
-
+/** Everything the program manages in this stack's Vault, with the values it writes: the input of its policies. */
 export function deployerPolicyOptions(config: StackConfig): DeployerPolicyOptions {
   const env = config.environment;
   const v = config.vault as NonNullable<StackConfig["vault"]>;
-  const names = deployerNames(env);
-  const jwtAuth: DeployerPolicyOptions["jwtAuth"] = [];
-  if (v.login.githubRepository) jwtAuth.push({ path: JWT_PATHS.github, roles: [names.role, names.previewRole] });
-  if (v.login.pulumiOrganization) jwtAuth.push({ path: JWT_PATHS.pulumi, roles: [names.role] });
+  const ns = config.namespaces.workloads;
   const db = config.database;
+  const secretPath = `veza/${env}`;
+  const readPolicy = `veza-${env}-read`;
+  const role = (name: string, serviceAccount: string, policy: string) => ({
+    name,
+    serviceAccount: { namespace: ns, name: serviceAccount },
+    policy,
+    audience: AUDIENCE,
+  });
+  const sql = db ? { appSchema: db.appSchema, appGroupRole: db.appGroupRole, staticUsername: db.appUsername, database: db.name } : undefined;
+  const staticRole = db ? staticRoleName(db.appUsername) : "";
   return {
     kvMount: KV_MOUNT,
-    secretPath: `veza/${env}`,
-    // Each service's database identity (stacks/database.ts) is the program's to manage too.
-    kubernetesAuth: { path: AUTH_PATH, roles: [`eso-veza-${env}`, ...(db ? DB_IDENTITIES.map((i) => databaseAuthRoleName(env, i)) : [])] },
-    jwtAuth,
+    secretPath,
+    manageKvMount: v.mode !== "dev",
+    kubernetesAuth: {
+      path: AUTH_PATH,
+      config: v.install ? { host: IN_CLUSTER_API } : { host: v.kubernetesHost as string, ...(v.kubernetesCaCert ? { caCert: v.kubernetesCaCert } : {}) },
+      roles: [
+        role(`eso-veza-${env}`, storeServiceAccount(VAULT_STORE), readPolicy),
+        // Each service's database identity (stacks/database.ts) is the program's to manage too.
+        ...(db
+          ? [
+              ...SERVICES.map((s) => role(databaseAuthRoleName(env, s), databaseServiceAccount(s), databasePolicyName(env, s))),
+              role(databaseAuthRoleName(env, "migrations"), storeServiceAccount(MIGRATIONS.storeName), databasePolicyName(env, "migrations")),
+            ]
+          : []),
+      ],
+    },
     managedPolicies: [
-      `veza-${env}-read`,
-      ...(db ? DB_IDENTITIES.map((i) => databasePolicyName(env, i)) : []),
-      ...(jwtAuth.length > 0 ? [names.previewPolicy] : []),
+      { name: readPolicy, document: policyDocument({ kvMount: KV_MOUNT, secretPath }) },
+      ...(db
+        ? [
+            ...SERVICES.map((s) => ({ name: databasePolicyName(env, s), document: serviceCredsPolicy(DATABASE_ENGINE.mountPath, databaseRoleName(s)) })),
+            { name: databasePolicyName(env, "migrations"), document: migrationCredsPolicy(DATABASE_ENGINE.mountPath, staticRole) },
+          ]
+        : []),
     ],
-    auditDevices: [AUDIT_DEVICE_PATH, "stdout"],
-    database: db ? { ...DATABASE_ENGINE, staticRoles: [staticRoleName(db.appUsername)], dynamicRoles: SERVICES.map(databaseRoleName) } : undefined,
+    database:
+      db && sql
+        ? {
+            mountPath: DATABASE_ENGINE.mountPath,
+            connection: {
+              name: DATABASE_ENGINE.connection,
+              url: postgresConnectionUrl({ host: db.host, port: db.port, databaseName: db.name, sslMode: db.sslMode }),
+              username: db.adminUsername,
+              allowedRoles: [staticRole, ...SERVICES.map(databaseRoleName)],
+              passwordAuthentication: POSTGRES_PASSWORD_AUTHENTICATION,
+              rootRotationStatements: rootRotationStatements(),
+              ...(db.caCert ? { tlsCa: db.caCert } : {}),
+            },
+            staticRoles: [{ name: staticRole, dbName: DATABASE_ENGINE.connection, username: db.appUsername, rotationStatements: rotationStatements(sql) }],
+            dynamicRoles: SERVICES.map((s) => ({
+              name: databaseRoleName(s),
+              dbName: DATABASE_ENGINE.connection,
+              creationStatements: creationStatements(sql),
+              revocationStatements: revocationStatements(sql),
+              renewStatements: renewStatements(sql),
+            })),
+          }
+        : undefined,
   };
 }
 
-/** The deployer policy (HCL) of a stack: `npm run vault-policy -- <stack>` prints it for the bootstrap. */
+/** The deployer policy (HCL) of a stack: `npm run vault-policy -- <stack>` prints it. */
 export function deployerPolicyHcl(config: StackConfig): string {
   return deployerPolicyDocument(deployerPolicyOptions(config));
+}
+
+/** What the operator's bootstrap writes for a stack (`npm run vault-bootstrap -- <stack>`): audit devices, both policies, the jwt logins. */
+export function bootstrapOptions(config: StackConfig): BootstrapOptions {
+  const env = config.environment;
+  const v = config.vault as NonNullable<StackConfig["vault"]>;
+  const names = deployerNames(env);
+  const policyOptions = deployerPolicyOptions(config);
+  const jwt: JwtLogin[] = [];
+  const login = v.login;
+  if (login.githubRepository) {
+    const repo = { repository: login.githubRepository, ...(login.githubRepositoryId ? { repository_id: String(login.githubRepositoryId) } : {}) };
+    jwt.push({
+      path: JWT_PATHS.github,
+      description: "GitHub Actions OIDC: the program's deploys and previews.",
+      issuer: GITHUB_OIDC_ISSUER,
+      roles: [
+        { name: names.role, policy: names.policy, boundAudiences: [DEPLOYER_AUDIENCE], boundClaims: { ...repo, environment: env, ref: "refs/heads/main" } },
+        // No ref: a preview runs on the pull request's merge ref.
+        { name: names.previewRole, policy: names.previewPolicy, boundAudiences: [DEPLOYER_AUDIENCE], boundClaims: { ...repo, environment: `${env}-preview` } },
+      ],
+    });
+  }
+  if (login.pulumiOrganization) {
+    jwt.push({
+      path: JWT_PATHS.pulumi,
+      description: "Pulumi ESC vault-login: the program's Pulumi Deployments runs.",
+      issuer: PULUMI_OIDC_ISSUER,
+      roles: [
+        {
+          name: names.role,
+          policy: names.policy,
+          // ESC's vault-login tokens: audience the organization, subject the ESC environment the deployment opens.
+          boundAudiences: [login.pulumiOrganization],
+          boundClaims: { sub: `pulumi:environments:org:${login.pulumiOrganization}:env:${pulumiEscEnvironment(env)}` },
+        },
+      ],
+    });
+  }
+  return {
+    // An external Vault's audit devices are its operator's own.
+    auditDevices: v.install
+      ? [
+          { path: AUDIT_DEVICE_PATH, filePath: "/vault/audit/vault_audit.log", description: "Audit log of every request (HMAC'd values)." },
+          { path: "stdout", filePath: "stdout", description: "Audit log to stdout, shipped by the cluster's log pipeline (HMAC'd values)." },
+        ]
+      : [],
+    policies: [
+      { name: names.policy, document: deployerPolicyDocument(policyOptions) },
+      { name: names.previewPolicy, document: previewPolicyDocument(policyOptions) },
+    ],
+    jwt,
+    tokenTtlSeconds: 3600,
+  };
+}
+
+/** The ESC environment whose `vault-login` logs a stack's Pulumi Deployments run in: `veza-secrets/<env>`. */
+export function pulumiEscEnvironment(env: string): string {
+  return `veza-secrets/${env}`;
 }
 
 export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatform {
@@ -187,7 +308,13 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
     "vault",
     {
       address: v.address,
-      ...(v.login.method === "jwt" ? { authLoginJwt: { mount: JWT_PATHS[v.login.issuer], role: v.login.role } } : { token: v.token }),
+      // jwt with Pulumi: ESC's vault-login has logged in already and set VAULT_TOKEN, which the
+      // provider reads when given no token (Pulumi Deployments cannot hand a raw OIDC token to it).
+      ...(v.login.method === "token"
+        ? { token: v.token }
+        : v.login.issuer === "github"
+          ? { authLoginJwt: { mount: JWT_PATHS.github, role: v.login.role } }
+          : {}),
       skipChildToken: true,
       // The CA that signed `address`'s certificate (README: a private CA); else system roots.
       ...(v.caCertFile ? { caCertFile: v.caCertFile } : {}),
@@ -221,18 +348,17 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
         // In the cluster: the API server's Service. Outside: the address Vault reaches it at, its
         // CA, and each login's own token for the review (its account gets system:auth-delegator).
         ...(v.install
-          ? { kubernetesHost: "https://kubernetes.default.svc" }
+          ? { kubernetesHost: IN_CLUSTER_API }
           : { kubernetesHost: v.kubernetesHost, kubernetesCaCert: v.kubernetesCaCert, reviewWithClientToken: true }),
         audience: AUDIENCE,
         roleName: role,
         boundServiceAccount: inputs.storeServiceAccount,
       },
       policyName: `veza-${env}-read`,
-      // An external Vault's audit devices are its operator's (docs/vault-bootstrap.md).
-      createAudit: v.install,
-      audit: { type: "file", path: dev ? "stdout" : "/vault/audit/vault_audit.log" },
-      // HA: a second device to stdout for the log pipeline, so one full volume cannot stop Vault.
-      logPipelineAudit: !dev,
+      // Dev: the program's root token enables the stdout device. HA: the audit devices are the
+      // operator's bootstrap (bootstrapOptions), so the deployer can never switch them off.
+      createAudit: dev,
+      audit: { type: "file", path: "stdout" },
       createDatabaseMount: !!db,
       database: db
         ? {
@@ -258,37 +384,6 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
 
   // Each service's own database login: dynamic role, policy and auth role (stacks/database.ts).
   const dbVault = db ? buildDatabaseAccess(config, provider, vaultConfig, AUDIENCE) : undefined;
-  // The deployer's own jwt logins, configured by the program once it can reach Vault (the
-  // bootstrap run, with a token, creates them; later runs log in through them).
-  const policyOptions = deployerPolicyOptions(config);
-  if (!dev && (v.login.githubRepository || v.login.pulumiOrganization)) {
-    const names = deployerNames(env);
-    new VaultDeployerLogin(
-      "vault-deployer-login",
-      {
-        provider,
-        ...(v.login.githubRepository
-          ? {
-              github: {
-                path: JWT_PATHS.github,
-                repository: v.login.githubRepository,
-                audience: DEPLOYER_AUDIENCE,
-                environment: env,
-                previewEnvironment: `${env}-preview`,
-              },
-            }
-          : {}),
-        ...(v.login.pulumiOrganization
-          ? { pulumi: { path: JWT_PATHS.pulumi, organization: v.login.pulumiOrganization, project: "veza-secrets", stack: env } }
-          : {}),
-        deployRole: names.role,
-        deployerPolicy: names.policy,
-        preview: { role: names.previewRole, policyName: names.previewPolicy, policy: previewPolicyDocument(policyOptions) },
-      },
-      { dependsOn: [vaultConfig] },
-    );
-  }
-
   return {
     ...base,
     configured: true,

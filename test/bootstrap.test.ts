@@ -50,7 +50,7 @@ describe("README: Bootstrapping Vault, step by step (production)", () => {
       "5. Initialise",
       "6. The program's own identity",
       "7. Database first",
-      "8. Configure, once with the one-hour token",
+      "8. Configure",
       "9. Rotate Vault's own database password",
     ]);
   });

@@ -55,15 +55,35 @@ describe("policy pack: stack policies (one violating, one compliant each)", () =
     const audit: FakeResource = {
       type: "vault:index/audit:Audit",
       name: "vault-audit",
-      props: { type: "file", options: { file_path: "/vault/audit/vault_audit.log" } },
+      props: { type: "file", path: "file", options: { file_path: "stdout" } },
     };
-    assert.deepEqual(
-      await stackMessages(P.vaultAuditDevice, [namespace("staging"), vaultPolicy('path "secret/data/veza/staging" { capabilities = ["read"] }')]),
-      [
-        'This stack configures Vault (1 vault resources) but enables no audit device: add a vault.Audit (e.g. type "file" on the audit volume) so every secret access is logged.',
-      ],
-    );
-    assert.deepEqual(await stackMessages(P.vaultAuditDevice, [namespace("staging"), vaultPolicy("x"), audit]), []);
+    const jwtProvider: FakeResource = {
+      type: "pulumi:providers:vault",
+      name: "vault",
+      props: { address: "https://v:8200", authLoginJwt: '{"mount":"jwt-github"}' },
+    };
+    const tokenProvider: FakeResource = { type: "pulumi:providers:vault", name: "vault", props: { address: "http://127.0.0.1:30820", token: "dev-root" } };
+    const devRelease: FakeResource = {
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "vault",
+      props: { chart: "vault", values: { server: { dev: { enabled: true } } } },
+    };
+    const haRelease: FakeResource = {
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "vault",
+      props: { chart: "vault", values: { server: { ha: { enabled: true } } } },
+    };
+    // The deployer's login managing an audit device: refused.
+    assert.deepEqual(await stackMessages(P.vaultAuditDevice, [namespace("staging"), haRelease, jwtProvider, audit]), [
+      "Vault audit device \"file\" is managed by the deployer's login: its policy would need sudo on sys/audit, and a stolen token could switch the audit trail off first. Enable audit devices in the operator's bootstrap (npm run vault-bootstrap) instead.",
+    ]);
+    // HA with the deployer's login and no audit device (the bootstrap's): passes.
+    assert.deepEqual(await stackMessages(P.vaultAuditDevice, [namespace("staging"), haRelease, jwtProvider, vaultPolicy("x")]), []);
+    // Dev mode: its root token must enable one.
+    assert.deepEqual(await stackMessages(P.vaultAuditDevice, [namespace("development"), devRelease, tokenProvider, vaultPolicy("x")]), [
+      'This stack runs Vault in dev mode but enables no audit device: add a vault.Audit (type "file", file_path "stdout") so every secret access is logged.',
+    ]);
+    assert.deepEqual(await stackMessages(P.vaultAuditDevice, [namespace("development"), devRelease, tokenProvider, audit]), []);
     assert.deepEqual(await stackMessages(P.vaultAuditDevice, [namespace("staging")]), []);
   });
 

@@ -7,6 +7,8 @@
 import * as assert from "node:assert/strict";
 import { SERVICES } from "../components/catalog";
 import { resourcesOfType, STACKS, unwrapSecrets } from "../harness";
+import { validatedConfig } from "../stacks/config-fixtures";
+import { bootstrapOptions } from "../stacks/vault";
 import { RELEASE, meta, stackRun } from "./program-fixtures";
 
 describe("the whole program, per environment", () => {
@@ -70,19 +72,23 @@ describe("the whole program, per environment", () => {
     assert.deepEqual(await np("development"), {}, "dev mode's Vault is reached through a NodePort: off by default");
   });
 
-  it("audits HA Vault to its volume and to stdout for the log pipeline; dev mode to stdout once", async () => {
+  it("audits HA Vault to its volume and to stdout for the log pipeline (the operator's bootstrap, never the deployer); dev mode to stdout once", async () => {
     const audits = async (stack: string) =>
       (await stackRun(stack)).resources
         .filter((r) => r.type === "vault:index/audit:Audit")
         .map((r) => [r.inputs.path, (r.inputs.options as { file_path: string }).file_path]);
-    assert.deepEqual(await audits("production"), [
-      ["file", "/vault/audit/vault_audit.log"],
-      ["stdout", "stdout"],
-    ]);
-    assert.deepEqual(await audits("staging"), [
-      ["file", "/vault/audit/vault_audit.log"],
-      ["stdout", "stdout"],
-    ]);
+    const bootstrapped = (stack: string) => bootstrapOptions(validatedConfig(stack).config).auditDevices.map((a) => [a.path, a.filePath]);
+    for (const stack of ["staging", "production"]) {
+      assert.deepEqual(await audits(stack), [], stack);
+      assert.deepEqual(
+        bootstrapped(stack),
+        [
+          ["file", "/vault/audit/vault_audit.log"],
+          ["stdout", "stdout"],
+        ],
+        stack,
+      );
+    }
     assert.deepEqual(await audits("development"), [["file", "stdout"]]);
   });
 
@@ -114,18 +120,20 @@ describe("the whole program, per environment", () => {
       const inputs = unwrapSecrets(provider?.inputs) as Record<string, unknown>;
       assert.equal(inputs.token, undefined, stack);
       assert.equal(inputs.authLoginJwt, JSON.stringify({ mount: "jwt-github", role: `pulumi-${stack}` }), stack);
-      // The program configures its own jwt logins (the bootstrap only writes the deployer policy).
-      const roles = run.resources
-        .filter((r) => r.type === "vault:jwt/authBackendRole:AuthBackendRole")
-        .map((r) => [r.inputs.roleName, r.inputs.boundClaims, r.inputs.tokenTtl]);
+      // The jwt logins are the operator's bootstrap: the program configures none of them.
+      assert.deepEqual(
+        run.resources.filter((r) => r.type.startsWith("vault:jwt/")),
+        [],
+      );
+      const roles = bootstrapOptions(validatedConfig(stack).config).jwt.flatMap((j) => j.roles.map((r) => [r.name, r.boundClaims, r.policy]));
       assert.deepEqual(roles, [
-        [`pulumi-${stack}`, { repository: "veza/veza-secrets", environment: stack, ref: "refs/heads/main" }, 3600],
-        [`pulumi-${stack}-preview`, { repository: "veza/veza-secrets", environment: `${stack}-preview` }, 3600],
+        [`pulumi-${stack}`, { repository: "veza/veza-secrets", environment: stack, ref: "refs/heads/main" }, `veza-${stack}-pulumi`],
+        [`pulumi-${stack}-preview`, { repository: "veza/veza-secrets", environment: `${stack}-preview` }, `veza-${stack}-pulumi-preview`],
       ]);
-      // No policy the program writes is its own.
+      // No policy the program writes is its own or the previews'.
       const policies = run.resources.filter((r) => r.type === "vault:index/policy:Policy").map((r) => r.inputs.name);
       const dbPolicies = [...SERVICES, "migrations"].sort().map((i) => `veza-${stack}-db-${i}`);
-      assert.deepEqual(policies.sort(), [...dbPolicies, `veza-${stack}-pulumi-preview`, `veza-${stack}-read`], stack);
+      assert.deepEqual(policies.sort(), [...dbPolicies, `veza-${stack}-read`], stack);
     }
     const dev = unwrapSecrets((await stackRun("development")).resources.find((r) => r.type === "pulumi:providers:vault")?.inputs) as Record<string, unknown>;
     assert.equal(dev.token, "FAKE-SECRET-vaultDevRootToken-5f3c9a");

@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { STACKS } from "../harness";
-import { compareUrns, copyProject, readBaseline, stackUrns } from "./urns";
+import { compareUrns, copyProject, isRetired, readBaseline, stackUrns } from "./urns";
 
 describe("URN stability (the baseline in test/fixtures/urns, aliases as the SDK sends them)", function () {
   this.timeout(300_000);
@@ -15,7 +15,13 @@ describe("URN stability (the baseline in test/fixtures/urns, aliases as the SDK 
     it(`${stack}: every baseline URN is registered or aliased, and no alias is claimed twice`, async () => {
       const baseline = readBaseline(stack);
       assert.ok(baseline.length > 40, "the baseline lists the stack's resources");
-      const result = compareUrns(baseline, await stackUrns(stack));
+      const urns = await stackUrns(stack);
+      assert.deepEqual(
+        urns.map((r) => r.urn).filter((u) => isRetired(u)),
+        [],
+        "a retired resource is back",
+      );
+      const result = compareUrns(baseline, urns);
       assert.deepEqual(result.lost, [], `${stack}: these URNs would be deleted and created again; add an alias`);
       assert.deepEqual(result.claimedTwice, []);
     });

@@ -9,7 +9,9 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { CATALOG, SERVICES, SHARED_SECRET_NAME, serviceSecretName, serviceSecrets, serviceWorkloadName } from "../components/catalog";
 import { ROOT, findResource, resourcesOfType, runProgram, stackConfig, STACKS, type ProgramRun } from "../harness";
+import { validatedConfig } from "../stacks/config-fixtures";
 import { MIGRATIONS } from "../stacks/database";
+import { bootstrapOptions } from "../stacks/vault";
 import { defaultsFor } from "../stacks/defaults";
 import { durationSeconds, secondsAsDuration } from "../stacks/schema";
 import { readableSecrets } from "./rbac";
@@ -124,19 +126,21 @@ describe("the whole program: wiring, per stack", () => {
         }
       });
 
-      it("writes the audit log where the chart mounts the audit volume (HA), or to the pod's log (dev)", async () => {
+      it("writes the audit log where the chart mounts the audit volume (HA: the operator's bootstrap enables it), or to the pod's log (dev)", async () => {
         const run = await stackRun(stack);
-        const audit = findResource(run, "vault:index/audit:Audit", "vault-config-audit");
         const server = (
           release(run, "vault").inputs.values as { server: { dev: { enabled: boolean }; auditStorage: { enabled: boolean; mountPath?: string } } }
         ).server;
-        const filePath = (audit.inputs.options as { file_path: string }).file_path;
         if (stack === "development") {
+          const audit = findResource(run, "vault:index/audit:Audit", "vault-config-audit");
           assert.equal(server.dev.enabled, true);
           assert.equal(server.auditStorage.enabled, false);
-          assert.equal(filePath, "stdout");
+          assert.equal((audit.inputs.options as { file_path: string }).file_path, "stdout");
           return;
         }
+        assert.deepEqual(resourcesOfType(run, "vault:index/audit:Audit"), [], "the deployer manages no audit device");
+        const file = bootstrapOptions(validatedConfig(stack).config).auditDevices.find((a) => a.path === "file");
+        const filePath = String(file?.filePath);
         const chartDefaults = yaml.load(fs.readFileSync(path.join(ROOT, "test/upstream/vault-helm/values.yaml"), "utf8")) as {
           server: { auditStorage: { mountPath: string } };
         };

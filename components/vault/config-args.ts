@@ -299,3 +299,8 @@ export function validateVaultConfigArgs(args: VaultConfigArgs): void {
     fail(`[database.maxOpenConnections] must be a whole number, at least 1; got ${db.maxOpenConnections}.`);
   }
 }
+
+/** The connection URL Vault's PostgreSQL plugin gets: it fills `{{username}}` and `{{password}}` itself, so the URL holds neither. */
+export function postgresConnectionUrl(db: Pick<VaultDatabaseArgs, "host" | "port" | "databaseName" | "sslMode">): string {
+  return `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.databaseName}?sslmode=${db.sslMode}`;
+}

@@ -34,7 +34,7 @@ import { Mount } from "@pulumi/vault/mount";
 import { Policy } from "@pulumi/vault/policy";
 import { rootRotationStatements, rotationStatements, type DatabaseSqlOptions } from "./database-sql";
 
-import { validateVaultConfigArgs, type VaultConfigArgs } from "./config-args";
+import { postgresConnectionUrl, validateVaultConfigArgs, type VaultConfigArgs } from "./config-args";
 import { policyDocument } from "./policy-hcl";
 
 /** Vault's configuration for one environment: KV secret, ESO's login and policy, audit, database engine. */
@@ -209,7 +209,7 @@ export class VaultConfig extends pulumi.ComponentResource {
           rootRotationStatements: rootRotationStatements(),
           postgresql: {
             // Vault fills {{username}} and {{password}} from the fields below; the URL holds neither.
-            connectionUrl: `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.databaseName}?sslmode=${db.sslMode}`,
+            connectionUrl: postgresConnectionUrl(db),
             username: db.adminUsername,
             // Nested fields are not made secret by the SDK: wrap it, so state and previews hide it.
             password: pulumi.secret(db.adminPassword),

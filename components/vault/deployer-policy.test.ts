@@ -1,127 +1,181 @@
 import * as assert from "node:assert/strict";
-import { aclRuleProblems, parseVaultPolicy, readOnlyPolicyProblems } from "../../policy/vault-acl";
+import { aclRuleProblems, parseVaultPolicy } from "../../policy/vault-acl";
 import { engineConfig, fakeSecrets, stackConfig } from "../../harness";
 import { loadStackConfig } from "../../stacks/config";
-import { deployerNames, deployerPolicyHcl } from "../../stacks/vault";
-import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocument } from "./deployer-policy";
-import { policyPaths } from "./policy-hcl";
+import { deployerNames, deployerPolicyOptions } from "../../stacks/vault";
+import { type DeployerPolicyOptions, type Stanza, deployerPolicyDocument, deployerStanzas, previewPolicyDocument, renderPolicy } from "./deployer-policy";
 
 const OPTIONS: DeployerPolicyOptions = {
   kvMount: "secret",
   secretPath: "veza/production",
-  kubernetesAuth: { path: "kubernetes", roles: ["eso-veza-production"] },
-  jwtAuth: [{ path: "jwt-github", roles: ["pulumi-production", "pulumi-production-preview"] }],
-  managedPolicies: ["veza-production-read", "veza-production-pulumi-preview"],
-  auditDevices: ["file"],
-  database: { mountPath: "database", connection: "veza", staticRoles: ["veza-app"], dynamicRoles: ["veza-role"] },
+  manageKvMount: true,
+  kubernetesAuth: {
+    path: "kubernetes",
+    config: { host: "https://kubernetes.default.svc" },
+    roles: [
+      {
+        name: "eso-veza-production",
+        serviceAccount: { namespace: "veza-production", name: "eso-vault-store" },
+        policy: "veza-production-read",
+        audience: "vault",
+      },
+    ],
+  },
+  managedPolicies: [{ name: "veza-production-read", document: 'path "secret/data/veza/production" {\n  capabilities = ["read"]\n}\n' }],
+  database: {
+    mountPath: "database",
+    connection: {
+      name: "veza",
+      url: "postgresql://{{username}}:{{password}}@db:5432/veza?sslmode=verify-full",
+      username: "vault_admin",
+      allowedRoles: ["veza-app", "veza-role"],
+      passwordAuthentication: "scram-sha-256",
+      rootRotationStatements: ["ALTER ROLE \"{{username}}\" WITH PASSWORD '{{password}}'"],
+    },
+    staticRoles: [{ name: "veza-app", dbName: "veza", username: "veza_app", rotationStatements: ["ALTER ROLE x"] }],
+    dynamicRoles: [
+      { name: "veza-role", dbName: "veza", creationStatements: ["CREATE ROLE a", "GRANT b"], revocationStatements: ["DROP ROLE a"], renewStatements: [] },
+    ],
+  },
 };
 const CRUD = ["create", "read", "update", "delete"];
+const byPath = (path: string): Stanza => {
+  const s = deployerStanzas(OPTIONS).find((x) => x.path === path);
+  if (!s) throw new Error(`no stanza ${path}`);
+  return s;
+};
 
 describe("components/vault/deployer-policy", () => {
-  it("names exactly what the program manages, with no glob and no path of its own policy", () => {
-    assert.deepEqual(policyPaths(deployerPolicyDocument(OPTIONS)), [
-      { path: "sys/mounts/secret", capabilities: CRUD },
-      { path: "secret/data/veza/production", capabilities: CRUD },
-      { path: "secret/metadata/veza/production", capabilities: ["read", "delete"] },
-      { path: "sys/auth", capabilities: ["read"] },
-      { path: "sys/auth/kubernetes", capabilities: [...CRUD, "sudo"] },
-      { path: "auth/kubernetes/config", capabilities: CRUD },
-      { path: "auth/kubernetes/role/eso-veza-production", capabilities: CRUD },
-      { path: "sys/auth/jwt-github", capabilities: [...CRUD, "sudo"] },
-      { path: "auth/jwt-github/config", capabilities: CRUD },
-      { path: "auth/jwt-github/role/pulumi-production", capabilities: CRUD },
-      { path: "auth/jwt-github/role/pulumi-production-preview", capabilities: CRUD },
-      { path: "sys/policies/acl/veza-production-read", capabilities: CRUD },
-      { path: "sys/policies/acl/veza-production-pulumi-preview", capabilities: CRUD },
-      { path: "sys/audit/file", capabilities: [...CRUD, "sudo"] },
-      { path: "sys/audit", capabilities: ["read", "sudo"] },
-      { path: "sys/mounts/database", capabilities: CRUD },
-      { path: "database/config/veza", capabilities: CRUD },
-      { path: "database/static-roles/veza-app", capabilities: CRUD },
-      { path: "database/roles/veza-role", capabilities: CRUD },
-    ]);
-    for (const rule of parseVaultPolicy(deployerPolicyDocument(OPTIONS))) assert.ok(!rule.path.includes("*") && !rule.path.includes("+"), rule.path);
+  it("names exactly what the program manages: no glob, no jwt login, no audit device, no policy of its own", () => {
+    assert.deepEqual(
+      deployerStanzas(OPTIONS).map((s) => [s.path, s.capabilities.join(",")]),
+      [
+        ["sys/mounts/secret", CRUD.join(",")],
+        ["secret/data/veza/production", CRUD.join(",")],
+        ["secret/metadata/veza/production", "read,delete"],
+        ["sys/auth/kubernetes", [...CRUD, "sudo"].join(",")],
+        ["sys/mounts/auth/kubernetes", "read"],
+        ["sys/mounts/auth/kubernetes/tune", "read,update"],
+        ["auth/kubernetes/config", CRUD.join(",")],
+        ["auth/kubernetes/role/eso-veza-production", CRUD.join(",")],
+        ["sys/policies/acl/veza-production-read", CRUD.join(",")],
+        ["sys/mounts/database", CRUD.join(",")],
+        ["database/config/veza", CRUD.join(",")],
+        ["database/static-roles/veza-app", CRUD.join(",")],
+        ["database/roles/veza-role", CRUD.join(",")],
+      ],
+    );
+    for (const rule of parseVaultPolicy(deployerPolicyDocument(OPTIONS))) assert.ok(!/[*+]/.test(rule.path), rule.path);
   });
 
-  it("gives previews read on the same paths, minus secret values and what needs sudo", () => {
-    const rules = policyPaths(previewPolicyDocument(OPTIONS));
+  it("pins who a role binds and the one policy it gives; the legacy policies field is denied", () => {
+    const s = byPath("auth/kubernetes/role/eso-veza-production");
+    assert.deepEqual(s.allowed, {
+      "*": [],
+      token_policies: ["veza-production-read"],
+      bound_service_account_names: ["eso-vault-store"],
+      bound_service_account_namespaces: ["veza-production"],
+      bound_service_account_namespace_selector: [""],
+      audience: ["vault"],
+    });
+    assert.deepEqual(s.denied, { policies: [] });
+  });
+
+  it("accepts only the exact document of each policy it writes (no other field)", () => {
+    assert.deepEqual(byPath("sys/policies/acl/veza-production-read").allowed, { policy: [OPTIONS.managedPolicies[0].document] });
+    assert.equal(byPath("sys/policies/acl/veza-production-read").denied, undefined);
+  });
+
+  it("pins the Kubernetes auth config's API server; denies keys, a reviewer token and, when the program sets none, a CA", () => {
+    assert.deepEqual(byPath("auth/kubernetes/config").allowed, { "*": [], kubernetes_host: ["https://kubernetes.default.svc"] });
+    assert.deepEqual(byPath("auth/kubernetes/config").denied, { pem_keys: [], token_reviewer_jwt: [], kubernetes_ca_cert: [] });
+    const external = deployerStanzas({
+      ...OPTIONS,
+      kubernetesAuth: { ...OPTIONS.kubernetesAuth, config: { host: "https://203.0.113.10:6443", caCert: "PEM" } },
+    }).find((x) => x.path === "auth/kubernetes/config");
+    assert.deepEqual(external?.allowed, { "*": [], kubernetes_host: ["https://203.0.113.10:6443"], kubernetes_ca_cert: ["PEM"] });
+    assert.deepEqual(external?.denied, { pem_keys: [], token_reviewer_jwt: [] });
+  });
+
+  it("pins the database connection and each role's SQL; a field the program leaves empty is denied, not open", () => {
+    assert.deepEqual(byPath("database/config/veza").allowed, {
+      "*": [],
+      plugin_name: ["postgresql-database-plugin"],
+      connection_url: ["postgresql://{{username}}:{{password}}@db:5432/veza?sslmode=verify-full"],
+      username: ["vault_admin"],
+      allowed_roles: ["veza-app,veza-role"],
+      password_authentication: ["scram-sha-256"],
+      root_rotation_statements: ["ALTER ROLE \"{{username}}\" WITH PASSWORD '{{password}}'"],
+    });
+    assert.deepEqual(byPath("database/config/veza").denied, { plugin_version: [], tls_ca: [] });
+    assert.deepEqual(byPath("database/static-roles/veza-app").allowed, {
+      "*": [],
+      db_name: ["veza"],
+      username: ["veza_app"],
+      rotation_statements: ["ALTER ROLE x"],
+    });
+    assert.deepEqual(byPath("database/roles/veza-role").allowed, {
+      "*": [],
+      db_name: ["veza"],
+      creation_statements: ["CREATE ROLE a", "GRANT b"],
+      revocation_statements: ["DROP ROLE a"],
+    });
+    // renew_statements is empty: `[]` in allowed_parameters would admit any value.
+    assert.deepEqual(byPath("database/roles/veza-role").denied, { rollback_statements: [], renew_statements: [] });
+  });
+
+  it("pins the mounts' types", () => {
+    for (const [path, type] of [
+      ["sys/mounts/secret", "kv"],
+      ["sys/auth/kubernetes", "kubernetes"],
+      ["sys/mounts/database", "database"],
+    ])
+      assert.deepEqual(byPath(path).allowed, { "*": [], type: [type] }, path);
+  });
+
+  it("leaves the KV mount and the database out when the program does not manage them", () => {
+    const paths = deployerStanzas({ ...OPTIONS, manageKvMount: false, database: undefined }).map((s) => s.path);
+    assert.ok(!paths.includes("sys/mounts/secret"));
+    assert.ok(!paths.some((p) => p.startsWith("database/") || p === "sys/mounts/database"), paths.join(" "));
+  });
+
+  it("renders stanzas as commented HCL, parameters as JSON strings (valid HCL), one blank line apart", () => {
+    const text = renderPolicy([
+      { comment: "A.", path: "a/b", capabilities: ["read"] },
+      { comment: "B.", path: "c", capabilities: ["create", "update"], allowed: { "*": [], policy: ['x "y"\n'] }, denied: { p: [] } },
+    ]);
+    assert.equal(
+      text,
+      '# A.\npath "a/b" {\n  capabilities = ["read"]\n}\n\n# B.\npath "c" {\n  capabilities = ["create", "update"]\n  allowed_parameters = {\n    "*" = []\n    "policy" = ["x \\"y\\"\\n"]\n  }\n  denied_parameters = {\n    "p" = []\n  }\n}\n',
+    );
+  });
+
+  it("gives previews read on the same paths, without parameters, minus secret values and what needs sudo", () => {
+    const rules = parseVaultPolicy(previewPolicyDocument(OPTIONS));
     assert.ok(rules.every((r) => r.capabilities.length === 1 && r.capabilities[0] === "read"));
     assert.deepEqual(
       rules.map((r) => r.path),
-      [
-        "sys/mounts/secret",
-        "secret/metadata/veza/production",
-        "sys/auth",
-        "auth/kubernetes/config",
-        "auth/kubernetes/role/eso-veza-production",
-        "auth/jwt-github/config",
-        "auth/jwt-github/role/pulumi-production",
-        "auth/jwt-github/role/pulumi-production-preview",
-        "sys/policies/acl/veza-production-read",
-        "sys/policies/acl/veza-production-pulumi-preview",
-        "sys/mounts/database",
-        "database/config/veza",
-        "database/static-roles/veza-app",
-        "database/roles/veza-role",
-      ],
+      deployerStanzas(OPTIONS)
+        .filter((s) => s.path !== "secret/data/veza/production" && s.path !== "sys/auth/kubernetes")
+        .map((s) => s.path),
     );
-    // The pack's environment rule accepts it (it is a resource the program manages).
-    for (const rule of parseVaultPolicy(previewPolicyDocument(OPTIONS))) assert.deepEqual(aclRuleProblems(rule, "production"), [], rule.path);
+    assert.ok(!previewPolicyDocument(OPTIONS).includes("allowed_parameters"));
+    for (const rule of rules) assert.deepEqual(aclRuleProblems(rule, "production"), [], rule.path);
   });
 
   for (const stack of ["staging", "production"]) {
-    it(`${stack}: the committed stack's deployer policy never covers its own name, nor any other environment's path`, () => {
+    it(`${stack}: the committed stack's deployer policy names no path of its own identity, nor any other environment's`, () => {
       const secrets = fakeSecrets();
       const config = loadStackConfig({ values: { ...engineConfig(stackConfig(stack)), ...secrets }, secretKeys: new Set(Object.keys(secrets)) }, stack);
-      const own = deployerNames(stack).policy;
-      const rules = parseVaultPolicy(deployerPolicyHcl(config));
-      assert.ok(
-        rules.some((r) => r.path === `sys/policies/acl/veza-${stack}-read`),
-        "it manages ESO's policy",
-      );
-      for (const rule of rules) {
-        assert.ok(!readOnlyPolicyProblems(own, rule).some((p) => p.includes("covers its own policy")), rule.path);
+      const names = deployerNames(stack);
+      const paths = deployerStanzas(deployerPolicyOptions(config)).map((s) => s.path);
+      assert.ok(paths.includes(`sys/policies/acl/veza-${stack}-read`), "it manages ESO's policy");
+      for (const p of paths) {
+        assert.ok(!p.startsWith("auth/jwt") && !p.startsWith("sys/auth/jwt") && !p.startsWith("sys/audit"), p);
+        assert.ok(p !== `sys/policies/acl/${names.policy}` && p !== `sys/policies/acl/${names.previewPolicy}`, p);
+      }
+      for (const rule of parseVaultPolicy(deployerPolicyDocument(deployerPolicyOptions(config))))
         assert.deepEqual(aclRuleProblems({ ...rule, capabilities: rule.capabilities.filter((c) => c !== "sudo") }, stack), [], rule.path);
-      }
     });
   }
-
-  // The bootstrap prints these documents for a person to read and write into Vault: each
-  // stanza says what it is for, and stanzas are separated by one blank line.
-  for (const [kind, document] of [
-    ["deployer", deployerPolicyDocument],
-    ["preview", previewPolicyDocument],
-  ] as const) {
-    it(`writes the ${kind} policy as commented stanzas, one blank line apart`, () => {
-      const text = document(OPTIONS);
-      const blocks = text.split("\n\n");
-      assert.equal(blocks.length, policyPaths(text).length);
-      for (const block of blocks) {
-        assert.match(block, /^# \S.*\npath "[^"]+" \{\n {2}capabilities = \[("[a-z]+"(, )?)+\]\n\}\n?$/, block);
-        assert.match(block.split("\n")[0], kind === "preview" ? /^# Read only: [A-Z].*\.$/ : /^# (?!Read only)[A-Z].*\.$/);
-      }
-    });
-  }
-
-  it("explains each stanza by what it is, in the reader's words", () => {
-    const comments = deployerPolicyDocument(OPTIONS)
-      .split("\n")
-      .filter((l) => l.startsWith("# "));
-    // One comment per kind of path: the two jwt roles share theirs, and so do the two policies.
-    assert.equal(new Set(comments).size, policyPaths(deployerPolicyDocument(OPTIONS)).length - 2);
-    assert.ok(
-      previewPolicyDocument(OPTIONS)
-        .split("\n")
-        .filter((l) => l.startsWith("# "))
-        .every((l) => l.startsWith("# Read only: ") && comments.includes(`# ${l.slice("# Read only: ".length)}`)),
-    );
-  });
-
-  it("reads the audit device list only when there are audit devices, and names no database path without a database", () => {
-    const paths = policyPaths(deployerPolicyDocument({ ...OPTIONS, auditDevices: [], database: undefined })).map((p) => p.path);
-    assert.ok(!paths.some((p) => p.startsWith("sys/audit")), paths.join(" "));
-    assert.ok(!paths.some((p) => p.startsWith("database/") || p === "sys/mounts/database"), paths.join(" "));
-    // All but the audit device, the audit list and the database's mount, connection and two roles.
-    assert.equal(paths.length, policyPaths(deployerPolicyDocument(OPTIONS)).length - 2 - 4);
-  });
 });

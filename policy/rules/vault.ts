@@ -43,15 +43,26 @@ export const vaultPolicyEnvironmentScope = stackPolicy(
 export const vaultAuditDevice = stackPolicy(
   {
     name: "vault-audit-device",
-    description: "A stack that configures Vault (any vault:* resource) enables an audit device, so every secret access is logged.",
+    description:
+      "Audit devices are the operator's: a stack whose Vault provider logs in as the deployer (jwt, or ESC's token) registers no vault.Audit (it would need sudo on sys/audit, and could switch the trail off); a dev-mode Vault (root token) enables one.",
     enforcementLevel: "mandatory",
   },
   (resources, f) => {
-    const vault = resources.filter((r) => r.type.startsWith("vault:"));
-    if (vault.length === 0 || vault.some((r) => r.type === T.vaultAudit)) return;
-    f.violation(
-      `This stack configures Vault (${vault.length} vault resources) but enables no audit device: add a vault.Audit (e.g. type "file" on the audit volume) so every secret access is logged.`,
-    );
+    const audits = resources.filter((r) => r.type === T.vaultAudit);
+    const providers = resources.filter((r) => r.type === "pulumi:providers:vault");
+    // A stored token is dev mode's root token or an operator's; anything else is the deployer's login.
+    const deployer = providers.filter((p) => !f.unknown(at(p.props, "token")) && at(p.props, "token") === undefined);
+    if (deployer.length > 0)
+      for (const a of audits)
+        f.violation(
+          `Vault audit device "${str(at(a.props, "path")) ?? a.name}" is managed by the deployer's login: its policy would need sudo on sys/audit, and a stolen token could switch the audit trail off first. Enable audit devices in the operator's bootstrap (npm run vault-bootstrap) instead.`,
+          a.urn,
+        );
+    const dev = resources.some((r) => isVaultRelease(r.type, r.props) && at(r.props, "values", "server", "dev", "enabled") === true);
+    if (dev && audits.length === 0)
+      f.violation(
+        'This stack runs Vault in dev mode but enables no audit device: add a vault.Audit (type "file", file_path "stdout") so every secret access is logged.',
+      );
   },
 );
 
