@@ -19,7 +19,8 @@ export async function applyEsoCrds(kube: Kube): Promise<string[]> {
   const names: string[] = [];
   for (const file of ESO_CRD_FILES) {
     const crd = load(readFileSync(join(PROJECT_DIR, "test", "upstream", "external-secrets", "crds", file), "utf8")) as { metadata: { name: string } };
-    await kube.call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+    const a = await kube.raw("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+    if (a.status >= 400 && a.status !== 409) throw new Error(`CRD ${crd.metadata.name}: ${a.status} ${String(a.json.message)}`);
     names.push(crd.metadata.name);
   }
   for (const name of names) {

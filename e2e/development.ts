@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { OutputMap } from "@pulumi/pulumi/automation";
 import { externalSecretKeys, kubernetesChecks, policyMatrixCheck, vaultLoginChecks } from "./checks";
+import { applyEsoCrds } from "./crds";
 import { kubeconfig } from "./kube";
 import type { Ca } from "./pki";
 import { secondsSince } from "./processes";
@@ -83,6 +84,24 @@ export async function runDevelopment(ctx: Context, api: ApiServer, ca: Ca): Prom
       await policyMatrixCheck(ctx, vault.root, `${stack} (Vault dev server)`);
     },
     configSeconds,
+    // ESO installed by the platform, but not yet: the preview must stop, naming the missing CRD.
+    async (st, log) => {
+      const missing = await st.preview({ onOutput: log, color: "never" }).then(
+        () => "",
+        (e: Error) => e.message,
+      );
+      ctx.check(
+        `${stack}: without ESO's CRDs (eso.install false) the preview stops, naming the missing CRD`,
+        /externalsecrets\.external-secrets\.io|secretstores\.external-secrets\.io/.test(missing),
+        missing
+          .split("\n")
+          .filter((l) => /error|external-secrets\.io/.test(l))
+          .slice(0, 3)
+          .join(" | ")
+          .slice(0, 400) || "the preview passed",
+      );
+      await applyEsoCrds(api.admin);
+    },
   );
   ctx.summary.stacks.push({ ...result, outputs: undefined } as typeof result);
   for (const p of vault.started) await p.stop();

@@ -5,7 +5,7 @@
  * everything, and writes `.e2e/summary.json`. A tool that is missing skips the checks that need
  * it (`skipped`, never counted as passed); `E2E_ONLY=development|staging` runs one stack.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { type Check, type Summary, emptySummary, printSummary } from "./summary";
@@ -13,7 +13,6 @@ import { TOOLS, type FoundTool, findTool } from "./tools";
 import { makeCa } from "./pki";
 import { stopAll } from "./processes";
 import { startApiServer, startControllerManager, startEtcd, versionOf } from "./servers";
-import { applyEsoCrds } from "./crds";
 import { standInBin } from "./providers/bin";
 import { runDevelopment } from "./development";
 import { runStaging } from "./staging";
@@ -81,7 +80,6 @@ async function main(): Promise<void> {
       const api = await startApiServer(found["kube-apiserver"] as string, etcd, ca, root, logDir);
       const kcm = await startControllerManager(found["kube-controller-manager"] as string, api, ca, root, logDir);
       summary.servers.push({ name: etcd.name, version: etcd.version }, { name: api.name, version: api.version }, { name: kcm.name, version: kcm.version });
-      await applyEsoCrds(api.admin);
       if (!only || only === "development") await runDevelopment(ctx, api, ca);
       if (!only || only === "staging") await runStaging(ctx, api, ca);
     }
@@ -93,7 +91,14 @@ async function main(): Promise<void> {
   const out = join(PROJECT_DIR, ".e2e");
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2));
+  const failedCount = summary.checks.filter((c) => !c.ok).length + summary.stacks.filter((s) => !s.up || !s.destroy || s.secondPreviewChanges !== 0).length;
+  // The servers' data and logs are kept only when something failed (or E2E_KEEP is set).
+  if (failedCount === 0 && !process.env.E2E_KEEP) {
+    rmSync(root, { recursive: true, force: true });
+    summary.workDir = "(removed after a green run; E2E_KEEP=1 keeps it)";
+  }
   printSummary(summary);
+  writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2));
   const failed = summary.checks.filter((c) => !c.ok).length + summary.stacks.filter((s) => !s.up || !s.destroy || s.secondPreviewChanges !== 0).length;
   process.exit(failed > 0 ? 1 : summary.skipped.length > 0 ? 3 : 0);
 }

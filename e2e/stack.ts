@@ -95,6 +95,7 @@ export async function runProgram(
   stack: string,
   between: (outputs: OutputMap) => Promise<void>,
   configSeconds: number,
+  before?: (stack: Stack, log: (line: string) => void) => Promise<void>,
 ): Promise<StackResult> {
   const t0 = Date.now();
   const result: StackResult = {
@@ -116,6 +117,7 @@ export async function runProgram(
     { stackName: stack, projectName: "veza-secrets", program },
     { workDir: project, envVars: stringEnv(s.env), pulumiCommand },
   );
+  if (before) await before(st, onOutput);
   let t = Date.now();
   try {
     const up = await st.up({ onOutput, color: "never" });

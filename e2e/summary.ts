@@ -37,7 +37,7 @@ export function printSummary(s: Summary): void {
     `  checks  ${s.checks.filter((c) => c.ok).length} passed, ${s.checks.filter((c) => !c.ok).length} failed`,
     ...s.checks.filter((c) => !c.ok).map((c) => `    FAIL ${c.name}: ${c.detail}`),
     ...s.skipped.map((k) => `  skipped ${k.what}: ${k.reason}`),
-    `  logs    ${s.workDir}/logs`,
+    `  logs    ${s.workDir.startsWith("/") ? `${s.workDir}/logs` : s.workDir}`,
   ];
   console.log(lines.join("\n"));
 }

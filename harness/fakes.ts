@@ -4,6 +4,9 @@
  * a shared identity look right.
  */
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { UNKNOWN, isPlainObject } from "./wire";
 
 /**
@@ -33,6 +36,18 @@ export interface FakeContext {
   name: string;
   inputs: Record<string, unknown>;
   provider: Record<string, unknown>;
+  /** The id of a resource the program reads (`.get`); undefined for one it registers. */
+  id?: string;
+}
+
+/** A CRD as the cluster would answer a read of it: ESO's vendored CRDs (test/upstream), else none. */
+function vendoredCrd(name: string): Record<string, unknown> | undefined {
+  const dir = path.join(__dirname, "..", "test", "upstream", "external-secrets", "crds");
+  for (const file of fs.readdirSync(dir)) {
+    const crd = yaml.load(fs.readFileSync(path.join(dir, file), "utf8")) as { metadata: { name: string } };
+    if (crd.metadata.name === name) return crd as unknown as Record<string, unknown>;
+  }
+  return undefined;
 }
 
 /** The AWS account the inputs name (`arn:aws:<service>:<region>:<account>:`), else the caller's. */
@@ -54,6 +69,13 @@ function awsRegion(c: FakeContext): string {
  * id and the outputs added on top of the inputs.
  */
 export const FAKES: Record<string, (c: FakeContext) => { id: string; outputs?: Record<string, unknown> }> = {
+  // A read of an installed CRD (ESO installed by the platform): the vendored CRD, or a read that fails.
+  "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": (c) => {
+    if (!c.id) return { id: c.name };
+    const crd = vendoredCrd(c.id);
+    if (!crd) throw new Error(`resource '${c.id}' does not exist`);
+    return { id: c.id, outputs: crd };
+  },
   // The random provider's own id for every password.
   "random:index/randomPassword:RandomPassword": (c) => ({
     id: "none",

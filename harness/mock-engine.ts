@@ -46,6 +46,8 @@ export interface RecordedResource {
   id?: string;
   /** The outputs the mocks gave a custom resource: its inputs plus the computed fakes. */
   outputs?: Record<string, unknown>;
+  /** A resource the program read (`.get`), not one it manages. */
+  read?: boolean;
 }
 
 export interface ProgramRun {
@@ -105,8 +107,19 @@ interface MonitorRequest {
   getProvider(): string;
   getObject(): { toJavaScript(): Record<string, unknown> };
 }
+interface ReadRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getId(): string;
+  getDependenciesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getProvider(): string;
+}
+
 interface Monitor {
   registerResource(req: MonitorRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): Promise<void>;
+  readResource(req: ReadRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): Promise<void>;
   registerResourceOutputs(
     req: { getUrn(): string; getOutputs(): { toJavaScript(): Record<string, unknown> } },
     cb: (err: unknown, resp?: unknown) => void,
@@ -142,7 +155,7 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
         const inputs = args.inputs as Record<string, unknown>;
         // A provider reference is `<urn>::<id>`; the provider's own inputs are kept by id.
         const provider = (args.provider && providerInputs.get(args.provider.split("::").pop() ?? "")) || {};
-        const c: FakeContext = { type: args.type, name: args.name, inputs, provider };
+        const c: FakeContext = { type: args.type, name: args.name, inputs, provider, ...(args.id ? { id: args.id } : {}) };
         const fake = FAKES[args.type]?.(c);
         const id = fake?.id ?? fakeId(c);
         if (args.type.startsWith("pulumi:providers:")) providerInputs.set(id, inputs);
@@ -190,6 +203,31 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
           outputs: req.getCustom() ? states.get(`${req.getType()}::${req.getName()}`)?.state : undefined,
         });
       }
+      cb(err, resp);
+    });
+  // Reads (`.get`) too, marked as such: the program depends on what it reads.
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, cb) =>
+    read(req, (err, resp) => {
+      if (!err && resp)
+        resources.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: resp.getUrn(),
+          custom: true,
+          read: true,
+          parent: req.getParent(),
+          inputs: {},
+          dependencies: req.getDependenciesList(),
+          protect: false,
+          aliases: [],
+          retainOnDelete: false,
+          ignoreChanges: [],
+          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+          provider: req.getProvider(),
+          id: req.getId(),
+          outputs: states.get(`${req.getType()}::${req.getName()}`)?.state,
+        });
       cb(err, resp);
     });
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);

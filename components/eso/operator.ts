@@ -274,19 +274,18 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
           const crd = CustomResourceDefinition.get(`${name}-crd-${crdName.split(".")[0]}`, crdName, { parent: this, provider: args.provider });
           const version = requiredCrdVersion(crdName);
           // Fails the run (the preview too) with the CRD's name when the installed ESO is too old.
-          crd.spec.versions.apply((versions) => {
-            if (!versions.some((v) => v.name === version && v.served))
+          const served = crd.spec.versions.apply((versions) => {
+            const names = (versions ?? []).filter((v) => v.served).map((v) => v.name);
+            if (!names.includes(version))
               throw new pulumi.ResourceError(
-                `ESO is installed by the platform (eso.install false), but its CRD ${crdName} does not serve ${version} (served: ${versions
-                  .filter((v) => v.served)
-                  .map((v) => v.name)
-                  .join(", ")}); this program needs ESO ${ESO_APP_VERSION} or later`,
+                `ESO is installed by the platform (eso.install false), but its CRD ${crdName} does not serve ${version} (served: ${names.join(", ") || "none"}); this program needs ESO ${ESO_APP_VERSION} or later`,
                 crd,
               );
+            return names;
           });
-          return crd;
+          return { crd, served };
         });
-    this.ready = this.release ? [this.release] : crds;
+    this.ready = this.release ? [this.release] : crds.map((c) => c.crd);
     const controllerAccount = install ? ESO_SERVICE_ACCOUNT : (args.serviceAccount ?? ESO_SERVICE_ACCOUNT);
 
     // TokenRequest for the stores' accounts only: with the chart's grant off, ESO could mint
@@ -324,6 +323,8 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
     this.namespace = this.release ? this.release.namespace : pulumi.output(args.namespace);
     this.registerOutputs({
       ...(this.release ? { release: this.release } : {}),
+      // Registered, so the engine waits on each CRD's check and reports its failure.
+      ...(crds.length > 0 ? { servedCrdVersions: Object.fromEntries(crds.map((c, i) => [(args.crds ?? ESO_REQUIRED_CRDS)[i], c.served])) } : {}),
       serviceAccountName: this.serviceAccountName,
       namespace: this.namespace,
     });

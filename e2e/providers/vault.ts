@@ -105,6 +105,8 @@ function pathResource(
     replaceOn,
     async create(inputs) {
       await call("PUT", path(inputs), body(inputs));
+      // Every resource's create ends with its read.
+      await call("GET", path(inputs));
       return { id: path(inputs) };
     },
     async delete(id) {
@@ -157,6 +159,7 @@ const TYPES: Record<string, TypeHandler> = {
         config: { default_lease_ttl: "", max_lease_ttl: "", force_no_cache: false },
       });
       const mount = await call("GET", `sys/mounts/auth/${path}`);
+      await call("GET", `sys/mounts/auth/${path}/tune`);
       return { id: String(path), outs: { accessor: String((mount.data as Props | undefined)?.accessor ?? "") } };
     },
     async update(id, _o, n) {
@@ -191,6 +194,7 @@ const TYPES: Record<string, TypeHandler> = {
       const { status } = await vaultRequest(connection(), "GET", `sys/policies/acl/${i.name}`);
       if (status >= 400 && status !== 404) throw new Error(`Vault GET sys/policies/acl/${i.name}: ${status}`);
       await call("PUT", `sys/policies/acl/${i.name}`, { policy: i.policy });
+      await call("GET", `sys/policies/acl/${i.name}`);
       return { id: String(i.name) };
     },
     async delete(id) {
@@ -202,6 +206,7 @@ const TYPES: Record<string, TypeHandler> = {
     replaceOn: ["mount", "name"],
     async create(i) {
       await call("PUT", `${i.mount}/data/${i.name}`, { data: JSON.parse(String(i.dataJson)) as unknown, cas: 0, options: {} });
+      await call("GET", `${i.mount}/data/${i.name}`);
       return { id: `${i.mount}/data/${i.name}`, outs: { path: `${i.mount}/data/${i.name}` } };
     },
     async delete(id) {
@@ -296,6 +301,7 @@ const TYPES: Record<string, TypeHandler> = {
         // A list, sent joined with commas.
         ...(i.allowedRoles !== undefined ? { allowed_roles: (i.allowedRoles as string[]).join(",") } : {}),
       });
+      await call("GET", `${i.backend}/config/${i.name}`);
       return { id: `${i.backend}/config/${i.name}` };
     },
     async delete(id) {
@@ -365,7 +371,10 @@ async function configure(config: Props): Promise<void> {
     if (status !== 200) throw new Error(`jwt login at auth/${login.mount}/login: ${status} ${JSON.stringify(json.errors)}`);
     conn = { address, ca, token: String((json.auth as Props).client_token) };
   } else {
-    conn = { address, ca, token: String(config.token) };
+    // No token configured: the provider reads VAULT_TOKEN (ESC's vault-login sets it).
+    const token = typeof config.token === "string" && config.token ? config.token : process.env.VAULT_TOKEN;
+    if (!token) throw new Error("no Vault token: neither the token input nor VAULT_TOKEN is set");
+    conn = { address, ca, token };
   }
   // The provider's first request with any token (it needs the default policy's lookup-self).
   await call("GET", "auth/token/lookup-self");
