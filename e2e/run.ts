@@ -11,10 +11,12 @@ import { delimiter, dirname, join } from "node:path";
 import { type Check, type Summary, emptySummary, printSummary } from "./summary";
 import { TOOLS, type FoundTool, findTool } from "./tools";
 import { makeCa } from "./pki";
-import { stopAll } from "./processes";
+import { secondsSince, stopAll } from "./processes";
 import { startApiServer, startControllerManager, startEtcd, versionOf } from "./servers";
 import { standInBin } from "./providers/bin";
-import { runDevelopment } from "./development";
+import { execFileSync } from "node:child_process";
+import { cliAgreement } from "./cli-agreement";
+import { runDevelopment, stackEnv } from "./development";
 import { runStaging } from "./staging";
 import { PROJECT_DIR } from "./stack";
 
@@ -82,6 +84,19 @@ async function main(): Promise<void> {
       summary.servers.push({ name: etcd.name, version: etcd.version }, { name: api.name, version: api.version }, { name: kcm.name, version: kcm.version });
       if (!only || only === "development") await runDevelopment(ctx, api, ca);
       if (!only || only === "staging") await runStaging(ctx, api, ca);
+      if (!only || only === "cli") {
+        // Every config fix the tests apply with the model of the CLI, replayed with the real one.
+        const s = stackEnv(ctx, api, "cli-agreement");
+        execFileSync("pulumi", ["login", String(s.env.PULUMI_BACKEND_URL)], { env: s.env, stdio: "ignore" });
+        const t0 = Date.now();
+        const { fixes, problems } = cliAgreement(s);
+        summary.timings["cli agreement"] = secondsSince(t0);
+        ctx.check(
+          `the real pulumi CLI and the model (test/pulumi-cli.ts) agree on every fix the config tests apply (${fixes - problems.length} of ${fixes})`,
+          fixes > 0 && problems.length === 0,
+          problems.slice(0, 5).join(" | ") || `${fixes} fixes`,
+        );
+      }
     }
   } catch (e) {
     ctx.check("e2e run", false, (e as Error).stack ?? String(e));

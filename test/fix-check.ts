@@ -40,6 +40,16 @@ export function substitute(command: string): string {
 export const prompt = (key: string, secret: boolean): string | undefined =>
   secret ? (fakeSecrets()[key] ?? `FAKE-SECRET-${key.replace(/^.*:/, "")}-5f3c9a`) : undefined;
 
+/** One fix as the model applied it: the stack file before and after, what the shell and the prompt answered. */
+export interface FixRecord {
+  stack: string;
+  before: StackFileConfig;
+  fix: string;
+  after: StackFileConfig;
+  substitutions: Record<string, string>;
+  prompts: Record<string, string>;
+}
+
 export interface FixRow {
   stack: string;
   /** Config keys over the committed stack file; undefined removes one. */
@@ -62,7 +72,21 @@ export function stackFile(row: FixRow): StackFileConfig {
 /** The problems left once `fix` is applied to the row's stack file; asserts the CLI accepts it. */
 export function problemsAfterFix(row: FixRow, fix: string): ConfigProblem[] {
   const file = stackFile(row);
-  const stacks = applyLine(file, fix, { project: P, prompt, substitute });
+  const before = structuredClone(file);
+  const substitutions: Record<string, string> = {};
+  const prompts: Record<string, string> = {};
+  const stacks = applyLine(file, fix, {
+    project: P,
+    prompt: (key, secret) => {
+      const answer = prompt(key, secret);
+      if (answer !== undefined) prompts[key] = answer;
+      return answer;
+    },
+    substitute: (command) => (substitutions[command] = substitute(command)),
+  });
+  // `npm run e2e` replays every fix the tests apply with the real CLI (e2e/cli-agreement.ts).
+  if (process.env.VEZA_RECORD_FIXES)
+    fs.appendFileSync(process.env.VEZA_RECORD_FIXES, `${JSON.stringify({ stack: row.stack, before, fix, after: file, substitutions, prompts } satisfies FixRecord)}\n`);
   assert.deepEqual([...new Set(stacks)], [row.stack], "every command names the stack");
   assert.deepEqual(preRunErrors(row.stack, file, PROJECT_FILE), [], "the CLI's own check before the program runs");
   try {
