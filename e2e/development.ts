@@ -14,7 +14,7 @@ import { kubeconfig } from "./kube";
 import type { Ca } from "./pki";
 import { secondsSince } from "./processes";
 import type { Context } from "./run";
-import { type ApiServer, startVaultDev } from "./servers";
+import { type ApiServer, type VaultServer, startVaultDev } from "./servers";
 import { type StackEnv, bash, prepareProject, readmeConfigCommands, runProgram } from "./stack";
 
 /** The environment of the CLI and engine for one stack of the e2e. */
@@ -41,8 +41,16 @@ export function stackEnv(ctx: Context, api: ApiServer, stack: string): StackEnv 
   };
 }
 
-export async function runDevelopment(ctx: Context, api: ApiServer, ca: Ca): Promise<void> {
-  const stack = "development";
+/**
+ * A development stack configured for this machine's servers: a Vault dev server of its own, the
+ * README's commands, then the overrides. Returns what runs it (the benchmark reuses it).
+ */
+export async function configureDevelopment(
+  ctx: Context,
+  api: ApiServer,
+  ca: Ca,
+  stack = "development",
+): Promise<{ s: StackEnv; project: string; vault: VaultServer; readmeCommands: number; configSeconds: number }> {
   const s = stackEnv(ctx, api, stack);
   const vault = await startVaultDev(ctx.tools.vault as string, s.dir, ctx.logDir);
   ctx.summary.servers.push({ name: vault.name, version: vault.version });
@@ -70,8 +78,13 @@ export async function runDevelopment(ctx: Context, api: ApiServer, ca: Ca): Prom
     ].join("\n"),
     log,
   );
-  ctx.check(`${stack}: the README's config commands run with the real CLI`, true, `${readme.length} commands`);
-  const configSeconds = secondsSince(t0);
+  return { s, project, vault, readmeCommands: readme.length, configSeconds: secondsSince(t0) };
+}
+
+export async function runDevelopment(ctx: Context, api: ApiServer, ca: Ca): Promise<void> {
+  const stack = "development";
+  const { s, project, vault, readmeCommands, configSeconds } = await configureDevelopment(ctx, api, ca, stack);
+  ctx.check(`${stack}: the README's config commands run with the real CLI`, true, `${readmeCommands} commands`);
   const ns = `veza-${stack}`;
   const result = await runProgram(
     s,

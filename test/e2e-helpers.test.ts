@@ -20,7 +20,9 @@ describe("e2e helpers", () => {
     assert.deepEqual(disagreements(model, cli), []);
     assert.deepEqual(disagreements(model, { ...cli, "p:a": { value: "y", secret: false } }), ['p:a: model "x", CLI "y"']);
     assert.deepEqual(disagreements(model, { ...cli, "p:b": { value: "s", secret: false } }), ["p:b: the model has a secret, the CLI a plain value"]);
-    assert.deepEqual(disagreements(model, { ...cli, "p:c": { value: "", objectValue: { k: [1, 2] }, secret: false } }), ['p:c: model {"k":[1,"2"]}, CLI {"k":[1,2]}']);
+    assert.deepEqual(disagreements(model, { ...cli, "p:c": { value: "", objectValue: { k: [1, 2] }, secret: false } }), [
+      'p:c: model {"k":[1,"2"]}, CLI {"k":[1,2]}',
+    ]);
     assert.deepEqual(disagreements({ ...model, "p:x": "1" }, cli), ["p:x: only the model has it"]);
     const { "p:n": _n, ...fewer } = cli;
     void _n;

@@ -86,7 +86,10 @@ export function problemsAfterFix(row: FixRow, fix: string): ConfigProblem[] {
   });
   // `npm run e2e` replays every fix the tests apply with the real CLI (e2e/cli-agreement.ts).
   if (process.env.VEZA_RECORD_FIXES)
-    fs.appendFileSync(process.env.VEZA_RECORD_FIXES, `${JSON.stringify({ stack: row.stack, before, fix, after: file, substitutions, prompts } satisfies FixRecord)}\n`);
+    fs.appendFileSync(
+      process.env.VEZA_RECORD_FIXES,
+      `${JSON.stringify({ stack: row.stack, before, fix, after: file, substitutions, prompts } satisfies FixRecord)}\n`,
+    );
   assert.deepEqual([...new Set(stacks)], [row.stack], "every command names the stack");
   assert.deepEqual(preRunErrors(row.stack, file, PROJECT_FILE), [], "the CLI's own check before the program runs");
   try {
