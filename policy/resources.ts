@@ -2,7 +2,7 @@
  * Resource types the policies look at, and stack-level facts derived from a stack's resources
  * (its environment, its namespaces that hold secrets). Pure functions over plain data.
  */
-import { type Plain, type PlainObject, Unknown, at, isObject, list, str } from "./props";
+import { type Plain, type PlainObject, Unknown, at, isObject, list } from "./props";
 
 export const ENVIRONMENTS = ["development", "staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -75,11 +75,59 @@ export function podContainers(type: string, props: Plain): { path: string; conta
   return out;
 }
 
+/**
+ * Helm installs the policies judge by chart: `helm.sh/v3:Release` and `helm.sh/v4:Chart`, whose
+ * props (`chart`, `version`, `values`, `namespace`, `repositoryOpts`) have the same shape.
+ * `helm.sh/v3:Chart` is not among them: the Node SDK's v3 Chart is a local component whose
+ * inputs never reach a policy pack (pulumi-kubernetes#2144); the objects it renders are judged
+ * one by one.
+ */
+export function isHelmInstall(type: string): boolean {
+  return type === T.release || type === T.chartV4;
+}
+
+/** The chart's name in one chart reference: its last path segment, without tag, digest or archive suffix. */
+function chartNameOf(ref: string): string | undefined {
+  let s = ref.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) s = s.replace(/[?#].*$/, ""); // a URL's query or fragment
+  s = s.replace(/[\\/]+$/, "");
+  let name = s.slice(Math.max(s.lastIndexOf("/"), s.lastIndexOf("\\")) + 1);
+  name = name.replace(/@sha256:[0-9a-f]+$/i, "").replace(/:[^:]*$/, ""); // oci://…/chart:1.2.3@sha256:…
+  const archive = /^(.+?)(-v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)?\.(tgz|tar\.gz)$/i.exec(name);
+  if (archive) name = archive[1];
+  return name === "" ? undefined : name.toLowerCase();
+}
+
+/**
+ * The names a Helm install's chart may go by, lower-cased: from `chart` (a repository chart
+ * `name` or `repo/name`, `oci://registry/path/name[:tag]`, a local directory or `.tgz` archive,
+ * an archive URL) and from `repositoryOpts.repo` when that is the chart's own URL (e.g. the OCI
+ * reference with `chart` naming only a version or nothing). A policy keyed on a chart judges the
+ * install when any of these names matches, so spelling the reference another way does not skip it.
+ */
+export function helmChartNames(props: Plain): string[] {
+  const names = new Set<string>();
+  for (const ref of [at(props, "chart"), at(props, "repositoryOpts", "repo")]) {
+    const name = typeof ref === "string" ? chartNameOf(ref) : undefined;
+    if (name) names.add(name);
+  }
+  return [...names];
+}
+
+/** The install's chart references, unknown at preview: a policy keyed on the chart cannot tell yet. */
+export function helmChartUnknown(props: Plain): Unknown | undefined {
+  for (const ref of [at(props, "chart"), at(props, "repositoryOpts", "repo")]) if (ref instanceof Unknown) return ref;
+  return undefined;
+}
+
+/** Is this Helm install (v3 Release or v4 Chart) of the chart `chart` (e.g. `vault`, `external-secrets`)? */
+export function isHelmChart(type: string, props: Plain, chart: string): boolean {
+  return isHelmInstall(type) && helmChartNames(props).includes(chart);
+}
+
 /** Is this Helm release the HashiCorp Vault chart? */
 export function isVaultRelease(type: string, props: Plain): boolean {
-  if (type !== T.release && type !== T.chartV4) return false;
-  const chart = str(at(props, "chart"));
-  return chart !== undefined && /(^|\/)vault$/.test(chart);
+  return isHelmChart(type, props, "vault");
 }
 
 /** The minimum a stack policy needs of a resource. */
@@ -113,5 +161,5 @@ export function stackEnvironment(resources: readonly StackResource[]): { env?: E
 
 /** Namespace name of a namespaced object (`metadata.namespace`) or a Helm release (`namespace`). */
 export function namespaceOf(type: string, props: Plain): Plain {
-  return type === T.release || type === T.chartV4 ? at(props, "namespace") : at(props, "metadata", "namespace");
+  return isHelmInstall(type) ? at(props, "namespace") : at(props, "metadata", "namespace");
 }

@@ -67,7 +67,7 @@ describe("policy pack: helpers", () => {
     assert.deepEqual(secretAssignments("password: ${DB_PASSWORD}\napi_key: ''\n"), []);
   });
 
-  it("parses Vault policies (HCL with comments, and JSON)", () => {
+  it("parses Vault policies (HCL path blocks with comments and parameters; the JSON form refused)", () => {
     const hcl = `# ESO reads the environment's KV secret
 path "secret/data/veza/production" {
   capabilities = ["read"] # only read
@@ -83,10 +83,15 @@ path "database/static-creds/veza-app" {
       { path: "secret/metadata/veza/production/*", capabilities: ["read", "list"] },
       { path: "database/static-creds/veza-app", capabilities: ["read"] },
     ]);
-    assert.deepEqual(parseVaultPolicy('{"path": {"secret/data/veza/staging": {"capabilities": ["read"]}}}'), [
-      { path: "secret/data/veza/staging", capabilities: ["read"] },
-    ]);
-    assert.throws(() => parseVaultPolicy("allow everything"), /^Error: has no path rules$/);
+    assert.throws(
+      () => parseVaultPolicy('{"path": {"secret/data/veza/staging": {"capabilities": ["read"]}}}'),
+      /^Error: is JSON, which Vault reads with HCL1's JSON rules \(a second "path" key adds rules\)$/,
+    );
+    assert.throws(
+      () => parseVaultPolicy("allow everything"),
+      /^Error: has "allow" where a path block should start \(only path blocks are read\) \(line 1, column 1\)$/,
+    );
+    assert.throws(() => parseVaultPolicy("# nothing\n"), /^Error: has no path rules$/);
   });
 
   it("judges Vault ACL rules against the environment", () => {

@@ -40,7 +40,7 @@ describe("policy pack: stack policies (one violating, one compliant each)", () =
       `Vault policy "eso-read" grants "sudo" on "sys/*": ${tail}`,
     ]);
     assert.deepEqual(await stackMessages(P.vaultPolicyEnvironmentScope, [namespace("production"), vaultPolicy("read everything")]), [
-      'Vault policy "eso-read" has no path rules: it cannot be checked; write it as HCL path blocks.',
+      'Vault policy "eso-read" cannot be checked: it has "read" where a path block should start (only path blocks are read) (line 1, column 1). The pack reads only HCL blocks path "<path>" { capabilities = [...] } (with allowed_parameters, denied_parameters), as the program\'s generators write them; write it that way.',
     ]);
     assert.deepEqual(
       await stackMessages(P.vaultPolicyEnvironmentScope, [

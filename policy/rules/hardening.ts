@@ -4,9 +4,21 @@
  */
 import { resourcePolicy, stackPolicy } from "../define";
 import { at, isObject, leaves, list, str } from "../props";
-import { T, WORKLOAD_TYPES, isEsoKind, isVaultRelease, namespaceOf, podSpecPath } from "../resources";
+import {
+  ENVIRONMENTS,
+  T,
+  WORKLOAD_TYPES,
+  helmChartUnknown,
+  isEsoKind,
+  isHelmChart,
+  isHelmInstall,
+  isVaultRelease,
+  namespaceOf,
+  podSpecPath,
+} from "../resources";
 
 const JWT_ROLE = "vault:jwt/authBackendRole:AuthBackendRole";
+const KUBERNETES_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole";
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const DB_CONNECTION = "vault:database/secretBackendConnection:SecretBackendConnection";
 const ONE_HOUR = 3600;
@@ -15,7 +27,7 @@ export const vaultJwtRoleBound = resourcePolicy(
   {
     name: "vault-jwt-role-bound",
     description:
-      "Vault jwt login roles bind an audience and claims (or a subject), and issue tokens of at most one hour: a CI token of any repository or branch must not log in, nor hold a long-lived token.",
+      "Vault jwt login roles bind an audience and claims (or a subject), exact values only (no * pattern, which boundClaimsType glob turns into a wildcard), and issue tokens of at most one hour: a CI token of any repository or branch must not log in, nor hold a long-lived token.",
     enforcementLevel: "mandatory",
   },
   (type) => type === JWT_ROLE,
@@ -31,6 +43,23 @@ export const vaultJwtRoleBound = resourcePolicy(
         `Vault jwt role "${role}" binds no claim and no subject: every token of the issuer (any repository, any branch) could log in; bind repository, environment and ref (or the stack's sub).`,
       );
     }
+    const claimsType = at(r.props, "boundClaimsType");
+    if (isObject(claims) && !f.unknown(claimsType)) {
+      for (const [claim, value] of Object.entries(claims)) {
+        if (f.unknown(value)) continue;
+        for (const v of Array.isArray(value) ? value : [value]) {
+          if (typeof v !== "string" || !v.includes("*")) continue;
+          if (claimsType === "glob")
+            f.violation(
+              `Vault jwt role "${role}" binds ${claim} to the glob "${v}" (boundClaimsType glob): a token of every ${claim} it matches (e.g. any repository of the organisation, any branch) could log in; bind the exact value with boundClaimsType "string".`,
+            );
+          else
+            f.violation(
+              `Vault jwt role "${role}" binds ${claim} to "${v}", a pattern: matched literally under boundClaimsType "string", it admits every ${claim} it matches once the type is glob; bind the exact value.`,
+            );
+        }
+      }
+    }
     for (const field of ["tokenTtl", "tokenMaxTtl", "tokenExplicitMaxTtl"]) {
       const v = at(r.props, field);
       if (f.unknown(v)) continue;
@@ -41,16 +70,65 @@ export const vaultJwtRoleBound = resourcePolicy(
   },
 );
 
+/** Vault's built-in policy: a token may look itself up, renew and revoke itself. Nothing more. */
+const DEFAULT_POLICY = "default";
+
+export const vaultRoleTokenPolicies = stackPolicy(
+  {
+    name: "vault-role-token-policies",
+    description:
+      "Vault login roles the program writes (kubernetes and jwt) hand out only policies this stack writes (vault.Policy, which the Vault policy rules judge), plus Vault's default: never root, another environment's veza-<environment>- policy, the deployer's own (veza-<environment>-pulumi*, the bootstrap's) or a policy written elsewhere, which no rule has seen.",
+    enforcementLevel: "mandatory",
+  },
+  (resources, f, env) => {
+    if (env === undefined) return; // stack-environment-label reports why.
+    const written = new Set<string>();
+    let nameUnknown = false;
+    for (const p of resources.filter((x) => x.type === T.vaultPolicy)) {
+      const name = at(p.props, "name");
+      if (f.unknown(name)) nameUnknown = true;
+      else if (typeof name === "string") written.add(name);
+    }
+    for (const r of resources.filter((x) => x.type === JWT_ROLE || x.type === KUBERNETES_ROLE)) {
+      const role = `Vault ${r.type === JWT_ROLE ? "jwt" : "kubernetes"} role "${str(at(r.props, "roleName")) ?? r.name}"`;
+      const policies = at(r.props, "tokenPolicies");
+      if (f.unknown(policies)) continue;
+      const names = list(policies);
+      if (names.length === 0) f.violation(`${role} names no tokenPolicies: set the one policy this stack writes for what the role reads.`, r.urn);
+      for (const p of names) {
+        if (f.unknown(p) || typeof p !== "string" || p === DEFAULT_POLICY) continue;
+        const other = /^veza-([a-z]+)-/.exec(p)?.[1];
+        if (p === "root") f.violation(`${role} hands out "root": every token it issues can do anything in Vault.`, r.urn);
+        else if (other !== undefined && (ENVIRONMENTS as readonly string[]).includes(other) && other !== env)
+          f.violation(`${role} hands out "${p}", a policy of the ${other} environment: a ${env} role gets ${env} policies only.`, r.urn);
+        else if (p === `veza-${env}-pulumi` || p === `veza-${env}-pulumi-preview`)
+          f.violation(
+            `${role} hands out "${p}", the program's own policy: the deployer's logins are the operator's bootstrap's (npm run vault-bootstrap), and a role the program writes must never grant the program's rights.`,
+            r.urn,
+          );
+        else if (!written.has(p) && !nameUnknown)
+          f.violation(
+            `${role} hands out "${p}", which this stack does not write: no rule of the pack has judged what it grants; attach a policy this stack writes (vault.Policy).`,
+            r.urn,
+          );
+      }
+    }
+  },
+);
+
 export const esoControllerScoped = resourcePolicy(
   {
     name: "eso-controller-scoped",
     description:
-      "The External Secrets Operator chart reconciles one namespace with namespaced RBAC (scopedNamespace, scopedRBAC) and does not grant serviceaccounts/token create on every ServiceAccount (rbac.serviceAccountTokenCreate false).",
+      "The External Secrets Operator chart (a helm.sh/v3 Release or helm.sh/v4 Chart, however its chart is referenced: name, repo/name, oci://…/external-secrets, a local directory or archive) reconciles one namespace with namespaced RBAC (scopedNamespace, scopedRBAC) and does not grant serviceaccounts/token create on every ServiceAccount (rbac.serviceAccountTokenCreate false).",
     enforcementLevel: "mandatory",
   },
-  (type) => type === T.release || type === T.chartV4,
+  isHelmInstall,
   (r, f) => {
-    if (str(at(r.props, "chart")) !== "external-secrets") return;
+    if (!isHelmChart(r.type, r.props, "external-secrets")) {
+      f.unknown(helmChartUnknown(r.props)); // A chart reference unknown at preview may still be ESO's.
+      return;
+    }
     const values = at(r.props, "values");
     if (f.unknown(values)) return;
     const ns = at(values, "scopedNamespace");

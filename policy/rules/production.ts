@@ -53,6 +53,9 @@ const ENVIRONMENT_DEPENDENT = [
   T.gcpSecretIamMember,
   T.gcpSecretIamBinding,
   T.secret,
+  // vault-role-token-policies: which policies a login role may hand out depends on the environment.
+  "vault:jwt/authBackendRole:AuthBackendRole",
+  "vault:kubernetes/authBackendRole:AuthBackendRole",
 ] as string[];
 
 export const stackEnvironmentLabel = stackPolicy(

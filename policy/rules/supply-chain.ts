@@ -1,7 +1,7 @@
 /** Policies: Supply chain: pinned chart and image versions. */
 import { type CheckedResource, objectName, resourcePolicy } from "../define";
 import { type Findings, type Plain, Unknown, at, formatPath, isObject, str } from "../props";
-import { T, WORKLOAD_TYPES, podContainers } from "../resources";
+import { WORKLOAD_TYPES, helmChartNames, helmChartUnknown, isHelmInstall, podContainers } from "../resources";
 
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
@@ -31,7 +31,7 @@ export const pinnedVersions = resourcePolicy(
     description: "Helm releases pin an exact chart version; images set in Helm values or workload containers pin a tag other than latest (or a digest).",
     enforcementLevel: "mandatory",
   },
-  (type) => type === T.release || type === T.chartV4 || WORKLOAD_TYPES.includes(type),
+  (type) => isHelmInstall(type) || WORKLOAD_TYPES.includes(type),
   (r, f) => {
     const fix = "pin a version (or a digest)";
     if (WORKLOAD_TYPES.includes(r.type)) return checkContainerImages(r, f, imagePinProblem, fix);
@@ -88,17 +88,18 @@ export const imagesPinnedByDigest = resourcePolicy(
   {
     name: "images-pinned-by-digest",
     description:
-      "Images in workloads and Helm values carry a sha256 digest (a tag can be re-pushed; a digest cannot), and a known chart's images are set, not left to its tag-only defaults.",
+      "Images in workloads and Helm values (helm.sh/v3 Release, helm.sh/v4 Chart) carry a sha256 digest (a tag can be re-pushed; a digest cannot), and a known chart's images are set, not left to its tag-only defaults.",
     enforcementLevel: "mandatory",
   },
-  (type) => type === T.release || WORKLOAD_TYPES.includes(type),
+  (type) => isHelmInstall(type) || WORKLOAD_TYPES.includes(type),
   (r, f) => {
     const fix = "append @sha256:<digest> (keep the tag for readers)";
     if (WORKLOAD_TYPES.includes(r.type)) return checkContainerImages(r, f, imageDigestProblem, fix);
     const values = at(r.props, "values");
     if (f.unknown(values)) return;
-    const chart = at(r.props, "chart");
-    for (const path of typeof chart === "string" ? (CHART_IMAGE_VALUES[chart] ?? []) : []) {
+    f.unknown(helmChartUnknown(r.props));
+    const paths = helmChartNames(r.props).flatMap((chart) => (Object.hasOwn(CHART_IMAGE_VALUES, chart) ? CHART_IMAGE_VALUES[chart] : []));
+    for (const path of paths) {
       const set = at(values, ...path);
       if (set === undefined)
         f.violation(`Helm release "${r.name}" sets no ${path.join(".")}: the chart's default image runs, pinned by tag only. Set it with a digest.`);

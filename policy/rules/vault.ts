@@ -2,13 +2,34 @@
 import { resourcePolicy, stackPolicy } from "../define";
 import { type Plain, at, isObject, str } from "../props";
 import { T, isVaultRelease } from "../resources";
-import { aclRuleProblems, parseVaultPolicy, readOnlyPolicyProblems } from "../vault-acl";
+import { type AclRule, PolicyReadError, aclRuleProblems, parseVaultPolicy, readOnlyPolicyProblems } from "../vault-acl";
+
+/**
+ * The rules of a Vault policy resource's document, or `undefined` after reporting why there are
+ * none to judge: a document the pack cannot read fully is a violation, never a pass, since Vault's
+ * parser could read a grant the pack does not see (vault-acl.ts).
+ */
+function readPolicyRules(policyName: string, document: Plain, report: (message: string) => void): AclRule[] | undefined {
+  if (typeof document !== "string") {
+    report(`Vault policy "${policyName}" has no policy document.`);
+    return undefined;
+  }
+  try {
+    return parseVaultPolicy(document);
+  } catch (e) {
+    if (!(e instanceof PolicyReadError)) throw e;
+    report(
+      `Vault policy "${policyName}" cannot be checked: it ${e.message}. The pack reads only HCL blocks path "<path>" { capabilities = [...] } (with allowed_parameters, denied_parameters), as the program's generators write them; write it that way.`,
+    );
+    return undefined;
+  }
+}
 
 export const vaultPolicyEnvironmentScope = stackPolicy(
   {
     name: "vault-policy-environment-scope",
     description:
-      "Vault ACL policies grant only this environment's veza/<environment>/ paths: no sudo, no wildcard beyond the environment, no other environment's path.",
+      "Vault ACL policies grant only this environment's veza/<environment>/ paths: no sudo, no wildcard beyond the environment, no other environment's path; a document the pack cannot read fully is refused.",
     enforcementLevel: "mandatory",
   },
   (resources, f, env) => {
@@ -17,18 +38,8 @@ export const vaultPolicyEnvironmentScope = stackPolicy(
       const policyName = str(at(r.props, "name")) ?? r.name;
       const document = at(r.props, "policy");
       if (f.unknown(document)) continue;
-      if (typeof document !== "string") {
-        f.violation(`Vault policy "${policyName}" has no policy document.`, r.urn);
-        continue;
-      }
-      let rules;
-      try {
-        rules = parseVaultPolicy(document);
-      } catch (e) {
-        f.violation(`Vault policy "${policyName}" ${(e as Error).message}: it cannot be checked; write it as HCL path blocks.`, r.urn);
-        continue;
-      }
-      for (const rule of rules) {
+      const rules = readPolicyRules(policyName, document, (m) => f.violation(m, r.urn));
+      for (const rule of rules ?? []) {
         for (const problem of aclRuleProblems(rule, env)) {
           f.violation(
             `Vault policy "${policyName}" ${problem}: ${env} policies may grant only veza/${env}/ paths (and this Vault's own engines), without sudo.`,
@@ -129,21 +140,18 @@ export const vaultPolicyReadOnly = resourcePolicy(
   {
     name: "vault-policy-read-only",
     description:
-      "Vault policies the program writes (applications', ESO's, previews') only read their own paths: no capability on their own sys/policies/acl/<name> (self-promotion to root), no change to audit devices, no write to KV data, nothing beyond read and list.",
+      "Vault policies the program writes (applications', ESO's, previews') only read their own paths: no capability on their own sys/policies/acl/<name> (self-promotion to root), no change to audit devices, no write to KV data, nothing beyond read and list. A document the pack cannot read fully (anything but the generators' HCL path blocks: JSON, heredocs, interpolation, other keys, a path named twice) is refused.",
     enforcementLevel: "mandatory",
   },
   (type) => type === T.vaultPolicy,
   (r, f) => {
     const policyName = str(at(r.props, "name")) ?? r.name;
     const document = at(r.props, "policy");
-    if (f.unknown(document) || typeof document !== "string") return; // vault-policy-environment-scope reports a missing document.
-    let rules;
-    try {
-      rules = parseVaultPolicy(document);
-    } catch {
-      return; // Reported by vault-policy-environment-scope.
-    }
-    for (const rule of rules) {
+    if (f.unknown(document)) return;
+    // Reported here too, not only by vault-policy-environment-scope: a stack policy runs after
+    // `pulumi up` applied the change, this one before.
+    const rules = readPolicyRules(policyName, document, (m) => f.violation(m));
+    for (const rule of rules ?? []) {
       for (const problem of readOnlyPolicyProblems(policyName, rule)) {
         f.violation(`Vault policy "${policyName}" ${problem}. The program's own policy is written by the bootstrap, never by the program.`);
       }
