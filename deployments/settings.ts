@@ -11,10 +11,21 @@
  *
  * Production never deploys unreviewed code: it does not deploy on push, and its scheduled
  * `up` and drift checks run a pinned, approved commit (`commit`), so the schedule can rotate
- * keys without shipping whatever main holds. Nor does it preview pull requests: a preview runs
- * the pull request's code with production's OIDC role and passphrase, so anyone who can open
- * a branch could print production's secrets. Pull requests see production's diff from the
- * credential-free offline plan, and from the GitHub preview behind required reviewers.
+ * keys without shipping whatever main holds. Production releases go through GitHub Actions
+ * (deploy.yml) by preference: Pulumi Deployments cannot bind a run to its source. Its OIDC
+ * token names only organization, project, stack and operation, and whoever may create a
+ * deployment on a stack (`stack_deployment:create`, part of Stack Write) can run any
+ * repository, branch or pre-run command with that stack's credentials: on production that
+ * permission is production-admin. What can be bound is bound (the trust conditions below,
+ * this repository and the pinned commit in the settings); the rest is watched: an
+ * organization webhook reports every deployment, and source-audit.ts compares each one with
+ * the settings (.github/workflows/deployments-audit.yml).
+ *
+ * No stack previews pull requests, and none is a review-stack template: Deployments gives a
+ * pull request's preview the stack's own settings, that is its deploy credentials
+ * (kubeconfig, passphrase, agent pool, OIDC role). Pull requests are previewed by
+ * preview.yml with read-only identities, and production's diff comes from the
+ * credential-free offline plan.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -24,6 +35,8 @@ import {
   type DeploymentSettingsArgs,
   DriftSchedule,
   type DriftScheduleArgs,
+  Webhook,
+  type WebhookArgs,
   type types,
 } from "@pulumi/pulumiservice";
 
@@ -69,8 +82,19 @@ export interface DeploymentsArgs {
   /** Branch that deploys: `main`. */
   branch: string;
   stacks: Record<Environment, StackDeploymentConfig>;
-  /** Make development the template of review stacks, one per pull request, destroyed on merge. */
+  /**
+   * Review stacks (development as the template of one stack per pull request). Must be
+   * `false`: a review stack runs the pull request's code with development's deployment
+   * settings, its deploy kubeconfig and passphrase included. Kept so an old stack file that
+   * sets it gets an error naming the reason instead of silently changing behaviour.
+   */
   reviewStacks: boolean;
+  /**
+   * Where to report every deployment of the organization's stacks as it is queued and starts
+   * (an organization webhook: only organization admins can change or delete it, unlike a
+   * stack webhook, which Stack Write may delete). Default: none.
+   */
+  deploymentAlerts?: DeploymentAlerts;
   /** Cron of the scheduled `pulumi up` (UTC). Default daily 04:00. */
   updateCron: string;
   /** Cron of drift detection (UTC). Default every 6 hours. */
@@ -85,6 +109,16 @@ export interface DeploymentsArgs {
   configPassphrases?: Partial<Record<Environment, pulumi.Input<string>>>;
   /** Kubeconfig per stack whose `kubeconfig.kind` is `secret`. Secret. */
   kubeconfigs: Partial<Record<Environment, pulumi.Input<string>>>;
+}
+
+/** An organization webhook for deployment events. */
+export interface DeploymentAlerts {
+  /** Receiver: a Slack or Microsoft Teams incoming-webhook URL, or an HTTPS endpoint for `raw` JSON. Secret. */
+  payloadUrl: pulumi.Input<string>;
+  /** Payload format. Default `slack`. */
+  format?: "slack" | "ms_teams" | "raw";
+  /** HMAC key Pulumi Cloud signs `raw` deliveries with. Secret. */
+  secret?: pulumi.Input<string>;
 }
 
 export const DEFAULT_UPDATE_CRON = "0 4 * * *";
@@ -104,6 +138,20 @@ export function awsTrustSubjects(organization: string, project: string, stack: E
   return ["update", "refresh"].map((op) => `pulumi:deploy:org:${organization}:project:${project}:stack:${stack}:operation:${op}:scope:write`);
 }
 
+/**
+ * The whole `Condition` block of that role's trust policy: the audience (the organization, as
+ * Pulumi documents) and exactly those subjects. Nothing in the token names the source
+ * repository, branch or commit, so no condition can bind them (see the file header).
+ */
+export function awsTrustConditions(organization: string, project: string, stack: Environment): Record<string, Record<string, string | string[]>> {
+  return {
+    StringEquals: {
+      "api.pulumi.com/oidc:aud": organization,
+      "api.pulumi.com/oidc:sub": awsTrustSubjects(organization, project, stack),
+    },
+  };
+}
+
 /** The AWS role a stack's deployments assume: `arn:aws:iam::<account>:role/pulumi-deployments-<stack>`. */
 export function awsRoleArn(stack: Environment, aws: NonNullable<StackDeploymentConfig["aws"]>): string | undefined {
   return aws.roleArn ?? (aws.accountId ? `arn:aws:iam::${aws.accountId}:role/pulumi-deployments-${stack}` : undefined);
@@ -116,6 +164,11 @@ export function deploymentsArgsErrors(args: DeploymentsArgs): string[] {
   const errors: string[] = [];
   const key = (stack: string, path: string) => `[stacks.${stack}.${path}]`;
   if (!/^[\w.-]+\/[\w.-]+$/.test(args.repository)) errors.push(`[repository] must be a GitHub repository "owner/name"; got "${args.repository}".`);
+  if (args.reviewStacks) {
+    errors.push(
+      "[reviewStacks] must be false: a review stack runs a pull request's code with development's deployment settings (its deploy kubeconfig and passphrase). Pull requests are previewed by .github/workflows/preview.yml with read-only identities.",
+    );
+  }
   for (const stack of ENVIRONMENTS) {
     const s = args.stacks[stack];
     if (!s) {
@@ -218,9 +271,10 @@ export function deploymentSettingsArgs(stack: Environment, args: DeploymentsArgs
       repository: args.repository,
       // Production ships only through an explicit, approved deployment (see the file header).
       deployCommits: stack !== "production",
-      // A PR preview runs the PR's code with the stack's credentials: never production's.
-      previewPullRequests: stack !== "production",
-      pullRequestTemplate: args.reviewStacks && stack === "development",
+      // A PR preview (or review stack) would run the PR's code with these settings' deploy
+      // credentials: never, on any stack (preview.yml previews with read-only identities).
+      previewPullRequests: false,
+      pullRequestTemplate: false,
       paths: triggerPaths(stack),
     },
     operationContext: {
@@ -248,7 +302,30 @@ export interface DeploymentsOutputs {
   stacks: string[];
   /** Per stack with an AWS role: the OIDC subjects its trust policy should allow (`sub` condition). */
   awsTrustSubjects: Partial<Record<Environment, string[]>>;
-  reviewStackTemplate?: string;
+  /** Per stack with an AWS role: the trust policy's whole `Condition` block (audience and subjects). */
+  awsTrustConditions: Partial<Record<Environment, ReturnType<typeof awsTrustConditions>>>;
+}
+
+/** `deploymentAlerts` from the project's config: none without a receiver; the format must be one Pulumi Cloud sends. */
+export function deploymentAlerts(payloadUrl?: pulumi.Input<string>, format?: string, secret?: pulumi.Input<string>): DeploymentAlerts | undefined {
+  if (payloadUrl === undefined) return undefined;
+  if (format !== undefined && format !== "slack" && format !== "ms_teams" && format !== "raw") {
+    throw new pulumi.RunError(`[deploymentAlertsFormat] must be slack, ms_teams or raw; got "${format}".`);
+  }
+  return { payloadUrl, ...(format !== undefined ? { format } : {}), ...(secret !== undefined ? { secret } : {}) };
+}
+
+/** The organization webhook that reports every deployment as it is queued and as it starts. */
+export function deploymentAlertsWebhookArgs(organization: string, alerts: DeploymentAlerts): WebhookArgs {
+  return {
+    organizationName: organization,
+    displayName: "veza-secrets: every deployment (docs/delivery.md)",
+    active: true,
+    payloadUrl: pulumi.secret(alerts.payloadUrl),
+    format: alerts.format ?? "slack",
+    filters: ["deployment_queued", "deployment_started"],
+    ...(alerts.secret !== undefined ? { secret: pulumi.secret(alerts.secret) } : {}),
+  };
 }
 
 /** Register the settings and schedules of every stack. Throws listing every config problem. */
@@ -261,9 +338,11 @@ export function buildDeployments(args: DeploymentsArgs): DeploymentsOutputs {
     new DriftSchedule(`${stack}-drift`, driftScheduleArgs(stack, args), { dependsOn: [settings] });
     new DeploymentSchedule(`${stack}-update`, updateScheduleArgs(stack, args), { dependsOn: [settings] });
   }
+  if (args.deploymentAlerts) new Webhook("deployment-alerts", deploymentAlertsWebhookArgs(args.organization, args.deploymentAlerts));
+  const withAws = ENVIRONMENTS.filter((s) => args.stacks[s].aws);
   return {
     stacks: ENVIRONMENTS.map((s) => `${args.organization}/${args.project}/${s}`),
-    awsTrustSubjects: Object.fromEntries(ENVIRONMENTS.filter((s) => args.stacks[s].aws).map((s) => [s, awsTrustSubjects(args.organization, args.project, s)])),
-    ...(args.reviewStacks ? { reviewStackTemplate: `${args.organization}/${args.project}/development` } : {}),
+    awsTrustSubjects: Object.fromEntries(withAws.map((s) => [s, awsTrustSubjects(args.organization, args.project, s)])),
+    awsTrustConditions: Object.fromEntries(withAws.map((s) => [s, awsTrustConditions(args.organization, args.project, s)])),
   };
 }

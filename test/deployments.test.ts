@@ -50,13 +50,14 @@ async function deploy(a: DeploymentsArgs) {
 }
 
 const NPM_CI = "npm ci --no-audit --no-fund";
-const vcs = (stack: string, deployCommits: boolean, pullRequestTemplate = false) => ({
+const vcs = (stack: string, deployCommits: boolean) => ({
   provider: "github",
   repository: "veza/veza-secrets",
   deployCommits,
-  // Production never previews pull requests: that would run a PR's code with its credentials.
-  previewPullRequests: stack !== "production",
-  pullRequestTemplate,
+  // No stack previews pull requests or templates review stacks: either would run a PR's code
+  // with the stack's deploy credentials (issue 29 #6; preview.yml previews read-only).
+  previewPullRequests: false,
+  pullRequestTemplate: false,
   paths: ["index.ts", "stacks/**", "components/**", "package.json", "package-lock.json", "Pulumi.yaml", `Pulumi.${stack}.yaml`, "tsconfig.json"],
 });
 
@@ -76,7 +77,7 @@ describe("deployments: Pulumi Deployments settings", () => {
     );
   });
 
-  it("development: deploys every push to main, previews PRs, kubeconfig and passphrase from secret config", async () => {
+  it("development: deploys every push to main, never previews PRs, kubeconfig and passphrase from secret config", async () => {
     const { resources } = await deploy(args());
     const settings = resources.find((r) => r.name === "development")!;
     assert.deepEqual(unwrapSecrets(settings.inputs), {
@@ -148,11 +149,11 @@ describe("deployments: Pulumi Deployments settings", () => {
     }
   });
 
-  it("makes development the review-stack template only when reviewStacks is on", async () => {
-    const { resources, run } = await deploy(args({ reviewStacks: true }));
-    const template = (name: string) => (resources.find((r) => r.name === name)!.inputs.vcs as { pullRequestTemplate: boolean }).pullRequestTemplate;
-    assert.deepEqual(["development", "staging", "production"].map(template), [true, false, false]);
-    assert.deepEqual(run.outputs.reviewStackTemplate, "veza/veza-secrets/development");
+  it("refuses review stacks: they would run a pull request's code with development's deploy credentials", () => {
+    assert.deepEqual(deploymentsArgsErrors(args({ reviewStacks: true })), [
+      "[reviewStacks] must be false: a review stack runs a pull request's code with development's deployment settings (its deploy kubeconfig and passphrase). Pull requests are previewed by .github/workflows/preview.yml with read-only identities.",
+    ]);
+    assert.throws(() => buildDeployments(args({ reviewStacks: true })), /\[reviewStacks\] must be false/);
   });
 
   it("gives each stack its own passphrase when configured (a shared one lets development's runs decrypt production's config)", async () => {
