@@ -77,6 +77,25 @@ export async function kubernetesChecks(ctx: Context, kube: Kube, env: string, ns
     `${admitted.status} ${admitted.message.slice(0, 240)}`,
   );
 
+  // Admission: a pod may mount a service's Secret (volume and envFrom) only as that service.
+  const mounts: string[] = [];
+  for (const service of SERVICES) {
+    for (const other of SERVICES) {
+      const p = restrictedPod(`e2e-mount-${service}-${other}`.slice(0, 63), serviceWorkloadName(service));
+      const spec = p.spec as { volumes?: unknown[]; containers: Record<string, unknown>[] };
+      spec.volumes = [{ name: "s", secret: { secretName: serviceSecretName(other) } }];
+      spec.containers[0].envFrom = [{ secretRef: { name: serviceSecretName(other) } }];
+      const a = await dryRunPod(kube, ns, p);
+      const admitted = a.status === 201;
+      if (admitted !== (other === service)) mounts.push(`${service} mounting ${serviceSecretName(other)}: ${a.status} ${a.message.slice(0, 160)}`);
+    }
+  }
+  ctx.check(
+    `${stack} admission: each service's pods mount its own Secret only (${SERVICES.length}×${SERVICES.length}, volume and envFrom)`,
+    mounts.length === 0,
+    mounts.join("; ") || "as designed",
+  );
+
   // RBAC: each service may get its own Secret and no other service's.
   const wrong: string[] = [];
   for (const service of SERVICES) {
@@ -90,6 +109,24 @@ export async function kubernetesChecks(ctx: Context, kube: Kube, env: string, ns
     `${stack} SubjectAccessReview: each service reads its own Secret only (${SERVICES.length}×${SERVICES.length})`,
     wrong.length === 0,
     wrong.join("; ") || "as designed",
+  );
+
+  // The rotation job's identity may set force-sync and change nothing else (admission policy).
+  const rotationToken = await serviceAccountToken(kube, ns, "secrets-rotation", []).catch((e: Error) => e.message);
+  const es = `/apis/external-secrets.io/v1/namespaces/${ns}/externalsecrets/${serviceSecretName(SERVICES[0])}`;
+  const asJob = kube.withToken(rotationToken);
+  const annotate = await asJob.raw("PATCH", es, { metadata: { annotations: { "force-sync": `e2e-${Date.now()}` } } }, "application/merge-patch+json");
+  ctx.check(
+    `${stack} the rotation job's identity sets force-sync on ${serviceSecretName(SERVICES[0])}`,
+    annotate.status === 200,
+    `${annotate.status} ${String(annotate.json.message ?? "")}`,
+  );
+  const widen = await asJob.raw("PATCH", es, { spec: { refreshInterval: "1s" } }, "application/merge-patch+json");
+  const relabel = await asJob.raw("PATCH", es, { metadata: { labels: { "e2e-relabel": "x" } } }, "application/merge-patch+json");
+  ctx.check(
+    `${stack} the rotation job's identity cannot change an ExternalSecret's spec or labels (admission policy)`,
+    [widen, relabel].every((a) => a.status === 422 && String(a.json.message ?? "").includes("ValidatingAdmissionPolicy")),
+    `spec: ${widen.status} ${String(widen.json.message ?? "").slice(0, 160)}; labels: ${relabel.status}`,
   );
 
   // TokenRequest: ESO's way of logging in as the store account.

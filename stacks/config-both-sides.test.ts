@@ -190,7 +190,8 @@ describe("stack config: each cross-key rule from both sides", () => {
   });
 
   describe("network", () => {
-    const withAddress = (address: string): Loaded => load("staging", { [`${P}:vault`]: vaultOf("staging", { address }), [`${P}:network`]: { policies: true } });
+    const withAddress = (address: string): Loaded =>
+      load("staging", { [`${P}:vault`]: vaultOf("staging", { address }), [`${P}:network`]: { policies: true, apiServerCidrs: ["172.20.0.1/32"] } });
     for (const address of ["http://127.0.0.1:8200", "https://127.0.0.1:8200/", "https://localhost", "https://localhost:8200"]) {
       it(`${address} is kubectl port-forward: no deployer range needed`, () => {
         assert.deepEqual(withAddress(address).problems, []);
@@ -204,6 +205,20 @@ describe("stack config: each cross-key rule from both sides", () => {
         );
       });
     }
+
+    it("the API server's address is required outside development, and only there (issue 29 #11)", () => {
+      for (const stack of ["staging", "production"] as const) {
+        const { problems } = load(stack, { [`${P}:network`]: { deployerCidrs: ["10.20.0.0/24"] } });
+        assert.deepEqual(
+          problems.map((p) => [p.key, p.fix]),
+          [["network.apiServerCidrs", `pulumi config set --path 'network.apiServerCidrs[0]' 172.20.0.1/32 --stack ${stack}`]],
+          stack,
+        );
+        assert.deepEqual(load(stack, { [`${P}:network`]: { deployerCidrs: ["10.20.0.0/24"], apiServerCidrs: ["10.0.0.1/32"] } }).problems, [], stack);
+      }
+      // Development: no NetworkPolicies by default, and none required when they are turned on.
+      assert.deepEqual(accepted("development", { [`${P}:network`]: { policies: true } }).network?.apiServerCidrs, undefined);
+    });
 
     it("one CIDR and one namespace are enough, and every list is passed on", () => {
       const network = { deployerCidrs: ["10.20.0.0/24"], deployerNamespaces: ["ingress-nginx"], apiServerCidrs: ["172.20.0.1/32"] };

@@ -124,6 +124,9 @@ export function esoSettings(c: CheckContext, esoProviders: StackConfig["esoProvi
     // an adopted Secret must outlive a vanished backend entry anyway: Retain while adopting.
     deletionPolicy: env === "production" || cfg.eso?.adoptExisting ? ("Retain" as const) : ("Delete" as const),
     ...(cfg.eso?.imageDigest ? { imageDigest: cfg.eso.imageDigest } : {}),
+    ...(cfg.eso?.certManagerIssuer
+      ? { certManagerIssuer: { kind: cfg.eso.certManagerIssuer.kind ?? ("ClusterIssuer" as const), name: cfg.eso.certManagerIssuer.name } }
+      : {}),
   };
   if (install && cfg.eso?.serviceAccount !== undefined)
     add(
@@ -132,7 +135,7 @@ export function esoSettings(c: CheckContext, esoProviders: StackConfig["esoProvi
       rmCommand(stack, ["eso", "serviceAccount"]),
     );
   if (!install)
-    for (const key of ["replicas", "serviceMonitor", "imageDigest"] as const)
+    for (const key of ["replicas", "serviceMonitor", "imageDigest", "certManagerIssuer"] as const)
       if (cfg.eso?.[key] !== undefined)
         add(["eso", key], "applies only to an ESO the program installs, and eso.install is false: remove it", rmCommand(stack, ["eso", key]));
   if (!(cfg.rotation?.installReloader ?? d.installReloader) && !cfg.rotation?.reloaderInstalled) {
@@ -170,6 +173,14 @@ export function networkSettings(c: CheckContext, vault: VaultSettings | undefine
       `is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and ${vault.address} is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)`,
       // An element path: a list value given to --path would be stored as a string.
       fixCommand(stack, ["network", "deployerCidrs", 0]),
+    );
+  }
+  // Without it, every egress rule to the API server is a rule to anywhere on 443 and 6443.
+  if (env !== "development" && !network.apiServerCidrs?.length) {
+    add(
+      ["network", "apiServerCidrs"],
+      "is required outside development: ESO, its webhook and cert controller and the rotation job may reach the Kubernetes API server and nothing else, and without its address that rule opens 443 and 6443 to anywhere (the address as pods see it: kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes)",
+      fixCommand(stack, ["network", "apiServerCidrs", 0]),
     );
   }
   return network;

@@ -37,7 +37,7 @@ describe("stack config", () => {
     {
       name: "Vault reached over the network with its ingress closed and no deployer range",
       stack: "production",
-      overrides: { [`${P}:network`]: undefined },
+      overrides: { [`${P}:network`]: { apiServerCidrs: ["172.20.0.1/32"] } },
       key: "network.deployerCidrs",
       message:
         "is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and https://vault.veza.internal:8200 is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)",
@@ -46,7 +46,7 @@ describe("stack config", () => {
     {
       name: "a deployer range that is not a CIDR",
       stack: "production",
-      overrides: { [`${P}:network`]: { deployerCidrs: ["10.20.0.0/33"] } },
+      overrides: { [`${P}:network`]: { deployerCidrs: ["10.20.0.0/33"], apiServerCidrs: ["172.20.0.1/32"] } },
       key: "network.deployerCidrs[0]",
       message: 'must be an IPv4 CIDR; got "10.20.0.0/33"',
       fix: "pulumi config set --path 'network.deployerCidrs[0]' 10.20.0.0/24 --stack production",

@@ -79,6 +79,22 @@ describe("stack config: what the platform runs already (vault.install, eso.insta
       fix: "pulumi config rm --path 'eso.replicas' --stack staging",
     },
     {
+      name: "a cert-manager issuer for the webhook of an ESO the platform runs",
+      stack: "staging",
+      overrides: { [`${P}:eso`]: { install: false, certManagerIssuer: { name: "veza-webhook-ca" } } },
+      key: "eso.certManagerIssuer",
+      message: "applies only to an ESO the program installs, and eso.install is false: remove it",
+      fix: "pulumi config rm --path 'eso.certManagerIssuer' --stack staging",
+    },
+    {
+      name: "a cert-manager issuer of a kind cert-manager does not have",
+      stack: "staging",
+      overrides: { [`${P}:eso`]: { certManagerIssuer: { kind: "Vault", name: "veza-webhook-ca" } } },
+      key: "eso.certManagerIssuer.kind",
+      message: 'must be one of "ClusterIssuer", "Issuer"; got "Vault"',
+      fix: "pulumi config set --path 'eso.certManagerIssuer.kind' ClusterIssuer --stack staging",
+    },
+    {
       name: "the platform's ESO controller named for an ESO the program installs",
       stack: "staging",
       overrides: { [`${P}:eso`]: { serviceAccount: "eso-controller" } },

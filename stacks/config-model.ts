@@ -136,6 +136,8 @@ export interface StackConfig {
     deletionPolicy: "Retain" | "Delete";
     /** Digest pinned on ESO's image, if configured. */
     imageDigest?: string;
+    /** cert-manager issues the webhook's certificate; no cert controller. */
+    certManagerIssuer?: { kind: "ClusterIssuer" | "Issuer"; name: string };
   };
   /** Per generated catalog key: its length and rotation period. */
   generatedKeys: Record<string, { length: number; rotationDays: number }>;

@@ -114,7 +114,8 @@ describe("stack config problems: wording and fixes", () => {
     assert.equal(exampleFor(["nope"]), undefined);
     // An example that names the environment: development's where none is given.
     assert.equal(exampleFor(["vaultLoginRole"]), "pulumi-development-preview");
-    assert.equal(exampleFor(["vaultLoginRole"], "production"), "pulumi-production-preview");
+    assert.equal(exampleFor(["vaultLoginRole"], "production"), "pulumi-production");
+    assert.equal(exampleFor(["vaultLoginRole"], "staging"), "pulumi-staging-preview");
   });
 
   it("a fix for a path without an example is a bug in EXAMPLES, named as such", () => {

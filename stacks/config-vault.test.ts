@@ -138,7 +138,7 @@ describe("stack config", () => {
       overrides: { [`${P}:vaultLoginRole`]: "Pulumi Preview" },
       key: "vaultLoginRole",
       message: 'must be a Vault role name; got "Pulumi Preview"',
-      fix: "pulumi config set vaultLoginRole pulumi-production-preview --stack production",
+      fix: "pulumi config set vaultLoginRole pulumi-production --stack production",
     },
     {
       name: "a dev root token the chart would break (the fix makes a valid one every time)",

@@ -28,6 +28,8 @@ function minimal(env: Environment, extra: Record<string, unknown> = {}) {
     [`${P}:database`]: { host: "postgres.example" },
     ...extra,
   };
+  // Required outside development (no default can know the cluster's API server).
+  if (env !== "development" && !(`${P}:network` in extra)) values[`${P}:network`] = { apiServerCidrs: ["172.20.0.1/32"] };
   if (env === "production")
     values[`${P}:vault`] = {
       seal: { type: "awskms", region: "eu-west-1", kmsKeyId: "alias/vault-unseal", roleArn: "arn:aws:iam::123456789012:role/veza-vault-unseal" },
@@ -38,7 +40,7 @@ function minimal(env: Environment, extra: Record<string, unknown> = {}) {
 
 describe("stack config: defaults", () => {
   for (const env of ENVIRONMENTS) {
-    it(`${env}: a stack with only environment, providers and a database host gets the table's values`, () => {
+    it(`${env}: a stack with only environment, providers, a database host (and outside development the API server's address) gets the table's values`, () => {
       const c = minimal(env);
       const d = defaultsFor(env);
       assert.deepEqual(c.namespaces, {

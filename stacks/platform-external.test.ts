@@ -86,9 +86,13 @@ describe("stack layer: an external Vault and the platform's ESO (stacks/platform
     assert.equal(provider.vaultVersionOverride, undefined);
   });
 
-  it("polices no namespace it does not own: no Vault ingress policy, no ESO egress policy", async () => {
+  it("polices no namespace it does not own: no Vault ingress policy, no ESO policy; only its own rotation job's pods", async () => {
     const { run } = await buildStack("staging", OVERRIDES);
-    assert.deepEqual(resourcesOfType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy"), []);
+    const policies = resourcesOfType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => {
+      const m = r.inputs.metadata as { name: string; namespace: string };
+      return `${m.namespace}/${m.name}`;
+    });
+    assert.deepEqual(policies, ["veza-staging/rotation-job"]);
   });
   // A missing CRD stopping the run is the engine's doing (a failed read fails its dependents),
   // which mocks do not model: npm run e2e previews against an API server without ESO's CRDs.

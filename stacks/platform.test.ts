@@ -8,7 +8,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CATALOG, SERVICES, SHARED_SECRET_NAME, generatedSecrets, serviceSecrets, serviceWorkloadName } from "../components/catalog";
+import { CATALOG, SERVICES, SHARED_SECRET_NAME, generatedSecrets, serviceSecretName, serviceSecrets, serviceWorkloadName } from "../components/catalog";
 import { RELOADER_SECRET_ANNOTATIONS } from "../components/cluster/reloader";
 import { storeServiceAccount } from "../components/eso/secret-stores";
 import {
@@ -205,7 +205,17 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
         .length;
     };
     const staging = await build("staging");
-    assert.deepEqual(named(staging.run, NETPOL).sort(), ["eso-controller-egress", "vault-ingress"].sort());
+    assert.deepEqual(
+      named(staging.run, NETPOL).sort(),
+      ["eso-cert-controller-egress", "eso-controller-egress", "eso-default-deny", "eso-webhook", "rotation-job", "vault-ingress"].sort(),
+    );
+    // The rotation job's pods are those of the CronJob: same namespace, selected by its pods' labels.
+    const rotationPolicy = resourcesOfType(staging.run, NETPOL).find((r) => meta(r).name === "rotation-job");
+    const cronJob = resourcesOfType(staging.run, "kubernetes:batch/v1:CronJob")[0];
+    const podLabels = (cronJob.inputs as { spec: { jobTemplate: { spec: { template: { metadata: { labels: Record<string, string> } } } } } }).spec.jobTemplate
+      .spec.template.metadata.labels;
+    const selector = (rotationPolicy?.inputs.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels;
+    assert.deepEqual([meta(rotationPolicy!).namespace, Object.entries(selector).every(([k, v]) => podLabels[k] === v)], [meta(cronJob).namespace, true]);
     assert.equal(egressTo443(staging.run), 0, "staging has no cloud backend");
     const production = await build("production");
     assert.equal(egressTo443(production.run), 1, "production reads AWS Secrets Manager");
@@ -307,7 +317,7 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     assert.deepEqual([...outputs.externalSecrets].sort(), named(run, ES).sort());
   });
 
-  it("before Vault's bootstrap (no other backend): no store, no ExternalSecret, no rotation job, nothing to guard", async () => {
+  it("before Vault's bootstrap (no other backend): no store, no ExternalSecret, no rotation job; only the services' Secrets guarded", async () => {
     const { config, run } = await build("staging", { [`${P}:vault`]: { bootstrapped: false } });
     assert.deepEqual(resourcesOfType(run, ES), []);
     const v = config.vault as NonNullable<StackConfig["vault"]>;
@@ -323,7 +333,14 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     assert.deepEqual(named(run, STORE), []);
     assert.deepEqual(outputs.externalSecrets, []);
     assert.equal(outputs.rotation.cronJob, undefined);
-    assert.deepEqual(resourcesOfType(run, GUARD), [], "no store account to guard before Vault is configured");
+    // No store account, no job account: the guard holds only who may mount each service's Secret.
+    const guard = findResource(run, GUARD, "service-account-guard").inputs.spec as { validations: { message: string }[]; variables: { expression: string }[] };
+    assert.deepEqual(
+      guard.validations.map((x) => x.message.split(":")[0]),
+      ["volumes", "environment"],
+    );
+    for (const service of SERVICES)
+      assert.ok(guard.variables[1].expression.includes(`'${serviceSecretName(service)}': ['${serviceWorkloadName(service)}']`), service);
     assert.ok(
       run.warnings.includes(
         `No ExternalSecrets yet: no backend is ready (vault); they are created once Vault is bootstrapped (README: "Bootstrapping Vault").`,
@@ -335,7 +352,7 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
   it("the admission guard names every store account and database generator account, and the rotation job's as Job-only", async () => {
     for (const stack of ["development", "production"]) {
       const { config, run } = await build(stack);
-      const guard = resourcesOfType(run, GUARD);
+      const guard = resourcesOfType(run, GUARD).filter((r) => r.name === "service-account-guard");
       assert.equal(guard.length, 1, stack);
       const [identities, jobOnly] = (guard[0].inputs.spec as { validations: { expression: string }[] }).validations.map((v) => v.expression);
       const accounts = [...named(run, STORE).map(storeServiceAccount), ...(config.database ? SERVICES.map(databaseServiceAccount) : [])];
@@ -403,6 +420,26 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     );
   });
 
+  it("lets only each Secret's owner mount it: a service its own, the migration Job the schema owner's (issue 29 #8)", async () => {
+    const { run } = await build("staging");
+    const spec = findResource(run, GUARD, "service-account-guard").inputs.spec as { variables: { name: string; expression: string }[] };
+    const owners = spec.variables.find((v) => v.name === "secretOwners")?.expression ?? "";
+    const expected = [
+      ...SERVICES.map((service) => `'${serviceSecretName(service)}': ['${serviceWorkloadName(service)}']`),
+      `'${MIGRATIONS.secretName}': ['${MIGRATIONS.jobServiceAccount}']`,
+    ];
+    for (const entry of expected) assert.ok(owners.includes(entry), `${entry} in ${owners}`);
+    assert.equal(owners.includes(`'${SHARED_SECRET_NAME}'`), false, "the shared Secret is every service's: RBAC decides");
+    assert.equal(owners.split("': [").length - 1, expected.length);
+  });
+
+  it("eso.certManagerIssuer: the release gets cert-manager's webhook certificate (ClusterIssuer by default) and no cert controller", async () => {
+    const { run } = await build("staging", { [`${P}:eso`]: { certManagerIssuer: { name: "veza-webhook-ca" } } });
+    const values = releaseOf(run, "external-secrets")?.inputs.values as { webhook: { certManager: { cert: { issuerRef: unknown } } }; certController: unknown };
+    assert.deepEqual(values.webhook.certManager.cert.issuerRef, { group: "cert-manager.io", kind: "ClusterIssuer", name: "veza-webhook-ca" });
+    assert.deepEqual(values.certController, { create: false });
+  });
+
   it("without a database section: Vault's store only, no migration store, no generator accounts", async () => {
     const { run } = await build("staging", { [`${P}:database`]: undefined });
     assert.deepEqual(named(run, STORE), ["vault-store"]);
@@ -421,11 +458,12 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
       [storeServiceAccount("aws-store")],
       "no generator account before Vault has its database engine",
     );
-    const [identities, jobOnly] = (findResource(run, GUARD, "service-account-guard").inputs.spec as { validations: { expression: string }[] }).validations.map(
-      (v) => v.expression,
-    );
+    const [identities, ...others] = (
+      findResource(run, GUARD, "service-account-guard").inputs.spec as { validations: { expression: string }[] }
+    ).validations.map((v) => v.expression);
     assert.match(identities, /in \['eso-aws-store'\]/);
-    assert.equal(jobOnly, undefined, "no rotation job, so no Job-only account");
+    assert.equal(others.length, 2, "the two Secret-owner rules");
+    assert.ok(!others.some((e) => e.includes(ROTATION_JOB)), "no rotation job, so no Job-only account");
     assert.ok(
       run.warnings.includes(
         `No ExternalSecrets yet: database-url comes from Vault's database engine; they are created once Vault is bootstrapped (README: "Bootstrapping Vault").`,
@@ -446,7 +484,7 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
       [`${P}:providers`]: ["aws"],
       [`${P}:vault`]: undefined,
       [`${P}:database`]: undefined,
-      [`${P}:network`]: undefined,
+      [`${P}:network`]: { apiServerCidrs: ["172.20.0.1/32"] },
     });
     assert.equal(config.vault, undefined);
     assert.deepEqual(named(run, NS).sort(), [config.namespaces.workloads, config.namespaces.externalSecrets].sort());

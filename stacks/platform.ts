@@ -137,8 +137,20 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       ...(config.charts.reloader ? { chart: config.charts.reloader } : {}),
     });
 
+  // Each service's own Secrets may be mounted only by pods of their owner: RBAC covers reads
+  // through the API, not the kubelet's (components/cluster/service-account-guard.ts).
+  const serviceSecretOwners: Record<string, string[]> = Object.fromEntries(
+    secrets.flatMap((s) => (s.service === undefined ? [] : [[s.name, [serviceWorkloadName(s.service)]]])),
+  );
+
   // The spec's option 1: the program writes the Secrets itself, no operator.
   if (config.providers.includes("kubernetes")) {
+    new ServiceAccountGuard("service-account-guard", {
+      namespace: namespaces.names.workloads,
+      identityServiceAccounts: [],
+      secretOwners: serviceSecretOwners,
+      labels: envLabels,
+    });
     new KubernetesSecrets("kubernetes-secrets", {
       namespace: namespaces.names.workloads,
       secrets: secrets.map((s) => ({ name: s.name, data: Object.fromEntries(s.keys.map((k) => [k, values[k]])) })),
@@ -205,6 +217,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
     // The stores' accounts, and each service's database generator account (it logs in to Vault too).
     tokenServiceAccounts: [...stores.map(storeAccountName), ...(config.database && vault?.database ? SERVICES.map(databaseServiceAccount) : [])],
     imageDigest: eso.imageDigest,
+    ...(eso.certManagerIssuer ? { webhookCertificateIssuer: eso.certManagerIssuer } : {}),
     replicas: eso.replicas,
     serviceMonitor: eso.serviceMonitor,
     labels: envLabels,
@@ -222,6 +235,9 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       deployerNamespaces: config.network.deployerNamespaces,
       apiServerCidrs: config.network.apiServerCidrs,
       cloudApis: config.esoProviders.some((p) => p !== "vault"),
+      esoMetrics: eso.install && eso.serviceMonitor,
+      // Before the CronJob exists too: its pods are never unconfined, even for a first run.
+      rotationJob: { namespace: namespaces.names.workloads, podLabels: { "app.kubernetes.io/name": ROTATION_JOB_NAME } },
       labels: envLabels,
     });
   }
@@ -317,11 +333,14 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
   // only the Job controller as the rotation job's.
   // The database generators' accounts log in to Vault too: no pod may borrow them either.
   const identities = [...new Set([...stores.map(storeAccountName), ...(config.database && vault?.database ? SERVICES.map(databaseServiceAccount) : [])])];
-  if (identities.length > 0) {
+  // And the schema owner's Secret, the migration Job's alone.
+  const secretOwners = { ...serviceSecretOwners, ...(databaseCredentials ? { [MIGRATIONS.secretName]: [MIGRATIONS.jobServiceAccount] } : {}) };
+  if (identities.length + Object.keys(secretOwners).length > 0) {
     new ServiceAccountGuard("service-account-guard", {
       namespace: namespaces.names.workloads,
       identityServiceAccounts: identities,
       jobServiceAccounts: outputs.rotation.cronJob ? [ROTATION_JOB_NAME] : [],
+      secretOwners,
       labels: envLabels,
     });
   }

@@ -198,6 +198,14 @@ export const configSchema = z.strictObject({
       install: z.boolean().optional(),
       /** With install false: the controller's ServiceAccount, in namespaces.externalSecrets. Default `external-secrets`. */
       serviceAccount: dnsLabel.optional(),
+      /** cert-manager issues the webhook's certificate, and ESO's cert controller (cluster-wide Secret read) is not installed. */
+      certManagerIssuer: z
+        .strictObject({
+          /** `ClusterIssuer` (default) or `Issuer` (then in namespaces.externalSecrets). */
+          kind: z.enum(["ClusterIssuer", "Issuer"]).optional(),
+          name: dnsLabel,
+        })
+        .optional(),
       imageDigest: z
         .string()
         .regex(/^sha256:[0-9a-f]{64}$/, {
@@ -366,7 +374,8 @@ export const EXAMPLES: Record<string, unknown> = {
   "vault.login.pulumiOrganization": "veza",
   "vault.login.githubRepositoryId": 123456789,
   // The key exists for previews, which log in with the read-only role.
-  vaultLoginRole: (env: Environment) => `pulumi-${env}-preview`,
+  // Production has no preview login (nothing previews it with credentials on a pull request).
+  vaultLoginRole: (env: Environment) => (env === "production" ? "pulumi-production" : `pulumi-${env}-preview`),
   "network.policies": true,
   "network.deployerCidrs[]": "10.20.0.0/24",
   "network.deployerNamespaces[]": "ingress-nginx",
@@ -379,6 +388,8 @@ export const EXAMPLES: Record<string, unknown> = {
   "vault.kubernetesApiAudience": "https://kubernetes.default.svc.cluster.local",
   "eso.install": true,
   "eso.serviceAccount": "external-secrets",
+  "eso.certManagerIssuer.kind": "ClusterIssuer",
+  "eso.certManagerIssuer.name": "veza-webhook-ca",
   "rotation.reloaderInstalled": true,
   "charts.repository": "oci://registry.example.com/helm",
   "charts.vault.repository": "oci://registry.example.com/helm",

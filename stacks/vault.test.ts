@@ -295,35 +295,37 @@ describe("stack layer: the deployer's Vault policy inputs (stacks/vault.ts)", ()
     assert.equal(db.mountPath, resourcesOfType(run, MOUNT).find((m) => m.inputs.type === "database")?.inputs.path);
   });
 
-  it("bootstraps GitHub's deploy and preview roles bound to the repository (and its id), the environment and main, with the policies it writes", () => {
-    const { config } = validatedConfig("production", { [`${P}:vault`]: { login: { githubRepositoryId: 4242 } } });
-    const o = bootstrapOptions(config);
-    const names = deployerNames("production");
-    assert.deepEqual(o.jwt, [
-      {
-        path: "jwt-github",
-        description: "GitHub Actions OIDC: the program's deploys and previews.",
-        issuer: "https://token.actions.githubusercontent.com",
-        roles: [
-          {
-            name: names.role,
-            policy: names.policy,
-            boundAudiences: ["vault"],
-            boundClaims: { repository: config.vault?.login.githubRepository, repository_id: "4242", environment: "production", ref: "refs/heads/main" },
-          },
-          {
-            name: names.previewRole,
-            policy: names.previewPolicy,
-            boundAudiences: ["vault"],
-            boundClaims: { repository: config.vault?.login.githubRepository, repository_id: "4242", environment: "production-preview" },
-          },
-        ],
-      },
-    ]);
-    assert.deepEqual(
-      o.policies.map((p) => p.name),
-      [names.policy, names.previewPolicy],
-    );
+  it("bootstraps GitHub's deploy and preview roles bound to the repository (and its id), the environment and main, with the policies it writes; no preview login for production", () => {
+    for (const stack of ["staging", "production"] as const) {
+      const { config } = validatedConfig(stack, { [`${P}:vault`]: { login: { githubRepositoryId: 4242 } } });
+      const o = bootstrapOptions(config);
+      const names = deployerNames(stack);
+      const repo = { repository: config.vault?.login.githubRepository, repository_id: "4242" };
+      const preview = {
+        name: names.previewRole,
+        policy: names.previewPolicy,
+        boundAudiences: ["vault"],
+        boundClaims: { ...repo, environment: `${stack}-preview` },
+      };
+      assert.deepEqual(o.jwt, [
+        {
+          path: "jwt-github",
+          description: "GitHub Actions OIDC: the program's deploys and previews.",
+          issuer: "https://token.actions.githubusercontent.com",
+          roles: [
+            { name: names.role, policy: names.policy, boundAudiences: ["vault"], boundClaims: { ...repo, environment: stack, ref: "refs/heads/main" } },
+            // Production is not previewed with credentials on pull requests (issue 29 #6).
+            ...(stack === "production" ? [] : [preview]),
+          ],
+        },
+      ]);
+      assert.deepEqual(
+        o.policies.map((p) => p.name),
+        stack === "production" ? [names.policy] : [names.policy, names.previewPolicy],
+        stack,
+      );
+    }
+    const o = bootstrapOptions(validatedConfig("production").config);
     assert.deepEqual(
       o.auditDevices.map((a) => [a.path, a.filePath]),
       [

@@ -159,8 +159,8 @@ export function deployerPolicyOptions(config: StackConfig): DeployerPolicyOption
             dynamicRoles: SERVICES.map((s) => ({
               name: databaseRoleName(s),
               dbName: DATABASE_ENGINE.connection,
-              creationStatements: creationStatements(sql),
-              revocationStatements: revocationStatements(sql),
+              creationStatements: creationStatements(sql, s),
+              revocationStatements: revocationStatements(sql, s),
               renewStatements: renewStatements(sql),
             })),
           }
@@ -181,6 +181,9 @@ export function bootstrapOptions(config: StackConfig): BootstrapOptions {
   const policyOptions = deployerPolicyOptions(config);
   const jwt: JwtLogin[] = [];
   const login = v.login;
+  // Production is never previewed with credentials on a pull request (the offline plan shows
+  // its diff; deploy.yml previews merged code as the deployer): no preview login to steal.
+  const previews = env !== "production";
   if (login.githubRepository) {
     const repo = { repository: login.githubRepository, ...(login.githubRepositoryId ? { repository_id: String(login.githubRepositoryId) } : {}) };
     jwt.push({
@@ -190,7 +193,16 @@ export function bootstrapOptions(config: StackConfig): BootstrapOptions {
       roles: [
         { name: names.role, policy: names.policy, boundAudiences: [DEPLOYER_AUDIENCE], boundClaims: { ...repo, environment: env, ref: "refs/heads/main" } },
         // No ref: a preview runs on the pull request's merge ref.
-        { name: names.previewRole, policy: names.previewPolicy, boundAudiences: [DEPLOYER_AUDIENCE], boundClaims: { ...repo, environment: `${env}-preview` } },
+        ...(previews
+          ? [
+              {
+                name: names.previewRole,
+                policy: names.previewPolicy,
+                boundAudiences: [DEPLOYER_AUDIENCE],
+                boundClaims: { ...repo, environment: `${env}-preview` },
+              },
+            ]
+          : []),
       ],
     });
   }
@@ -220,7 +232,7 @@ export function bootstrapOptions(config: StackConfig): BootstrapOptions {
       : [],
     policies: [
       { name: names.policy, document: deployerPolicyDocument(policyOptions) },
-      { name: names.previewPolicy, document: previewPolicyDocument(policyOptions) },
+      ...(previews ? [{ name: names.previewPolicy, document: previewPolicyDocument(policyOptions) }] : []),
     ],
     jwt,
     tokenTtlSeconds: 3600,

@@ -64,7 +64,14 @@ describe("the whole program, per environment", () => {
       );
     };
     const prod = await np("production");
-    assert.deepEqual(Object.keys(prod).sort(), ["eso-controller-egress", "vault-ingress"]);
+    assert.deepEqual(Object.keys(prod).sort(), [
+      "eso-cert-controller-egress",
+      "eso-controller-egress",
+      "eso-default-deny",
+      "eso-webhook",
+      "rotation-job",
+      "vault-ingress",
+    ]);
     assert.deepEqual(prod["vault-ingress"].ingress?.[2].from, [{ ipBlock: { cidr: "10.20.0.0/24" } }]);
     // Production mirrors to AWS Secrets Manager: HTTPS egress; staging reads Vault only.
     assert.equal(prod["eso-controller-egress"].egress?.length, 4);
@@ -98,18 +105,29 @@ describe("the whole program, per environment", () => {
       ["production", ["eso-vault-store", "eso-aws-store"]],
     ] as const) {
       const run = await stackRun(stack);
-      const vap = run.resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
+      const vap = run.resources.find(
+        (r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy" && r.name === "service-account-guard",
+      );
       const text = JSON.stringify((vap?.inputs.spec as { validations: unknown }).validations);
       for (const a of [...accounts, "secrets-rotation"]) assert.ok(text.includes(`'${a}'`), `${stack}: ${a}`);
-      const binding = run.resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+      const binding = run.resources.find(
+        (r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding" && r.name === "service-account-guard",
+      );
       assert.deepEqual((binding?.inputs.spec as { matchResources: unknown }).matchResources, {
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": `veza-${stack}` } },
       });
     }
-    // Option 1 has no store and no rotation job: nothing to guard.
-    assert.equal(
-      (await stackRun("development", "kubernetes")).resources.some((r) => r.type.includes("ValidatingAdmissionPolicy")),
-      false,
+    // Option 1 has no store and no rotation job: only who may mount each service's Secret is guarded.
+    const option1 = (await stackRun("development", "kubernetes")).resources.filter(
+      (r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+    );
+    assert.deepEqual(
+      option1.map((r) => r.name),
+      ["service-account-guard"],
+    );
+    assert.deepEqual(
+      (option1[0].inputs.spec as { validations: { message: string }[] }).validations.map((v) => v.message.split(":")[0]),
+      ["volumes", "environment"],
     );
   });
 
@@ -128,7 +146,10 @@ describe("the whole program, per environment", () => {
       const roles = bootstrapOptions(validatedConfig(stack).config).jwt.flatMap((j) => j.roles.map((r) => [r.name, r.boundClaims, r.policy]));
       assert.deepEqual(roles, [
         [`pulumi-${stack}`, { repository: "veza/veza-secrets", environment: stack, ref: "refs/heads/main" }, `veza-${stack}-pulumi`],
-        [`pulumi-${stack}-preview`, { repository: "veza/veza-secrets", environment: `${stack}-preview` }, `veza-${stack}-pulumi-preview`],
+        // Production has no preview login: nothing previews it with credentials (issue 29 #6).
+        ...(stack === "production"
+          ? []
+          : [[`pulumi-${stack}-preview`, { repository: "veza/veza-secrets", environment: `${stack}-preview` }, `veza-${stack}-pulumi-preview`]]),
       ]);
       // No policy the program writes is its own or the previews'.
       const policies = run.resources.filter((r) => r.type === "vault:index/policy:Policy").map((r) => r.inputs.name);

@@ -94,11 +94,8 @@ describe("components/cluster/network-policies", () => {
   it("without a Vault namespace: no ingress policy, no egress to Vault, the API server anywhere by default; labels and names exported", async () => {
     const r = await run({ esoNamespace: "eso", cloudApis: false, labels: { "veza.io/environment": "production" } });
     const policies = r.resources.filter((x) => x.type === NP);
-    assert.deepEqual(
-      policies.map((p) => p.name),
-      ["np-eso-egress"],
-    );
-    const egress = unwrapSecrets(policies[0].inputs) as { metadata: unknown; spec: { policyTypes: unknown; egress: unknown[] } };
+    assert.deepEqual(policies.map((p) => p.name).sort(), ["np-eso-cert-controller", "np-eso-default-deny", "np-eso-egress", "np-eso-webhook"]);
+    const egress = unwrapSecrets(findResource(r, NP, "np-eso-egress").inputs) as { metadata: unknown; spec: { policyTypes: unknown; egress: unknown[] } };
     assert.deepEqual(egress.metadata, {
       name: "eso-controller-egress",
       namespace: "eso",
@@ -116,7 +113,14 @@ describe("components/cluster/network-policies", () => {
     ]);
     const component = findResource(r, "veza:cluster:NetworkPolicies", "np");
     for (const p of policies) assert.equal(p.parent, component.urn);
-    assert.deepEqual(r.componentOutputs.get(component.urn), { policyNames: { esoEgress: "eso-controller-egress" } });
+    assert.deepEqual(r.componentOutputs.get(component.urn), {
+      policyNames: {
+        esoEgress: "eso-controller-egress",
+        esoDefaultDeny: "eso-default-deny",
+        esoWebhook: "eso-webhook",
+        esoCertController: "eso-cert-controller-egress",
+      },
+    });
 
     const withVault = await run({ vaultNamespace: "vault-system", esoNamespace: "eso", cloudApis: false, labels: { "veza.io/environment": "production" } });
     const vaultIngress = unwrapSecrets(findResource(withVault, NP, "np-vault-ingress").inputs) as { metadata: unknown };
@@ -126,7 +130,72 @@ describe("components/cluster/network-policies", () => {
       labels: { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi", "veza.io/environment": "production" },
     });
     const c2 = findResource(withVault, "veza:cluster:NetworkPolicies", "np");
-    assert.deepEqual(withVault.componentOutputs.get(c2.urn), { policyNames: { vaultIngress: "vault-ingress", esoEgress: "eso-controller-egress" } });
+    assert.deepEqual((withVault.componentOutputs.get(c2.urn) as { policyNames: Record<string, string> }).policyNames.vaultIngress, "vault-ingress");
+  });
+
+  it("denies everything else in ESO's namespace (issue 29 #11): the webhook takes the API server's calls on 10250 and, like the cert controller, reaches only DNS and the API server", async () => {
+    const r = await run({ esoNamespace: "eso", apiServerCidrs: ["172.20.0.1/32"], cloudApis: true });
+    const spec = (n: string) => (unwrapSecrets(findResource(r, NP, n).inputs) as { spec: Record<string, unknown> }).spec;
+    const dns = {
+      to: [{ namespaceSelector: ns("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    };
+    const api = {
+      to: [{ ipBlock: { cidr: "172.20.0.1/32" } }],
+      ports: [
+        { protocol: "TCP", port: 443 },
+        { protocol: "TCP", port: 6443 },
+      ],
+    };
+    // No rules at all: with both policy types, a pod selected only by it can neither send nor receive.
+    assert.deepEqual(spec("np-eso-default-deny"), { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    assert.deepEqual(spec("np-eso-webhook"), {
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "external-secrets-webhook", "app.kubernetes.io/instance": "external-secrets" } },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ ports: [{ protocol: "TCP", port: 10250 }] }],
+      egress: [dns, api],
+    });
+    assert.deepEqual(spec("np-eso-cert-controller"), {
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "external-secrets-cert-controller", "app.kubernetes.io/instance": "external-secrets" } },
+      policyTypes: ["Egress"],
+      egress: [dns, api],
+    });
+    // Cloud APIs widen the controller's egress only, never the webhook's or the cert controller's.
+    assert.equal(JSON.stringify(spec("np-eso-webhook")).includes("0.0.0.0/0"), false);
+    // Metrics: opened on the default deny (every ESO pod) only when asked.
+    const metrics = await run({ esoNamespace: "eso", cloudApis: false, esoMetrics: true });
+    assert.deepEqual((unwrapSecrets(findResource(metrics, NP, "np-eso-default-deny").inputs) as { spec: unknown }).spec, {
+      podSelector: {},
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ ports: [{ protocol: "TCP", port: 8080 }] }],
+    });
+  });
+
+  it("polices neither ESO's namespace when the platform runs ESO, and confines the rotation job to DNS and the API server, with no ingress", async () => {
+    const r = await run({
+      esoNamespace: "eso",
+      esoEgress: false,
+      cloudApis: false,
+      apiServerCidrs: ["10.0.0.1/32"],
+      rotationJob: { namespace: "veza-staging", podLabels: { "app.kubernetes.io/name": "secrets-rotation" } },
+    });
+    const policies = r.resources.filter((x) => x.type === NP);
+    assert.deepEqual(
+      policies.map((p) => p.name),
+      ["np-rotation-job"],
+    );
+    const job = unwrapSecrets(policies[0].inputs) as { metadata: { name: string; namespace: string }; spec: Record<string, unknown> };
+    assert.deepEqual([job.metadata.name, job.metadata.namespace], ["rotation-job", "veza-staging"]);
+    assert.deepEqual(job.spec.podSelector, { matchLabels: { "app.kubernetes.io/name": "secrets-rotation" } });
+    assert.deepEqual(job.spec.policyTypes, ["Ingress", "Egress"]);
+    assert.equal("ingress" in job.spec, false);
+    assert.deepEqual(
+      (job.spec.egress as { to: unknown[] }[]).map((e) => e.to),
+      [[{ namespaceSelector: ns("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], [{ ipBlock: { cidr: "10.0.0.1/32" } }]],
+    );
   });
 
   it("accepts IPv4 and IPv6 CIDRs and refuses anything else, for both CIDR arguments", () => {
@@ -169,7 +238,7 @@ describe("components/cluster/network-policies", () => {
       message: '[apiServerCidrs] must list CIDRs such as "10.0.0.0/16"; got "10.0.0.1". [deployerNamespaces] must list namespace names; got "Ingress".',
     });
     const ok = await run({ esoNamespace: "eso", cloudApis: false, apiServerCidrs: ["10.0.0.1/32"], deployerNamespaces: ["ingress-nginx"] });
-    assert.equal(ok.resources.filter((x) => x.type === NP).length, 1);
+    assert.equal(ok.resources.filter((x) => x.type === NP).length, 4);
     assert.deepEqual(networkPoliciesErrors({ deployerNamespaces: ["ingress-nginx"] }), []);
   });
 

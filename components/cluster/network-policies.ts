@@ -12,6 +12,15 @@
  * - `eso-controller-egress` (ESO's namespace, the controller pods only): DNS to kube-dns,
  *   Vault's API, the Kubernetes API server (`apiServerCidrs`, 443 and 6443), and HTTPS to
  *   anywhere only when a cloud secret manager is used (their endpoints have no fixed addresses).
+ * - `eso-default-deny` (ESO's namespace, every pod): nothing in or out unless another policy
+ *   says so; `eso-webhook` lets the API server call the webhook (10250, from anywhere: where
+ *   the control plane calls from is the provider's business) and lets it reach DNS and the API
+ *   server; `eso-cert-controller-egress` lets the cert controller reach DNS and the API server
+ *   only. With `esoMetrics`, 8080 (metrics) is open to every pod of the namespace's scrapers.
+ * - `rotation-job` (the workload namespace, the rotation CronJob's pods): no ingress; egress to
+ *   DNS and the API server only (it patches ExternalSecrets, nothing else).
+ *
+ * The services' own pods are not this program's: their policies belong to their deployments.
  *
  * NetworkPolicies need a CNI that enforces them (Calico, Cilium, the cloud providers' own);
  * with one that does not, they change nothing.
@@ -26,6 +35,17 @@ import { DNS_LABEL } from "../rules";
 export const VAULT_SERVER_POD_LABELS = { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault", component: "server" } as const;
 /** Labels of the ESO chart's controller pods (release `external-secrets`); the webhook and cert controller differ. */
 export const ESO_CONTROLLER_POD_LABELS = { "app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": "external-secrets" } as const;
+/** Labels of the ESO chart's webhook pods. */
+export const ESO_WEBHOOK_POD_LABELS = { "app.kubernetes.io/name": "external-secrets-webhook", "app.kubernetes.io/instance": "external-secrets" } as const;
+/** Labels of the ESO chart's cert controller pods. */
+export const ESO_CERT_CONTROLLER_POD_LABELS = {
+  "app.kubernetes.io/name": "external-secrets-cert-controller",
+  "app.kubernetes.io/instance": "external-secrets",
+} as const;
+/** The port ESO's webhook listens on (chart value `webhook.port`). */
+export const ESO_WEBHOOK_PORT = 10250;
+/** The port ESO's pods serve metrics on (chart default). */
+export const ESO_METRICS_PORT = 8080;
 
 export interface NetworkPoliciesArgs {
   /** Vault's namespace; omit where this stack runs no Vault. */
@@ -47,6 +67,10 @@ export interface NetworkPoliciesArgs {
   apiServerCidrs?: string[];
   /** ESO reads a cloud secret manager (AWS, GCP, Azure): allow HTTPS egress to anywhere. */
   cloudApis: boolean;
+  /** With `esoEgress`: open ESO's metrics port (8080) to scrapers. Default `false`. */
+  esoMetrics?: boolean;
+  /** The rotation CronJob's pods: their namespace and labels (egress to DNS and the API server only). Default: none. */
+  rotationJob?: { namespace: pulumi.Input<string>; podLabels: Record<string, string> };
   labels?: Record<string, string>;
   provider?: Provider;
 }
@@ -113,34 +137,64 @@ export class NetworkPolicies extends pulumi.ComponentResource {
       this.policyNames.vaultIngress = vaultIngress.metadata.name;
     }
 
+    const dns: k8sInputs.networking.v1.NetworkPolicyEgressRule = {
+      to: [{ namespaceSelector: byName("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    };
+    const apiServer: k8sInputs.networking.v1.NetworkPolicyEgressRule = {
+      to: (args.apiServerCidrs ?? ["0.0.0.0/0"]).map((cidr) => ({ ipBlock: { cidr } })),
+      ports: [tcp(443), tcp(6443)],
+    };
+    // Resource names `${name}-<suffix>` (URNs: `eso-egress` as it always was), object names as given.
+    const policy = (key: string, suffix: string, objectName: string, namespace: pulumi.Input<string>, spec: k8sInputs.networking.v1.NetworkPolicySpec) => {
+      const p = new k8sNetworking.NetworkPolicy(`${name}-${suffix}`, { metadata: { name: objectName, namespace, labels }, spec }, child);
+      this.policyNames[key] = p.metadata.name;
+    };
+
+    if (args.rotationJob) {
+      policy("rotationJob", "rotation-job", "rotation-job", args.rotationJob.namespace, {
+        podSelector: { matchLabels: { ...args.rotationJob.podLabels } },
+        policyTypes: ["Ingress", "Egress"],
+        egress: [dns, apiServer],
+      });
+    }
+    if (args.esoEgress === false) {
+      this.registerOutputs({ policyNames: this.policyNames });
+      return;
+    }
     const egress: k8sInputs.networking.v1.NetworkPolicyEgressRule[] = [
-      {
-        to: [{ namespaceSelector: byName("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-        ports: [
-          { protocol: "UDP", port: 53 },
-          { protocol: "TCP", port: 53 },
-        ],
-      },
-      { to: (args.apiServerCidrs ?? ["0.0.0.0/0"]).map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(443), tcp(6443)] },
+      dns,
+      apiServer,
       ...(args.vaultNamespace !== undefined
         ? [{ to: [{ namespaceSelector: byName(args.vaultNamespace), podSelector: { matchLabels: { ...VAULT_SERVER_POD_LABELS } } }], ports: [tcp(8200)] }]
         : []),
       ...(args.externalVaultPort !== undefined ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(args.externalVaultPort)] }] : []),
       ...(args.cloudApis ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(443)] }] : []),
     ];
-    if (args.esoEgress === false) {
-      this.registerOutputs({ policyNames: this.policyNames });
-      return;
-    }
-    const esoEgress = new k8sNetworking.NetworkPolicy(
-      `${name}-eso-egress`,
-      {
-        metadata: { name: "eso-controller-egress", namespace: args.esoNamespace, labels },
-        spec: { podSelector: { matchLabels: { ...ESO_CONTROLLER_POD_LABELS } }, policyTypes: ["Egress"], egress },
-      },
-      child,
-    );
-    this.policyNames.esoEgress = esoEgress.metadata.name;
+    policy("esoEgress", "eso-egress", "eso-controller-egress", args.esoNamespace, {
+      podSelector: { matchLabels: { ...ESO_CONTROLLER_POD_LABELS } },
+      policyTypes: ["Egress"],
+      egress,
+    });
+    policy("esoDefaultDeny", "eso-default-deny", "eso-default-deny", args.esoNamespace, {
+      podSelector: {},
+      policyTypes: ["Ingress", "Egress"],
+      ...(args.esoMetrics ? { ingress: [{ ports: [tcp(ESO_METRICS_PORT)] }] } : {}),
+    });
+    policy("esoWebhook", "eso-webhook", "eso-webhook", args.esoNamespace, {
+      podSelector: { matchLabels: { ...ESO_WEBHOOK_POD_LABELS } },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ ports: [tcp(ESO_WEBHOOK_PORT)] }],
+      egress: [dns, apiServer],
+    });
+    policy("esoCertController", "eso-cert-controller", "eso-cert-controller-egress", args.esoNamespace, {
+      podSelector: { matchLabels: { ...ESO_CERT_CONTROLLER_POD_LABELS } },
+      policyTypes: ["Egress"],
+      egress: [dns, apiServer],
+    });
     this.registerOutputs({ policyNames: this.policyNames });
   }
 }

@@ -4,15 +4,12 @@
  * pods as the API server sees them after its ServiceAccount admission plugin.
  */
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import * as os from "node:os";
-import * as path from "node:path";
 import { findResource, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
-import { JOB_CONTROLLER_USERS, ServiceAccountGuard, type ServiceAccountGuardArgs, guardValidations } from "./service-account-guard";
+import { evalCel as evalCelWith } from "../../test/cel/eval";
+import { JOB_CONTROLLER_USERS, ServiceAccountGuard, type ServiceAccountGuardArgs, guardValidations, guardVariables } from "./service-account-guard";
 
 const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
 const BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
-const CEL_DIR = path.resolve(__dirname, "..", "..", "test", "cel");
 
 function run(args: ServiceAccountGuardArgs): Promise<ProgramRun> {
   return runProgram({
@@ -24,14 +21,9 @@ function run(args: ServiceAccountGuardArgs): Promise<ProgramRun> {
   });
 }
 
-let celBinary: string | undefined;
-/** Evaluate `expressions` for each case with cel-go; builds test/cel once per run. */
-function evalCel(expressions: string[], cases: { object: unknown; request: unknown }[]): unknown[][] {
-  if (!celBinary) {
-    celBinary = path.join(os.tmpdir(), `veza-cel-${process.pid}`);
-    execFileSync("go", ["build", "-o", celBinary, "."], { cwd: CEL_DIR, stdio: ["ignore", "inherit", "inherit"] });
-  }
-  return JSON.parse(execFileSync(celBinary, { input: JSON.stringify({ expressions, cases }), encoding: "utf8" })) as unknown[][];
+/** cel-go with the guard's variables (none given: the guard's defaults). */
+function evalCel(expressions: string[], cases: { object: unknown; request: unknown }[], variables = guardVariables()): unknown[][] {
+  return evalCelWith(expressions, cases, variables);
 }
 
 const pod = (serviceAccountName?: string) => ({
@@ -40,15 +32,15 @@ const pod = (serviceAccountName?: string) => ({
   metadata: { name: "p" },
   spec: serviceAccountName ? { serviceAccountName, containers: [] } : { containers: [] },
 });
-const user = (username: string) => ({ userInfo: { username } });
+const user = (username: string, subResource = "") => ({ userInfo: { username }, subResource });
 
-const SA_NAME = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
+const SA_NAME = "variables.serviceAccount";
 const IDENTITY_RULE = (list: string, names: string) => ({
   expression: `!(${SA_NAME} in ${list})`,
   message: `pods may not run as a SecretStore's ServiceAccount (${names}): it is the identity the secret backends trust; External Secrets Operator mints its tokens itself.`,
 });
 const JOB_RULE = (list: string, names: string) => ({
-  expression: `!(${SA_NAME} in ${list}) || request.userInfo.username in ['system:serviceaccount:kube-system:job-controller', 'system:kube-controller-manager']`,
+  expression: `!(${SA_NAME} in ${list}) || (request.subResource == '' && request.userInfo.username in ['system:serviceaccount:kube-system:job-controller', 'system:kube-controller-manager'])`,
   message: `only the Job controller may create pods as ${names} (the rotation CronJob's account); create a Job from the CronJob instead.`,
 });
 
@@ -63,7 +55,16 @@ describe("components/cluster/service-account-guard", () => {
       metadata: { name: "veza-service-account-guard-veza-staging", labels },
       spec: {
         failurePolicy: "Fail",
-        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }] },
+        matchConstraints: {
+          resourceRules: [
+            { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] },
+            { apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["pods/ephemeralcontainers"] },
+          ],
+        },
+        variables: [
+          { name: "serviceAccount", expression: "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')" },
+          { name: "secretOwners", expression: "{}" },
+        ],
         validations: [IDENTITY_RULE("['eso-vault-store']", "eso-vault-store"), JOB_RULE("['secrets-rotation']", "secrets-rotation")],
       },
     });
@@ -91,10 +92,19 @@ describe("components/cluster/service-account-guard", () => {
       ["the rotation account, by the Job controller", pod("secrets-rotation"), JOB_CONTROLLER_USERS[0], [true, true]],
       ["the rotation account, by the controller manager's own identity", pod("secrets-rotation"), JOB_CONTROLLER_USERS[1], [true, true]],
       ["the rotation account, by another controller", pod("secrets-rotation"), "system:serviceaccount:kube-system:replicaset-controller", [true, false]],
+      [
+        "the rotation account's pod, debugged (an ephemeral container), even by the Job controller's name",
+        pod("secrets-rotation"),
+        `${JOB_CONTROLLER_USERS[0]}/ephemeralcontainers`,
+        [true, false],
+      ],
     ];
     const results = evalCel(
       v.map((x) => x.expression),
-      cases.map(([, object, username]) => ({ object, request: user(username) })),
+      cases.map(([, object, username]) => {
+        const [name, sub] = username.split("/");
+        return { object, request: user(name, sub ?? "") };
+      }),
     );
     assert.deepEqual(
       results.map((r, i) => [cases[i][0], r]),
@@ -134,22 +144,79 @@ describe("components/cluster/service-account-guard", () => {
     ]);
   });
 
+  it("lets a pod reference a service's Secret only as that service's account, through every kind of reference (issue 29 #8, cel-go)", () => {
+    const owners = { "veza-backend-api-secrets": ["veza-backend-api"], "veza-migrations-secrets": ["veza-migrations"] };
+    const v = guardValidations([], [], owners);
+    assert.equal(v.length, 2);
+    const withSpec = (sa: string | undefined, spec: Record<string, unknown>) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p" },
+      spec: { ...(sa ? { serviceAccountName: sa } : {}), containers: [{ name: "app" }], ...spec },
+    });
+    const secretVolume = (secretName: string) => ({ volumes: [{ name: "s", secret: { secretName } }] });
+    const projected = (name: string) => ({ volumes: [{ name: "s", projected: { sources: [{ serviceAccountToken: { path: "t" } }, { secret: { name } }] } }] });
+    const envRef = (name: string) => ({
+      containers: [
+        {
+          name: "app",
+          env: [
+            { name: "A", value: "x" },
+            { name: "B", valueFrom: { secretKeyRef: { name, key: "k" } } },
+          ],
+        },
+      ],
+    });
+    const envFrom = (name: string) => ({ containers: [{ name: "app", envFrom: [{ configMapRef: { name: "cm" } }, { secretRef: { name } }] }] });
+    const init = (name: string) => ({ initContainers: [{ name: "init", envFrom: [{ secretRef: { name } }] }] });
+    const ephemeral = (name: string) => ({ ephemeralContainers: [{ name: "debug", env: [{ name: "B", valueFrom: { secretKeyRef: { name, key: "k" } } }] }] });
+    const own = "veza-backend-api-secrets";
+    const cases: [string, ReturnType<typeof withSpec>, [boolean, boolean]][] = [
+      ["its own Secret as a volume", withSpec("veza-backend-api", secretVolume(own)), [true, true]],
+      ["another service's Secret as a volume", withSpec("veza-chat-server", secretVolume(own)), [false, true]],
+      ["the migrations Secret, projected, as a service", withSpec("veza-backend-api", projected("veza-migrations-secrets")), [false, true]],
+      ["the migrations Secret, projected, as the migration Job", withSpec("veza-migrations", projected("veza-migrations-secrets")), [true, true]],
+      ["a service's Secret by env secretKeyRef, as the default account", withSpec(undefined, envRef(own)), [true, false]],
+      ["its own Secret by env secretKeyRef", withSpec("veza-backend-api", envRef(own)), [true, true]],
+      ["another's Secret by envFrom", withSpec("veza-stream-server", envFrom(own)), [true, false]],
+      ["another's Secret from an init container", withSpec("veza-stream-server", init(own)), [true, false]],
+      ["another's Secret from an ephemeral container (kubectl debug)", withSpec("veza-stream-server", ephemeral(own)), [true, false]],
+      ["a Secret nobody owns (left to RBAC), every way", withSpec("anyone", { ...secretVolume("tls"), ...envFrom("tls") }), [true, true]],
+      ["no volumes, no env", withSpec("anyone", {}), [true, true]],
+    ];
+    const results = evalCel(
+      v.map((x) => x.expression),
+      cases.map(([, object]) => ({ object, request: user("alice") })),
+      guardVariables(owners),
+    );
+    assert.deepEqual(
+      results.map((r, i) => [cases[i][0], r]),
+      cases.map(([label, , expected]) => [label, expected]),
+    );
+    assert.deepEqual(guardVariables(owners)[1], {
+      name: "secretOwners",
+      expression: "{'veza-backend-api-secrets': ['veza-backend-api'], 'veza-migrations-secrets': ['veza-migrations']}",
+    });
+    assert.throws(() => guardValidations([], [], { "a'b": ["x"] }), /must be DNS names/);
+    assert.throws(() => guardValidations([], [], { ok: ["x', 'y"] }), /must be DNS names/);
+  });
+
   it("would catch a broken expression (the evaluator really compiles)", () => {
     assert.throws(() => evalCel(["object.spec.serviceAccountName in ["], [{ object: pod(), request: user("a") }]), /Command failed/);
   });
 
   it("rejects names that could break out of the CEL string, and an empty guard, with exact messages", async () => {
     assert.throws(() => guardValidations(["eso-vault-store', 'x"], []), {
-      message: `ServiceAccount names must be DNS names (no quotes, no "*"); got "eso-vault-store', 'x".`,
+      message: `ServiceAccount and Secret names must be DNS names (no quotes, no "*"); got "eso-vault-store', 'x".`,
     });
     await assert.rejects(run({ namespace: "veza-staging", identityServiceAccounts: [] }), {
-      message: "[identityServiceAccounts] is empty and so is [jobServiceAccounts]: name the ServiceAccounts to guard, or do not create the guard.",
+      message: "[identityServiceAccounts] is empty and so are [jobServiceAccounts] and [secretOwners]: name what to guard, or do not create the guard.",
     });
     await assert.rejects(run({ namespace: "veza-staging", identityServiceAccounts: [], jobServiceAccounts: [] }), {
-      message: "[identityServiceAccounts] is empty and so is [jobServiceAccounts]: name the ServiceAccounts to guard, or do not create the guard.",
+      message: "[identityServiceAccounts] is empty and so are [jobServiceAccounts] and [secretOwners]: name what to guard, or do not create the guard.",
     });
     await assert.rejects(run({ namespace: "veza-staging", identityServiceAccounts: ["eso-vault-store"], jobServiceAccounts: ["Bad*"] }), {
-      message: '[identityServiceAccounts] ServiceAccount names must be DNS names (no quotes, no "*"); got "Bad*".',
+      message: '[identityServiceAccounts] ServiceAccount and Secret names must be DNS names (no quotes, no "*"); got "Bad*".',
     });
     assert.deepEqual(guardValidations(["eso-vault-store"], ["secrets-rotation"]).length, 2);
   });

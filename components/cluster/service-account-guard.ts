@@ -16,6 +16,16 @@
  *   who can create Jobs or CronJobs in this namespace still can: RBAC must keep those verbs
  *   to the deployer.
  *
+ * - a pod may reference a Secret of `secretOwners` (a `secret` or `projected` volume, `env`
+ *   `secretKeyRef`, `envFrom` `secretRef`, in any container, init container or ephemeral
+ *   container) only when it runs as one of that Secret's owners: RBAC keeps a service from
+ *   *reading* another's Secret through the API, but anyone who may create pods in the namespace
+ *   could otherwise *mount* it (the kubelet reads it for the pod). Secrets not listed are left
+ *   to RBAC.
+ *
+ * Checked on pod creation and on `kubectl debug` (the `pods/ephemeralcontainers` update): an
+ * ephemeral container shares its pod's ServiceAccount and may name Secrets of its own.
+ *
  * `failurePolicy: Fail`: if the policy cannot be evaluated, the pod is refused rather than
  * let through.
  */
@@ -34,6 +44,8 @@ export interface ServiceAccountGuardArgs {
   identityServiceAccounts: string[];
   /** ServiceAccounts only pods created by the Job controller may use (the rotation CronJob's). Default: none. */
   jobServiceAccounts?: string[];
+  /** Secret name → the ServiceAccounts whose pods may reference it (a service's own Secret: that service's account). Default: none. */
+  secretOwners?: Record<string, string[]>;
   /** Labels on both objects. */
   labels?: Record<string, string>;
   provider?: Provider;
@@ -43,12 +55,43 @@ function celList(names: readonly string[]): string {
   return `[${names.map((n) => `'${n}'`).join(", ")}]`;
 }
 
+/** The pod's ServiceAccount, as the API server defaults it. */
+const POD_SA = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
+
+/** CEL: the Secret named by `ref` (an optional string field) is not an owned one, or the pod runs as one of its owners. */
+function mayUse(ref: string): string {
+  return `(!has(${ref}) || !(${ref} in variables.secretOwners) || variables.serviceAccount in variables.secretOwners[${ref}])`;
+}
+
+/** CEL: every Secret a container (`c`) names in env or envFrom is one the pod may use. */
+function containerRefs(c: string): string {
+  return (
+    `(!has(${c}.env) || ${c}.env.all(e, !has(e.valueFrom) || !has(e.valueFrom.secretKeyRef) || ${mayUse("e.valueFrom.secretKeyRef.name")})) && ` +
+    `(!has(${c}.envFrom) || ${c}.envFrom.all(e, !has(e.secretRef) || ${mayUse("e.secretRef.name")}))`
+  );
+}
+
+/** The policy's variables (CEL), referenced by the validations. Pure, for tests. */
+export function guardVariables(secretOwners: Readonly<Record<string, readonly string[]>> = {}): { name: string; expression: string }[] {
+  const owners = Object.entries(secretOwners)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([secret, accounts]) => `'${secret}': ${celList([...accounts].sort())}`);
+  return [
+    { name: "serviceAccount", expression: POD_SA },
+    { name: "secretOwners", expression: `{${owners.join(", ")}}` },
+  ];
+}
+
 /** The policy's validations: CEL expressions (true = allowed) with their messages. Pure, for tests. */
-export function guardValidations(identity: readonly string[], jobOnly: readonly string[]): { expression: string; message: string }[] {
-  for (const n of [...identity, ...jobOnly]) {
-    if (!DNS_SUBDOMAIN.test(n)) throw new Error(`ServiceAccount names must be DNS names (no quotes, no "*"); got ${JSON.stringify(n)}.`);
+export function guardValidations(
+  identity: readonly string[],
+  jobOnly: readonly string[],
+  secretOwners: Readonly<Record<string, readonly string[]>> = {},
+): { expression: string; message: string }[] {
+  for (const n of [...identity, ...jobOnly, ...Object.keys(secretOwners), ...Object.values(secretOwners).flat()]) {
+    if (!DNS_SUBDOMAIN.test(n)) throw new Error(`ServiceAccount and Secret names must be DNS names (no quotes, no "*"); got ${JSON.stringify(n)}.`);
   }
-  const sa = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
+  const sa = "variables.serviceAccount";
   const out: { expression: string; message: string }[] = [];
   if (identity.length > 0) {
     out.push({
@@ -58,9 +101,32 @@ export function guardValidations(identity: readonly string[], jobOnly: readonly 
   }
   if (jobOnly.length > 0) {
     out.push({
-      expression: `!(${sa} in ${celList(jobOnly)}) || request.userInfo.username in ${celList(JOB_CONTROLLER_USERS)}`,
+      // An ephemeral container added later (kubectl debug) is never the Job controller's doing.
+      expression: `!(${sa} in ${celList(jobOnly)}) || (request.subResource == '' && request.userInfo.username in ${celList(JOB_CONTROLLER_USERS)})`,
       message: `only the Job controller may create pods as ${jobOnly.join(", ")} (the rotation CronJob's account); create a Job from the CronJob instead.`,
     });
+  }
+  if (Object.keys(secretOwners).length > 0) {
+    const owned = Object.entries(secretOwners)
+      .map(([secret, accounts]) => `${secret} (${accounts.join(", ")})`)
+      .join(", ");
+    const message = `a pod may reference a service's Secret only when it runs as that service's ServiceAccount: ${owned}.`;
+    out.push(
+      {
+        expression:
+          "!has(object.spec.volumes) || object.spec.volumes.all(v, " +
+          `(!has(v.secret) || ${mayUse("v.secret.secretName")}) && ` +
+          `(!has(v.projected) || !has(v.projected.sources) || v.projected.sources.all(s, !has(s.secret) || ${mayUse("s.secret.name")})))`,
+        message: `volumes: ${message}`,
+      },
+      {
+        expression:
+          `object.spec.containers.all(c, ${containerRefs("c")}) && ` +
+          `(!has(object.spec.initContainers) || object.spec.initContainers.all(c, ${containerRefs("c")})) && ` +
+          `(!has(object.spec.ephemeralContainers) || object.spec.ephemeralContainers.all(c, ${containerRefs("c")}))`,
+        message: `environment: ${message}`,
+      },
+    );
   }
   return out;
 }
@@ -73,15 +139,16 @@ export class ServiceAccountGuard extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceAccountGuardArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:cluster:ServiceAccountGuard", name, {}, opts);
     const jobOnly = args.jobServiceAccounts ?? [];
-    if (args.identityServiceAccounts.length + jobOnly.length === 0) {
+    const owners = args.secretOwners ?? {};
+    if (args.identityServiceAccounts.length + jobOnly.length + Object.keys(owners).length === 0) {
       throw new pulumi.ResourceError(
-        "[identityServiceAccounts] is empty and so is [jobServiceAccounts]: name the ServiceAccounts to guard, or do not create the guard.",
+        "[identityServiceAccounts] is empty and so are [jobServiceAccounts] and [secretOwners]: name what to guard, or do not create the guard.",
         this,
       );
     }
     let validations: { expression: string; message: string }[];
     try {
-      validations = guardValidations(args.identityServiceAccounts, jobOnly);
+      validations = guardValidations(args.identityServiceAccounts, jobOnly, owners);
     } catch (e) {
       throw new pulumi.ResourceError(`[identityServiceAccounts] ${(e as Error).message}`, this);
     }
@@ -97,8 +164,12 @@ export class ServiceAccountGuard extends pulumi.ComponentResource {
         spec: {
           failurePolicy: "Fail",
           matchConstraints: {
-            resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }],
+            resourceRules: [
+              { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] },
+              { apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["pods/ephemeralcontainers"] },
+            ],
           },
+          variables: guardVariables(owners),
           validations,
         },
       },

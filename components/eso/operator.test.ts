@@ -63,6 +63,23 @@ describe("components/eso/operator: Helm values", () => {
     assert.deepEqual(validateHelmValues("external-secrets", values), []);
   });
 
+  it("with a cert-manager issuer: cert-manager makes the webhook's certificate and no cert controller (no cluster-wide Secret read) is installed (issue 29 #4)", async () => {
+    for (const kind of ["ClusterIssuer", "Issuer"] as const) {
+      const v = esoValues({ ...W, webhookCertificateIssuer: { kind, name: "veza-webhook-ca" } }) as Record<string, Record<string, unknown>>;
+      assert.deepEqual(v.webhook.certManager, {
+        enabled: true,
+        addInjectorAnnotations: true,
+        cert: { create: true, issuerRef: { group: "cert-manager.io", kind, name: "veza-webhook-ca" } },
+      });
+      assert.deepEqual(v.certController, { create: false });
+      assert.deepEqual(validateHelmValues("external-secrets", v), [], kind);
+    }
+    // Without one, the cert controller stays (the chart's default way to make the certificate).
+    const plain = esoValues(W) as Record<string, Record<string, unknown>>;
+    assert.equal(plain.certController.create, true);
+    assert.equal("certManager" in plain.webhook, false);
+  });
+
   it("is checked by a schema that catches a misspelled key", async () => {
     const values = esoValues({ ...W, replicas: 2 }) as Record<string, unknown> & { webhook: Record<string, unknown> };
     const typo = { ...values, procesPushSecret: false, webhook: { ...values.webhook, replicaCont: 2 } };

@@ -110,6 +110,13 @@ export interface ExternalSecretsOperatorArgs {
    */
   imageDigest?: string;
   /**
+   * cert-manager issues the webhook's serving certificate from this issuer (a `ClusterIssuer`,
+   * or an `Issuer` in `namespace`), and ESO's cert controller is not installed: the chart gives
+   * it a ClusterRole that reads every Secret in the cluster. Default: none (the cert
+   * controller makes and rotates the certificate). Needs cert-manager and its CA injector.
+   */
+  webhookCertificateIssuer?: { kind: "ClusterIssuer" | "Issuer"; name: string };
+  /**
    * Protect the release (and so its CRDs) from `pulumi destroy`. Default: `false`.
    * Uninstalling it deletes the CRDs, every ExternalSecret and SecretStore in the cluster,
    * and every Secret they own. Turn on wherever the synced Secrets matter.
@@ -134,7 +141,10 @@ export interface ExternalSecretsOperatorArgs {
 }
 
 /** The parts of an `ExternalSecretsOperatorArgs` that decide the Helm values. */
-export type EsoValuesArgs = Pick<ExternalSecretsOperatorArgs, "watchNamespace" | "replicas" | "serviceMonitor" | "resources" | "labels" | "imageDigest">;
+export type EsoValuesArgs = Pick<
+  ExternalSecretsOperatorArgs,
+  "watchNamespace" | "replicas" | "serviceMonitor" | "resources" | "labels" | "imageDigest" | "webhookCertificateIssuer"
+>;
 
 /** Problems with the args, one message per problem, naming the argument and the fix. Empty: valid. */
 export function esoArgsErrors(args: EsoValuesArgs & Partial<Pick<ExternalSecretsOperatorArgs, "tokenServiceAccounts">>): string[] {
@@ -217,6 +227,16 @@ export function esoValues(args: EsoValuesArgs): Record<string, unknown> {
       ...(ha ? { extraArgs: { "enable-leader-election": "true" } } : {}),
     },
   };
+  if (args.webhookCertificateIssuer) {
+    const { kind, name } = args.webhookCertificateIssuer;
+    // cert-manager's Certificate, and its CA injector fills the webhook's caBundle.
+    (values.webhook as Record<string, unknown>).certManager = {
+      enabled: true,
+      addInjectorAnnotations: true,
+      cert: { create: true, issuerRef: { group: "cert-manager.io", kind, name } },
+    };
+    values.certController = { create: false };
+  }
   if (args.labels && Object.keys(args.labels).length > 0) values.commonLabels = { ...args.labels };
   return values;
 }

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { BareResource, findResource, resourcesOfType, runProgram, type ProgramRun } from "../../harness";
-import { KUBECTL_IMAGE, RotationJob, rotationRules } from "./rotation-job";
+import { evalCel } from "../../test/cel/eval";
+import { KUBECTL_IMAGE, RotationJob, forceSyncOnlyValidations, rotationRules } from "./rotation-job";
 
 const CONFIG = { "veza-secrets:environment": "development", "veza-secrets:providers": ["vault"] };
 const ARGS = {
@@ -20,6 +21,66 @@ describe("components/eso/rotation-job", () => {
   let run: ProgramRun;
   beforeEach(async () => {
     run = await runProgram({ stack: "test", config: CONFIG, program: () => new RotationJob("rotation", ARGS) });
+  });
+
+  it("narrows its patch to the force-sync annotation with an admission policy on its own identity, in its namespace (issue 29 #9)", () => {
+    const vap = findResource(run, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "rotation-force-sync-only");
+    const spec = vap.inputs.spec as { failurePolicy: string; matchConstraints: unknown; matchConditions: unknown; validations: unknown };
+    assert.equal(spec.failurePolicy, "Fail");
+    assert.deepEqual(spec.matchConstraints, {
+      resourceRules: [{ apiGroups: ["external-secrets.io"], apiVersions: ["*"], operations: ["UPDATE"], resources: ["externalsecrets"] }],
+    });
+    assert.deepEqual(spec.matchConditions, [
+      { name: "rotation-job-identity", expression: "request.userInfo.username == 'system:serviceaccount:veza-staging:secrets-rotation'" },
+    ]);
+    assert.deepEqual(spec.validations, forceSyncOnlyValidations());
+    const binding = findResource(run, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "rotation-force-sync-only");
+    assert.deepEqual(binding.inputs.spec, {
+      policyName: "veza-secrets-rotation-force-sync-only-veza-staging",
+      validationActions: ["Deny"],
+      matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "veza-staging" } } },
+    });
+  });
+
+  it("admits a change of force-sync alone and refuses any other change (cel-go)", () => {
+    const es = (over: { spec?: unknown; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] } = {}) => ({
+      apiVersion: "external-secrets.io/v1",
+      kind: "ExternalSecret",
+      metadata: {
+        name: "veza-secrets",
+        ...(over.labels ? { labels: over.labels } : {}),
+        ...(over.annotations ? { annotations: over.annotations } : {}),
+        ...(over.finalizers ? { finalizers: over.finalizers } : {}),
+      },
+      spec: over.spec ?? { refreshInterval: "1h", data: [{ secretKey: "a", remoteRef: { key: "veza/staging", property: "a" } }] },
+    });
+    const base = { labels: { team: "x" }, annotations: { note: "n", "force-sync": "old" } };
+    const cases: [string, unknown, unknown, boolean][] = [
+      ["force-sync set again", es(base), es({ ...base, annotations: { note: "n", "force-sync": "new" } }), true],
+      ["force-sync set the first time", es({ labels: base.labels }), es({ labels: base.labels, annotations: { "force-sync": "new" } }), true],
+      [
+        "the spec pointed at another path",
+        es(base),
+        es({ ...base, spec: { refreshInterval: "1h", data: [{ secretKey: "a", remoteRef: { key: "veza/production", property: "a" } }] } }),
+        false,
+      ],
+      ["a label changed", es(base), es({ ...base, labels: { team: "y" } }), false],
+      ["a label added where there were none", es({ annotations: base.annotations }), es({ ...base }), false],
+      ["another annotation changed", es(base), es({ ...base, annotations: { note: "m", "force-sync": "old" } }), false],
+      ["another annotation added", es(base), es({ ...base, annotations: { ...base.annotations, extra: "1" } }), false],
+      ["another annotation removed", es(base), es({ ...base, annotations: { "force-sync": "new" } }), false],
+      ["a finalizer added", es(base), es({ ...base, finalizers: ["x"] }), false],
+    ];
+    const v = forceSyncOnlyValidations().map((x) => x.expression);
+    const results = evalCel(
+      v,
+      cases.map(([, oldObject, object]) => ({ object, oldObject, request: { userInfo: { username: "system:serviceaccount:veza-staging:secrets-rotation" } } })),
+    );
+    assert.deepEqual(
+      results.map((r, i) => [cases[i][0], r.every((x) => x === true)]),
+      cases.map(([label, , , ok]) => [label, ok]),
+    );
+    for (const r of results) for (const x of r) assert.equal(typeof x, "boolean", String(x));
   });
 
   it("lets its ServiceAccount get and patch only the named ExternalSecrets: no Deployments, nothing cluster-wide", () => {

@@ -7,11 +7,17 @@
  * annotation returns before ESO re-reads anything, so pods could restart onto stale values),
  * fail every night on a fresh cluster whose services are not deployed yet, and need `patch`
  * on Deployments, which is control of their image, command and ServiceAccount. Its
- * ServiceAccount may only get and patch the named ExternalSecrets in its own namespace.
+ * ServiceAccount may only get and patch the named ExternalSecrets in its own namespace, and a
+ * ValidatingAdmissionPolicy narrows `patch` to what the Job does: as that ServiceAccount, an
+ * update may change the `force-sync` annotation and nothing else (not the spec, which says
+ * which backend key lands in which Secret; not labels, other annotations, finalizers or
+ * owners). RBAC cannot say that; without the policy, whoever holds the Job's token could point
+ * an ExternalSecret at another path.
  */
 import * as k8sCore from "@pulumi/kubernetes/core/v1";
 import * as k8sRbac from "@pulumi/kubernetes/rbac/v1";
 import * as k8sBatch from "@pulumi/kubernetes/batch/v1";
+import * as k8sAdmission from "@pulumi/kubernetes/admissionregistration/v1";
 import type * as k8sInput from "@pulumi/kubernetes/types/input";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
@@ -46,6 +52,36 @@ export function rotationRules(args: Pick<RotationJobArgs, "externalSecrets">): k
   return [{ apiGroups: ["external-secrets.io"], resources: ["externalsecrets"], resourceNames: [...args.externalSecrets], verbs: ["get", "patch"] }];
 }
 
+/** The annotation the Job sets to make ESO re-read an ExternalSecret's backend. */
+export const FORCE_SYNC_ANNOTATION = "force-sync";
+
+/**
+ * The admission policy's validations (CEL, true = allowed): an update may differ from the
+ * stored object in the `force-sync` annotation only. Pure, for tests.
+ */
+export function forceSyncOnlyValidations(): { expression: string; message: string }[] {
+  const field = (o: string, f: string, empty: string) => `(has(${o}.metadata.${f}) ? ${o}.metadata.${f} : ${empty})`;
+  const ann = (o: string) => field(o, "annotations", "{}");
+  const same = (f: string, empty: string) => `${field("object", f, empty)} == ${field("oldObject", f, empty)}`;
+  const k = `'${FORCE_SYNC_ANNOTATION}'`;
+  return [
+    {
+      expression: "object.spec == oldObject.spec",
+      message: "the rotation job may not change an ExternalSecret's spec; it may only set the force-sync annotation.",
+    },
+    {
+      expression: `${same("labels", "{}")} && ${same("finalizers", "[]")} && ${same("ownerReferences", "[]")}`,
+      message: "the rotation job may not change an ExternalSecret's labels, finalizers or owners; it may only set the force-sync annotation.",
+    },
+    {
+      expression:
+        `${ann("object")}.all(k, k == ${k} || (k in ${ann("oldObject")} && ${ann("oldObject")}[k] == ${ann("object")}[k])) && ` +
+        `${ann("oldObject")}.all(k, k == ${k} || k in ${ann("object")})`,
+      message: "the rotation job may change no annotation of an ExternalSecret but force-sync.",
+    },
+  ];
+}
+
 /** The CronJob and its least-privilege identity. */
 export class RotationJob extends pulumi.ComponentResource {
   /** The CronJob's name. */
@@ -74,6 +110,42 @@ export class RotationJob extends pulumi.ComponentResource {
         metadata: meta,
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
         subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: args.namespace }],
+      },
+      child,
+    );
+
+    // What the Job's identity may change when it patches: the force-sync annotation alone.
+    // Cluster-scoped objects, named after the namespace so environments sharing a cluster differ.
+    const guardName = pulumi.output(args.namespace).apply((n) => `veza-${jobName}-force-sync-only-${n}`);
+    const guard = new k8sAdmission.ValidatingAdmissionPolicy(
+      `${name}-force-sync-only`,
+      {
+        metadata: { name: guardName, labels },
+        spec: {
+          failurePolicy: "Fail",
+          matchConstraints: {
+            resourceRules: [{ apiGroups: ["external-secrets.io"], apiVersions: ["*"], operations: ["UPDATE"], resources: ["externalsecrets"] }],
+          },
+          matchConditions: [
+            {
+              name: "rotation-job-identity",
+              expression: pulumi.interpolate`request.userInfo.username == 'system:serviceaccount:${args.namespace}:${jobName}'`,
+            },
+          ],
+          validations: forceSyncOnlyValidations(),
+        },
+      },
+      child,
+    );
+    new k8sAdmission.ValidatingAdmissionPolicyBinding(
+      `${name}-force-sync-only`,
+      {
+        metadata: { name: guardName, labels },
+        spec: {
+          policyName: guard.metadata.name,
+          validationActions: ["Deny"],
+          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
+        },
       },
       child,
     );

@@ -177,6 +177,12 @@ export interface VaultClusterArgs {
    */
   seal?: VaultSeal;
   /**
+   * HA only: serve Vault's web UI on the API listener (`ui = true`). Default: `false`: the UI is
+   * one more surface on the server that holds every secret, and nothing here needs it (the CLI
+   * and API do everything; `vault` through `kubectl port-forward` for people).
+   */
+  ui?: boolean;
+  /**
    * HA only: count sealed and uninitialised pods as Ready (`VAULT_READINESS_PATH_UNINITIALISED`)
    * and keep not-ready pods in the `vault` Service. Default: `false`. Turn on for the first
    * install only, so the pods turn Ready before `vault operator init`; once Vault is

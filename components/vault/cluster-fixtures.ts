@@ -61,7 +61,7 @@ export const SEALS: Record<VaultSeal["type"], { seal: VaultSeal; stanza: string;
 };
 
 /** The HA config for 3 replicas without a seal, in full. */
-export const HA_CONFIG_3 = `ui = true
+export const HA_CONFIG_3 = `ui = false
 disable_mlock = true
 
 listener "tcp" {

@@ -47,6 +47,15 @@ describe("components/vault/cluster: Helm values", () => {
     });
   }
 
+  it("serves no web UI unless asked (issue 29 #13): one surface less on the server that holds every secret", async () => {
+    assert.match(vaultHaConfig({ replicas: 3 }), /^ui = false$/m);
+    assert.match(vaultHaConfig({ replicas: 3, ui: true }), /^ui = true$/m);
+    for (const [label, args] of VARIANTS.filter(([, a]) => a.mode === "ha")) {
+      assert.match((vaultValues(args) as Values).server.ha.raft.config, /^ui = false$/m, label);
+    }
+    assert.match((vaultValues({ mode: "ha", ui: true }) as Values).server.ha.raft.config, /^ui = true$/m);
+  });
+
   it("has no seal, annotations or cloud labels without a seal", async () => {
     assert.deepEqual([sealServiceAccountAnnotations(undefined), sealPodLabels(undefined)], [{}, {}]);
     assert.doesNotMatch(vaultHaConfig({ replicas: 3 }), /seal/);

@@ -58,7 +58,7 @@ export function sealPodLabels(seal: VaultSeal | undefined): Record<string, strin
 }
 
 /** Vault's HA config (HCL): TLS listener, Raft with a retry_join per pod, Kubernetes service registration, seal. */
-export function vaultHaConfig(args: { replicas: number; seal?: VaultSeal }): string {
+export function vaultHaConfig(args: { replicas: number; seal?: VaultSeal; ui?: boolean }): string {
   const tls = (file: string) => `${VAULT_TLS_DIR}/${file}`;
   const retryJoins = Array.from({ length: args.replicas }, (_, i) =>
     hclBlock(
@@ -73,7 +73,7 @@ export function vaultHaConfig(args: { replicas: number; seal?: VaultSeal }): str
   const sections = [
     // `disable_mlock = true` at the start of a line, so the chart does not append a second one
     // (vault-helm#1153); Raft's memory-mapped BoltDB is why HashiCorp recommends it.
-    "ui = true\ndisable_mlock = true",
+    `ui = ${args.ui ?? false}\ndisable_mlock = true`,
     [
       'listener "tcp" {',
       '  address            = "[::]:8200"',

@@ -121,7 +121,7 @@ export function vaultValues(args: VaultValuesArgs): Record<string, unknown> {
     // DNS name under the headless Service does. VAULT_K8S_POD_NAME is defined before
     // VAULT_API_ADDR in the pod spec, so Kubernetes expands it (HOSTNAME comes after).
     apiAddr: `https://$(VAULT_K8S_POD_NAME).${VAULT_RELEASE_NAME}-internal:${VAULT_API_PORT}`,
-    raft: { enabled: true, setNodeId: true, config: vaultHaConfig({ replicas, seal: args.seal }) },
+    raft: { enabled: true, setNodeId: true, config: vaultHaConfig({ replicas, seal: args.seal, ui: args.ui }) },
     // One pod at a time in a drain, whatever the size: the chart's default ⌊(n-1)/2⌋ would let
     // a drain take two of five voters, leaving no margin for a failure.
     disruptionBudget: { enabled: true, maxUnavailable: 1 },

@@ -55,13 +55,21 @@ describe("components/vault/database-access", () => {
         backend: "database",
         dbName: "veza",
         name: `veza-${s}`,
-        creationStatements: creationStatements(SQL),
-        revocationStatements: revocationStatements(SQL),
+        creationStatements: creationStatements(SQL, s),
+        revocationStatements: revocationStatements(SQL, s),
         renewStatements: renewStatements(SQL),
         defaultTtl: 14400,
         maxTtl: 14400,
       })),
     );
+  });
+
+  it("puts each service's users in its own group role (issue 29 #10), never another service's or the shared group directly", () => {
+    for (const r of resourcesOfType(run, T.role)) {
+      const service = String(r.inputs.name).replace(/^veza-/, "");
+      const grants = (r.inputs.creationStatements as string[]).filter((x) => x.startsWith("GRANT"));
+      assert.deepEqual(grants, [`GRANT "veza_app_group_${service.replace(/-/g, "_")}" TO "{{name}}";`], service);
+    }
   });
 
   it("gives every policy exactly one path: a service its own creds, migrations the static creds", () => {

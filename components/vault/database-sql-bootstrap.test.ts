@@ -6,7 +6,8 @@
  */
 import * as assert from "node:assert/strict";
 import { rejectsWithSqlState } from "../../test/vault-sql";
-import { ADMIN, bootstrap, connectAs, pg, su, useRealPostgres, vault } from "./database-sql-fixtures";
+import { auditSql } from "./database-sql";
+import { ADMIN, OPTS, TEST_SERVICES, bootstrap, connectAs, createDynamicUser, pg, revoke, su, useRealPostgres, vault } from "./database-sql-fixtures";
 
 // The hooks and the server: useRealPostgres (database-sql-fixtures.ts).
 describe("database-sql against a real PostgreSQL (as Vault's admin, not a superuser)", function () {
@@ -60,13 +61,24 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
       const { rows: members } = await su.query(
         `SELECT r.rolname AS role, u.rolname AS member, admin_option, inherit_option, set_option
          FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles u ON u.oid = a.member
-         WHERE u.rolname IN ('veza_app', 'vault_admin') ORDER BY 1, 2`,
+         WHERE u.rolname IN ('veza_app', 'vault_admin', 'veza_app_group_backend_api', 'veza_app_group_chat_server') ORDER BY 1, 2`,
       );
       assert.deepEqual(members, [
         { role: "pg_signal_backend", member: "vault_admin", admin_option: false, inherit_option: true, set_option: false },
         { role: "veza_app", member: "vault_admin", admin_option: true, inherit_option: false, set_option: false },
         { role: "veza_app_group", member: "vault_admin", admin_option: true, inherit_option: false, set_option: false },
         { role: "veza_app_group", member: "veza_app", admin_option: false, inherit_option: true, set_option: true },
+        { role: "veza_app_group", member: "veza_app_group_backend_api", admin_option: false, inherit_option: true, set_option: true },
+        { role: "veza_app_group", member: "veza_app_group_chat_server", admin_option: false, inherit_option: true, set_option: true },
+        { role: "veza_app_group_backend_api", member: "vault_admin", admin_option: true, inherit_option: false, set_option: false },
+        { role: "veza_app_group_chat_server", member: "vault_admin", admin_option: true, inherit_option: false, set_option: false },
+      ]);
+      const { rows: serviceRoles } = await su.query(
+        `SELECT rolname, rolcanlogin, rolsuper, rolcreaterole FROM pg_roles WHERE starts_with(rolname, 'veza_app_group_') ORDER BY 1`,
+      );
+      assert.deepEqual(serviceRoles, [
+        { rolname: "veza_app_group_backend_api", rolcanlogin: false, rolsuper: false, rolcreaterole: false },
+        { rolname: "veza_app_group_chat_server", rolcanlogin: false, rolsuper: false, rolcreaterole: false },
       ]);
     });
 
@@ -85,6 +97,34 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
       await rejectsWithSqlState(vault.query("ALTER ROLE someone_else WITH PASSWORD 'x'"), "42501", /permission denied to alter role/);
       await rejectsWithSqlState(vault.query("GRANT pg_signal_backend TO someone_else"), "42501", /permission denied to grant role "pg_signal_backend"/);
       await su.query("DROP ROLE someone_else");
+    });
+
+    it("what Vault's admin can do, plainly: plant a login with no expiry in a service's role, which reads the data; the audit reports it (issue 29 #10)", async () => {
+      const audit = auditSql({ ...OPTS, vaultAdminUser: ADMIN, services: TEST_SERVICES });
+      const findings = async () => (await su.query<{ login: string; member_of: string }>(audit)).rows.map((r) => `${r.login} via ${r.member_of}`);
+      // A Vault lease (expires) and the expected roles (static user, admin, superuser) are not findings.
+      const lease = await createDynamicUser(new Date(Date.now() + 3_600_000));
+      assert.deepEqual(await findings(), []);
+      // The admin's CREATEROLE and ADMIN OPTION are what Vault needs to issue credentials; they also allow this.
+      await vault.query("CREATE ROLE planted LOGIN PASSWORD 'planted-password'");
+      await vault.query('GRANT "veza_app_group_chat_server" TO planted');
+      await su.query("SET ROLE veza_app; CREATE TABLE IF NOT EXISTS veza.audit_probe (id int); RESET ROLE;");
+      const planted = await connectAs("planted", "planted-password");
+      try {
+        await planted.query("SELECT * FROM veza.audit_probe");
+      } finally {
+        await planted.end();
+      }
+      // Planted through the shared group, or with an expiry of infinity: reported too.
+      await vault.query("CREATE ROLE planted_forever LOGIN VALID UNTIL 'infinity'");
+      await vault.query("GRANT veza_app_group TO planted_forever");
+      assert.deepEqual(await findings(), ["planted via veza_app_group_chat_server", "planted_forever via veza_app_group"]);
+      // A login outside the application's roles is no finding of this audit.
+      await su.query("CREATE ROLE unrelated LOGIN");
+      assert.equal((await findings()).length, 2);
+      for (const r of ["planted", "planted_forever", "unrelated"]) await su.query(`DROP ROLE ${r}`);
+      await su.query("DROP TABLE veza.audit_probe");
+      await revoke(lease.name);
     });
 
     it("refuses to run connected to another database, changing nothing there", async () => {

@@ -16,7 +16,7 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
   useRealPostgres();
 
   describe("dynamic credentials (veza-role)", () => {
-    it("creates a login that expires at the lease end and holds nothing but the group membership", async () => {
+    it("creates a login that expires at the lease end and holds nothing but its service's role", async () => {
       const expiration = inSeconds(3600);
       const user = await createDynamicUser(expiration);
       assert.equal(await validUntil(user.name), expiration.toISOString());
@@ -36,7 +36,7 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
           rolbypassrls: false,
           rolinherit: true,
           rolcanlogin: true,
-          member_of: ["veza_app_group granted by vault_admin"],
+          member_of: ["veza_app_group_backend_api granted by vault_admin"],
         },
       ]);
       await revoke(user.name);

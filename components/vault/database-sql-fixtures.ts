@@ -12,7 +12,9 @@ import { bootstrapSql, creationStatements, revocationStatements, type DatabaseSq
 export const OPTS: DatabaseSqlOptions = { appSchema: "veza", appGroupRole: "veza_app_group", staticUsername: "veza_app", database: "veza" };
 export const ADMIN = "vault_admin";
 /** The bootstrap script, built where it is used (per test: a mutant of bootstrapSql must reach the test that runs it). */
-export const bootstrap = (): string => bootstrapSql({ ...OPTS, vaultAdminUser: ADMIN });
+/** The services whose dynamic users the tests create (the first is the default). */
+export const TEST_SERVICES = ["backend-api", "chat-server"] as const;
+export const bootstrap = (): string => bootstrapSql({ ...OPTS, vaultAdminUser: ADMIN, services: TEST_SERVICES });
 
 // The server of the describe block running now (each real-PostgreSQL file has its own: a
 // server left running across files would be counted by test/postgres.test.ts's leak checks).
@@ -29,12 +31,13 @@ export const pg = (): RunningPostgres => {
 export const connectAs = (user: string, password: string, database = "veza"): Promise<PgConnection> => pg().connect({ user, password, database });
 
 /** Creates a dynamic user the way Vault's veza-role does; returns its credentials. */
-export async function createDynamicUser(expiration: Date): Promise<{ name: string; password: string }> {
+export async function createDynamicUser(expiration: Date, service: string = TEST_SERVICES[0]): Promise<{ name: string; password: string }> {
   const user = { name: vaultUsername(), password: vaultPassword() };
-  await runAsVault(vault, "creation", creationStatements(OPTS), { ...user, username: user.name, expiration: vaultExpiration(expiration) });
+  await runAsVault(vault, "creation", creationStatements(OPTS, service), { ...user, username: user.name, expiration: vaultExpiration(expiration) });
   return user;
 }
-export const revoke = (name: string): Promise<void> => runAsVault(vault, "revocation", revocationStatements(OPTS), { name, username: name });
+export const revoke = (name: string, service: string = TEST_SERVICES[0]): Promise<void> =>
+  runAsVault(vault, "revocation", revocationStatements(OPTS, service), { name, username: name });
 
 export const validUntil = async (role: string): Promise<string | null> => {
   const { rows } = await su.query<{ rolvaliduntil: Date | null }>({ text: "SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1", values: [role] });

@@ -8,12 +8,24 @@
  *   database, USAGE on the app schema, DML on its tables and sequences. Nobody logs in as it.
  * - `staticUsername` (Vault static role, password rotated by Vault) owns the app schema and
  *   therefore runs the migrations: every table is created by, and owned by, this role.
- * - Dynamic users (`veza-role`) are created by Vault, are members of `appGroupRole` and get
- *   exactly its privileges: DML, no DDL. They own nothing, so revocation never has to
- *   reassign or drop objects (and never destroys data).
+ * - One NOLOGIN role per service (`serviceGroupRole`: `<appGroupRole>_<service>`), a member of
+ *   `appGroupRole`. Dynamic users are created by Vault as members of their service's role
+ *   only: every session says which service it is (`pg_has_role`, audit logs), and a DBA can
+ *   grant one service more (or revoke `appGroupRole` from a service's role and grant it its
+ *   own tables) without touching the others. By default each inherits exactly the group's
+ *   privileges: DML, no DDL. Dynamic users own nothing, so revocation never has to reassign or
+ *   drop objects (and never destroys data).
  * - `vaultAdminUser` is Vault's connection user: LOGIN + CREATEROLE, not superuser. It holds
- *   ADMIN OPTION (without INHERIT or SET) on the group role and the static user, so it can
- *   grant membership and change passwords but cannot read the application's data.
+ *   ADMIN OPTION (without INHERIT or SET) on the group role, each service's role and the
+ *   static user, so it can grant membership and change passwords but cannot read the
+ *   application's data itself.
+ *
+ * What Vault's admin can do, plainly: it can create a login, give it any password and no
+ *   expiry, and grant it a service's role (or the group): that login then reads and writes
+ *   every table the application can. This is what Vault needs to issue credentials at all, so
+ *   whoever controls Vault's database mount (or the admin's password, which Vault rotates and
+ *   keeps) is as strong as the application. `auditSql` lists every login that reaches the
+ *   application's privileges without an expiry; run it on a schedule and alert on any row.
  *
  * How Vault runs these (plugin source, Vault 2.x): every operation runs its statements in
  * one transaction, substituting `{{name}}`, `{{username}}`, `{{password}}` and
@@ -40,6 +52,15 @@ export interface DatabaseSqlOptions {
 export interface BootstrapSqlOptions extends DatabaseSqlOptions {
   /** The role Vault connects as (`username` in Vault's connection config). */
   vaultAdminUser: string;
+  /** Services with dynamic credentials: each gets its NOLOGIN role (`serviceGroupRole`). Default: none. */
+  services?: readonly string[];
+}
+
+/** The NOLOGIN role of one service's dynamic users: `<appGroupRole>_<service>`, `-` as `_`. Throws when that is no identifier. */
+export function serviceGroupRole(appGroupRole: string, service: string): string {
+  const role = `${appGroupRole}_${service.replace(/-/g, "_")}`;
+  checkIdentifier(`the role of service ${JSON.stringify(service)}`, role);
+  return role;
 }
 
 /** The values Vault substitutes into a statement. */
@@ -84,16 +105,20 @@ const q = (identifier: string): string => `"${identifier}"`;
 /** `'name'`: the same name as a string literal. */
 const lit = (identifier: string): string => `'${identifier}'`;
 
+/** The role a dynamic user joins: its service's role, or the group itself when no service is named. */
+const memberOf = (o: DatabaseSqlOptions, service?: string): string => (service === undefined ? o.appGroupRole : serviceGroupRole(o.appGroupRole, service));
+
 /**
  * Vault dynamic role (`veza-role`) `creation_statements`: a login that expires at the lease's
- * end and gets its privileges only through membership of `appGroupRole`. The explicit NO*
- * attributes restate PostgreSQL's defaults so a reader sees there is nothing more.
+ * end and gets its privileges only through membership of its service's role (`service`), or
+ * of `appGroupRole` when none is named. The explicit NO* attributes restate PostgreSQL's
+ * defaults so a reader sees there is nothing more.
  */
-export function creationStatements(o: DatabaseSqlOptions): string[] {
+export function creationStatements(o: DatabaseSqlOptions, service?: string): string[] {
   validateDatabaseSqlOptions(o);
   return [
     `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;`,
-    `GRANT ${q(o.appGroupRole)} TO "{{name}}";`,
+    `GRANT ${q(memberOf(o, service))} TO "{{name}}";`,
   ];
 }
 
@@ -102,11 +127,11 @@ export function creationStatements(o: DatabaseSqlOptions): string[] {
  * and a second run against a dropped role succeeds) and works while the user is connected:
  * 1. terminate the user's sessions in every database, waiting up to 5 s for each to exit
  *    (pg_terminate_backend needs `pg_signal_backend`, granted by the bootstrap);
- * 2. revoke the group membership, only if the role still exists (a DO block: REVOKE has no
+ * 2. revoke the membership `creationStatements` granted, only if the role still exists (a DO block: REVOKE has no
  *    IF EXISTS; Vault keeps it whole because it contains `END`);
  * 3. drop the role. Dynamic users own no objects, so nothing blocks the DROP.
  */
-export function revocationStatements(o: DatabaseSqlOptions): string[] {
+export function revocationStatements(o: DatabaseSqlOptions, service?: string): string[] {
   validateDatabaseSqlOptions(o);
   return [
     `SELECT pg_catalog.pg_terminate_backend(pid, 5000) FROM pg_catalog.pg_stat_activity WHERE usename = '{{name}}' AND pid <> pg_catalog.pg_backend_pid();`,
@@ -114,7 +139,7 @@ export function revocationStatements(o: DatabaseSqlOptions): string[] {
       `DO $$`,
       `BEGIN`,
       `  IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '{{name}}') THEN`,
-      `    REVOKE ${q(o.appGroupRole)} FROM "{{name}}";`,
+      `    REVOKE ${q(memberOf(o, service))} FROM "{{name}}";`,
       `  END IF;`,
       `END`,
       `$$;`,
@@ -163,6 +188,11 @@ export function bootstrapSql(o: BootstrapSqlOptions): string {
   const group = q(o.appGroupRole);
   const app = q(o.staticUsername);
   const admin = q(o.vaultAdminUser);
+  const services = [...new Set(o.services ?? [])].map((service) => ({ service, role: serviceGroupRole(o.appGroupRole, service) }));
+  for (const { service, role } of services) {
+    if ([o.staticUsername, o.vaultAdminUser].includes(role))
+      throw new Error(`the role of service ${JSON.stringify(service)} (${role}) is already another role`);
+  }
 
   // Created bare: the ALTER ROLE after each sets every attribute, on a new or an existing role alike.
   const createRoleIfMissing = (role: string): string =>
@@ -175,6 +205,18 @@ export function bootstrapSql(o: BootstrapSqlOptions): string {
       `END`,
       `$$;`,
     ].join("\n");
+
+  const serviceRoles = services
+    .map(({ service, role }) =>
+      [
+        `-- ${service}: its dynamic users join this role only; it carries the group's privileges.`,
+        createRoleIfMissing(role),
+        `ALTER ROLE ${q(role)} WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;`,
+        `GRANT ${group} TO ${q(role)};`,
+        `GRANT ${q(role)} TO ${admin} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE;`,
+      ].join("\n"),
+    )
+    .join("\n\n");
 
   return `-- Veza: one-time PostgreSQL bootstrap for Vault's database secrets engine.
 -- Run as a superuser, connected to database ${db}:
@@ -224,7 +266,7 @@ GRANT ${app} TO ${admin} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE;
 -- Revocation terminates a dynamic user's open sessions; pg_terminate_backend on another role's
 -- backend needs pg_signal_backend (it still cannot signal superuser backends).
 GRANT pg_signal_backend TO ${admin} WITH INHERIT TRUE, SET FALSE;
-
+${serviceRoles ? `\n${serviceRoles}\n` : ""}
 -- The database: nobody but the group (and Vault's admin, above) may connect, create schemas or
 -- temporary tables. No TEMPORARY for the app: temporary objects would belong to the dynamic user.
 REVOKE ALL ON DATABASE ${db} FROM PUBLIC;
@@ -251,6 +293,32 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${group};
 ALTER DATABASE ${db} SET search_path = ${schema}, public;
 
 COMMIT;
+`;
+}
+
+/**
+ * A query that lists every login reaching the application's privileges (a member of
+ * `appGroupRole`, directly or through a service's role) with no expiry: no `VALID UNTIL`, or
+ * infinity. Vault's dynamic users always expire; the static user and Vault's own admin are
+ * expected and left out, and so are superusers (the DBA). Any row is a finding: a login planted
+ * by whoever holds Vault's admin, or made by hand. Read-only; run it as any role that can
+ * read `pg_roles` (every role can), e.g. from monitoring.
+ */
+export function auditSql(o: BootstrapSqlOptions): string {
+  validateDatabaseSqlOptions(o);
+  checkIdentifier("vaultAdminUser", o.vaultAdminUser);
+  return `-- Logins with the application's privileges and no expiry (expected: no rows).
+SELECT r.rolname AS login, r.rolvaliduntil AS valid_until,
+       pg_catalog.array_to_string(ARRAY(
+         SELECT g.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+         WHERE m.member = r.oid ORDER BY g.rolname), ', ') AS member_of
+FROM pg_catalog.pg_roles r
+WHERE r.rolcanlogin
+  AND NOT r.rolsuper
+  AND (r.rolvaliduntil IS NULL OR r.rolvaliduntil = 'infinity')
+  AND r.rolname NOT IN (${lit(o.staticUsername)}, ${lit(o.vaultAdminUser)})
+  AND pg_catalog.pg_has_role(r.oid, ${lit(o.appGroupRole)}, 'MEMBER')
+ORDER BY r.rolname;
 `;
 }
 

@@ -1,7 +1,9 @@
 // Evaluates CEL expressions the way a ValidatingAdmissionPolicy does (the `object` and
 // `request` variables as dynamic values), for test/admission.test.ts. Input on stdin:
-// {"expressions": [...], "cases": [{"object": {...}, "request": {...}}]}; output: for each
-// case, each expression's boolean result or its compile/eval error.
+// {"variables": [{"name", "expression"}], "expressions": [...], "cases": [{"object": {...},
+// "request": {...}}]}; the policy's variables are evaluated in order and given to the
+// expressions as `variables.<name>`, as the API server does. Output: for each case, each
+// expression's boolean result or its compile/eval error.
 package main
 
 import (
@@ -12,7 +14,13 @@ import (
 	"github.com/google/cel-go/cel"
 )
 
+type variable struct {
+	Name       string `json:"name"`
+	Expression string `json:"expression"`
+}
+
 type input struct {
+	Variables   []variable       `json:"variables"`
 	Expressions []string         `json:"expressions"`
 	Cases       []map[string]any `json:"cases"`
 }
@@ -23,10 +31,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	env, err := cel.NewEnv(cel.Variable("object", cel.DynType), cel.Variable("request", cel.DynType), cel.Variable("oldObject", cel.DynType))
+	env, err := cel.NewEnv(cel.Variable("object", cel.DynType), cel.Variable("request", cel.DynType), cel.Variable("oldObject", cel.DynType), cel.Variable("variables", cel.DynType))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	compile := func(e string) cel.Program {
+		ast, iss := env.Compile(e)
+		if iss.Err() != nil {
+			fmt.Fprintf(os.Stderr, "compile %q: %v\n", e, iss.Err())
+			os.Exit(1)
+		}
+		p, err := env.Program(ast)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return p
+	}
+	varPrograms := make([]cel.Program, len(in.Variables))
+	for i, v := range in.Variables {
+		varPrograms[i] = compile(v.Expression)
 	}
 	programs := make([]cel.Program, len(in.Expressions))
 	for i, e := range in.Expressions {
@@ -49,6 +74,16 @@ func main() {
 	out := make([][]any, len(in.Cases))
 	for c, vars := range in.Cases {
 		out[c] = make([]any, len(programs))
+		values := map[string]any{}
+		vars["variables"] = values
+		for i, p := range varPrograms {
+			v, _, err := p.Eval(vars)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "variable %s: %v\n", in.Variables[i].Name, err)
+				os.Exit(1)
+			}
+			values[in.Variables[i].Name] = v
+		}
 		for i, p := range programs {
 			v, _, err := p.Eval(vars)
 			if err != nil {
