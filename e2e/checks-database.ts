@@ -4,11 +4,17 @@
  * token, as ESO's VaultDynamicSecret does), gets its own login and no other service's, the login
  * works, revoking its lease ends the session; the schema owner's static role rotates.
  */
+import { auditSql, serviceGroupRole } from "../components/vault/database-sql";
+import { STACK_DEFAULTS } from "../stacks/defaults";
 import type { RunningPostgres } from "../test/postgres";
 import { serviceAccountToken } from "./checks";
 import type { Kube } from "./kube";
 import type { Context } from "./run";
 import type { VaultClient } from "./vault-client";
+
+/** The stack defaults' roles (stacks/defaults.ts), which the staging e2e keeps. */
+const DB = STACK_DEFAULTS.database;
+const DB_GROUP = DB.appGroupRole;
 
 async function kubernetesLogin(kube: Kube, vault: VaultClient, ns: string, account: string, role: string, apiAudience: string): Promise<VaultClient | string> {
   const jwt = await serviceAccountToken(kube, ns, account, ["vault", apiAudience]);
@@ -60,6 +66,12 @@ export async function databaseChecks(
     const session = await pg.connect({ user: data.username, password: data.password, database: "veza" });
     const who = await session.query<{ u: string }>("SELECT current_user AS u");
     ctx.check(`${stack} ${service}'s login connects to PostgreSQL`, who.rows[0]?.u === data.username, String(who.rows[0]?.u));
+    // Its own service's group role only (the per-service roles of the DBA's bootstrap).
+    const roles = await session.query<{ r: string }>(
+      "SELECT g.rolname AS r FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)",
+    );
+    const memberOf = roles.rows.map((x) => x.r).join(", ");
+    ctx.check(`${stack} ${service}'s login is a member of its service's role only`, memberOf === serviceGroupRole(DB_GROUP, service), memberOf);
     // Revoking the lease (the README's response to a leak) ends the session and the login.
     await root.call("PUT", "sys/leases/revoke", { lease_id: creds.json.lease_id });
     const after = await session.query("SELECT 1").then(
@@ -93,4 +105,13 @@ export async function databaseChecks(
   );
   const foreign = (await m.raw("GET", "database/creds/veza-backend-api")).status;
   ctx.check(`${stack} the migrations identity gets no service login`, foreign === 403, String(foreign));
+  // The audit a DBA schedules (npm run bootstrap-sql -- <stack> --audit): no login without expiry.
+  const su = await pg.connect({ ...pg.superuser, database: "veza" });
+  try {
+    const audit = auditSql({ appSchema: "veza", appGroupRole: DB_GROUP, staticUsername: DB.appUsername, database: "veza", vaultAdminUser: DB.adminUsername });
+    const findings = (await su.query<{ login: string }>(audit)).rows.map((r) => r.login);
+    ctx.check(`${stack} the database audit finds no login without expiry after Vault's work`, findings.length === 0, findings.join(", ") || "none");
+  } finally {
+    await su.end();
+  }
 }
