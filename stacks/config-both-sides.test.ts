@@ -211,7 +211,13 @@ describe("stack config: each cross-key rule from both sides", () => {
         const { problems } = load(stack, { [`${P}:network`]: { deployerCidrs: ["10.20.0.0/24"] } });
         assert.deepEqual(
           problems.map((p) => [p.key, p.fix]),
-          [["network.apiServerCidrs", `pulumi config set --path 'network.apiServerCidrs[0]' 172.20.0.1/32 --stack ${stack}`]],
+          // The address is the cluster's own: read from its endpoints when the fix runs, not an example's.
+          [
+            [
+              "network.apiServerCidrs",
+              `pulumi config set --path 'network.apiServerCidrs[0]' --stack ${stack} -- "$(kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes -o jsonpath='{.items[0].endpoints[0].addresses[0]}/32')"`,
+            ],
+          ],
           stack,
         );
         assert.deepEqual(load(stack, { [`${P}:network`]: { deployerCidrs: ["10.20.0.0/24"], apiServerCidrs: ["10.0.0.1/32"] } }).problems, [], stack);

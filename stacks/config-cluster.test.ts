@@ -41,7 +41,8 @@ describe("stack config", () => {
       key: "network.deployerCidrs",
       message:
         "is required: Vault's NetworkPolicy admits only ESO, its peers and the deployer, and https://vault.veza.internal:8200 is reached over the network (name the source range where pulumi up runs, or network.deployerNamespaces for an ingress controller or in-cluster agent; kubectl port-forward to 127.0.0.1 needs neither)",
-      fix: "pulumi config set --path 'network.deployerCidrs[0]' 10.20.0.0/24 --stack production",
+      // Where pulumi up runs is the user's to say: marked, not an example range that would pass.
+      fix: "pulumi config set --path 'network.deployerCidrs[0]' '<deployer-cidr>' --stack production",
     },
     {
       name: "a deployer range that is not a CIDR",
@@ -49,7 +50,7 @@ describe("stack config", () => {
       overrides: { [`${P}:network`]: { deployerCidrs: ["10.20.0.0/33"], apiServerCidrs: ["172.20.0.1/32"] } },
       key: "network.deployerCidrs[0]",
       message: 'must be an IPv4 CIDR; got "10.20.0.0/33"',
-      fix: "pulumi config set --path 'network.deployerCidrs[0]' 10.20.0.0/24 --stack production",
+      fix: "pulumi config set --path 'network.deployerCidrs[0]' '<deployer-cidr>' --stack production",
     },
     {
       name: "an ESO image digest of the wrong shape (the fix looks the digest up when run)",

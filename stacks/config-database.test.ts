@@ -3,7 +3,8 @@
  * rejected with the key, the reason and the exact fix, by the loader and the whole program, and
  * the fix applied with the CLI's rules.
  */
-import { P, itRejectsAndFixes, type ConfigMistake } from "./config-fixtures";
+import * as assert from "node:assert/strict";
+import { P, itRejectsAndFixes, validatedConfig, type ConfigMistake } from "./config-fixtures";
 
 describe("stack config", () => {
   // One row per kind of mistake: the exact message and the exact command that fixes it.
@@ -31,8 +32,54 @@ describe("stack config", () => {
       stack: "development",
       overrides: { [`${P}:rotation`]: { schedule: "daily" } },
       key: "rotation.schedule",
-      message: 'must be a five-field cron schedule such as "0 3 * * *"; got "daily"',
+      message:
+        'must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; has 1 field; a schedule has five: minute hour day-of-month month day-of-week; got "daily"',
       fix: "pulumi config set --path 'rotation.schedule' '0 3 * * *' --stack development",
+    },
+    // Five fields are not yet a schedule: the parser's reason, naming the field (issue 30 #6).
+    {
+      name: "an hour that does not exist",
+      stack: "staging",
+      overrides: { [`${P}:rotation`]: { schedule: "0 25 * * 0" } },
+      key: "rotation.schedule",
+      message:
+        'must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; hour "25": Constraint error, got value 25 expected range 0-23; got "0 25 * * 0"',
+      fix: "pulumi config set --path 'rotation.schedule' '0 3 * * *' --stack staging",
+    },
+    {
+      name: "a schedule in words",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", rotationSchedule: "every sunday at 4 am" } },
+      key: "database.rotationSchedule",
+      message:
+        'must be a cron schedule Vault\'s rotation_schedule accepts, such as "0 4 * * 0"; minute "every": Invalid characters, got value: every; got "every sunday at 4 am"',
+      fix: "pulumi config set --path 'database.rotationSchedule' '0 4 * * 0' --stack staging",
+    },
+    {
+      name: "a descriptor Vault's rotation_schedule does not read (the fix is the same time in five fields)",
+      stack: "staging",
+      overrides: { [`${P}:database`]: { host: "db", rotationSchedule: "@daily" } },
+      key: "database.rotationSchedule",
+      message: 'must be a cron schedule Vault\'s rotation_schedule accepts, such as "0 4 * * 0"; five fields only, no descriptor (@daily); got "@daily"',
+      fix: "pulumi config set --path 'database.rotationSchedule' '0 0 * * *' --stack staging",
+    },
+    {
+      name: "Sunday as 7, which robfig/cron refuses (the fix keeps the time, Sunday as 0)",
+      stack: "production",
+      overrides: { [`${P}:rotation`]: { schedule: "30 2 * * 7" } },
+      key: "rotation.schedule",
+      message:
+        'must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; day of week "7": values run 0-6 (Sunday is 0 or SUN; robfig/cron refuses 7); got "30 2 * * 7"',
+      fix: "pulumi config set --path 'rotation.schedule' '30 2 * * 0' --stack production",
+    },
+    {
+      name: "a time zone prefix, which kube-apiserver refuses in a CronJob's schedule",
+      stack: "staging",
+      overrides: { [`${P}:rotation`]: { schedule: "CRON_TZ=Europe/Paris 0 3 * * *" } },
+      key: "rotation.schedule",
+      message:
+        'must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; a time zone prefix (TZ=, CRON_TZ=) is refused in a CronJob\'s schedule; got "CRON_TZ=Europe/Paris 0 3 * * *"',
+      fix: "pulumi config set --path 'rotation.schedule' '0 3 * * *' --stack staging",
     },
     {
       name: "a database CA with an sslmode that verifies nothing",
@@ -110,4 +157,16 @@ describe("stack config", () => {
   ];
 
   itRejectsAndFixes(table);
+
+  it("accepts what each consumer parses: a descriptor for the CronJob, names and steps for both (issue 30 #6)", () => {
+    const { config } = validatedConfig("staging", {
+      [`${P}:rotation`]: { schedule: "@daily" },
+      [`${P}:database`]: { host: "db", rotationSchedule: "30 4 1-7 * SUN" },
+    });
+    assert.deepEqual([config.rotation.schedule, config.database?.rotationSchedule], ["@daily", "30 4 1-7 * SUN"]);
+    assert.equal(
+      validatedConfig("staging", { [`${P}:rotation`]: { schedule: "*/30 9-17 * JAN-MAR mon-fri" } }).config.rotation.schedule,
+      "*/30 9-17 * JAN-MAR mon-fri",
+    );
+  });
 });

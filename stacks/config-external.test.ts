@@ -34,7 +34,7 @@ describe("stack config: what the platform runs already (vault.install, eso.insta
       overrides: { [`${P}:vault`]: without("address") },
       key: "vault.address",
       message: "is required with vault.install false: the address of the Vault this program configures",
-      fix: "pulumi config set --path 'vault.address' https://vault.example.com:8200 --stack staging",
+      fix: "pulumi config set --path 'vault.address' 'https://<vault-host>:8200' --stack staging",
     },
     {
       name: "an external Vault without the API server it reviews tokens at",
@@ -52,7 +52,8 @@ describe("stack config: what the platform runs already (vault.install, eso.insta
       key: "vault.kubernetesApiAudience",
       message:
         "is required with vault.install false: Vault sends each login's own ServiceAccount token to the API server for review, and the API server accepts only tokens of its own audience (its issuer: kubectl get --raw /.well-known/openid-configuration)",
-      fix: "pulumi config set --path 'vault.kubernetesApiAudience' https://kubernetes.default.svc.cluster.local --stack staging",
+      // The API server's issuer differs per cluster (EKS, GKE, AKS): marked, not kind's default.
+      fix: "pulumi config set --path 'vault.kubernetesApiAudience' '<api-server-issuer>' --stack staging",
     },
     {
       name: "an install setting on a Vault the program does not install",
@@ -124,7 +125,8 @@ describe("stack config: what the platform runs already (vault.install, eso.insta
       overrides: { [`${P}:charts`]: { repository: "registry.example.com/helm" } },
       key: "charts.repository",
       message: 'must be an http(s):// chart repository or an oci:// registry path such as "oci://registry.example.com/helm"; got "registry.example.com/helm"',
-      fix: "pulumi config set --path 'charts.repository' oci://registry.example.com/helm --stack staging",
+      // http(s):// or oci://: the fix cannot tell which, so it marks the mirror rather than guess a scheme.
+      fix: "pulumi config set --path 'charts.repository' 'oci://<registry-host>/<path>' --stack staging",
     },
     {
       name: "Reloader both installed by the program and already there",

@@ -6,8 +6,8 @@
 import * as assert from "node:assert/strict";
 import { z } from "zod";
 import { ENVIRONMENTS, EXAMPLES, configSchema } from "./schema";
-import { Computed, cliCoerce, distance, formatPath, nearest, replaceCommands, setCommands, setLeaf, shellWord } from "./fixes";
-import { substitute } from "../test/fix-check";
+import { Computed, Placeholder, cliCoerce, distance, formatPath, nearest, placeholderNames, replaceCommands, setCommands, setLeaf, shellWord } from "./fixes";
+import { fill, substitute } from "../test/fix-check";
 import { applyLine, type StackFileConfig } from "../test/pulumi-cli";
 import { PROJECT_FILE, preRunErrors } from "../test/pulumi-project";
 import { P } from "./config-fixtures";
@@ -32,10 +32,21 @@ describe("stack config", () => {
       const parts = key.replace(/\[\]/g, ".[]").split(".");
       const schemas = at(configSchema, parts);
       assert.ok(schemas.length > 0, `${key} is not a path of the schema`);
-      // A computed example is checked with what its command prints (test/fix-check.ts).
+      // A computed example is checked with what its command prints, a placeholder with what a
+      // person types in its place (test/fix-check.ts), as the CLI stores it.
+      const filled = (v: unknown): unknown =>
+        v instanceof Computed
+          ? substitute(fill(v.command))
+          : v instanceof Placeholder
+            ? v.type === "number"
+              ? Number(fill(v.text))
+              : fill(v.text)
+            : v !== null && typeof v === "object" && !Array.isArray(v)
+              ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, filled(x)]))
+              : v;
       for (const env of ENVIRONMENTS) {
         const plain: unknown = typeof example === "function" ? (example as (e: string) => unknown)(env) : example;
-        const value = plain instanceof Computed ? substitute(plain.command) : plain;
+        const value = filled(plain);
         assert.ok(
           schemas.some((sch) => sch.safeParse(value).success),
           `${key} (${env}): the schema refuses its example ${JSON.stringify(value)}`,
@@ -45,7 +56,7 @@ describe("stack config", () => {
     // Every example has the type the CLI will store from the printed command.
     assert.equal(
       setCommands("s", ["aws", "accountId"], EXAMPLES["aws.accountId"])[0],
-      "pulumi config set --type string --path 'aws.accountId' 123456789012 --stack s",
+      "pulumi config set --type string --path 'aws.accountId' '<aws-account-id>' --stack s",
     );
     assert.equal(
       setCommands("s", ["vault", "resources", "limits", "cpu"], "1")[0],
@@ -83,6 +94,21 @@ describe("stack config", () => {
       ]);
     });
   });
+  it("marks every value a person must replace, and no real default or computed value (issue 30 #5)", () => {
+    const marked = Object.entries(EXAMPLES)
+      .filter(([, e]) => String(JSON.stringify(e instanceof Computed ? e.command : e)).includes("<"))
+      .map(([k]) => k)
+      .sort();
+    // The committed example values that used to pass for real ones: each now a placeholder.
+    for (const key of ["vault.address", "vault.seal", "vault.caCertFile", "aws.accountId", "aws.oidcIssuer", "network.deployerCidrs[]", "database.host"])
+      assert.ok(marked.includes(key), `${key} is not marked`);
+    const plain = JSON.stringify(EXAMPLES, (_, v: unknown) => (v instanceof Placeholder || v instanceof Computed ? undefined : v));
+    for (const example of ["vault.example.com", "alias/veza-vault-unseal", "123456789012", "/id/EXAMPLE", "certs/vault-ca.pem", "00000000-0000"])
+      assert.ok(!plain.includes(example), `${example} is printed as if it were the user's`);
+    // A database CA read from a file only the user has: the file name is marked inside the command.
+    assert.deepEqual(placeholderNames((EXAMPLES["database.caCert"] as Computed).command), ["postgres-ca-file"]);
+  });
+
   describe("fix command building blocks (stacks/fixes.ts)", () => {
     it("renders config paths as --path reads them", () => {
       assert.equal(formatPath(["vault", "login", "method"]), "vault.login.method");
@@ -141,6 +167,30 @@ describe("stack config", () => {
       assert.deepEqual(replaceCommands("s", ["p"], "v", "old"), ["pulumi config set p v --stack s"]);
       assert.deepEqual(replaceCommands("s", ["p", "q"], new Computed("date"), "old"), ["pulumi config set --path 'p.q' --stack s -- \"$(date)\""]);
       assert.throws(() => new Computed('echo "$HOME"'), { message: `a computed value's command must not need quoting inside "$(...)": echo "$HOME"` });
+    });
+
+    it("prints a placeholder quoted (no redirection), typed for the value that replaces it", () => {
+      assert.deepEqual(setCommands("s", ["vault", "seal", "kmsKeyId"], new Placeholder("<kms-key-id>")), [
+        "pulumi config set --path 'vault.seal.kmsKeyId' '<kms-key-id>' --stack s",
+      ]);
+      // Digits stay text below the top level; a number is stored as one from --path, and needs --type int at the top.
+      assert.deepEqual(setCommands("s", ["aws", "accountId"], new Placeholder("<aws-account-id>", "digits")), [
+        "pulumi config set --type string --path 'aws.accountId' '<aws-account-id>' --stack s",
+      ]);
+      assert.deepEqual(setCommands("s", ["a", "id"], new Placeholder("<id>", "number")), ["pulumi config set --path 'a.id' '<id>' --stack s"]);
+      assert.deepEqual(setCommands("s", ["count"], new Placeholder("<count>", "number")), ["pulumi config set --type int count '<count>' --stack s"]);
+      assert.deepEqual(replaceCommands("s", ["p", "q"], new Placeholder("x-<y>"), "old"), ["pulumi config set --path 'p.q' 'x-<y>' --stack s"]);
+      assert.throws(() => new Placeholder("no marker"), { message: "a placeholder must mark what to replace as <name>: no marker" });
+      // Pasted unreplaced into bash, the CLI stores the text; at the top level with --type int it refuses it.
+      const apply = (line: string): StackFileConfig => {
+        const config: StackFileConfig = {};
+        applyLine(config, line, { project: P });
+        return config;
+      };
+      const config = apply("pulumi config set --path 'aws.accountId' '<aws-account-id>' --stack s");
+      assert.deepEqual(config, { [`${P}:aws`]: { accountId: "<aws-account-id>" } });
+      assert.throws(() => apply("pulumi config set --type int count '<count>' --stack s"), /invalid syntax/);
+      assert.throws(() => apply("pulumi config set count <count> --stack s"), /the shell would not run this as typed/);
     });
 
     it("suggests the nearest candidate only when it is near enough to be a typo", () => {

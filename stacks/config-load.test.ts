@@ -159,5 +159,14 @@ describe("stack config", () => {
       two.message,
       'Stack "production" has 2 config problems (Pulumi.production.yaml); nothing was created:\n  - veza-secrets:a: m1\n    fix: f1\n  - veza-secrets:b: m2\n    fix: f2',
     );
+    // A fix with a placeholder is said, once, to need the person's own value before it runs.
+    const marked = new ConfigError("production", [
+      { key: "a", message: "m1", fix: "pulumi config set --path 'vault.seal.kmsKeyId' '<kms-key-id>' --stack production" },
+      { key: "b", message: "m2", fix: "f2" },
+    ]);
+    assert.equal(
+      marked.message.split("\n").at(-1),
+      "  <...> in a fix marks a value only you know (your host, account, key): put yours in its place, inside the quotes, before running it.",
+    );
   });
 });

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartSource } from "../components/helm-chart";
 import type { EnvironmentDefaults } from "./defaults";
+import { placeholderNames } from "./fixes";
 import { type EsoProviderName, type Environment, PROJECT, type ProviderName, type RawStackConfig, type SealConfig } from "./schema";
 
 /** The config as the Pulumi engine hands it over: `project:key` → string, plus which are secret. */
@@ -39,6 +40,10 @@ export class ConfigError extends pulumi.RunError {
       [
         `Stack "${stackName}" has ${problems.length === 1 ? "a config problem" : `${problems.length} config problems`} (Pulumi.${stackName}.yaml); nothing was created:`,
         ...problems.map((p) => `  - ${PROJECT}:${p.key}: ${p.message}\n    fix: ${p.fix}`),
+        // Said once, after the fixes: a marked value is not one to run as printed.
+        ...(problems.some((p) => placeholderNames(p.fix).length)
+          ? ["  <...> in a fix marks a value only you know (your host, account, key): put yours in its place, inside the quotes, before running it."]
+          : []),
       ].join("\n"),
     );
     this.name = "ConfigError";
@@ -67,8 +72,10 @@ export interface VaultSettings {
   devNodePort: number;
   seal?: SealConfig;
   /**
-   * Absolute path of the PEM file with the CA the program's Vault provider trusts for
-   * `address` (validated: it exists and holds a CA certificate). None: the system's roots.
+   * The PEM file with the CA the program's Vault provider trusts for `address`, as configured:
+   * relative to the project directory (the working directory of the program and of its
+   * providers) or absolute. Validated: it exists there and holds a CA certificate. None: the
+   * system's roots.
    */
   caCertFile?: string;
   /** Dev root token, or the token `pulumi up` uses with login method `token`. Secret. */

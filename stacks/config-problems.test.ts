@@ -8,7 +8,20 @@ import * as assert from "node:assert/strict";
 import { z } from "zod";
 import { loadStackConfig } from "./config";
 import { problemsOf, source, withoutSecrets } from "./config-fixtures";
-import { environmentOfStack, exampleFor, fixCommand, knownKeys, providersFix, repairedValue, valueAt, zodMessage } from "./problems";
+import { Placeholder } from "./fixes";
+import {
+  environmentOfStack,
+  exampleFor,
+  fixCommand,
+  knownKeys,
+  placeholderMessage,
+  placeholdersIn,
+  providerMeant,
+  providersFix,
+  repairedValue,
+  valueAt,
+  zodMessage,
+} from "./problems";
 
 const P = "veza-secrets";
 
@@ -87,10 +100,40 @@ describe("stack config problems: wording and fixes", () => {
     assert.equal(repairedValue(["aws", "oidcIssuer"], "oidc.eks.eu-west-1.amazonaws.com/id/https://X"), undefined);
     // A value the schema already accepts has nothing to repair.
     assert.equal(repairedValue(["aws", "region"], "eu-west-1"), undefined);
+    // The scheme a URL lacks, keeping the host typed (issue 30 #5); not where oci:// would do as well.
+    assert.equal(repairedValue(["vault", "address"], "vault.acme.io:8200"), "https://vault.acme.io:8200");
+    assert.equal(repairedValue(["azure", "oidcIssuerUrl"], "westeurope.oic.prod-aks.azure.com/x/"), "https://westeurope.oic.prod-aks.azure.com/x/");
+    assert.equal(repairedValue(["charts", "repository"], "registry.acme.io/helm"), undefined);
+    assert.equal(repairedValue(["vault", "address"], "ftp://vault.acme.io"), undefined);
+    // A schedule's near miss, where its consumer accepts the repair (components/cron.ts).
+    assert.equal(repairedValue(["database", "rotationSchedule"], "@weekly"), "0 0 * * 0");
+    assert.equal(repairedValue(["rotation", "schedule"], "0 0 3 * * *"), "0 3 * * *");
+    assert.equal(repairedValue(["rotation", "schedule"], "0 25 * * *"), undefined);
   });
 
-  it("fixes a providers list: typos to the nearest unlisted backend, duplicates and misplaced kubernetes dropped", () => {
+  it("reads the backend a name stands for: itself, the first word that names one, or a typo of one", () => {
+    assert.equal(providerMeant("aws"), "aws");
+    assert.equal(providerMeant("valut"), "vault");
+    assert.equal(providerMeant("aws-secrets-manager"), "aws");
+    assert.equal(providerMeant("AWS_SecretsManager"), "aws");
+    assert.equal(providerMeant("google-secret-manager"), "gcp");
+    assert.equal(providerMeant("azure-key-vault"), "azure");
+    assert.equal(providerMeant("hashicorp"), "vault");
+    assert.equal(providerMeant("k8s"), "kubernetes");
+    assert.equal(providerMeant("plain-secrets"), undefined);
+  });
+
+  it("fixes a providers list: typos corrected, names kept in order (an unknown one marked), duplicates and misplaced kubernetes dropped", () => {
     const set = (i: number, p: string) => `pulumi config set --path 'providers[${i}]' ${p} --stack s`;
+    // Issue 30 #5: AWS is kept, not dropped with the name it was written as.
+    assert.equal(
+      providersFix("s", ["vault", "aws-secrets-manager", "gcp"], "production"),
+      ["pulumi config rm providers --stack s", set(0, "vault"), set(1, "aws"), set(2, "gcp")].join(" && "),
+    );
+    assert.equal(
+      providersFix("s", ["vault", "secret-store", "aws"], "production"),
+      ["pulumi config rm providers --stack s", set(0, "vault"), set(1, "'<provider>'"), set(2, "aws")].join(" && "),
+    );
     assert.equal(providersFix("s", ["valut", "aws", "aws"], "staging"), ["pulumi config rm providers --stack s", set(0, "vault"), set(1, "aws")].join(" && "));
     assert.equal(providersFix("s", ["kubernetes", "vault"], "development"), ["pulumi config rm providers --stack s", set(0, "vault")].join(" && "));
     assert.equal(providersFix("s", ["kubernetes"], "development"), ["pulumi config rm providers --stack s", set(0, "kubernetes")].join(" && "));
@@ -109,13 +152,34 @@ describe("stack config problems: wording and fixes", () => {
     assert.equal(environmentOfStack("production-eu"), "production");
     assert.equal(environmentOfStack("developmentx"), undefined);
     assert.equal(environmentOfStack("pr-42-development-"), undefined);
-    assert.equal(exampleFor(["vault", "seal", "region"]), "eu-west-1");
+    assert.deepEqual(exampleFor(["vault", "seal", "region"]), new Placeholder("<aws-region>"));
+    assert.equal(exampleFor(["vault", "seal", "type"]), "awskms");
     assert.equal(exampleFor(["vault", "seal", "nope"]), undefined);
     assert.equal(exampleFor(["nope"]), undefined);
     // An example that names the environment: development's where none is given.
     assert.equal(exampleFor(["vaultLoginRole"]), "pulumi-development-preview");
     assert.equal(exampleFor(["vaultLoginRole"], "production"), "pulumi-production");
     assert.equal(exampleFor(["vaultLoginRole"], "staging"), "pulumi-staging-preview");
+  });
+
+  it("finds every value still holding a printed fix's placeholder, by path, and names them", () => {
+    const raw = {
+      a: "x",
+      vault: { seal: { kmsKeyId: "<kms-key-id>", roleArn: "arn:aws:iam::<aws-account-id>:role/<vault-unseal-role>" } },
+      p: ["vault", "<provider>"],
+      n: 3,
+    };
+    assert.deepEqual(placeholdersIn(raw), [
+      { path: ["vault", "seal", "kmsKeyId"], names: ["kms-key-id"] },
+      { path: ["vault", "seal", "roleArn"], names: ["aws-account-id", "vault-unseal-role"] },
+      { path: ["p", 1], names: ["provider"] },
+    ]);
+    // Not a placeholder: angle brackets around anything but lowercase words joined by "-".
+    assert.deepEqual(placeholdersIn({ a: "<A>", b: "a < b > c", c: "<->" }), []);
+    assert.equal(
+      placeholderMessage(["aws-account-id", "vault-unseal-role"]),
+      "still holds <aws-account-id>, <vault-unseal-role> from a printed fix: replace each with your own value (the fix shows where)",
+    );
   });
 
   it("a fix for a path without an example is a bug in EXAMPLES, named as such", () => {

@@ -3,7 +3,7 @@
  * azure): each rejected with the key, the reason and the exact fix, by the loader and the whole
  * program, and the fix applied with the CLI's rules.
  */
-import { exampleFragments } from "../harness";
+import { exampleFragments, stackConfig } from "../harness";
 import { P, itRejectsAndFixes, type ConfigMistake } from "./config-fixtures";
 
 describe("stack config", () => {
@@ -25,7 +25,7 @@ describe("stack config", () => {
       stack: "development",
       overrides: { [`${P}:providers`]: ["vault", "hashicorp"] },
       key: "providers[1]",
-      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "hashicorp"',
+      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "hashicorp"; did you mean "vault"?',
       fix: "pulumi config rm providers --stack development && pulumi config set --path 'providers[0]' vault --stack development",
     },
     {
@@ -33,7 +33,7 @@ describe("stack config", () => {
       stack: "development",
       overrides: { [`${P}:providers`]: ["vault", "valut"] },
       key: "providers[1]",
-      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "valut"',
+      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "valut"; did you mean "vault"?',
       fix: "pulumi config rm providers --stack development && pulumi config set --path 'providers[0]' vault --stack development",
     },
     {
@@ -41,8 +41,49 @@ describe("stack config", () => {
       stack: "production",
       overrides: { [`${P}:providers`]: ["vault", "awss"] },
       key: "providers[1]",
-      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "awss"',
+      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "awss"; did you mean "aws"?',
       fix: "pulumi config rm providers --stack production && pulumi config set --path 'providers[0]' vault --stack production && pulumi config set --path 'providers[1]' aws --stack production",
+    },
+    // Issue 30 #5: the fix dropped AWS here, and the next pulumi up would have deleted (or, protected, left
+    // behind) production's AWS secrets. It keeps every backend, in order, with the typo corrected.
+    {
+      name: "a backend written as its product's name (aws-secrets-manager)",
+      stack: "production",
+      overrides: { [`${P}:providers`]: ["vault", "aws-secrets-manager"] },
+      key: "providers[1]",
+      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "aws-secrets-manager"; did you mean "aws"?',
+      fix: "pulumi config rm providers --stack production && pulumi config set --path 'providers[0]' vault --stack production && pulumi config set --path 'providers[1]' aws --stack production",
+    },
+    {
+      name: "a name that stands for no backend (kept in its place, marked for the person to name)",
+      stack: "development",
+      overrides: { [`${P}:providers`]: ["plain-secrets"] },
+      key: "providers[0]",
+      message: 'must be one of "vault", "aws", "gcp", "azure", "kubernetes"; got "plain-secrets"',
+      fix: "pulumi config rm providers --stack development && pulumi config set --path 'providers[0]' '<provider>' --stack development",
+    },
+    // A fix pasted before its placeholder was replaced: refused by name, never taken for a value
+    // (a KMS key id may be any text, so no other rule would catch it).
+    {
+      name: "a KMS key id pasted as the fix's placeholder",
+      stack: "production",
+      overrides: {
+        [`${P}:vault`]: {
+          ...(stackConfig("production")[`${P}:vault`] as object),
+          seal: { type: "awskms", region: "eu-west-1", kmsKeyId: "<kms-key-id>", roleArn: "arn:aws:iam::123456789012:role/veza-production-vault-unseal" },
+        },
+      },
+      key: "vault.seal.kmsKeyId",
+      message: "still holds <kms-key-id> from a printed fix: replace it with your own value (the fix shows where)",
+      fix: "pulumi config set --path 'vault.seal.kmsKeyId' '<kms-key-id>' --stack production",
+    },
+    {
+      name: "an account id pasted with its placeholder (named for it, not for the digits it lacks)",
+      stack: "production",
+      overrides: { [`${P}:aws`]: { region: "eu-west-1", accountId: "<aws-account-id>", oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/5C1B2A" } },
+      key: "aws.accountId",
+      message: "still holds <aws-account-id> from a printed fix: replace it with your own value (the fix shows where)",
+      fix: "pulumi config set --type string --path 'aws.accountId' '<aws-account-id>' --stack production",
     },
     {
       name: "a backend listed twice",
@@ -66,7 +107,8 @@ describe("stack config", () => {
       overrides: { [`${P}:aws`]: undefined },
       key: "aws",
       message: '"aws" is listed in providers but its settings are missing',
-      fix: "pulumi config set --path 'aws.region' eu-west-1 --stack production && pulumi config set --type string --path 'aws.accountId' 123456789012 --stack production && pulumi config set --path 'aws.oidcIssuer' oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE --stack production",
+      // The account, region and cluster are the user's: marked, each in quotes so a shell reads no redirection.
+      fix: "pulumi config set --path 'aws.region' '<aws-region>' --stack production && pulumi config set --type string --path 'aws.accountId' '<aws-account-id>' --stack production && pulumi config set --path 'aws.oidcIssuer' 'oidc.eks.<aws-region>.amazonaws.com/id/<eks-oidc-id>' --stack production",
     },
     {
       name: "an account id stored as a number",
@@ -104,7 +146,7 @@ describe("stack config", () => {
       },
       key: "gcp.replicationLocations[0]",
       message: 'must be a Google Cloud region such as "europe-west1"; got "europe"',
-      fix: "pulumi config set --path 'gcp.replicationLocations[0]' europe-west1 --stack production",
+      fix: "pulumi config set --path 'gcp.replicationLocations[0]' '<gcp-region>' --stack production",
     },
     {
       name: "kubernetes combined with another backend",
@@ -123,7 +165,7 @@ describe("stack config", () => {
       },
       key: "azure.auditLogWorkspaceId",
       message: "is required",
-      fix: "pulumi config set --path 'azure.auditLogWorkspaceId' /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/veza/providers/Microsoft.OperationalInsights/workspaces/veza-audit --stack staging",
+      fix: "pulumi config set --path 'azure.auditLogWorkspaceId' '/subscriptions/<azure-subscription-id>/resourceGroups/<resource-group>/providers/Microsoft.OperationalInsights/workspaces/<log-analytics-workspace>' --stack staging",
     },
   ];
 

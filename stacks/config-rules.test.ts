@@ -53,7 +53,7 @@ const ROWS: { name: string; stack: string; overrides: Record<string, unknown>; s
     problem: {
       key: "vault.address",
       message: "is required once Vault is bootstrapped: the address this program's Vault provider uses",
-      fix: "pulumi config set --path 'vault.address' https://vault.example.com:8200 --stack staging",
+      fix: "pulumi config set --path 'vault.address' 'https://<vault-host>:8200' --stack staging",
     },
   },
   {

@@ -96,11 +96,17 @@ export function vaultSettings(c: CheckContext): VaultSettings {
       token = pulumi.secret(secrets[tokenKey]);
     }
   }
-  let caCertFile: string | undefined;
-  if (v.caCertFile !== undefined) {
-    caCertFile = path.resolve(v.caCertFile);
-    const problem = caCertProblem(caCertFile);
-    if (problem) add(["vault", "caCertFile"], `${JSON.stringify(v.caCertFile)} ${problem}`);
+  // Registered as configured, not made absolute: an absolute path would differ between
+  // checkouts (a laptop, each CI runner), so every preview would report a change to the Vault
+  // provider and its resources would churn. The provider reads a relative path from its working
+  // directory, which is the program's (pulumi/pulumi sdk/go/common/resource/plugin:
+  // provider_plugin.go starts a provider with `newPlugin(ctx, ctx.Pwd, ...)`, plugin.go runs it
+  // with `cmd.Dir = pwd`; the language host runs the program there too: the project directory),
+  // so the file checked here, from the program's working directory, is the file it reads.
+  const caCertFile = v.caCertFile;
+  if (caCertFile !== undefined) {
+    const problem = caCertProblem(path.resolve(caCertFile));
+    if (problem) add(["vault", "caCertFile"], `${JSON.stringify(caCertFile)} ${problem}`);
   } else if (mode === "ha" && bootstrapped && v.address?.startsWith("https://")) {
     warnings.push(
       `${PROJECT}:vault.caCertFile is not set: the Vault provider verifies ${v.address} against the system's CA roots only; with a private CA (README, "Bootstrapping Vault") every Vault resource fails with "x509: certificate signed by unknown authority"`,

@@ -47,7 +47,8 @@ describe("stack config", () => {
       overrides: { [`${P}:vault`]: { mode: "ha", bootstrapped: true, address: "https://v:8200", login: { githubRepository: "veza/veza-secrets" } } },
       key: "vault.seal",
       message: "production needs cloud-KMS auto-unseal (awskms, gcpckms or azurekeyvault)",
-      fix: "pulumi config set --path 'vault.seal.type' awskms --stack production && pulumi config set --path 'vault.seal.region' eu-west-1 --stack production && pulumi config set --path 'vault.seal.kmsKeyId' alias/veza-vault-unseal --stack production && pulumi config set --path 'vault.seal.roleArn' arn:aws:iam::123456789012:role/veza-vault-unseal --stack production",
+      // The key, the role and their account are the user's: each marked, never an example that would pass.
+      fix: "pulumi config set --path 'vault.seal.type' awskms --stack production && pulumi config set --path 'vault.seal.region' '<aws-region>' --stack production && pulumi config set --path 'vault.seal.kmsKeyId' '<kms-key-id>' --stack production && pulumi config set --path 'vault.seal.roleArn' 'arn:aws:iam::<aws-account-id>:role/<vault-unseal-role>' --stack production",
     },
     {
       name: "even Raft replicas",
@@ -111,13 +112,23 @@ describe("stack config", () => {
       message: 'must be "token" in dev mode (the dev server\'s root token); jwt is for ha',
       fix: "pulumi config rm --path 'vault.login.method' --stack development",
     },
+    // Issue 30 #5: the fix keeps the user's host (it printed vault.example.com), with the scheme it lacked.
+    {
+      name: "a Vault address typed without its scheme",
+      stack: "staging",
+      overrides: { [`${P}:vault`]: { ...(stackConfig("staging")[`${P}:vault`] as object), address: "vault.acme.io:8200" } },
+      key: "vault.address",
+      message: 'must be an http(s) URL; got "vault.acme.io:8200"',
+      fix: "pulumi config set --path 'vault.address' https://vault.acme.io:8200 --stack staging",
+    },
     {
       name: "a Vault CA file that does not exist",
       stack: "staging",
       overrides: { [`${P}:vault`]: { ...(stackConfig("staging")[`${P}:vault`] as object), caCertFile: "certs/missing-ca.pem" } },
       key: "vault.caCertFile",
       message: `"certs/missing-ca.pem" cannot be read (looked for ${path.resolve("certs/missing-ca.pem")}; a relative path is relative to the project folder)`,
-      fix: "pulumi config set --path 'vault.caCertFile' certs/vault-ca.pem --stack staging",
+      // Not the committed example CA (certs/README.md): the user's own file.
+      fix: "pulumi config set --path 'vault.caCertFile' '<vault-ca-file>' --stack staging",
     },
     {
       name: "a typo in the Vault login method",

@@ -12,7 +12,7 @@ import { ENVIRONMENTS, PROJECT, configSchema } from "./schema";
 import { type CheckContext, ConfigError, type ConfigProblem, type ConfigSource, type StackConfig } from "./config-model";
 import { databaseSettings, installsReloader, vaultSettings } from "./config-sections";
 import { chartSettings, cloudSettings, esoSettings, generatedKeySettings, networkSettings, providerChecks, suppliedSecrets } from "./config-checks";
-import { environmentOfStack, fixCommand, schemaProblems, valueAt } from "./problems";
+import { environmentOfStack, exampleFor, fixCommand, placeholderMessage, placeholdersIn, providersFix, schemaProblems, valueAt } from "./problems";
 
 /** Keys outside the schema and the catalog that hold secrets. */
 export const SECRET_KEYS = ["vaultDevRootToken", "vaultToken", "databaseAdminPassword"] as const;
@@ -101,11 +101,26 @@ export function loadStackConfig(source: ConfigSource, stack: string, catalog: re
     ]);
   }
 
+  // A fix pasted before its <placeholder> was replaced: named as such, not as whatever rule
+  // the marked text happens to break (or pass: a KMS key id may be any text).
+  const placeholders = placeholdersIn(raw);
+  for (const { path, names } of placeholders) {
+    const fix =
+      path[0] === "providers"
+        ? providersFix(stack, raw.providers, environmentOfStack(stack))
+        : exampleFor(path, environmentOfStack(stack)) !== undefined
+          ? fixCommand(stack, path)
+          : rmCommand(stack, path);
+    add(path, placeholderMessage(names), fix);
+  }
+  const under = (path: readonly PropertyKey[], prefix: readonly PropertyKey[]) => prefix.every((p, i) => path[i] === p);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    schemaProblems(parsed.error.issues, raw, stack, add);
+    const issues = parsed.error.issues.filter((i) => !placeholders.some((p) => under(i.path, p.path)));
+    schemaProblems(issues, raw, stack, add);
     throw new ConfigError(stack, problems);
   }
+  if (placeholders.length) throw new ConfigError(stack, problems);
   const cfg = parsed.data;
   const env = cfg.environment;
   const d = defaultsFor(env);

@@ -45,6 +45,37 @@ export function cliCoerce(text: string): string | number | boolean {
 
 type Leaf = string | number | boolean;
 
+/** One part a person must replace in a printed value: `<kms-key-id>`, lowercase words joined by `-`. */
+const MARKER = /<([a-z][a-z0-9]*(?:-[a-z0-9]+)*)>/g;
+
+/** The placeholders in `text` (`"arn:aws:iam::<aws-account-id>:role/x"` → `["aws-account-id"]`). */
+export function placeholderNames(text: string): string[] {
+  return [...text.matchAll(MARKER)].map((m) => m[1]);
+}
+
+/** `text` with each placeholder replaced by `fill(name)`. */
+export function fillPlaceholders(text: string, fill: (name: string) => string): string {
+  return text.replace(MARKER, (_, name: string) => fill(name));
+}
+
+/**
+ * A value only the person running the fix knows (their KMS key, their account id): printed
+ * with each part to replace marked `<name>`, in single quotes, so the shell reads `<` and `>` as
+ * text rather than a redirection. Pasted unreplaced, the CLI stores the marked text and the
+ * program refuses it by name (stacks/config.ts), so a placeholder never passes for a value.
+ * `type` is what the real value is, for the `--type` the CLI needs to store it as such: text,
+ * text of digits (an account id: `--type string` below the top level, or the CLI stores a
+ * number) or a number.
+ */
+export class Placeholder {
+  constructor(
+    public readonly text: string,
+    public readonly type: "string" | "digits" | "number" = "string",
+  ) {
+    if (placeholderNames(text).length === 0) throw new Error(`a placeholder must mark what to replace as <name>: ${text}`);
+  }
+}
+
 /**
  * A value the shell works out when the fix runs, `"$(command)"`: what no example may invent
  * (an image digest) or what is too long to type (a PEM file's text). The value goes after
@@ -83,9 +114,21 @@ export function setComputed(stack: string, path: ConfigPath, value: Computed): s
   return `pulumi config set ${keyArg(path)} --stack ${stack} -- "$(${value.command})"`;
 }
 
+/**
+ * One `pulumi config set` of a placeholder (see {@link Placeholder}), typed for the value that
+ * replaces it: digits kept text below the top level (`--type string`), a number at the top level
+ * `--type int` (which the CLI refuses while the placeholder is there).
+ */
+export function setPlaceholder(stack: string, path: ConfigPath, value: Placeholder): string {
+  const nested = path.length > 1;
+  const type = value.type === "digits" && nested ? "--type string " : value.type === "number" && !nested ? "--type int " : "";
+  return `pulumi config set ${type}${keyArg(path)} ${shellWord(value.text)} --stack ${stack}`;
+}
+
 /** One command per leaf of `value` (objects by key, lists by index). Empty objects and lists set nothing. */
 export function setCommands(stack: string, path: ConfigPath, value: unknown): string[] {
   if (value instanceof Computed) return [setComputed(stack, path, value)];
+  if (value instanceof Placeholder) return [setPlaceholder(stack, path, value)];
   if (Array.isArray(value)) return value.flatMap((v, i) => setCommands(stack, [...path, i], v));
   if (value !== null && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => setCommands(stack, [...path, k], v));
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return [setLeaf(stack, path, value)];
@@ -103,7 +146,7 @@ export function rmCommand(stack: string, path: ConfigPath): string {
  */
 export function replaceCommands(stack: string, path: ConfigPath, value: unknown, current?: unknown): string[] {
   const leaves = setCommands(stack, path, value);
-  const container = value instanceof Object && !(value instanceof Computed);
+  const container = value instanceof Object && !(value instanceof Computed) && !(value instanceof Placeholder);
   return container && current !== undefined ? [rmCommand(stack, path), ...leaves] : leaves;
 }
 

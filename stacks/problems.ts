@@ -4,8 +4,9 @@
  * turned into sentences that name what was given.
  */
 import { z } from "zod";
-import { type ConfigPath, formatPath, joinCommands, nearest, replaceCommands, rmCommand, setCommands } from "./fixes";
-import { type Environment, ENVIRONMENTS, EXAMPLES, PROVIDERS, type ProviderName, configSchema } from "./schema";
+import { cronRepairs } from "../components/cron";
+import { Computed, type ConfigPath, Placeholder, formatPath, joinCommands, nearest, placeholderNames, replaceCommands, rmCommand, setCommands } from "./fixes";
+import { type Environment, ENVIRONMENTS, EXAMPLES, PROVIDERS, type ProviderName, configSchema, pemSchema } from "./schema";
 
 /** A command that makes a valid dev root token every time (a letter first, then 48 hex digits). */
 export const DEV_ROOT_TOKEN_FIX = (stack: string): string => `pulumi config set --secret vaultDevRootToken "dev-$(openssl rand -hex 24)" --stack ${stack}`;
@@ -42,22 +43,57 @@ export function fixCommand(stack: string, path: readonly PropertyKey[], current?
 }
 
 /**
- * The fix for a bad `providers` list: the same list with typos replaced by the nearest
- * backend not yet listed, duplicates dropped, and `kubernetes` dropped where it is not
- * allowed; set one element at a time (Pulumi.yaml declares `providers` as an array).
+ * Words in a backend's name as people write it (`aws-secrets-manager`, `hashicorp-vault`,
+ * `google-secret-manager`, `k8s`), for the backend they mean.
+ */
+const PROVIDER_WORDS: Record<string, ProviderName> = {
+  aws: "aws",
+  amazon: "aws",
+  secretsmanager: "aws",
+  gcp: "gcp",
+  google: "gcp",
+  gcloud: "gcp",
+  azure: "azure",
+  keyvault: "azure",
+  akv: "azure",
+  vault: "vault",
+  hashicorp: "vault",
+  openbao: "vault",
+  kubernetes: "kubernetes",
+  k8s: "kubernetes",
+  kube: "kubernetes",
+};
+
+/**
+ * The backend a name in `providers` stands for: itself, the first word of it that names one
+ * (`aws-secrets-manager` → aws, `azure-key-vault` → azure, `k8s`), or a typo of one (`valut`).
+ */
+export function providerMeant(name: string): ProviderName | undefined {
+  if ((PROVIDERS as readonly string[]).includes(name)) return name as ProviderName;
+  const words = name.toLowerCase().split(/[^a-z0-9]+/);
+  for (const word of words) if (PROVIDER_WORDS[word]) return PROVIDER_WORDS[word];
+  return nearest(name, PROVIDERS) as ProviderName | undefined;
+}
+
+/** A backend the fix cannot guess: the person names it (a list stays as long as it was, nothing silently dropped). */
+const UNKNOWN_PROVIDER = new Placeholder("<provider>");
+
+/**
+ * The fix for a bad `providers` list: the same list, in order, with each name corrected to the
+ * backend it stands for ({@link providerMeant}); a name that stands for none becomes a
+ * `<provider>` placeholder, never dropped, since a backend left out of the list is one whose
+ * secrets the next `pulumi up` deletes. Only duplicates go, and `kubernetes` where it is not
+ * allowed (the program never deployed that). Set one element at a time (Pulumi.yaml declares
+ * `providers` an array).
  */
 export function providersFix(stack: string, raw: unknown, env: Environment | undefined): string {
-  const out: ProviderName[] = [];
+  const out: (ProviderName | Placeholder)[] = [];
   // A single name (set without --path) is a list of one.
   const names = (Array.isArray(raw) ? (raw as unknown[]) : [raw]).filter((e): e is string => typeof e === "string");
   for (const name of names) {
-    const valid = (PROVIDERS as readonly string[]).includes(name)
-      ? (name as ProviderName)
-      : (nearest(
-          name,
-          PROVIDERS.filter((p) => !out.includes(p)),
-        ) as ProviderName | undefined);
-    if (valid && !out.includes(valid)) out.push(valid);
+    const meant = providerMeant(name);
+    if (!meant) out.push(UNKNOWN_PROVIDER);
+    else if (!out.includes(meant)) out.push(meant);
   }
   let fixed = out;
   if (fixed.includes("kubernetes") && (env !== "development" || fixed.length > 1)) fixed = fixed.filter((p) => p !== "kubernetes");
@@ -85,16 +121,27 @@ function schemaAt(path: readonly PropertyKey[]): z.ZodType | undefined {
 }
 
 /**
- * The value nearest to a wrong one that the schema accepts, if an obvious repair gives one:
- * a number or boolean stored where text belongs (an account id), a URL scheme or a trailing
- * `/` where a host and path belong (an OIDC issuer), surrounding spaces.
+ * The value nearest to a wrong one that the schema accepts, if an obvious repair gives one, so
+ * the fix keeps what the person typed: a number or boolean stored where text belongs (an
+ * account id), a URL scheme or a trailing `/` where a host and path belong (an OIDC issuer),
+ * the scheme a URL lacks (`vault.acme.io:8200` → `https://vault.acme.io:8200`; not where
+ * `oci://` would do as well), surrounding spaces, a cron schedule's near miss
+ * (components/cron.ts: `@daily` for Vault, Sunday as 7, a seconds field of 0).
  */
 export function repairedValue(path: readonly PropertyKey[], got: unknown): string | undefined {
   const schema = schemaAt(path);
   if (!schema || (typeof got !== "string" && typeof got !== "number" && typeof got !== "boolean")) return undefined;
   const text = String(got).trim();
-  const candidates = [text, text.replace(/\/+$/, ""), text.replace(/^https?:\/\//, "").replace(/\/+$/, "")];
+  const bare = text.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+  const schemeless = !/^[a-z]+:\/\//i.test(text) && !schema.safeParse(`oci://${text}`).success ? [`https://${text}`] : [];
+  const candidates = [text, text.replace(/\/+$/, ""), bare, ...schemeless, ...cronRepairs(text)];
   return candidates.find((c) => c !== got && schema.safeParse(c).success);
+}
+
+/** A PEM value given as the name of its file (`postgres-ca.crt`): the fix reads that file, not an example's. */
+function pemFromFile(path: readonly PropertyKey[], got: unknown): Computed | undefined {
+  if (schemaAt(path) !== pemSchema || typeof got !== "string") return undefined;
+  return /^[\w./~-]+\.(pem|crt|cer)$/.test(got.trim()) ? new Computed(`cat ${got.trim()}`) : undefined;
 }
 
 /** The keys the schema allows at `path` (for a discriminated union: the chosen variant's, else all). */
@@ -163,7 +210,7 @@ function article(type: string): string {
  * sets the example).
  */
 function repairCommand(stack: string, path: ConfigPath, got: unknown, env: Environment | undefined): string | undefined {
-  const repaired = repairedValue(path, got);
+  const repaired = repairedValue(path, got) ?? pemFromFile(path, got);
   if (repaired !== undefined) return setCommands(stack, path, repaired)[0];
   return exampleFor(path, env) === undefined ? rmCommand(stack, path) : undefined;
 }
@@ -195,7 +242,8 @@ export function schemaProblems(
         add(p, message, joinCommands([...move, rmCommand(stack, p as ConfigPath)]));
       }
     } else if (issue.path[0] === "providers") {
-      add(issue.path, zodMessage(issue, raw), providersFix(stack, raw.providers, stackEnv));
+      const meant = typeof got === "string" ? providerMeant(got) : undefined;
+      add(issue.path, zodMessage(issue, raw) + (meant ? `; did you mean "${meant}"?` : ""), providersFix(stack, raw.providers, stackEnv));
     } else if (issue.path[0] === "environment") {
       const env = stackEnv ?? (typeof got === "string" ? nearest(got, ENVIRONMENTS) : undefined) ?? "development";
       add(issue.path, zodMessage(issue, raw), setCommands(stack, ["environment"], env)[0]);
@@ -211,4 +259,21 @@ export function schemaProblems(
       add(issue.path, zodMessage(issue, raw), repairCommand(stack, issue.path as ConfigPath, got, stackEnv));
     }
   }
+}
+
+/** Every text value of `raw` that still holds a printed fix's `<placeholder>`, by path. */
+export function placeholdersIn(raw: unknown, path: (string | number)[] = []): { path: (string | number)[]; names: string[] }[] {
+  if (typeof raw === "string") {
+    const names = placeholderNames(raw);
+    return names.length ? [{ path, names }] : [];
+  }
+  if (Array.isArray(raw)) return raw.flatMap((v, i) => placeholdersIn(v, [...path, i]));
+  if (raw !== null && typeof raw === "object") return Object.entries(raw).flatMap(([k, v]) => placeholdersIn(v, [...path, k]));
+  return [];
+}
+
+/** The problem of a value pasted with its placeholder unreplaced: named, never taken for a value. */
+export function placeholderMessage(names: readonly string[]): string {
+  const list = names.map((n) => `<${n}>`).join(", ");
+  return `still holds ${list} from a printed fix: replace ${names.length > 1 ? "each" : "it"} with your own value (the fix shows where)`;
 }

@@ -4,8 +4,9 @@
  * Per-environment defaults live in `defaults.ts`, not here.
  */
 import { z } from "zod";
-import { Computed } from "./fixes";
+import { Computed, Placeholder } from "./fixes";
 import { AWS_RULES } from "../components/backends/aws-rules";
+import { type CronConsumer, cronMessage, cronProblem } from "../components/cron";
 // The components' own rules, so config that passes here never fails inside a component.
 import {
   AZURE_KEY_VAULT_NAME as KEY_VAULT_NAME,
@@ -58,15 +59,22 @@ const dnsLabel = z.string().regex(DNS_LABEL, { message: "must be a DNS-1123 labe
 /** A PostgreSQL identifier we template into SQL: lowercase, no quoting needed. */
 const sqlIdentifier = z.string().regex(PG_IDENTIFIER, { message: "must be a lowercase SQL identifier ([a-z_][a-z0-9_]*)" });
 
-const cron = z.string().regex(/^(\S+\s+){4}\S+$/, { message: 'must be a five-field cron schedule such as "0 3 * * *"' });
+/** A cron schedule its consumer parses (components/cron.ts): a Kubernetes CronJob's, or Vault's rotation_schedule. */
+const cron = (consumer: CronConsumer) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = cronProblem(value, consumer);
+    if (problem) ctx.addIssue({ code: "custom", message: cronMessage(problem, consumer) });
+  });
 
 const kubernetesQuantity = z.string().regex(QUANTITY, { message: 'must be a Kubernetes quantity such as "10Gi"' });
 
 const url = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: "must be an http(s) URL" });
 
-const pem = z.string().regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, {
+/** PEM certificate text (a CA bundle). */
+export const pemSchema = z.string().regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, {
   message: "must be PEM certificate(s): -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----",
 });
+const pem = pemSchema;
 
 /** Where one chart comes from instead of its own repository: a mirror (HTTP or OCI) or a local directory. */
 const chartSource = z
@@ -234,8 +242,8 @@ export const configSchema = z.strictObject({
       appSchema: sqlIdentifier.optional(),
       /** Removed: the static role rotates on `rotationSchedule`. Kept in the schema to name the replacement. */
       rotationPeriod: duration.optional(),
-      /** When Vault rotates the schema owner's (migration) password: five-field cron, UTC. */
-      rotationSchedule: cron.optional(),
+      /** When Vault rotates the schema owner's (migration) password: five-field cron (Vault's static role `rotation_schedule`: no descriptors), UTC. */
+      rotationSchedule: cron("vault").optional(),
       /** Lease TTL of each service's database login (Vault role `default_ttl` and `max_ttl`). */
       defaultTtl: duration.optional(),
       /** Removed: leases are never renewed, so the max equals `defaultTtl`. Kept to name the fix. */
@@ -270,7 +278,8 @@ export const configSchema = z.strictObject({
   vaultLoginRole: z.string().regex(VAULT_NAME, { message: "must be a Vault role name" }).optional(),
   rotation: z
     .strictObject({
-      schedule: cron.optional(),
+      /** The secrets-rotation CronJob's schedule: five fields or a descriptor such as `@daily`, in the controller's time zone (UTC on most clusters). */
+      schedule: cron("kubernetes").optional(),
       installReloader: z.boolean().optional(),
       /** Stakater Reloader already runs in the cluster and watches the workload namespace (installed by the platform team). */
       reloaderInstalled: z.boolean().optional(),
@@ -332,16 +341,31 @@ export const configSchema = z.strictObject({
 
 export type RawStackConfig = z.infer<typeof configSchema>;
 
-/** An example Log Analytics workspace id (the schema requires one with azure). */
-const AZURE_WORKSPACE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/veza/providers/Microsoft.OperationalInsights/workspaces/veza-audit";
+/** The Log Analytics workspace with azure: the user's subscription, resource group and workspace. */
+const AZURE_WORKSPACE = new Placeholder(
+  "/subscriptions/<azure-subscription-id>/resourceGroups/<resource-group>/providers/Microsoft.OperationalInsights/workspaces/<log-analytics-workspace>",
+);
+const AWS_REGION = new Placeholder("<aws-region>");
+const AWS_ACCOUNT_ID = new Placeholder("<aws-account-id>", "digits");
+const AWS_OIDC_ISSUER = new Placeholder("oidc.eks.<aws-region>.amazonaws.com/id/<eks-oidc-id>");
+const GCP_PROJECT_ID = new Placeholder("<gcp-project-id>");
+const AZURE_TENANT_ID = new Placeholder("<azure-tenant-id>");
+const AZURE_OIDC_ISSUER = new Placeholder("<aks-oidc-issuer-url>");
+const POSTGRES_HOST = new Placeholder("<postgres-host>");
+const CHART_MIRROR = new Placeholder("oci://<registry-host>/<path>");
 
 /**
  * Example values, by config path (array indices as `[]`, record keys as `*`), typed as the
  * schema wants them, used to print the `pulumi config set` commands that fix a bad key
- * (one command per leaf; `stacks/fixes.ts`). Every example must pass the schema
- * (`stacks/config-*.test.ts` apply each printed fix and validate again). A `Computed`
- * example is a value the shell works out when the fix runs (a digest, a file's text); a
- * function gives the example for the stack's environment (names that carry it).
+ * (one command per leaf; `stacks/fixes.ts`). Each is one of three kinds:
+ * - a real default or a value that works for anyone (`vault-tls`, `"0 3 * * *"`, `true`);
+ * - a `Computed` value, which the shell works out when the fix runs (a digest, a file's text,
+ *   the cluster's API server);
+ * - a `Placeholder`, a value only the person knows (their host, account, key, CIDR), printed
+ *   marked `<...>`: pasted as is, the program refuses it by name.
+ * Every example must pass the schema once its placeholders are filled (`stacks/config-*.test.ts`
+ * apply each printed fix, with test/fix-check.ts's stand-ins, and validate again). A function
+ * gives the example for the stack's environment (names that carry it).
  */
 export const EXAMPLES: Record<string, unknown> = {
   providers: ["vault"],
@@ -351,53 +375,65 @@ export const EXAMPLES: Record<string, unknown> = {
   "namespaces.externalSecrets": "external-secrets-system",
   "vault.mode": "ha",
   "vault.replicas": 3,
-  "vault.address": "https://vault.example.com:8200",
+  "vault.address": new Placeholder("https://<vault-host>:8200"),
   "vault.tlsSecretName": "vault-tls",
   "vault.storageSize": "10Gi",
   "vault.auditStorageSize": "10Gi",
   "vault.bootstrapped": true,
   "vault.devNodePort": 30820,
-  "vault.seal": { type: "awskms", region: "eu-west-1", kmsKeyId: "alias/veza-vault-unseal", roleArn: "arn:aws:iam::123456789012:role/veza-vault-unseal" },
+  "vault.seal": {
+    type: "awskms",
+    region: AWS_REGION,
+    kmsKeyId: new Placeholder("<kms-key-id>"),
+    roleArn: new Placeholder("arn:aws:iam::<aws-account-id>:role/<vault-unseal-role>"),
+  },
   "vault.seal.type": "awskms",
-  "vault.seal.project": "veza-prod",
-  "vault.seal.keyRing": "veza-vault",
-  "vault.seal.cryptoKey": "vault-unseal",
-  "vault.seal.serviceAccountEmail": "veza-vault@veza-prod.iam.gserviceaccount.com",
-  "vault.seal.tenantId": "00000000-0000-0000-0000-000000000000",
-  "vault.seal.vaultName": "veza-unseal-kv",
-  "vault.seal.keyName": "vault-unseal",
-  "vault.seal.clientId": "00000000-0000-0000-0000-000000000000",
+  "vault.seal.project": GCP_PROJECT_ID,
+  "vault.seal.keyRing": new Placeholder("<key-ring>"),
+  "vault.seal.cryptoKey": new Placeholder("<crypto-key>"),
+  "vault.seal.serviceAccountEmail": new Placeholder("<vault-service-account>@<gcp-project-id>.iam.gserviceaccount.com"),
+  "vault.seal.tenantId": AZURE_TENANT_ID,
+  "vault.seal.vaultName": new Placeholder("<key-vault-name>"),
+  "vault.seal.keyName": new Placeholder("<key-name>"),
+  "vault.seal.clientId": new Placeholder("<azure-client-id>"),
   "vault.resources": { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
   "vault.login.method": "jwt",
   "vault.login.issuer": "github",
+  // This repository, as the committed stacks name it.
   "vault.login.githubRepository": "veza/veza-secrets",
   "vault.login.pulumiOrganization": "veza",
-  "vault.login.githubRepositoryId": 123456789,
+  // gh api repos/<owner>/<repo> --jq .id (docs/vault-bootstrap.md, step 6).
+  "vault.login.githubRepositoryId": new Placeholder("<github-repository-id>", "number"),
   // The key exists for previews, which log in with the read-only role.
   // Production has no preview login (nothing previews it with credentials on a pull request).
   vaultLoginRole: (env: Environment) => (env === "production" ? "pulumi-production" : `pulumi-${env}-preview`),
   "network.policies": true,
-  "network.deployerCidrs[]": "10.20.0.0/24",
-  "network.deployerNamespaces[]": "ingress-nginx",
-  "network.apiServerCidrs[]": "172.20.0.1/32",
-  "vault.caCertFile": "certs/vault-ca.pem",
+  "network.deployerCidrs[]": new Placeholder("<deployer-cidr>"),
+  "network.deployerNamespaces[]": new Placeholder("<deployer-namespace>"),
+  // The API server as pods reach it (NetworkPolicies see the endpoints, not the Service's IP).
+  "network.apiServerCidrs[]": new Computed(
+    "kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes -o jsonpath='{.items[0].endpoints[0].addresses[0]}/32'",
+  ),
+  // Not certs/vault-ca.pem: the committed file is an example CA (certs/README.md).
+  "vault.caCertFile": new Placeholder("<vault-ca-file>"),
   "vault.install": true,
   // The API server as kubectl reaches it, and its CA: read from the kubeconfig when the fix runs.
   "vault.kubernetesHost": new Computed("kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}'"),
   "vault.kubernetesCaCert": new Computed("kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d"),
-  "vault.kubernetesApiAudience": "https://kubernetes.default.svc.cluster.local",
+  // The API server's issuer (kubectl get --raw /.well-known/openid-configuration): cluster-specific.
+  "vault.kubernetesApiAudience": new Placeholder("<api-server-issuer>"),
   "eso.install": true,
   "eso.serviceAccount": "external-secrets",
   "eso.certManagerIssuer.kind": "ClusterIssuer",
-  "eso.certManagerIssuer.name": "veza-webhook-ca",
+  "eso.certManagerIssuer.name": new Placeholder("<issuer-name>"),
   "rotation.reloaderInstalled": true,
-  "charts.repository": "oci://registry.example.com/helm",
-  "charts.vault.repository": "oci://registry.example.com/helm",
-  "charts.eso.repository": "oci://registry.example.com/helm",
-  "charts.reloader.repository": "oci://registry.example.com/helm",
-  "charts.vault.path": "charts/vault",
-  "charts.eso.path": "charts/external-secrets",
-  "charts.reloader.path": "charts/reloader",
+  "charts.repository": CHART_MIRROR,
+  "charts.vault.repository": CHART_MIRROR,
+  "charts.eso.repository": CHART_MIRROR,
+  "charts.reloader.repository": CHART_MIRROR,
+  "charts.vault.path": new Placeholder("<vault-chart-dir>"),
+  "charts.eso.path": new Placeholder("<external-secrets-chart-dir>"),
+  "charts.reloader.path": new Placeholder("<reloader-chart-dir>"),
   "eso.refreshInterval": "1h",
   "eso.replicas": 2,
   "eso.serviceMonitor": true,
@@ -406,8 +442,8 @@ export const EXAMPLES: Record<string, unknown> = {
   "eso.imageDigest": new Computed("crane digest ghcr.io/external-secrets/external-secrets:v2.9.0"),
   "generatedKeys.*.length": 64,
   "generatedKeys.*.rotationDays": 90,
-  database: { host: "postgres.example.internal" },
-  "database.host": "postgres.example.internal",
+  database: { host: POSTGRES_HOST },
+  "database.host": POSTGRES_HOST,
   "database.port": 5432,
   "database.name": "veza",
   "database.adminUsername": "vault_admin",
@@ -418,29 +454,29 @@ export const EXAMPLES: Record<string, unknown> = {
   "database.defaultTtl": "4h",
   "database.refreshInterval": "2h",
   "database.sslMode": "verify-full",
-  // The CA's PEM text, read from the file when the fix runs.
-  "database.caCert": new Computed("cat postgres-ca.crt"),
-  "database.sslRootCert": "/etc/veza/postgres/ca.crt",
+  // The CA's PEM text, read from the user's file when the fix runs.
+  "database.caCert": new Computed("cat '<postgres-ca-file>'"),
+  "database.sslRootCert": new Placeholder("<ca-file-in-pods>"),
   "database.verifyConnection": true,
   "rotation.schedule": "0 3 * * *",
   "rotation.installReloader": true,
-  aws: { region: "eu-west-1", accountId: "123456789012", oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE" },
-  "aws.region": "eu-west-1",
-  "aws.accountId": "123456789012",
-  "aws.oidcIssuer": "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE",
-  gcp: { project: "veza-prod", clusterName: "veza", clusterLocation: "europe-west1" },
-  "gcp.project": "veza-prod",
-  "gcp.replicationLocations[]": "europe-west1",
+  aws: { region: AWS_REGION, accountId: AWS_ACCOUNT_ID, oidcIssuer: AWS_OIDC_ISSUER },
+  "aws.region": AWS_REGION,
+  "aws.accountId": AWS_ACCOUNT_ID,
+  "aws.oidcIssuer": AWS_OIDC_ISSUER,
+  gcp: { project: GCP_PROJECT_ID, clusterName: new Placeholder("<gke-cluster-name>"), clusterLocation: new Placeholder("<gke-cluster-location>") },
+  "gcp.project": GCP_PROJECT_ID,
+  "gcp.replicationLocations[]": new Placeholder("<gcp-region>"),
   azure: {
-    resourceGroupName: "veza",
-    location: "westeurope",
-    tenantId: "00000000-0000-0000-0000-000000000000",
-    oidcIssuerUrl: "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/",
+    resourceGroupName: new Placeholder("<resource-group>"),
+    location: new Placeholder("<azure-location>"),
+    tenantId: AZURE_TENANT_ID,
+    oidcIssuerUrl: AZURE_OIDC_ISSUER,
     auditLogWorkspaceId: AZURE_WORKSPACE,
   },
-  "azure.tenantId": "00000000-0000-0000-0000-000000000000",
-  "azure.oidcIssuerUrl": "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/",
+  "azure.tenantId": AZURE_TENANT_ID,
+  "azure.oidcIssuerUrl": AZURE_OIDC_ISSUER,
   "azure.keyVaultName": (env: Environment) => `veza-${env}-kv`,
-  "azure.allowedIpRanges[]": "203.0.113.0/24",
+  "azure.allowedIpRanges[]": new Placeholder("<allowed-ip-range>"),
   "azure.auditLogWorkspaceId": AZURE_WORKSPACE,
 };

@@ -16,6 +16,7 @@ import { chartAppVersion } from "../test/schemas";
 import { runVaultSlice } from "../harness/vault-slice";
 import { caCertProblem } from "./ca-cert";
 import { ConfigError } from "./config-model";
+import { validatedConfig } from "./config-fixtures";
 
 const P = "veza-secrets";
 
@@ -44,11 +45,25 @@ async function problems(stack: string, caCertFile: string) {
 }
 
 describe("stack config: vault.caCertFile", () => {
-  it("staging and production point the Vault provider at the committed CA, an absolute path to a real CA certificate", async () => {
+  it("staging and production give the Vault provider the CA file as configured, relative to the project: the same input from every checkout", async () => {
     for (const stack of ["staging", "production"]) {
       const provider = await vaultProvider(stack);
-      assert.equal(provider.inputs.caCertFile, path.join(ROOT, "certs", "vault-ca.pem"), stack);
+      const configured = (stackConfig(stack)[`${P}:vault`] as { caCertFile: string }).caCertFile;
+      // An absolute path would change with the checkout, and every preview would show the
+      // provider (and so every Vault resource) as changed.
+      assert.equal(provider.inputs.caCertFile, configured, stack);
+      assert.equal(path.isAbsolute(configured), false, stack);
+      // The provider runs in the project directory (the engine starts it there), where the file is a CA.
+      assert.equal(caCertProblem(path.join(ROOT, configured)), undefined, stack);
     }
+  });
+
+  it("checks a relative file from the project directory, and registers it relative all the same", () => {
+    const { config } = validatedConfig("staging", { [`${P}:vault`]: { caCertFile: "./certs/../certs/vault-ca.pem" } });
+    assert.equal(config.vault?.caCertFile, "./certs/../certs/vault-ca.pem");
+    // An absolute path is the user's choice, kept as given.
+    const absolute = path.join(ROOT, "certs", "vault-ca.pem");
+    assert.equal(validatedConfig("staging", { [`${P}:vault`]: { caCertFile: absolute } }).config.vault?.caCertFile, absolute);
   });
 
   it("every committed stack that needs a CA names one that Git tracks, so workflows and Pulumi Deployments check it out", function () {
@@ -78,7 +93,7 @@ describe("stack config: vault.caCertFile", () => {
       {
         key: "vault.caCertFile",
         message: `"certs/nope.pem" cannot be read (looked for ${path.join(ROOT, "certs", "nope.pem")}; a relative path is relative to the project folder)`,
-        fix: "pulumi config set --path 'vault.caCertFile' certs/vault-ca.pem --stack production",
+        fix: "pulumi config set --path 'vault.caCertFile' '<vault-ca-file>' --stack production",
       },
     ]);
   });

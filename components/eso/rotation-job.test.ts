@@ -233,8 +233,33 @@ describe("components/eso/rotation-job", () => {
   });
 
   for (const [field, value, message] of [
-    ["schedule", "0 3 * *", '[schedule] must be a five-field cron schedule such as "0 3 * * *"; got "0 3 * *".'],
-    ["schedule", "0 0 3 * * *", '[schedule] must be a five-field cron schedule such as "0 3 * * *"; got "0 0 3 * * *".'],
+    [
+      "schedule",
+      "0 3 * *",
+      '[schedule] must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; has 4 fields; a schedule has five: minute hour day-of-month month day-of-week; got "0 3 * *".',
+    ],
+    [
+      "schedule",
+      "0 0 3 * * *",
+      '[schedule] must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; has 6 fields; a schedule has five: minute hour day-of-month month day-of-week (no seconds); got "0 0 3 * * *".',
+    ],
+    // Five fields, but not a time: the parser's reason, naming the field.
+    [
+      "schedule",
+      "0 25 * * 0",
+      '[schedule] must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; hour "25": Constraint error, got value 25 expected range 0-23; got "0 25 * * 0".',
+    ],
+    [
+      "schedule",
+      "every sunday at 4 am",
+      '[schedule] must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; minute "every": Invalid characters, got value: every; got "every sunday at 4 am".',
+    ],
+    // kube-apiserver refuses a time zone prefix in a CronJob's schedule (the timeZone field sets it).
+    [
+      "schedule",
+      "CRON_TZ=Europe/Paris 0 3 * * *",
+      '[schedule] must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; a time zone prefix (TZ=, CRON_TZ=) is refused in a CronJob\'s schedule; got "CRON_TZ=Europe/Paris 0 3 * * *".',
+    ],
     ["image", "mirror.example:5000/kubectl", '[image] must be pinned to a version tag; got "mirror.example:5000/kubectl".'],
     ["image", "mirror.example/kubectl:v1.34.0 ", '[image] must be pinned to a version tag; got "mirror.example/kubectl:v1.34.0 ".'],
     ["externalSecrets", [], "[externalSecrets] must name at least one ExternalSecret to sync."],
@@ -248,7 +273,7 @@ describe("components/eso/rotation-job", () => {
   }
 
   for (const [field, value, message] of [
-    ["schedule", "daily", '[schedule] must be a five-field cron schedule such as "0 3 * * *"; got "daily".'],
+    ["schedule", "daily", '[schedule] must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; has 1 field;'],
     ["image", "registry.k8s.io/kubectl:latest", '[image] must be pinned to a version tag; got "registry.k8s.io/kubectl:latest".'],
     ["image", "registry.k8s.io/kubectl", '[image] must be pinned to a version tag; got "registry.k8s.io/kubectl".'],
   ] as const) {
@@ -262,6 +287,10 @@ describe("components/eso/rotation-job", () => {
   for (const [field, value] of [
     ["schedule", "30 2 * * 1-5"],
     ["schedule", "0  3 * *  *"],
+    // robfig/cron's descriptors, which kube-apiserver accepts (cron.ParseStandard).
+    ["schedule", "@daily"],
+    ["schedule", "@weekly"],
+    ["schedule", "*/15 9-17 * JAN-MAR MON-FRI"],
     ["image", "mirror.example/kubectl:latest-1.34.0"],
   ] as const) {
     it(`accepts ${field} ${JSON.stringify(value)}`, async () => {

@@ -21,6 +21,7 @@ import * as k8sAdmission from "@pulumi/kubernetes/admissionregistration/v1";
 import type * as k8sInput from "@pulumi/kubernetes/types/input";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
+import { cronMessage, cronProblem } from "../cron";
 
 /**
  * Official kubectl image, pinned by tag and digest (the multi-architecture index). Distroless:
@@ -33,7 +34,10 @@ export const KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.34.1@sha256:59bafa07ff3
 export interface RotationJobArgs {
   /** Namespace of the ExternalSecrets and deployments. Created by the caller. */
   namespace: pulumi.Input<string>;
-  /** Five-field cron schedule, e.g. `0 3 * * *`. */
+  /**
+   * The CronJob's schedule as Kubernetes parses it (components/cron.ts): five fields such as
+   * `0 3 * * *`, or a descriptor such as `@daily`; no `TZ=` prefix, no seconds.
+   */
   schedule: string;
   /** ExternalSecrets to force-sync, all created by the caller in `namespace`. */
   externalSecrets: string[];
@@ -89,9 +93,9 @@ export class RotationJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: RotationJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:eso:RotationJob", name, {}, opts);
-    if (!/^(\S+\s+){4}\S+$/.test(args.schedule)) {
-      throw new pulumi.ResourceError(`[schedule] must be a five-field cron schedule such as "0 3 * * *"; got "${args.schedule}".`, this);
-    }
+    const scheduleProblem = cronProblem(args.schedule, "kubernetes");
+    if (scheduleProblem)
+      throw new pulumi.ResourceError(`[schedule] ${cronMessage(scheduleProblem, "kubernetes")}; got ${JSON.stringify(args.schedule)}.`, this);
     if (!args.externalSecrets.length) throw new pulumi.ResourceError("[externalSecrets] must name at least one ExternalSecret to sync.", this);
     const image = args.image ?? KUBECTL_IMAGE;
     if (/:latest$/.test(image) || !/:[\w.-]+$/.test(image.split("/").pop() ?? "")) {
