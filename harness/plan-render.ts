@@ -2,6 +2,7 @@
  * What a stack would register, for reading: the plan as text (type, name, parent, key inputs;
  * secrets as `[secret]`) and as a Mermaid diagram of components, stores and Secrets.
  */
+import { createHash } from "node:crypto";
 import { type ProgramRun, type RecordedResource, isSecret } from ".";
 
 const MAX_LEAVES = 14;
@@ -21,25 +22,37 @@ export function short(type: string): string {
   return `${pkg}:${mod.split("/")[0]}:${kind}`;
 }
 
-/** Flatten inputs into `path=value` leaves, secrets as `[secret]`. */
-export function leaves(value: unknown, prefix = "", skip: string[] = []): string[] {
-  if (skip.includes(prefix)) return [`${prefix}=…`];
-  if (isSecret(value)) return [`${prefix}=[secret]`];
+/**
+ * Flatten inputs into `[path, value]` pairs, exactly: whole strings with their line breaks,
+ * secrets as `[secret]`, short lists of scalars as `[a,b]`. What `--json` and `--diff` use.
+ */
+export function leafEntries(value: unknown, prefix = "", skip: string[] = []): [string, string][] {
+  if (skip.includes(prefix)) return [[prefix, "…"]];
+  if (isSecret(value)) return [[prefix, "[secret]"]];
   if (value === null || value === undefined) return [];
   if (Array.isArray(value)) {
     if (value.every((v) => typeof v === "string" || typeof v === "number") && value.length <= 6) {
-      return [`${prefix}=[${value.join(",")}]`];
+      return [[prefix, `[${value.join(",")}]`]];
     }
-    return value.flatMap((v, i) => leaves(v, `${prefix}[${i}]`, skip));
+    return value.flatMap((v, i) => leafEntries(v, `${prefix}[${i}]`, skip));
   }
   if (typeof value === "object") {
     return Object.entries(value as Record<string, unknown>)
       .filter(([k]) => k !== "__defaults")
-      .flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k, skip));
+      .flatMap(([k, v]) => leafEntries(v, prefix ? `${prefix}.${k}` : k, skip));
   }
-  let s = String(value).replace(/\s+/g, " ");
-  if (s.length > MAX_STRING) s = `${s.slice(0, MAX_STRING - 1)}…`;
-  return [`${prefix}=${s}`];
+  return [[prefix, String(value)]];
+}
+
+/** A value as the text plan prints it: on one line, cut at `MAX_STRING` characters. */
+export function oneLine(value: string, max = MAX_STRING): string {
+  const s = value.replace(/\s+/g, " ");
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/** Flatten inputs into `path=value` leaves for reading: secrets as `[secret]`, long values cut (`leafEntries` keeps them whole). */
+export function leaves(value: unknown, prefix = "", skip: string[] = []): string[] {
+  return leafEntries(value, prefix, skip).map(([k, v]) => `${k}=${oneLine(v)}`);
 }
 
 function label(r: RecordedResource): string {
@@ -86,6 +99,29 @@ function metaName(r: RecordedResource): string | undefined {
 
 const STORE_BACKEND: Record<string, string> = { vault: "Vault KV", aws: "AWS Secrets Manager", gcpsm: "Google Secret Manager", azurekv: "Azure Key Vault" };
 
+/** A name as a Mermaid node id: letters, digits and `_` only. */
+function mermaidName(s: string): string {
+  return s.replace(/[^A-Za-z0-9]/g, "_");
+}
+
+/**
+ * A stable Mermaid node id per resource: `<Kind>_<name>` (`RandomPassword_generated_keys_jwt_secret_a`),
+ * the same whatever else the stack registers. Resources whose ids would clash (same kind and
+ * name under different parents, or names that differ only in punctuation) each get a suffix
+ * from a hash of their URN, also stable.
+ */
+export function mermaidIds(resources: readonly { urn: string; type: string; name: string }[]): Map<string, string> {
+  const base = (r: { type: string; name: string }): string => `${mermaidName(r.type.split(":").pop() ?? r.type)}_${mermaidName(r.name)}`;
+  const count = new Map<string, number>();
+  for (const r of resources) count.set(base(r), (count.get(base(r)) ?? 0) + 1);
+  return new Map(
+    resources.map((r) => {
+      const b = base(r);
+      return [r.urn, (count.get(b) ?? 0) > 1 ? `${b}_${createHash("sha256").update(r.urn).digest("hex").slice(0, 8)}` : b];
+    }),
+  );
+}
+
 /**
  * The stack as a Mermaid flowchart: each component a box with its resources (same-type
  * siblings folded into one node), then the secret flow backend → SecretStore →
@@ -93,10 +129,11 @@ const STORE_BACKEND: Record<string, string> = { vault: "Vault KV", aws: "AWS Sec
  */
 export function renderMermaid(run: ProgramRun): string {
   const lines = ["flowchart LR"];
-  // Ids and order from sorted URNs, so the diagram does not depend on registration timing.
+  // Order from sorted URNs, so the diagram does not depend on registration timing; ids from
+  // each resource's own kind and name, so adding a resource renames no other node.
   const sorted = [...run.resources].sort((a, b) => a.urn.localeCompare(b.urn));
-  const index = new Map(sorted.map((r, i) => [r.urn, i]));
-  const nodeId = (r: RecordedResource): string => `n${index.get(r.urn) ?? 0}`;
+  const idOf = mermaidIds(sorted);
+  const nodeId = (r: RecordedResource): string => idOf.get(r.urn) ?? "";
   const components = sorted.filter((r) => !r.custom && r.type !== "pulumi:pulumi:Stack");
   const ids = new Map<string, string>();
   for (const comp of components) {
@@ -113,7 +150,8 @@ export function renderMermaid(run: ProgramRun): string {
           lines.push(`    ${id}["${short(k.type)}<br/>${metaName(k) ?? k.name}"]`);
         }
       } else {
-        const id = nodeId(list[0]);
+        // Folded siblings: one node per component and kind, whichever of them sorts first.
+        const id = `${nodeId(comp)}__${mermaidName(type.split(":").pop() ?? type)}`;
         for (const k of list) ids.set(k.urn, id);
         lines.push(`    ${id}["${list.length} × ${short(type)}"]`);
       }

@@ -4,17 +4,62 @@
  * register (type, name, parent, key inputs; secrets as `[secret]`), a Mermaid diagram, JSON,
  * or the difference from the same stack at a Git ref. Secrets the stack file lacks are
  * listed as missing (and faked, unless `--no-fakes`). Needs no credentials, cluster or CLI.
+ *
+ * This file checks the command line and the stack file with Node's own modules only, and
+ * loads the program (scripts/plan-run.ts: the SDK, the providers, the harness) after that, so
+ * a mistyped flag or stack is answered at once rather than after the whole program loads.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
-import { ConfigError } from "../stacks/config-model";
-import { PROJECT } from "../stacks/schema";
-import { type ProgramRun, ROOT, fakeSecrets, readStackFile, tryRunProgram } from "../harness";
-import { renderMermaid, renderPlan } from "../harness/plan-render";
-import { diffPlans, planJson, renderDiff, type PlanJson } from "../harness/plan-json";
+
+/** The repository (this file's parent folder). */
+const ROOT = path.resolve(__dirname, "..");
+
+/** The environments a stack's name must start with (stacks/schema.ts ENVIRONMENTS; a test keeps them equal). */
+export const STACK_ENVIRONMENTS = ["development", "staging", "production"] as const;
+
+export class PlanUsageError extends Error {}
+/** The stack named has no stack file: the message lists those that do (no usage text needed). */
+export class UnknownStackError extends PlanUsageError {}
+
+/** The stacks that have a stack file in `dir`, by name, sorted. */
+export function stacksIn(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => !!s)
+    .sort();
+}
+
+/** True when the program accepts a stack of this name: an environment, or `<environment>-…`. */
+export function validStackName(stack: string): boolean {
+  return STACK_ENVIRONMENTS.some((e) => stack === e || stack.startsWith(`${e}-`));
+}
+
+/**
+ * Why `stack` cannot be planned from `file`, which does not exist: the stacks that do, the
+ * likely one meant, and how to create a new stack only when the program would accept its name.
+ */
+export function missingStackMessage(stack: string, file: string): string {
+  const existing = stacksIn(path.dirname(file));
+  const shown = path.relative(process.cwd(), file) || file;
+  const lines = [`no stack "${stack}": there is no ${shown}.`];
+  lines.push(existing.length ? `Stacks with a file there: ${existing.join(", ")}.` : "No Pulumi.<stack>.yaml there at all.");
+  const lower = stack.toLowerCase();
+  const meant = existing.filter((s) => lower.length >= 3 && (s.startsWith(lower) || lower.startsWith(s)));
+  if (meant.length) lines.push(`Did you mean ${meant.join(" or ")}? (npm run plan -- ${meant[0]})`);
+  if (validStackName(stack)) lines.push(`To create it: pulumi stack init ${stack}, then set its config (README, "Your own stack on a local cluster").`);
+  else
+    lines.push(
+      `A new stack's name must be its environment or start with "<environment>-" (${STACK_ENVIRONMENTS.join(", ")}), e.g. development-$USER (README, "Your own stack on a local cluster").`,
+    );
+  return lines.join("\n");
+}
 
 /** The stack file a plan argument names: a path to a `Pulumi.<stack>.yaml`, or a stack name. */
 export function resolveStackFile(arg: string, root = ROOT): { stack: string; file: string } {
@@ -24,15 +69,12 @@ export function resolveStackFile(arg: string, root = ROOT): { stack: string; fil
   return { stack: arg, file: path.join(root, `Pulumi.${arg}.yaml`) };
 }
 
-/** The secret config keys a stack file holds encrypted (`secure:`), which the plan cannot read offline. */
-export function encryptedKeys(file: string): string[] {
-  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | undefined;
-  return Object.entries(doc?.config ?? {})
-    .filter(([, v]) => typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in v)
-    .map(([k]) => k);
+/** `resolveStackFile`, then the file must exist (else the stacks that do, not a dead-end command). */
+export function existingStackFile(arg: string, root = ROOT): { stack: string; file: string } {
+  const target = resolveStackFile(arg, root);
+  if (!fs.existsSync(target.file)) throw new UnknownStackError(missingStackMessage(target.stack, target.file));
+  return target;
 }
-
-export class PlanUsageError extends Error {}
 
 export const USAGE = [
   "usage: npm run plan -- <stack | path/to/Pulumi.<stack>.yaml> [--mermaid | --json] [--no-fakes] [--diff <git-ref>]",
@@ -73,89 +115,31 @@ export function parsePlanArgs(argv: readonly string[]): PlanArgs {
   return out as PlanArgs;
 }
 
-/**
- * Run the program for a stack file. Secrets the file holds encrypted cannot be read offline,
- * so a fake stands in for each; secrets it lacks are first left out, so the program names
- * the ones this stack needs (`missing`), then faked for the plan unless `noFakes`.
- */
-export async function planStack(stack: string, file: string, noFakes: boolean): Promise<{ run?: ProgramRun; missing: string[]; error?: Error }> {
-  if (!fs.existsSync(file))
-    throw new PlanUsageError(
-      `no stack file ${path.relative(process.cwd(), file) || file}: create it with pulumi stack init ${stack} (README, "Your own stack")`,
-    );
-  const values = readStackFile(file);
-  const encrypted = new Set(encryptedKeys(file));
-  const fakes = fakeSecrets();
-  const pick = (keys: (k: string) => boolean): Record<string, string> => Object.fromEntries(Object.entries(fakes).filter(([k]) => !(k in values) && keys(k)));
-  const first = await tryRunProgram({ stack, config: values, secrets: pick((k) => encrypted.has(k)) });
-  const missing =
-    first.error instanceof ConfigError
-      ? first.error.problems
-          .filter((p) => `${PROJECT}:${p.key}` in fakes && !encrypted.has(`${PROJECT}:${p.key}`) && p.message.startsWith("is required"))
-          .map((p) => p.key)
-      : [];
-  if (noFakes || missing.length === 0) return { ...first, missing };
-  const second = await tryRunProgram({ stack, config: values, secrets: pick((k) => encrypted.has(k) || missing.includes(k.slice(PROJECT.length + 1))) });
-  return { ...second, missing };
-}
-
-/** The plan JSON of `stack` at a Git ref: that commit's program and stack file, run from a temporary copy. */
-export function planAtRef(ref: string, stack: string, currentFile?: string): PlanJson {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-plan-"));
-  try {
-    const archive = execFileSync("git", ["archive", "--format=tar", ref], { cwd: ROOT, maxBuffer: 1 << 28 });
-    execFileSync("tar", ["-x", "-C", dir], { input: archive });
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
-    // A personal stack file is git-ignored: compare the ref's program with today's file.
-    const stackFile = path.join(dir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(stackFile) && currentFile) fs.copyFileSync(currentFile, stackFile);
-    const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
-    const out = execFileSync(tsx, [path.join(dir, "scripts", "plan.ts"), stack, "--json"], { cwd: dir, maxBuffer: 1 << 28, stdio: ["ignore", "pipe", "pipe"] });
-    const text = out.toString("utf8");
-    if (!text.trimStart().startsWith("{")) throw new Error(`${ref} predates npm run plan --json, which the diff needs at both ends`);
-    return JSON.parse(text) as PlanJson;
-  } catch (e) {
-    const stderr = (e as { stderr?: Buffer }).stderr?.toString("utf8").trim().split("\n").slice(-8).join("\n");
-    throw new Error(`could not plan ${stack} at ${ref}${stderr ? `: ${stderr}` : `: ${e instanceof Error ? e.message : String(e)}`}`, { cause: e });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 async function main(): Promise<void> {
   let args: PlanArgs;
   let target: { stack: string; file: string };
   try {
     args = parsePlanArgs(process.argv.slice(2));
-    target = resolveStackFile(args.target);
+    target = existingStackFile(args.target);
   } catch (e) {
     if (!(e instanceof PlanUsageError)) throw e;
-    console.error(`${e.message}\n${USAGE}`);
+    console.error(e instanceof UnknownStackError ? e.message : `${e.message}\n\n${USAGE}`);
     process.exit(2);
   }
-  const { run, missing, error } = await planStack(target.stack, target.file, args.noFakes);
-
-  if (error || !run) {
-    if (args.noFakes && missing.length) console.error(`# missing secrets (not faked, --no-fakes): ${missing.join(", ")}`);
-    console.error(error?.message ?? "the program failed");
-    process.exit(1);
-  }
-  const plan = planJson(run, missing);
-  if (args.diff) {
-    const diff = diffPlans(planAtRef(args.diff, target.stack, target.file), plan);
-    console.log(args.json ? JSON.stringify(diff, null, 2) : renderDiff(diff, target.stack, args.diff, "working tree"));
-    return;
-  }
-  if (args.json) {
-    console.log(JSON.stringify(plan, null, 2));
-    return;
-  }
-  if (missing.length)
-    console.log(`# missing secrets, faked for this offline plan (pulumi up would stop; --no-fakes prints the command for each): ${missing.join(", ")}`);
-  console.log(args.mermaid ? renderMermaid(run) : renderPlan(run));
+  // Only now the program and everything it loads (a require, as scripts/bench-child.ts does).
+  const { runPlanCommand } = require("./plan-run") as typeof import("./plan-run");
+  const { stdout, stderr, code } = await runPlanCommand(args, target);
+  if (stderr) console.error(stderr);
+  if (stdout) console.log(stdout);
+  if (code !== 0) process.exit(code);
 }
 
 if (require.main === module) {
+  // `npm run plan -- production --json | head`: a reader that stops early is not an error.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   main().catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);

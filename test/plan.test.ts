@@ -7,7 +7,8 @@ import { serviceSecrets, CATALOG, SERVICES, serviceWorkloadName } from "../compo
 import { ROOT, resourcesOfType, runProgram, type ProgramRun } from "../harness";
 import { diffPlans, planJson, renderDiff } from "../harness/plan-json";
 import { leaves, renderMermaid, renderPlan } from "../harness/plan-render";
-import { parsePlanArgs, planAtRef, planStack, resolveStackFile } from "../scripts/plan";
+import { parsePlanArgs, resolveStackFile } from "../scripts/plan";
+import { planAtRef, planStack } from "../scripts/plan-run";
 import { ConfigError } from "../stacks/config-model";
 import { DEV_ROOT_TOKEN_FIX } from "../stacks/problems";
 
@@ -46,11 +47,11 @@ describe("npm run plan", () => {
     }
     // Each ExternalSecret reads the KV store, each service's also its generator, and the
     // migration ExternalSecret reads the migration store (counted from the catalog).
-    const storeEdges = m.split("\n").filter((l) => /^ {2}n\d+ --> n\d+$/.test(l));
+    const storeEdges = m.split("\n").filter((l) => /^ {2}(SecretStore|VaultDynamicSecret)_\w+ --> ExternalSecret_\w+$/.test(l));
     assert.equal(storeEdges.length, serviceSecrets(CATALOG).length + SERVICES.length + 1);
     // The database engine feeds each generator and the migration store.
     assert.equal(
-      m.split("\n").filter((l) => /^ {2}backend_vaultdb --> n\d+$/.test(l)).length,
+      m.split("\n").filter((l) => /^ {2}backend_vaultdb --> \w+$/.test(l)).length,
       resourcesOfType(production, "kubernetes:generators.external-secrets.io/v1alpha1:VaultDynamicSecret").length + 1,
     );
   });
@@ -111,7 +112,10 @@ describe("npm run plan: any stack, strict flags, missing secrets, JSON and diffs
         k === "vaultDevRootToken" ? DEV_ROOT_TOKEN_FIX("development-alice") : `pulumi config set --secret ${k} --stack development-alice`,
       ),
     );
-    await assert.rejects(planStack("nobody", path.join(tmp, "Pulumi.nobody.yaml"), false), /no stack file .*pulumi stack init nobody/);
+    await assert.rejects(
+      planStack("nobody", path.join(tmp, "Pulumi.nobody.yaml"), false),
+      /no stack "nobody".*\nStacks with a file there: development-alice\./,
+    );
   });
 
   it("diffs two plans by URN: creations, deletions (protected ones flagged) and changed inputs", async () => {
@@ -129,10 +133,14 @@ describe("npm run plan: any stack, strict flags, missing secrets, JSON and diffs
     const eso = diff.changed.find((c) => c.type === "kubernetes:helm.sh/v3:Release" && c.name.includes("external-secrets"));
     assert.ok(eso, diff.changed.map((c) => c.name).join(", "));
     assert.deepEqual(eso.fields["inputs.values.replicaCount"], ["2", "3"]);
+    // Helm values update in place (only the release's name and namespace replace it).
+    assert.equal(eso.action, "update");
     const text = renderDiff(diff, "production", "main", "working tree");
     assert.match(
       text,
-      new RegExp(`^# diff production: main → working tree: ${diff.added.length} to create, ${diff.removed.length} to delete, ${diff.changed.length} to update`),
+      new RegExp(
+        `^# diff production: main → working tree: ${diff.added.length} to create, ${diff.removed.length} to delete, ${diff.changed.filter((c) => c.action === "update").length} to update, ${diff.changed.filter((c) => c.action === "replace").length} to replace`,
+      ),
     );
     assert.match(text, /^- aws:secretsmanager:Secret aws-secrets-\S+ {2}\[protect: pulumi up would refuse\]$/m);
   });
