@@ -80,6 +80,46 @@ describe("stack config: what the platform runs already (vault.install, eso.insta
       fix: "pulumi config rm --path 'eso.replicas' --stack staging",
     },
     {
+      name: "Raft snapshots of a dev server (issue 31)",
+      stack: "development",
+      overrides: { [`${P}:vault`]: { snapshots: { retentionDays: 7 } } },
+      key: "vault.snapshots",
+      message: "applies only to an HA Vault (vault.mode ha): a dev server keeps its data in memory",
+      fix: "pulumi config rm --path 'vault.snapshots' --stack development",
+    },
+    {
+      name: "Raft snapshots to S3 without the aws section the bucket is made in",
+      stack: "staging",
+      overrides: {
+        [`${P}:vault`]: {
+          snapshots: { destination: { kind: "s3", bucketName: "veza-vault-snapshots", uploaderImage: `amazon/aws-cli:2.27.0@sha256:${"1".repeat(64)}` } },
+        },
+      },
+      key: "vault.snapshots.destination.kind",
+      message:
+        "is s3, but the stack has no aws section: the bucket, its KMS key and the uploader's IRSA role are made in aws.accountId and aws.region, trusting aws.oidcIssuer (set those, or keep snapshots on a PVC in Vault's namespace)",
+      fix: "pulumi config rm --path 'vault.snapshots.destination' --stack staging",
+    },
+    {
+      name: "an uploader image pinned by tag only",
+      stack: "staging",
+      overrides: {
+        [`${P}:vault`]: {
+          snapshots: {
+            destination: {
+              kind: "gcs",
+              bucket: "veza-vault-snapshots",
+              serviceAccountEmail: "snapshots@veza-prod.iam.gserviceaccount.com",
+              uploaderImage: "google/cloud-sdk:500.0.0",
+            },
+          },
+        },
+      },
+      key: "vault.snapshots.destination.uploaderImage",
+      message: 'must be an image pinned by digest, such as "amazon/aws-cli:<version>@sha256:<64 hex>"; got "google/cloud-sdk:500.0.0"',
+      fix: "pulumi config set --path 'vault.snapshots.destination.uploaderImage' '<image>@sha256:<digest>' --stack staging",
+    },
+    {
       name: "a cert-manager issuer for the webhook of an ESO the platform runs",
       stack: "staging",
       overrides: { [`${P}:eso`]: { install: false, certManagerIssuer: { name: "veza-webhook-ca" } } },

@@ -71,6 +71,8 @@ export interface VaultSettings {
   /** Dev only: the NodePort the dev server listens on, on the local cluster. */
   devNodePort: number;
   seal?: SealConfig;
+  /** Installed HA Vault: scheduled Raft snapshots (none when off). */
+  snapshots?: VaultSnapshotSettings;
   /**
    * The PEM file with the CA the program's Vault provider trusts for `address`, as configured:
    * relative to the project directory (the working directory of the program and of its
@@ -92,6 +94,15 @@ export interface VaultSettings {
     githubRepositoryId?: number;
     pulumiOrganization?: string;
   };
+}
+
+/** Where an HA Vault's Raft snapshots go, as configured (`vault.snapshots.destination`). */
+export type SnapshotDestinationConfig = NonNullable<NonNullable<NonNullable<RawStackConfig["vault"]>["snapshots"]>["destination"]>;
+
+export interface VaultSnapshotSettings {
+  schedule: string;
+  retentionDays: number;
+  destination: SnapshotDestinationConfig;
 }
 
 export interface DatabaseSettings {

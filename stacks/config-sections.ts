@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { DEV_ROOT_TOKEN_RULE, devRootTokenError } from "../components/vault/cluster-args";
-import type { CheckContext, DatabaseSettings, VaultSettings } from "./config-model";
+import type { CheckContext, DatabaseSettings, VaultSettings, VaultSnapshotSettings } from "./config-model";
 import { caCertProblem } from "./ca-cert";
 import { STACK_DEFAULTS, loginMethodDefault, loginRoleDefault, vaultReplicasDefault } from "./defaults";
 import { joinCommands, rmCommand, setCommands } from "./fixes";
@@ -112,9 +112,29 @@ export function vaultSettings(c: CheckContext): VaultSettings {
       `${PROJECT}:vault.caCertFile is not set: the Vault provider verifies ${v.address} against the system's CA roots only; with a private CA (README, "Bootstrapping Vault") every Vault resource fails with "x509: certificate signed by unknown authority"`,
     );
   }
+  // Raft snapshots: an installed HA Vault's, on unless turned off. A dev server keeps nothing.
+  const snap = v.snapshots;
+  let snapshots: VaultSnapshotSettings | undefined;
+  if (install && mode === "dev" && snap !== undefined && snap.enabled !== false) {
+    add(["vault", "snapshots"], "applies only to an HA Vault (vault.mode ha): a dev server keeps its data in memory", rmCommand(stack, ["vault", "snapshots"]));
+  } else if (install && mode === "ha" && snap?.enabled !== false) {
+    const destination = snap?.destination ?? { kind: "pvc" as const };
+    if (destination.kind === "s3" && !cfg.aws)
+      add(
+        ["vault", "snapshots", "destination", "kind"],
+        "is s3, but the stack has no aws section: the bucket, its KMS key and the uploader's IRSA role are made in aws.accountId and aws.region, trusting aws.oidcIssuer (set those, or keep snapshots on a PVC in Vault's namespace)",
+        rmCommand(stack, ["vault", "snapshots", "destination"]),
+      );
+    snapshots = {
+      schedule: snap?.schedule ?? STACK_DEFAULTS.vault.snapshots.schedule,
+      retentionDays: snap?.retentionDays ?? d.snapshotRetentionDays,
+      destination,
+    };
+  }
   return {
     mode,
     install,
+    ...(snapshots ? { snapshots } : {}),
     ...(v.kubernetesHost ? { kubernetesHost: v.kubernetesHost } : {}),
     ...(v.kubernetesCaCert ? { kubernetesCaCert: v.kubernetesCaCert } : {}),
     ...(v.kubernetesApiAudience ? { kubernetesApiAudience: v.kubernetesApiAudience } : {}),
@@ -147,7 +167,7 @@ export function installsReloader(cfg: CheckContext["cfg"], d: CheckContext["d"])
 }
 
 /** Keys that describe the Vault the program installs: refused with `vault.install` false, where they would be ignored. */
-const INSTALL_ONLY_KEYS = ["replicas", "tlsSecretName", "storageSize", "auditStorageSize", "resources", "devNodePort", "seal"] as const;
+const INSTALL_ONLY_KEYS = ["replicas", "tlsSecretName", "storageSize", "auditStorageSize", "resources", "devNodePort", "seal", "snapshots"] as const;
 
 /** A Vault the program configures but does not install: its address, and how it reviews the cluster's tokens. */
 function externalVaultChecks(c: CheckContext, bootstrapped: boolean): void {

@@ -108,6 +108,13 @@ describe("stack config: defaults", () => {
       "vault.tlsSecretName": (c) => c.vault?.tlsSecretName,
       "vault.storageSize": (c) => c.vault?.storageSize,
       "vault.auditStorageSize": (c) => c.vault?.auditStorageSize,
+      "vault.snapshots.enabled": (c) => c.vault?.snapshots !== undefined,
+      "vault.snapshots.schedule": (c) => c.vault?.snapshots?.schedule ?? "—",
+      "vault.snapshots.retentionDays": (c) => c.vault?.snapshots?.retentionDays ?? "—",
+      "vault.snapshots.destination": (c) => {
+        const d = c.vault?.snapshots?.destination;
+        return d === undefined ? "—" : d.kind === "pvc" ? `pvc (${d.size ?? STACK_DEFAULTS.vault.snapshots.pvcSize})` : d.kind;
+      },
       "vault.login.issuer": (c) => c.vault?.login.issuer,
       "eso.replicas": (c) => c.eso?.replicas,
       "eso.refreshInterval": (c) => c.eso?.refreshInterval,

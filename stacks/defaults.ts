@@ -23,6 +23,8 @@ export interface EnvironmentDefaults {
   protect: boolean;
   /** Days a deleted cloud secret stays recoverable (AWS allows 7-30). */
   recoveryWindowDays: number;
+  /** Days a Vault Raft snapshot is kept (HA Vault the program installs). */
+  snapshotRetentionDays: number;
 }
 
 const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
@@ -36,6 +38,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     installReloader: true,
     protect: false,
     recoveryWindowDays: 7,
+    snapshotRetentionDays: 7,
   },
   staging: {
     vaultMode: "ha",
@@ -47,6 +50,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     installReloader: true,
     protect: false,
     recoveryWindowDays: 7,
+    snapshotRetentionDays: 7,
   },
   production: {
     vaultMode: "ha",
@@ -58,6 +62,7 @@ const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     installReloader: true,
     protect: true,
     recoveryWindowDays: 30,
+    snapshotRetentionDays: 30,
   },
 };
 
@@ -68,7 +73,15 @@ export function defaultsFor(env: Environment): EnvironmentDefaults {
 /** Defaults that do not depend on the environment, by config key. */
 export const STACK_DEFAULTS = {
   namespaces: { vault: "vault-system", externalSecrets: "external-secrets-system" },
-  vault: { devNodePort: 30820, tlsSecretName: "vault-tls", storageSize: "10Gi", auditStorageSize: "10Gi", loginIssuer: "github" as const },
+  vault: {
+    devNodePort: 30820,
+    tlsSecretName: "vault-tls",
+    storageSize: "10Gi",
+    auditStorageSize: "10Gi",
+    loginIssuer: "github" as const,
+    // Nightly, after the rotation job's hour is clear of it; the PVC holds a retention's worth.
+    snapshots: { schedule: "15 2 * * *", pvcSize: "10Gi" },
+  },
   database: {
     port: 5432,
     name: "veza",
@@ -140,6 +153,11 @@ export function defaultsTable(envs: readonly Environment[]): string {
     ["vault.tlsSecretName", same(STACK_DEFAULTS.vault.tlsSecretName)],
     ["vault.storageSize", same(STACK_DEFAULTS.vault.storageSize)],
     ["vault.auditStorageSize", same(STACK_DEFAULTS.vault.auditStorageSize)],
+    ["vault.snapshots.enabled", per((d) => d.vaultMode === "ha")],
+    // A dev server keeps nothing to snapshot: no schedule, retention or destination there.
+    ["vault.snapshots.schedule", per((d) => (d.vaultMode === "ha" ? STACK_DEFAULTS.vault.snapshots.schedule : "—"))],
+    ["vault.snapshots.retentionDays", per((d) => (d.vaultMode === "ha" ? d.snapshotRetentionDays : "—"))],
+    ["vault.snapshots.destination", per((d) => (d.vaultMode === "ha" ? `pvc (${STACK_DEFAULTS.vault.snapshots.pvcSize})` : "—"))],
     ["vault.login.issuer", same(STACK_DEFAULTS.vault.loginIssuer)],
     ["eso.replicas", per((d) => d.esoReplicas)],
     ["eso.refreshInterval", per((d) => d.refreshInterval)],

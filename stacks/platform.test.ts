@@ -382,6 +382,10 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
         policy: `veza-${stack}-read`,
         authRole: `eso-veza-${stack}`,
         login: stack === "development" ? "token" : `jwt: jwt-github/role/pulumi-${stack}`,
+        // Raft snapshots: an HA Vault's only (the stack default: nightly, to a PVC in Vault's namespace).
+        ...(stack === "development"
+          ? {}
+          : { snapshots: { cronJob: "vault-raft-snapshots", schedule: "15 2 * * *", retentionDays: 30, location: "pvc://vault-system/vault-raft-snapshots" } }),
       });
       const db = config.database;
       assert.deepEqual(
@@ -438,6 +442,50 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     const values = releaseOf(run, "external-secrets")?.inputs.values as { webhook: { certManager: { cert: { issuerRef: unknown } } }; certController: unknown };
     assert.deepEqual(values.webhook.certManager.cert.issuerRef, { group: "cert-manager.io", kind: "ClusterIssuer", name: "veza-webhook-ca" });
     assert.deepEqual(values.certController, { create: false });
+  });
+
+  it("snapshots an HA Vault's Raft storage (issue 31): the CronJob in Vault's namespace, its login admitted by the deployer's policy and by Vault's ingress; none in development", async () => {
+    const { run } = await build("staging");
+    const cron = resourcesOfType(run, "kubernetes:batch/v1:CronJob").find((r) => meta(r).name === "vault-raft-snapshots");
+    assert.ok(cron, "the snapshot CronJob");
+    assert.equal(meta(cron).namespace, "vault-system");
+    const template = (cron.inputs as { spec: { schedule: string; jobTemplate: { spec: { template: { metadata: { labels: Record<string, string> } } } } } })
+      .spec;
+    assert.equal(template.schedule, "15 2 * * *");
+    const role = resourcesOfType(run, "vault:kubernetes/authBackendRole:AuthBackendRole").find((r) => r.inputs.roleName === "vault-raft-snapshots");
+    assert.deepEqual(
+      [role?.inputs.boundServiceAccountNames, role?.inputs.boundServiceAccountNamespaces, role?.inputs.tokenPolicies],
+      [["vault-raft-snapshots"], ["vault-system"], ["vault-raft-snapshots"]],
+    );
+    // Vault's ingress admits the Job's pods on 8200, selected by the labels its pods carry.
+    const ingress = resourcesOfType(run, NETPOL).find((r) => meta(r).name === "vault-ingress")?.inputs.spec as {
+      ingress: { from: { podSelector?: { matchLabels: Record<string, string> } }[] }[];
+    };
+    const podLabels = template.jobTemplate.spec.template.metadata.labels;
+    assert.ok(
+      ingress.ingress.some((rule) =>
+        rule.from.some(
+          (f) =>
+            f.podSelector &&
+            Object.entries(f.podSelector.matchLabels).every(([k, v]) => podLabels[k] === v) &&
+            f.podSelector.matchLabels["app.kubernetes.io/name"] === "vault-raft-snapshots",
+        ),
+      ),
+      "vault-ingress admits the snapshot Job",
+    );
+    const dev = await build("development");
+    assert.equal(resourcesOfType(dev.run, "kubernetes:batch/v1:CronJob").filter((r) => meta(r).name === "vault-raft-snapshots").length, 0);
+  });
+
+  it("vault.snapshots: off, or to S3 in the aws section's account (a bucket, its KMS key, a write-only role)", async () => {
+    const off = await build("staging", { [`${P}:vault`]: { snapshots: { enabled: false } } });
+    assert.equal(resourcesOfType(off.run, "veza:vault:RaftSnapshots").length, 0);
+    const uploaderImage = `amazon/aws-cli:2.27.0@sha256:${"1".repeat(64)}`;
+    const s3 = await build("production", { [`${P}:vault`]: { snapshots: { destination: { kind: "s3", bucketName: "veza-vault-snapshots", uploaderImage } } } });
+    const bucket = resourcesOfType(s3.run, "aws:s3/bucket:Bucket").find((r) => r.inputs.bucket === "veza-vault-snapshots");
+    assert.ok(bucket, "the snapshot bucket");
+    assert.equal(bucket.protect, true, "production protects what holds its snapshots");
+    assert.ok(resourcesOfType(s3.run, "aws:kms/key:Key").length >= 1);
   });
 
   it("without a database section: Vault's store only, no migration store, no generator accounts", async () => {

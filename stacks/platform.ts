@@ -233,6 +233,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       esoEgress: eso.install,
       deployerCidrs: config.network.deployerCidrs,
       deployerNamespaces: config.network.deployerNamespaces,
+      ...(vault?.snapshotPodLabels ? { vaultNamespaceClients: [vault.snapshotPodLabels] } : {}),
       apiServerCidrs: config.network.apiServerCidrs,
       cloudApis: config.esoProviders.some((p) => p !== "vault"),
       esoMetrics: eso.install && eso.serviceMonitor,

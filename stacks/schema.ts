@@ -68,6 +68,12 @@ const cron = (consumer: CronConsumer) =>
 
 const kubernetesQuantity = z.string().regex(QUANTITY, { message: 'must be a Kubernetes quantity such as "10Gi"' });
 
+/** An image pinned by digest, e.g. `amazon/aws-cli:2.27.0@sha256:<64 hex>`. */
+const imageByDigest = z
+  .string()
+  .regex(/^\S+@sha256:[0-9a-f]{64}$/, { message: 'must be an image pinned by digest, such as "amazon/aws-cli:<version>@sha256:<64 hex>"' });
+/** Object key prefix: path segments each ending in `/`. */
+const snapshotPrefix = z.string().regex(/^([A-Za-z0-9._-]+\/)+$/, { message: 'must be path segments each ending in "/", such as "vault/production/"' });
 const url = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: "must be an http(s) URL" });
 
 /** PEM certificate text (a CA bundle). */
@@ -177,6 +183,47 @@ export const configSchema = z.strictObject({
         .optional(),
       /** PEM file (relative to the project, or absolute) with the CA that signed `address`'s certificate. */
       caCertFile: z.string().min(1).optional(),
+      /** HA Vault the program installs: scheduled Raft snapshots (components/vault/raft-snapshots.ts). */
+      snapshots: z
+        .strictObject({
+          /** Default: on for an installed HA Vault. */
+          enabled: z.boolean().optional(),
+          /** The CronJob's schedule: five fields or a descriptor, the controller's time zone. */
+          schedule: cron("kubernetes").optional(),
+          /** Days a snapshot is kept (the PVC's prune, or the bucket's lifecycle rule). */
+          retentionDays: z.number().int().min(1).max(3650).optional(),
+          /** Where snapshots go. Default: a PVC in Vault's namespace. */
+          destination: z
+            .discriminatedUnion("kind", [
+              z.strictObject({ kind: z.literal("pvc"), size: kubernetesQuantity.optional(), storageClassName: dnsLabel.optional() }),
+              z.strictObject({
+                kind: z.literal("s3"),
+                /** Created, with its KMS key and a write-only IRSA role, in the `aws` section's account and region. */
+                bucketName: z
+                  .string()
+                  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "must be an S3 bucket name (3-63 lowercase letters, digits, '.' and '-')" }),
+                prefix: snapshotPrefix.optional(),
+                uploaderImage: imageByDigest,
+              }),
+              z.strictObject({
+                kind: z.literal("gcs"),
+                bucket: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, { message: "must be a Cloud Storage bucket name" }),
+                prefix: snapshotPrefix.optional(),
+                serviceAccountEmail: z.email({ message: "must be a Google service account's email" }),
+                uploaderImage: imageByDigest,
+              }),
+              z.strictObject({
+                kind: z.literal("azure"),
+                storageAccount: z.string().regex(/^[a-z0-9]{3,24}$/, { message: "must be a storage account name (3-24 lowercase letters and digits)" }),
+                container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, { message: "must be a blob container name" }),
+                prefix: snapshotPrefix.optional(),
+                clientId: z.uuid({ message: "must be the managed identity's client id (a UUID)" }),
+                uploaderImage: imageByDigest,
+              }),
+            ])
+            .optional(),
+        })
+        .optional(),
       /** Install Vault in the cluster. `false`: configure a Vault the program does not install, at `address`. Default true. */
       install: z.boolean().optional(),
       /** With install false: the cluster's API server as Vault reaches it, for Kubernetes auth. */
@@ -417,6 +464,21 @@ export const EXAMPLES: Record<string, unknown> = {
   // Not certs/vault-ca.pem: the committed file is an example CA (certs/README.md).
   "vault.caCertFile": new Placeholder("<vault-ca-file>"),
   "vault.install": true,
+  "vault.snapshots.enabled": true,
+  "vault.snapshots.schedule": "15 2 * * *",
+  "vault.snapshots.retentionDays": 30,
+  "vault.snapshots.destination": { kind: "pvc" },
+  "vault.snapshots.destination.kind": "pvc",
+  "vault.snapshots.destination.size": "10Gi",
+  "vault.snapshots.destination.storageClassName": new Placeholder("<storage-class>"),
+  "vault.snapshots.destination.bucketName": new Placeholder("<snapshot-bucket>"),
+  "vault.snapshots.destination.bucket": new Placeholder("<snapshot-bucket>"),
+  "vault.snapshots.destination.prefix": "vault/production/",
+  "vault.snapshots.destination.uploaderImage": new Placeholder("<image>@sha256:<digest>"),
+  "vault.snapshots.destination.serviceAccountEmail": new Placeholder("<service-account>@<project>.iam.gserviceaccount.com"),
+  "vault.snapshots.destination.storageAccount": new Placeholder("<storage-account>"),
+  "vault.snapshots.destination.container": new Placeholder("<container>"),
+  "vault.snapshots.destination.clientId": new Placeholder("<managed-identity-client-id>"),
   // The API server as kubectl reaches it, and its CA: read from the kubeconfig when the fix runs.
   "vault.kubernetesHost": new Computed("kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}'"),
   "vault.kubernetesCaCert": new Computed("kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d"),

@@ -9,7 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Provider as VaultProvider } from "@pulumi/vault/provider";
 import { SERVICES } from "../components/catalog";
 import { VaultCluster } from "../components/vault/cluster";
-import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
+import { VAULT_API_PORT, VAULT_APP_VERSION, VAULT_IMAGE_DIGEST, VAULT_RELEASE_NAME } from "../components/vault/cluster-args";
+import { RaftSnapshots, type SnapshotDestination, snapshotPolicy } from "../components/vault/raft-snapshots";
 import type { DatabaseAccess } from "../components/vault/database-access";
 import { type BootstrapOptions, GITHUB_OIDC_ISSUER, type JwtLogin, PULUMI_OIDC_ISSUER } from "../components/vault/bootstrap";
 import { postgresConnectionUrl } from "../components/vault/config-args";
@@ -19,7 +20,8 @@ import { type DeployerPolicyOptions, deployerPolicyDocument, previewPolicyDocume
 import { policyDocument } from "../components/vault/policy-hcl";
 import { storeServiceAccount } from "../components/eso/secret-stores";
 import { VaultConfig } from "../components/vault/config";
-import type { StackConfig } from "./config-model";
+import type { StackConfig, VaultSnapshotSettings } from "./config-model";
+import { STACK_DEFAULTS } from "./defaults";
 import { setCommands } from "./fixes";
 import {
   DATABASE_ENGINE,
@@ -64,7 +66,11 @@ export interface VaultPlatform {
     authRole?: string;
     /** How `pulumi up` logs in to Vault. */
     login?: string;
+    /** Raft snapshots: the CronJob, its schedule and retention, and where they land. */
+    snapshots?: { cronJob: string; schedule: string; retentionDays: number; location: pulumi.Output<string> };
   };
+  /** Labels of the snapshot Job's pods: Vault's ingress policy must admit them. */
+  snapshotPodLabels?: Record<string, string>;
 }
 
 export interface VaultInputs {
@@ -131,10 +137,22 @@ export function deployerPolicyOptions(config: StackConfig): DeployerPolicyOption
               role(databaseAuthRoleName(env, "migrations"), storeServiceAccount(MIGRATIONS.storeName), databasePolicyName(env, "migrations")),
             ]
           : []),
+        // The Raft snapshot CronJob's login (components/vault/raft-snapshots.ts), in Vault's namespace.
+        ...(v.snapshots
+          ? [
+              {
+                name: SNAPSHOTS.vaultName,
+                serviceAccount: { namespace: config.namespaces.vault, name: SNAPSHOTS.jobName },
+                policy: SNAPSHOTS.vaultName,
+                audience: AUDIENCE,
+              },
+            ]
+          : []),
       ],
     },
     managedPolicies: [
       { name: readPolicy, document: policyDocument({ kvMount: KV_MOUNT, secretPath }) },
+      ...(v.snapshots ? [{ name: SNAPSHOTS.vaultName, document: snapshotPolicy() }] : []),
       ...(db
         ? [
             ...SERVICES.map((s) => ({ name: databasePolicyName(env, s), document: serviceCredsPolicy(DATABASE_ENGINE.mountPath, databaseRoleName(s)) })),
@@ -396,6 +414,8 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
 
   // Each service's own database login: dynamic role, policy and auth role (stacks/database.ts).
   const dbVault = db ? buildDatabaseAccess(config, provider, vaultConfig, AUDIENCE) : undefined;
+  // Raft snapshots of the HA Vault the program installs (docs/vault-operations.md).
+  const snapshots = v.snapshots && cluster ? buildSnapshots(config, v.snapshots, inputs.namespace, provider, vaultConfig) : undefined;
   return {
     ...base,
     configured: true,
@@ -423,6 +443,83 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
       policy: `veza-${env}-read`,
       authRole: role,
       login: v.login.method === "jwt" ? `jwt: ${JWT_PATHS[v.login.issuer]}/role/${v.login.role}` : "token",
+      ...(snapshots && v.snapshots
+        ? { snapshots: { cronJob: SNAPSHOTS.jobName, schedule: v.snapshots.schedule, retentionDays: v.snapshots.retentionDays, location: snapshots.location } }
+        : {}),
     },
+    ...(snapshots ? { snapshotPodLabels: snapshots.podLabels } : {}),
   };
+}
+
+/** The snapshot CronJob's and its Vault identity's names (RaftSnapshots' defaults, stated here for the deployer's policy). */
+export const SNAPSHOTS = { jobName: "vault-raft-snapshots", vaultName: "vault-raft-snapshots" } as const;
+
+/** The active node's Service: a snapshot through a standby fails ("incomplete snapshot"). */
+function activeVaultAddress(namespace: string): string {
+  return `https://${VAULT_RELEASE_NAME}-active.${namespace}.svc:${VAULT_API_PORT}`;
+}
+
+/** The RaftSnapshots component for an installed HA Vault, from the stack's snapshot settings. */
+function buildSnapshots(
+  config: StackConfig,
+  s: VaultSnapshotSettings,
+  namespace: pulumi.Output<string>,
+  provider: pulumi.ProviderResource,
+  vaultConfig: VaultConfig,
+): RaftSnapshots {
+  const v = config.vault as NonNullable<StackConfig["vault"]>;
+  const d = s.destination;
+  const prefix = `vault/${config.environment}/`;
+  let destination: SnapshotDestination;
+  switch (d.kind) {
+    case "pvc":
+      destination = {
+        kind: "pvc",
+        claimName: SNAPSHOTS.jobName,
+        size: d.size ?? STACK_DEFAULTS.vault.snapshots.pvcSize,
+        ...(d.storageClassName ? { storageClassName: d.storageClassName } : {}),
+      };
+      break;
+    case "s3": {
+      const aws = config.aws as NonNullable<StackConfig["aws"]>;
+      destination = {
+        kind: "s3",
+        bucketName: d.bucketName,
+        prefix: d.prefix ?? prefix,
+        region: aws.region,
+        accountId: aws.accountId,
+        oidcIssuer: aws.oidcIssuer,
+      };
+      break;
+    }
+    case "gcs":
+      destination = { kind: "gcs", bucket: d.bucket, prefix: d.prefix ?? prefix, serviceAccountEmail: d.serviceAccountEmail };
+      break;
+    case "azure":
+      destination = { kind: "azure", storageAccount: d.storageAccount, container: d.container, prefix: d.prefix ?? prefix, clientId: d.clientId };
+      break;
+  }
+  return new RaftSnapshots(
+    "vault-raft-snapshots",
+    {
+      namespace,
+      vaultAddress: namespace.apply(activeVaultAddress),
+      vaultCaSecretName: v.tlsSecretName,
+      authPath: AUTH_PATH,
+      jobName: SNAPSHOTS.jobName,
+      vaultName: SNAPSHOTS.vaultName,
+      schedule: s.schedule,
+      retentionDays: s.retentionDays,
+      image: `hashicorp/vault:${VAULT_APP_VERSION}@${VAULT_IMAGE_DIGEST}`,
+      ...(d.kind === "pvc" ? {} : { uploaderImage: d.uploaderImage }),
+      destination,
+      vaultProvider: provider,
+      labels: { "veza.io/environment": config.environment },
+      tags: { "veza.io/environment": config.environment },
+      // The snapshots are the way back after a lost cluster: kept like Vault's own data.
+      protect: config.protect,
+      dependsOn: [vaultConfig],
+    },
+    { dependsOn: [vaultConfig] },
+  );
 }

@@ -83,6 +83,15 @@ export const STAND_INS: Record<string, string> = {
   "postgres-ca-file": "postgres-ca.crt",
   "ca-file-in-pods": "/etc/veza/postgres/ca.crt",
   provider: "vault",
+  "storage-class": "gp3",
+  "snapshot-bucket": "veza-vault-snapshots",
+  image: "amazon/aws-cli:2.27.0",
+  digest: "0000000000000000000000000000000000000000000000000000000000000000",
+  "service-account": "veza-snapshots",
+  project: "veza-prod",
+  "storage-account": "vezasnapshots",
+  container: "vault-snapshots",
+  "managed-identity-client-id": "00000000-0000-0000-0000-000000000000",
 };
 
 /** `text` with each placeholder replaced by its stand-in; an unknown placeholder is a gap in `STAND_INS`. */

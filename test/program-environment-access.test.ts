@@ -72,7 +72,14 @@ describe("the whole program, per environment", () => {
       "rotation-job",
       "vault-ingress",
     ]);
-    assert.deepEqual(prod["vault-ingress"].ingress?.[2].from, [{ ipBlock: { cidr: "10.20.0.0/24" } }]);
+    // ESO, the peers, the snapshot Job (issue 31), then the deployer.
+    assert.equal(
+      (prod["vault-ingress"].ingress?.[2].from[0] as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels[
+        "app.kubernetes.io/name"
+      ],
+      "vault-raft-snapshots",
+    );
+    assert.deepEqual(prod["vault-ingress"].ingress?.[3].from, [{ ipBlock: { cidr: "10.20.0.0/24" } }]);
     // Production mirrors to AWS Secrets Manager: HTTPS egress; staging reads Vault only.
     assert.equal(prod["eso-controller-egress"].egress?.length, 4);
     assert.equal((await np("staging"))["eso-controller-egress"].egress?.length, 3);
@@ -154,7 +161,8 @@ describe("the whole program, per environment", () => {
       // No policy the program writes is its own or the previews'.
       const policies = run.resources.filter((r) => r.type === "vault:index/policy:Policy").map((r) => r.inputs.name);
       const dbPolicies = [...SERVICES, "migrations"].sort().map((i) => `veza-${stack}-db-${i}`);
-      assert.deepEqual(policies.sort(), [...dbPolicies, `veza-${stack}-read`], stack);
+      // The snapshot Job's policy: read on sys/storage/raft/snapshot alone (issue 31).
+      assert.deepEqual(policies.sort(), ["vault-raft-snapshots", ...dbPolicies, `veza-${stack}-read`], stack);
     }
     const dev = unwrapSecrets((await stackRun("development")).resources.find((r) => r.type === "pulumi:providers:vault")?.inputs) as Record<string, unknown>;
     assert.equal(dev.token, "FAKE-SECRET-vaultDevRootToken-5f3c9a");

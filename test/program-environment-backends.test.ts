@@ -33,6 +33,8 @@ describe("the whole program, per environment", () => {
         "aws:kms/key:Key aws-secrets-key",
         "kubernetes:core/v1:Namespace namespaces-vault",
         "kubernetes:core/v1:Namespace namespaces-workloads",
+        // Where Vault's Raft snapshots are kept (issue 31): the way back after a lost cluster.
+        "kubernetes:core/v1:PersistentVolumeClaim vault-raft-snapshots-pvc",
         "kubernetes:helm.sh/v3:Release external-secrets",
         "kubernetes:helm.sh/v3:Release vault",
         "vault:database/secretBackendConnection:SecretBackendConnection vault-config-database-connection",

@@ -500,6 +500,12 @@ describe("GitHub Actions workflows", () => {
     assert.ok(runs.some((r) => r.includes('>> "$GITHUB_STEP_SUMMARY"') && r.includes("diff -u")));
     const base = p.raw.jobs.plan.steps.find((s) => s.with?.path === "base");
     assert.equal(base?.with?.ref, "${{ env.BASE_SHA }}");
+    // Whole values (issue 30 #2): the text plan cuts long values, the value diff does not; it
+    // needs the base commit in the head checkout.
+    assert.ok(runs.some((r) => r.includes('>> "$GITHUB_STEP_SUMMARY"') && r.includes('plan -- "$stack" --diff "$BASE_SHA"')));
+    const head = p.raw.jobs.plan.steps.find((s) => s.with?.path === "head");
+    assert.equal(String(head?.with?.["fetch-depth"]), "0");
+    assert.doesNotMatch(p.text, /scripts\/harness\.ts/);
   });
 
   it("install the Pulumi CLI of the same release as the locked SDK", () => {

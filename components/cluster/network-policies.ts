@@ -4,7 +4,8 @@
  * controller can reach anything.
  *
  * - `vault-ingress` (Vault's namespace, the server pods): 8200 from ESO's controller pods, 8200
- *   and 8201 from the other Vault servers (Raft, request forwarding), and 8200 from the
+ *   and 8201 from the other Vault servers (Raft, request forwarding), 8200 from the pods of
+ *   `vaultNamespaceClients` (the snapshot Job), and 8200 from the
  *   deployer: `deployerCidrs` (as Vault's pods see the source address) and pods of
  *   `deployerNamespaces` (an ingress controller in front of Vault, an in-cluster Pulumi agent).
  *   `kubectl port-forward` is not network traffic and is unaffected. Kubelet probes come from
@@ -63,6 +64,8 @@ export interface NetworkPoliciesArgs {
   deployerCidrs?: string[];
   /** Namespaces whose pods may call Vault's API (an ingress controller, an in-cluster agent). Default: none. */
   deployerNamespaces?: string[];
+  /** Labels of pods in Vault's own namespace that call its API (the Raft snapshot Job). Default: none. */
+  vaultNamespaceClients?: Record<string, string>[];
   /** Where the Kubernetes API server is, for ESO's egress. Default `["0.0.0.0/0"]` (unknown here: narrow it). */
   apiServerCidrs?: string[];
   /** ESO reads a cloud secret manager (AWS, GCP, Azure): allow HTTPS egress to anywhere. */
@@ -118,6 +121,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
             ingress: [
               { from: [{ namespaceSelector: byName(args.esoNamespace), podSelector: { matchLabels: { ...ESO_CONTROLLER_POD_LABELS } } }], ports: [tcp(8200)] },
               { from: [{ podSelector: { matchLabels: { ...VAULT_SERVER_POD_LABELS } } }], ports: [tcp(8200), tcp(8201)] },
+              ...(args.vaultNamespaceClients ?? []).map((labels) => ({ from: [{ podSelector: { matchLabels: { ...labels } } }], ports: [tcp(8200)] })),
               ...((args.deployerCidrs ?? []).length + (args.deployerNamespaces ?? []).length > 0
                 ? [
                     {

@@ -455,8 +455,16 @@ describe("components/vault/raft-snapshots", () => {
       { image: "hashicorp/vault@sha256:abc" },
       `[image] must be pinned by digest, such as "hashicorp/vault:2.0.4@sha256:<64 hex>"; got "hashicorp/vault@sha256:abc".`,
     ],
-    ["a four-field schedule", { schedule: "15 2 * *" }, `[schedule] must be a five-field cron schedule such as "15 2 * * *"; got "15 2 * *".`],
-    ["@daily", { schedule: "@daily" }, `[schedule] must be a five-field cron schedule such as "15 2 * * *"; got "@daily".`],
+    [
+      "a four-field schedule",
+      { schedule: "15 2 * *" },
+      `[schedule] must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; has 4 fields; a schedule has five: minute hour day-of-month month day-of-week; got "15 2 * *".`,
+    ],
+    [
+      "an hour that does not exist (the shared validator, components/cron.ts)",
+      { schedule: "15 25 * * *" },
+      `[schedule] must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; hour "25": Constraint error, got value 25 expected range 0-23; got "15 25 * * *".`,
+    ],
     ["no retention", { retentionDays: 0 }, "[retentionDays] must be a whole number of days from 1 to 3650; got 0."],
     ["a fractional retention", { retentionDays: 1.5 }, "[retentionDays] must be a whole number of days from 1 to 3650; got 1.5."],
     ["an uploader with a PVC", { uploaderImage: AWS_CLI }, `[uploaderImage] is only used with a cloud destination; remove it for "pvc".`],
@@ -501,7 +509,7 @@ describe("components/vault/raft-snapshots", () => {
       build(() => ({ image: tagOnly, schedule: "daily" })),
       (e: Error) =>
         e.message ===
-        `[schedule] must be a five-field cron schedule such as "15 2 * * *"; got "daily". [image] must be pinned by digest, such as "hashicorp/vault:2.0.4@sha256:<64 hex>"; got "hashicorp/vault:2.0.4".`,
+        `[schedule] must be a cron schedule a Kubernetes CronJob accepts, such as "0 3 * * *"; has 1 field; a schedule has five: minute hour day-of-month month day-of-week; got "daily". [image] must be pinned by digest, such as "hashicorp/vault:2.0.4@sha256:<64 hex>"; got "hashicorp/vault:2.0.4".`,
     );
   });
 });

@@ -36,6 +36,7 @@ import * as vaultKubernetes from "@pulumi/vault/kubernetes";
 import { Policy } from "@pulumi/vault/policy";
 import { AWS_RULES } from "../backends/aws-rules";
 import { type PolicyDocument, keyPolicy } from "../backends/aws-secrets";
+import { cronMessage, cronProblem } from "../cron";
 import { DNS_LABEL, DNS_SUBDOMAIN, QUANTITY, VAULT_NAME, VAULT_PATH } from "../rules";
 
 /** The one Vault path the snapshot identity may touch. */
@@ -323,7 +324,6 @@ export function s3TlsOnlyPolicy(bucketName: string): Record<string, unknown> {
   };
 }
 
-const SCHEDULE = /^(\S+\s+){4}\S+$/;
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
 const PREFIX = /^([A-Za-z0-9_.-]+\/)+$/;
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -332,7 +332,8 @@ const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export function raftSnapshotsErrors(args: RaftSnapshotsArgs): string[] {
   const errors: string[] = [];
   const d = args.destination;
-  if (!SCHEDULE.test(args.schedule)) errors.push(`[schedule] must be a five-field cron schedule such as "15 2 * * *"; got "${args.schedule}".`);
+  const cron = cronProblem(args.schedule, "kubernetes");
+  if (cron) errors.push(`[schedule] ${cronMessage(cron, "kubernetes")}; got "${args.schedule}".`);
   if (!Number.isInteger(args.retentionDays) || args.retentionDays < 1 || args.retentionDays > 3650)
     errors.push(`[retentionDays] must be a whole number of days from 1 to 3650; got ${args.retentionDays}.`);
   if (!DIGEST.test(args.image)) errors.push(`[image] must be pinned by digest, such as "hashicorp/vault:2.0.4@sha256:<64 hex>"; got "${args.image}".`);
