@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SERVICES } from "../components/catalog";
+import { bootstrapScript } from "../components/vault/bootstrap";
 import { VAULT_APP_VERSION } from "../components/vault/cluster-args";
 import { findResource, resourcesOfType, stackConfig, unwrapSecrets, type ProgramRun, type RecordedResource } from "../harness";
 import { problemsAfterFix, prompt, stackFile, substitute } from "../test/fix-check";
@@ -371,5 +372,28 @@ describe("stack layer: the deployer's Vault policy inputs (stacks/vault.ts)", ()
     });
     assert.deepEqual(bootstrapOptions(config).auditDevices, []);
     assert.deepEqual(deployerPolicyOptions(config).kubernetesAuth.config, { host: "https://203.0.113.10:6443", caCert: ca });
+    assert.equal(bootstrapOptions(config).autopilot, undefined, "an external Vault's Raft is its operator's");
+  });
+
+  it("turns on Raft autopilot's dead-server cleanup for the HA Vault it installs, never below its replicas (issue 31)", () => {
+    for (const [stack, replicas] of [
+      ["staging", undefined],
+      ["production", 5],
+    ] as const) {
+      const { config } = validatedConfig(stack, replicas ? { [`${P}:vault`]: { ...(stackConfig(stack)[`${P}:vault`] as object), replicas } } : {});
+      const o = bootstrapOptions(config);
+      assert.deepEqual(o.autopilot, { deadServerLastContactThreshold: "10m", minQuorum: replicas ?? 3 }, stack);
+      assert.ok(
+        bootstrapScript(o).includes(
+          `vault operator raft autopilot set-config -cleanup-dead-servers=true -dead-server-last-contact-threshold=10m -min-quorum=${replicas ?? 3}\n`,
+        ),
+        stack,
+      );
+    }
+    assert.equal(bootstrapOptions(validatedConfig("development").config).autopilot, undefined, "a dev server has no Raft");
+    assert.throws(
+      () => bootstrapScript({ ...bootstrapOptions(validatedConfig("staging").config), autopilot: { deadServerLastContactThreshold: "10m", minQuorum: 1 } }),
+      /minQuorum/,
+    );
   });
 });

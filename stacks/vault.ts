@@ -254,6 +254,8 @@ export function bootstrapOptions(config: StackConfig): BootstrapOptions {
     ],
     jwt,
     tokenTtlSeconds: 3600,
+    // The HA Vault the program installs (an external Vault's Raft is its operator's).
+    ...(v.install && v.mode === "ha" ? { autopilot: { deadServerLastContactThreshold: "10m", minQuorum: Math.max(3, v.replicas) } } : {}),
   };
 }
 

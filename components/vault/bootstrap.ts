@@ -42,6 +42,12 @@ export interface BootstrapOptions {
   jwt: JwtLogin[];
   /** Token TTL of every jwt role, seconds; 60 to 3600. */
   tokenTtlSeconds: number;
+  /**
+   * An HA Vault's Raft autopilot: remove a server that has been out of contact for the
+   * threshold (a pod replaced with a new node id, a lost node), never below `minQuorum` voters.
+   * Without it a dead server stays a voter and counts against quorum. None: left as Vault has it.
+   */
+  autopilot?: { deadServerLastContactThreshold: string; minQuorum: number };
 }
 
 /** Quote a word for a POSIX shell: bare when safe, else single-quoted. */
@@ -60,6 +66,12 @@ export function bootstrapErrors(o: BootstrapOptions): string[] {
       if (Object.keys(r.boundClaims).length === 0) errors.push(`[jwt.${j.path}.${r.name}] needs bound claims: any token of the issuer would log in.`);
     }
   for (const p of o.policies) if (p.document.includes("\nVEZA_EOF\n")) errors.push(`[policies.${p.name}] contains the heredoc delimiter.`);
+  if (o.autopilot) {
+    if (!Number.isInteger(o.autopilot.minQuorum) || o.autopilot.minQuorum < 3)
+      errors.push(`[autopilot.minQuorum] must be a whole number of at least 3 (Raft's smallest fault-tolerant cluster); got ${o.autopilot.minQuorum}.`);
+    if (!/^\d+[smh]$/.test(o.autopilot.deadServerLastContactThreshold))
+      errors.push(`[autopilot.deadServerLastContactThreshold] must be a duration such as "10m"; got "${o.autopilot.deadServerLastContactThreshold}".`);
+  }
   return errors;
 }
 
@@ -110,6 +122,13 @@ export function bootstrapScript(o: BootstrapOptions): string {
       `vault write auth/${j.path}/config oidc_discovery_url=${sh(j.issuer)} bound_issuer=${sh(j.issuer)}`,
     );
     for (const r of j.roles) lines.push(heredoc(`vault write auth/${j.path}/role/${sh(r.name)}`, JSON.stringify(jwtRoleBody(r, o.tokenTtlSeconds), null, 2)));
+  }
+  if (o.autopilot) {
+    lines.push(
+      "",
+      "# 4. Raft autopilot: a server out of contact that long is removed, never below the quorum (vault-helm pods that come back get new node ids).",
+      `vault operator raft autopilot set-config -cleanup-dead-servers=true -dead-server-last-contact-threshold=${sh(o.autopilot.deadServerLastContactThreshold)} -min-quorum=${o.autopilot.minQuorum}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }
