@@ -207,7 +207,7 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
     const staging = await build("staging");
     assert.deepEqual(
       named(staging.run, NETPOL).sort(),
-      ["eso-cert-controller-egress", "eso-controller-egress", "eso-default-deny", "eso-webhook", "rotation-job", "vault-ingress"].sort(),
+      ["eso-cert-controller-egress", "eso-controller-egress", "eso-default-deny", "eso-webhook", "reloader", "rotation-job", "vault-ingress"].sort(),
     );
     // The rotation job's pods are those of the CronJob: same namespace, selected by its pods' labels.
     const rotationPolicy = resourcesOfType(staging.run, NETPOL).find((r) => meta(r).name === "rotation-job");

@@ -239,6 +239,7 @@ export function buildPlatform(config: StackConfig, catalog: readonly SecretSpec[
       esoMetrics: eso.install && eso.serviceMonitor,
       // Before the CronJob exists too: its pods are never unconfined, even for a first run.
       rotationJob: { namespace: namespaces.names.workloads, podLabels: { "app.kubernetes.io/name": ROTATION_JOB_NAME } },
+      ...(config.rotation.installReloader ? { reloader: { namespace: namespaces.names.workloads } } : {}),
       labels: envLabels,
     });
   }

@@ -69,6 +69,7 @@ describe("the whole program, per environment", () => {
       "eso-controller-egress",
       "eso-default-deny",
       "eso-webhook",
+      "reloader",
       "rotation-job",
       "vault-ingress",
     ]);

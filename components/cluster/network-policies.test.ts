@@ -198,6 +198,19 @@ describe("components/cluster/network-policies", () => {
     );
   });
 
+  it("confines Reloader's pods (its chart's selector labels) to DNS and the API server, with no ingress", async () => {
+    const r = await run({ esoNamespace: "eso", esoEgress: false, cloudApis: false, apiServerCidrs: ["10.0.0.1/32"], reloader: { namespace: "veza-staging" } });
+    const p = unwrapSecrets(findResource(r, NP, "np-reloader").inputs) as { metadata: { name: string; namespace: string }; spec: Record<string, unknown> };
+    assert.deepEqual([p.metadata.name, p.metadata.namespace], ["reloader", "veza-staging"]);
+    assert.deepEqual(p.spec.podSelector, { matchLabels: { app: "reloader-reloader", release: "reloader" } });
+    assert.deepEqual(p.spec.policyTypes, ["Ingress", "Egress"]);
+    assert.equal("ingress" in p.spec, false);
+    assert.deepEqual(
+      (p.spec.egress as { to: unknown[] }[]).map((e) => e.to),
+      [[{ namespaceSelector: ns("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], [{ ipBlock: { cidr: "10.0.0.1/32" } }]],
+    );
+  });
+
   it("accepts IPv4 and IPv6 CIDRs and refuses anything else, for both CIDR arguments", () => {
     const accepted = ["10.0.0.0/16", "0.0.0.0/0", "255.255.255.255/32", "1.2.3.4/8", "fd00::/8", "2001:db8::/128", "::/0", "FD00:AB::1/64"];
     for (const c of accepted) {

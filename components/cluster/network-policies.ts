@@ -19,7 +19,8 @@
  *   server; `eso-cert-controller-egress` lets the cert controller reach DNS and the API server
  *   only. With `esoMetrics`, 8080 (metrics) is open to every pod of the namespace's scrapers.
  * - `rotation-job` (the workload namespace, the rotation CronJob's pods): no ingress; egress to
- *   DNS and the API server only (it patches ExternalSecrets, nothing else).
+ *   DNS and the API server only (it patches ExternalSecrets, nothing else). `reloader` likewise
+ *   for Reloader's pods (it watches Secrets and patches Deployments through the API server).
  *
  * The services' own pods are not this program's: their policies belong to their deployments.
  *
@@ -43,6 +44,12 @@ export const ESO_CERT_CONTROLLER_POD_LABELS = {
   "app.kubernetes.io/name": "external-secrets-cert-controller",
   "app.kubernetes.io/instance": "external-secrets",
 } as const;
+/**
+ * Labels of the Reloader chart's pods (release `reloader`): its selector labels, `app:
+ * <release>-reloader` and `release: <release>`, as its rendered manifests show. Were they ever
+ * to differ, the policy would select no pod and change nothing (it cannot cut anything off).
+ */
+export const RELOADER_POD_LABELS = { app: "reloader-reloader", release: "reloader" } as const;
 /** The port ESO's webhook listens on (chart value `webhook.port`). */
 export const ESO_WEBHOOK_PORT = 10250;
 /** The port ESO's pods serve metrics on (chart default). */
@@ -74,6 +81,8 @@ export interface NetworkPoliciesArgs {
   esoMetrics?: boolean;
   /** The rotation CronJob's pods: their namespace and labels (egress to DNS and the API server only). Default: none. */
   rotationJob?: { namespace: pulumi.Input<string>; podLabels: Record<string, string> };
+  /** Reloader's pods (the workload namespace): egress to DNS and the API server only, no ingress. Default: none. */
+  reloader?: { namespace: pulumi.Input<string> };
   labels?: Record<string, string>;
   provider?: Provider;
 }
@@ -161,6 +170,13 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     if (args.rotationJob) {
       policy("rotationJob", "rotation-job", "rotation-job", args.rotationJob.namespace, {
         podSelector: { matchLabels: { ...args.rotationJob.podLabels } },
+        policyTypes: ["Ingress", "Egress"],
+        egress: [dns, apiServer],
+      });
+    }
+    if (args.reloader) {
+      policy("reloader", "reloader", "reloader", args.reloader.namespace, {
+        podSelector: { matchLabels: { ...RELOADER_POD_LABELS } },
         policyTypes: ["Ingress", "Egress"],
         egress: [dns, apiServer],
       });
