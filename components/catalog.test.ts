@@ -6,7 +6,6 @@
 import * as assert from "node:assert/strict";
 import {
   CATALOG,
-  SERVICES,
   type SecretSpec,
   generatedSecrets,
   needs,
@@ -17,6 +16,7 @@ import {
   suppliedSecrets,
   validateCatalog,
 } from "./catalog";
+import { SPEC_SERVICES } from "../test/catalog-fixture";
 
 const generated = (key: string, services: SecretSpec["services"], keepPrevious = false): SecretSpec => ({
   key,
@@ -58,7 +58,7 @@ describe("components/catalog", () => {
   });
 
   it("needs: a key for all services, or only for the services it lists", () => {
-    const matrix = SMALL.map((s) => [s.key, SERVICES.filter((svc) => needs(s, svc))]);
+    const matrix = SMALL.map((s) => [s.key, SPEC_SERVICES.filter((svc) => needs(s, svc))]);
     assert.deepEqual(matrix, [
       ["database-url", ["backend-api", "chat-server", "stream-server"]],
       ["jwt-secret", ["backend-api", "chat-server", "stream-server"]],
@@ -75,7 +75,7 @@ describe("components/catalog", () => {
   });
 
   it("makes the shared Secret from the all-service keys and one Secret per service from the keys it needs", () => {
-    assert.deepEqual(serviceSecrets(SMALL), [
+    assert.deepEqual(serviceSecrets(SMALL, { services: SPEC_SERVICES }), [
       { name: "veza-secrets", keys: ["database-url", "jwt-secret", "jwt-secret-previous"] },
       { name: "veza-backend-api-secrets", service: "backend-api", keys: ["database-url", "jwt-secret", "jwt-secret-previous", "stripe-api-key"] },
       {

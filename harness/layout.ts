@@ -28,10 +28,11 @@ export const FOLDERS: Record<string, string> = {
 
 function header(file: string): string {
   const src = fs.readFileSync(file, "utf8");
-  const m = /^\/\*\*([\s\S]*?)\*\//.exec(src) ?? /^\/\/ ?(.*)/.exec(src);
+  // A /** */ block, or the run of // lines a plain .js preload starts with (every line of it).
+  const m = /^\/\*\*([\s\S]*?)\*\//.exec(src) ?? /^((?:\/\/.*(?:\n|$))+)/.exec(src);
   if (!m) return "";
   const text = m[1]
-    .replace(/^\s*\* ?/gm, "")
+    .replace(/^\s*(?:\*|\/\/) ?/gm, "")
     .replace(/\s+/g, " ")
     .trim();
   const sentence = (/^(.+?\.)(\s|$)/.exec(text)?.[1] ?? text).replace(/\|/g, "\\|");

@@ -13,6 +13,7 @@ import { renderMermaid } from "../harness/plan-render";
 import { defaultsTable } from "../stacks/defaults";
 import { ENVIRONMENTS } from "../stacks/schema";
 import { layoutFiles, layoutSummary } from "../harness/layout";
+import { secretConfigList } from "../harness/secret-config-doc";
 
 const README = path.join(ROOT, "README.md");
 const PROJECT_FILE = path.join(ROOT, "Pulumi.yaml");
@@ -93,6 +94,7 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
     defaults: defaultsTable(ENVIRONMENTS),
     layout: layoutSummary(),
     "layout-files": layoutFiles(),
+    "secret-config": secretConfigList(),
   };
   const freshness: string[] = [];
   for (const stack of ["development", "staging", "production"]) {

@@ -160,7 +160,7 @@ describe("stack layer: Vault per stack (stacks/vault.ts)", () => {
     assert.equal(postgres.password, secrets[`${P}:databaseAdminPassword`]);
     assert.ok(postgres.password);
     assert.equal(connection.verifyConnection, db.verifyConnection);
-    assert.deepEqual(connection.allowedRoles, [staticRoleName(db.appUsername), ...SERVICES.map(databaseRoleName)].sort());
+    assert.deepEqual(connection.allowedRoles, [staticRoleName(db.appUsername), ...SERVICES.map(databaseRoleName)]);
 
     const staticRole = inputs(findResource(run, "vault:database/secretBackendStaticRole:SecretBackendStaticRole", "vault-config-static-role"));
     assert.equal(staticRole.name, staticRoleName(db.appUsername));

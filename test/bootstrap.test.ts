@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SERVICES } from "../components/catalog";
+import { CATALOG, SERVICES, serviceSecrets } from "../components/catalog";
 import { ROOT, fakeSecrets, findResource, plaintextOccurrences, resourcesOfType, runProgram, type ProgramRun } from "../harness";
 import { startPostgres, type PgConnection, type RunningPostgres } from "./postgres";
 import { rejectsWithSqlState, runAsVault, vaultPassword } from "./vault-sql";
@@ -98,7 +98,8 @@ describe("README: Bootstrapping Vault, step by step (production)", () => {
     );
     for (const r of roles) assert.ok(r.dependencies.includes(connection.urn), `${String(r.inputs.name)} waits for the connection`);
     assert.equal(resourcesOfType(run, GENERATOR).length, SERVICES.length);
-    assert.equal(resourcesOfType(run, ES).length, 5);
+    // Each Secret the services read (the shared one, one per service), and the migrations' one.
+    assert.equal(resourcesOfType(run, ES).length, serviceSecrets(CATALOG, { databasePerService: true }).length + 1);
   });
 });
 

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { SERVICES } from "../components/catalog";
 import { runProgram } from "../harness";
 import { databaseLeases, databaseLeasesTable } from "../harness/freshness";
 import { creationStatements, revocationStatements } from "../components/vault/database-sql";
@@ -11,7 +12,7 @@ describe("harness/freshness: the cost of each service's database logins", () => 
     const rows = databaseLeases(await runProgram({ stack: "production" }));
     assert.deepEqual(
       rows,
-      ["backend-api", "chat-server", "stream-server"].map((s) => ({
+      SERVICES.map((s) => ({
         generator: `veza-${s}-database`,
         role: `veza-${s}`,
         ttlSeconds: 4 * 3600,

@@ -39,6 +39,17 @@ function assertRan(run: HostRun, label: string): void {
   assert.deepEqual(errorsOf(run), [], `${label}: the program reported errors`);
 }
 
+/**
+ * One cold run per stack (a fresh process and loader cache), shared by the tests that read
+ * different things off the same run: what it registers, its URNs and source positions, the
+ * files it loads. A run is a few seconds of a core; the same run thrice proves nothing more.
+ */
+const coldRuns = new Map<string, Promise<HostRun>>();
+function coldRun(stack: string): Promise<HostRun> {
+  if (!coldRuns.has(stack)) coldRuns.set(stack, runLikeLanguageHost({ ...hostOptions(stack), env: { TMPDIR: freshTmp() } }));
+  return coldRuns.get(stack) as Promise<HostRun>;
+}
+
 const harnessRuns = new Map<string, ProgramRun>();
 async function harnessRun(stack: string): Promise<ProgramRun> {
   if (!harnessRuns.has(stack)) harnessRuns.set(stack, await runProgram({ stack }));
@@ -59,7 +70,7 @@ describe("the program as the language host loads it (cmd/run over gRPC)", functi
   for (const stack of STACKS) {
     it(`${stack}: loads cold and registers exactly what the offline harness registers, no secret in clear text on the wire`, async () => {
       const opts = hostOptions(stack);
-      const run = await runLikeLanguageHost({ ...opts, env: { TMPDIR: freshTmp() } });
+      const run = await coldRun(stack);
       assertRan(run, stack);
       const expected = await harnessRun(stack);
       assert.deepEqual(typesAndNames(run.resources), typesAndNames(expected.resources));
@@ -79,7 +90,7 @@ describe("the program as the language host loads it (cmd/run over gRPC)", functi
   }
 
   it("production: the engine's URNs carry the parent's type chain (the README's --target URNs are real), and source positions name TypeScript lines", async () => {
-    const run = await runLikeLanguageHost({ ...hostOptions("production"), env: { TMPDIR: freshTmp() } });
+    const run = await coldRun("production");
     assertRan(run, "production");
     const urns = run.resources.map((r) => r.urn);
     for (const ns of ["namespaces", "namespaces-vault", "namespaces-workloads"]) {
@@ -122,7 +133,7 @@ describe("the program as the language host loads it (cmd/run over gRPC)", functi
 
   it("loads nothing at deploy time from a devDependency (npm ci --omit=dev deploys the same)", async () => {
     const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> };
-    const run = await runLikeLanguageHost({ ...hostOptions("production"), env: { TMPDIR: freshTmp() } });
+    const run = await coldRun("production");
     assertRan(run, "production");
     const nm = fs.realpathSync(path.join(ROOT, "node_modules")) + path.sep; // a worktree may link node_modules from elsewhere
     const packages = new Set<string>();

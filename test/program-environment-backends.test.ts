@@ -91,7 +91,7 @@ describe("the whole program, per environment", () => {
       };
       const specOf = (name: string) => resourcesOfType(run, ES).find((e) => meta(e).name === name)?.inputs.spec as Spec;
       assert.equal(specOf("veza-secrets").target.template.data["database-url"], undefined, "the shared Secret carries no login");
-      for (const service of ["backend-api", "chat-server", "stream-server"]) {
+      for (const service of SERVICES) {
         const spec = specOf(`veza-${service}-secrets`);
         assert.match(
           spec.target.template.data["database-url"],

@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { CATALOG } from "../catalog";
+import { CATALOG, SERVICES } from "../catalog";
 import { loadStackConfig } from "../../stacks/config";
 import { runtimeConfigSource } from "../../stacks/config-model";
 import { databaseAccessArgs } from "../../stacks/database";
@@ -15,7 +15,7 @@ import { startPostgres, type PgConnection, type RunningPostgres } from "../../te
 import { randomAlphanumeric, rejectsWithSqlState, runAsVault, vaultExpiration, vaultPassword, vaultUsername } from "../../test/vault-sql";
 import { DatabaseAccess } from "./database-access";
 import { rotationStatements, type DatabaseSqlOptions } from "./database-sql";
-import { SERVICES, T, provider } from "./database-access-fixtures";
+import { T, provider } from "./database-access-fixtures";
 
 // ---------------------------------------------------------------------------------------------
 // The production stack's own SQL on a real PostgreSQL: the bootstrap as `npm run bootstrap-sql`
@@ -103,10 +103,7 @@ describe("database-access against a real PostgreSQL (the production stack's role
         ttl: Number(r.inputs.defaultTtl),
       });
     }
-    assert.deepEqual(
-      [...roles.keys()].sort(),
-      SERVICES.map((s) => `veza-${s}`),
-    );
+    assert.deepEqual([...roles.keys()].sort(), SERVICES.map((s) => `veza-${s}`).sort());
     // What the static role (components/vault/config.ts, checked there) rotates with.
     rotation = rotationStatements(sql as DatabaseSqlOptions);
   });
