@@ -36,6 +36,14 @@ export interface ToolRecipe {
 
 const K8S = "v1.34.4";
 
+/** What `--version` of a Kubernetes binary built outside its Makefile reports, set at link time. */
+const K8S_VERSION_LDFLAGS = {
+  "k8s.io/component-base/version.gitVersion": K8S,
+  "k8s.io/component-base/version.gitMajor": "1",
+  "k8s.io/component-base/version.gitMinor": "34",
+  "k8s.io/component-base/version.gitTreeState": "clean",
+};
+
 export const TOOLS: readonly ToolRecipe[] = [
   {
     name: "pulumi",
@@ -76,12 +84,7 @@ export const TOOLS: readonly ToolRecipe[] = [
     version: K8S,
     dir: "kube-apiserver",
     pkg: "k8s.io/kubernetes/cmd/kube-apiserver",
-    ldflagsX: {
-      "k8s.io/component-base/version.gitVersion": K8S,
-      "k8s.io/component-base/version.gitMajor": "1",
-      "k8s.io/component-base/version.gitMinor": "34",
-      "k8s.io/component-base/version.gitTreeState": "clean",
-    },
+    ldflagsX: K8S_VERSION_LDFLAGS,
     kind: "wrapper",
     versionArgs: ["--version"],
     install: "npm run e2e:tools",
@@ -92,12 +95,7 @@ export const TOOLS: readonly ToolRecipe[] = [
     version: K8S,
     dir: "kube-apiserver",
     pkg: "k8s.io/kubernetes/cmd/kube-controller-manager",
-    ldflagsX: {
-      "k8s.io/component-base/version.gitVersion": K8S,
-      "k8s.io/component-base/version.gitMajor": "1",
-      "k8s.io/component-base/version.gitMinor": "34",
-      "k8s.io/component-base/version.gitTreeState": "clean",
-    },
+    ldflagsX: K8S_VERSION_LDFLAGS,
     kind: "wrapper",
     versionArgs: ["--version"],
     install: "npm run e2e:tools",

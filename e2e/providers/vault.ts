@@ -11,8 +11,7 @@
  * file does not know fails `check`, so nothing the program sets is silently dropped.
  */
 import { readFileSync } from "node:fs";
-import { request } from "node:https";
-import { request as httpRequest } from "node:http";
+import { httpJson } from "../http";
 import { type Props, type TypeHandler, hasUnknown, serve } from "./serve";
 
 interface Connection {
@@ -24,38 +23,8 @@ let conn: Connection | undefined;
 
 /** Vault's answer to one request: status and parsed JSON body (if any). */
 export async function vaultRequest(c: Connection, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const url = new URL(`/v1/${path}`, c.address);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const send = url.protocol === "https:" ? request : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = send(
-      url,
-      {
-        method,
-        headers: { "X-Vault-Token": c.token, ...(payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}) },
-        ...(c.ca ? { ca: c.ca } : {}),
-        timeout: 30_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (d: Buffer) => chunks.push(d));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let json: Record<string, unknown>;
-          try {
-            json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-          } catch {
-            json = { raw: text };
-          }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`${method} ${url.href}: timed out`)));
-    req.on("error", reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
+  const a = await httpJson(new URL(`/v1/${path}`, c.address).href, method, { ca: c.ca, headers: { "X-Vault-Token": c.token }, body });
+  return { status: a.status, json: a.json };
 }
 
 function connection(): Connection {
