@@ -238,6 +238,7 @@ describe("components/vault/raft-snapshots", () => {
         'vault operator raft snapshot save "$file.partial"',
         'if [ ! -s "$file.partial" ]; then echo "vault-raft-snapshot: the snapshot is empty; failing the Job" >&2; exit 1; fi',
         'vault operator raft snapshot inspect "$file.partial" >/dev/null',
+        'chmod 0640 "$file.partial"',
         'mv "$file.partial" "$file"',
         "find /snapshots -maxdepth 1 -type f -name 'vault-raft-*.snap' -mtime +14 -print -delete",
       ].map((l) => lines.indexOf(l));

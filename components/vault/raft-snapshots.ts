@@ -217,6 +217,9 @@ export function snapshotSaveStep(o: SnapshotScriptOptions): string {
     `vault operator raft snapshot save "$file.partial"`,
     `if [ ! -s "$file.partial" ]; then echo "vault-raft-snapshot: the snapshot is empty; failing the Job" >&2; exit 1; fi`,
     `vault operator raft snapshot inspect "$file.partial" >/dev/null`,
+    // vault writes the file 0600 whatever the umask (seen in npm run e2e:raft): the uploader
+    // (another user) reads it through the pod's fsGroup, which owns the file in the set-group-ID volume.
+    `chmod 0640 "$file.partial"`,
     `mv "$file.partial" "$file"`,
     `echo "vault-raft-snapshot: saved $file ($(wc -c < "$file") bytes)"`,
   ];
