@@ -19,8 +19,8 @@ export interface RaftNode {
   join: string[];
 }
 
-/** `ids.length` node specs under `dir`: free ports (distinct), a certificate each named `<cluster>-<id>`. */
-export async function raftNodes(ca: Ca, dir: string, cluster: string, ids: string[]): Promise<RaftNode[]> {
+/** `ids.length` node specs under `dir`: free ports (distinct), a certificate each named `<cluster>-<id>` (for 127.0.0.1, localhost and `sans`). */
+export async function raftNodes(ca: Ca, dir: string, cluster: string, ids: string[], sans: string[] = []): Promise<RaftNode[]> {
   const used = new Set<number>();
   const port = async (): Promise<number> => {
     for (let i = 0; i < 20; i++) {
@@ -34,7 +34,13 @@ export async function raftNodes(ca: Ca, dir: string, cluster: string, ids: strin
   };
   const nodes: RaftNode[] = [];
   for (const id of ids) {
-    const spec: RaftNodeSpec = { id, dir: join(dir, id), port: await port(), clusterPort: await port(), tls: makeServerCert(ca, `vault-${cluster}-${id}`) };
+    const spec: RaftNodeSpec = {
+      id,
+      dir: join(dir, id),
+      port: await port(),
+      clusterPort: await port(),
+      tls: makeServerCert(ca, `vault-${cluster}-${id}`, sans),
+    };
     nodes.push({ spec, address: `https://127.0.0.1:${spec.port}`, join: [] });
   }
   for (const n of nodes) n.join = nodes.filter((o) => o !== n).map((o) => o.address);

@@ -1,0 +1,266 @@
+/**
+ * A stand-in for the kubelet, for the Raft rehearsal's snapshot Job: it runs a Pod the real Job
+ * controller created, as a node would, and reports the outcome through the Pod's status so the
+ * Job controller decides Complete or Failed. No container runtime runs here, so each container
+ * runs in a private mount namespace with a root of its own: this machine's `/usr` read-only in
+ * place of the image (with the `vault` binary `npm run e2e:tools` built on its PATH), every
+ * volume bound at its `mountPath` (read-only where the mount says so), the root file system
+ * read-only when `readOnlyRootFilesystem` is set, the container's user and group with the
+ * pod's `fsGroup` as a supplementary group, no capabilities, `no_new_privs`, and only the
+ * container's environment. Volumes as the kubelet fills them: projected tokens by a
+ * TokenRequest bound to the Pod, Secret items from the API server, emptyDirs fresh per pod,
+ * PersistentVolumeClaims as a directory that outlives the pod, group-owned by `fsGroup` with
+ * the set-group-ID bit. Names the pod resolves come from `hosts` (cluster DNS's stand-in).
+ *
+ * Needs root and `unshare`, `chroot`, `setpriv` (util-linux); `kubeletSupport()` says why not.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Kube } from "./kube";
+
+/** The subset of a Pod the stand-in runs. Anything else in a volume or env is refused. */
+interface Container {
+  name: string;
+  command?: string[];
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  securityContext?: { runAsUser?: number; runAsGroup?: number; readOnlyRootFilesystem?: boolean };
+  workingDir?: string;
+}
+interface Volume {
+  name: string;
+  emptyDir?: unknown;
+  persistentVolumeClaim?: { claimName: string };
+  projected?: {
+    sources: {
+      serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
+      secret?: { name: string; items?: { key: string; path: string }[] };
+    }[];
+  };
+}
+export interface PodObject {
+  metadata: { name: string; namespace: string; uid: string };
+  spec: {
+    serviceAccountName: string;
+    securityContext?: { runAsUser?: number; runAsGroup?: number; fsGroup?: number; supplementalGroups?: number[] };
+    initContainers?: Container[];
+    containers: Container[];
+    volumes?: Volume[];
+  };
+}
+
+/** The image's PATH (hashicorp/vault's). */
+const IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Why the stand-in cannot run here, or undefined when it can. */
+export function kubeletSupport(): string | undefined {
+  if (process.getuid?.() !== 0) return "runs containers with unshare and chroot, which need root";
+  if (!existsSync("/usr/local/bin")) return "/usr/local/bin does not exist (the container's vault is mounted there)";
+  for (const cmd of ["unshare", "chroot", "setpriv"]) {
+    if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0) return `${cmd} (util-linux, coreutils) not found`;
+  }
+  const probe = spawnSync("unshare", ["--mount", "--propagation", "private", "true"]);
+  if (probe.status !== 0) return `unshare --mount refused: ${probe.stderr.toString().trim()}`;
+  return undefined;
+}
+
+export interface ContainerRun {
+  name: string;
+  exitCode: number;
+  output: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface KubeletOptions {
+  kube: Kube;
+  /** Work directory: one folder per pod, one per PersistentVolumeClaim. */
+  dir: string;
+  /** The `vault` binary, at `/bin/vault` in the container. */
+  vaultBin: string;
+  /** Host names the pod resolves, and to what (`/etc/hosts`). */
+  hosts: Record<string, string>;
+}
+
+/** The host directory that stands for a PersistentVolumeClaim (kept across pods). */
+export function claimDir(o: Pick<KubeletOptions, "dir">, namespace: string, claim: string): string {
+  return join(o.dir, "volumes", namespace, claim);
+}
+
+const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Fill the pod's volumes on the host: name → host directory. */
+async function volumes(o: KubeletOptions, pod: PodObject, podDir: string): Promise<Map<string, string>> {
+  const fsGroup = pod.spec.securityContext?.fsGroup;
+  const out = new Map<string, string>();
+  const groupOwned = (dir: string): void => {
+    if (fsGroup === undefined) return;
+    chownSync(dir, 0, fsGroup);
+    chmodSync(dir, 0o2775);
+  };
+  for (const v of pod.spec.volumes ?? []) {
+    const dir = join(podDir, "volumes", v.name);
+    if (v.emptyDir !== undefined) {
+      mkdirSync(dir, { recursive: true });
+      chmodSync(dir, 0o777);
+      groupOwned(dir);
+    } else if (v.persistentVolumeClaim) {
+      const claim = claimDir(o, pod.metadata.namespace, v.persistentVolumeClaim.claimName);
+      const pvc = await o.kube.raw("GET", `/api/v1/namespaces/${pod.metadata.namespace}/persistentvolumeclaims/${v.persistentVolumeClaim.claimName}`);
+      if (pvc.status !== 200) throw new Error(`volume ${v.name}: PersistentVolumeClaim ${v.persistentVolumeClaim.claimName}: HTTP ${pvc.status}`);
+      mkdirSync(claim, { recursive: true });
+      groupOwned(claim);
+      out.set(v.name, claim);
+      continue;
+    } else if (v.projected) {
+      mkdirSync(dir, { recursive: true });
+      for (const s of v.projected.sources) {
+        if (s.serviceAccountToken) {
+          // As the kubelet asks: bound to this pod, for the audience and lifetime the volume names.
+          const r = await o.kube.call("POST", `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${pod.spec.serviceAccountName}/token`, {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenRequest",
+            spec: {
+              ...(s.serviceAccountToken.audience ? { audiences: [s.serviceAccountToken.audience] } : {}),
+              expirationSeconds: s.serviceAccountToken.expirationSeconds ?? 3600,
+              boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata.name, uid: pod.metadata.uid },
+            },
+          });
+          writeFileSync(join(dir, s.serviceAccountToken.path), String((r.status as { token: string }).token), { mode: 0o640 });
+        } else if (s.secret) {
+          const secret = await o.kube.call("GET", `/api/v1/namespaces/${pod.metadata.namespace}/secrets/${s.secret.name}`);
+          const data = (secret.data ?? {}) as Record<string, string>;
+          const items = s.secret.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+          for (const it of items) {
+            if (!(it.key in data)) throw new Error(`volume ${v.name}: Secret ${s.secret.name} has no key ${it.key}`);
+            writeFileSync(join(dir, it.path), Buffer.from(data[it.key], "base64"), { mode: 0o640 });
+          }
+        } else throw new Error(`volume ${v.name}: a projected source the stand-in does not fill: ${JSON.stringify(s)}`);
+      }
+      if (fsGroup !== undefined) {
+        for (const s of v.projected.sources) {
+          for (const f of s.serviceAccountToken ? [s.serviceAccountToken.path] : (s.secret?.items ?? []).map((i) => i.path))
+            chownSync(join(dir, f), 0, fsGroup);
+        }
+      }
+    } else throw new Error(`volume ${v.name}: a kind the stand-in does not fill: ${JSON.stringify(v)}`);
+    out.set(v.name, dir);
+  }
+  return out;
+}
+
+/** The shell script that builds the container's root and runs it (in `unshare --mount`). */
+function containerScript(o: KubeletOptions, pod: PodObject, c: Container, rootDir: string, vols: Map<string, string>): string {
+  const sc = { ...pod.spec.securityContext, ...c.securityContext };
+  if (sc.runAsUser === undefined || sc.runAsGroup === undefined)
+    throw new Error(`container ${c.name}: no runAsUser/runAsGroup (the image's user is not known here)`);
+  const groups = [
+    ...new Set([
+      sc.runAsGroup,
+      ...(pod.spec.securityContext?.fsGroup !== undefined ? [pod.spec.securityContext.fsGroup] : []),
+      ...(pod.spec.securityContext?.supplementalGroups ?? []),
+    ]),
+  ];
+  const env: string[] = [`PATH=${IMAGE_PATH}`];
+  for (const e of c.env ?? []) {
+    if (e.valueFrom !== undefined || e.value === undefined) throw new Error(`container ${c.name}: env ${e.name} is not a plain value`);
+    env.push(`${e.name}=${e.value}`);
+  }
+  const argv = [...(c.command ?? []), ...(c.args ?? [])];
+  if (argv.length === 0) throw new Error(`container ${c.name}: no command (the image's entrypoint is not known here)`);
+  const r = rootDir;
+  const lines = [
+    "set -eu",
+    `mkdir -p ${q(r)}`,
+    // The root becomes a mount point, so it can be made read-only once everything is under it.
+    `mount --bind ${q(r)} ${q(r)}`,
+    `mkdir -p ${q(`${r}/usr`)} ${q(`${r}/dev`)} ${q(`${r}/etc`)}`,
+    `mount --bind -o ro /usr ${q(`${r}/usr`)}`,
+    `mount -o remount,bind,ro ${q(`${r}/usr`)}`,
+    `mount --bind /dev ${q(`${r}/dev`)}`,
+    ...["bin", "sbin", "lib", "lib64"].map((d) => `[ -e ${q(`${r}/${d}`)} ] || ln -s usr/${d} ${q(`${r}/${d}`)}`),
+    // The image's `vault` on its PATH: the built binary in a tmpfs over /usr/local/bin (this
+    // machine's /usr is read-only in the container).
+    `mount -t tmpfs -o size=1m tmpfs ${q(`${r}/usr/local/bin`)}`,
+    `touch ${q(`${r}/usr/local/bin/vault`)}`,
+    `mount --bind -o ro ${q(o.vaultBin)} ${q(`${r}/usr/local/bin/vault`)}`,
+    `printf '%s\\n' ${q(
+      Object.entries(o.hosts)
+        .map(([h, ip]) => `${ip} ${h}`)
+        .join("\n"),
+    )} > ${q(`${r}/etc/hosts`)}`,
+    `printf 'hosts: files\\n' > ${q(`${r}/etc/nsswitch.conf`)}`,
+    `printf 'root:x:0:0::/:/bin/sh\\n' > ${q(`${r}/etc/passwd`)}`,
+  ];
+  for (const m of c.volumeMounts ?? []) {
+    const host = vols.get(m.name);
+    if (!host) throw new Error(`container ${c.name}: mount of unknown volume ${m.name}`);
+    const at = `${r}${m.mountPath}`;
+    lines.push(`mkdir -p ${q(at)}`, `mount --bind ${q(host)} ${q(at)}`);
+    if (m.readOnly) lines.push(`mount -o remount,bind,ro ${q(at)}`);
+  }
+  if (sc.readOnlyRootFilesystem) lines.push(`mount -o remount,bind,ro ${q(r)}`);
+  lines.push(
+    `cd ${q(r)}`,
+    `exec chroot ${q(r)} /usr/bin/setpriv --reuid=${sc.runAsUser} --regid=${sc.runAsGroup} --groups=${groups.join(",")} --no-new-privs --inh-caps=-all --bounding-set=-all -- /usr/bin/env -i ${env.map(q).join(" ")} /bin/sh -c ${q(`cd ${c.workingDir ?? "/"} && exec "$@"`)} sh ${argv.map(q).join(" ")}`,
+  );
+  return lines.join("\n");
+}
+
+/**
+ * Run `pod` as a node would (init containers in order, then the containers; one failing init
+ * container fails the pod), then write its phase and container states through the status
+ * subresource. Returns each container's exit code and output.
+ */
+export async function runPod(o: KubeletOptions, pod: PodObject): Promise<ContainerRun[]> {
+  const podDir = join(o.dir, "pods", pod.metadata.uid);
+  mkdirSync(podDir, { recursive: true });
+  const startTime = new Date().toISOString();
+  const vols = await volumes(o, pod, podDir);
+  const runs: ContainerRun[] = [];
+  const all = [...(pod.spec.initContainers ?? []).map((c) => ({ c, init: true })), ...pod.spec.containers.map((c) => ({ c, init: false }))];
+  for (const { c } of all) {
+    const startedAt = new Date().toISOString();
+    const script = join(podDir, `${c.name}.sh`);
+    writeFileSync(script, containerScript(o, pod, c, join(podDir, "rootfs", c.name), vols), { mode: 0o700 });
+    // Asynchronously: the caller's event loop may serve the container (the rehearsal's forwarder).
+    const res = await new Promise<{ status: number; output: string }>((resolve) => {
+      const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", script], { stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => (output += d.toString("utf8")));
+      child.stderr.on("data", (d: Buffer) => (output += d.toString("utf8")));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ status: code ?? 137, output });
+      });
+    });
+    runs.push({ name: c.name, exitCode: res.status, output: res.output, startedAt, finishedAt: new Date().toISOString() });
+    if (res.status !== 0) break;
+  }
+  const failed = runs.some((r) => r.exitCode !== 0);
+  const state = (name: string) => {
+    const r = runs.find((x) => x.name === name);
+    return r
+      ? { terminated: { exitCode: r.exitCode, reason: r.exitCode === 0 ? "Completed" : "Error", startedAt: r.startedAt, finishedAt: r.finishedAt } }
+      : { waiting: { reason: "PodInitializing" } };
+  };
+  const status = (c: Container) => ({ name: c.name, image: "stand-in", imageID: "", ready: false, restartCount: 0, state: state(c.name) });
+  await o.kube.call(
+    "PATCH",
+    `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`,
+    {
+      status: {
+        phase: failed ? "Failed" : "Succeeded",
+        startTime,
+        conditions: [{ type: "Ready", status: "False", reason: "PodCompleted", lastTransitionTime: new Date().toISOString() }],
+        ...(pod.spec.initContainers ? { initContainerStatuses: pod.spec.initContainers.map(status) } : {}),
+        containerStatuses: pod.spec.containers.map(status),
+      },
+    },
+    "application/merge-patch+json",
+  );
+  return runs;
+}
