@@ -20,6 +20,7 @@ import { type Server, createConnection, createServer } from "node:net";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { type RecordedResource, runProgram } from "../harness";
+import { serviceAccountToken } from "./checks";
 import { type Kube } from "./kube";
 import { type PodObject, claimDir, kubeletSupport, runPod } from "./kubelet";
 import type { Ca } from "./pki";
@@ -212,11 +213,7 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
     subjects: [{ kind: "ServiceAccount", name: "vault", namespace: ns }],
   });
-  const reviewer = await kube.call("POST", `/api/v1/namespaces/${ns}/serviceaccounts/vault/token`, {
-    apiVersion: "authentication.k8s.io/v1",
-    kind: "TokenRequest",
-    spec: { expirationSeconds: 3600 },
-  });
+  const reviewer = await serviceAccountToken(kube, ns, "vault", api.issuer);
 
   // Vault: the auth method pointed at this API server (an installed Vault reads its pod's own
   // host, CA and token); the role and policy the program writes, compared with the restored ones.
@@ -225,7 +222,7 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
   await o.vaultRoot.call("POST", `auth/${auth}/config`, {
     kubernetes_host: api.url,
     kubernetes_ca_cert: api.caPem,
-    token_reviewer_jwt: String((reviewer.status as { token: string }).token),
+    token_reviewer_jwt: reviewer,
     disable_local_ca_jwt: true,
   });
   const restoredRole = (await o.vaultRoot.call("GET", `auth/${auth}/role/${roleName}`)).data;
@@ -246,22 +243,10 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
 
   // Who may log in: only the CronJob's ServiceAccount, only with a token for Vault.
   const login = async (jwt: string) => (await o.vaultRoot.withToken("").raw("POST", `auth/${auth}/login`, { role: roleName, jwt })).status;
-  const tokenFor = async (sa: string, audiences?: string[]) =>
-    String(
-      (
-        (
-          await kube.call("POST", `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
-            apiVersion: "authentication.k8s.io/v1",
-            kind: "TokenRequest",
-            spec: { ...(audiences ? { audiences } : {}), expirationSeconds: 600 },
-          })
-        ).status as { token: string }
-      ).token,
-    );
   const saName = podSpec.serviceAccountName;
   const refused = [
-    ["the namespace's default ServiceAccount, audience vault", await login(await tokenFor("default", ["vault"]))],
-    [`${saName} with the API server's audience`, await login(await tokenFor(saName))],
+    ["the namespace's default ServiceAccount, audience vault", await login(await serviceAccountToken(kube, ns, "default", "vault"))],
+    [`${saName} with the API server's audience`, await login(await serviceAccountToken(kube, ns, saName, api.issuer))],
   ] as const;
   ctx.check(
     `cronjob: Vault refuses the login of ${refused.map(([w]) => w).join(" and of ")}`,
