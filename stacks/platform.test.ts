@@ -473,8 +473,33 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
       ),
       "vault-ingress admits the snapshot Job",
     );
+    // Its account can save Vault's whole storage: only its Jobs' pods may run as it, only kubelets mint its tokens.
+    const guards = resourcesOfType(run, GUARD)
+      .filter((r) => r.name.startsWith("vault-service-account-guard"))
+      .map((r) => {
+        const spec = r.inputs.spec as { matchConstraints: { resourceRules: { resources: string[] }[] }; validations: { expression: string }[] };
+        return [meta(r).name, spec.matchConstraints.resourceRules.flatMap((x) => x.resources), spec.validations.map((x) => x.expression)];
+      })
+      .sort((a, b) => String(b[0]).localeCompare(String(a[0])));
+    assert.deepEqual(guards, [
+      [
+        "veza-service-account-guard-vault-system",
+        ["pods", "pods/ephemeralcontainers"],
+        [
+          "!(variables.serviceAccount in ['vault-raft-snapshots']) || (request.subResource == '' && request.userInfo.username in ['system:serviceaccount:kube-system:job-controller', 'system:kube-controller-manager'])",
+        ],
+      ],
+      [
+        "veza-job-token-guard-vault-system",
+        ["serviceaccounts/token"],
+        ["!(request.name in ['vault-raft-snapshots']) || request.userInfo.username.startsWith('system:node:')"],
+      ],
+    ]);
     const dev = await build("development");
     assert.equal(resourcesOfType(dev.run, "kubernetes:batch/v1:CronJob").filter((r) => meta(r).name === "vault-raft-snapshots").length, 0);
+    assert.equal(resourcesOfType(dev.run, GUARD).filter((r) => r.name.startsWith("vault-service-account-guard")).length, 0);
+    const off = await build("staging", { [`${P}:vault`]: { snapshots: { enabled: false } } });
+    assert.equal(resourcesOfType(off.run, GUARD).filter((r) => r.name.startsWith("vault-service-account-guard")).length, 0);
   });
 
   it("vault.snapshots: off, or to S3 in the aws section's account (a bucket, its KMS key, a write-only role)", async () => {

@@ -8,6 +8,7 @@ import { ConfigMap } from "@pulumi/kubernetes/core/v1/configMap";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as VaultProvider } from "@pulumi/vault/provider";
 import { SERVICES } from "../components/catalog";
+import { ServiceAccountGuard } from "../components/cluster/service-account-guard";
 import { VaultCluster } from "../components/vault/cluster";
 import { VAULT_API_PORT, VAULT_APP_VERSION, VAULT_IMAGE_DIGEST, VAULT_RELEASE_NAME } from "../components/vault/cluster-args";
 import { RaftSnapshots, type SnapshotDestination, snapshotPolicy } from "../components/vault/raft-snapshots";
@@ -418,6 +419,15 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
   const dbVault = db ? buildDatabaseAccess(config, provider, vaultConfig, AUDIENCE) : undefined;
   // Raft snapshots of the HA Vault the program installs (docs/vault-operations.md).
   const snapshots = v.snapshots && cluster ? buildSnapshots(config, v.snapshots, inputs.namespace, provider, vaultConfig) : undefined;
+  // Its account can save Vault's whole storage: pods only from its Jobs, tokens only for them.
+  if (snapshots) {
+    new ServiceAccountGuard("vault-service-account-guard", {
+      namespace: inputs.namespace,
+      identityServiceAccounts: [],
+      jobServiceAccounts: [SNAPSHOTS.jobName],
+      labels: { "veza.io/environment": config.environment },
+    });
+  }
   return {
     ...base,
     configured: true,

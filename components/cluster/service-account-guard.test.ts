@@ -6,7 +6,14 @@
 import * as assert from "node:assert/strict";
 import { findResource, runProgram, unwrapSecrets, type ProgramRun } from "../../harness";
 import { evalCel as evalCelWith } from "../../test/cel/eval";
-import { JOB_CONTROLLER_USERS, ServiceAccountGuard, type ServiceAccountGuardArgs, guardValidations, guardVariables } from "./service-account-guard";
+import {
+  JOB_CONTROLLER_USERS,
+  ServiceAccountGuard,
+  type ServiceAccountGuardArgs,
+  guardValidations,
+  guardVariables,
+  tokenValidations,
+} from "./service-account-guard";
 
 const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
 const BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
@@ -41,7 +48,7 @@ const IDENTITY_RULE = (list: string, names: string) => ({
 });
 const JOB_RULE = (list: string, names: string) => ({
   expression: `!(${SA_NAME} in ${list}) || (request.subResource == '' && request.userInfo.username in ['system:serviceaccount:kube-system:job-controller', 'system:kube-controller-manager'])`,
-  message: `only the Job controller may create pods as ${names} (the rotation CronJob's account); create a Job from the CronJob instead.`,
+  message: `only the Job controller may create pods as ${names} (a CronJob's account); create a Job from the CronJob instead (kubectl create job --from=cronjob/<CRONJOB> <NEW-JOB-NAME>).`,
 });
 
 describe("components/cluster/service-account-guard", () => {
@@ -135,13 +142,71 @@ describe("components/cluster/service-account-guard", () => {
       labels,
     });
     const component = findResource(jobOnly, "veza:cluster:ServiceAccountGuard", "guard");
-    assert.deepEqual(jobOnly.componentOutputs.get(component.urn), { policyName: "veza-service-account-guard-veza-production" });
+    assert.deepEqual(jobOnly.componentOutputs.get(component.urn), {
+      policyName: "veza-service-account-guard-veza-production",
+      tokenPolicyName: "veza-job-token-guard-veza-production",
+    });
     for (const r of jobOnly.resources.filter((x) => x.custom)) assert.equal(r.parent, component.urn);
 
     const identityOnly = await run({ namespace: "veza-production", identityServiceAccounts: ["eso-vault-store"] });
     assert.deepEqual((unwrapSecrets(findResource(identityOnly, VAP, "guard").inputs) as { spec: { validations: unknown } }).spec.validations, [
       IDENTITY_RULE("['eso-vault-store']", "eso-vault-store"),
     ]);
+    // No Job-only account: no token policy.
+    assert.deepEqual(
+      identityOnly.resources.filter((x) => x.custom).map((x) => `${x.type} ${x.name}`),
+      [`${VAP} guard`, `${BINDING} guard`],
+    );
+  });
+
+  it("lets only a kubelet request a token of a Job-only account: a second policy on serviceaccounts/token, scoped to the namespace", async () => {
+    const r = await run({ namespace: "vault-system", identityServiceAccounts: [], jobServiceAccounts: ["vault-raft-snapshots"] });
+    const labels = { "app.kubernetes.io/part-of": "veza", "app.kubernetes.io/managed-by": "pulumi" };
+    const rule = {
+      expression: "!(request.name in ['vault-raft-snapshots']) || request.userInfo.username.startsWith('system:node:')",
+      message:
+        "only a kubelet may request a token of vault-raft-snapshots (a CronJob's account; its pods get theirs projected); run the CronJob instead of kubectl create token.",
+    };
+    assert.deepEqual(unwrapSecrets(findResource(r, VAP, "guard-tokens").inputs), {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: "veza-job-token-guard-vault-system", labels },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["serviceaccounts/token"] }] },
+        validations: [rule],
+      },
+    });
+    assert.deepEqual(unwrapSecrets(findResource(r, BINDING, "guard-tokens").inputs), {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: "veza-job-token-guard-vault-system", labels },
+      spec: {
+        policyName: "veza-job-token-guard-vault-system",
+        validationActions: ["Deny"],
+        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "vault-system" } } },
+      },
+    });
+    assert.deepEqual(tokenValidations(["vault-raft-snapshots"]), [rule]);
+
+    const tokenRequest = { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: ["vault"] } };
+    const cases: [string, string, string, boolean][] = [
+      ["the snapshot account's token, by a kubelet", "vault-raft-snapshots", "system:node:ip-10-0-1-17.eu-west-1.compute.internal", true],
+      ["the snapshot account's token, by a person (kubectl create token)", "vault-raft-snapshots", "alice", false],
+      ["the snapshot account's token, by the Job controller", "vault-raft-snapshots", JOB_CONTROLLER_USERS[0], false],
+      ["the snapshot account's token, by a user named like a node without the colon", "vault-raft-snapshots", "system:nodes", false],
+      ["another account's token, by a person (ESO minting a store token)", "vault", "alice", true],
+    ];
+    const results = evalCel(
+      [rule.expression],
+      cases.map(([, name, username]) => ({ object: tokenRequest, request: { name, userInfo: { username }, subResource: "token" } })),
+      [],
+    );
+    assert.deepEqual(
+      results.map((x, i) => [cases[i][0], x[0]]),
+      cases.map(([label, , , expected]) => [label, expected]),
+    );
+    assert.throws(() => tokenValidations(["x', 'y"]), /must be DNS names/);
   });
 
   it("lets a pod reference a service's Secret only as that service's account, through every kind of reference (issue 29 #8, cel-go)", () => {

@@ -15,6 +15,11 @@
  *   create pods, or Jobs in another namespace, cannot borrow the rotation job's RBAC. Someone
  *   who can create Jobs or CronJobs in this namespace still can: RBAC must keep those verbs
  *   to the deployer.
+ * - a token of one of `jobServiceAccounts` may be requested (TokenRequest, `serviceaccounts/token`)
+ *   only by a kubelet (`system:node:<node>`), for the projected token of a pod it runs: without
+ *   this, anyone allowed `kubectl create token` in the namespace could mint the CronJob's
+ *   identity without running a pod at all. A second policy (`veza-job-token-guard-<namespace>`),
+ *   because its requests carry a TokenRequest, not a pod.
  *
  * - a pod may reference a Secret of `secretOwners` (a `secret` or `projected` volume, `env`
  *   `secretKeyRef`, `envFrom` `secretRef`, in any container, init container or ephemeral
@@ -42,7 +47,7 @@ export interface ServiceAccountGuardArgs {
   namespace: pulumi.Input<string>;
   /** ServiceAccounts no pod may use (the SecretStores' accounts). Names, at least one with `jobServiceAccounts`. */
   identityServiceAccounts: string[];
-  /** ServiceAccounts only pods created by the Job controller may use (the rotation CronJob's). Default: none. */
+  /** ServiceAccounts only pods created by the Job controller may use, and whose tokens only kubelets may request (a CronJob's). Default: none. */
   jobServiceAccounts?: string[];
   /** Secret name → the ServiceAccounts whose pods may reference it (a service's own Secret: that service's account). Default: none. */
   secretOwners?: Record<string, string[]>;
@@ -103,7 +108,7 @@ export function guardValidations(
     out.push({
       // An ephemeral container added later (kubectl debug) is never the Job controller's doing.
       expression: `!(${sa} in ${celList(jobOnly)}) || (request.subResource == '' && request.userInfo.username in ${celList(JOB_CONTROLLER_USERS)})`,
-      message: `only the Job controller may create pods as ${jobOnly.join(", ")} (the rotation CronJob's account); create a Job from the CronJob instead.`,
+      message: `only the Job controller may create pods as ${jobOnly.join(", ")} (a CronJob's account); create a Job from the CronJob instead (kubectl create job --from=cronjob/<CRONJOB> <NEW-JOB-NAME>).`,
     });
   }
   if (Object.keys(secretOwners).length > 0) {
@@ -131,10 +136,28 @@ export function guardValidations(
   return out;
 }
 
+/** Users a kubelet authenticates as (the Node authorizer's and NodeRestriction's convention). */
+export const KUBELET_USER_PREFIX = "system:node:";
+
+/** The token policy's validations: only a kubelet may request a token of `jobOnly`. Pure, for tests. */
+export function tokenValidations(jobOnly: readonly string[]): { expression: string; message: string }[] {
+  for (const n of jobOnly) {
+    if (!DNS_SUBDOMAIN.test(n)) throw new Error(`ServiceAccount names must be DNS names (no quotes, no "*"); got ${JSON.stringify(n)}.`);
+  }
+  return [
+    {
+      expression: `!(request.name in ${celList(jobOnly)}) || request.userInfo.username.startsWith('${KUBELET_USER_PREFIX}')`,
+      message: `only a kubelet may request a token of ${jobOnly.join(", ")} (a CronJob's account; its pods get theirs projected); run the CronJob instead of kubectl create token.`,
+    },
+  ];
+}
+
 /** A ValidatingAdmissionPolicy and binding that keep pods off the namespace's identity ServiceAccounts. */
 export class ServiceAccountGuard extends pulumi.ComponentResource {
   /** The policy's name (cluster-scoped). */
   public readonly policyName: pulumi.Output<string>;
+  /** The token policy's name, when there are `jobServiceAccounts`. */
+  public readonly tokenPolicyName?: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceAccountGuardArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:cluster:ServiceAccountGuard", name, {}, opts);
@@ -188,6 +211,45 @@ export class ServiceAccountGuard extends pulumi.ComponentResource {
       child,
     );
     this.policyName = policy.metadata.name;
-    this.registerOutputs({ policyName: this.policyName });
+    this.tokenPolicyName = jobOnly.length > 0 ? this.tokenGuard(name, jobOnly, args.namespace, labels, child) : undefined;
+    this.registerOutputs({ policyName: this.policyName, tokenPolicyName: this.tokenPolicyName });
+  }
+
+  /** The second policy: tokens of the Job-only accounts for kubelets alone. */
+  private tokenGuard(
+    name: string,
+    jobOnly: string[],
+    namespace: pulumi.Input<string>,
+    labels: Record<string, string>,
+    child: pulumi.CustomResourceOptions,
+  ): pulumi.Output<string> {
+    const objectName = pulumi.output(namespace).apply((ns) => `veza-job-token-guard-${ns}`);
+    const policy = new k8sAdmission.ValidatingAdmissionPolicy(
+      `${name}-tokens`,
+      {
+        metadata: { name: objectName, labels },
+        spec: {
+          failurePolicy: "Fail",
+          matchConstraints: {
+            resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["serviceaccounts/token"] }],
+          },
+          validations: tokenValidations(jobOnly),
+        },
+      },
+      child,
+    );
+    new k8sAdmission.ValidatingAdmissionPolicyBinding(
+      `${name}-tokens`,
+      {
+        metadata: { name: objectName, labels },
+        spec: {
+          policyName: policy.metadata.name,
+          validationActions: ["Deny"],
+          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
+        },
+      },
+      child,
+    );
+    return policy.metadata.name;
   }
 }
