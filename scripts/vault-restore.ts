@@ -15,6 +15,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { VAULT_RELEASE_NAME } from "../components/vault/cluster-args";
+import { applicationLoginsSql } from "../components/vault/database-sql";
 import { DATABASE_ENGINE, staticRoleName } from "../stacks/database";
 import { stackFromArgs } from "./stack-source";
 
@@ -33,7 +34,7 @@ export interface RestoreOptions {
   /** The Raft cluster was initialised anew (restore with `-force`). */
   force: boolean;
   /** The stack has the database engine (dynamic logins, static role). */
-  database?: { mountPath: string; staticRole: string; appGroupRole: string; leaseTtl: string };
+  database?: { mountPath: string; staticRole: string; appGroupRole: string; leaseTtl: string; staticUsername: string; vaultAdminUser: string };
   /** KV path of the environment's secret, e.g. `secret/veza/staging`. */
   kvPath: string;
   workloadNamespace: string;
@@ -126,11 +127,12 @@ export function restoreRunbook(o: RestoreOptions): RunbookStep[] {
       title: "Database credentials",
       commands: [
         `vault write -f ${o.database.mountPath}/rotate-role/${o.database.staticRole}   # the restored Vault may hold a password PostgreSQL no longer accepts`,
-        `psql -c "SELECT r.rolname, r.rolvaliduntil FROM pg_roles r JOIN pg_auth_members m ON m.member = r.oid JOIN pg_roles g ON g.oid = m.roleid WHERE g.rolname = '${o.database.appGroupRole}' ORDER BY r.rolname"`,
+        `psql -c "${applicationLoginsSql(o.database)}"`,
       ],
       note:
         `Dynamic logins issued after the snapshot are unknown to the restored Vault: it will never revoke them, and they stay valid in PostgreSQL until their VALID UNTIL (at most ${o.database.leaseTtl} after issue, or later if renewed). ` +
-        "Once ESO has given every service a new login (force-sync above, Reloader restarts the pods), DROP ROLE the group's members created after the snapshot (Vault's default username ends with its unix creation time). " +
+        "The query lists every login holding the application's roles (through a service's role too), with its VALID UNTIL. " +
+        "Once ESO has given every service a new login (force-sync above, Reloader restarts the pods), DROP ROLE those created after the snapshot (Vault's default username ends with its unix creation time). " +
         "Leases revoked after the snapshot are back and will be revoked again at expiry; the revocation SQL is idempotent. " +
         `If the connection's root password was rotated after the snapshot, the DBA sets a new one and it is written with vault write ${o.database.mountPath}/config/<connection> password=..., then rotate-root.`,
     });
@@ -172,6 +174,8 @@ async function main(argv: string[]): Promise<void> {
             staticRole: staticRoleName(db.appUsername),
             appGroupRole: db.appGroupRole,
             leaseTtl: db.defaultTtl,
+            staticUsername: db.appUsername,
+            vaultAdminUser: db.adminUsername,
           },
         }
       : {}),

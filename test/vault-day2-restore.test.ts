@@ -17,7 +17,14 @@ const STAGING: RestoreOptions = {
   replicas: 3,
   force: true,
   kvPath: "secret/veza/staging",
-  database: { mountPath: "database", staticRole: "veza-app", appGroupRole: "veza_app_group", leaseTtl: "1h" },
+  database: {
+    mountPath: "database",
+    staticRole: "veza-app",
+    appGroupRole: "veza_app_group",
+    leaseTtl: "1h",
+    staticUsername: "veza_app",
+    vaultAdminUser: "vault_admin",
+  },
 };
 
 describe("scripts/vault-restore", () => {
@@ -53,7 +60,11 @@ describe("scripts/vault-restore", () => {
     assert.match(steps[7].note ?? "", /keeps the Kubernetes Secrets it already wrote/);
     const db = steps[8];
     assert.equal(db.commands[0], "vault write -f database/rotate-role/veza-app   # the restored Vault may hold a password PostgreSQL no longer accepts");
-    assert.match(db.commands[1], /WHERE g\.rolname = 'veza_app_group'/);
+    // Run on a real PostgreSQL in components/vault/database-sql-bootstrap.test.ts and by npm run e2e:raft.
+    assert.equal(
+      db.commands[1],
+      `psql -c "SELECT r.rolname, r.rolvaliduntil FROM pg_catalog.pg_roles r WHERE r.rolcanlogin AND NOT r.rolsuper AND r.rolname NOT IN ('veza_app', 'vault_admin') AND pg_catalog.pg_has_role(r.oid, 'veza_app_group', 'MEMBER') ORDER BY r.rolname"`,
+    );
     assert.match(
       db.note ?? "",
       /unknown to the restored Vault: it will never revoke them, and they stay valid in PostgreSQL until their VALID UNTIL \(at most 1h after issue/,
@@ -93,7 +104,10 @@ describe("scripts/vault-restore", () => {
       assert.equal(printed.status, 0, printed.stderr);
       assert.match(printed.stdout, /^# Restore of staging's Vault from snap\.snap/);
       assert.match(printed.stdout, /vault operator raft snapshot restore -force snap\.snap/);
-      assert.match(printed.stdout, /psql -c "SELECT r\.rolname/);
+      assert.match(
+        printed.stdout,
+        /psql -c "SELECT r\.rolname, r\.rolvaliduntil FROM pg_catalog\.pg_roles r WHERE .*pg_has_role\(r\.oid, 'veza_app_group', 'MEMBER'\)/,
+      );
       const empty = join(mkdtempSync(join(tmpdir(), "vault-restore-")), "empty.snap");
       writeFileSync(empty, "");
       const refused = run(["staging", empty, "--execute"]);

@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { rejectsWithSqlState } from "../../test/vault-sql";
-import { auditSql } from "./database-sql";
+import { applicationLoginsSql, auditSql, creationStatements } from "./database-sql";
 import { ADMIN, OPTS, TEST_SERVICES, bootstrap, connectAs, createDynamicUser, pg, revoke, su, useRealPostgres, vault } from "./database-sql-fixtures";
 
 // The hooks and the server: useRealPostgres (database-sql-fixtures.ts).
@@ -125,6 +125,31 @@ describe("database-sql against a real PostgreSQL (as Vault's admin, not a superu
       for (const r of ["planted", "planted_forever", "unrelated"]) await su.query(`DROP ROLE ${r}`);
       await su.query("DROP TABLE veza.audit_probe");
       await revoke(lease.name);
+    });
+
+    it("the restore runbook's query lists the dynamic logins of every service's role, with their expiry, and nothing else (found by npm run e2e:raft)", async () => {
+      const query = applicationLoginsSql({ ...OPTS, vaultAdminUser: ADMIN });
+      const listed = async () => (await su.query<{ rolname: string; rolvaliduntil: Date | null }>(query)).rows;
+      assert.deepEqual(await listed(), [], "the static user, Vault's admin and the group roles are not listed");
+      const expiry = new Date(Date.now() + 3_600_000);
+      const a = await createDynamicUser(expiry, TEST_SERVICES[0]);
+      const b = await createDynamicUser(expiry, TEST_SERVICES[1]);
+      // A login in the shared group directly (creationStatements without a service) is listed too.
+      await vault.query(
+        creationStatements(OPTS)[0].replace("{{name}}", "v-shared-1").replace("{{password}}", "x").replace("{{expiration}}", expiry.toISOString()),
+      );
+      await vault.query(creationStatements(OPTS)[1].replace("{{name}}", "v-shared-1"));
+      await su.query("CREATE ROLE unrelated LOGIN");
+      const rows = await listed();
+      assert.deepEqual(
+        rows.map((r) => r.rolname),
+        [a.name, b.name, "v-shared-1"].sort(),
+      );
+      assert.ok(rows.every((r) => r.rolvaliduntil instanceof Date && Math.abs(r.rolvaliduntil.getTime() - expiry.getTime()) < 2000));
+      await su.query('DROP ROLE unrelated; DROP ROLE "v-shared-1"');
+      await revoke(a.name, TEST_SERVICES[0]);
+      await revoke(b.name, TEST_SERVICES[1]);
+      assert.throws(() => applicationLoginsSql({ ...OPTS, vaultAdminUser: "x'; DROP" }), /vaultAdminUser must be a lowercase PostgreSQL identifier/);
     });
 
     it("refuses to run connected to another database, changing nothing there", async () => {

@@ -322,6 +322,26 @@ ORDER BY r.rolname;
 `;
 }
 
+/**
+ * One line for `psql -c`: every login holding the application's privileges through its roles
+ * (directly in `appGroupRole` or in a service's role: `pg_has_role` follows memberships) with its
+ * VALID UNTIL, the static user and Vault's admin left out. After a restore, the restore runbook
+ * has the operator find here the dynamic logins the restored Vault does not know.
+ */
+export function applicationLoginsSql(o: Pick<BootstrapSqlOptions, "appGroupRole" | "staticUsername" | "vaultAdminUser">): string {
+  for (const [field, value] of [
+    ["appGroupRole", o.appGroupRole],
+    ["staticUsername", o.staticUsername],
+    ["vaultAdminUser", o.vaultAdminUser],
+  ] as const)
+    checkIdentifier(field, value);
+  return (
+    "SELECT r.rolname, r.rolvaliduntil FROM pg_catalog.pg_roles r WHERE r.rolcanlogin AND NOT r.rolsuper " +
+    `AND r.rolname NOT IN (${lit(o.staticUsername)}, ${lit(o.vaultAdminUser)}) ` +
+    `AND pg_catalog.pg_has_role(r.oid, ${lit(o.appGroupRole)}, 'MEMBER') ORDER BY r.rolname`
+  );
+}
+
 const TEMPLATE_VARIABLE = /\{\{([^{}]*)\}\}/g;
 const TEMPLATE_KEYS: ReadonlySet<string> = new Set(["name", "username", "password", "expiration"]);
 
