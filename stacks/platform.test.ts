@@ -495,6 +495,15 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
         ["!(request.name in ['vault-raft-snapshots']) || request.userInfo.username.startsWith('system:node:')"],
       ],
     ]);
+    // A Job as that account carries the CronJob's own pod template: the CronJob is the policy's parameter.
+    const templateBinding = resourcesOfType(run, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding").find(
+      (r) => r.name === "vault-snapshot-template-guard",
+    );
+    assert.deepEqual((templateBinding?.inputs.spec as { paramRef: unknown }).paramRef, {
+      name: meta(cron).name,
+      namespace: meta(cron).namespace,
+      parameterNotFoundAction: "Deny",
+    });
     const dev = await build("development");
     assert.equal(resourcesOfType(dev.run, "kubernetes:batch/v1:CronJob").filter((r) => meta(r).name === "vault-raft-snapshots").length, 0);
     assert.equal(resourcesOfType(dev.run, GUARD).filter((r) => r.name.startsWith("vault-service-account-guard")).length, 0);

@@ -8,6 +8,7 @@ import { ConfigMap } from "@pulumi/kubernetes/core/v1/configMap";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as VaultProvider } from "@pulumi/vault/provider";
 import { SERVICES } from "../components/catalog";
+import { CronJobTemplateGuard } from "../components/cluster/cron-job-template-guard";
 import { ServiceAccountGuard } from "../components/cluster/service-account-guard";
 import { VaultCluster } from "../components/vault/cluster";
 import { VAULT_API_PORT, VAULT_APP_VERSION, VAULT_IMAGE_DIGEST, VAULT_RELEASE_NAME } from "../components/vault/cluster-args";
@@ -419,7 +420,7 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
   const dbVault = db ? buildDatabaseAccess(config, provider, vaultConfig, AUDIENCE) : undefined;
   // Raft snapshots of the HA Vault the program installs (docs/vault-operations.md).
   const snapshots = v.snapshots && cluster ? buildSnapshots(config, v.snapshots, inputs.namespace, provider, vaultConfig) : undefined;
-  // Its account can save Vault's whole storage: pods only from its Jobs, tokens only for them.
+  // Its account can save Vault's whole storage: pods only from its Jobs, tokens only for them,
   if (snapshots) {
     new ServiceAccountGuard("vault-service-account-guard", {
       namespace: inputs.namespace,
@@ -427,6 +428,17 @@ export function buildVault(config: StackConfig, inputs: VaultInputs): VaultPlatf
       jobServiceAccounts: [SNAPSHOTS.jobName],
       labels: { "veza.io/environment": config.environment },
     });
+    // And a Job as that account runs the CronJob's own template (kubectl create job --from=cronjob/…).
+    new CronJobTemplateGuard(
+      "vault-snapshot-template-guard",
+      {
+        namespace: inputs.namespace,
+        cronJobName: SNAPSHOTS.jobName,
+        serviceAccountName: SNAPSHOTS.jobName,
+        labels: { "veza.io/environment": config.environment },
+      },
+      { dependsOn: [snapshots] },
+    );
   }
   return {
     ...base,

@@ -37,8 +37,12 @@ describe("the whole program, per stack", () => {
     // Vault is the operator's bootstrap (npm run vault-bootstrap), never the program's.
     const network = "veza:cluster:NetworkPolicies network-policies";
     // An HA Vault's Raft snapshots (issue 31); a dev server has none.
-    // Its account guarded in Vault's namespace (pods from its Jobs only, tokens for kubelets only).
-    const snapshots = ["veza:vault:RaftSnapshots vault-raft-snapshots", "veza:cluster:ServiceAccountGuard vault-service-account-guard"];
+    // Its account guarded in Vault's namespace (pods from its Jobs only, tokens for kubelets only, Jobs with its template only).
+    const snapshots = [
+      "veza:vault:RaftSnapshots vault-raft-snapshots",
+      "veza:cluster:ServiceAccountGuard vault-service-account-guard",
+      "veza:cluster:CronJobTemplateGuard vault-snapshot-template-guard",
+    ];
     assert.deepEqual(await components("staging"), [...common, ...database, network, ...snapshots].sort());
     assert.deepEqual(await components("production"), [...common, ...database, "veza:secrets:AwsSecrets aws-secrets", network, ...snapshots].sort());
   });

@@ -11,7 +11,7 @@ let celBinary: string | undefined;
 /** For each case, each expression's result (a boolean, or "error: …"); `variables` are the policy's, evaluated first. */
 export function evalCel(
   expressions: string[],
-  cases: { object: unknown; oldObject?: unknown; request: unknown }[],
+  cases: { object: unknown; oldObject?: unknown; params?: unknown; request: unknown }[],
   variables: { name: string; expression: string }[] = [],
 ): unknown[][] {
   if (!celBinary) {

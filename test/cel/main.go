@@ -1,5 +1,5 @@
 // Evaluates CEL expressions the way a ValidatingAdmissionPolicy does (the `object` and
-// `request` variables as dynamic values), for test/admission.test.ts. Input on stdin:
+// `request` variables, and `params` when a case has one, as dynamic values), for test/admission.test.ts. Input on stdin:
 // {"variables": [{"name", "expression"}], "expressions": [...], "cases": [{"object": {...},
 // "request": {...}}]}; the policy's variables are evaluated in order and given to the
 // expressions as `variables.<name>`, as the API server does. Output: for each case, each
@@ -31,7 +31,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	env, err := cel.NewEnv(cel.Variable("object", cel.DynType), cel.Variable("request", cel.DynType), cel.Variable("oldObject", cel.DynType), cel.Variable("variables", cel.DynType))
+	env, err := cel.NewEnv(cel.Variable("object", cel.DynType), cel.Variable("request", cel.DynType), cel.Variable("oldObject", cel.DynType), cel.Variable("params", cel.DynType), cel.Variable("variables", cel.DynType))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
