@@ -486,7 +486,7 @@ describe("stack layer: the platform a stack gets (stacks/platform.ts)", () => {
         "veza-service-account-guard-vault-system",
         ["pods", "pods/ephemeralcontainers"],
         [
-          "!(variables.serviceAccount in ['vault-raft-snapshots']) || (request.subResource == '' && request.userInfo.username in ['system:serviceaccount:kube-system:job-controller', 'system:kube-controller-manager'])",
+          "!(variables.serviceAccount in ['vault-raft-snapshots']) || (request.operation == 'CREATE' && request.userInfo.username in ['system:serviceaccount:kube-system:job-controller', 'system:kube-controller-manager'])",
         ],
       ],
       [

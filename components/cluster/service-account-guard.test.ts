@@ -39,7 +39,9 @@ const pod = (serviceAccountName?: string) => ({
   metadata: { name: "p" },
   spec: serviceAccountName ? { serviceAccountName, containers: [] } : { containers: [] },
 });
-const user = (username: string, subResource = "") => ({ userInfo: { username }, subResource });
+/** A request as the API server gives it to CEL: no `subResource` key at all when there is none. */
+const user = (username: string, subResource = "") =>
+  subResource ? { operation: "UPDATE", userInfo: { username }, subResource } : { operation: "CREATE", userInfo: { username } };
 
 const SA_NAME = "variables.serviceAccount";
 const IDENTITY_RULE = (list: string, names: string) => ({
@@ -47,7 +49,7 @@ const IDENTITY_RULE = (list: string, names: string) => ({
   message: `pods may not run as a SecretStore's ServiceAccount (${names}): it is the identity the secret backends trust; External Secrets Operator mints its tokens itself.`,
 });
 const JOB_RULE = (list: string, names: string) => ({
-  expression: `!(${SA_NAME} in ${list}) || (request.subResource == '' && request.userInfo.username in ['system:serviceaccount:kube-system:job-controller', 'system:kube-controller-manager'])`,
+  expression: `!(${SA_NAME} in ${list}) || (request.operation == 'CREATE' && request.userInfo.username in ['system:serviceaccount:kube-system:job-controller', 'system:kube-controller-manager'])`,
   message: `only the Job controller may create pods as ${names} (a CronJob's account); create a Job from the CronJob instead (kubectl create job --from=cronjob/<CRONJOB> <NEW-JOB-NAME>).`,
 });
 
@@ -117,6 +119,18 @@ describe("components/cluster/service-account-guard", () => {
       results.map((r, i) => [cases[i][0], r]),
       cases.map(([label, , , expected]) => [label, expected]),
     );
+  });
+
+  it("reads no request key the API server may leave out: the earlier `request.subResource == ''` was an error on the Job controller's own pods (npm run e2e:raft)", () => {
+    const earlier =
+      "!(variables.serviceAccount in ['secrets-rotation']) || (request.subResource == '' && request.userInfo.username in ['system:kube-controller-manager'])";
+    const [[before]] = evalCel([earlier], [{ object: pod("secrets-rotation"), request: user(JOB_CONTROLLER_USERS[1]) }]);
+    assert.match(String(before), /^error: no such key: subResource/);
+    const [[now]] = evalCel(
+      [guardValidations([], ["secrets-rotation"])[0].expression],
+      [{ object: pod("secrets-rotation"), request: user(JOB_CONTROLLER_USERS[1]) }],
+    );
+    assert.equal(now, true);
   });
 
   it("emits only the rules it has names for: no empty identity rule, no empty job rule", () => {
@@ -199,7 +213,7 @@ describe("components/cluster/service-account-guard", () => {
     ];
     const results = evalCel(
       [rule.expression],
-      cases.map(([, name, username]) => ({ object: tokenRequest, request: { name, userInfo: { username }, subResource: "token" } })),
+      cases.map(([, name, username]) => ({ object: tokenRequest, request: { operation: "CREATE", name, userInfo: { username }, subResource: "token" } })),
       [],
     );
     assert.deepEqual(
