@@ -61,7 +61,7 @@ export async function canGetSecret(kube: Kube, user: string, namespace: string, 
 }
 
 /** The Kubernetes side, judged by the API server. */
-export async function kubernetesChecks(ctx: Context, kube: Kube, env: string, ns: string, storeAccount: string): Promise<void> {
+export async function kubernetesChecks(ctx: Context, kube: Kube, node: Kube, env: string, ns: string, storeAccount: string): Promise<void> {
   const stack = `${env}:`;
   // Admission: the program's ValidatingAdmissionPolicy refuses a pod on the store's identity.
   const denied = await dryRunPod(kube, ns, restrictedPod("e2e-store-borrower", storeAccount));
@@ -111,8 +111,44 @@ export async function kubernetesChecks(ctx: Context, kube: Kube, env: string, ns
     wrong.join("; ") || "as designed",
   );
 
+  // Only a kubelet may mint the rotation job's token (the program's token guard): a person's
+  // `kubectl create token secrets-rotation` is refused, a node's TokenRequest is not.
+  const minted = await kube.raw("POST", `/api/v1/namespaces/${ns}/serviceaccounts/secrets-rotation/token`, {
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "TokenRequest",
+    spec: { audiences: [] },
+  });
+  ctx.check(
+    `${stack} admission refuses a person's TokenRequest for secrets-rotation (only kubelets mint it)`,
+    minted.status >= 400 && String(minted.json.message ?? "").includes("veza-job-token-guard"),
+    `${minted.status} ${String(minted.json.message ?? "").slice(0, 240)}`,
+  );
+  // The rotation CronJob's pods, as the Job controller creates them, pass the pod guard (no
+  // kubelet here: the pod is created and left Pending; the Job is then deleted).
+  const cron = await kube.call("GET", `/apis/batch/v1/namespaces/${ns}/cronjobs/secrets-rotation`);
+  const jobName = `secrets-rotation-e2e-${Date.now()}`;
+  await kube.call("POST", `/apis/batch/v1/namespaces/${ns}/jobs`, {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: jobName, namespace: ns, annotations: { "cronjob.kubernetes.io/instantiate": "manual" } },
+    spec: (cron.spec as { jobTemplate: { spec: unknown } }).jobTemplate.spec,
+  });
+  let podNames: string[] = [];
+  for (let i = 0; i < 40 && podNames.length === 0; i++) {
+    const pods = await kube.call("GET", `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(`batch.kubernetes.io/job-name=${jobName}`)}`);
+    podNames = (pods.items as { metadata: { name: string } }[]).map((p) => p.metadata.name);
+    if (podNames.length === 0) await new Promise((r) => setTimeout(r, 500));
+  }
+  const created = await kube.raw("GET", `/apis/batch/v1/namespaces/${ns}/jobs/${jobName}`);
+  await kube.raw("DELETE", `/apis/batch/v1/namespaces/${ns}/jobs/${jobName}`, { propagationPolicy: "Background" });
+  ctx.check(
+    `${stack} the Job controller creates the rotation CronJob's pod (admitted by the pod guard as the Job controller)`,
+    podNames.length > 0,
+    podNames.join(", ") || `no pod within 20 s; Job status ${JSON.stringify(created.json.status ?? {}).slice(0, 200)}`,
+  );
+
   // The rotation job's identity may set force-sync and change nothing else (admission policy).
-  const rotationToken = await serviceAccountToken(kube, ns, "secrets-rotation", []).catch((e: Error) => e.message);
+  const rotationToken = await serviceAccountToken(node, ns, "secrets-rotation", []).catch((e: Error) => e.message);
   const es = `/apis/external-secrets.io/v1/namespaces/${ns}/externalsecrets/${serviceSecretName(SERVICES[0])}`;
   const asJob = kube.withToken(rotationToken);
   const annotate = await asJob.raw("PATCH", es, { metadata: { annotations: { "force-sync": `e2e-${Date.now()}` } } }, "application/merge-patch+json");

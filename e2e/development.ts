@@ -91,7 +91,7 @@ export async function runDevelopment(ctx: Context, api: ApiServer, ca: Ca): Prom
     project,
     stack,
     async (outputs: OutputMap) => {
-      await kubernetesChecks(ctx, api.admin, stack, ns, "eso-vault-store");
+      await kubernetesChecks(ctx, api.admin, api.node, stack, ns, "eso-vault-store");
       // Every key an ExternalSecret of the program asks for must be in Vault, and nothing else.
       await vaultLoginChecks(ctx, api.admin, vault.root, stack, ns, "eso-vault-store", externalSecretKeys(outputs), api.issuer);
       await policyMatrixCheck(ctx, vault.root, `${stack} (Vault dev server)`);

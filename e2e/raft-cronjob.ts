@@ -5,7 +5,9 @@
  * applied to a real API server (etcd, kube-apiserver, kube-controller-manager from the tool
  * cache), Vault's Kubernetes auth is pointed at that API server, a Job is made from the CronJob
  * as `kubectl create job --from=cronjob/…` does, and the real Job controller's pods (admitted
- * by Pod Security `restricted` in the program's namespace) are run by `./kubelet.ts`'s stand-in.
+ * by Pod Security `restricted` in the program's namespace) are run by `./kubelet.ts`'s stand-in,
+ * acting as a node. The program's guard on the CronJob's account is applied too: a person's pod
+ * as that account, and a person's TokenRequest for it, must be refused.
  * The Job must complete with a snapshot on the claim (group-readable only, pruned by age), and
  * fail (BackoffLimitExceeded, the alertable state) when Vault refuses the login.
  *
@@ -20,7 +22,7 @@ import { type Server, createConnection, createServer } from "node:net";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { type RecordedResource, runProgram } from "../harness";
-import { serviceAccountToken } from "./checks";
+import { dryRunPod, restrictedPod, serviceAccountToken } from "./checks";
 import { type Kube } from "./kube";
 import { type PodObject, claimDir, kubeletSupport, runPod } from "./kubelet";
 import type { Ca } from "./pki";
@@ -65,6 +67,8 @@ interface Rendered {
   cronJob: RecordedResource;
   policy: RecordedResource;
   role: RecordedResource;
+  /** The ServiceAccountGuard and CronJobTemplateGuard in Vault's namespace: their policies, then their bindings. */
+  guard: RecordedResource[];
 }
 
 /** The staging program's snapshot objects, as the program registers them. */
@@ -89,6 +93,13 @@ async function render(): Promise<Rendered> {
     claim: claimName ? find("kubernetes:core/v1:PersistentVolumeClaim", (r) => meta(r).name === claimName && meta(r).namespace === ns) : undefined,
     role,
     policy: find("vault:index/policy:Policy", (r) => (role.inputs.tokenPolicies as string[]).includes(String(r.inputs.name))),
+    guard: ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"].flatMap((kind) =>
+      run.resources.filter(
+        (x) =>
+          x.type === `kubernetes:admissionregistration.k8s.io/v1:${kind}` &&
+          (x.name.startsWith("vault-service-account-guard") || x.name === "vault-snapshot-template-guard"),
+      ),
+    ),
   };
 }
 
@@ -149,6 +160,16 @@ async function runJob(
     },
     spec: template.spec,
   });
+  return runJobPods(kube, kubelet, ns, jobName);
+}
+
+/** Run every pod the Job controller creates for `jobName` until the Job has a Complete or Failed condition. */
+async function runJobPods(
+  kube: Kube,
+  kubelet: Parameters<typeof runPod>[0],
+  ns: string,
+  jobName: string,
+): Promise<{ condition?: JobCondition; pods: { name: string; runs: Awaited<ReturnType<typeof runPod>> }[] }> {
   const ran = new Set<string>();
   const pods: { name: string; runs: Awaited<ReturnType<typeof runPod>> }[] = [];
   const deadline = Date.now() + 240_000;
@@ -195,6 +216,11 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
   await kube.call("POST", `/api/v1/namespaces/${ns}/serviceaccounts`, r.serviceAccount.inputs);
   if (r.claim) await kube.call("POST", `/api/v1/namespaces/${ns}/persistentvolumeclaims`, r.claim.inputs);
   const cron = await kube.call("POST", `/apis/batch/v1/namespaces/${ns}/cronjobs`, r.cronJob.inputs);
+  // The guard on its account: pods from its Jobs only, tokens for kubelets only.
+  for (const g of r.guard) {
+    const plural = g.type.endsWith("Binding") ? "validatingadmissionpolicybindings" : "validatingadmissionpolicies";
+    await kube.call("POST", `/apis/admissionregistration.k8s.io/v1/${plural}`, g.inputs);
+  }
   // The operator's TLS Secret (docs/vault-bootstrap.md), with this rehearsal's CA.
   const podSpec = (cron.spec as { jobTemplate: { spec: { template: { spec: PodObject["spec"] } } } }).jobTemplate.spec.template.spec;
   const caSecret = (podSpec.volumes ?? []).flatMap((v) => v.projected?.sources ?? []).find((s) => s.secret)?.secret?.name as string;
@@ -241,12 +267,62 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
     `role ${JSON.stringify(roleBody)}`,
   );
 
+  // Who may run as the CronJob's account, and mint its token: the guard, judged by the API server.
+  const saName = podSpec.serviceAccountName;
+  const borrow = restrictedPod("e2e-snapshot-borrower", saName);
+  let podRefusal = { status: 0, message: "" };
+  const tg = Date.now();
+  // A policy takes effect once the API server's informer has it: a few seconds at most.
+  while (Date.now() - tg < 30_000) {
+    podRefusal = await dryRunPod(kube, ns, borrow);
+    if (podRefusal.status >= 400) break;
+    await sleep(500);
+  }
+  const mintAsAdmin = await kube.raw("POST", `/api/v1/namespaces/${ns}/serviceaccounts/${saName}/token`, {
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "TokenRequest",
+    spec: { audiences: ["vault"] },
+  });
+  ctx.check(
+    `cronjob: admission refuses a person's pod as ${saName} and a person's TokenRequest for it (the program's guards, ${r.guard.length} objects; only the Job controller's pods, only kubelets' tokens)`,
+    r.guard.length === 6 &&
+      podRefusal.status >= 400 &&
+      podRefusal.message.includes("veza-service-account-guard-") &&
+      mintAsAdmin.status >= 400 &&
+      String(mintAsAdmin.json.message ?? "").includes("veza-job-token-guard-"),
+    `pod: ${podRefusal.status} ${podRefusal.message.slice(0, 200)}; TokenRequest: ${mintAsAdmin.status} ${String(mintAsAdmin.json.message ?? "").slice(0, 200)}`,
+  );
+
+  // A Job as the account must carry the CronJob's pod template (the CronJob is the policy's parameter).
+  const cronTemplate = (cron.spec as { jobTemplate: { spec: { template: { spec: PodObject["spec"] } } } }).jobTemplate.spec;
+  const ownTemplate = JSON.parse(JSON.stringify(cronTemplate)) as typeof cronTemplate;
+  ownTemplate.template.spec.containers[0].command = ["/bin/sh", "-c", "cat /var/run/secrets/vault/token"];
+  const ownJob = await kube.raw("POST", `/apis/batch/v1/namespaces/${ns}/jobs?dryRun=All`, {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: "e2e-own-template", namespace: ns },
+    spec: ownTemplate,
+  });
+  const otherAccount = JSON.parse(JSON.stringify(cronTemplate)) as typeof cronTemplate;
+  otherAccount.template.spec.serviceAccountName = "default";
+  otherAccount.template.spec.containers[0].command = ["/bin/sh", "-c", "true"];
+  const otherJob = await kube.raw("POST", `/apis/batch/v1/namespaces/${ns}/jobs?dryRun=All`, {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: "e2e-other-account", namespace: ns },
+    spec: otherAccount,
+  });
+  ctx.check(
+    `cronjob: admission refuses a Job as ${saName} with a command of its own, and admits one as another account (CronJobTemplateGuard)`,
+    ownJob.status >= 400 && String(ownJob.json.message ?? "").includes("veza-cronjob-template-guard-") && otherJob.status === 201,
+    `own template: ${ownJob.status} ${String(ownJob.json.message ?? "").slice(0, 200)}; other account: ${otherJob.status} ${String(otherJob.json.message ?? "").slice(0, 120)}`,
+  );
+
   // Who may log in: only the CronJob's ServiceAccount, only with a token for Vault.
   const login = async (jwt: string) => (await o.vaultRoot.withToken("").raw("POST", `auth/${auth}/login`, { role: roleName, jwt })).status;
-  const saName = podSpec.serviceAccountName;
   const refused = [
     ["the namespace's default ServiceAccount, audience vault", await login(await serviceAccountToken(kube, ns, "default", "vault"))],
-    [`${saName} with the API server's audience`, await login(await serviceAccountToken(kube, ns, saName, api.issuer))],
+    [`${saName} with the API server's audience (minted as a kubelet would)`, await login(await serviceAccountToken(api.node, ns, saName, api.issuer))],
   ] as const;
   ctx.check(
     `cronjob: Vault refuses the login of ${refused.map(([w]) => w).join(" and of ")}`,
@@ -265,7 +341,8 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
     ctx.check(`cronjob: ${addr.host} forwarded to the leader`, false, `127.0.0.1:${addr.port} is taken here: ${(e as Error).message}`);
     return;
   }
-  const kubelet = { kube, dir: join(o.root, "kubelet"), vaultBin: o.bin, hosts: { [addr.hostname]: "127.0.0.1" } };
+  // The stand-in kubelet acts as a node: the token guard admits its TokenRequests, bound to the pod.
+  const kubelet = { kube: api.node, dir: join(o.root, "kubelet"), vaultBin: o.bin, hosts: { [addr.hostname]: "127.0.0.1" } };
 
   try {
     // The claim holds an old snapshot past retention and an unrelated file.
@@ -346,6 +423,36 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
         .map((p) => p.runs.map((x) => `${x.name} exit ${x.exitCode}: ${x.output.trim().split("\n").slice(-1)[0] ?? ""}`).join(", "))
         .join("; ")
         .slice(0, 500)}`,
+    );
+
+    // The CronJob controller's own Job: the schedule set to every minute, the first Job it creates
+    // (through the template guard, as any scheduled run) run to completion, then the CronJob suspended.
+    const cronPath = `/apis/batch/v1/namespaces/${ns}/cronjobs/${meta(r.cronJob).name}`;
+    const programSchedule = String((cron.spec as { schedule: string }).schedule);
+    const successBefore = ((await kube.call("GET", cronPath)).status as { lastSuccessfulTime?: string }).lastSuccessfulTime;
+    const tf = Date.now();
+    await kube.call("PATCH", cronPath, { spec: { schedule: "* * * * *" } }, "application/merge-patch+json");
+    let scheduled: string | undefined;
+    while (!scheduled && Date.now() - tf < 90_000) {
+      const jobs = await kube.call("GET", `/apis/batch/v1/namespaces/${ns}/jobs`);
+      scheduled = (jobs.items as { metadata: { name: string; annotations?: Record<string, string> } }[]).find(
+        (j) => j.metadata.annotations?.["cronjob.kubernetes.io/instantiate"] !== "manual" && j.metadata.name.startsWith(`${meta(r.cronJob).name}-`),
+      )?.metadata.name;
+      if (!scheduled) await sleep(1000);
+    }
+    await kube.call("PATCH", cronPath, { spec: { suspend: true, schedule: programSchedule } }, "application/merge-patch+json");
+    const fired = scheduled ? await runJobPods(kube, kubelet, ns, scheduled) : { pods: [] };
+    ctx.summary.timings["cronjob: the CronJob controller's scheduled Job, from the schedule change to Complete"] = secondsSince(tf);
+    let status: { lastScheduleTime?: string; lastSuccessfulTime?: string } = {};
+    for (let i = 0; i < 30; i++) {
+      status = (await kube.call("GET", cronPath)).status as typeof status;
+      if (status.lastSuccessfulTime && status.lastSuccessfulTime !== successBefore) break;
+      await sleep(1000);
+    }
+    ctx.check(
+      "cronjob: the CronJob controller fires on the schedule (set to every minute): its Job passes the template guard and completes; the CronJob records lastSuccessfulTime (what the runbook's alert reads)",
+      scheduled !== undefined && fired.condition?.type === "Complete" && Boolean(status.lastSuccessfulTime) && status.lastSuccessfulTime !== successBefore,
+      `${scheduled ?? "no scheduled Job within 90 s"}: ${JSON.stringify(fired.condition)}; lastScheduleTime ${String(status.lastScheduleTime)}, lastSuccessfulTime ${String(successBefore)} → ${String(status.lastSuccessfulTime)}`,
     );
   } finally {
     forwarder.close();

@@ -6,7 +6,9 @@
  * refused everything else); the cluster is wiped, rebuilt and restored from it with the
  * restore script's command; then its nodes are restarted one at a time in `vault-roll`'s
  * order while a client writes and reads every 100 ms, twice: the leader's turn by its graceful
- * shutdown (HashiCorp's guide), then after a step-down (`--step-down`). Figures and checks go to
+ * shutdown (HashiCorp's guide), then after a step-down (`--step-down`); the snapshot CronJob runs
+ * on a real API server (`./raft-cronjob.ts`); the Shamir keys are migrated to an auto-unseal
+ * seal by the runbook's steps (`./raft-seal.ts`, a transit key for the KMS). Figures and checks go to
  * `.e2e/raft-summary.json`. Exit 0 green, 1 a check failed, 3 skipped (no `vault`).
  *
  * Only one Vault version is available here, so the roll restarts each node on the same
@@ -31,6 +33,9 @@ import {
 } from "../scripts/vault-roll";
 import { type Ca, makeCa } from "./pki";
 import { cronJobRehearsal, documentedVaultSans } from "./raft-cronjob";
+import { sealMigrationRehearsal } from "./raft-seal";
+import { startLeaseRehearsal } from "./raft-leases";
+import { deployerPolicyOptions } from "../stacks/vault";
 import { secondsSince, stopAll, waitFor } from "./processes";
 import { type RaftNode, client, health, initNode, leaderOf, raftNodes, sealed, startNode, stopNode, unsealNode } from "./raft-cluster";
 import { vaultBytes } from "./raft-http";
@@ -59,6 +64,8 @@ interface Ctx {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Stops the rehearsal's PostgreSQL, once started. */
+let stopLeases: (() => Promise<void>) | undefined;
 
 async function timed<T>(ctx: Ctx, name: string, fn: () => Promise<T>): Promise<T> {
   const t0 = Date.now();
@@ -157,8 +164,14 @@ async function rehearse(ctx: Ctx): Promise<void> {
 
   // a. The staging stack's Vault content, from the program's documents.
   const config = stagingConfig();
-  const seeded = await timed(ctx, "seed: the staging stack's KV, policies, roles, jwt logins, database engine", () => seed(rootA, config, join(root, "audit")));
+  // A real PostgreSQL behind the database engine, for the leases across the restore.
+  const leases = await startLeaseRehearsal(ctx, config, String(deployerPolicyOptions(config).database?.connection.url));
+  stopLeases = leases?.stop;
+  const seeded = await timed(ctx, "seed: the staging stack's KV, policies, roles, jwt logins, database engine", () =>
+    seed(rootA, config, join(root, "audit"), leases?.connection),
+  );
   const before = await readAll(rootA, seeded.reads);
+  await leases?.beforeSnapshot(rootA);
   const unread = [...before].filter(([, v]) => String(v).startsWith("HTTP "));
   ctx.check(
     `seed: ${Object.entries(seeded.counts)
@@ -285,6 +298,7 @@ async function rehearse(ctx: Ctx): Promise<void> {
   const afterToken = String(
     ((await rootA.call("POST", "auth/token/create", { policies: ["default"], ttl: "1h" })).auth as { client_token: string }).client_token,
   );
+  await leases?.afterSnapshot(rootA);
 
   // c. Wipe: stop every node, delete their data, build a new cluster, restore into it.
   // The new cluster's certificates carry the names docs/vault-bootstrap.md has the operator
@@ -309,15 +323,30 @@ async function rehearse(ctx: Ctx): Promise<void> {
 
   const oldRoot = client(b[0], ca, rootToken);
   const tr = Date.now();
-  const restore = spawnSync(bin, restoreArgs(snapFile, { force: true }), {
-    env: { ...process.env, VAULT_ADDR: b[0].address, VAULT_CACERT: ca.cert, VAULT_TOKEN: fresh.rootToken, HOME: root },
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+  // The script itself, as the runbook has the operator run it: the staging stack, --force (a
+  // rebuilt cluster), --execute (inspect, restore, wait until Vault answers), this build on PATH.
+  const restore = spawnSync(
+    join(PROJECT_DIR, "node_modules", ".bin", "tsx"),
+    [join(PROJECT_DIR, "scripts", "vault-restore.ts"), "staging", snapFile, "--force", "--execute"],
+    {
+      cwd: PROJECT_DIR,
+      env: {
+        ...process.env,
+        PATH: `${dirname(bin)}${delimiter}${process.env.PATH ?? ""}`,
+        VAULT_ADDR: b[0].address,
+        VAULT_CACERT: ca.cert,
+        VAULT_TOKEN: fresh.rootToken,
+        HOME: root,
+      },
+      encoding: "utf8",
+      timeout: 300_000,
+    },
+  );
+  const restoreOut = `${restore.stdout}${restore.stderr}`;
   ctx.check(
-    `restore: vault ${restoreArgs("<file>", { force: true }).join(" ")} (npm run vault-restore's command) with the new cluster's root token`,
-    restore.status === 0,
-    `exit ${restore.status}; ${(restore.stdout + restore.stderr).trim().slice(0, 300)}`,
+    `restore: npm run vault-restore -- staging <file> --force --execute (vault ${restoreArgs("<file>", { force: true }).join(" ")}) with the new cluster's root token: exit 0, sends the operator to its Unseal step`,
+    restore.status === 0 && restoreOut.includes("restored; Vault is sealed: continue with step 'Unseal'"),
+    `exit ${restore.status}; ${restoreOut.trim().split("\n").slice(-3).join(" | ").slice(0, 300)}`,
   );
   // Vault then runs on the snapshot's keyring: sealed, it needs the OLD unseal key.
   let sealedAfter: boolean | undefined;
@@ -385,6 +414,7 @@ async function rehearse(ctx: Ctx): Promise<void> {
     gone[0].endsWith(": 404") && gone[1].endsWith(": 404") && gone[2].endsWith(": 403"),
     gone.join("; "),
   );
+  await leases?.afterRestore(oldRoot, restoreOut);
 
   // d. Rolling restarts in vault-roll's order, under load: as HashiCorp's guide has it (the
   // leader's graceful shutdown hands over leadership), then with vault-roll --step-down.
@@ -400,6 +430,25 @@ async function rehearse(ctx: Ctx): Promise<void> {
 
   // e. The snapshot CronJob as a cluster runs it, against the rolled cluster.
   await cronJobRehearsal(ctx, { bin, root, logDir: logs("cronjob"), ca, nodes: b, vaultRoot: oldRoot.withToken(rootToken) });
+
+  // f. The runbook's seal migration, Shamir to an auto-unseal seal (a transit key stands in for the KMS).
+  // Compared with what the cluster answers just before it (step e pointed the Kubernetes auth at its API server).
+  const beforeSeal = await readAll(client((await leaderOf(b, ca)) ?? b[0], ca, rootToken), seeded.reads);
+  await sealMigrationRehearsal(ctx, {
+    bin,
+    root,
+    logs,
+    ca,
+    nodes: b,
+    rootToken,
+    unsealKey,
+    autopilot: async () => autopilotHttp(client((await leaderOf(b, ca)) ?? b[0], ca, rootToken)),
+    dataIntact: async () => {
+      const now = await readAll(client((await leaderOf(b, ca)) ?? b[0], ca, rootToken), seeded.reads);
+      const different = [...compare(seeded.reads, beforeSeal, now).values()].flatMap((r) => r.different);
+      return { ok: different.length === 0, detail: different.join("; ").slice(0, 400) || `${seeded.reads.length} items read back` };
+    },
+  });
 }
 
 /** One rolling restart of `nodes` in `rollOrder`'s order while a client writes and reads every 100 ms. */
@@ -506,9 +555,9 @@ async function main(): Promise<void> {
     figures: {},
     notes: [
       "Restart rehearsal of the upgrade procedure: one Vault build is available here, so each node restarts on the same binary (order, step-down, unseal, autopilot are real; a version change is not).",
-      "Shamir keys (1 share) as in staging; a KMS seal, seal migration and auto-unseal are not rehearsed.",
+      "Shamir keys (1 share) as in staging until step f, which migrates them to an auto-unseal seal: a fourth Vault's transit key stands in for the cloud KMS key (no cloud here), so the awskms/gcpckms/azurekeyvault stanzas and their IAM are not exercised, only the procedure.",
       "The snapshot CronJob runs from the staging program's objects on a real API server and Job controller, with a stand-in kubelet (e2e/kubelet.ts: mount namespace and chroot, this machine's /usr and the built vault in place of the image hashicorp/vault, whose version differs); the forwarder to the leader stands in for the vault-active Service. Its cloud uploads (S3, GCS, Azure) are not rehearsed: no cloud here.",
-      "Database: the connection and dynamic roles are written (verify_connection false) and restored; no PostgreSQL runs here, so leases and static-role rotation across a restore are not rehearsed.",
+      "Database: the connection and dynamic roles point at an embedded PostgreSQL bootstrapped with the staging stack's SQL; leases issued and revoked around the snapshot are checked after the restore. The static role's rotation across a restore is not rehearsed (no static role is seeded).",
       "The client fails over across the three node addresses as a load balancer would; standbys forward to the active node.",
     ],
   };
@@ -538,6 +587,7 @@ async function main(): Promise<void> {
     ctx.check("raft rehearsal", false, (e as Error).stack ?? String(e));
   } finally {
     await stopAll();
+    await stopLeases?.();
   }
   summary.timings.total = secondsSince(tStart);
   summary.figures.totalSeconds = summary.timings.total;

@@ -3,7 +3,7 @@
  * staging stack (its committed Pulumi.staging.yaml): the environment's KV secret with every
  * catalog key, every policy the program and the operator's bootstrap write, the Kubernetes
  * auth roles, the jwt logins, the audit devices, the database engine's connection and dynamic
- * roles, and the snapshot identity (policy and role). Then `readBack` reads all of it, so the
+ * roles (against `postgres` when given), and the snapshot identity (policy and role). Then `readBack` reads all of it, so the
  * restored cluster can be compared with what the original one answered.
  */
 import { randomBytes } from "node:crypto";
@@ -44,7 +44,7 @@ export interface Seeded {
 const data = (d: Record<string, unknown>) => d.data;
 
 /** Write the staging stack's Vault content with `root`. `auditDir` holds the file audit device's log (outside every data dir). */
-export async function seed(root: VaultClient, config: StackConfig, auditDir: string): Promise<Seeded> {
+export async function seed(root: VaultClient, config: StackConfig, auditDir: string, postgres?: { url: string; password: string }): Promise<Seeded> {
   const opts = deployerPolicyOptions(config);
   const boot = bootstrapOptions(config);
   const reads: ReadBack[] = [];
@@ -123,20 +123,20 @@ export async function seed(root: VaultClient, config: StackConfig, auditDir: str
   }
   reads.push({ kind: "auth method", path: "sys/auth", pick: (d) => Object.keys(d.data as object).sort() });
 
-  // The database engine: the connection (not verified: no PostgreSQL here) and each service's dynamic role.
+  // The database engine: the connection (verified when `postgres` is given, else a URL nothing listens on) and each service's dynamic role.
   const db = opts.database;
   if (db) {
     await root.call("POST", `sys/mounts/${db.mountPath}`, { type: "database" });
     const c = db.connection;
     await root.call("POST", `${db.mountPath}/config/${c.name}`, {
       plugin_name: "postgresql-database-plugin",
-      connection_url: c.url,
+      connection_url: postgres?.url ?? c.url,
       username: c.username,
-      password: randomBytes(12).toString("hex"),
+      password: postgres?.password ?? randomBytes(12).toString("hex"),
       allowed_roles: c.allowedRoles.join(","),
       password_authentication: c.passwordAuthentication,
       root_rotation_statements: c.rootRotationStatements,
-      verify_connection: false,
+      verify_connection: postgres !== undefined,
     });
     reads.push({ kind: "database", path: `${db.mountPath}/config/${c.name}`, pick: data });
     for (const r of db.dynamicRoles) {

@@ -60,6 +60,9 @@ export async function startEtcd(bin: string, dir: string, logDir: string): Promi
   return { name: "etcd", version: versionOf(bin, ["--version"]), started: [p], url };
 }
 
+/** The stand-in kubelet's user name. */
+export const E2E_NODE_USER = "system:node:e2e-node";
+
 export interface ApiServer extends Server {
   /** https://127.0.0.1:<port> */
   url: string;
@@ -68,6 +71,12 @@ export interface ApiServer extends Server {
   /** A client with the static admin token (system:masters), and the token. */
   admin: Kube;
   adminToken: string;
+  /**
+   * A kubelet's identity (`system:node:e2e-node` in `system:nodes`, with the `system:node`
+   * ClusterRole; no Node authorizer here): what the stand-in kubelet uses, and the only kind of
+   * user the program's token guard lets request a CronJob account's token.
+   */
+  node: Kube;
   /** The issuer of its ServiceAccount tokens (and so the audience it accepts). */
   issuer: string;
   /** Its service-account signing key (the controller manager's token controller signs with it too). */
@@ -80,7 +89,8 @@ export async function startApiServer(bin: string, etcd: Etcd, ca: Ca, dir: strin
   const sa = makeSigningKey(ca.dir, "service-account");
   const token = `admin-${Math.random().toString(36).slice(2)}${Date.now()}`;
   const tokens = join(dir, "tokens.csv");
-  writeFileSync(tokens, `${token},e2e-admin,e2e-admin,"system:masters"\n`, { mode: 0o600 });
+  const nodeToken = `node-${Math.random().toString(36).slice(2)}${Date.now()}`;
+  writeFileSync(tokens, `${token},e2e-admin,e2e-admin,"system:masters"\n${nodeToken},${E2E_NODE_USER},${E2E_NODE_USER},"system:nodes"\n`, { mode: 0o600 });
   const issuer = "https://kubernetes.default.svc.cluster.local";
   mkdirSync(join(dir, "apiserver"), { recursive: true });
   const p = start(
@@ -113,6 +123,14 @@ export async function startApiServer(bin: string, etcd: Etcd, ca: Ca, dir: strin
     async () => (await admin.raw("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles/system:auth-delegator")).status === 200,
     60_000,
   );
+  // The bootstrap's system:nodes binding has no subjects (the Node authorizer grants kubelets instead).
+  await admin.call("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: "e2e-nodes" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:node" },
+    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:nodes" }],
+  });
   return {
     name: "kube-apiserver",
     version: versionOf(bin, ["--version"]),
@@ -121,6 +139,7 @@ export async function startApiServer(bin: string, etcd: Etcd, ca: Ca, dir: strin
     caPem: ca.pem,
     admin,
     adminToken: token,
+    node: kubeClient(url, ca.pem, nodeToken),
     issuer,
     signingKey: sa.key,
   };
@@ -142,7 +161,9 @@ export async function startControllerManager(bin: string, api: ApiServer, ca: Ca
       `--authorization-kubeconfig=${kc}`,
       `--service-account-private-key-file=${api.signingKey}`,
       `--root-ca-file=${ca.cert}`,
-      "--use-service-account-credentials=false",
+      // Each controller as its own ServiceAccount (kube-system:job-controller, …), as kubeadm,
+      // EKS and GKE run it: the program's pod guard admits the Job controller by that name.
+      "--use-service-account-credentials=true",
       "--leader-elect=false",
       "--bind-address=127.0.0.1",
       `--secure-port=${await freePort()}`,
@@ -195,6 +216,8 @@ export interface RaftNodeSpec {
   port: number;
   clusterPort: number;
   tls: { cert: string; key: string };
+  /** A `seal` stanza (HCL) to add to the config; none: Shamir keys. */
+  seal?: string;
 }
 
 /** The server config of one Raft node with TLS on 127.0.0.1; `join` lists the API addresses it joins. */
@@ -214,7 +237,7 @@ api_addr      = "https://127.0.0.1:${node.port}"
 cluster_addr  = "https://127.0.0.1:${node.clusterPort}"
 disable_mlock = true
 ui            = false
-`;
+${node.seal ? `${node.seal}\n` : ""}`;
 }
 
 /** Start one Raft node process from its config (not yet initialised or unsealed). */

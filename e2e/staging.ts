@@ -125,7 +125,7 @@ export async function runStaging(ctx: Context, api: ApiServer, ca: Ca): Promise<
       project,
       stack,
       async (outputs: OutputMap) => {
-        await kubernetesChecks(ctx, api.admin, stack, ns, "eso-vault-store");
+        await kubernetesChecks(ctx, api.admin, api.node, stack, ns, "eso-vault-store");
         await vaultLoginChecks(ctx, api.admin, vault.root, stack, ns, "eso-vault-store", externalSecretKeys(outputs, ["database-url"]), api.issuer);
         await deployerChecks(ctx, vault.root, stack, issuer, claims);
         await databaseChecks(ctx, api.admin, vault.root, pg, stack, ns, api.issuer, [...SERVICES]);

@@ -1,0 +1,245 @@
+/**
+ * Step f of `npm run e2e:raft`: docs/vault-operations.md's seal migration (staging's Shamir keys
+ * to an auto-unseal seal), on the restored three-node cluster, while a client writes and reads
+ * every 100 ms. There is no cloud KMS here: a fourth Vault (dev mode) and its transit engine
+ * stand in for the KMS key and its IAM role (a token that may only encrypt and decrypt with that
+ * key), and the nodes get a `seal "transit"` stanza where staging's would get `seal "awskms"`.
+ * The steps are the runbook's, in its order:
+ *   1. a snapshot first;
+ *   4. each standby restarted with the new stanza: it must enter seal migration mode and stay
+ *      sealed until unsealed with `-migrate` and the Shamir key; autopilot healthy before the next;
+ *   5. the active node stepped down: a migrated standby becomes active and performs the migration
+ *      (seal type transit, the Shamir key now a recovery key);
+ *   6. the old active node restarted with the new stanza: it unseals itself.
+ * Then what the runbook promises afterwards: every node restarts and unseals with no key, the old
+ * Shamir key is the recovery key (it completes a root-token generation), the data is intact; and
+ * what it warns about: with the KMS unreachable, a restarting node cannot unseal.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Ca } from "./pki";
+import { secondsSince, waitFor } from "./processes";
+import { type RaftNode, client, leaderOf, sealed, startNode, stopNode } from "./raft-cluster";
+import { vaultBytes } from "./raft-http";
+import { type LoadStats, monitorLeader, startLoad } from "./raft-load";
+import { startVaultDev } from "./servers";
+
+export interface SealCtx {
+  check(name: string, ok: boolean, detail: string): void;
+  summary: { timings: Record<string, number>; figures: Record<string, number | string | boolean> };
+}
+
+export interface SealOptions {
+  bin: string;
+  root: string;
+  logs: (phase: string) => string;
+  ca: Ca;
+  nodes: RaftNode[];
+  rootToken: string;
+  /** The Shamir key (1 of 1) the cluster is sealed with now. */
+  unsealKey: string;
+  /** Autopilot's verdict on the cluster (healthy, three voters). */
+  autopilot(): Promise<{ ok: boolean; reason: string }>;
+  /** Reads every seeded item; ok when all read as before the migration. */
+  dataIntact(): Promise<{ ok: boolean; detail: string }>;
+}
+
+/** The transit key standing in for the KMS key, and its mount. */
+const KEY = "vault-unseal";
+
+/** The `seal "transit"` stanza of a node (the stand-in for staging's `seal "awskms"`). */
+export function transitSealStanza(address: string, token: string): string {
+  return [
+    'seal "transit" {',
+    `  address    = ${JSON.stringify(address)}`,
+    `  token      = ${JSON.stringify(token)}`,
+    `  key_name   = "${KEY}"`,
+    '  mount_path = "transit/"',
+    "}",
+  ].join("\n");
+}
+
+interface SealStatus {
+  type?: string;
+  sealed?: boolean;
+  migration?: boolean;
+  recovery_seal?: boolean;
+}
+
+async function sealStatus(node: RaftNode, ca: Ca): Promise<SealStatus | undefined> {
+  try {
+    const a = await client(node, ca).raw("GET", "sys/seal-status");
+    return a.status === 200 ? (a.json as SealStatus) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const logOf = (node: RaftNode): string => (node.process && existsSync(node.process.log) ? readFileSync(node.process.log, "utf8") : "");
+
+/** `vault operator unseal -migrate <key>` until the node reports unsealed (a joining node may reset its progress). */
+async function unsealMigrate(node: RaftNode, ca: Ca, key: string): Promise<void> {
+  const anon = client(node, ca);
+  await waitFor(
+    `vault ${node.spec.id} unsealed with -migrate`,
+    async () => {
+      const s = await anon.raw("GET", "sys/seal-status");
+      if (s.status === 200 && s.json.sealed === false) return true;
+      await anon.raw("PUT", "sys/unseal", { key, migrate: true });
+      return false;
+    },
+    90_000,
+    500,
+    node.process,
+  );
+}
+
+/** The rehearsal step: see the file's comment. */
+export async function sealMigrationRehearsal(ctx: SealCtx, o: SealOptions): Promise<void> {
+  const { ca, nodes } = o;
+  const t0 = Date.now();
+  const kms = await startVaultDev(o.bin, join(o.root, "kms"), o.logs("kms"));
+  await kms.root.call("POST", "sys/mounts/transit", { type: "transit" });
+  await kms.root.call("POST", `transit/keys/${KEY}`, {});
+  // What the seal's cloud role may do: encrypt and decrypt with the one key (and renew itself).
+  await kms.root.call("PUT", "sys/policies/acl/vault-unseal", {
+    policy: `path "transit/encrypt/${KEY}" {\n  capabilities = ["update"]\n}\npath "transit/decrypt/${KEY}" {\n  capabilities = ["update"]\n}\n`,
+  });
+  const sealToken = String(
+    ((await kms.root.call("POST", "auth/token/create", { policies: ["vault-unseal"], period: "24h" })).auth as { client_token: string }).client_token,
+  );
+  const stanza = transitSealStanza(kms.address, sealToken);
+
+  // 1. The snapshot first (it still needs the Shamir key to restore).
+  const leader0 = (await leaderOf(nodes, ca)) as RaftNode;
+  const before = await vaultBytes(leader0.address, ca.pem, o.rootToken, "GET", "sys/storage/raft/snapshot");
+  ctx.check(
+    "seal migration: a snapshot first (runbook step 1)",
+    before.status === 200 && before.body.length > 0,
+    `HTTP ${before.status}, ${before.body.length} bytes`,
+  );
+
+  const addresses = nodes.map((n) => n.address);
+  const load = startLoad(addresses, ca.pem, o.rootToken, "secret", "rehearsal/seal-migration");
+  const monitor = monitorLeader(addresses, ca.pem);
+  let stats: LoadStats | undefined;
+  try {
+    // 4. Each standby: the new stanza, migration mode, unseal -migrate with the Shamir key, autopilot healthy.
+    const standbys = nodes.filter((n) => n !== leader0);
+    for (const n of standbys) {
+      const ts = Date.now();
+      await stopNode(n);
+      n.spec.seal = stanza;
+      await startNode(o.bin, n, ca, o.logs(`seal-${n.spec.id}`), true);
+      let status: SealStatus | undefined;
+      await waitFor(`${n.spec.id} in seal migration mode`, async () => (status = await sealStatus(n, ca))?.migration === true, 60_000, 250, n.process);
+      const refusedPlain = await client(n, ca).raw("PUT", "sys/unseal", { key: o.unsealKey });
+      ctx.check(
+        `seal migration: ${n.spec.id} (standby) restarted with the seal stanza enters migration mode, stays sealed, and refuses a plain unseal (runbook step 4)`,
+        status?.sealed === true && status.migration === true && /entering seal migration mode/i.test(logOf(n)) && refusedPlain.status >= 400,
+        `seal-status sealed ${String(status?.sealed)}, migration ${String(status?.migration)}, type ${String(status?.type)}; plain unseal: HTTP ${refusedPlain.status} ${String((refusedPlain.json.errors as string[] | undefined)?.[0] ?? "").slice(0, 160)}`,
+      );
+      await unsealMigrate(n, ca, o.unsealKey);
+      await waitFor(`${n.spec.id}: autopilot healthy`, async () => (await o.autopilot()).ok, 120_000, 500);
+      ctx.summary.timings[`seal migration: ${n.spec.id} (standby): restart with the seal, unseal -migrate, autopilot healthy`] = secondsSince(ts);
+    }
+
+    // 5. The active node steps down; a migrated standby becomes active and migrates the seal.
+    const tm = Date.now();
+    await client(leader0, ca, o.rootToken).call("PUT", "sys/step-down");
+    let leader: RaftNode | undefined;
+    await waitFor("a migrated standby leads", async () => (leader = await leaderOf(nodes, ca)) !== undefined && leader !== leader0, 60_000, 200);
+    const newLeader = leader as RaftNode;
+    let migrated: SealStatus | undefined;
+    await waitFor(
+      `${newLeader.spec.id}: seal type transit`,
+      async () => (migrated = await sealStatus(newLeader, ca))?.type === "transit" && migrated?.recovery_seal === true,
+      120_000,
+      500,
+    ).catch(() => undefined);
+    ctx.summary.timings["seal migration: step-down until the new active node has migrated the seal"] = secondsSince(tm);
+    ctx.check(
+      `seal migration: after the step-down, ${newLeader.spec.id} (migrated standby) leads and performs the migration: seal type transit, the Shamir key a recovery key (runbook step 5)`,
+      migrated?.type === "transit" && migrated.recovery_seal === true && /seal migration complete/i.test(logOf(newLeader)),
+      `seal-status type ${String(migrated?.type)}, recovery_seal ${String(migrated?.recovery_seal)}; log: ${(/.*seal migration complete.*/i.exec(logOf(newLeader))?.[0] ?? "no 'seal migration complete' line").slice(0, 200)}`,
+    );
+
+    // 6. The old active node: restarted with the stanza, it unseals itself.
+    const t6 = Date.now();
+    await stopNode(leader0);
+    leader0.spec.seal = stanza;
+    await startNode(o.bin, leader0, ca, o.logs(`seal-${leader0.spec.id}`), true);
+    await waitFor(`${leader0.spec.id} unseals itself`, async () => (await sealed(leader0, ca)) === false, 90_000, 250, leader0.process).catch(() => undefined);
+    const self = await sealStatus(leader0, ca);
+    ctx.check(
+      `seal migration: ${leader0.spec.id} (the old active node) restarted with the stanza unseals itself, no key sent (runbook step 6)`,
+      self?.sealed === false && self.type === "transit",
+      `sealed ${String(self?.sealed)}, type ${String(self?.type)}, ${secondsSince(t6)} s`,
+    );
+    await waitFor("autopilot healthy after the migration", async () => (await o.autopilot()).ok, 120_000, 500);
+    ctx.summary.timings["seal migration: old active restarted, unsealed by the seal, autopilot healthy"] = secondsSince(t6);
+  } finally {
+    await new Promise((r) => setTimeout(r, 2000));
+    stats = await load.stop();
+    const leaders = await monitor.stop();
+    const byNode = (text: string) => nodes.reduce((t, n) => t.split(n.address).join(n.spec.id), text);
+    ctx.summary.figures["sealMigration.writes"] = stats.writes;
+    ctx.summary.figures["sealMigration.reads"] = stats.reads;
+    ctx.summary.figures["sealMigration.failedWrites"] = stats.failedWrites;
+    ctx.summary.figures["sealMigration.failedReads"] = stats.failedReads;
+    ctx.summary.figures["sealMigration.failedRequests"] = stats.failedRequests;
+    ctx.summary.figures["sealMigration.failedRequestReasons"] = byNode(JSON.stringify(stats.reasons));
+    ctx.summary.figures["sealMigration.maxOperationMs"] = stats.maxOperationMs;
+    ctx.summary.figures["sealMigration.leaderChanges"] = leaders.changes;
+    ctx.check(
+      `seal migration: no write or read failed through the client's failover (${stats.writes} writes, ${stats.reads} reads; ${stats.failedRequests} single requests failed and were served by another node)`,
+      stats.writes > 0 && stats.failedWrites === 0 && stats.failedReads === 0 && stats.staleReads === 0,
+      `failed writes ${stats.failedWrites}, failed reads ${stats.failedReads}, stale reads ${stats.staleReads}, slowest operation ${stats.maxOperationMs} ms, ${byNode(JSON.stringify(stats.reasons))}`,
+    );
+  }
+
+  // Afterwards: restarts need no key; the Shamir key is the recovery key; the data is intact.
+  const tr = Date.now();
+  const selfUnsealed: string[] = [];
+  for (const n of nodes) {
+    await stopNode(n);
+    await startNode(o.bin, n, ca, o.logs(`sealed-restart-${n.spec.id}`), true);
+    await waitFor(`${n.spec.id} unseals itself`, async () => (await sealed(n, ca)) === false, 90_000, 250, n.process).catch(() => undefined);
+    selfUnsealed.push(`${n.spec.id}: ${(await sealed(n, ca)) === false ? "unsealed" : "sealed"}`);
+    await waitFor(`${n.spec.id}: autopilot healthy`, async () => (await o.autopilot()).ok, 120_000, 500).catch(() => undefined);
+  }
+  ctx.summary.timings["seal migration: each node restarted once more, unsealed by the seal alone"] = secondsSince(tr);
+  const ap = await o.autopilot();
+  ctx.check(
+    "seal migration: afterwards every node restarts and unseals itself with no key (runbook step 7), autopilot healthy",
+    selfUnsealed.every((s) => s.endsWith(": unsealed")) && ap.ok,
+    `${selfUnsealed.join(", ")}; ${ap.reason}`,
+  );
+  const leader = ((await leaderOf(nodes, ca)) ?? nodes[0]) as RaftNode;
+  const anon = client(leader, ca);
+  const attempt = await anon.call("PUT", "sys/generate-root/attempt", {});
+  const update = await anon.raw("PUT", "sys/generate-root/update", { key: o.unsealKey, nonce: attempt.nonce });
+  ctx.check(
+    "seal migration: the old Shamir key is now the recovery key (it completes a root-token generation): keep it",
+    update.status === 200 && update.json.complete === true && typeof update.json.encoded_token === "string",
+    `HTTP ${update.status}, complete ${String(update.json.complete)}`,
+  );
+  const intact = await o.dataIntact();
+  ctx.check("seal migration: every seeded item reads as it did before the migration", intact.ok, intact.detail);
+
+  // What the runbook warns about: the KMS is needed at every start.
+  await kms.started[0].stop();
+  const standby = nodes.find((n) => n !== leader) as RaftNode;
+  await stopNode(standby);
+  await startNode(o.bin, standby, ca, o.logs(`kms-down-${standby.spec.id}`), true).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 15_000));
+  const down = await sealStatus(standby, ca);
+  const exited = standby.process?.child.exitCode !== null && standby.process?.child.exitCode !== undefined;
+  ctx.check(
+    `seal migration: with the KMS unreachable, a restarting node cannot unseal (${exited ? "the server exits" : "it stays sealed"}) while the two others serve`,
+    (exited || down?.sealed === true || down === undefined) &&
+      (await client(leader, ca, o.rootToken).raw("GET", "sys/storage/raft/autopilot/state")).status === 200,
+    `${standby.spec.id}: ${exited ? `exited ${String(standby.process?.child.exitCode)}` : `sealed ${String(down?.sealed)}`}; ${(/.*error parsing seal configuration.*|.*(transit|seal).*(error|fail).*/i.exec(logOf(standby))?.[0] ?? "").slice(0, 240)}`,
+  );
+  ctx.summary.timings["seal migration: whole step"] = secondsSince(t0);
+}
