@@ -295,22 +295,23 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
 
   // A Job as the account must carry the CronJob's pod template (the CronJob is the policy's parameter).
   const cronTemplate = (cron.spec as { jobTemplate: { spec: { template: { spec: PodObject["spec"] } } } }).jobTemplate.spec;
-  const ownTemplate = JSON.parse(JSON.stringify(cronTemplate)) as typeof cronTemplate;
-  ownTemplate.template.spec.containers[0].command = ["/bin/sh", "-c", "cat /var/run/secrets/vault/token"];
-  const ownJob = await kube.raw("POST", `/apis/batch/v1/namespaces/${ns}/jobs?dryRun=All`, {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name: "e2e-own-template", namespace: ns },
-    spec: ownTemplate,
+  /** A dry-run Job from a copy of the CronJob's template, changed by `change`. */
+  const dryRunJob = async (name: string, change: (t: typeof cronTemplate) => void) => {
+    const t = JSON.parse(JSON.stringify(cronTemplate)) as typeof cronTemplate;
+    change(t);
+    return kube.raw("POST", `/apis/batch/v1/namespaces/${ns}/jobs?dryRun=All`, {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name, namespace: ns },
+      spec: t,
+    });
+  };
+  const ownJob = await dryRunJob("e2e-own-template", (t) => {
+    t.template.spec.containers[0].command = ["/bin/sh", "-c", "cat /var/run/secrets/vault/token"];
   });
-  const otherAccount = JSON.parse(JSON.stringify(cronTemplate)) as typeof cronTemplate;
-  otherAccount.template.spec.serviceAccountName = "default";
-  otherAccount.template.spec.containers[0].command = ["/bin/sh", "-c", "true"];
-  const otherJob = await kube.raw("POST", `/apis/batch/v1/namespaces/${ns}/jobs?dryRun=All`, {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name: "e2e-other-account", namespace: ns },
-    spec: otherAccount,
+  const otherJob = await dryRunJob("e2e-other-account", (t) => {
+    t.template.spec.serviceAccountName = "default";
+    t.template.spec.containers[0].command = ["/bin/sh", "-c", "true"];
   });
   ctx.check(
     `cronjob: admission refuses a Job as ${saName} with a command of its own, and admits one as another account (CronJobTemplateGuard)`,

@@ -21,6 +21,7 @@ import * as k8sAdmission from "@pulumi/kubernetes/admissionregistration/v1";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { DNS_SUBDOMAIN } from "../rules";
+import { namespaceBinding } from "./admission-binding";
 
 export interface CronJobTemplateGuardArgs {
   /** The namespace of the CronJob and of the Jobs checked. */
@@ -78,16 +79,14 @@ export class CronJobTemplateGuard extends pulumi.ComponentResource {
       },
       child,
     );
-    new k8sAdmission.ValidatingAdmissionPolicyBinding(
+    namespaceBinding(
       name,
       {
-        metadata: { name: objectName, labels },
-        spec: {
-          policyName: policy.metadata.name,
-          paramRef: { name: args.cronJobName, namespace: args.namespace, parameterNotFoundAction: "Deny" },
-          validationActions: ["Deny"],
-          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
-        },
+        objectName,
+        policyName: policy.metadata.name,
+        namespace: args.namespace,
+        labels,
+        paramRef: { name: args.cronJobName, namespace: args.namespace, parameterNotFoundAction: "Deny" },
       },
       child,
     );

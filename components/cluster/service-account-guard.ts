@@ -38,6 +38,7 @@ import * as k8sAdmission from "@pulumi/kubernetes/admissionregistration/v1";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { DNS_SUBDOMAIN } from "../rules";
+import { namespaceBinding } from "./admission-binding";
 
 /** Users the kube-controller-manager's Job controller creates pods as. */
 export const JOB_CONTROLLER_USERS = ["system:serviceaccount:kube-system:job-controller", "system:kube-controller-manager"] as const;
@@ -201,18 +202,7 @@ export class ServiceAccountGuard extends pulumi.ComponentResource {
       },
       child,
     );
-    new k8sAdmission.ValidatingAdmissionPolicyBinding(
-      name,
-      {
-        metadata: { name: objectName, labels },
-        spec: {
-          policyName: policy.metadata.name,
-          validationActions: ["Deny"],
-          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
-        },
-      },
-      child,
-    );
+    namespaceBinding(name, { objectName, policyName: policy.metadata.name, namespace: args.namespace, labels }, child);
     this.policyName = policy.metadata.name;
     this.tokenPolicyName = jobOnly.length > 0 ? this.tokenGuard(name, jobOnly, args.namespace, labels, child) : undefined;
     this.registerOutputs({ policyName: this.policyName, tokenPolicyName: this.tokenPolicyName });
@@ -241,18 +231,7 @@ export class ServiceAccountGuard extends pulumi.ComponentResource {
       },
       child,
     );
-    new k8sAdmission.ValidatingAdmissionPolicyBinding(
-      `${name}-tokens`,
-      {
-        metadata: { name: objectName, labels },
-        spec: {
-          policyName: policy.metadata.name,
-          validationActions: ["Deny"],
-          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
-        },
-      },
-      child,
-    );
+    namespaceBinding(`${name}-tokens`, { objectName, policyName: policy.metadata.name, namespace, labels }, child);
     return policy.metadata.name;
   }
 }

@@ -22,6 +22,7 @@ import type * as k8sInput from "@pulumi/kubernetes/types/input";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { cronMessage, cronProblem } from "../cron";
+import { namespaceBinding } from "../cluster/admission-binding";
 
 /**
  * Official kubectl image, pinned by tag and digest (the multi-architecture index). Distroless:
@@ -141,18 +142,7 @@ export class RotationJob extends pulumi.ComponentResource {
       },
       child,
     );
-    new k8sAdmission.ValidatingAdmissionPolicyBinding(
-      `${name}-force-sync-only`,
-      {
-        metadata: { name: guardName, labels },
-        spec: {
-          policyName: guard.metadata.name,
-          validationActions: ["Deny"],
-          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
-        },
-      },
-      child,
-    );
+    namespaceBinding(`${name}-force-sync-only`, { objectName: guardName, policyName: guard.metadata.name, namespace: args.namespace, labels }, child);
 
     const securityContext = {
       runAsNonRoot: true,
