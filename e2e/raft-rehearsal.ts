@@ -77,10 +77,10 @@ async function timed<T>(ctx: Ctx, name: string, fn: () => Promise<T>): Promise<T
 }
 
 /** Autopilot's verdict through the HTTP API. */
-async function autopilotHttp(root: VaultClient): Promise<{ ok: boolean; reason: string }> {
+async function autopilotHttp(root: VaultClient, caughtUp?: { node: string; index: number }): Promise<{ ok: boolean; reason: string }> {
   const a = await root.raw("GET", "sys/storage/raft/autopilot/state");
   if (a.status !== 200) return { ok: false, reason: `HTTP ${a.status}` };
-  return autopilotVerdict(a.json.data as AutopilotState, VOTERS);
+  return autopilotVerdict(a.json.data as AutopilotState, VOTERS, caughtUp);
 }
 
 /** Autopilot's verdict as `vault-roll` reads it: `vault read -format=json …` through `node`. */
@@ -442,7 +442,11 @@ async function rehearse(ctx: Ctx): Promise<void> {
     nodes: b,
     rootToken,
     unsealKey,
-    autopilot: async () => autopilotHttp(client((await leaderOf(b, ca)) ?? b[0], ca, rootToken)),
+    autopilot: async (caughtUp) => autopilotHttp(client((await leaderOf(b, ca)) ?? b[0], ca, rootToken), caughtUp),
+    raftIndex: async () => {
+      const a = await client((await leaderOf(b, ca)) ?? b[0], ca, rootToken).call("GET", "sys/storage/raft/autopilot/state");
+      return leaderIndex(a.data as AutopilotState);
+    },
     dataIntact: async () => {
       const now = await readAll(client((await leaderOf(b, ca)) ?? b[0], ca, rootToken), seeded.reads);
       const different = [...compare(seeded.reads, beforeSeal, now).values()].flatMap((r) => r.different);

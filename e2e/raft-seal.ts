@@ -38,8 +38,10 @@ export interface SealOptions {
   rootToken: string;
   /** The Shamir key (1 of 1) the cluster is sealed with now. */
   unsealKey: string;
-  /** Autopilot's verdict on the cluster (healthy, three voters). */
-  autopilot(): Promise<{ ok: boolean; reason: string }>;
+  /** Autopilot's verdict on the cluster (healthy, three voters), and given `caughtUp`, that node has reported the index (vault-roll's condition). */
+  autopilot(caughtUp?: { node: string; index: number }): Promise<{ ok: boolean; reason: string }>;
+  /** The leader's Raft index now, as autopilot reports it. */
+  raftIndex(): Promise<number>;
   /** Reads every seeded item; ok when all read as before the migration. */
   dataIntact(): Promise<{ ok: boolean; detail: string }>;
 }
@@ -128,6 +130,8 @@ export async function sealMigrationRehearsal(ctx: SealCtx, o: SealOptions): Prom
     const standbys = nodes.filter((n) => n !== leader0);
     for (const n of standbys) {
       const ts = Date.now();
+      // As vault-roll waits: the restarted node must report the index the leader had before.
+      const index = await o.raftIndex();
       await stopNode(n);
       n.spec.seal = stanza;
       await startNode(o.bin, n, ca, o.logs(`seal-${n.spec.id}`), true);
@@ -140,8 +144,8 @@ export async function sealMigrationRehearsal(ctx: SealCtx, o: SealOptions): Prom
         `seal-status sealed ${String(status?.sealed)}, migration ${String(status?.migration)}, type ${String(status?.type)}; plain unseal: HTTP ${refusedPlain.status} ${String((refusedPlain.json.errors as string[] | undefined)?.[0] ?? "").slice(0, 160)}`,
       );
       await unsealMigrate(n, ca, o.unsealKey);
-      await waitFor(`${n.spec.id}: autopilot healthy`, async () => (await o.autopilot()).ok, 120_000, 500);
-      ctx.summary.timings[`seal migration: ${n.spec.id} (standby): restart with the seal, unseal -migrate, autopilot healthy`] = secondsSince(ts);
+      await waitFor(`${n.spec.id}: autopilot healthy, caught up`, async () => (await o.autopilot({ node: n.spec.id, index })).ok, 120_000, 500);
+      ctx.summary.timings[`seal migration: ${n.spec.id} (standby): restart with the seal, unseal -migrate, autopilot healthy and caught up`] = secondsSince(ts);
     }
 
     // 5. The active node steps down; a migrated standby becomes active and migrates the seal.
