@@ -306,9 +306,15 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
       spec: t,
     });
   };
-  const ownJob = await dryRunJob("e2e-own-template", (t) => {
+  // As for the pod guard: the policy, its binding and its parameter reach the API server's informers within seconds.
+  const ownCommand = (t: typeof cronTemplate) => {
     t.template.spec.containers[0].command = ["/bin/sh", "-c", "cat /var/run/secrets/vault/token"];
-  });
+  };
+  let ownJob = await dryRunJob("e2e-own-template", ownCommand);
+  for (const t0 = Date.now(); ownJob.status < 400 && Date.now() - t0 < 30_000;) {
+    await sleep(500);
+    ownJob = await dryRunJob("e2e-own-template", ownCommand);
+  }
   const otherJob = await dryRunJob("e2e-other-account", (t) => {
     t.template.spec.serviceAccountName = "default";
     t.template.spec.containers[0].command = ["/bin/sh", "-c", "true"];
