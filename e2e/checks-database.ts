@@ -23,10 +23,10 @@ async function kubernetesLogin(kube: Kube, vault: VaultClient, ns: string, accou
   return token ? vault.withToken(token) : `${a.status} ${JSON.stringify(a.json.errors)}`;
 }
 
-/** Try a login and a query; the error's message, or "" when it worked. */
-async function loginError(pg: RunningPostgres, user: string, password: string): Promise<string> {
+/** Try a login and a query on `database`; the error's message, or "" when it worked. */
+export async function loginError(pg: RunningPostgres, user: string, password: string, database = "veza"): Promise<string> {
   try {
-    const c = await pg.connect({ user, password, database: "veza" });
+    const c = await pg.connect({ user, password, database });
     await c.query("SELECT 1");
     await c.end();
     return "";

@@ -6,7 +6,7 @@
 import { SERVICES, serviceSecretName, serviceWorkloadName } from "../components/catalog";
 import { policyDocument } from "../components/vault/policy-hcl";
 import { ENVIRONMENTS } from "../stacks/schema";
-import type { Kube } from "./kube";
+import { type Kube, jobFromCronJob } from "./kube";
 import type { Context } from "./run";
 import type { VaultClient } from "./vault-client";
 
@@ -127,12 +127,7 @@ export async function kubernetesChecks(ctx: Context, kube: Kube, node: Kube, env
   // kubelet here: the pod is created and left Pending; the Job is then deleted).
   const cron = await kube.call("GET", `/apis/batch/v1/namespaces/${ns}/cronjobs/secrets-rotation`);
   const jobName = `secrets-rotation-e2e-${Date.now()}`;
-  await kube.call("POST", `/apis/batch/v1/namespaces/${ns}/jobs`, {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name: jobName, namespace: ns, annotations: { "cronjob.kubernetes.io/instantiate": "manual" } },
-    spec: (cron.spec as { jobTemplate: { spec: unknown } }).jobTemplate.spec,
-  });
+  await kube.call("POST", `/apis/batch/v1/namespaces/${ns}/jobs`, jobFromCronJob(cron, jobName));
   let podNames: string[] = [];
   for (let i = 0; i < 40 && podNames.length === 0; i++) {
     const pods = await kube.call("GET", `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(`batch.kubernetes.io/job-name=${jobName}`)}`);

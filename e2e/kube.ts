@@ -35,3 +35,21 @@ export function kubeconfig(name: string, url: string, caPem: string, token: stri
     "current-context": name,
   });
 }
+
+/** The Job `kubectl create job --from=cronjob/<cron> <name>` posts: the CronJob's job template, its labels, owned by the CronJob. */
+export function jobFromCronJob(cron: Record<string, unknown>, name: string): Record<string, unknown> {
+  const m = cron.metadata as { name: string; namespace: string; uid: string };
+  const template = (cron.spec as { jobTemplate: { metadata?: { labels?: Record<string, string> }; spec: unknown } }).jobTemplate;
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name,
+      namespace: m.namespace,
+      labels: template.metadata?.labels ?? {},
+      annotations: { "cronjob.kubernetes.io/instantiate": "manual" },
+      ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: m.name, uid: m.uid, controller: true }],
+    },
+    spec: template.spec,
+  };
+}

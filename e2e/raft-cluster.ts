@@ -70,32 +70,48 @@ export async function initNode(node: RaftNode, ca: Ca): Promise<{ unsealKey: str
   return { unsealKey: (init.keys_base64 as string[])[0], rootToken: String(init.root_token) };
 }
 
-/** Whether the node reports itself sealed (undefined: it does not answer). */
-export async function sealed(node: RaftNode, ca: Ca): Promise<boolean | undefined> {
+/** The fields of `sys/seal-status` the rehearsal reads. */
+export interface SealStatus {
+  type?: string;
+  sealed?: boolean;
+  /** Present (true) while the node waits for `unseal -migrate`. */
+  migration?: boolean;
+  recovery_seal?: boolean;
+}
+
+/** `sys/seal-status` (undefined: the node does not answer). */
+export async function sealStatus(node: RaftNode, ca: Ca): Promise<SealStatus | undefined> {
   try {
     const a = await client(node, ca).raw("GET", "sys/seal-status");
-    return a.status === 200 ? a.json.sealed === true : undefined;
+    return a.status === 200 ? (a.json as SealStatus) : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** Whether the node reports itself sealed (undefined: it does not answer). */
+export async function sealed(node: RaftNode, ca: Ca): Promise<boolean | undefined> {
+  const s = await sealStatus(node, ca);
+  return s ? s.sealed === true : undefined;
+}
+
 /**
  * Unseal with `key` (a node joining through retry_join answers the leader's challenge with it)
  * and wait until it reports unsealed. The key is sent again while the node is still sealed: a
- * joining node resets its unseal progress when its join attempt restarts.
+ * joining node resets its unseal progress when its join attempt restarts. `migrate`: as
+ * `vault operator unseal -migrate` (a node in seal migration mode refuses a plain unseal).
  */
-export async function unsealNode(node: RaftNode, ca: Ca, key: string, timeoutMs = 90_000): Promise<void> {
+export async function unsealNode(node: RaftNode, ca: Ca, key: string, o: { migrate?: boolean } = {}): Promise<void> {
   const anon = client(node, ca);
   await waitFor(
-    `vault ${node.spec.id} unsealed`,
+    `vault ${node.spec.id} unsealed${o.migrate ? " with -migrate" : ""}`,
     async () => {
       const s = await anon.raw("GET", "sys/seal-status");
       if (s.status === 200 && s.json.sealed === false) return true;
-      await anon.raw("PUT", "sys/unseal", { key });
+      await anon.raw("PUT", "sys/unseal", o.migrate ? { key, migrate: true } : { key });
       return false;
     },
-    timeoutMs,
+    90_000,
     500,
     node.process,
   );

@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { type RecordedResource, runProgram } from "../harness";
 import { dryRunPod, restrictedPod, serviceAccountToken } from "./checks";
-import { type Kube } from "./kube";
+import { type Kube, jobFromCronJob } from "./kube";
 import { type PodObject, claimDir, kubeletSupport, runPod } from "./kubelet";
 import type { Ca } from "./pki";
 import { secondsSince } from "./processes";
@@ -146,20 +146,7 @@ async function runJob(
   cron: Record<string, unknown>,
   jobName: string,
 ): Promise<{ condition?: JobCondition; pods: { name: string; runs: Awaited<ReturnType<typeof runPod>> }[] }> {
-  const cmeta = cron.metadata as { name: string; uid: string };
-  const template = (cron.spec as { jobTemplate: { metadata?: { labels?: Record<string, string> }; spec: unknown } }).jobTemplate;
-  await kube.call("POST", `/apis/batch/v1/namespaces/${ns}/jobs`, {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: {
-      name: jobName,
-      namespace: ns,
-      labels: template.metadata?.labels ?? {},
-      annotations: { "cronjob.kubernetes.io/instantiate": "manual" },
-      ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: cmeta.name, uid: cmeta.uid, controller: true }],
-    },
-    spec: template.spec,
-  });
+  await kube.call("POST", `/apis/batch/v1/namespaces/${ns}/jobs`, jobFromCronJob(cron, jobName));
   return runJobPods(kube, kubelet, ns, jobName);
 }
 

@@ -13,6 +13,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import type { StackConfig } from "../stacks/config-model";
 import { type RunningPostgres, startPostgres } from "../test/postgres";
+import { loginError as pgLoginError } from "./checks-database";
 import type { VaultClient } from "./vault-client";
 
 export interface LeaseCtx {
@@ -79,16 +80,7 @@ export async function startLeaseRehearsal(ctx: LeaseCtx, config: StackConfig, pr
     const d = r.data as { username: string; password: string };
     return { leaseId: String(r.lease_id), username: d.username, password: d.password };
   };
-  const loginError = async (c: Creds): Promise<string> => {
-    try {
-      const conn = await pg.connect({ user: c.username, password: c.password, database: db.name });
-      await conn.query("SELECT 1");
-      await conn.end();
-      return "";
-    } catch (e) {
-      return (e as Error).message;
-    }
-  };
+  const loginError = (c: Creds): Promise<string> => pgLoginError(pg, c.username, c.password, db.name);
   const exists = async (name: string): Promise<{ exists: boolean; validUntil?: string }> => {
     const c = await pg.connect({ ...pg.superuser, database: db.name });
     const r = await c.query<{ v: string | null }>({ text: "SELECT rolvaliduntil::text AS v FROM pg_catalog.pg_roles WHERE rolname = $1", values: [name] });

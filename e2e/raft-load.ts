@@ -140,3 +140,28 @@ export function monitorLeader(addresses: string[], ca: string, intervalMs = 200)
     },
   };
 }
+
+/**
+ * A load's and its leader monitor's figures, named `<prefix>.<figure>`, with each node's address
+ * replaced by its id (`ids`: address → id) so that the summary reads `node1`, not a port.
+ */
+export function loadFigures(
+  prefix: string,
+  stats: LoadStats,
+  leaders: Awaited<ReturnType<LeaderMonitor["stop"]>>,
+  ids: Record<string, string>,
+): Record<string, number | string> {
+  const byNode = (text: string) => Object.entries(ids).reduce((t, [address, id]) => t.split(address).join(id), text);
+  return {
+    [`${prefix}.writes`]: stats.writes,
+    [`${prefix}.reads`]: stats.reads,
+    [`${prefix}.failedWrites`]: stats.failedWrites,
+    [`${prefix}.failedReads`]: stats.failedReads,
+    [`${prefix}.failedRequests`]: stats.failedRequests,
+    [`${prefix}.failedRequestReasons`]: byNode(JSON.stringify(stats.reasons)),
+    [`${prefix}.staleReads`]: stats.staleReads,
+    [`${prefix}.maxOperationMs`]: stats.maxOperationMs,
+    [`${prefix}.leaderChanges`]: leaders.changes,
+    [`${prefix}.leaderHistory`]: leaders.history.map((h) => ids[h.leader] ?? h.leader).join(" → "),
+  };
+}

@@ -39,7 +39,7 @@ import { deployerPolicyOptions } from "../stacks/vault";
 import { secondsSince, stopAll, waitFor } from "./processes";
 import { type RaftNode, client, health, initNode, leaderOf, raftNodes, sealed, startNode, stopNode, unsealNode } from "./raft-cluster";
 import { vaultBytes } from "./raft-http";
-import { type LoadStats, monitorLeader, startLoad } from "./raft-load";
+import { type LoadStats, loadFigures, monitorLeader, startLoad } from "./raft-load";
 import { type ReadBack, SNAPSHOT_NAMES, readAll, seed, stagingConfig } from "./raft-seed";
 import { versionOf } from "./servers";
 import { type Summary, emptySummary, printSummary } from "./summary";
@@ -518,17 +518,7 @@ async function roll(
     const stats: LoadStats = await load.stop();
     const leaders = await monitor.stop();
     summary.timings[`${label}: all three nodes`] = secondsSince(tRoll);
-    const byNode = (text: string) => b.reduce((t, n) => t.split(n.address).join(n.spec.id), text);
-    figure("writes", stats.writes);
-    figure("reads", stats.reads);
-    figure("failedWrites", stats.failedWrites);
-    figure("failedReads", stats.failedReads);
-    figure("failedRequests", stats.failedRequests);
-    figure("failedRequestReasons", byNode(JSON.stringify(stats.reasons)));
-    figure("staleReads", stats.staleReads);
-    figure("maxOperationMs", stats.maxOperationMs);
-    figure("leaderChanges", leaders.changes);
-    figure("leaderHistory", leaders.history.map((h) => b.find((n) => n.address === h.leader)?.spec.id ?? h.leader).join(" → "));
+    Object.assign(summary.figures, loadFigures(variant, stats, leaders, Object.fromEntries(b.map((n) => [n.address, n.spec.id]))));
     ctx.check(
       `${label}: no write or read failed through the client's failover (${stats.writes} writes, ${stats.reads} reads; ${stats.failedRequests} single requests failed and were served by another node)`,
       stats.writes > 0 && stats.failedWrites === 0 && stats.failedReads === 0,

@@ -19,9 +19,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Ca } from "./pki";
 import { secondsSince, waitFor } from "./processes";
-import { type RaftNode, client, leaderOf, sealed, startNode, stopNode } from "./raft-cluster";
+import { type RaftNode, type SealStatus, client, leaderOf, sealStatus, sealed, startNode, stopNode, unsealNode } from "./raft-cluster";
 import { vaultBytes } from "./raft-http";
-import { type LoadStats, monitorLeader, startLoad } from "./raft-load";
+import { type LoadStats, loadFigures, monitorLeader, startLoad } from "./raft-load";
 import { startVaultDev } from "./servers";
 
 export interface SealCtx {
@@ -61,40 +61,7 @@ export function transitSealStanza(address: string, token: string): string {
   ].join("\n");
 }
 
-interface SealStatus {
-  type?: string;
-  sealed?: boolean;
-  migration?: boolean;
-  recovery_seal?: boolean;
-}
-
-async function sealStatus(node: RaftNode, ca: Ca): Promise<SealStatus | undefined> {
-  try {
-    const a = await client(node, ca).raw("GET", "sys/seal-status");
-    return a.status === 200 ? (a.json as SealStatus) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const logOf = (node: RaftNode): string => (node.process && existsSync(node.process.log) ? readFileSync(node.process.log, "utf8") : "");
-
-/** `vault operator unseal -migrate <key>` until the node reports unsealed (a joining node may reset its progress). */
-async function unsealMigrate(node: RaftNode, ca: Ca, key: string): Promise<void> {
-  const anon = client(node, ca);
-  await waitFor(
-    `vault ${node.spec.id} unsealed with -migrate`,
-    async () => {
-      const s = await anon.raw("GET", "sys/seal-status");
-      if (s.status === 200 && s.json.sealed === false) return true;
-      await anon.raw("PUT", "sys/unseal", { key, migrate: true });
-      return false;
-    },
-    90_000,
-    500,
-    node.process,
-  );
-}
 
 /** The rehearsal step: see the file's comment. */
 export async function sealMigrationRehearsal(ctx: SealCtx, o: SealOptions): Promise<void> {
@@ -143,7 +110,7 @@ export async function sealMigrationRehearsal(ctx: SealCtx, o: SealOptions): Prom
         status?.sealed === true && status.migration === true && /entering seal migration mode/i.test(logOf(n)) && refusedPlain.status >= 400,
         `seal-status sealed ${String(status?.sealed)}, migration ${String(status?.migration)}, type ${String(status?.type)}; plain unseal: HTTP ${refusedPlain.status} ${String((refusedPlain.json.errors as string[] | undefined)?.[0] ?? "").slice(0, 160)}`,
       );
-      await unsealMigrate(n, ca, o.unsealKey);
+      await unsealNode(n, ca, o.unsealKey, { migrate: true });
       await waitFor(`${n.spec.id}: autopilot healthy, caught up`, async () => (await o.autopilot({ node: n.spec.id, index })).ok, 120_000, 500);
       ctx.summary.timings[`seal migration: ${n.spec.id} (standby): restart with the seal, unseal -migrate, autopilot healthy and caught up`] = secondsSince(ts);
     }
@@ -186,19 +153,12 @@ export async function sealMigrationRehearsal(ctx: SealCtx, o: SealOptions): Prom
     await new Promise((r) => setTimeout(r, 2000));
     stats = await load.stop();
     const leaders = await monitor.stop();
-    const byNode = (text: string) => nodes.reduce((t, n) => t.split(n.address).join(n.spec.id), text);
-    ctx.summary.figures["sealMigration.writes"] = stats.writes;
-    ctx.summary.figures["sealMigration.reads"] = stats.reads;
-    ctx.summary.figures["sealMigration.failedWrites"] = stats.failedWrites;
-    ctx.summary.figures["sealMigration.failedReads"] = stats.failedReads;
-    ctx.summary.figures["sealMigration.failedRequests"] = stats.failedRequests;
-    ctx.summary.figures["sealMigration.failedRequestReasons"] = byNode(JSON.stringify(stats.reasons));
-    ctx.summary.figures["sealMigration.maxOperationMs"] = stats.maxOperationMs;
-    ctx.summary.figures["sealMigration.leaderChanges"] = leaders.changes;
+    const ids = Object.fromEntries(nodes.map((n) => [n.address, n.spec.id]));
+    Object.assign(ctx.summary.figures, loadFigures("sealMigration", stats, leaders, ids));
     ctx.check(
       `seal migration: no write or read failed through the client's failover (${stats.writes} writes, ${stats.reads} reads; ${stats.failedRequests} single requests failed and were served by another node)`,
       stats.writes > 0 && stats.failedWrites === 0 && stats.failedReads === 0 && stats.staleReads === 0,
-      `failed writes ${stats.failedWrites}, failed reads ${stats.failedReads}, stale reads ${stats.staleReads}, slowest operation ${stats.maxOperationMs} ms, ${byNode(JSON.stringify(stats.reasons))}`,
+      `failed writes ${stats.failedWrites}, failed reads ${stats.failedReads}, stale reads ${stats.staleReads}, slowest operation ${stats.maxOperationMs} ms, ${String(ctx.summary.figures["sealMigration.failedRequestReasons"])}`,
     );
   }
 
