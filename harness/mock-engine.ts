@@ -38,6 +38,8 @@ export interface RecordedResource {
   /** Aliases as sent (alias specs: `{ urn }` or `{ spec: { name, type, ... } }`, as protobuf objects). */
   aliases: Record<string, unknown>[];
   retainOnDelete: boolean;
+  /** URN of the resource whose deletion makes this one's unnecessary (`deletedWith`), or "". */
+  deletedWith: string;
   ignoreChanges: string[];
   additionalSecretOutputs: string[];
   /** Provider reference (`urn::id`), empty for the default provider. */
@@ -102,6 +104,7 @@ interface MonitorRequest {
   getProtect(): boolean;
   getAliasesList(): { toObject(): unknown }[];
   getRetainondelete(): boolean;
+  getDeletedwith(): string;
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
   getProvider(): string;
@@ -196,6 +199,7 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
           protect: req.getProtect(),
           aliases: req.getAliasesList().map((a) => JSON.parse(JSON.stringify(a.toObject())) as Record<string, unknown>),
           retainOnDelete: req.getRetainondelete(),
+          deletedWith: req.getDeletedwith(),
           ignoreChanges: req.getIgnorechangesList(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           provider: req.getProvider(),
@@ -222,6 +226,7 @@ export async function tryRunProgram(opts: RunOptions): Promise<{ run: ProgramRun
           protect: false,
           aliases: [],
           retainOnDelete: false,
+          deletedWith: "",
           ignoreChanges: [],
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           provider: req.getProvider(),

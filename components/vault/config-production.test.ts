@@ -186,6 +186,16 @@ describe("components/vault/config", () => {
       dependsOn(T.staticRole, "static-role", [T.connection, "database-connection"]);
     });
 
+    it("deletes the database connection with its mount, and nothing else that way (the unmount revokes the leases, which needs the connection)", () => {
+      assert.equal(get(T.connection, "database-connection").deletedWith, get(T.mount, "database-mount").urn);
+      assert.deepEqual(
+        children(prod)
+          .filter((r) => r.deletedWith)
+          .map((r) => r.name),
+        ["vault-config-database-connection"],
+      );
+    });
+
     it("protects the KV mount and secret, the database mount and connection, and nothing else", () => {
       const isProtected = children(prod)
         .filter((r) => r.protect)

@@ -36,6 +36,12 @@ describe("components/vault/config", () => {
       });
     });
 
+    it("deletes each connection on its own when the mount is not the program's (no deletedWith)", () => {
+      const connections = resourcesOfType(shared, T.connection);
+      assert.equal(connections.length, ENVS.length);
+      for (const c of connections) assert.equal(c.deletedWith, "", c.name);
+    });
+
     it("creates the KV mount, auth method, its config and the audit device once", () => {
       assert.deepEqual(
         resourcesOfType(shared, T.mount).map((r) => r.name),

@@ -221,7 +221,11 @@ export class VaultConfig extends pulumi.ComponentResource {
           },
         },
         // The whole block as a secret output too, in case a provider version stops marking the nested password.
-        pulumi.mergeOptions(precious, { additionalSecretOutputs: ["postgresql"] }),
+        // Deleted with the mount: unmounting revokes the outstanding leases (each dynamic login
+        // dropped in PostgreSQL), which needs the connection. Deleted first, as its dependency
+        // order would have it, the connection takes that away and the unmount fails with
+        // "failed to find entry for connection" (seen on a real Vault with ESO's leases).
+        pulumi.mergeOptions(precious, { additionalSecretOutputs: ["postgresql"], ...(dbMount ? { deletedWith: dbMount } : {}) }),
       );
       const staticRole = new database.SecretBackendStaticRole(
         `${name}-static-role`,
