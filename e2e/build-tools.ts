@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { TOOLS, TOOLS_SOURCE, type ToolRecipe, toolBinDir } from "./tools";
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): void {
@@ -73,6 +73,10 @@ function build(tool: ToolRecipe): { seconds: number; built: boolean } {
   const ldflags = ["-s", "-w", ...Object.entries(tool.ldflagsX ?? {}).map(([k, v]) => `-X ${k}=${v}`)].join(" ");
   const args = ["build", "-p", "2", "-trimpath", "-ldflags", ldflags, ...(tool.tags ? ["-tags", tool.tags.join(",")] : []), "-o", `${target}.tmp`, tool.pkg];
   run("go", args, cwd, { CGO_ENABLED: "0", GOFLAGS: tool.kind === "kubernetes-provider" ? "-mod=mod" : "" });
+  if (tool.moduleFiles) {
+    const from = moduleDir(tool.moduleFiles.module, cwd);
+    for (const f of tool.moduleFiles.files) cpSync(join(from, f), join(bin, basename(f)));
+  }
   renameSync(`${target}.tmp`, target);
   const seconds = Math.round((Date.now() - started) / 1000);
   rmSync(src, { recursive: true, force: true });

@@ -225,19 +225,20 @@ export async function vaultLoginChecks(
 
 /**
  * The 3×3 matrix: each environment's read policy, as the program writes it (`policyDocument`),
- * on a real token, reads its own path and neither of the other two.
+ * on a real token, reads its own path and neither of the other two. The probes live under
+ * `e2e-matrix/`, beside the stack's own secret, which ESO is syncing meanwhile.
  */
 export async function policyMatrixCheck(ctx: Context, root: VaultClient, label: string): Promise<void> {
   const wrong: string[] = [];
   for (const env of ENVIRONMENTS) {
-    await root.call("POST", `secret/data/veza/${env}`, { data: { probe: env } });
-    await root.call("PUT", `sys/policies/acl/e2e-matrix-${env}`, { policy: policyDocument({ kvMount: "secret", secretPath: `veza/${env}` }) });
+    await root.call("POST", `secret/data/e2e-matrix/veza/${env}`, { data: { probe: env } });
+    await root.call("PUT", `sys/policies/acl/e2e-matrix-${env}`, { policy: policyDocument({ kvMount: "secret", secretPath: `e2e-matrix/veza/${env}` }) });
   }
   for (const env of ENVIRONMENTS) {
     const t = await root.call("POST", "auth/token/create", { policies: [`e2e-matrix-${env}`], ttl: "10m", no_default_policy: true });
     const token = root.withToken(String((t.auth as { client_token: string }).client_token));
     for (const target of ENVIRONMENTS) {
-      const status = (await token.raw("GET", `secret/data/veza/${target}`)).status;
+      const status = (await token.raw("GET", `secret/data/e2e-matrix/veza/${target}`)).status;
       if ((status === 200) !== (env === target)) wrong.push(`${env} → ${target}: ${status}`);
     }
   }
@@ -248,8 +249,26 @@ export async function policyMatrixCheck(ctx: Context, root: VaultClient, label: 
   );
 }
 
+/** The program's `kubernetesSecrets` output: each Secret and its keys. */
+export function kubernetesSecrets(outputs: Record<string, { value: unknown }>): { name: string; keys: string[] }[] {
+  return (outputs.kubernetesSecrets?.value ?? []) as { name: string; keys: string[] }[];
+}
+
+/** What the ESO checks compare with: the program's Secrets, SecretStores and ExternalSecrets. */
+export function esoOutputs(outputs: Record<string, { value: unknown }>): {
+  secrets: { name: string; keys: string[] }[];
+  secretStores: string[];
+  externalSecrets: string[];
+} {
+  return {
+    secrets: kubernetesSecrets(outputs),
+    secretStores: (outputs.secretStores?.value ?? []) as string[],
+    externalSecrets: (outputs.externalSecrets?.value ?? []) as string[],
+  };
+}
+
 /** Every key the stack's Kubernetes Secrets carry (its `kubernetesSecrets` output), but those `except` (built by generators). */
+
 export function externalSecretKeys(outputs: Record<string, { value: unknown }>, except: string[] = []): string[] {
-  const secrets = (outputs.kubernetesSecrets?.value ?? []) as { name: string; keys: string[] }[];
-  return [...new Set(secrets.flatMap((x) => x.keys))].filter((k) => !except.includes(k)).sort();
+  return [...new Set(kubernetesSecrets(outputs).flatMap((x) => x.keys))].filter((k) => !except.includes(k)).sort();
 }

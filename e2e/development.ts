@@ -8,8 +8,10 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { OutputMap } from "@pulumi/pulumi/automation";
-import { externalSecretKeys, kubernetesChecks, policyMatrixCheck, vaultLoginChecks } from "./checks";
+import { externalSecretKeys, esoOutputs, kubernetesChecks, policyMatrixCheck, vaultLoginChecks } from "./checks";
+import { esoChecks } from "./checks-eso";
 import { applyEsoCrds } from "./crds";
+import { withEso } from "./eso";
 import { kubeconfig } from "./kube";
 import type { Ca } from "./pki";
 import { secondsSince } from "./processes";
@@ -86,15 +88,18 @@ export async function runDevelopment(ctx: Context, api: ApiServer, ca: Ca): Prom
   const { s, project, vault, readmeCommands, configSeconds } = await configureDevelopment(ctx, api, ca, stack);
   ctx.check(`${stack}: the README's config commands run with the real CLI`, true, `${readmeCommands} commands`);
   const ns = `veza-${stack}`;
+  const eso = withEso(ctx, api, s.dir, ns);
   const result = await runProgram(
     s,
     project,
     stack,
     async (outputs: OutputMap) => {
+      await eso.start();
       await kubernetesChecks(ctx, api.admin, api.node, stack, ns, "eso-vault-store");
       // Every key an ExternalSecret of the program asks for must be in Vault, and nothing else.
       await vaultLoginChecks(ctx, api.admin, vault.root, stack, ns, "eso-vault-store", externalSecretKeys(outputs), api.issuer);
       await policyMatrixCheck(ctx, vault.root, `${stack} (Vault dev server)`);
+      if (eso.running()) await esoChecks(ctx, api.admin, vault.root, stack, ns, { ...esoOutputs(outputs), node: api.node });
     },
     configSeconds,
     // ESO installed by the platform, but not yet: the preview must stop, naming the missing CRD.
@@ -116,6 +121,7 @@ export async function runDevelopment(ctx: Context, api: ApiServer, ca: Ca): Prom
       await applyEsoCrds(api.admin);
     },
   );
+  await eso.stop();
   ctx.summary.stacks.push({ ...result, outputs: undefined } as typeof result);
   for (const p of vault.started) await p.stop();
 }

@@ -12,9 +12,11 @@ import { join } from "node:path";
 import type { OutputMap } from "@pulumi/pulumi/automation";
 import { SERVICES } from "../components/catalog";
 import { startPostgres } from "../test/postgres";
-import { externalSecretKeys, kubernetesChecks, policyMatrixCheck, vaultLoginChecks } from "./checks";
+import { externalSecretKeys, esoOutputs, kubernetesChecks, policyMatrixCheck, vaultLoginChecks } from "./checks";
 import { databaseChecks } from "./checks-database";
+import { type EsoLogins, destroyedLoginsCheck, esoChecks } from "./checks-eso";
 import { applyEsoCrds } from "./crds";
+import { withEso } from "./eso";
 import { deployerChecks } from "./checks-deployer";
 import { stackEnv } from "./development";
 import { githubClaims, makeIssuer } from "./jwt";
@@ -120,19 +122,26 @@ export async function runStaging(ctx: Context, api: ApiServer, ca: Ca): Promise<
     await applyEsoCrds(api.admin);
     const configSeconds = secondsSince(t0);
     const ns = `veza-${stack}`;
+    const eso = withEso(ctx, api, s.dir, ns);
+    let logins: EsoLogins | undefined;
     const result = await runProgram(
       s,
       project,
       stack,
       async (outputs: OutputMap) => {
+        await eso.start();
         await kubernetesChecks(ctx, api.admin, api.node, stack, ns, "eso-vault-store");
         await vaultLoginChecks(ctx, api.admin, vault.root, stack, ns, "eso-vault-store", externalSecretKeys(outputs, ["database-url"]), api.issuer);
         await deployerChecks(ctx, vault.root, stack, issuer, claims);
         await databaseChecks(ctx, api.admin, vault.root, pg, stack, ns, api.issuer, [...SERVICES]);
         await policyMatrixCheck(ctx, vault.root, `${stack} (Vault Raft, TLS)`);
+        // Last: it restores a snapshot of the Vault node.
+        if (eso.running()) logins = await esoChecks(ctx, api.admin, vault.root, stack, ns, { ...esoOutputs(outputs), node: api.node, pg, raftCa: ca.pem });
       },
       configSeconds,
     );
+    await eso.stop();
+    if (logins && result.destroy) await destroyedLoginsCheck(ctx, pg, stack, logins);
     ctx.summary.stacks.push({ ...result, outputs: undefined } as typeof result);
   } finally {
     await pg.stop();

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 
-export type ToolName = "pulumi" | "pulumi-resource-kubernetes" | "etcd" | "kube-apiserver" | "kube-controller-manager" | "vault";
+export type ToolName = "pulumi" | "pulumi-resource-kubernetes" | "etcd" | "kube-apiserver" | "kube-controller-manager" | "vault" | "external-secrets";
 
 export interface ToolRecipe {
   name: ToolName;
@@ -28,6 +28,8 @@ export interface ToolRecipe {
   /** kubernetes-provider: the module copied out of the module cache, and the replaces set in its go.mod. */
   module?: string;
   replace?: Record<string, string>;
+  /** Files of a served module copied next to the binary (`module@version` and paths inside it), e.g. a CRD the tool needs. */
+  moduleFiles?: { module: string; files: string[] };
   /** How to ask the binary for its version (none: the provider answers only the engine). */
   versionArgs: string[];
   /** Where a user without the cache gets it (printed with a skip). */
@@ -109,6 +111,21 @@ export const TOOLS: readonly ToolRecipe[] = [
     versionArgs: ["version"],
     install: "npm run e2e:tools, or https://developer.hashicorp.com/vault/install (1.21)",
   },
+  {
+    // The controller (the chart's `external-secrets` container): v0.16.2 is the only release the
+    // proxy serves whole (the program pins chart 2.9.0; e2e/eso.ts says what differs).
+    name: "external-secrets",
+    version: "v0.16.2",
+    dir: "external-secrets",
+    pkg: "github.com/external-secrets/external-secrets",
+    kind: "wrapper",
+    moduleFiles: {
+      module: "github.com/external-secrets/external-secrets@v0.16.2",
+      files: ["config/crds/bases/generators.external-secrets.io_generatorstates.yaml"],
+    },
+    versionArgs: [],
+    install: "npm run e2e:tools -- external-secrets",
+  },
 ];
 
 export const TOOLS_SOURCE = join(__dirname, "tools");
@@ -121,8 +138,8 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 /** A short hash of a tool's recipe and wrapper files: a changed recipe builds into a new directory. */
 export function recipeHash(tool: ToolRecipe): string {
   // What decides the binary: not how it is asked for its version or where a user gets it.
-  const { name, version, dir: source, pkg, tags, ldflagsX, kind, module, replace } = tool;
-  const h = createHash("sha256").update(JSON.stringify({ name, version, dir: source, pkg, tags, ldflagsX, kind, module, replace }));
+  const { name, version, dir: source, pkg, tags, ldflagsX, kind, module, replace, moduleFiles } = tool;
+  const h = createHash("sha256").update(JSON.stringify({ name, version, dir: source, pkg, tags, ldflagsX, kind, module, replace, moduleFiles }));
   const dir = join(TOOLS_SOURCE, tool.dir);
   for (const file of readdirSync(dir).sort()) h.update(file).update(readFileSync(join(dir, file)));
   return h.digest("hex").slice(0, 12);

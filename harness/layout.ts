@@ -22,7 +22,7 @@ export const FOLDERS: Record<string, string> = {
   policy: "the Pulumi policy pack",
   deployments: "Pulumi Deployments settings per stack",
   test: "whole-program, delivery and documentation tests, and their support",
-  e2e: "`npm run e2e`: the program under the real Pulumi engine and CLI against real etcd, kube-apiserver, Vault and PostgreSQL; the real tools' build recipes",
+  e2e: "`npm run e2e`: the program under the real Pulumi engine and CLI against real etcd, kube-apiserver, Vault, PostgreSQL and ESO; the real tools' build recipes",
   "e2e/providers": "stand-ins for the providers the Go module proxy refuses (vault, random), served to the real engine; the vault one writes to a real Vault",
 };
 
