@@ -6,11 +6,16 @@
  * - after the restore, docs/vault-operations.md says: B is unknown to Vault and its PostgreSQL
  *   login stays valid until its VALID UNTIL; A is back, and revoking it again succeeds (the
  *   revocation SQL is idempotent); the runbook's query (`npm run vault-restore`'s, as printed)
- *   lists B, and the `DROP ROLE` it asks for ends it.
+ *   lists B, and the `DROP ROLE` it asks for ends it;
+ * - the static role (the schema owner) and the connection's root credential are rotated after
+ *   the snapshot; after the restore, Vault holds passwords PostgreSQL no longer accepts, and
+ *   the runbook's fixes (`rotate-role`; the DBA's new admin password written with
+ *   `vault write database/config/<name> password=…`, then `rotate-root`) bring both back.
  * Each of these is a check here.
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import type { StackConfig } from "../stacks/config-model";
 import { type RunningPostgres, startPostgres } from "../test/postgres";
 import { loginError as pgLoginError } from "./checks-database";
@@ -34,6 +39,8 @@ export interface LeaseRehearsal {
   beforeSnapshot(root: VaultClient): Promise<void>;
   /** Lease B issued and lease A revoked, after the snapshot. */
   afterSnapshot(root: VaultClient): Promise<void>;
+  /** On the restored cluster, first: the root credential and the static role, checked and fixed as the runbook says. */
+  afterRotations(root: VaultClient): Promise<void>;
   /** The checks, on the restored cluster; `runbook` is `npm run vault-restore`'s printed output. */
   afterRestore(root: VaultClient, runbook: string): Promise<void>;
   stop(): Promise<void>;
@@ -75,6 +82,15 @@ export async function startLeaseRehearsal(ctx: LeaseCtx, config: StackConfig, pr
   let roleName = "";
   let a: Creds | undefined;
   let b: Creds | undefined;
+  // The seeded static role and connection, found in Vault before the snapshot.
+  let staticRole = "";
+  let connectionName = "";
+  let s1: Creds | undefined;
+  let s2: Creds | undefined;
+  const staticCreds = async (root: VaultClient): Promise<Creds> => {
+    const d = (await root.call("GET", `${mount}/static-creds/${staticRole}`)).data as { username: string; password: string };
+    return { leaseId: "", username: d.username, password: d.password };
+  };
   const issue = async (root: VaultClient): Promise<Creds> => {
     const r = await root.call("GET", `${mount}/creds/${roleName}`);
     const d = r.data as { username: string; password: string };
@@ -95,6 +111,14 @@ export async function startLeaseRehearsal(ctx: LeaseCtx, config: StackConfig, pr
       mount = (Object.entries(mounts).find(([, m]) => m.type === "database")?.[0] ?? "database/").replace(/\/$/, "");
       const roles = (await root.call("GET", `${mount}/roles?list=true`)).data as { keys: string[] };
       roleName = roles.keys[0];
+      staticRole = ((await root.call("GET", `${mount}/static-roles?list=true`)).data as { keys: string[] }).keys[0];
+      connectionName = ((await root.call("GET", `${mount}/config?list=true`)).data as { keys: string[] }).keys[0];
+      s1 = await staticCreds(root);
+      ctx.check(
+        `static role: before the snapshot, ${mount}/static-creds/${staticRole} logs in as ${s1.username}`,
+        (await loginError(s1)) === "",
+        `${s1.username}: ${(await loginError(s1)) || "logs in"}`,
+      );
       a = await issue(root);
       ctx.check(
         `leases: before the snapshot, Vault's ${mount}/creds/${roleName} (the program's dynamic role) makes a PostgreSQL login (lease A)`,
@@ -110,6 +134,53 @@ export async function startLeaseRehearsal(ctx: LeaseCtx, config: StackConfig, pr
         "leases: after the snapshot, lease B issued and lease A revoked (its PostgreSQL role dropped)",
         revoke.status === 204 && !gone.exists && b !== undefined && (await loginError(b)) === "",
         `revoke A: HTTP ${revoke.status}; A's role ${gone.exists ? "still exists" : "dropped"}; B ${b.username}`,
+      );
+      // The static role's scheduled rotation and the admin's rotate-root, both after the snapshot.
+      await root.call("POST", `${mount}/rotate-role/${staticRole}`);
+      s2 = await staticCreds(root);
+      await root.call("POST", `${mount}/rotate-root/${connectionName}`);
+      const adminOld = await pgLoginError(pg, db.adminUsername, password, db.name);
+      ctx.check(
+        `static role and root credential: after the snapshot, rotate-role gives ${staticRole} a new password (the old one refused) and rotate-root changes the admin's (the first one refused)`,
+        !!s1 && s2.password !== s1.password && (await loginError(s2)) === "" && (await loginError(s1)) !== "" && adminOld !== "",
+        `new static password ${(await loginError(s2)) || "logs in"}; old: ${s1 ? (await loginError(s1)) || "still logs in" : "?"}; admin's first password: ${adminOld || "still logs in"}`,
+      );
+    },
+    async afterRotations(root) {
+      if (!s1 || !s2) throw new Error("static role: the steps before the restore did not run");
+      // The root credential: the restored Vault holds the password rotate-root replaced.
+      const broken = await root.raw("GET", `${mount}/creds/${roleName}`);
+      // The runbook: the DBA sets a new password, the operator writes it, then rotate-root.
+      const fresh = `p${Math.random().toString(36).slice(2)}${Date.now()}`;
+      const su = await pg.connect({ ...pg.superuser, database: db.name });
+      await su.query(`ALTER ROLE "${db.adminUsername}" WITH PASSWORD '${fresh}'`);
+      await su.end();
+      const configBefore = (await root.call("GET", `${mount}/config/${connectionName}`)).data as Record<string, unknown>;
+      const written = await root.raw("POST", `${mount}/config/${connectionName}`, { password: fresh });
+      const configAfter = (await root.call("GET", `${mount}/config/${connectionName}`)).data as Record<string, unknown>;
+      const rotated = await root.raw("POST", `${mount}/rotate-root/${connectionName}`);
+      const works = await root.raw("GET", `${mount}/creds/${roleName}`);
+      const freshLogin = await pgLoginError(pg, db.adminUsername, fresh, db.name);
+      if (works.status === 200) await root.raw("PUT", "sys/leases/revoke", { lease_id: works.json.lease_id });
+      ctx.check(
+        "root credential: after the restore Vault cannot issue logins (rotate-root ran after the snapshot); the runbook's `vault write database/config/… password=…` then rotate-root fixes it, keeping the rest of the connection",
+        broken.status >= 400 &&
+          written.status < 300 &&
+          isDeepStrictEqual(configAfter, configBefore) &&
+          rotated.status < 300 &&
+          works.status === 200 &&
+          freshLogin !== "",
+        `creds before the fix: HTTP ${broken.status} ${JSON.stringify(broken.json.errors ?? "").slice(0, 160)}; write: HTTP ${written.status}; config ${isDeepStrictEqual(configAfter, configBefore) ? "otherwise unchanged" : `changed: ${JSON.stringify(configAfter).slice(0, 200)}`}; rotate-root: HTTP ${rotated.status}; creds after: HTTP ${works.status}; the DBA's password after rotate-root: ${freshLogin || "still logs in"}`,
+      );
+      // The static role: the restored Vault hands out the password from before rotate-role.
+      const restored = await staticCreds(root);
+      const restoredLogin = await loginError(restored);
+      await root.call("POST", `${mount}/rotate-role/${staticRole}`);
+      const s3 = await staticCreds(root);
+      ctx.check(
+        "static role: after the restore Vault hands out the password from before the snapshot's rotation, which PostgreSQL refuses; the runbook's rotate-role brings one that logs in",
+        restored.password === s1.password && restoredLogin !== "" && s3.password !== s1.password && (await loginError(s3)) === "",
+        `restored: ${restored.password === s1.password ? "the pre-rotation password" : "another password"}, ${restoredLogin || "logs in"}; after rotate-role: ${(await loginError(s3)) || "logs in"}`,
       );
     },
     async afterRestore(root, runbook) {

@@ -414,18 +414,22 @@ async function rehearse(ctx: Ctx): Promise<void> {
     gone[0].endsWith(": 404") && gone[1].endsWith(": 404") && gone[2].endsWith(": 403"),
     gone.join("; "),
   );
+  await leases?.afterRotations(oldRoot);
   await leases?.afterRestore(oldRoot, restoreOut);
+  // What the rolls must leave as it is: the restored data, with the runbook's fixes (the static role rotated again).
+  const beforeRolls = await readAll(oldRoot, seeded.reads);
 
   // d. Rolling restarts in vault-roll's order, under load: as HashiCorp's guide has it (the
   // leader's graceful shutdown hands over leadership), then with vault-roll --step-down.
   for (const stepDown of [false, true]) await roll(ctx, { nodes: b, ca, rootToken, unsealKey, logs, stepDown });
   const finalAp = await autopilotHttp(oldRoot.withToken(rootToken));
   const finalReads = await readAll(client((await leaderOf(b, ca)) ?? b[0], ca, rootToken), seeded.reads);
-  const finalSame = compare(seeded.reads, before, finalReads);
+  const finalSame = compare(seeded.reads, beforeRolls, finalReads);
+  const changed = [...finalSame.values()].flatMap((r) => r.different);
   ctx.check(
-    "roll: afterwards autopilot is healthy and every restored item still reads the same",
-    finalAp.ok && [...finalSame.values()].every((r) => r.same === r.total),
-    finalAp.reason,
+    "roll: afterwards autopilot is healthy and every restored item reads as before the rolls",
+    finalAp.ok && changed.length === 0,
+    `${finalAp.reason}${changed.length ? `; changed: ${changed.join("; ").slice(0, 300)}` : ""}`,
   );
 
   // e. The snapshot CronJob as a cluster runs it, against the rolled cluster.
@@ -551,7 +555,7 @@ async function main(): Promise<void> {
       "Restart rehearsal of the upgrade procedure: one Vault build is available here, so each node restarts on the same binary (order, step-down, unseal, autopilot are real; a version change is not).",
       "Shamir keys (1 share) as in staging until step f, which migrates them to an auto-unseal seal: a fourth Vault's transit key stands in for the cloud KMS key (no cloud here), so the awskms/gcpckms/azurekeyvault stanzas and their IAM are not exercised, only the procedure.",
       "The snapshot CronJob runs from the staging program's objects on a real API server and Job controller, with a stand-in kubelet (e2e/kubelet.ts: mount namespace and chroot, this machine's /usr and the built vault in place of the image hashicorp/vault, whose version differs); the forwarder to the leader stands in for the vault-active Service. Its cloud uploads (S3, GCS, Azure) are not rehearsed: no cloud here.",
-      "Database: the connection and dynamic roles point at an embedded PostgreSQL bootstrapped with the staging stack's SQL; leases issued and revoked around the snapshot are checked after the restore. The static role's rotation across a restore is not rehearsed (no static role is seeded).",
+      "Database: the connection and dynamic roles point at an embedded PostgreSQL bootstrapped with the staging stack's SQL; leases issued and revoked around the snapshot are checked after the restore. The static role and the root credential are rotated after the snapshot and fixed after the restore as the runbook says.",
       "The client fails over across the three node addresses as a load balancer would; standbys forward to the active node.",
     ],
   };

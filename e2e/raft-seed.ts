@@ -3,7 +3,7 @@
  * staging stack (its committed Pulumi.staging.yaml): the environment's KV secret with every
  * catalog key, every policy the program and the operator's bootstrap write, the Kubernetes
  * auth roles, the jwt logins, the audit devices, the database engine's connection and dynamic
- * roles (against `postgres` when given), and the snapshot identity (policy and role). Then `readBack` reads all of it, so the
+ * roles (against `postgres` when given, with the static role too), and the snapshot identity (policy and role). Then `readBack` reads all of it, so the
  * restored cluster can be compared with what the original one answered.
  */
 import { randomBytes } from "node:crypto";
@@ -150,6 +150,22 @@ export async function seed(root: VaultClient, config: StackConfig, auditDir: str
       });
       reads.push({ kind: "database", path: `${db.mountPath}/roles/${r.name}`, pick: data });
     }
+    // The static role (the schema owner) needs its user in PostgreSQL: Vault sets its password at once.
+    if (postgres)
+      for (const r of db.staticRoles) {
+        await root.call("POST", `${db.mountPath}/static-roles/${r.name}`, {
+          db_name: r.dbName,
+          username: r.username,
+          rotation_statements: r.rotationStatements,
+          rotation_schedule: config.database?.rotationSchedule,
+        });
+        // Without `ttl`, the seconds to the next rotation, which a later read answers differently.
+        reads.push({
+          kind: "database",
+          path: `${db.mountPath}/static-roles/${r.name}`,
+          pick: (d) => Object.fromEntries(Object.entries(d.data as Record<string, unknown>).filter(([k]) => k !== "ttl")),
+        });
+      }
   }
   reads.push({ kind: "autopilot", path: "sys/storage/raft/autopilot/configuration", pick: data });
 
