@@ -191,9 +191,12 @@ export async function sealMigrationRehearsal(ctx: SealCtx, o: SealOptions): Prom
   const intact = await o.dataIntact();
   ctx.check("seal migration: every seeded item reads as it did before the migration", intact.ok, intact.detail);
 
+  await restorePreMigration(ctx, o, before.body);
+
   // What the runbook warns about: the KMS is needed at every start.
   await kms.started[0].stop();
-  const standby = nodes.find((n) => n !== leader) as RaftNode;
+  const serving = ((await leaderOf(nodes, ca)) ?? leader) as RaftNode;
+  const standby = nodes.find((n) => n !== serving) as RaftNode;
   await stopNode(standby);
   await startNode(o.bin, standby, ca, o.logs(`kms-down-${standby.spec.id}`), true).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 15_000));
@@ -202,8 +205,78 @@ export async function sealMigrationRehearsal(ctx: SealCtx, o: SealOptions): Prom
   ctx.check(
     `seal migration: with the KMS unreachable, a restarting node cannot unseal (${exited ? "the server exits" : "it stays sealed"}) while the two others serve`,
     (exited || down?.sealed === true || down === undefined) &&
-      (await client(leader, ca, o.rootToken).raw("GET", "sys/storage/raft/autopilot/state")).status === 200,
+      (await client(serving, ca, o.rootToken).raw("GET", "sys/storage/raft/autopilot/state")).status === 200,
     `${standby.spec.id}: ${exited ? `exited ${String(standby.process?.child.exitCode)}` : `sealed ${String(down?.sealed)}`}; ${(/.*error parsing seal configuration.*|.*(transit|seal).*(error|fail).*/i.exec(logOf(standby))?.[0] ?? "").slice(0, 240)}`,
   );
   ctx.summary.timings["seal migration: whole step"] = secondsSince(t0);
+}
+
+/**
+ * Runbook step 1's snapshot, restored into the migrated cluster (docs/vault-operations.md): a
+ * plain restore is refused (the snapshot's barrier was sealed by Shamir, not by the new seal),
+ * `-force` installs it; then every node, restarted, is back in seal migration mode, and the
+ * migration is done again with the old Shamir key (`unseal -migrate` on each node). Afterwards
+ * the data is the snapshot's, and a restart unseals itself.
+ */
+async function restorePreMigration(ctx: SealCtx, o: SealOptions, snapshot: Buffer): Promise<void> {
+  const { ca, nodes } = o;
+  const t0 = Date.now();
+  const leader = ((await leaderOf(nodes, ca)) ?? nodes[0]) as RaftNode;
+  await client(leader, ca, o.rootToken).call("POST", "secret/data/rehearsal/after-migration", { data: { v: "written after the migration" } });
+  const plain = await vaultBytes(leader.address, ca.pem, o.rootToken, "POST", "sys/storage/raft/snapshot", snapshot);
+  const forced = await vaultBytes(leader.address, ca.pem, o.rootToken, "POST", "sys/storage/raft/snapshot-force", snapshot);
+  const refusal = plain.body.toString();
+  ctx.check(
+    "pre-migration snapshot: restoring it into the migrated cluster is refused without -force (it names the seal), and installed with -force",
+    plain.status === 400 && /snapshot-force/.test(refusal) && forced.status === 204,
+    `plain: HTTP ${plain.status} ${refusal.replace(/\s+/g, " ").slice(0, 200)}; -force: HTTP ${forced.status} ${forced.body.toString().slice(0, 120)}`,
+  );
+  // Every node restarted: the restored barrier is Shamir's again, so each waits for a migration.
+  for (const n of nodes) await stopNode(n);
+  for (const n of nodes) await startNode(o.bin, n, ca, o.logs(`premigration-${n.spec.id}`), true);
+  const modes: string[] = [];
+  for (const n of nodes) {
+    let status: SealStatus | undefined;
+    await waitFor(`${n.spec.id} in seal migration mode`, async () => (status = await sealStatus(n, ca))?.migration === true, 60_000, 250, n.process).catch(
+      () => undefined,
+    );
+    modes.push(`${n.spec.id}: sealed ${String(status?.sealed)}, migration ${String(status?.migration)}`);
+  }
+  ctx.check(
+    "pre-migration snapshot: after -force, every restarted node is back in seal migration mode and stays sealed (the Shamir key is needed again)",
+    modes.every((m) => m.endsWith("sealed true, migration true")),
+    modes.join("; "),
+  );
+  for (const n of nodes) await unsealNode(n, ca, o.unsealKey, { migrate: true });
+  let active: RaftNode | undefined;
+  let migrated: SealStatus | undefined;
+  await waitFor(
+    "the active node migrates the seal again",
+    async () =>
+      (active = await leaderOf(nodes, ca)) !== undefined && (migrated = await sealStatus(active, ca))?.type === "transit" && migrated?.recovery_seal === true,
+    120_000,
+    500,
+  ).catch(() => undefined);
+  await waitFor("autopilot healthy after the second migration", async () => (await o.autopilot()).ok, 120_000, 500).catch(() => undefined);
+  const ap = await o.autopilot();
+  const marker = active ? (await client(active, ca, o.rootToken).raw("GET", "secret/data/rehearsal/after-migration")).status : 0;
+  const intact = await o.dataIntact();
+  ctx.check(
+    "pre-migration snapshot: unseal -migrate with the old Shamir key on each node, the active node migrates again; the data is the snapshot's (written after it: 404), autopilot healthy",
+    migrated?.type === "transit" && migrated.recovery_seal === true && ap.ok && marker === 404 && intact.ok,
+    `active ${active?.spec.id ?? "none"}: seal type ${String(migrated?.type)}, recovery_seal ${String(migrated?.recovery_seal)}; ${ap.reason}; written after the migration: HTTP ${marker}; ${intact.detail}`,
+  );
+  // And from then on a restart unseals itself again.
+  const standby = nodes.find((n) => n !== active) as RaftNode;
+  await stopNode(standby);
+  await startNode(o.bin, standby, ca, o.logs(`premigration-restart-${standby.spec.id}`), true);
+  await waitFor(`${standby.spec.id} unseals itself`, async () => (await sealed(standby, ca)) === false, 90_000, 250, standby.process).catch(() => undefined);
+  const again = await sealStatus(standby, ca);
+  await waitFor("autopilot healthy", async () => (await o.autopilot()).ok, 120_000, 500).catch(() => undefined);
+  ctx.summary.timings["seal migration: pre-migration snapshot restored with -force and migrated again"] = secondsSince(t0);
+  ctx.check(
+    `pre-migration snapshot: afterwards ${standby.spec.id} restarts and unseals itself (type transit)`,
+    again?.sealed === false && again.type === "transit",
+    `sealed ${String(again?.sealed)}, type ${String(again?.type)}`,
+  );
 }
