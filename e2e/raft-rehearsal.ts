@@ -451,8 +451,8 @@ async function rehearse(ctx: Ctx): Promise<void> {
       const a = await client((await leaderOf(b, ca)) ?? b[0], ca, rootToken).call("GET", "sys/storage/raft/autopilot/state");
       return leaderIndex(a.data as AutopilotState);
     },
-    dataIntact: async () => {
-      const now = await readAll(client((await leaderOf(b, ca)) ?? b[0], ca, rootToken), seeded.reads);
+    dataIntact: async (reader) => {
+      const now = await readAll(reader ?? client((await leaderOf(b, ca)) ?? b[0], ca, rootToken), seeded.reads);
       const different = [...compare(seeded.reads, beforeSeal, now).values()].flatMap((r) => r.different);
       return { ok: different.length === 0, detail: different.join("; ").slice(0, 400) || `${seeded.reads.length} items read back` };
     },

@@ -19,10 +19,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Ca } from "./pki";
 import { secondsSince, waitFor } from "./processes";
-import { type RaftNode, type SealStatus, client, leaderOf, sealStatus, sealed, startNode, stopNode, unsealNode } from "./raft-cluster";
+import { type RaftNode, type SealStatus, client, leaderOf, raftNodes, sealStatus, sealed, startNode, stopNode, unsealNode } from "./raft-cluster";
 import { vaultBytes } from "./raft-http";
 import { type LoadStats, loadFigures, monitorLeader, startLoad } from "./raft-load";
 import { startVaultDev } from "./servers";
+import type { VaultClient } from "./vault-client";
 
 export interface SealCtx {
   check(name: string, ok: boolean, detail: string): void;
@@ -42,20 +43,20 @@ export interface SealOptions {
   autopilot(caughtUp?: { node: string; index: number }): Promise<{ ok: boolean; reason: string }>;
   /** The leader's Raft index now, as autopilot reports it. */
   raftIndex(): Promise<number>;
-  /** Reads every seeded item; ok when all read as before the migration. */
-  dataIntact(): Promise<{ ok: boolean; detail: string }>;
+  /** Reads every seeded item (from the cluster's leader, or with `reader`); ok when all read as before the migration. */
+  dataIntact(reader?: VaultClient): Promise<{ ok: boolean; detail: string }>;
 }
 
 /** The transit key standing in for the KMS key, and its mount. */
 const KEY = "vault-unseal";
 
 /** The `seal "transit"` stanza of a node (the stand-in for staging's `seal "awskms"`). */
-export function transitSealStanza(address: string, token: string): string {
+export function transitSealStanza(address: string, token: string, key = KEY): string {
   return [
     'seal "transit" {',
     `  address    = ${JSON.stringify(address)}`,
     `  token      = ${JSON.stringify(token)}`,
-    `  key_name   = "${KEY}"`,
+    `  key_name   = "${key}"`,
     '  mount_path = "transit/"',
     "}",
   ].join("\n");
@@ -193,6 +194,8 @@ export async function sealMigrationRehearsal(ctx: SealCtx, o: SealOptions): Prom
 
   await restorePreMigration(ctx, o, before.body);
 
+  await restoreIntoNewCluster(ctx, o, kms.root, stanza);
+
   // What the runbook warns about: the KMS is needed at every start.
   await kms.started[0].stop();
   const serving = ((await leaderOf(nodes, ca)) ?? leader) as RaftNode;
@@ -279,4 +282,89 @@ async function restorePreMigration(ctx: SealCtx, o: SealOptions, snapshot: Buffe
     again?.sealed === false && again.type === "transit",
     `sealed ${String(again?.sealed)}, type ${String(again?.type)}`,
   );
+}
+
+/**
+ * Production's disaster recovery (docs/vault-operations.md, Restore step 4): a snapshot of the
+ * auto-unseal cluster, restored with `-force` into a new node initialised with recovery keys.
+ * With the same KMS key the node serves the snapshot's data with the old root token; with
+ * another key it cannot decrypt the restored keyring.
+ */
+async function restoreIntoNewCluster(ctx: SealCtx, o: SealOptions, kms: VaultClient, stanza: string): Promise<void> {
+  const { ca, nodes } = o;
+  const t0 = Date.now();
+  const leader = ((await leaderOf(nodes, ca)) ?? nodes[0]) as RaftNode;
+  const snap = await vaultBytes(leader.address, ca.pem, o.rootToken, "GET", "sys/storage/raft/snapshot");
+  // Another key, and a token limited to it: a new cluster's own KMS key.
+  await kms.call("POST", `transit/keys/${KEY}-other`, {});
+  await kms.call("PUT", "sys/policies/acl/vault-unseal-other", {
+    policy: `path "transit/encrypt/${KEY}-other" {\n  capabilities = ["update"]\n}\npath "transit/decrypt/${KEY}-other" {\n  capabilities = ["update"]\n}\n`,
+  });
+  const otherToken = String(
+    ((await kms.call("POST", "auth/token/create", { policies: ["vault-unseal-other"], period: "24h" })).auth as { client_token: string }).client_token,
+  );
+  const [same, other] = await raftNodes(ca, join(o.root, "dr"), "dr", ["dr-same-key", "dr-other-key"]);
+  same.spec.seal = stanza;
+  other.spec.seal = transitSealStanza(new URL(kms.address).origin, otherToken, `${KEY}-other`);
+  const results: Record<
+    string,
+    { restore: number; sealed?: boolean; oldRoot: number; newRoot: number; intact?: { ok: boolean; detail: string }; log: string }
+  > = {};
+  try {
+    for (const n of [same, other]) {
+      await startNode(o.bin, n, ca, o.logs(`dr-${n.spec.id}`), false);
+      const init = await client(n, ca).call("PUT", "sys/init", { recovery_shares: 1, recovery_threshold: 1 });
+      const newRoot = String(init.root_token);
+      await waitFor(`${n.spec.id} unsealed by its seal`, async () => (await sealed(n, ca)) === false, 60_000, 250, n.process);
+      await waitFor(`${n.spec.id} active`, async () => (await client(n, ca, newRoot).raw("GET", "sys/leader")).json.is_self === true, 60_000, 250, n.process);
+      const restore = await vaultBytes(n.address, ca.pem, newRoot, "POST", "sys/storage/raft/snapshot-force", snap.body);
+      // Up to 30 s for the node to serve the restored data with the old cluster's root token.
+      let oldRoot = 0;
+      await waitFor(
+        `${n.spec.id} serves the snapshot`,
+        async () => (oldRoot = (await client(n, ca, o.rootToken).raw("GET", "sys/storage/raft/autopilot/state")).status) === 200,
+        30_000,
+        500,
+      ).catch(() => undefined);
+      const st = await sealStatus(n, ca);
+      const newRootStatus = (await client(n, ca, newRoot).raw("GET", "auth/token/lookup-self")).status;
+      results[n.spec.id] = {
+        restore: restore.status,
+        sealed: st?.sealed,
+        oldRoot,
+        newRoot: newRootStatus,
+        intact: oldRoot === 200 ? await o.dataIntact(client(n, ca, o.rootToken)) : undefined,
+        log: (/.*(error|failed).*(keyring|decrypt|barrier|cipher|message authentication).*/i.exec(logOf(n))?.[0] ?? "").slice(0, 200),
+      };
+    }
+    // The node on the same key, restarted: it unseals itself with the restored keyring.
+    await stopNode(same);
+    await startNode(o.bin, same, ca, o.logs(`dr-restart-${same.spec.id}`), false);
+    await waitFor(`${same.spec.id} unseals itself`, async () => (await sealed(same, ca)) === false, 60_000, 250, same.process).catch(() => undefined);
+    let restarted = 0;
+    await waitFor(
+      `${same.spec.id} serves after its restart`,
+      async () => (restarted = (await client(same, ca, o.rootToken).raw("GET", "sys/storage/raft/autopilot/state")).status) === 200,
+      60_000,
+      500,
+    ).catch(() => undefined);
+    ctx.summary.timings["seal migration: the auto-unseal snapshot restored into two new nodes (same key, other key)"] = secondsSince(t0);
+    const a = results[same.spec.id];
+    const b = results[other.spec.id];
+    const show = (r: typeof a) =>
+      `restore HTTP ${r.restore}, sealed ${String(r.sealed)}, old root token ${r.oldRoot}, new root token ${r.newRoot}${r.intact ? `, ${r.intact.ok ? "data as before" : r.intact.detail}` : ""}${r.log ? `; log: ${r.log}` : ""}`;
+    ctx.check(
+      "auto-unseal restore: a snapshot restored with -force into a new node on the same KMS key serves the snapshot's data with the old root token (the new one is gone), and unseals itself after a restart",
+      a.restore === 204 && a.sealed === false && a.oldRoot === 200 && a.newRoot === 403 && a.intact?.ok === true && restarted === 200,
+      `${show(a)}; after a restart: HTTP ${restarted}`,
+    );
+    ctx.check(
+      "auto-unseal restore: into a new node on another KMS key it cannot serve the snapshot (the restored keyring was sealed by the old key)",
+      b.oldRoot !== 200,
+      show(b),
+    );
+  } finally {
+    await stopNode(same);
+    await stopNode(other);
+  }
 }
