@@ -10,13 +10,16 @@
  * vendored set lacks, comes from the same module (copied next to the binary by the build).
  * It runs outside the cluster as the platform's install would inside it, with the admin's
  * kubeconfig (the chart's own RBAC is the platform's, not the program's), watching the stack's
- * namespace only. Its admission webhook is not run.
+ * namespace only. Its admission webhook (the same binary's `webhook` command) is registered
+ * before `up` with the chart's ValidatingWebhookConfigurations, pointed at 127.0.0.1 instead of
+ * the chart's Service, so every ExternalSecret and SecretStore the program writes passes it.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { load } from "js-yaml";
 import type { ApiServer } from "./servers";
 import { kubeconfig } from "./kube";
+import { type Ca, makeServerCert } from "./pki";
 import { type Started, freePort, secondsSince, start, waitFor } from "./processes";
 import type { Context } from "./run";
 import { applyCrd } from "./crds";
@@ -58,6 +61,96 @@ export async function startEso(bin: string, api: ApiServer, dir: string, logDir:
   return p;
 }
 
+/** The chart's two ValidatingWebhookConfigurations (validatingwebhook.yaml), with a URL where it has its Service. */
+export function webhookConfigurations(url: string, caPem: string): Record<string, unknown>[] {
+  const hook = (name: string, resources: string, scope: string, path: string) => ({
+    name,
+    rules: [{ apiGroups: ["external-secrets.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: [resources], scope }],
+    clientConfig: { url: `${url}${path}`, caBundle: Buffer.from(caPem).toString("base64") },
+    admissionReviewVersions: ["v1", "v1beta1"],
+    sideEffects: "None",
+    timeoutSeconds: 5,
+    failurePolicy: "Fail",
+  });
+  return [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingWebhookConfiguration",
+      metadata: { name: "secretstore-validate" },
+      webhooks: [
+        hook("validate.secretstore.external-secrets.io", "secretstores", "Namespaced", "/validate-external-secrets-io-v1-secretstore"),
+        hook("validate.clustersecretstore.external-secrets.io", "clustersecretstores", "Cluster", "/validate-external-secrets-io-v1-clustersecretstore"),
+      ],
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingWebhookConfiguration",
+      metadata: { name: "externalsecret-validate" },
+      webhooks: [hook("validate.externalsecret.external-secrets.io", "externalsecrets", "Namespaced", "/validate-external-secrets-io-v1-externalsecret")],
+    },
+  ];
+}
+
+/**
+ * Start ESO's webhook (TLS from the e2e's CA, for localhost and 127.0.0.1) and register it as the
+ * chart does; resolves once the API server refuses an ExternalSecret the webhook forbids.
+ */
+export async function startEsoWebhook(bin: string, api: ApiServer, ca: Ca, dir: string, logDir: string): Promise<Started> {
+  const certDir = join(dir, "eso-webhook-certs");
+  mkdirSync(certDir, { recursive: true });
+  const tls = makeServerCert(ca, "eso-webhook");
+  copyFileSync(tls.cert, join(certDir, "tls.crt"));
+  copyFileSync(tls.key, join(certDir, "tls.key"));
+  copyFileSync(ca.cert, join(certDir, "ca.crt"));
+  const kc = join(dir, "eso-webhook.kubeconfig");
+  writeFileSync(kc, kubeconfig("eso", api.url, api.caPem, api.adminToken), { mode: 0o600 });
+  const port = await freePort();
+  const p = start(
+    "external-secrets-webhook",
+    bin,
+    [
+      "webhook",
+      `--port=${port}`,
+      "--dns-name=localhost",
+      `--cert-dir=${certDir}`,
+      `--metrics-addr=127.0.0.1:${await freePort()}`,
+      `--healthz-addr=127.0.0.1:${await freePort()}`,
+      "--zap-time-encoding=iso8601",
+    ],
+    logDir,
+    { ...process.env, KUBECONFIG: kc },
+  );
+  for (const c of webhookConfigurations(`https://127.0.0.1:${port}`, ca.pem)) {
+    const name = (c.metadata as { name: string }).name;
+    await api.admin.raw("DELETE", `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${name}`);
+    await api.admin.call("POST", "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations", c);
+  }
+  // In force once the API server sends it a request and it answers (any namespace will do).
+  await waitFor(
+    "ESO's webhook in the API server's path",
+    async () => /admission webhook "validate\.externalsecret/.test((await forbiddenExternalSecret(api, "default")).message),
+    60_000,
+    500,
+    p,
+  );
+  return p;
+}
+
+/** A dry-run ExternalSecret ESO's webhook forbids (creationPolicy Merge with deletionPolicy Delete): the API server's answer. */
+export async function forbiddenExternalSecret(api: ApiServer, namespace: string): Promise<{ status: number; message: string }> {
+  const a = await api.admin.raw("POST", `/apis/external-secrets.io/v1/namespaces/${namespace}/externalsecrets?dryRun=All`, {
+    apiVersion: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    metadata: { name: "e2e-merge-delete" },
+    spec: {
+      secretStoreRef: { name: "vault-store", kind: "SecretStore" },
+      target: { name: "x", creationPolicy: "Merge", deletionPolicy: "Delete" },
+      data: [{ secretKey: "k", remoteRef: { key: "k" } }],
+    },
+  });
+  return { status: a.status, message: String(a.json.message ?? "") };
+}
+
 /** A condition of an ESO object's status. */
 export interface Condition {
   type: string;
@@ -73,9 +166,30 @@ export function readyCondition(obj: Record<string, unknown>): Condition | undefi
 }
 
 /** ESO for one stack's checks: started after `up`, kept through `destroy` (it removes what it wrote), then stopped. */
-export function withEso(ctx: Context, api: ApiServer, dir: string, namespace: string): { start(): Promise<void>; running(): boolean; stop(): Promise<void> } {
+export function withEso(
+  ctx: Context,
+  api: ApiServer,
+  ca: Ca,
+  dir: string,
+  namespace: string,
+): { webhook(): Promise<void>; start(): Promise<void>; running(): boolean; stop(): Promise<void> } {
   let p: Started | undefined;
+  let hook: Started | undefined;
   return {
+    /** Before `up`: the webhook, so every object the program writes passes it (after the CRDs). */
+    async webhook() {
+      const bin = ctx.tools["external-secrets"];
+      if (!bin) return;
+      const t0 = Date.now();
+      hook = await startEsoWebhook(bin, api, ca, dir, ctx.logDir);
+      ctx.summary.timings[`${namespace}: ESO's webhook registered`] = secondsSince(t0);
+      const refused = await forbiddenExternalSecret(api, "default");
+      ctx.check(
+        `${namespace}: ESO's webhook is in the API server's path before up (it refuses an ExternalSecret with creationPolicy Merge and deletionPolicy Delete)`,
+        refused.status >= 400 && /admission webhook "validate\.externalsecret/.test(refused.message),
+        `${refused.status} ${refused.message.slice(0, 200)}`,
+      );
+    },
     async start() {
       const bin = ctx.tools["external-secrets"];
       if (!bin) {
@@ -89,6 +203,10 @@ export function withEso(ctx: Context, api: ApiServer, dir: string, namespace: st
     running: () => p !== undefined && p.child.exitCode === null && p.child.signalCode === null,
     async stop() {
       await p?.stop();
+      // The webhook's configurations go with it, or the API server would refuse every change to ESO's objects.
+      for (const name of ["secretstore-validate", "externalsecret-validate"])
+        if (hook) await api.admin.raw("DELETE", `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${name}`);
+      await hook?.stop();
     },
   };
 }

@@ -119,10 +119,11 @@ export async function runStaging(ctx: Context, api: ApiServer, ca: Ca): Promise<
     // The deploy job's OIDC token, as GitHub mints it for the staging environment on main.
     const claims = { repository: "veza/veza-secrets", environment: stack, ref: "refs/heads/main", audience: "vault" };
     s.env.TERRAFORM_VAULT_AUTH_JWT = issuer.sign(githubClaims(claims), 3600);
-    await applyEsoCrds(api.admin);
-    const configSeconds = secondsSince(t0);
     const ns = `veza-${stack}`;
-    const eso = withEso(ctx, api, s.dir, ns);
+    const eso = withEso(ctx, api, ca, s.dir, ns);
+    await applyEsoCrds(api.admin);
+    await eso.webhook();
+    const configSeconds = secondsSince(t0);
     let logins: EsoLogins | undefined;
     const result = await runProgram(
       s,
