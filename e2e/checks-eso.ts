@@ -156,8 +156,9 @@ export async function esoChecks(ctx: Context, kube: Kube, root: VaultClient, env
     await databaseRotationChecks(ctx, kube, root, ns, env, o, o.pg, urls);
     logins.seen.push(...(await loginsInSecrets(kube, ns, o.secrets)));
   }
-  if (o.raftCa) logins.orphans.push(...(await restoreCheck(ctx, kube, root, env, ns, o, stored, o.raftCa)));
-  else await forceSyncCheck(ctx, kube, root, env, ns, o, stored);
+  const scene: SyncScene = { ctx, kube, root, env, ns, o, stored };
+  if (o.raftCa) logins.orphans.push(...(await restoreCheck(scene, o.raftCa)));
+  else await forceSyncCheck(scene);
   logins.seen.push(...(await loginsInSecrets(kube, ns, o.secrets)));
   return { seen: [...new Set(logins.seen)].sort(), orphans: [...new Set(logins.orphans)].sort() };
 }
@@ -304,16 +305,19 @@ async function forceSync(kube: Kube, node: Kube, ns: string, name: string): Prom
   return a.status;
 }
 
+/** What the sync checks share: the clients, the stack, and its KV secret as the program wrote it. */
+interface SyncScene {
+  ctx: Context;
+  kube: Kube;
+  root: VaultClient;
+  env: string;
+  ns: string;
+  o: EsoCheckOptions;
+  stored: Record<string, unknown>;
+}
+
 /** A value changed in Vault reaches the Secret on the rotation job's force-sync, not before; then the old value is put back. */
-async function forceSyncCheck(
-  ctx: Context,
-  kube: Kube,
-  root: VaultClient,
-  env: string,
-  ns: string,
-  o: EsoCheckOptions,
-  stored: Record<string, unknown>,
-): Promise<void> {
+async function forceSyncCheck({ ctx, kube, root, env, ns, o, stored }: SyncScene): Promise<void> {
   const stack = `${env}:`;
   const { secret, key } = rotatedKey(o.secrets, stored);
   const before = String(stored[key]);
@@ -345,16 +349,7 @@ async function forceSyncCheck(
  * docs/vault-operations.md says. Returns the database logins ESO was issued between the
  * snapshot and the restore: the restored Vault does not know them.
  */
-async function restoreCheck(
-  ctx: Context,
-  kube: Kube,
-  root: VaultClient,
-  env: string,
-  ns: string,
-  o: EsoCheckOptions,
-  stored: Record<string, unknown>,
-  ca: string,
-): Promise<string[]> {
+async function restoreCheck({ ctx, kube, root, env, ns, o, stored }: SyncScene, ca: string): Promise<string[]> {
   const stack = `${env}:`;
   const { secret, key } = rotatedKey(o.secrets, stored);
   const before = String(stored[key]);
