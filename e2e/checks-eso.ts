@@ -37,9 +37,9 @@ async function untilAllReady(kube: Kube, ns: string, plural: string, timeoutMs: 
     const items = await list(kube, ns, plural);
     const names = items.map((o) => o.metadata.name).sort();
     const notReady = items
-      .filter((o) => readyCondition(o as unknown as Record<string, unknown>)?.status !== "True")
+      .filter((o) => readyCondition(o)?.status !== "True")
       .map((o) => {
-        const c = readyCondition(o as unknown as Record<string, unknown>);
+        const c = readyCondition(o);
         return `${o.metadata.name}: ${c ? `${c.reason ?? ""} ${c.message ?? ""}`.trim() : "no Ready condition yet"}`;
       });
     if ((items.length > 0 && notReady.length === 0) || Date.now() - t0 > timeoutMs) return { names, notReady, seconds: secondsSince(t0) };
@@ -61,12 +61,7 @@ async function secretData(kube: Kube, ns: string, name: string): Promise<{ data:
 
 /** Poll a Secret's key until it equals `want` (or `timeoutMs`); seconds taken, or undefined when it never did. */
 async function untilValue(kube: Kube, ns: string, name: string, key: string, want: string, timeoutMs: number): Promise<number | undefined> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if ((await secretData(kube, ns, name))?.data[key] === want) return secondsSince(t0);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return undefined;
+  return (await untilSecret(kube, ns, name, key, async (v) => v === want, timeoutMs))?.seconds;
 }
 
 export interface EsoCheckOptions {
@@ -264,14 +259,7 @@ async function databaseRotationChecks(
     ctx.check(`${stack} ESO wrote ${name}`, false, "no Secret or no key");
     return;
   }
-  const fresh = async () => {
-    await kube.raw(
-      "PATCH",
-      `${ES_API}/namespaces/${ns}/externalsecrets/${name}`,
-      { metadata: { annotations: { "force-sync": `e2e-${Date.now()}` } } },
-      "application/merge-patch+json",
-    );
-  };
+  const fresh = () => annotateForceSync(kube, ns, name);
   // From a Secret that logs in (the database checks rotated the password since ESO's first sync).
   await fresh();
   const before = await untilSecret(kube, ns, name, key, async (v) => (await urlLoginError(pg, v)) === "", 30_000);
@@ -291,18 +279,15 @@ async function writeKv(root: VaultClient, env: string, stored: Record<string, un
   await root.call("POST", `secret/data/veza/${env}`, { data: { ...stored, [key]: value } });
 }
 
+/** `kubectl annotate externalsecret NAME force-sync=… --overwrite` as `kube`; the HTTP status. */
+async function annotateForceSync(kube: Kube, ns: string, name: string): Promise<number> {
+  const patch = { metadata: { annotations: { "force-sync": `e2e-${Date.now()}` } } };
+  return (await kube.raw("PATCH", `${ES_API}/namespaces/${ns}/externalsecrets/${name}`, patch, "application/merge-patch+json")).status;
+}
+
 /** Set `force-sync` on the ExternalSecret as the rotation CronJob does, with its own (kubelet-minted) token. */
 async function forceSync(kube: Kube, node: Kube, ns: string, name: string): Promise<number> {
-  const token = await serviceAccountToken(node, ns, "secrets-rotation", []);
-  const a = await kube
-    .withToken(token)
-    .raw(
-      "PATCH",
-      `${ES_API}/namespaces/${ns}/externalsecrets/${name}`,
-      { metadata: { annotations: { "force-sync": `e2e-${Date.now()}` } } },
-      "application/merge-patch+json",
-    );
-  return a.status;
+  return annotateForceSync(kube.withToken(await serviceAccountToken(node, ns, "secrets-rotation", [])), ns, name);
 }
 
 /** What the sync checks share: the clients, the stack, and its KV secret as the program wrote it. */

@@ -268,7 +268,6 @@ export function esoOutputs(outputs: Record<string, { value: unknown }>): {
 }
 
 /** Every key the stack's Kubernetes Secrets carry (its `kubernetesSecrets` output), but those `except` (built by generators). */
-
 export function externalSecretKeys(outputs: Record<string, { value: unknown }>, except: string[] = []): string[] {
   return [...new Set(kubernetesSecrets(outputs).flatMap((x) => x.keys))].filter((k) => !except.includes(k)).sort();
 }

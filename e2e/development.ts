@@ -88,7 +88,7 @@ export async function runDevelopment(ctx: Context, api: ApiServer, ca: Ca): Prom
   const { s, project, vault, readmeCommands, configSeconds } = await configureDevelopment(ctx, api, ca, stack);
   ctx.check(`${stack}: the README's config commands run with the real CLI`, true, `${readmeCommands} commands`);
   const ns = `veza-${stack}`;
-  const eso = withEso(ctx, api, ca, s.dir, ns);
+  const eso = withEso(ctx, api, ca, s, ns);
   const result = await runProgram(
     s,
     project,

@@ -8,32 +8,30 @@
  * vendored copies) are the ones applied; v0.16.2 reads the same `external-secrets.io/v1` and
  * `generators.external-secrets.io/v1alpha1` objects. Its GeneratorState CRD, which the
  * vendored set lacks, comes from the same module (copied next to the binary by the build).
- * It runs outside the cluster as the platform's install would inside it, with the admin's
+ * It runs outside the cluster as the platform's install would inside it, with the stack's (admin)
  * kubeconfig (the chart's own RBAC is the platform's, not the program's), watching the stack's
  * namespace only. Its admission webhook (the same binary's `webhook` command) is registered
  * before `up` with the chart's ValidatingWebhookConfigurations, pointed at 127.0.0.1 instead of
  * the chart's Service, so every ExternalSecret and SecretStore the program writes passes it.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { load } from "js-yaml";
 import type { ApiServer } from "./servers";
-import { kubeconfig } from "./kube";
 import { type Ca, makeServerCert } from "./pki";
 import { type Started, freePort, secondsSince, start, waitFor } from "./processes";
 import type { Context } from "./run";
 import { applyCrd } from "./crds";
+import type { StackEnv } from "./stack";
 
 /** The CRD the controller needs besides the program's: its GeneratorState controller always runs. */
 export const ESO_EXTRA_CRD = "generators.external-secrets.io_generatorstates.yaml";
 
 /** Start ESO's controller for `namespace`; resolves once it has started its informers. */
-export async function startEso(bin: string, api: ApiServer, dir: string, logDir: string, namespace: string): Promise<Started> {
+export async function startEso(bin: string, api: ApiServer, kc: string, logDir: string, namespace: string): Promise<Started> {
   const extra = join(dirname(bin), ESO_EXTRA_CRD);
   if (!existsSync(extra)) throw new Error(`${extra} is missing: rebuild with npm run e2e:tools -- external-secrets`);
   await applyCrd(api.admin, load(readFileSync(extra, "utf8")) as { metadata: { name: string } });
-  const kc = join(dir, "eso.kubeconfig");
-  writeFileSync(kc, kubeconfig("eso", api.url, api.caPem, api.adminToken), { mode: 0o600 });
   const p = start(
     `external-secrets-${namespace}`,
     bin,
@@ -95,15 +93,13 @@ export function webhookConfigurations(url: string, caPem: string): Record<string
  * Start ESO's webhook (TLS from the e2e's CA, for localhost and 127.0.0.1) and register it as the
  * chart does; resolves once the API server refuses an ExternalSecret the webhook forbids.
  */
-export async function startEsoWebhook(bin: string, api: ApiServer, ca: Ca, dir: string, logDir: string): Promise<Started> {
+export async function startEsoWebhook(bin: string, api: ApiServer, kc: string, ca: Ca, dir: string, logDir: string): Promise<Started> {
   const certDir = join(dir, "eso-webhook-certs");
   mkdirSync(certDir, { recursive: true });
   const tls = makeServerCert(ca, "eso-webhook");
   copyFileSync(tls.cert, join(certDir, "tls.crt"));
   copyFileSync(tls.key, join(certDir, "tls.key"));
   copyFileSync(ca.cert, join(certDir, "ca.crt"));
-  const kc = join(dir, "eso-webhook.kubeconfig");
-  writeFileSync(kc, kubeconfig("eso", api.url, api.caPem, api.adminToken), { mode: 0o600 });
   const port = await freePort();
   const p = start(
     "external-secrets-webhook",
@@ -160,17 +156,19 @@ export interface Condition {
 }
 
 /** The `Ready` condition of an object's status, if any. */
-export function readyCondition(obj: Record<string, unknown>): Condition | undefined {
-  const conditions = ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []) as Condition[];
-  return conditions.find((c) => c.type === "Ready");
+export function readyCondition(obj: { status?: { conditions?: Condition[] } }): Condition | undefined {
+  return obj.status?.conditions?.find((c) => c.type === "Ready");
 }
 
-/** ESO for one stack's checks: started after `up`, kept through `destroy` (it removes what it wrote), then stopped. */
+/**
+ * ESO for one stack's checks: started after `up`, kept through `destroy` (it removes what it
+ * wrote), then stopped. Both processes use the stack's own kubeconfig (`s.env.KUBECONFIG`, the admin's).
+ */
 export function withEso(
   ctx: Context,
   api: ApiServer,
   ca: Ca,
-  dir: string,
+  s: StackEnv,
   namespace: string,
 ): { webhook(): Promise<void>; start(): Promise<void>; running(): boolean; stop(): Promise<void> } {
   let p: Started | undefined;
@@ -181,7 +179,7 @@ export function withEso(
       const bin = ctx.tools["external-secrets"];
       if (!bin) return;
       const t0 = Date.now();
-      hook = await startEsoWebhook(bin, api, ca, dir, ctx.logDir);
+      hook = await startEsoWebhook(bin, api, String(s.env.KUBECONFIG), ca, s.dir, ctx.logDir);
       ctx.summary.timings[`${namespace}: ESO's webhook registered`] = secondsSince(t0);
       const refused = await forbiddenExternalSecret(api, "default");
       ctx.check(
@@ -197,7 +195,7 @@ export function withEso(
         return;
       }
       const t0 = Date.now();
-      p = await startEso(bin, api, dir, ctx.logDir, namespace);
+      p = await startEso(bin, api, String(s.env.KUBECONFIG), ctx.logDir, namespace);
       ctx.summary.timings[`${namespace}: ESO started`] = secondsSince(t0);
     },
     running: () => p !== undefined && p.child.exitCode === null && p.child.signalCode === null,

@@ -120,7 +120,7 @@ export async function runStaging(ctx: Context, api: ApiServer, ca: Ca): Promise<
     const claims = { repository: "veza/veza-secrets", environment: stack, ref: "refs/heads/main", audience: "vault" };
     s.env.TERRAFORM_VAULT_AUTH_JWT = issuer.sign(githubClaims(claims), 3600);
     const ns = `veza-${stack}`;
-    const eso = withEso(ctx, api, ca, s.dir, ns);
+    const eso = withEso(ctx, api, ca, s, ns);
     await applyEsoCrds(api.admin);
     await eso.webhook();
     const configSeconds = secondsSince(t0);
