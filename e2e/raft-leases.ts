@@ -114,10 +114,11 @@ export async function startLeaseRehearsal(ctx: LeaseCtx, config: StackConfig, pr
       staticRole = ((await root.call("GET", `${mount}/static-roles?list=true`)).data as { keys: string[] }).keys[0];
       connectionName = ((await root.call("GET", `${mount}/config?list=true`)).data as { keys: string[] }).keys[0];
       s1 = await staticCreds(root);
+      const s1Login = await loginError(s1);
       ctx.check(
         `static role: before the snapshot, ${mount}/static-creds/${staticRole} logs in as ${s1.username}`,
-        (await loginError(s1)) === "",
-        `${s1.username}: ${(await loginError(s1)) || "logs in"}`,
+        s1Login === "",
+        `${s1.username}: ${s1Login || "logs in"}`,
       );
       a = await issue(root);
       ctx.check(
@@ -136,14 +137,15 @@ export async function startLeaseRehearsal(ctx: LeaseCtx, config: StackConfig, pr
         `revoke A: HTTP ${revoke.status}; A's role ${gone.exists ? "still exists" : "dropped"}; B ${b.username}`,
       );
       // The static role's scheduled rotation and the admin's rotate-root, both after the snapshot.
+      if (!s1) throw new Error("static role: the step before the snapshot did not run");
       await root.call("POST", `${mount}/rotate-role/${staticRole}`);
       s2 = await staticCreds(root);
       await root.call("POST", `${mount}/rotate-root/${connectionName}`);
-      const adminOld = await pgLoginError(pg, db.adminUsername, password, db.name);
+      const [newLogin, oldLogin, adminOld] = [await loginError(s2), await loginError(s1), await pgLoginError(pg, db.adminUsername, password, db.name)];
       ctx.check(
         `static role and root credential: after the snapshot, rotate-role gives ${staticRole} a new password (the old one refused) and rotate-root changes the admin's (the first one refused)`,
-        !!s1 && s2.password !== s1.password && (await loginError(s2)) === "" && (await loginError(s1)) !== "" && adminOld !== "",
-        `new static password ${(await loginError(s2)) || "logs in"}; old: ${s1 ? (await loginError(s1)) || "still logs in" : "?"}; admin's first password: ${adminOld || "still logs in"}`,
+        s2.password !== s1.password && newLogin === "" && oldLogin !== "" && adminOld !== "",
+        `new static password ${newLogin || "logs in"}; old: ${oldLogin || "still logs in"}; admin's first password: ${adminOld || "still logs in"}`,
       );
     },
     async afterRotations(root) {
@@ -177,10 +179,11 @@ export async function startLeaseRehearsal(ctx: LeaseCtx, config: StackConfig, pr
       const restoredLogin = await loginError(restored);
       await root.call("POST", `${mount}/rotate-role/${staticRole}`);
       const s3 = await staticCreds(root);
+      const s3Login = await loginError(s3);
       ctx.check(
         "static role: after the restore Vault hands out the password from before the snapshot's rotation, which PostgreSQL refuses; the runbook's rotate-role brings one that logs in",
-        restored.password === s1.password && restoredLogin !== "" && s3.password !== s1.password && (await loginError(s3)) === "",
-        `restored: ${restored.password === s1.password ? "the pre-rotation password" : "another password"}, ${restoredLogin || "logs in"}; after rotate-role: ${(await loginError(s3)) || "logs in"}`,
+        restored.password === s1.password && restoredLogin !== "" && s3.password !== s1.password && s3Login === "",
+        `restored: ${restored.password === s1.password ? "the pre-rotation password" : "another password"}, ${restoredLogin || "logs in"}; after rotate-role: ${s3Login || "logs in"}`,
       );
     },
     async afterRestore(root, runbook) {

@@ -62,6 +62,18 @@ export function transitSealStanza(address: string, token: string, key = KEY): st
   ].join("\n");
 }
 
+/**
+ * A transit key standing in for a KMS key, and a token that may only encrypt and decrypt with it
+ * (what the seal's cloud role may do): the `seal "transit"` stanza that uses them.
+ */
+async function kmsKey(kms: VaultClient, key: string): Promise<string> {
+  await kms.call("POST", `transit/keys/${key}`, {});
+  const policy = `path "transit/encrypt/${key}" {\n  capabilities = ["update"]\n}\npath "transit/decrypt/${key}" {\n  capabilities = ["update"]\n}\n`;
+  await kms.call("PUT", `sys/policies/acl/${key}`, { policy });
+  const token = (await kms.call("POST", "auth/token/create", { policies: [key], period: "24h" })).auth as { client_token: string };
+  return transitSealStanza(kms.address, token.client_token, key);
+}
+
 const logOf = (node: RaftNode): string => (node.process && existsSync(node.process.log) ? readFileSync(node.process.log, "utf8") : "");
 
 /** The rehearsal step: see the file's comment. */
@@ -70,15 +82,7 @@ export async function sealMigrationRehearsal(ctx: SealCtx, o: SealOptions): Prom
   const t0 = Date.now();
   const kms = await startVaultDev(o.bin, join(o.root, "kms"), o.logs("kms"));
   await kms.root.call("POST", "sys/mounts/transit", { type: "transit" });
-  await kms.root.call("POST", `transit/keys/${KEY}`, {});
-  // What the seal's cloud role may do: encrypt and decrypt with the one key (and renew itself).
-  await kms.root.call("PUT", "sys/policies/acl/vault-unseal", {
-    policy: `path "transit/encrypt/${KEY}" {\n  capabilities = ["update"]\n}\npath "transit/decrypt/${KEY}" {\n  capabilities = ["update"]\n}\n`,
-  });
-  const sealToken = String(
-    ((await kms.root.call("POST", "auth/token/create", { policies: ["vault-unseal"], period: "24h" })).auth as { client_token: string }).client_token,
-  );
-  const stanza = transitSealStanza(kms.address, sealToken);
+  const stanza = await kmsKey(kms.root, KEY);
 
   // 1. The snapshot first (it still needs the Shamir key to restore).
   const leader0 = (await leaderOf(nodes, ca)) as RaftNode;
@@ -295,17 +299,10 @@ async function restoreIntoNewCluster(ctx: SealCtx, o: SealOptions, kms: VaultCli
   const t0 = Date.now();
   const leader = ((await leaderOf(nodes, ca)) ?? nodes[0]) as RaftNode;
   const snap = await vaultBytes(leader.address, ca.pem, o.rootToken, "GET", "sys/storage/raft/snapshot");
-  // Another key, and a token limited to it: a new cluster's own KMS key.
-  await kms.call("POST", `transit/keys/${KEY}-other`, {});
-  await kms.call("PUT", "sys/policies/acl/vault-unseal-other", {
-    policy: `path "transit/encrypt/${KEY}-other" {\n  capabilities = ["update"]\n}\npath "transit/decrypt/${KEY}-other" {\n  capabilities = ["update"]\n}\n`,
-  });
-  const otherToken = String(
-    ((await kms.call("POST", "auth/token/create", { policies: ["vault-unseal-other"], period: "24h" })).auth as { client_token: string }).client_token,
-  );
   const [same, other] = await raftNodes(ca, join(o.root, "dr"), "dr", ["dr-same-key", "dr-other-key"]);
   same.spec.seal = stanza;
-  other.spec.seal = transitSealStanza(new URL(kms.address).origin, otherToken, `${KEY}-other`);
+  // Another key, with its own limited token: a new cluster's own KMS key.
+  other.spec.seal = await kmsKey(kms, `${KEY}-other`);
   const results: Record<
     string,
     { restore: number; sealed?: boolean; oldRoot: number; newRoot: number; intact?: { ok: boolean; detail: string }; log: string }
