@@ -1,11 +1,12 @@
 /**
- * `npm run vault-roll -- production [--dry-run] [--step-down] [--from-cli]` (any stack): restart (or, after a
+ * `npm run vault-roll -- production [--dry-run] [--step-down] [--print-policy] [--from-cli]` (any stack): restart (or, after a
  * chart or image bump, upgrade) an HA Vault's pods one at a time, in the order Vault's HA
  * upgrade guide asks for: every standby first, the leader last. vault-helm's StatefulSet uses
  * `OnDelete` (vault-helm#81), so a new image runs only once each pod is deleted; this script
  * deletes them, and before the next one waits until the new pod is unsealed (its
- * `vault-sealed` label, set by Vault's Kubernetes service registration) and Raft autopilot
- * reports the cluster healthy, every voter back and the restarted one caught up.
+ * `vault-sealed` label, set by Vault's Kubernetes service registration), Raft autopilot
+ * reports the cluster healthy, every voter back and the restarted one caught up, and the pod is
+ * Ready (back in the `vault` Service).
  *
  * The leader: by default its pod is deleted like the others, and its graceful shutdown
  * (SIGTERM) hands leadership to an already restarted standby. That is HashiCorp's guide, which
@@ -16,7 +17,8 @@
  * Needs `kubectl` (context of the stack's cluster) and `vault` on PATH, and `VAULT_ADDR`,
  * `VAULT_TOKEN` (and `VAULT_CACERT`) for an address that survives any one pod going away (the
  * stack's `vault.address`, not a port-forward to one pod). The token needs `read` on
- * `sys/storage/raft/autopilot/state` (and, with `--step-down`, `update` and `sudo` on `sys/step-down`).
+ * `sys/storage/raft/autopilot/state` (and, with `--step-down`, `update` and `sudo` on
+ * `sys/step-down`): `rollPolicy`, printed by `--print-policy`.
  * With Shamir keys (no `seal` in the stack), each restarted pod waits for an operator to unseal it.
  *
  * The ordering (`rollOrder`) is the same function `npm run e2e:raft` rehearses on three real
@@ -105,6 +107,17 @@ export function autopilotConfiguration(voters: number): { cleanup_dead_servers: 
   return { cleanup_dead_servers: true, dead_server_last_contact_threshold: "10m", min_quorum: voters };
 }
 
+/**
+ * The policy (HCL) of the roll's token, and all it needs: autopilot's state; with `--step-down`,
+ * the step-down too (`update` and `sudo`). `npm run vault-roll -- <stack> --print-policy [--step-down]`
+ * prints it; `npm run e2e:raft` runs the roll with a token of exactly this policy.
+ */
+export function rollPolicy(o: { stepDown?: boolean } = {}): string {
+  const blocks = ['path "sys/storage/raft/autopilot/state" {\n  capabilities = ["read"]\n}'];
+  if (o.stepDown) blocks.push('path "sys/step-down" {\n  capabilities = ["update", "sudo"]\n}');
+  return `${blocks.join("\n\n")}\n`;
+}
+
 /** How the roll asks for autopilot's state: `vault <args>` with VAULT_ADDR and VAULT_TOKEN. */
 export const AUTOPILOT_READ_ARGS = ["read", "-format=json", "sys/storage/raft/autopilot/state"] as const;
 
@@ -121,9 +134,15 @@ export type RollAction =
   | { kind: "step-down"; pod: string }
   | { kind: "delete-pod"; pod: string; leader: boolean }
   | { kind: "wait-unsealed"; pod: string; shamir: boolean }
-  | { kind: "wait-autopilot"; voters: number; pod: string };
+  | { kind: "wait-autopilot"; voters: number; pod: string }
+  | { kind: "wait-ready"; pod: string };
 
-/** The roll of an installed HA Vault: preflight, then per pod (standbys first) delete, unsealed, autopilot healthy. */
+/**
+ * The roll of an installed HA Vault: preflight, then per pod (standbys first) delete, unsealed,
+ * autopilot healthy, Ready. Ready comes last because the readiness probe runs every 5 s: in
+ * `npm run e2e:raft` the roll deleted the leader 1.5 s before the restarted standby was back in
+ * the `vault` Service, which left one of three pods serving.
+ */
 export function rollPlan(pods: readonly string[], leader: string, o: { shamir: boolean; voters: number; stepDown?: boolean }): RollAction[] {
   const actions: RollAction[] = [{ kind: "preflight", voters: o.voters }];
   for (const step of rollOrder(pods, leader, { stepDown: o.stepDown })) {
@@ -132,6 +151,7 @@ export function rollPlan(pods: readonly string[], leader: string, o: { shamir: b
       { kind: "delete-pod", pod: step.node, leader: step.leader },
       { kind: "wait-unsealed", pod: step.node, shamir: o.shamir },
       { kind: "wait-autopilot", voters: o.voters, pod: step.node },
+      { kind: "wait-ready", pod: step.node },
     );
   }
   return actions;
@@ -155,6 +175,8 @@ export function describeAction(a: RollAction, namespace: string): string {
         : `wait for vault-sealed=false on ${a.pod} (auto-unseal)`;
     case "wait-autopilot":
       return `vault operator raft autopilot state   # wait for Healthy: true with ${a.voters} voters, ${a.pod} caught up to the leader's index from before its restart`;
+    case "wait-ready":
+      return `kubectl wait pod -n ${namespace} ${a.pod} --for=condition=Ready --timeout=300s   # back in the vault Service before the next pod goes`;
   }
 }
 
@@ -253,6 +275,9 @@ async function run(a: RollAction, namespace: string, before: Map<string, Before>
         10 * 60_000,
       );
       return;
+    case "wait-ready":
+      kubectl(["wait", "pod", "-n", namespace, a.pod, "--for=condition=Ready", "--timeout=300s"]);
+      return;
   }
 }
 
@@ -262,6 +287,10 @@ async function main(argv: string[]): Promise<void> {
   if (!v || v.mode !== "ha" || !v.install) {
     console.error(`stack ${config.stack} has no HA Vault installed by this program: nothing to roll (an external Vault is rolled by its operator)`);
     process.exit(1);
+  }
+  if (argv.includes("--print-policy")) {
+    process.stdout.write(rollPolicy({ stepDown: argv.includes("--step-down") }));
+    return;
   }
   const namespace = config.namespaces.vault;
   const dryRun = argv.includes("--dry-run");

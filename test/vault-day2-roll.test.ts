@@ -17,7 +17,9 @@ import {
   parseAutopilotRead,
   rollOrder,
   rollPlan,
+  rollPolicy,
 } from "../scripts/vault-roll";
+import { policyPaths } from "../components/vault/policy-hcl";
 
 const server = (id: string, status: string, o: { healthy?: boolean; index?: number; contact?: string } = {}) => ({
   address: `127.0.0.1:${8201 + Number(id.slice(-1))}`,
@@ -145,32 +147,45 @@ describe("scripts/vault-roll", () => {
 
   describe("rollPlan", () => {
     const kinds = (plan: ReturnType<typeof rollPlan>) => plan.map((a) => `${a.kind}${"pod" in a ? ` ${a.pod}` : ""}`);
-    it("checks first, then per pod: delete, unsealed, autopilot caught up; the leader last, by its graceful shutdown", () => {
+    it("checks first, then per pod: delete, unsealed, autopilot caught up, Ready; the leader last, by its graceful shutdown", () => {
       const plan = rollPlan(["vault-0", "vault-1", "vault-2"], "vault-1", { shamir: true, voters: 3 });
       assert.deepEqual(kinds(plan), [
         "preflight",
         "delete-pod vault-0",
         "wait-unsealed vault-0",
         "wait-autopilot vault-0",
+        "wait-ready vault-0",
         "delete-pod vault-2",
         "wait-unsealed vault-2",
         "wait-autopilot vault-2",
+        "wait-ready vault-2",
         "delete-pod vault-1",
         "wait-unsealed vault-1",
         "wait-autopilot vault-1",
+        "wait-ready vault-1",
       ]);
       assert.equal(
         describeAction(plan[1], "vault"),
         "kubectl delete pod -n vault vault-0 --wait=true   # OnDelete: the StatefulSet recreates it with the current spec",
       );
-      assert.match(describeAction(plan[7], "vault"), /the leader goes last, its graceful shutdown hands leadership to a restarted standby$/);
+      assert.match(describeAction(plan[9], "vault"), /the leader goes last, its graceful shutdown hands leadership to a restarted standby$/);
       assert.match(describeAction(plan[2], "vault"), /^kubectl exec -ti -n vault vault-0 -- vault operator unseal/);
       assert.equal(describeAction({ kind: "wait-unsealed", pod: "vault-0", shamir: false }, "vault"), "wait for vault-sealed=false on vault-0 (auto-unseal)");
+      assert.equal(
+        describeAction(plan[4], "vault"),
+        "kubectl wait pod -n vault vault-0 --for=condition=Ready --timeout=300s   # back in the vault Service before the next pod goes",
+      );
     });
 
     it("with stepDown, steps the leader down just before deleting it", () => {
       const plan = rollPlan(["vault-0", "vault-1", "vault-2"], "vault-1", { shamir: false, voters: 3, stepDown: true });
-      assert.deepEqual(kinds(plan).slice(-4), ["step-down vault-1", "delete-pod vault-1", "wait-unsealed vault-1", "wait-autopilot vault-1"]);
+      assert.deepEqual(kinds(plan).slice(-5), [
+        "step-down vault-1",
+        "delete-pod vault-1",
+        "wait-unsealed vault-1",
+        "wait-autopilot vault-1",
+        "wait-ready vault-1",
+      ]);
       assert.equal(plan.filter((a) => a.kind === "step-down").length, 1);
     });
   });
@@ -194,17 +209,29 @@ describe("scripts/vault-roll", () => {
         lines.filter((l) => /kubectl delete pod|step-down/.test(l)).map((l) => l.replace(/\s+#.*$/, "").trim()),
         [
           "2. kubectl delete pod -n vault-system vault-0 --wait=true",
-          "5. kubectl delete pod -n vault-system vault-1 --wait=true",
-          "8. kubectl delete pod -n vault-system vault-2 --wait=true",
+          "6. kubectl delete pod -n vault-system vault-1 --wait=true",
+          "10. kubectl delete pod -n vault-system vault-2 --wait=true",
         ],
       );
       const stepped = run(["staging", "--dry-run", "--leader=vault-2", "--step-down"]);
       assert.match(stepped.stdout, /^# vault-roll staging: vault-system, leader vault-2, Shamir \(unseal each restarted pod\), leader stepped down first$/m);
-      assert.match(stepped.stdout, /^ 8\. vault operator step-down/m);
+      assert.match(stepped.stdout, /^10\. vault operator step-down/m);
       const production = run(["production", "--dry-run"]);
       assert.equal(production.status, 0, production.stderr);
       assert.match(production.stdout, /^# vault-roll production: vault-system, leader vault-0, awskms auto-unseal$/m);
       assert.match(production.stdout, /wait for vault-sealed=false on vault-1 \(auto-unseal\)/);
+    });
+
+    it("prints the roll token's policy: autopilot's state only; with --step-down, the step-down too", () => {
+      const plain = run(["staging", "--print-policy"]);
+      assert.equal(plain.status, 0, plain.stderr);
+      assert.equal(plain.stdout, rollPolicy());
+      assert.deepEqual(policyPaths(plain.stdout), [{ path: "sys/storage/raft/autopilot/state", capabilities: ["read"] }]);
+      const stepDown = run(["staging", "--print-policy", "--step-down"]);
+      assert.deepEqual(policyPaths(stepDown.stdout), [
+        { path: "sys/storage/raft/autopilot/state", capabilities: ["read"] },
+        { path: "sys/step-down", capabilities: ["update", "sudo"] },
+      ]);
     });
 
     it("refuses a stack without an installed HA Vault, and a real run without the cluster", () => {
