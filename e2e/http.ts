@@ -11,7 +11,7 @@ export interface HttpAnswer {
 export async function httpJson(
   url: string,
   method: string,
-  opts: { ca?: string; headers?: Record<string, string>; body?: unknown; contentType?: string; timeoutMs?: number } = {},
+  opts: { ca?: string; servername?: string; headers?: Record<string, string>; body?: unknown; contentType?: string; timeoutMs?: number } = {},
 ): Promise<HttpAnswer> {
   const u = new URL(url);
   const payload = opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
@@ -27,6 +27,8 @@ export async function httpJson(
           ...(payload !== undefined ? { "Content-Type": opts.contentType ?? "application/json", "Content-Length": String(Buffer.byteLength(payload)) } : {}),
         },
         ...(opts.ca ? { ca: opts.ca } : {}),
+        // The name the certificate is checked against, when the URL holds an address.
+        ...(opts.servername ? { servername: opts.servername } : {}),
         timeout: opts.timeoutMs ?? 30_000,
       },
       (res) => {

@@ -14,41 +14,73 @@
  *
  * Needs root and `unshare`, `chroot`, `setpriv` (util-linux); `kubeletSupport()` says why not.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Kube } from "./kube";
 
+/** An env var: a value (with `$(VAR)` references to earlier ones), or one of the pod's fields. */
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string } };
+}
 /** The subset of a Pod the stand-in runs. Anything else in a volume or env is refused. */
-interface Container {
+export interface Container {
   name: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  env?: EnvVar[];
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   securityContext?: { runAsUser?: number; runAsGroup?: number; readOnlyRootFilesystem?: boolean };
   workingDir?: string;
+  readinessProbe?: {
+    httpGet?: { path: string; port: number | string; scheme?: string };
+    initialDelaySeconds?: number;
+    periodSeconds?: number;
+    failureThreshold?: number;
+    timeoutSeconds?: number;
+  };
 }
+type Items = { key: string; path: string }[];
 interface Volume {
   name: string;
   emptyDir?: unknown;
   persistentVolumeClaim?: { claimName: string };
+  secret?: { secretName: string; defaultMode?: number; items?: Items };
+  configMap?: { name: string; defaultMode?: number; items?: Items };
   projected?: {
+    defaultMode?: number;
     sources: {
       serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
-      secret?: { name: string; items?: { key: string; path: string }[] };
+      secret?: { name: string; items?: Items };
+      configMap?: { name: string; items?: Items };
+      downwardAPI?: { items: { path: string; fieldRef: { fieldPath: string } }[] };
     }[];
   };
 }
 export interface PodObject {
-  metadata: { name: string; namespace: string; uid: string };
+  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
   spec: {
     serviceAccountName: string;
+    nodeName?: string;
+    hostname?: string;
+    subdomain?: string;
+    terminationGracePeriodSeconds?: number;
     securityContext?: { runAsUser?: number; runAsGroup?: number; fsGroup?: number; supplementalGroups?: number[] };
     initContainers?: Container[];
     containers: Container[];
     volumes?: Volume[];
   };
+  status?: { phase?: string; podIP?: string; hostIP?: string };
+}
+
+/** Where a pod runs: its own network namespace and address (`./node.ts`), or the host's network. */
+export interface PodNetwork {
+  /** `ip netns` name the containers run in. */
+  netns: string;
+  podIP: string;
+  hostIP: string;
 }
 
 /** The image's PATH (hashicorp/vault's). */
@@ -82,6 +114,13 @@ export interface KubeletOptions {
   vaultBin: string;
   /** Host names the pod resolves, and to what (`/etc/hosts`). */
   hosts: Record<string, string>;
+  /**
+   * Instead of `hosts`: a file bound read-only at every container's `/etc/hosts`, which the
+   * caller rewrites in place as pods come and go (cluster DNS's stand-in for a headless Service).
+   */
+  hostsFile?: string;
+  /** Variables every container gets before its own (the kubelet's `KUBERNETES_SERVICE_HOST` and `_PORT`). */
+  serviceEnv?: Record<string, string>;
 }
 
 /** The host directory that stands for a PersistentVolumeClaim (kept across pods). */
@@ -91,9 +130,67 @@ export function claimDir(o: Pick<KubeletOptions, "dir">, namespace: string, clai
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** A field of the pod, as a `fieldRef` names it (downward API). */
+export function podField(pod: PodObject, net: PodNetwork | undefined, path: string): string {
+  const fields: Record<string, string | undefined> = {
+    "metadata.name": pod.metadata.name,
+    "metadata.namespace": pod.metadata.namespace,
+    "metadata.uid": pod.metadata.uid,
+    "spec.serviceAccountName": pod.spec.serviceAccountName,
+    "spec.nodeName": pod.spec.nodeName,
+    "status.podIP": net?.podIP,
+    "status.hostIP": net?.hostIP,
+  };
+  const v = fields[path];
+  if (v === undefined) throw new Error(`fieldRef ${path}: not a field the stand-in knows (or the pod has no network of its own)`);
+  return v;
+}
+
+/**
+ * The container's environment as the kubelet builds it: `serviceEnv` first, then the container's
+ * variables in order, each `$(NAME)` replaced by an earlier variable's value (`$$` is a `$`; an
+ * unknown name stays as written), `fieldRef`s from the pod.
+ */
+export function containerEnv(pod: PodObject, c: Container, net: PodNetwork | undefined, serviceEnv: Record<string, string> = {}): [string, string][] {
+  const env = new Map<string, string>(Object.entries(serviceEnv));
+  for (const e of c.env ?? []) {
+    if (e.valueFrom?.fieldRef) env.set(e.name, podField(pod, net, e.valueFrom.fieldRef.fieldPath));
+    else if (e.valueFrom !== undefined || e.value === undefined) throw new Error(`container ${c.name}: env ${e.name} is neither a value nor a fieldRef`);
+    else
+      env.set(
+        e.name,
+        e.value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name?: string) => (name === undefined ? "$" : (env.get(name) ?? m))),
+      );
+  }
+  return [...env.entries()];
+}
+
+/** Write `items` of `data` (all keys when no items) into `dir` with `mode`, group-owned by `fsGroup`. */
+function writeItems(dir: string, what: string, data: Record<string, Buffer>, items: Items | undefined, mode: number, fsGroup: number | undefined): void {
+  mkdirSync(dir, { recursive: true });
+  for (const it of items ?? Object.keys(data).map((key) => ({ key, path: key }))) {
+    if (!(it.key in data)) throw new Error(`${what} has no key ${it.key}`);
+    const file = join(dir, it.path);
+    writeFileSync(file, data[it.key], { mode });
+    chmodSync(file, mode);
+    if (fsGroup !== undefined) chownSync(file, 0, fsGroup);
+  }
+}
+
+async function secretData(o: KubeletOptions, ns: string, name: string): Promise<Record<string, Buffer>> {
+  const secret = await o.kube.call("GET", `/api/v1/namespaces/${ns}/secrets/${name}`);
+  return Object.fromEntries(Object.entries((secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64")]));
+}
+
+async function configMapData(o: KubeletOptions, ns: string, name: string): Promise<Record<string, Buffer>> {
+  const cm = await o.kube.call("GET", `/api/v1/namespaces/${ns}/configmaps/${name}`);
+  return Object.fromEntries(Object.entries((cm.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "utf8")]));
+}
+
 /** Fill the pod's volumes on the host: name → host directory. */
-async function volumes(o: KubeletOptions, pod: PodObject, podDir: string): Promise<Map<string, string>> {
+async function volumes(o: KubeletOptions, pod: PodObject, podDir: string, net: PodNetwork | undefined): Promise<Map<string, string>> {
   const fsGroup = pod.spec.securityContext?.fsGroup;
+  const ns = pod.metadata.namespace;
   const out = new Map<string, string>();
   const groupOwned = (dir: string): void => {
     if (fsGroup === undefined) return;
@@ -107,19 +204,38 @@ async function volumes(o: KubeletOptions, pod: PodObject, podDir: string): Promi
       chmodSync(dir, 0o777);
       groupOwned(dir);
     } else if (v.persistentVolumeClaim) {
-      const claim = claimDir(o, pod.metadata.namespace, v.persistentVolumeClaim.claimName);
-      const pvc = await o.kube.raw("GET", `/api/v1/namespaces/${pod.metadata.namespace}/persistentvolumeclaims/${v.persistentVolumeClaim.claimName}`);
+      const claim = claimDir(o, ns, v.persistentVolumeClaim.claimName);
+      const pvc = await o.kube.raw("GET", `/api/v1/namespaces/${ns}/persistentvolumeclaims/${v.persistentVolumeClaim.claimName}`);
       if (pvc.status !== 200) throw new Error(`volume ${v.name}: PersistentVolumeClaim ${v.persistentVolumeClaim.claimName}: HTTP ${pvc.status}`);
       mkdirSync(claim, { recursive: true });
       groupOwned(claim);
       out.set(v.name, claim);
       continue;
+    } else if (v.secret) {
+      writeItems(
+        dir,
+        `volume ${v.name}: Secret ${v.secret.secretName}`,
+        await secretData(o, ns, v.secret.secretName),
+        v.secret.items,
+        v.secret.defaultMode ?? 0o644,
+        fsGroup,
+      );
+    } else if (v.configMap) {
+      writeItems(
+        dir,
+        `volume ${v.name}: ConfigMap ${v.configMap.name}`,
+        await configMapData(o, ns, v.configMap.name),
+        v.configMap.items,
+        v.configMap.defaultMode ?? 0o644,
+        fsGroup,
+      );
     } else if (v.projected) {
       mkdirSync(dir, { recursive: true });
+      const mode = v.projected.defaultMode ?? 0o640;
       for (const s of v.projected.sources) {
         if (s.serviceAccountToken) {
           // As the kubelet asks: bound to this pod, for the audience and lifetime the volume names.
-          const r = await o.kube.call("POST", `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${pod.spec.serviceAccountName}/token`, {
+          const r = await o.kube.call("POST", `/api/v1/namespaces/${ns}/serviceaccounts/${pod.spec.serviceAccountName}/token`, {
             apiVersion: "authentication.k8s.io/v1",
             kind: "TokenRequest",
             spec: {
@@ -128,22 +244,17 @@ async function volumes(o: KubeletOptions, pod: PodObject, podDir: string): Promi
               boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata.name, uid: pod.metadata.uid },
             },
           });
-          writeFileSync(join(dir, s.serviceAccountToken.path), String((r.status as { token: string }).token), { mode: 0o640 });
+          const token = { [s.serviceAccountToken.path]: Buffer.from(String((r.status as { token: string }).token)) };
+          // Readable by the pod's group (0640), as the other files of the volume.
+          writeItems(dir, `volume ${v.name}`, token, undefined, 0o640, fsGroup);
         } else if (s.secret) {
-          const secret = await o.kube.call("GET", `/api/v1/namespaces/${pod.metadata.namespace}/secrets/${s.secret.name}`);
-          const data = (secret.data ?? {}) as Record<string, string>;
-          const items = s.secret.items ?? Object.keys(data).map((key) => ({ key, path: key }));
-          for (const it of items) {
-            if (!(it.key in data)) throw new Error(`volume ${v.name}: Secret ${s.secret.name} has no key ${it.key}`);
-            writeFileSync(join(dir, it.path), Buffer.from(data[it.key], "base64"), { mode: 0o640 });
-          }
+          writeItems(dir, `volume ${v.name}: Secret ${s.secret.name}`, await secretData(o, ns, s.secret.name), s.secret.items, 0o640, fsGroup);
+        } else if (s.configMap) {
+          writeItems(dir, `volume ${v.name}: ConfigMap ${s.configMap.name}`, await configMapData(o, ns, s.configMap.name), s.configMap.items, mode, fsGroup);
+        } else if (s.downwardAPI) {
+          const data = Object.fromEntries(s.downwardAPI.items.map((i) => [i.path, Buffer.from(podField(pod, net, i.fieldRef.fieldPath))]));
+          writeItems(dir, `volume ${v.name}`, data, undefined, mode, fsGroup);
         } else throw new Error(`volume ${v.name}: a projected source the stand-in does not fill: ${JSON.stringify(s)}`);
-      }
-      if (fsGroup !== undefined) {
-        for (const s of v.projected.sources) {
-          for (const f of s.serviceAccountToken ? [s.serviceAccountToken.path] : (s.secret?.items ?? []).map((i) => i.path))
-            chownSync(join(dir, f), 0, fsGroup);
-        }
       }
     } else throw new Error(`volume ${v.name}: a kind the stand-in does not fill: ${JSON.stringify(v)}`);
     out.set(v.name, dir);
@@ -152,7 +263,7 @@ async function volumes(o: KubeletOptions, pod: PodObject, podDir: string): Promi
 }
 
 /** The shell script that builds the container's root and runs it (in `unshare --mount`). */
-function containerScript(o: KubeletOptions, pod: PodObject, c: Container, rootDir: string, vols: Map<string, string>): string {
+function containerScript(o: KubeletOptions, pod: PodObject, c: Container, rootDir: string, vols: Map<string, string>, net?: PodNetwork): string {
   const sc = { ...pod.spec.securityContext, ...c.securityContext };
   if (sc.runAsUser === undefined || sc.runAsGroup === undefined)
     throw new Error(`container ${c.name}: no runAsUser/runAsGroup (the image's user is not known here)`);
@@ -163,11 +274,7 @@ function containerScript(o: KubeletOptions, pod: PodObject, c: Container, rootDi
       ...(pod.spec.securityContext?.supplementalGroups ?? []),
     ]),
   ];
-  const env: string[] = [`PATH=${IMAGE_PATH}`];
-  for (const e of c.env ?? []) {
-    if (e.valueFrom !== undefined || e.value === undefined) throw new Error(`container ${c.name}: env ${e.name} is not a plain value`);
-    env.push(`${e.name}=${e.value}`);
-  }
+  const env: string[] = [`PATH=${IMAGE_PATH}`, ...containerEnv(pod, c, net, o.serviceEnv).map(([k, v]) => `${k}=${v}`)];
   const argv = [...(c.command ?? []), ...(c.args ?? [])];
   if (argv.length === 0) throw new Error(`container ${c.name}: no command (the image's entrypoint is not known here)`);
   const r = rootDir;
@@ -176,7 +283,9 @@ function containerScript(o: KubeletOptions, pod: PodObject, c: Container, rootDi
     `mkdir -p ${q(r)}`,
     // The root becomes a mount point, so it can be made read-only once everything is under it.
     `mount --bind ${q(r)} ${q(r)}`,
-    `mkdir -p ${q(`${r}/usr`)} ${q(`${r}/dev`)} ${q(`${r}/etc`)}`,
+    `mkdir -p ${q(`${r}/usr`)} ${q(`${r}/dev`)} ${q(`${r}/etc`)} ${q(`${r}/tmp`)}`,
+    // The image's /tmp: anyone may write, only the owner removes.
+    `chmod 1777 ${q(`${r}/tmp`)}`,
     `mount --bind -o ro /usr ${q(`${r}/usr`)}`,
     `mount -o remount,bind,ro ${q(`${r}/usr`)}`,
     `mount --bind /dev ${q(`${r}/dev`)}`,
@@ -186,11 +295,15 @@ function containerScript(o: KubeletOptions, pod: PodObject, c: Container, rootDi
     `mount -t tmpfs -o size=1m tmpfs ${q(`${r}/usr/local/bin`)}`,
     `touch ${q(`${r}/usr/local/bin/vault`)}`,
     `mount --bind -o ro ${q(o.vaultBin)} ${q(`${r}/usr/local/bin/vault`)}`,
-    `printf '%s\\n' ${q(
-      Object.entries(o.hosts)
-        .map(([h, ip]) => `${ip} ${h}`)
-        .join("\n"),
-    )} > ${q(`${r}/etc/hosts`)}`,
+    ...(o.hostsFile
+      ? [`touch ${q(`${r}/etc/hosts`)}`, `mount --bind -o ro ${q(o.hostsFile)} ${q(`${r}/etc/hosts`)}`]
+      : [
+          `printf '%s\\n' ${q(
+            Object.entries(o.hosts)
+              .map(([h, ip]) => `${ip} ${h}`)
+              .join("\n"),
+          )} > ${q(`${r}/etc/hosts`)}`,
+        ]),
     `printf 'hosts: files\\n' > ${q(`${r}/etc/nsswitch.conf`)}`,
     `printf 'root:x:0:0::/:/bin/sh\\n' > ${q(`${r}/etc/passwd`)}`,
   ];
@@ -218,7 +331,7 @@ export async function runPod(o: KubeletOptions, pod: PodObject): Promise<Contain
   const podDir = join(o.dir, "pods", pod.metadata.uid);
   mkdirSync(podDir, { recursive: true });
   const startTime = new Date().toISOString();
-  const vols = await volumes(o, pod, podDir);
+  const vols = await volumes(o, pod, podDir, undefined);
   const runs: ContainerRun[] = [];
   const all = [...(pod.spec.initContainers ?? []).map((c) => ({ c, init: true })), ...pod.spec.containers.map((c) => ({ c, init: false }))];
   for (const { c } of all) {
@@ -263,4 +376,37 @@ export async function runPod(o: KubeletOptions, pod: PodObject): Promise<Contain
     "application/merge-patch+json",
   );
   return runs;
+}
+
+/** A server pod's container, running: its process (the container's `exec`), and its output so far. */
+export interface RunningContainer {
+  name: string;
+  process: ChildProcess;
+  /** Exit code once it has ended (137 when killed). */
+  exited: Promise<number>;
+}
+
+/**
+ * Start a long-running pod (one container, no init containers: a server's) in its own network
+ * namespace `net`, as a node would: volumes filled, the container's root built, the command
+ * run in a process group of its own, which the caller signals (`./node.ts`), as a runtime signals
+ * every process of a container. Its output goes to `logFile`.
+ */
+export async function startServerPod(o: KubeletOptions, pod: PodObject, net: PodNetwork, logFile: string): Promise<RunningContainer> {
+  if ((pod.spec.initContainers ?? []).length > 0 || pod.spec.containers.length !== 1)
+    throw new Error(`pod ${pod.metadata.name}: the stand-in runs server pods of exactly one container and no init containers`);
+  const c = pod.spec.containers[0];
+  const podDir = join(o.dir, "pods", pod.metadata.uid);
+  mkdirSync(podDir, { recursive: true });
+  const vols = await volumes(o, pod, podDir, net);
+  const script = join(podDir, `${c.name}.sh`);
+  writeFileSync(script, containerScript(o, pod, c, join(podDir, "rootfs", c.name), vols, net), { mode: 0o700 });
+  const log = openSync(logFile, "a");
+  const child = spawn("ip", ["netns", "exec", net.netns, "unshare", "--mount", "--propagation", "private", "sh", script], {
+    stdio: ["ignore", log, log],
+    detached: true,
+  });
+  closeSync(log);
+  const exited = new Promise<number>((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal ? 128 + (signal === "SIGKILL" ? 9 : 15) : 1))));
+  return { name: c.name, process: child, exited };
 }

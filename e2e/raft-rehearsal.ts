@@ -33,6 +33,7 @@ import {
 } from "../scripts/vault-roll";
 import { type Ca, makeCa } from "./pki";
 import { cronJobRehearsal, documentedVaultSans } from "./raft-cronjob";
+import { podsRollRehearsal } from "./raft-pods";
 import { sealMigrationRehearsal } from "./raft-seal";
 import { startLeaseRehearsal } from "./raft-leases";
 import { deployerPolicyOptions } from "../stacks/vault";
@@ -131,6 +132,8 @@ async function rehearse(ctx: Ctx): Promise<void> {
   const { bin, root, summary } = ctx;
   const ca = makeCa(root, "raft");
   const logs = (phase: string) => join(root, "logs", phase);
+  // E2E_ONLY=pods: only step g (the script itself against Vault pods), which needs no other step.
+  if (process.env.E2E_ONLY === "pods") return podsRollRehearsal(ctx, { bin, root, logDir: logs("pods"), ca });
   summary.servers.push({ name: `vault (${VOTERS} Raft nodes, TLS, 127.0.0.1)`, version: versionOf(bin, ["version"]) });
 
   // 1. Three nodes: node1 initialised and unsealed, node2 and node3 join it (retry_join) when unsealed.
@@ -457,6 +460,9 @@ async function rehearse(ctx: Ctx): Promise<void> {
       return { ok: different.length === 0, detail: different.join("; ").slice(0, 400) || `${seeded.reads.length} items read back` };
     },
   });
+
+  // g. `npm run vault-roll` itself, with kubectl, on a StatefulSet's Vault pods (a cluster of its own).
+  await podsRollRehearsal(ctx, { bin, root, logDir: logs("pods"), ca });
 }
 
 /** One rolling restart of `nodes` in `rollOrder`'s order while a client writes and reads every 100 ms. */

@@ -9,7 +9,8 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 
-export type ToolName = "pulumi" | "pulumi-resource-kubernetes" | "etcd" | "kube-apiserver" | "kube-controller-manager" | "vault" | "external-secrets";
+export type ToolName =
+  "pulumi" | "pulumi-resource-kubernetes" | "etcd" | "kube-apiserver" | "kube-controller-manager" | "kubectl" | "vault" | "external-secrets";
 
 export interface ToolRecipe {
   name: ToolName;
@@ -101,6 +102,18 @@ export const TOOLS: readonly ToolRecipe[] = [
     kind: "wrapper",
     versionArgs: ["--version"],
     install: "npm run e2e:tools",
+  },
+  {
+    // Only the Raft rehearsal's roll (`npm run vault-roll` runs kubectl); its own wrapper, so
+    // adding it left the API server's and controller manager's recipes, and caches, as they were.
+    name: "kubectl",
+    version: K8S,
+    dir: "kubectl",
+    pkg: "k8s.io/kubernetes/cmd/kubectl",
+    ldflagsX: K8S_VERSION_LDFLAGS,
+    kind: "wrapper",
+    versionArgs: ["version", "--client"],
+    install: "npm run e2e:tools, or https://kubernetes.io/docs/tasks/tools/ (1.34)",
   },
   {
     name: "vault",
