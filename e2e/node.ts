@@ -165,6 +165,9 @@ export interface StandInNode {
 
 /** Start the node: bridge, the API server's Service address, and the loop over the selector's pods. */
 export async function startNode(o: NodeOptions): Promise<StandInNode> {
+  // What a run that was killed left behind: its pods' namespaces (with their veths) and the bridge.
+  const stale = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.match(/^vz-pod-\d+/gm) ?? [];
+  for (const ns of stale) spawnSync("ip", ["netns", "del", ns]);
   spawnSync("ip", ["link", "del", BRIDGE]);
   ip(["link", "add", BRIDGE, "type", "bridge"]);
   ip(["addr", "add", `${GATEWAY}/24`, "dev", BRIDGE]);
