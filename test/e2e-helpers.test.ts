@@ -7,6 +7,7 @@ import { disagreements } from "../e2e/cli-agreement";
 import { password } from "../e2e/providers/random";
 import { hasUnknown, typeOfUrn, unwrap, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN } from "../e2e/providers/serve";
 import { snake } from "../e2e/providers/vault";
+import { containerEnv, type PodObject } from "../e2e/kubelet";
 
 describe("e2e helpers", () => {
   it("the CLI agreement reports every kind of difference, and none when the CLI holds what the model holds", () => {
@@ -44,5 +45,40 @@ describe("e2e helpers", () => {
     assert.notEqual(password({ length: 64, special: false }), p);
     assert.match(password({ length: 20, upper: false, lower: false, special: false }), /^[0-9]{20}$/);
     assert.throws(() => password({ length: 0 }), /length must be a positive whole number/);
+  });
+
+  it("the stand-in kubelet builds a container's environment as the kubelet does: service variables first, $(VAR) of earlier ones only, $$ escaped, fields of the pod", () => {
+    const pod: PodObject = {
+      metadata: { name: "vault-1", namespace: "vault-system", uid: "u-1" },
+      spec: { serviceAccountName: "vault", containers: [] },
+    };
+    const c = {
+      name: "vault",
+      env: [
+        { name: "API", value: "https://$(VAULT_K8S_POD_NAME).vault-internal:8200" },
+        { name: "VAULT_K8S_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        { name: "CLUSTER", value: "https://$(VAULT_K8S_POD_NAME).vault-internal:8201" },
+        { name: "IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+        { name: "LITERAL", value: "$$(VAULT_K8S_POD_NAME) costs $$5 at $(KUBERNETES_SERVICE_HOST)" },
+      ],
+    };
+    const env = Object.fromEntries(containerEnv(pod, c, { netns: "n", podIP: "10.200.0.12", hostIP: "10.200.0.1" }, { KUBERNETES_SERVICE_HOST: "10.96.0.1" }));
+    assert.deepEqual(env, {
+      KUBERNETES_SERVICE_HOST: "10.96.0.1",
+      // Defined after it: not expanded, as Kubernetes leaves it.
+      API: "https://$(VAULT_K8S_POD_NAME).vault-internal:8200",
+      VAULT_K8S_POD_NAME: "vault-1",
+      CLUSTER: "https://vault-1.vault-internal:8201",
+      IP: "10.200.0.12",
+      LITERAL: "$(VAULT_K8S_POD_NAME) costs $5 at 10.96.0.1",
+    });
+    assert.throws(
+      () => containerEnv(pod, { name: "x", env: [{ name: "IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }] }, undefined),
+      /status\.podIP/,
+    );
+    assert.throws(
+      () => containerEnv(pod, { name: "x", env: [{ name: "N", valueFrom: { fieldRef: { fieldPath: "metadata.labels" } } }] }, undefined),
+      /metadata\.labels/,
+    );
   });
 });
