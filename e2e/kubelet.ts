@@ -121,6 +121,11 @@ export interface KubeletOptions {
   hostsFile?: string;
   /** Variables every container gets before its own (the kubelet's `KUBERNETES_SERVICE_HOST` and `_PORT`). */
   serviceEnv?: Record<string, string>;
+  /**
+   * The image's trust store: `pem` bound read-only over each of `files` (paths in the container,
+   * e.g. botocore's bundled `cacert.pem` under /usr, which the AWS CLI reads).
+   */
+  trustStore?: { pem: string; files: string[] };
 }
 
 /** The host directory that stands for a PersistentVolumeClaim (kept across pods). */
@@ -305,6 +310,12 @@ function containerScript(o: KubeletOptions, pod: PodObject, c: Container, rootDi
           )} > ${q(`${r}/etc/hosts`)}`,
         ]),
     `printf 'hosts: files\\n' > ${q(`${r}/etc/nsswitch.conf`)}`,
+    ...(o.trustStore
+      ? [
+          `printf '%s' ${q(o.trustStore.pem)} > ${q(`${r}.trust.pem`)}`,
+          ...o.trustStore.files.map((f) => `mount --bind -o ro ${q(`${r}.trust.pem`)} ${q(`${r}${f}`)}`),
+        ]
+      : []),
     `printf 'root:x:0:0::/:/bin/sh\\n' > ${q(`${r}/etc/passwd`)}`,
   ];
   for (const m of c.volumeMounts ?? []) {

@@ -28,6 +28,7 @@ import { type PodObject, claimDir, kubeletSupport, runPod } from "./kubelet";
 import type { Ca } from "./pki";
 import { secondsSince } from "./processes";
 import { type RaftNode, leaderOf } from "./raft-cluster";
+import { s3UploadRehearsal } from "./raft-upload";
 import { startApiServer, startControllerManager, startEtcd } from "./servers";
 import { findTool, tool } from "./tools";
 import type { VaultClient } from "./vault-client";
@@ -139,7 +140,7 @@ interface JobCondition {
  * Make a Job from the CronJob, run every pod the Job controller creates for it until the Job
  * has a Complete or Failed condition. Returns the condition and each pod's container runs.
  */
-async function runJob(
+export async function runJob(
   kube: Kube,
   kubelet: Parameters<typeof runPod>[0],
   ns: string,
@@ -448,6 +449,9 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
       scheduled !== undefined && fired.condition?.type === "Complete" && Boolean(status.lastSuccessfulTime) && status.lastSuccessfulTime !== successBefore,
       `${scheduled ?? "no scheduled Job within 90 s"}: ${JSON.stringify(fired.condition)}; lastScheduleTime ${String(status.lastScheduleTime)}, lastSuccessfulTime ${String(successBefore)} → ${String(status.lastSuccessfulTime)}`,
     );
+
+    // The same CronJob of the production program with S3 snapshots: the upload with the AWS CLI.
+    await s3UploadRehearsal(ctx, { kube, kubelet, ns, ca: o.ca, bin: o.bin, vaultRoot: o.vaultRoot, runJob, dir });
   } finally {
     forwarder.close();
   }

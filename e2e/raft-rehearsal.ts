@@ -7,8 +7,10 @@
  * restore script's command; then its nodes are restarted one at a time in `vault-roll`'s
  * order while a client writes and reads every 100 ms, twice: the leader's turn by its graceful
  * shutdown (HashiCorp's guide), then after a step-down (`--step-down`); the snapshot CronJob runs
- * on a real API server (`./raft-cronjob.ts`); the Shamir keys are migrated to an auto-unseal
- * seal by the runbook's steps (`./raft-seal.ts`, a transit key for the KMS). Figures and checks go to
+ * on a real API server (`./raft-cronjob.ts`), and production's with an S3 upload by the AWS CLI
+ * (`./raft-upload.ts`); the Shamir keys are migrated to an auto-unseal seal by the runbook's
+ * steps (`./raft-seal.ts`, a transit key for the KMS); `npm run vault-roll` itself rolls a
+ * StatefulSet's Vault pods with kubectl (`./raft-pods.ts`). Figures and checks go to
  * `.e2e/raft-summary.json`. Exit 0 green, 1 a check failed, 3 skipped (no `vault`).
  *
  * Only one Vault version is available here, so the roll restarts each node on the same
@@ -560,9 +562,10 @@ async function main(): Promise<void> {
     notes: [
       "Restart rehearsal of the upgrade procedure: one Vault build is available here, so each node restarts on the same binary (order, step-down, unseal, autopilot are real; a version change is not).",
       "Shamir keys (1 share) as in staging until step f, which migrates them to an auto-unseal seal: a fourth Vault's transit key stands in for the cloud KMS key (no cloud here), so the awskms/gcpckms/azurekeyvault stanzas and their IAM are not exercised, only the procedure.",
-      "The snapshot CronJob runs from the staging program's objects on a real API server and Job controller, with a stand-in kubelet (e2e/kubelet.ts: mount namespace and chroot, this machine's /usr and the built vault in place of the image hashicorp/vault, whose version differs); the forwarder to the leader stands in for the vault-active Service. Its cloud uploads (S3, GCS, Azure) are not rehearsed: no cloud here.",
+      "The snapshot CronJob runs from the staging program's objects on a real API server and Job controller, with a stand-in kubelet (e2e/kubelet.ts: mount namespace and chroot, this machine's /usr and the built vault in place of the image hashicorp/vault, whose version differs); the forwarder to the leader stands in for the vault-active Service. The production program's S3 upload runs with the AWS CLI v2 (Debian's awscli) against a recorder of STS and S3 on 127.0.0.1:443 (e2e/raft-upload.ts): what the CLI sends is judged against the program's IAM documents, IAM itself is not; GCS and Azure uploads are not rehearsed: no cloud here.",
       "Database: the connection and dynamic roles point at an embedded PostgreSQL bootstrapped with the staging stack's SQL; leases issued and revoked around the snapshot are checked after the restore. The static role and the root credential are rotated after the snapshot and fixed after the restore as the runbook says.",
       "The client fails over across the three node addresses as a load balancer would; standbys forward to the active node.",
+      "Step g runs npm run vault-roll itself with kubectl on a StatefulSet's Vault pods: real API server, StatefulSet and EndpointSlice controllers and Vault's service registration; the chart's objects written after vault-helm's templates from the program's values (no pre-stop hook); a stand-in node (e2e/node.ts) for the scheduler, kubelet, DNS and kube-proxy; the operator's unseal through each pod's address.",
     ],
   };
   const vault = findTool(tool("vault"));
