@@ -7,10 +7,15 @@
  * volume bound at its `mountPath` (read-only where the mount says so), the root file system
  * read-only when `readOnlyRootFilesystem` is set, the container's user and group with the
  * pod's `fsGroup` as a supplementary group, no capabilities, `no_new_privs`, and only the
- * container's environment. Volumes as the kubelet fills them: projected tokens by a
- * TokenRequest bound to the Pod, Secret items from the API server, emptyDirs fresh per pod,
+ * container's environment (values with `$(VAR)` expanded, fields of the pod). Volumes as the
+ * kubelet fills them: projected tokens by a TokenRequest bound to the Pod, Secret and
+ * ConfigMap items from the API server, downward-API files, emptyDirs fresh per pod,
  * PersistentVolumeClaims as a directory that outlives the pod, group-owned by `fsGroup` with
- * the set-group-ID bit. Names the pod resolves come from `hosts` (cluster DNS's stand-in).
+ * the set-group-ID bit. Names the pod resolves come from `hosts` or a shared hosts file
+ * (cluster DNS's stand-in); a trust store can replace the image's CA bundle.
+ *
+ * `startServerPod` runs a long-lived pod's container instead, in a network namespace of its
+ * own, for `./node.ts` (the Vault pods of `npm run e2e:raft`'s roll).
  *
  * Needs root and `unshare`, `chroot`, `setpriv` (util-linux); `kubeletSupport()` says why not.
  */
