@@ -187,14 +187,11 @@ function writeItems(dir: string, what: string, data: Record<string, Buffer>, ite
   }
 }
 
-async function secretData(o: KubeletOptions, ns: string, name: string): Promise<Record<string, Buffer>> {
-  const secret = await o.kube.call("GET", `/api/v1/namespaces/${ns}/secrets/${name}`);
-  return Object.fromEntries(Object.entries((secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64")]));
-}
-
-async function configMapData(o: KubeletOptions, ns: string, name: string): Promise<Record<string, Buffer>> {
-  const cm = await o.kube.call("GET", `/api/v1/namespaces/${ns}/configmaps/${name}`);
-  return Object.fromEntries(Object.entries((cm.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "utf8")]));
+/** A Secret's or ConfigMap's data from the API server, as bytes. */
+async function objectData(o: KubeletOptions, ns: string, kind: "Secret" | "ConfigMap", name: string): Promise<Record<string, Buffer>> {
+  const obj = await o.kube.call("GET", `/api/v1/namespaces/${ns}/${kind === "Secret" ? "secrets" : "configmaps"}/${name}`);
+  const encoding = kind === "Secret" ? "base64" : "utf8";
+  return Object.fromEntries(Object.entries((obj.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, encoding)]));
 }
 
 /** Fill the pod's volumes on the host: name → host directory. */
@@ -221,24 +218,11 @@ async function volumes(o: KubeletOptions, pod: PodObject, podDir: string, net: P
       groupOwned(claim);
       out.set(v.name, claim);
       continue;
-    } else if (v.secret) {
-      writeItems(
-        dir,
-        `volume ${v.name}: Secret ${v.secret.secretName}`,
-        await secretData(o, ns, v.secret.secretName),
-        v.secret.items,
-        v.secret.defaultMode ?? 0o644,
-        fsGroup,
-      );
-    } else if (v.configMap) {
-      writeItems(
-        dir,
-        `volume ${v.name}: ConfigMap ${v.configMap.name}`,
-        await configMapData(o, ns, v.configMap.name),
-        v.configMap.items,
-        v.configMap.defaultMode ?? 0o644,
-        fsGroup,
-      );
+    } else if (v.secret || v.configMap) {
+      const [kind, name, src] = v.secret
+        ? (["Secret", v.secret.secretName, v.secret] as const)
+        : (["ConfigMap", v.configMap?.name ?? "", v.configMap] as const);
+      writeItems(dir, `volume ${v.name}: ${kind} ${name}`, await objectData(o, ns, kind, name), src?.items, src?.defaultMode ?? 0o644, fsGroup);
     } else if (v.projected) {
       mkdirSync(dir, { recursive: true });
       const mode = v.projected.defaultMode ?? 0o640;
@@ -258,9 +242,16 @@ async function volumes(o: KubeletOptions, pod: PodObject, podDir: string, net: P
           // Readable by the pod's group (0640), as the other files of the volume.
           writeItems(dir, `volume ${v.name}`, token, undefined, 0o640, fsGroup);
         } else if (s.secret) {
-          writeItems(dir, `volume ${v.name}: Secret ${s.secret.name}`, await secretData(o, ns, s.secret.name), s.secret.items, 0o640, fsGroup);
+          writeItems(dir, `volume ${v.name}: Secret ${s.secret.name}`, await objectData(o, ns, "Secret", s.secret.name), s.secret.items, 0o640, fsGroup);
         } else if (s.configMap) {
-          writeItems(dir, `volume ${v.name}: ConfigMap ${s.configMap.name}`, await configMapData(o, ns, s.configMap.name), s.configMap.items, mode, fsGroup);
+          writeItems(
+            dir,
+            `volume ${v.name}: ConfigMap ${s.configMap.name}`,
+            await objectData(o, ns, "ConfigMap", s.configMap.name),
+            s.configMap.items,
+            mode,
+            fsGroup,
+          );
         } else if (s.downwardAPI) {
           const data = Object.fromEntries(s.downwardAPI.items.map((i) => [i.path, Buffer.from(podField(pod, net, i.fieldRef.fieldPath))]));
           writeItems(dir, `volume ${v.name}`, data, undefined, mode, fsGroup);

@@ -54,18 +54,31 @@ export function nodeSupport(): string | undefined {
   return undefined;
 }
 
-/** A TCP forwarder on `host:port` to what `target()` names for each connection (undefined: refuse it). */
-async function forwarder(host: string, port: number, target: () => { host: string; port: number } | undefined): Promise<Server> {
+/** Where a forwarded connection goes. */
+type Target = { host: string; port: number } | undefined;
+
+/**
+ * A TCP forwarder on `host:port` (0: a free port) to what `target()` names for each connection
+ * (undefined: refuse it): kube-proxy's stand-in for a Service.
+ */
+export async function forwarder(host: string, port: number, target: () => Target | Promise<Target>): Promise<Server> {
   const server = createServer((socket: Socket) => {
-    const t = target();
-    if (!t) return socket.destroy();
     socket.pause();
-    const upstream = createConnection(t.port, t.host, () => {
-      socket.pipe(upstream).pipe(socket);
-      socket.resume();
-    });
-    upstream.on("error", () => socket.destroy());
-    socket.on("error", () => upstream.destroy());
+    socket.on("error", () => undefined);
+    void Promise.resolve()
+      .then(target)
+      .then(
+        (t) => {
+          if (!t) return socket.destroy();
+          const upstream = createConnection(t.port, t.host, () => {
+            socket.pipe(upstream).pipe(socket);
+            socket.resume();
+          });
+          upstream.on("error", () => socket.destroy());
+          socket.on("error", () => upstream.destroy());
+        },
+        () => socket.destroy(),
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

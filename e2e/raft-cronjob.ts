@@ -18,17 +18,19 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import { type Server, createConnection, createServer } from "node:net";
+import type { Server } from "node:net";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { type RecordedResource, runProgram } from "../harness";
 import { dryRunPod, restrictedPod, serviceAccountToken } from "./checks";
 import { type Kube, jobFromCronJob } from "./kube";
 import { type PodObject, claimDir, kubeletSupport, runPod } from "./kubelet";
+import { forwarder } from "./node";
 import type { Ca } from "./pki";
 import { secondsSince } from "./processes";
 import { type RaftNode, leaderOf } from "./raft-cluster";
 import { s3UploadRehearsal } from "./raft-upload";
+import { snake } from "./providers/vault";
 import { startApiServer, startControllerManager, startEtcd } from "./servers";
 import { findTool, tool } from "./tools";
 import type { VaultClient } from "./vault-client";
@@ -59,7 +61,15 @@ export function documentedVaultSans(namespace: string): string[] {
 }
 
 const meta = (r: RecordedResource): { name: string; namespace?: string } => r.inputs.metadata as { name: string; namespace?: string };
-const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** An AuthBackendRole's inputs as the body of `POST auth/<backend>/role/<name>`: the provider's arguments as the API's fields, the path's two aside. */
+export function authRoleBody(inputs: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(inputs)
+      .filter(([k]) => k !== "backend" && k !== "roleName")
+      .map(([k, v]) => [snake(k), v]),
+  );
+}
 
 interface Rendered {
   namespace: RecordedResource;
@@ -105,27 +115,11 @@ async function render(): Promise<Rendered> {
 }
 
 /** kube-proxy's stand-in for the Service: each connection to 127.0.0.1:`port` goes to the current leader. */
-async function forwardToLeader(port: number, nodes: RaftNode[], ca: Ca): Promise<Server> {
-  const server = createServer((socket) => {
-    socket.pause();
-    void leaderOf(nodes, ca).then(
-      (leader) => {
-        if (!leader) return socket.destroy();
-        const upstream = createConnection(Number(new URL(leader.address).port), "127.0.0.1", () => {
-          socket.pipe(upstream).pipe(socket);
-          socket.resume();
-        });
-        upstream.on("error", () => socket.destroy());
-        socket.on("error", () => upstream.destroy());
-      },
-      () => socket.destroy(),
-    );
+function forwardToLeader(port: number, nodes: RaftNode[], ca: Ca): Promise<Server> {
+  return forwarder("127.0.0.1", port, async () => {
+    const leader = await leaderOf(nodes, ca);
+    return leader ? { host: "127.0.0.1", port: Number(new URL(leader.address).port) } : undefined;
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve());
-  });
-  return server;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -240,12 +234,7 @@ export async function cronJobRehearsal(ctx: CronJobCtx, o: CronJobOptions): Prom
     disable_local_ca_jwt: true,
   });
   const restoredRole = (await o.vaultRoot.call("GET", `auth/${auth}/role/${roleName}`)).data;
-  // The provider's arguments, as the API's fields (the path's two aside).
-  const roleBody = Object.fromEntries(
-    Object.entries(r.role.inputs)
-      .filter(([k]) => k !== "backend" && k !== "roleName")
-      .map(([k, v]) => [snake(k), v]),
-  );
+  const roleBody = authRoleBody(r.role.inputs);
   await o.vaultRoot.call("POST", `auth/${auth}/role/${roleName}`, roleBody);
   const programRole = (await o.vaultRoot.call("GET", `auth/${auth}/role/${roleName}`)).data;
   const restoredPolicy = (await o.vaultRoot.call("GET", `sys/policies/acl/${String(r.policy.inputs.name)}`)).data as { policy: string };

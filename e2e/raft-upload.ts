@@ -26,7 +26,7 @@ import type { Kube } from "./kube";
 import type { KubeletOptions } from "./kubelet";
 import { type Ca, makeServerCert } from "./pki";
 import { secondsSince } from "./processes";
-import type { CronJobCtx } from "./raft-cronjob";
+import { type CronJobCtx, authRoleBody } from "./raft-cronjob";
 import type { VaultClient } from "./vault-client";
 
 /** Where the uploader's CLI must be: a container's root has this machine's /usr. */
@@ -185,16 +185,7 @@ export async function s3UploadRehearsal(ctx: CronJobCtx, o: UploadOptions): Prom
       metadata: { ...(cron.metadata as object), resourceVersion: (current.metadata as { resourceVersion: string }).resourceVersion },
       spec: { ...(cron.spec as object), suspend: true },
     });
-    const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    await o.vaultRoot.call(
-      "POST",
-      `auth/${String(role.backend)}/role/${String(role.roleName)}`,
-      Object.fromEntries(
-        Object.entries(role)
-          .filter(([k]) => k !== "backend" && k !== "roleName")
-          .map(([k, v]) => [snake(k), v]),
-      ),
-    );
+    await o.vaultRoot.call("POST", `auth/${String(role.backend)}/role/${String(role.roleName)}`, authRoleBody(role));
     const kubelet: KubeletOptions = {
       ...o.kubelet,
       hosts: { ...o.kubelet.hosts, ...Object.fromEntries(names.map((n) => [n, "127.0.0.1"])) },
